@@ -1,0 +1,5 @@
+//! mediasoup-client-native: the client side of a mediasoup v3 SFU for Node.js programs with no
+//! browser. Layers, top to bottom: `node` (napi glue), `client`, `handler` (webrtc-rs), `media`;
+//! the pure protocol layers are the crates `msc-ortc` (src/ortc) and `msc-sdp` (src/sdp).
+
+pub mod node;

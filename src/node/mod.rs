@@ -1,0 +1,1 @@
+//! napi glue: thin #[napi] wrappers over the client layer. No protocol logic lives here.
