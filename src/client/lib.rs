@@ -1,0 +1,1 @@
+//! The Rust API of mediasoup-client-native: Device, SendTransport, Producer. Knows nothing of napi.

@@ -1,0 +1,1 @@
+//! The only code that touches webrtc-rs: one PeerConnection per transport.

@@ -1,0 +1,1 @@
+//! Tracks and sources that a Node program feeds: frame writer, packetizers, pacing.
