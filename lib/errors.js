@@ -2,9 +2,9 @@
 
 // Error classes of mediasoup-client v3, and the mapping from the native layer's errors.
 //
-// The native addon throws (or rejects with) a plain Error whose `code` names the class the
-// user should see: 'TypeError', 'UnsupportedError', 'InvalidStateError'; anything else stays
-// an Error.
+// The native addon throws (or rejects with) a plain Error whose message starts with a tag
+// naming the class the user should see: '[TypeError] ', '[UnsupportedError] ',
+// '[InvalidStateError] ' (see src/node/errors.rs); an untagged error stays an Error.
 
 class UnsupportedError extends Error {
   constructor(message) {
@@ -21,14 +21,17 @@ class InvalidStateError extends Error {
 }
 
 const classes = { TypeError, UnsupportedError, InvalidStateError };
+const TAG = /^\[(TypeError|UnsupportedError|InvalidStateError)\] /;
 
-// Turns an error from the native layer into the class its code names.
+// Turns an error from the native layer into the class its tag names.
 function fromNative(error) {
   if (!(error instanceof Error)) return error;
-  const Cls = classes[error.code];
-  if (!Cls || error instanceof Cls) return error;
-  const converted = new Cls(error.message);
-  converted.stack = `${converted.name}: ${error.message}\n${(error.stack || '').split('\n').slice(1).join('\n')}`;
+  const match = TAG.exec(error.message);
+  if (!match) return error;
+  const message = error.message.slice(match[0].length);
+  const converted = new classes[match[1]](message);
+  const frames = (error.stack || '').split('\n').slice(1).join('\n');
+  converted.stack = `${converted.name}: ${message}\n${frames}`;
   return converted;
 }
 

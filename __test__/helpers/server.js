@@ -1,0 +1,111 @@
+'use strict';
+
+// The real mediasoup server next to a test: a worker and a router with opus, VP8, VP9, H264 and
+// AV1, WebRtcTransports listening on 127.0.0.1 only, and what a test needs to see the server's
+// side (producer stats, a DirectTransport consumer to read RTP back, closing a transport).
+
+const { loadMediasoup } = require('../../scripts/mediasoup-server');
+
+const mediaCodecs = [
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, parameters: { 'x-google-start-bitrate': 1000 } },
+  { kind: 'video', mimeType: 'video/VP9', clockRate: 90000, parameters: { 'profile-id': 0 } },
+  {
+    kind: 'video',
+    mimeType: 'video/H264',
+    clockRate: 90000,
+    parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 },
+  },
+  { kind: 'video', mimeType: 'video/AV1', clockRate: 90000 },
+];
+
+// Starts a worker and a router. Call `close()` (e.g. in `after()`): it closes the worker, and
+// with it every transport; no process is left behind.
+async function startServer({ logLevel = 'warn' } = {}) {
+  const mediasoup = loadMediasoup();
+  const worker = await mediasoup.createWorker({ logLevel, rtcMinPort: 40000, rtcMaxPort: 49999 });
+  const router = await worker.createRouter({ mediaCodecs });
+  const transports = new Map();
+
+  // A server WebRtcTransport on 127.0.0.1 and the options a client's createSendTransport takes.
+  async function createWebRtcTransport({ enableSctp = false } = {}) {
+    const transport = await router.createWebRtcTransport({
+      listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }],
+      enableSctp,
+    });
+    transports.set(transport.id, transport);
+    return {
+      transport,
+      clientOptions: {
+        id: transport.id,
+        iceParameters: transport.iceParameters,
+        iceCandidates: transport.iceCandidates,
+        dtlsParameters: transport.dtlsParameters,
+        sctpParameters: transport.sctpParameters,
+      },
+    };
+  }
+
+  // Wires a client transport's `connect` and `produce` events to the server transport, as a
+  // signalling server would. Returns the server producers, in order.
+  function wireSendTransport(clientTransport, serverTransport) {
+    const producers = [];
+    clientTransport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      serverTransport.connect({ dtlsParameters }).then(callback, errback);
+    });
+    clientTransport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+      serverTransport
+        .produce({ kind, rtpParameters, appData })
+        .then((producer) => {
+          producers.push(producer);
+          callback({ id: producer.id });
+        }, errback);
+    });
+    return producers;
+  }
+
+  // A DirectTransport consumer of a server producer: every RTP packet the server forwards is
+  // handed to `onRtp(packet: Buffer)`.
+  async function consumeDirect(producer, onRtp) {
+    const direct = await router.createDirectTransport();
+    const consumer = await direct.consume({
+      producerId: producer.id,
+      rtpCapabilities: router.rtpCapabilities,
+    });
+    consumer.on('rtp', onRtp);
+    return { direct, consumer };
+  }
+
+  function close() {
+    worker.close();
+  }
+
+  return { mediasoup, worker, router, createWebRtcTransport, wireSendTransport, consumeDirect, close };
+}
+
+// Sum of a server producer's stats over its streams.
+async function producerCounters(producer) {
+  const stats = await producer.getStats();
+  return {
+    streams: stats.length,
+    packets: stats.reduce((n, s) => n + s.packetCount, 0),
+    bytes: stats.reduce((n, s) => n + s.byteCount, 0),
+    scores: stats.map((s) => s.score),
+    byRid: Object.fromEntries(stats.map((s) => [s.rid ?? String(s.ssrc), s])),
+  };
+}
+
+// Polls `check` (which may be async) until it returns a truthy value, or fails after `timeout`
+// ms with `what` in the message. For server-side counters, which have no event to wait on.
+async function until(check, { timeout = 5000, interval = 50, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    last = await check();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
+
+module.exports = { startServer, producerCounters, until, mediaCodecs };

@@ -1,0 +1,44 @@
+'use strict';
+
+// Builds the native addon from source (release profile).
+//
+// In a checkout with dev dependencies, napi-rs's CLI builds it and regenerates the loader
+// (native.js) and its typings (native.d.ts). Installed as a dependency (no CLI), plain cargo
+// builds it and the committed loader is used. Cargo's output is kept outside the work tree, in
+// ~/.cache/mediasoup-client-native/target (or CARGO_TARGET_DIR).
+
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const debug = process.argv.includes('--debug');
+const env = { ...process.env };
+env.CARGO_TARGET_DIR ||= path.join(
+  process.env.MSC_CACHE_DIR || path.join(os.homedir(), '.cache', 'mediasoup-client-native'),
+  'target'
+);
+
+function run(cmd, args) {
+  const result = spawnSync(cmd, args, { cwd: root, env, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(
+      `mediasoup-client-native: the native build failed (${cmd} exit ${result.status}); ` +
+        'it needs a Rust toolchain (cargo) and a C compiler. Retry with `npm run build`.'
+    );
+    process.exit(result.status || 1);
+  }
+}
+
+const cli = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
+if (fs.existsSync(cli)) {
+  const args = [cli, 'build', '--platform', '--js', 'native.js', '--dts', 'native.d.ts'];
+  if (!debug) args.push('--release');
+  run(process.execPath, args);
+} else {
+  const profile = debug ? 'debug' : 'release';
+  run('cargo', ['build', '--lib', '-p', 'mediasoup-client-native', ...(debug ? [] : ['--release'])]);
+  const built = path.join(env.CARGO_TARGET_DIR, profile, 'libmediasoup_client_native.so');
+  fs.copyFileSync(built, path.join(root, `mediasoup-client-native.${process.platform}-${process.arch}-gnu.node`));
+}
