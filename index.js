@@ -5,9 +5,18 @@
 
 const native = require('./native.js');
 const errors = require('./lib/errors');
+const { Device } = require('./lib/Device');
+const { createTrack, Track } = require('./lib/Track');
+const { SendTransport } = require('./lib/SendTransport');
+const { Producer } = require('./lib/Producer');
 
 module.exports = {
   version: native.nativeVersion(),
+  Device,
+  createTrack,
+  Track,
+  Transport: SendTransport,
+  Producer,
   UnsupportedError: errors.UnsupportedError,
   InvalidStateError: errors.InvalidStateError,
 };

@@ -1,0 +1,96 @@
+'use strict';
+
+const native = require('../native.js');
+const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { InvalidStateError, callNative, awaitNative } = require('./errors');
+const { SendTransport } = require('./SendTransport');
+const { checkAppData } = require('./validate');
+
+// A mediasoup-client Device: load it with the router's RTP capabilities, then create
+// transports.
+class Device {
+  constructor() {
+    this._native = new native.NativeDevice();
+    this._loaded = false;
+    this._loading = null;
+    this._observer = new EnhancedEventEmitter();
+  }
+
+  get handlerName() {
+    return 'webrtc-rs';
+  }
+
+  get loaded() {
+    return this._loaded;
+  }
+
+  get rtpCapabilities() {
+    this._checkLoaded();
+    return callNative(() => this._native.rtpCapabilities());
+  }
+
+  get sctpCapabilities() {
+    this._checkLoaded();
+    return callNative(() => this._native.sctpCapabilities());
+  }
+
+  get observer() {
+    return this._observer;
+  }
+
+  async load({ routerRtpCapabilities } = {}) {
+    if (this._loaded || this._loading) throw new InvalidStateError('already loaded');
+    if (routerRtpCapabilities === null || typeof routerRtpCapabilities !== 'object') {
+      throw new TypeError('missing routerRtpCapabilities');
+    }
+    // a deep copy: the caller's object is neither kept nor modified
+    const caps = JSON.parse(JSON.stringify(routerRtpCapabilities));
+    this._loading = awaitNative(this._native.load(caps));
+    try {
+      await this._loading;
+      this._loaded = true;
+    } finally {
+      this._loading = null;
+    }
+  }
+
+  canProduce(kind) {
+    this._checkLoaded();
+    if (kind !== 'audio' && kind !== 'video') throw new TypeError(`invalid kind "${kind}"`);
+    return callNative(() => this._native.canProduce(kind));
+  }
+
+  createSendTransport(options = {}) {
+    this._checkLoaded();
+    const { appData = {} } = options;
+    checkAppData(appData);
+    const nativeOptions = {
+      id: options.id,
+      iceParameters: options.iceParameters,
+      iceCandidates: options.iceCandidates,
+      dtlsParameters: options.dtlsParameters,
+      sctpParameters: options.sctpParameters ?? null,
+      iceServers: options.iceServers ?? [],
+      iceTransportPolicy: options.iceTransportPolicy ?? null,
+    };
+    callNative(() => this._native.validateSendTransportOptions(nativeOptions));
+    const transport = new SendTransport({
+      id: options.id,
+      appData,
+      creating: awaitNative(this._native.createSendTransport(nativeOptions)),
+      canProduce: (kind) => this.canProduce(kind),
+    });
+    this._observer.safeEmit('newtransport', transport);
+    return transport;
+  }
+
+  createRecvTransport() {
+    throw new Error('createRecvTransport() is not implemented yet in mediasoup-client-native');
+  }
+
+  _checkLoaded() {
+    if (!this._loaded) throw new InvalidStateError('not loaded');
+  }
+}
+
+module.exports = { Device };

@@ -1,0 +1,160 @@
+'use strict';
+
+const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { InvalidStateError, UnsupportedError, callNative, awaitNative } = require('./errors');
+const { Track } = require('./Track');
+
+// A mediasoup-client Producer. Events: 'transportclose', 'trackended'; observer: 'close',
+// 'pause', 'resume', 'trackended'.
+class Producer extends EnhancedEventEmitter {
+  constructor({ nativeProducer, track, rtpParameters, stopTracks, disableTrackOnPause, zeroRtpOnPause, appData, onClose }) {
+    super();
+    this._native = nativeProducer;
+    this._id = nativeProducer.id;
+    this._localId = nativeProducer.localId;
+    this._kind = nativeProducer.kind;
+    this._rtpParameters = rtpParameters;
+    this._stopTracks = stopTracks;
+    this._disableTrackOnPause = disableTrackOnPause;
+    this._zeroRtpOnPause = zeroRtpOnPause;
+    this._appData = appData;
+    this._onClose = onClose;
+    this._closed = false;
+    this._paused = false;
+    this._maxSpatialLayer = undefined;
+    this._track = null;
+    this._observer = new EnhancedEventEmitter();
+    this._onTrackEnded = () => {
+      this.safeEmit('trackended');
+      this._observer.safeEmit('trackended');
+    };
+    this._useTrack(track);
+  }
+
+  get id() {
+    return this._id;
+  }
+  get localId() {
+    return this._localId;
+  }
+  get closed() {
+    return this._closed;
+  }
+  get kind() {
+    return this._kind;
+  }
+  get rtpSender() {
+    return undefined;
+  }
+  get track() {
+    return this._track;
+  }
+  get rtpParameters() {
+    return this._rtpParameters;
+  }
+  get paused() {
+    return this._paused;
+  }
+  get maxSpatialLayer() {
+    return this._maxSpatialLayer;
+  }
+  get appData() {
+    return this._appData;
+  }
+  set appData(appData) {
+    this._appData = appData;
+  }
+  get observer() {
+    return this._observer;
+  }
+
+  close() {
+    if (this._closed) return;
+    this._closed = true;
+    this._releaseTrack();
+    this._native.close();
+    this._onClose();
+    this._observer.safeEmit('close');
+  }
+
+  // Called by the transport when it closes.
+  _transportClosed() {
+    if (this._closed) return;
+    this._closed = true;
+    this._releaseTrack();
+    this._native.close();
+    this.safeEmit('transportclose');
+    this._observer.safeEmit('close');
+  }
+
+  async getStats() {
+    if (this._closed) throw new InvalidStateError('closed');
+    const { toStatsMap } = require('./SendTransport');
+    return toStatsMap(await awaitNative(this._native.getStats()));
+  }
+
+  pause() {
+    if (this._closed) return;
+    this._paused = true;
+    if (this._track && this._disableTrackOnPause) this._track.enabled = false;
+    callNative(() => this._native.pause());
+    this._observer.safeEmit('pause');
+  }
+
+  resume() {
+    if (this._closed) return;
+    this._paused = false;
+    if (this._track && this._disableTrackOnPause) this._track.enabled = true;
+    callNative(() => this._native.resume());
+    this._observer.safeEmit('resume');
+  }
+
+  async replaceTrack({ track } = {}) {
+    if (this._closed) throw new InvalidStateError('closed');
+    if (track !== null && track !== undefined) {
+      if (!(track instanceof Track)) throw new TypeError('track must be a track of mediasoup-client-native');
+      if (track.readyState === 'ended') throw new InvalidStateError('track ended');
+      if (track.kind !== this._kind) throw new TypeError(`cannot replace a ${this._kind} track with a ${track.kind} track`);
+    }
+    track = track ?? null;
+    if (track === this._track) return;
+    this._releaseTrack();
+    this._useTrack(track);
+  }
+
+  async setMaxSpatialLayer(spatialLayer) {
+    if (this._closed) throw new InvalidStateError('closed');
+    if (this._kind !== 'video') throw new UnsupportedError('not a video Producer');
+    if (typeof spatialLayer !== 'number') throw new TypeError('invalid spatialLayer');
+    if (spatialLayer === this._maxSpatialLayer) return;
+    callNative(() => this._native.setMaxSpatialLayer(spatialLayer));
+    this._maxSpatialLayer = spatialLayer;
+  }
+
+  async setRtpEncodingParameters(params) {
+    if (this._closed) throw new InvalidStateError('closed');
+    if (params === null || typeof params !== 'object') throw new TypeError('invalid params');
+    // `active` is applied by the send path; the other fields are recorded on the parameters
+    const active = this._rtpParameters.encodings.map(() => (params.active === undefined ? null : Boolean(params.active)));
+    callNative(() => this._native.setEncodingsActive(active));
+    this._rtpParameters.encodings = this._rtpParameters.encodings.map((e) => ({ ...e, ...params }));
+  }
+
+  _useTrack(track) {
+    this._track = track;
+    if (track && this._disableTrackOnPause) track.enabled = !this._paused;
+    callNative(() => this._native.setTrack(track ? track._native : null));
+    if (track) track.on('ended', this._onTrackEnded);
+  }
+
+  _releaseTrack() {
+    const track = this._track;
+    if (!track) return;
+    track.off('ended', this._onTrackEnded);
+    this._track = null;
+    if (!this._closed) callNative(() => this._native.setTrack(null));
+    if (this._stopTracks) track.stop();
+  }
+}
+
+module.exports = { Producer };

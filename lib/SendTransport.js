@@ -1,0 +1,191 @@
+'use strict';
+
+const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { InvalidStateError, UnsupportedError, awaitNative } = require('./errors');
+const { SerialQueue } = require('./queue');
+const { Producer } = require('./Producer');
+const { Track } = require('./Track');
+const { checkAppData } = require('./validate');
+
+// A mediasoup-client send Transport: one PeerConnection to one server WebRtcTransport.
+//
+// Events: 'connect' ({ dtlsParameters }, callback, errback) once before the first media;
+// 'produce' ({ kind, rtpParameters, appData }, callback({ id }), errback) for each producer;
+// 'connectionstatechange' (state). A listener may also return a Promise instead of calling
+// callback/errback.
+class SendTransport extends EnhancedEventEmitter {
+  constructor({ id, appData, creating, canProduce }) {
+    super();
+    this._id = id;
+    this._appData = appData;
+    this._canProduce = canProduce;
+    this._closed = false;
+    this._connectionState = 'new';
+    this._producers = new Map();
+    this._queue = new SerialQueue();
+    this._observer = new EnhancedEventEmitter();
+    this._creating = creating.then((nativeTransport) => {
+      nativeTransport.onConnectionStateChange((state) => this._onConnectionState(state));
+      if (this._closed) nativeTransport.close().catch(() => {});
+      return nativeTransport;
+    });
+    // a failed creation is reported by the next operation, never as an unhandled rejection
+    this._creating.catch(() => {});
+  }
+
+  get id() {
+    return this._id;
+  }
+
+  get closed() {
+    return this._closed;
+  }
+
+  get direction() {
+    return 'send';
+  }
+
+  get connectionState() {
+    return this._connectionState;
+  }
+
+  get appData() {
+    return this._appData;
+  }
+
+  set appData(appData) {
+    this._appData = appData;
+  }
+
+  get observer() {
+    return this._observer;
+  }
+
+  close() {
+    if (this._closed) return;
+    this._closed = true;
+    this._connectionState = 'closed';
+    this._creating.then((nativeTransport) => nativeTransport.close()).catch(() => {});
+    for (const producer of this._producers.values()) producer._transportClosed();
+    this._producers.clear();
+    this._observer.safeEmit('close');
+  }
+
+  async getStats() {
+    if (this._closed) throw new InvalidStateError('closed');
+    const nativeTransport = await this._creating;
+    return toStatsMap(await awaitNative(nativeTransport.getStats()));
+  }
+
+  async restartIce({ iceParameters } = {}) {
+    if (this._closed) throw new InvalidStateError('closed');
+    if (!iceParameters || typeof iceParameters !== 'object') throw new TypeError('missing iceParameters');
+    return this._queue.push(async () => {
+      const nativeTransport = await this._creating;
+      if (this._closed) throw new InvalidStateError('closed');
+      await awaitNative(nativeTransport.restartIce(iceParameters));
+    });
+  }
+
+  async updateIceServers({ iceServers } = {}) {
+    if (this._closed) throw new InvalidStateError('closed');
+    if (!Array.isArray(iceServers)) throw new TypeError('missing iceServers');
+    throw new UnsupportedError('updateIceServers() is not supported yet by mediasoup-client-native');
+  }
+
+  async produce({
+    track,
+    encodings,
+    codecOptions,
+    codec,
+    stopTracks = true,
+    disableTrackOnPause = true,
+    zeroRtpOnPause = false,
+    appData = {},
+  } = {}) {
+    if (!track) throw new TypeError('missing track');
+    if (!(track instanceof Track)) {
+      throw new TypeError('track must be a track of mediasoup-client-native (createTrack(), ...)');
+    }
+    if (this._closed) throw new InvalidStateError('closed');
+    if (track.readyState === 'ended') throw new InvalidStateError('track ended');
+    if (!this._canProduce(track.kind)) throw new UnsupportedError(`cannot produce ${track.kind}`);
+    if (this.listenerCount('connect') === 0 && this._connectionState === 'new') {
+      throw new TypeError('no "connect" listener set into this transport');
+    }
+    if (this.listenerCount('produce') === 0) {
+      throw new TypeError('no "produce" listener set into this transport');
+    }
+    checkAppData(appData);
+    if (encodings !== undefined) {
+      if (!Array.isArray(encodings) || encodings.some((e) => e === null || typeof e !== 'object')) {
+        throw new TypeError('encodings must be an array of objects');
+      }
+      if (encodings.length === 0) encodings = undefined;
+    }
+
+    return this._queue.push(async () => {
+      const nativeTransport = await this._creating;
+      if (this._closed) throw new InvalidStateError('closed');
+      const prepared = await awaitNative(
+        nativeTransport.prepareProduce(track.kind, encodings ?? null, codecOptions ?? null, codec ?? null)
+      );
+      let nativeProducer;
+      let rtpParameters;
+      try {
+        if (prepared.connect) {
+          try {
+            await this.safeEmitAsPromise('connect', { dtlsParameters: prepared.connect });
+            await nativeTransport.connected(true);
+          } catch (error) {
+            await nativeTransport.connected(false);
+            throw error;
+          }
+        }
+        ({ rtpParameters } = await awaitNative(nativeTransport.finishProduce(prepared.localId)));
+        const answer = await this.safeEmitAsPromise('produce', {
+          kind: track.kind,
+          rtpParameters: structuredClone(rtpParameters),
+          appData,
+        });
+        const id = answer && answer.id;
+        if (typeof id !== 'string' || id === '') {
+          throw new TypeError('the "produce" callback must be given { id } (the server producer id)');
+        }
+        if (this._closed) throw new InvalidStateError('closed');
+        nativeProducer = await awaitNative(nativeTransport.completeProduce(prepared.localId, id));
+      } catch (error) {
+        await nativeTransport.abortProduce(prepared.localId).catch(() => {});
+        throw error;
+      }
+      const producer = new Producer({
+        nativeProducer,
+        track,
+        rtpParameters,
+        stopTracks,
+        disableTrackOnPause,
+        zeroRtpOnPause,
+        appData,
+        onClose: () => this._producers.delete(producer.id),
+      });
+      this._producers.set(producer.id, producer);
+      this._observer.safeEmit('newproducer', producer);
+      return producer;
+    });
+  }
+
+  _onConnectionState(state) {
+    if (this._closed || state === this._connectionState) return;
+    this._connectionState = state;
+    this.safeEmit('connectionstatechange', state);
+    this._observer.safeEmit('connectionstatechange', state);
+  }
+}
+
+// The native stats (an array of W3C stats objects) as the Map that getStats() gives in
+// browsers, keyed by id.
+function toStatsMap(list) {
+  return new Map((Array.isArray(list) ? list : Object.values(list || {})).map((s) => [s.id, s]));
+}
+
+module.exports = { SendTransport, toStatsMap };

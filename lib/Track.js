@@ -1,0 +1,65 @@
+'use strict';
+
+const native = require('../native.js');
+const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
+const { callNative } = require('./errors');
+
+// A track that a Node program feeds with encoded frames: what `transport.produce({ track })`
+// takes. Like a W3C MediaStreamTrack it has `kind`, `id`, `enabled`, `readyState` and `stop()`.
+// Events: 'ended' (the source ended; `stop()` ends the track silently, as in browsers),
+// 'keyframerequest' (layer): the server asked for a keyframe of that encoding.
+class Track extends EnhancedEventEmitter {
+  constructor(nativeTrack) {
+    super();
+    this._native = nativeTrack;
+    this._native.onKeyframeRequest((layer) => this.safeEmit('keyframerequest', layer));
+    this._native.onEnded((reason) => {
+      if (reason !== 'stopped') this.safeEmit('ended');
+    });
+  }
+
+  get id() {
+    return this._native.id;
+  }
+  get kind() {
+    return this._native.kind;
+  }
+  get enabled() {
+    return this._native.enabled;
+  }
+  set enabled(enabled) {
+    this._native.enabled = Boolean(enabled);
+  }
+  get readyState() {
+    return this._native.readyState;
+  }
+
+  stop() {
+    this._native.stop();
+  }
+
+  // Writes one encoded frame (a Buffer or Uint8Array): VP8/VP9 frame, H.264 Annex B access
+  // unit, AV1 temporal unit, Opus packet. Options: `timestamp` or `duration` in microseconds
+  // (as WebCodecs), `keyframe` (read from the bitstream when omitted), `layer` (simulcast
+  // encoding index, 0 = lowest). Returns the number of RTP packets sent; throws an
+  // InvalidStateError when the track is not producing or has ended.
+  writeFrame(data, { timestamp, duration, keyframe, layer = 0 } = {}) {
+    if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Buffer or Uint8Array');
+    for (const [name, value] of [['timestamp', timestamp], ['duration', duration]]) {
+      if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) {
+        throw new TypeError(`${name} must be a non-negative number of microseconds`);
+      }
+    }
+    if (!Number.isInteger(layer) || layer < 0) throw new TypeError('layer must be a non-negative integer');
+    const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    return callNative(() => this._native.writeFrame(buffer, timestamp, duration, keyframe, layer));
+  }
+}
+
+// createTrack({ kind }): a track fed with encoded frames by the program.
+function createTrack({ kind } = {}) {
+  if (kind !== 'audio' && kind !== 'video') throw new TypeError(`invalid kind "${kind}" (expected 'audio' or 'video')`);
+  return new Track(new native.NativeTrack(kind));
+}
+
+module.exports = { Track, createTrack };

@@ -1,0 +1,93 @@
+//! Device: what this client can send and receive, matched against a router's capabilities.
+
+use std::sync::Arc;
+
+use msc_ortc::{
+    extended::{can_send, get_extended_rtp_capabilities, get_recv_rtp_capabilities, ExtendedRtpCapabilities},
+    validate::validate_rtp_capabilities,
+    MediaKind, NumSctpStreams, RtpCapabilities, SctpCapabilities,
+};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// SCTP streams a data channel association offers (mediasoup-client's defaults).
+const SCTP_NUM_STREAMS: NumSctpStreams = NumSctpStreams { os: 1024, mis: 1024 };
+
+/// The result of `load()`: everything later calls read, shared with the transports.
+#[derive(Debug)]
+pub struct Loaded {
+    pub extended: ExtendedRtpCapabilities,
+    pub recv_rtp_capabilities: RtpCapabilities,
+    pub can_produce_audio: bool,
+    pub can_produce_video: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Device {
+    loaded: Option<Arc<Loaded>>,
+}
+
+impl Device {
+    pub fn new() -> Self {
+        Device::default()
+    }
+
+    /// Loads the router's RTP capabilities (mediasoup's `router.rtpCapabilities` JSON).
+    pub async fn load(&mut self, router_rtp_capabilities: Value) -> Result<()> {
+        if self.loaded.is_some() {
+            return Err(Error::invalid_state("already loaded"));
+        }
+        let mut router_caps = router_rtp_capabilities;
+        let router_caps = validate_rtp_capabilities(&mut router_caps)?;
+        let native = native_rtp_capabilities().await?;
+        let extended = get_extended_rtp_capabilities(&native, &router_caps)?;
+        let recv_rtp_capabilities = get_recv_rtp_capabilities(&extended);
+        self.loaded = Some(Arc::new(Loaded {
+            can_produce_audio: can_send(MediaKind::Audio, &extended),
+            can_produce_video: can_send(MediaKind::Video, &extended),
+            extended,
+            recv_rtp_capabilities,
+        }));
+        Ok(())
+    }
+
+    pub fn loaded(&self) -> bool {
+        self.loaded.is_some()
+    }
+
+    /// The loaded state, or the InvalidStateError every call before `load()` gets.
+    pub fn state(&self) -> Result<Arc<Loaded>> {
+        self.loaded.clone().ok_or_else(|| Error::invalid_state("not loaded"))
+    }
+
+    /// What this device can receive from the router (to send to the server for consumers).
+    pub fn rtp_capabilities(&self) -> Result<RtpCapabilities> {
+        Ok(self.state()?.recv_rtp_capabilities.clone())
+    }
+
+    pub fn sctp_capabilities(&self) -> Result<SctpCapabilities> {
+        self.state()?;
+        Ok(SctpCapabilities { num_streams: SCTP_NUM_STREAMS })
+    }
+
+    pub fn can_produce(&self, kind: MediaKind) -> Result<bool> {
+        let loaded = self.state()?;
+        Ok(match kind {
+            MediaKind::Audio => loaded.can_produce_audio,
+            MediaKind::Video => loaded.can_produce_video,
+        })
+    }
+}
+
+/// What webrtc-rs can send here: the capabilities in the offer of a throwaway PeerConnection.
+async fn native_rtp_capabilities() -> Result<RtpCapabilities> {
+    let sdp = msc_handler::native_offer_sdp()
+        .await
+        .map_err(|e| Error::other(format!("cannot create the native offer: {e}")))?;
+    let parsed = msc_sdp::parse(&sdp).map_err(|e| Error::other(format!("bad native offer: {e}")))?;
+    let caps = msc_sdp::extract_rtp_capabilities(&parsed);
+    // normalize through the same validation a router's capabilities get
+    let mut value = serde_json::to_value(&caps).map_err(|e| Error::other(e.to_string()))?;
+    Ok(validate_rtp_capabilities(&mut value)?)
+}

@@ -1,0 +1,80 @@
+//! #[napi] Device: thin glue over msc_client::Device.
+
+use std::sync::Arc;
+
+use msc_client::{Device, SendTransport, SendTransportOptions};
+use napi_derive::napi;
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use super::convert::{json, kind_from_js, to_js};
+use super::transport::NativeSendTransport;
+
+#[napi]
+pub struct NativeDevice {
+    inner: Arc<Mutex<Device>>,
+}
+
+#[napi]
+impl NativeDevice {
+    #[napi(constructor)]
+    pub fn new() -> Self {
+        NativeDevice { inner: Arc::new(Mutex::new(Device::new())) }
+    }
+
+    #[napi]
+    pub async fn load(&self, router_rtp_capabilities: Value) -> napi::Result<()> {
+        self.inner.lock().await.load(router_rtp_capabilities).await.map_err(to_js)
+    }
+
+    #[napi(getter)]
+    pub fn loaded(&self) -> bool {
+        self.inner.try_lock().map(|d| d.loaded()).unwrap_or(false)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn rtp_capabilities(&self) -> napi::Result<Value> {
+        json(&self.device()?.rtp_capabilities().map_err(to_js)?)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn sctp_capabilities(&self) -> napi::Result<Value> {
+        json(&self.device()?.sctp_capabilities().map_err(to_js)?)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn can_produce(&self, kind: String) -> napi::Result<bool> {
+        let kind = kind_from_js(&kind)?;
+        self.device()?.can_produce(kind).map_err(to_js)
+    }
+
+    /// Validates send transport options synchronously, so that `createSendTransport` can throw
+    /// its TypeError at once; the transport itself is built by `createSendTransport` below.
+    #[napi(catch_unwind)]
+    pub fn validate_send_transport_options(&self, options: Value) -> napi::Result<()> {
+        self.device()?.state().map_err(to_js)?;
+        SendTransportOptions::from_json(options).map(|_| ()).map_err(to_js)
+    }
+
+    #[napi]
+    pub async fn create_send_transport(&self, options: Value) -> napi::Result<NativeSendTransport> {
+        let loaded = self.inner.lock().await.state().map_err(to_js)?;
+        let options = SendTransportOptions::from_json(options).map_err(to_js)?;
+        let transport = SendTransport::new(loaded, options).await.map_err(to_js)?;
+        Ok(NativeSendTransport::new(transport))
+    }
+}
+
+impl NativeDevice {
+    fn device(&self) -> napi::Result<tokio::sync::MutexGuard<'_, Device>> {
+        self.inner
+            .try_lock()
+            .map_err(|_| super::errors::js_error("InvalidStateError", "device is loading"))
+    }
+}
+
+impl Default for NativeDevice {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,99 @@
+//! #[napi] Producer: thin glue over msc_client::Producer.
+
+use std::sync::Arc;
+
+use msc_client::{Producer, SendTransport};
+use napi_derive::napi;
+use serde_json::Value;
+
+use super::convert::{json, to_js};
+use super::track::NativeTrack;
+
+#[napi]
+pub struct NativeProducer {
+    inner: Arc<Producer>,
+    transport: Arc<SendTransport>,
+}
+
+impl NativeProducer {
+    pub fn new(inner: Arc<Producer>, transport: Arc<SendTransport>) -> Self {
+        NativeProducer { inner, transport }
+    }
+}
+
+#[napi]
+impl NativeProducer {
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id().to_string()
+    }
+    #[napi(getter)]
+    pub fn local_id(&self) -> String {
+        self.inner.local_id().to_string()
+    }
+    #[napi(getter)]
+    pub fn kind(&self) -> String {
+        self.inner.kind().as_str().to_string()
+    }
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.inner.closed()
+    }
+    #[napi(getter)]
+    pub fn paused(&self) -> bool {
+        self.inner.paused()
+    }
+    #[napi(getter)]
+    pub fn max_spatial_layer(&self) -> u32 {
+        self.inner.max_spatial_layer() as u32
+    }
+    #[napi(getter)]
+    pub fn num_layers(&self) -> u32 {
+        self.inner.num_layers() as u32
+    }
+    #[napi(catch_unwind)]
+    pub fn rtp_parameters(&self) -> napi::Result<Value> {
+        json(self.inner.rtp_parameters())
+    }
+
+    /// Plugs a track (or nothing) in; returns whether a previous track was unplugged.
+    #[napi(catch_unwind)]
+    pub fn set_track(&self, track: Option<&NativeTrack>) -> napi::Result<bool> {
+        let old = self.inner.set_track(track.map(|t| t.inner())).map_err(to_js)?;
+        Ok(old.is_some())
+    }
+
+    #[napi(catch_unwind)]
+    pub fn pause(&self) -> napi::Result<()> {
+        self.inner.pause().map_err(to_js)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn resume(&self) -> napi::Result<()> {
+        self.inner.resume().map_err(to_js)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn set_max_spatial_layer(&self, layer: i64) -> napi::Result<()> {
+        self.inner.set_max_spatial_layer(layer).map_err(to_js)
+    }
+
+    /// encodings[i].active for each encoding (null: leave as is).
+    #[napi(catch_unwind)]
+    pub fn set_encodings_active(&self, active: Vec<Option<bool>>) -> napi::Result<()> {
+        self.inner.set_encodings_active(&active).map_err(to_js)
+    }
+
+    #[napi(catch_unwind)]
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
+    #[napi]
+    pub async fn get_stats(&self) -> napi::Result<Value> {
+        if self.inner.closed() {
+            return Err(to_js(msc_client::Error::invalid_state("closed")));
+        }
+        self.transport.producer_stats(self.inner.local_id()).await.map_err(to_js)
+    }
+}

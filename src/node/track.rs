@@ -1,0 +1,101 @@
+//! #[napi] Track: thin glue over msc_media::FrameTrack, the track a program feeds with encoded
+//! frames (lib/Track.js is its JS face).
+
+use std::sync::Arc;
+
+use msc_media::{FrameTiming, FrameTrack};
+use napi::bindgen_prelude::Buffer;
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+use napi_derive::napi;
+
+use super::convert::{kind_from_js, media_to_js, JsCallback};
+
+#[napi]
+pub struct NativeTrack {
+    inner: Arc<FrameTrack>,
+}
+
+impl NativeTrack {
+    pub fn inner(&self) -> Arc<FrameTrack> {
+        self.inner.clone()
+    }
+}
+
+#[napi]
+impl NativeTrack {
+    #[napi(constructor)]
+    pub fn new(kind: String) -> napi::Result<Self> {
+        Ok(NativeTrack { inner: Arc::new(FrameTrack::new(kind_from_js(&kind)?)) })
+    }
+
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.inner.id().to_string()
+    }
+
+    #[napi(getter)]
+    pub fn kind(&self) -> String {
+        self.inner.kind().as_str().to_string()
+    }
+
+    #[napi(getter)]
+    pub fn enabled(&self) -> bool {
+        self.inner.enabled()
+    }
+
+    #[napi(setter)]
+    pub fn set_enabled(&self, enabled: bool) {
+        self.inner.set_enabled(enabled)
+    }
+
+    #[napi(getter)]
+    pub fn ready_state(&self) -> String {
+        self.inner.ready_state().as_str().to_string()
+    }
+
+    #[napi]
+    pub fn stop(&self) {
+        self.inner.stop()
+    }
+
+    /// `callback(layer)` when the server asks for a keyframe.
+    #[napi]
+    pub fn on_keyframe_request(&self, callback: JsCallback<u32>) {
+        self.inner.on_keyframe_request(Box::new(move |layer| {
+            callback.call(layer as u32, ThreadsafeFunctionCallMode::NonBlocking);
+        }));
+    }
+
+    /// `callback(reason)` when the track ends: 'stopped' or 'source-ended'.
+    #[napi]
+    pub fn on_ended(&self, callback: JsCallback<String>) {
+        self.inner.on_ended(Box::new(move |reason| {
+            let reason = match reason {
+                msc_media::EndReason::Stopped => "stopped",
+                msc_media::EndReason::SourceEnded => "source-ended",
+            };
+            callback.call(reason.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
+        }));
+    }
+
+    /// Writes one encoded frame; returns the number of RTP packets it made.
+    #[napi(catch_unwind)]
+    pub fn write_frame(
+        &self,
+        data: Buffer,
+        timestamp_us: Option<f64>,
+        duration_us: Option<f64>,
+        keyframe: Option<bool>,
+        layer: Option<u32>,
+    ) -> napi::Result<u32> {
+        let timing = FrameTiming {
+            timestamp_us: timestamp_us.map(|t| t.max(0.0) as u64),
+            duration_us: duration_us.map(|d| d.max(0.0) as u64),
+        };
+        let data = bytes::Bytes::copy_from_slice(&data);
+        self.inner
+            .write_frame(data, timing, keyframe, layer.unwrap_or(0) as usize)
+            .map(|n| n as u32)
+            .map_err(media_to_js)
+    }
+}
