@@ -1,1 +1,45 @@
 //! Tracks and sources that a Node program feeds: frame writer, packetizers, pacing.
+//!
+//! A producer (in `msc-client`) owns one [`RtpSink`] per producer; a track is a source plugged
+//! into it. The track turns what the program writes (encoded frames) into [`RtpChunk`]s, one per
+//! RTP packet, and hands them to the sink, which stamps SSRC, payload type and sequence number
+//! and sends them. Pure Rust: no napi, no webrtc PeerConnection.
+//!
+//! - [`Packetizer`]: one encoded frame -> RTP payloads, for VP8, VP9, H.264, AV1 and Opus.
+//! - [`FrameTrack`]: the track behind JS `createTrack({ kind })` and `track.writeFrame()`.
+
+mod clock;
+mod error;
+mod frame_track;
+mod packetizer;
+
+pub use error::MediaError;
+pub use frame_track::{EndReason, FrameTiming, FrameTrack, TrackState};
+pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};
+
+pub use msc_ortc::MediaKind;
+
+use bytes::Bytes;
+
+/// One RTP packet's worth of media, before SSRC/PT/sequence number are stamped by the producer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtpChunk {
+    /// The RTP payload (codec payload header included, RTP header excluded).
+    pub payload: Bytes,
+    /// The RTP marker bit: set on the last packet of a video frame; never set for audio.
+    pub marker: bool,
+    /// RTP timestamp in the codec clock (90 kHz video, 48 kHz Opus).
+    pub timestamp: u32,
+    /// The chunk belongs to a keyframe (every Opus packet counts as one).
+    pub keyframe: bool,
+}
+
+/// Where a track sends its packets: implemented by the producer, one per producer.
+///
+/// `send` is called with the track's internal lock held, so that the packets of one frame reach
+/// the sink together and in order: it must not call back into the track (`write_frame`,
+/// `attach`, `detach`, `stop`) and should not block (hand the chunk over and return).
+pub trait RtpSink: Send + Sync {
+    /// One chunk for encoding `layer` (0 = lowest simulcast layer).
+    fn send(&self, layer: usize, chunk: RtpChunk);
+}

@@ -1,0 +1,345 @@
+//! `FrameTrack`: the track behind JS `createTrack({ kind })`, fed with encoded frames.
+//!
+//! Behaviour a program can rely on:
+//! - `write_frame` on a track no producer uses fails with [`MediaError::NotAttached`] ("track
+//!   is not attached to a producer"); after `stop()` with [`MediaError::Ended`].
+//! - While `enabled` is false, frames are accepted and dropped (nothing is sent, audio
+//!   included: no silence is synthesized, unlike mediasoup-client in a browser). Timestamps
+//!   keep advancing, so the stream resumes at the right time. Re-enabling asks the program for
+//!   a keyframe on every layer (through the keyframe-request callbacks).
+//! - Frames are sent as written: a layer's delta frames are not held back until its first
+//!   keyframe (the SFU waits for a keyframe itself, and asks for one with a PLI).
+//! - All packets of a frame go to the sink at once (a burst); the program sets the frame rate.
+//! - A track feeds at most one producer at a time; `attach` resets the per-layer state
+//!   (packetizers, picture ids, random timestamp bases).
+
+use crate::clock::LayerClock;
+use crate::packetizer::{Packetizer, DEFAULT_MTU};
+use crate::{MediaError, MediaKind, RtpSink};
+use bytes::Bytes;
+use msc_ortc::RtpCodecParameters;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// When a frame is to be presented. Both absent: the wall clock at the time of writing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FrameTiming {
+    /// Presentation time of this frame in microseconds, on any timeline the program likes
+    /// (only differences count).
+    pub timestamp_us: Option<u64>,
+    /// Duration of this frame in microseconds: when the next frame gives no timestamp, it
+    /// starts this much later.
+    pub duration_us: Option<u64>,
+}
+
+/// `readyState` of a track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackState {
+    Live,
+    Ended,
+}
+
+impl TrackState {
+    /// "live" or "ended", as in the W3C `MediaStreamTrack.readyState`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackState::Live => "live",
+            TrackState::Ended => "ended",
+        }
+    }
+}
+
+/// Why a track ended, given to the ended callbacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// The program called `stop()`.
+    Stopped,
+    /// The source has nothing more to give (end of a file that is not looped, closed socket).
+    SourceEnded,
+}
+
+type EndedCallback = Arc<dyn Fn(EndReason) + Send + Sync>;
+type KeyframeCallback = Arc<dyn Fn(usize) + Send + Sync>;
+
+/// A track fed with encoded frames by the program. Share it as `Arc<FrameTrack>`.
+pub struct FrameTrack {
+    id: String,
+    kind: MediaKind,
+    enabled: AtomicBool,
+    ended: AtomicBool,
+    writer: Mutex<Option<Attachment>>,
+    listeners: Mutex<Listeners>,
+}
+
+struct Attachment {
+    sink: Arc<dyn RtpSink>,
+    layers: Vec<Layer>,
+}
+
+struct Layer {
+    packetizer: Packetizer,
+    clock: LayerClock,
+}
+
+#[derive(Default)]
+struct Listeners {
+    ended: Vec<EndedCallback>,
+    keyframe: Vec<KeyframeCallback>,
+}
+
+impl std::fmt::Debug for FrameTrack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FrameTrack")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("enabled", &self.enabled())
+            .field("ready_state", &self.ready_state())
+            .field("attached", &self.is_attached())
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl FrameTrack {
+    /// A live, enabled, unattached track with a random uuid-like id.
+    pub fn new(kind: MediaKind) -> Self {
+        FrameTrack {
+            id: random_uuid(),
+            kind,
+            enabled: AtomicBool::new(true),
+            ended: AtomicBool::new(false),
+            writer: Mutex::new(None),
+            listeners: Mutex::new(Listeners::default()),
+        }
+    }
+
+    /// Random, uuid v4 shaped.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn kind(&self) -> MediaKind {
+        self.kind
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::SeqCst)
+    }
+
+    /// Disabled: frames are dropped (see the module doc). Going from disabled to enabled on
+    /// an attached track requests a keyframe on every layer.
+    pub fn set_enabled(&self, enabled: bool) {
+        let was = self.enabled.swap(enabled, Ordering::SeqCst);
+        if enabled && !was {
+            let layers = lock(&self.writer).as_ref().map_or(0, |a| a.layers.len());
+            for layer in 0..layers {
+                self.request_keyframe(layer);
+            }
+        }
+    }
+
+    pub fn ready_state(&self) -> TrackState {
+        if self.ended.load(Ordering::SeqCst) {
+            TrackState::Ended
+        } else {
+            TrackState::Live
+        }
+    }
+
+    /// Whether a producer uses this track.
+    pub fn is_attached(&self) -> bool {
+        lock(&self.writer).is_some()
+    }
+
+    /// Ends the track: it detaches from its producer, further writes and attaches fail with
+    /// [`MediaError::Ended`], and the ended callbacks run once with [`EndReason::Stopped`].
+    /// Stopping an ended track does nothing.
+    pub fn stop(&self) {
+        self.end(EndReason::Stopped);
+    }
+
+    fn end(&self, reason: EndReason) {
+        if self.ended.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        drop(lock(&self.writer).take());
+        let callbacks = lock(&self.listeners).ended.clone();
+        for cb in callbacks {
+            cb(reason);
+        }
+    }
+
+    /// Runs `cb` when the track ends (once). Not called if the track has already ended.
+    pub fn on_ended(&self, cb: Box<dyn Fn(EndReason) + Send + Sync>) {
+        lock(&self.listeners).ended.push(Arc::from(cb));
+    }
+
+    /// Runs `cb(layer)` when a keyframe is wanted on `layer` (the producer got a PLI or FIR,
+    /// or the track was re-enabled). The program should then write a keyframe on that layer.
+    /// Callbacks may call back into the track (e.g. write the keyframe at once).
+    pub fn on_keyframe_request(&self, cb: Box<dyn Fn(usize) + Send + Sync>) {
+        lock(&self.listeners).keyframe.push(Arc::from(cb));
+    }
+
+    /// Called by the producer on PLI/FIR for `layer`: runs the keyframe-request callbacks.
+    /// Ignored once the track has ended.
+    pub fn request_keyframe(&self, layer: usize) {
+        if self.ended.load(Ordering::SeqCst) {
+            return;
+        }
+        let callbacks = lock(&self.listeners).keyframe.clone();
+        for cb in callbacks {
+            cb(layer);
+        }
+    }
+
+    /// Plugs the track into a producer's sink: frames written from now on are packetized for
+    /// `codec` (mime type, clock rate) and sent to `sink`, on `num_layers` layers (simulcast
+    /// encodings, lowest first; 1 without simulcast).
+    ///
+    /// Fails if the track has ended, is already attached, the codec has no packetizer or does
+    /// not match the track's kind, or `num_layers` is 0.
+    pub fn attach(
+        &self,
+        sink: Arc<dyn RtpSink>,
+        codec: &RtpCodecParameters,
+        num_layers: usize,
+    ) -> Result<(), MediaError> {
+        self.attach_with(sink, codec, num_layers, rand::random::<u32>)
+    }
+
+    fn attach_with(
+        &self,
+        sink: Arc<dyn RtpSink>,
+        codec: &RtpCodecParameters,
+        num_layers: usize,
+        mut timestamp_base: impl FnMut() -> u32,
+    ) -> Result<(), MediaError> {
+        let mut writer = lock(&self.writer);
+        if self.ended.load(Ordering::SeqCst) {
+            return Err(MediaError::Ended);
+        }
+        if writer.is_some() {
+            return Err(MediaError::AlreadyAttached);
+        }
+        if num_layers == 0 {
+            return Err(MediaError::InvalidArgument(
+                "a track must be attached with at least one layer".into(),
+            ));
+        }
+        if codec.mime_type.eq_ignore_ascii_case("video/h264")
+            && codec
+                .parameters
+                .get("packetization-mode")
+                .is_some_and(|m| m.as_u64() == Some(0) || m.as_str() == Some("0"))
+        {
+            return Err(MediaError::UnsupportedCodec {
+                mime_type: format!("{} with packetization-mode=0", codec.mime_type),
+            });
+        }
+        let mut layers = Vec::with_capacity(num_layers);
+        for _ in 0..num_layers {
+            let packetizer =
+                Packetizer::for_codec(&codec.mime_type, codec.clock_rate, DEFAULT_MTU)?;
+            if packetizer.kind() != self.kind {
+                return Err(MediaError::InvalidArgument(format!(
+                    "cannot attach {} track to a {} producer",
+                    kind_str(self.kind),
+                    codec.mime_type
+                )));
+            }
+            layers.push(Layer {
+                clock: LayerClock::new(codec.clock_rate, timestamp_base()),
+                packetizer,
+            });
+        }
+        *writer = Some(Attachment { sink, layers });
+        Ok(())
+    }
+
+    /// Unplugs the track from its producer (no-op when not attached). Returns once no frame
+    /// is being delivered to the old sink.
+    pub fn detach(&self) {
+        drop(lock(&self.writer).take());
+    }
+
+    /// Packetizes one encoded frame for `layer` and sends its packets to the producer's sink.
+    ///
+    /// - `data`: a VP8/VP9 frame, an H.264 Annex B access unit, an AV1 temporal unit (OBUs in
+    ///   low-overhead format), an Opus packet.
+    /// - `timing`: see [`FrameTiming`].
+    /// - `keyframe`: `None` to read it from the bitstream.
+    ///
+    /// Returns the number of RTP packets sent (0 when the track is disabled).
+    pub fn write_frame(
+        &self,
+        data: Bytes,
+        timing: FrameTiming,
+        keyframe: Option<bool>,
+        layer: usize,
+    ) -> Result<usize, MediaError> {
+        self.write_frame_at(data, timing, keyframe, layer, Instant::now())
+    }
+
+    fn write_frame_at(
+        &self,
+        data: Bytes,
+        timing: FrameTiming,
+        keyframe: Option<bool>,
+        layer: usize,
+        now: Instant,
+    ) -> Result<usize, MediaError> {
+        let mut writer = lock(&self.writer);
+        if self.ended.load(Ordering::SeqCst) {
+            return Err(MediaError::Ended);
+        }
+        let attachment = writer.as_mut().ok_or(MediaError::NotAttached)?;
+        let num_layers = attachment.layers.len();
+        let state = attachment.layers.get_mut(layer).ok_or_else(|| {
+            MediaError::InvalidArgument(format!(
+                "layer {layer} out of range: the producer sends {num_layers} layer(s), \
+                 0..={}",
+                num_layers - 1
+            ))
+        })?;
+        let timestamp = state.clock.stamp(timing, now);
+        if !self.enabled() {
+            return Ok(0);
+        }
+        let chunks = state.packetizer.packetize(&data, keyframe, timestamp)?;
+        let count = chunks.len();
+        for chunk in chunks {
+            attachment.sink.send(layer, chunk);
+        }
+        Ok(count)
+    }
+}
+
+fn kind_str(kind: MediaKind) -> &'static str {
+    match kind {
+        MediaKind::Audio => "an audio",
+        MediaKind::Video => "a video",
+    }
+}
+
+fn random_uuid() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40; // version 4
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests;

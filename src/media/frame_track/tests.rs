@@ -1,0 +1,342 @@
+use super::*;
+use crate::RtpChunk;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+#[derive(Default)]
+struct MockSink {
+    sent: Mutex<Vec<(usize, RtpChunk)>>,
+}
+
+impl RtpSink for MockSink {
+    fn send(&self, layer: usize, chunk: RtpChunk) {
+        lock(&self.sent).push((layer, chunk));
+    }
+}
+
+impl MockSink {
+    fn take(&self) -> Vec<(usize, RtpChunk)> {
+        std::mem::take(&mut *lock(&self.sent))
+    }
+}
+
+fn codec(mime: &str, clock_rate: u32) -> RtpCodecParameters {
+    RtpCodecParameters {
+        mime_type: mime.into(),
+        payload_type: 100,
+        clock_rate,
+        channels: None,
+        parameters: Default::default(),
+        rtcp_feedback: vec![],
+    }
+}
+
+fn vp8() -> RtpCodecParameters {
+    codec("video/VP8", 90_000)
+}
+
+fn vp8_key(len: usize) -> Bytes {
+    let mut f = vec![0x10, 0x02, 0x00, 0x9d, 0x01, 0x2a];
+    f.resize(len, 0x42);
+    Bytes::from(f)
+}
+
+fn vp8_delta(len: usize) -> Bytes {
+    Bytes::from(vec![0x31; len])
+}
+
+fn at(t: u64) -> FrameTiming {
+    FrameTiming {
+        timestamp_us: Some(t),
+        duration_us: None,
+    }
+}
+
+fn attached(kind: MediaKind, c: &RtpCodecParameters, layers: usize) -> (FrameTrack, Arc<MockSink>) {
+    let track = FrameTrack::new(kind);
+    let sink = Arc::new(MockSink::default());
+    let mut bases = [1000u32, 2_000_000, u32::MAX - 100].into_iter().cycle();
+    track
+        .attach_with(sink.clone(), c, layers, || bases.next().unwrap())
+        .unwrap();
+    (track, sink)
+}
+
+#[test]
+fn a_new_track_is_live_enabled_unattached_with_a_uuid() {
+    let t = FrameTrack::new(MediaKind::Video);
+    assert_eq!(t.kind(), MediaKind::Video);
+    assert!(t.enabled());
+    assert_eq!(t.ready_state(), TrackState::Live);
+    assert_eq!(t.ready_state().as_str(), "live");
+    assert!(!t.is_attached());
+    let id = t.id();
+    assert_eq!(id.len(), 36);
+    let parts: Vec<&str> = id.split('-').collect();
+    assert_eq!(
+        parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+        [8, 4, 4, 4, 12]
+    );
+    assert!(parts[2].starts_with('4'));
+    assert_ne!(id, FrameTrack::new(MediaKind::Video).id());
+}
+
+#[test]
+fn writing_to_an_unattached_track_is_a_clear_error() {
+    let t = FrameTrack::new(MediaKind::Video);
+    let e = t
+        .write_frame(vp8_key(100), FrameTiming::default(), None, 0)
+        .unwrap_err();
+    assert_eq!(e, MediaError::NotAttached);
+    assert!(e
+        .to_string()
+        .starts_with("track is not attached to a producer"));
+}
+
+#[test]
+fn write_frame_packetizes_and_sends_to_the_sink() {
+    let (t, sink) = attached(MediaKind::Video, &vp8(), 1);
+    let n = t.write_frame(vp8_key(3000), at(0), None, 0).unwrap();
+    let sent = sink.take();
+    assert_eq!(n, 3);
+    assert_eq!(sent.len(), 3);
+    for (i, (layer, c)) in sent.iter().enumerate() {
+        assert_eq!(*layer, 0);
+        assert_eq!(c.timestamp, 1000);
+        assert!(c.keyframe, "detected from the VP8 P bit");
+        assert_eq!(c.marker, i == 2);
+    }
+    t.write_frame(vp8_delta(500), at(33_333), None, 0).unwrap();
+    let sent = sink.take();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1.timestamp, 1000 + 2999);
+    assert!(!sent[0].1.keyframe);
+    assert!(sent[0].1.marker);
+}
+
+#[test]
+fn layers_have_their_own_clock_and_packetizer() {
+    let (t, sink) = attached(MediaKind::Video, &vp8(), 3);
+    for layer in 0..3 {
+        t.write_frame(vp8_key(100), at(1_000_000), None, layer)
+            .unwrap();
+    }
+    t.write_frame(vp8_delta(100), at(1_010_000), None, 2)
+        .unwrap();
+    let sent = sink.take();
+    let stamps: Vec<(usize, u32)> = sent.iter().map(|(l, c)| (*l, c.timestamp)).collect();
+    assert_eq!(
+        stamps,
+        [(0, 1000), (1, 2_000_000), (2, u32::MAX - 100), (2, 799)],
+        "layer 2 wraps around 2^32"
+    );
+    let e = t
+        .write_frame(vp8_key(100), FrameTiming::default(), None, 3)
+        .unwrap_err();
+    assert!(e.to_string().contains("layer 3 out of range"), "{e}");
+}
+
+#[test]
+fn durations_and_wall_clock_drive_timestamps_when_no_timestamp_is_given() {
+    let (t, sink) = attached(MediaKind::Audio, &codec("audio/opus", 48_000), 1);
+    let d = FrameTiming {
+        timestamp_us: None,
+        duration_us: Some(20_000),
+    };
+    for _ in 0..3 {
+        t.write_frame(Bytes::from_static(&[0xfc, 1, 2]), d, None, 0)
+            .unwrap();
+    }
+    let stamps: Vec<u32> = sink.take().iter().map(|(_, c)| c.timestamp).collect();
+    assert_eq!(stamps, [1000, 1960, 2920]);
+
+    let (t, sink) = attached(MediaKind::Video, &vp8(), 1);
+    let t0 = Instant::now();
+    t.write_frame_at(vp8_key(10), FrameTiming::default(), None, 0, t0)
+        .unwrap();
+    t.write_frame_at(
+        vp8_delta(10),
+        FrameTiming::default(),
+        None,
+        0,
+        t0 + Duration::from_millis(40),
+    )
+    .unwrap();
+    let stamps: Vec<u32> = sink.take().iter().map(|(_, c)| c.timestamp).collect();
+    assert_eq!(stamps, [1000, 1000 + 3600]);
+}
+
+#[test]
+fn attach_twice_detach_and_reattach() {
+    let (t, _sink) = attached(MediaKind::Video, &vp8(), 1);
+    let other = Arc::new(MockSink::default());
+    assert_eq!(
+        t.attach(other.clone(), &vp8(), 1).unwrap_err(),
+        MediaError::AlreadyAttached
+    );
+    t.detach();
+    assert!(!t.is_attached());
+    assert_eq!(
+        t.write_frame(vp8_key(10), FrameTiming::default(), None, 0)
+            .unwrap_err(),
+        MediaError::NotAttached
+    );
+    t.detach(); // no-op
+    t.attach(other.clone(), &vp8(), 1).unwrap();
+    t.write_frame(vp8_key(10), FrameTiming::default(), None, 0)
+        .unwrap();
+    assert_eq!(other.take().len(), 1);
+}
+
+#[test]
+fn attach_checks_kind_codec_and_layers() {
+    let t = FrameTrack::new(MediaKind::Audio);
+    let sink: Arc<dyn RtpSink> = Arc::new(MockSink::default());
+    let e = t.attach(sink.clone(), &vp8(), 1).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "cannot attach an audio track to a video/VP8 producer"
+    );
+    let e = t
+        .attach(sink.clone(), &codec("audio/PCMU", 8000), 1)
+        .unwrap_err();
+    assert!(matches!(e, MediaError::UnsupportedCodec { .. }));
+    let e = t
+        .attach(sink.clone(), &codec("audio/opus", 48_000), 0)
+        .unwrap_err();
+    assert!(e.to_string().contains("at least one layer"));
+    assert!(!t.is_attached());
+
+    let v = FrameTrack::new(MediaKind::Video);
+    let mut h264 = codec("video/H264", 90_000);
+    h264.parameters
+        .insert("packetization-mode".into(), serde_json::json!(0));
+    let e = v.attach(sink.clone(), &h264, 1).unwrap_err();
+    assert!(e.to_string().contains("packetization-mode=0"), "{e}");
+    h264.parameters
+        .insert("packetization-mode".into(), serde_json::json!(1));
+    v.attach(sink, &h264, 1).unwrap();
+}
+
+#[test]
+fn stop_ends_the_track_once_and_further_use_fails() {
+    let (t, sink) = attached(MediaKind::Video, &vp8(), 1);
+    let ended = Arc::new(Mutex::new(Vec::new()));
+    let e2 = ended.clone();
+    t.on_ended(Box::new(move |reason| lock(&e2).push(reason)));
+    t.stop();
+    t.stop();
+    assert_eq!(*lock(&ended), [EndReason::Stopped]);
+    assert_eq!(t.ready_state(), TrackState::Ended);
+    assert_eq!(t.ready_state().as_str(), "ended");
+    assert!(!t.is_attached(), "stop releases the producer's sink");
+    let e = t
+        .write_frame(vp8_key(10), FrameTiming::default(), None, 0)
+        .unwrap_err();
+    assert_eq!(e, MediaError::Ended);
+    assert!(e.to_string().starts_with("track has ended"));
+    let e = t.attach(sink.clone(), &vp8(), 1).unwrap_err();
+    assert_eq!(e, MediaError::Ended);
+    assert!(sink.take().is_empty());
+}
+
+#[test]
+fn keyframe_requests_reach_the_program_which_may_write_at_once() {
+    let (t, sink) = attached(MediaKind::Video, &vp8(), 2);
+    let t = Arc::new(t);
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let r2 = requests.clone();
+    let weak = Arc::downgrade(&t);
+    t.on_keyframe_request(Box::new(move |layer| {
+        lock(&r2).push(layer);
+        // Re-entrant write from the callback: must not deadlock.
+        if let Some(t) = weak.upgrade() {
+            t.write_frame(vp8_key(50), FrameTiming::default(), Some(true), layer)
+                .unwrap();
+        }
+    }));
+    t.request_keyframe(1);
+    assert_eq!(*lock(&requests), [1]);
+    let sent = sink.take();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, 1);
+    assert!(sent[0].1.keyframe);
+
+    t.stop();
+    t.request_keyframe(0);
+    assert_eq!(*lock(&requests), [1], "ignored once ended");
+}
+
+#[test]
+fn disabled_tracks_drop_frames_and_keep_time_then_ask_for_a_keyframe() {
+    let (t, sink) = attached(MediaKind::Video, &vp8(), 2);
+    let requests = Arc::new(AtomicUsize::new(0));
+    let r2 = requests.clone();
+    t.on_keyframe_request(Box::new(move |_| {
+        r2.fetch_add(1, Ordering::SeqCst);
+    }));
+    t.write_frame(vp8_key(10), at(0), None, 0).unwrap();
+    t.set_enabled(false);
+    t.set_enabled(false);
+    assert!(!t.enabled());
+    assert_eq!(
+        t.write_frame(vp8_delta(10), at(10_000), None, 0).unwrap(),
+        0
+    );
+    assert_eq!(requests.load(Ordering::SeqCst), 0);
+    t.set_enabled(true);
+    assert_eq!(requests.load(Ordering::SeqCst), 2, "one request per layer");
+    t.write_frame(vp8_key(10), at(20_000), None, 0).unwrap();
+    let stamps: Vec<u32> = sink.take().iter().map(|(_, c)| c.timestamp).collect();
+    assert_eq!(stamps, [1000, 1000 + 1800]);
+}
+
+#[test]
+fn malformed_frames_are_errors_and_the_track_goes_on() {
+    let (t, sink) = attached(MediaKind::Video, &codec("video/H264", 90_000), 1);
+    let e = t
+        .write_frame(
+            Bytes::from_static(&[1, 2, 3]),
+            FrameTiming::default(),
+            None,
+            0,
+        )
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        MediaError::MalformedFrame { codec: "H264", .. }
+    ));
+    let e = t
+        .write_frame(Bytes::new(), FrameTiming::default(), None, 0)
+        .unwrap_err();
+    assert!(matches!(e, MediaError::InvalidArgument(_)));
+    let idr = Bytes::from_static(&[0, 0, 0, 1, 0x65, 0x88, 0x84]);
+    assert_eq!(
+        t.write_frame(idr, FrameTiming::default(), None, 0).unwrap(),
+        1
+    );
+    assert!(sink.take()[0].1.keyframe);
+}
+
+#[test]
+fn a_panicking_sink_does_not_poison_the_track() {
+    struct PanicSink;
+    impl RtpSink for PanicSink {
+        fn send(&self, _: usize, _: RtpChunk) {
+            panic!("sink failure");
+        }
+    }
+    let t = Arc::new(FrameTrack::new(MediaKind::Video));
+    t.attach(Arc::new(PanicSink), &vp8(), 1).unwrap();
+    let t2 = t.clone();
+    let r =
+        std::thread::spawn(move || t2.write_frame(vp8_key(10), FrameTiming::default(), None, 0))
+            .join();
+    assert!(r.is_err());
+    t.detach();
+    let sink = Arc::new(MockSink::default());
+    t.attach(sink.clone(), &vp8(), 1).unwrap();
+    t.write_frame(vp8_key(10), FrameTiming::default(), None, 0)
+        .unwrap();
+    assert_eq!(sink.take().len(), 1);
+}
