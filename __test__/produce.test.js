@@ -1,0 +1,288 @@
+'use strict';
+
+// The send path end to end: a Device, a SendTransport and Producers against the real mediasoup
+// worker on 127.0.0.1, checked by what the server sees.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { once } = require('node:events');
+const { Device, createTrack, InvalidStateError, UnsupportedError } = require('..');
+const { startServer, producerCounters, until } = require('./helpers/server');
+const { feed } = require('./helpers/media');
+
+let server;
+let device;
+test.before(async () => {
+  server = await startServer();
+  device = new Device();
+  await device.load({ routerRtpCapabilities: server.router.rtpCapabilities });
+});
+test.after(() => server.close());
+
+// A client send transport wired to a fresh server transport.
+async function sendTransport(t) {
+  const { transport: serverTransport, clientOptions } = await server.createWebRtcTransport();
+  const transport = device.createSendTransport(clientOptions);
+  const connects = [];
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    connects.push(dtlsParameters);
+    serverTransport.connect({ dtlsParameters }).then(callback, errback);
+  });
+  const serverProducers = [];
+  transport.on('produce', async ({ kind, rtpParameters, appData }) => {
+    const producer = await serverTransport.produce({ kind, rtpParameters, appData });
+    serverProducers.push(producer);
+    return { id: producer.id };
+  });
+  t.after(() => transport.close());
+  return { transport, serverTransport, connects, serverProducers };
+}
+
+// Waits until the server producer's counters grow by `packets` from now.
+async function serverReceives(serverProducer, { packets = 20, timeout = 5000 } = {}) {
+  const start = (await producerCounters(serverProducer)).packets;
+  return until(async () => {
+    const c = await producerCounters(serverProducer);
+    return c.packets >= start + packets && c;
+  }, { timeout, what: `${packets} more packets at the server` });
+}
+
+test('VP8: connect once, connected, the server counts packets and scores the producer', async (t) => {
+  const { transport, connects, serverProducers } = await sendTransport(t);
+  const states = [];
+  transport.on('connectionstatechange', (s) => states.push(s));
+  const connected = once(transport, 'connectionstatechange').then(function wait([s]) {
+    return s === 'connected' ? s : once(transport, 'connectionstatechange').then(wait);
+  });
+
+  const track = createTrack({ kind: 'video' });
+  const producer = await transport.produce({ track, appData: { who: 'bot' } });
+  const feeder = feed(track);
+  t.after(() => feeder.stop());
+
+  assert.equal(producer.id, serverProducers[0].id);
+  assert.equal(producer.kind, 'video');
+  assert.equal(producer.track, track);
+  assert.equal(producer.paused, false);
+  assert.equal(producer.closed, false);
+  assert.deepEqual(producer.appData, { who: 'bot' });
+  assert.equal(producer.rtpParameters.codecs[0].mimeType.toLowerCase(), 'video/vp8');
+  assert.equal(connects.length, 1);
+  assert.equal(connects[0].role, 'client');
+
+  await connected;
+  assert.equal(transport.connectionState, 'connected');
+  const scored = once(serverProducers[0], 'score');
+  const counters = await serverReceives(serverProducers[0]);
+  assert.ok(counters.bytes > 0);
+  const [score] = await scored;
+  assert.ok(score[0].score > 0, `server score ${JSON.stringify(score)}`);
+
+  // a second producer does not connect again
+  const audio = createTrack({ kind: 'audio' });
+  await transport.produce({ track: audio });
+  assert.equal(connects.length, 1);
+});
+
+test('Opus with codecOptions: the server producer carries the fmtp values', async (t) => {
+  const { transport, serverProducers } = await sendTransport(t);
+  const track = createTrack({ kind: 'audio' });
+  const producer = await transport.produce({
+    track,
+    codecOptions: { opusStereo: true, opusFec: true, opusDtx: true, opusMaxPlaybackRate: 48000, opusPtime: 20 },
+  });
+  const feeder = feed(track, { fps: 50 });
+  t.after(() => feeder.stop());
+  const params = serverProducers[0].rtpParameters.codecs[0].parameters;
+  assert.equal(Number(params['sprop-stereo']), 1);
+  assert.equal(Number(params.useinbandfec), 1);
+  assert.equal(Number(params.usedtx), 1);
+  assert.equal(producer.rtpParameters.codecs[0].mimeType.toLowerCase(), 'audio/opus');
+  await serverReceives(serverProducers[0]);
+});
+
+test('pause() stops the media at the server, resume() restarts it', async (t) => {
+  const { transport, serverProducers } = await sendTransport(t);
+  const track = createTrack({ kind: 'video' });
+  const producer = await transport.produce({ track });
+  const feeder = feed(track);
+  t.after(() => feeder.stop());
+  await serverReceives(serverProducers[0]);
+
+  const events = [];
+  producer.observer.on('pause', () => events.push('pause'));
+  producer.observer.on('resume', () => events.push('resume'));
+  producer.pause();
+  assert.equal(producer.paused, true);
+  assert.equal(track.enabled, false);
+  // packets in flight may still land: take the count once it stops moving
+  let last = -1;
+  const settled = await until(async () => {
+    const { bytes } = await producerCounters(serverProducers[0]);
+    const same = bytes === last;
+    last = bytes;
+    return same && { bytes };
+  }, { interval: 300, what: 'the server byte counter to stop' });
+  await new Promise((r) => setTimeout(r, 500)); // a window in which frames keep being written
+  assert.equal((await producerCounters(serverProducers[0])).bytes, settled.bytes);
+
+  producer.resume();
+  assert.equal(producer.paused, false);
+  assert.equal(track.enabled, true);
+  await serverReceives(serverProducers[0]);
+  assert.deepEqual(events, ['pause', 'resume']);
+});
+
+test('replaceTrack switches the source without a new produce; null then a track again', async (t) => {
+  const { transport, serverProducers } = await sendTransport(t);
+  const first = createTrack({ kind: 'video' });
+  const producer = await transport.produce({ track: first, stopTracks: false });
+  const feedFirst = feed(first);
+  t.after(() => feedFirst.stop());
+  await serverReceives(serverProducers[0]);
+
+  const second = createTrack({ kind: 'video' });
+  await producer.replaceTrack({ track: second });
+  assert.equal(producer.track, second);
+  assert.equal(first.readyState, 'live', 'stopTracks: false keeps the old track');
+  assert.throws(() => first.writeFrame(Buffer.alloc(10)), InvalidStateError);
+  const feedSecond = feed(second);
+  t.after(() => feedSecond.stop());
+  await serverReceives(serverProducers[0]);
+
+  await producer.replaceTrack({ track: null });
+  assert.equal(producer.track, null);
+  const third = createTrack({ kind: 'video' });
+  await producer.replaceTrack({ track: third });
+  const feedThird = feed(third);
+  t.after(() => feedThird.stop());
+  await serverReceives(serverProducers[0]);
+  assert.equal(serverProducers.length, 1, 'no new produce event');
+
+  await assert.rejects(producer.replaceTrack({ track: createTrack({ kind: 'audio' }) }), TypeError);
+  const ended = createTrack({ kind: 'video' });
+  ended.stop();
+  await assert.rejects(producer.replaceTrack({ track: ended }), InvalidStateError);
+});
+
+test('VP8 simulcast: three streams at the server; setMaxSpatialLayer(0) stops r1 and r2, (2) restores them', async (t) => {
+  const { transport, serverProducers } = await sendTransport(t);
+  const track = createTrack({ kind: 'video' });
+  const producer = await transport.produce({
+    track,
+    encodings: [{ maxBitrate: 100000 }, { maxBitrate: 300000 }, { maxBitrate: 900000 }],
+  });
+  assert.deepEqual(producer.rtpParameters.encodings.map((e) => e.rid), ['r0', 'r1', 'r2']);
+  const feeder = feed(track, { layers: 3 });
+  t.after(() => feeder.stop());
+  const all = await until(async () => {
+    const c = await producerCounters(serverProducers[0]);
+    return c.streams === 3 && Object.values(c.byRid).every((s) => s.packetCount > 10) && c;
+  }, { what: 'packets on r0, r1 and r2' });
+  assert.deepEqual(Object.keys(all.byRid).sort(), ['r0', 'r1', 'r2']);
+
+  await producer.setMaxSpatialLayer(0);
+  assert.equal(producer.maxSpatialLayer, 0);
+  let prev;
+  const stopped = await until(async () => {
+    const c = await producerCounters(serverProducers[0]);
+    const now = { r1: c.byRid.r1.packetCount, r2: c.byRid.r2.packetCount };
+    const same = prev && prev.r1 === now.r1 && prev.r2 === now.r2;
+    prev = now;
+    return same && { now, r0: c.byRid.r0.packetCount };
+  }, { interval: 300, what: 'r1 and r2 to stop' });
+  await serverReceives(serverProducers[0]); // r0 goes on
+  const after = await producerCounters(serverProducers[0]);
+  assert.equal(after.byRid.r1.packetCount, stopped.now.r1);
+  assert.equal(after.byRid.r2.packetCount, stopped.now.r2);
+  assert.ok(after.byRid.r0.packetCount > stopped.r0);
+
+  await producer.setMaxSpatialLayer(2);
+  await until(async () => {
+    const c = await producerCounters(serverProducers[0]);
+    return c.byRid.r2.packetCount > stopped.now.r2 + 10 && c.byRid.r1.packetCount > stopped.now.r1 + 10;
+  }, { what: 'r1 and r2 to come back' });
+
+  await assert.rejects(producer.setMaxSpatialLayer('1'), TypeError);
+});
+
+test('setMaxSpatialLayer on audio is an UnsupportedError', async (t) => {
+  const { transport } = await sendTransport(t);
+  const producer = await transport.produce({ track: createTrack({ kind: 'audio' }) });
+  await assert.rejects(producer.setMaxSpatialLayer(0), UnsupportedError);
+});
+
+test('produce() argument and state errors', async (t) => {
+  const { transport } = await sendTransport(t);
+  await assert.rejects(transport.produce({}), TypeError);
+  await assert.rejects(transport.produce({ track: createTrack({ kind: 'video' }), appData: 'x' }), TypeError);
+  const ended = createTrack({ kind: 'video' });
+  ended.stop();
+  await assert.rejects(transport.produce({ track: ended }), InvalidStateError);
+
+  const { clientOptions } = await server.createWebRtcTransport();
+  const bare = device.createSendTransport(clientOptions);
+  t.after(() => bare.close());
+  await assert.rejects(bare.produce({ track: createTrack({ kind: 'video' }) }), /no "connect" listener/);
+  bare.on('connect', (_p, cb) => cb());
+  await assert.rejects(bare.produce({ track: createTrack({ kind: 'video' }) }), /no "produce" listener/);
+  bare.close();
+  await assert.rejects(bare.produce({ track: createTrack({ kind: 'video' }) }), InvalidStateError);
+});
+
+test('the app rejecting produce rejects produce() and leaves nothing behind', async (t) => {
+  const { transport: serverTransport, clientOptions } = await server.createWebRtcTransport();
+  const transport = device.createSendTransport(clientOptions);
+  t.after(() => transport.close());
+  transport.on('connect', ({ dtlsParameters }, cb, eb) => serverTransport.connect({ dtlsParameters }).then(cb, eb));
+  let refuse = true;
+  transport.on('produce', ({ kind, rtpParameters }, cb, eb) => {
+    if (refuse) return eb(new Error('no room for you'));
+    serverTransport.produce({ kind, rtpParameters }).then((p) => cb({ id: p.id }), eb);
+  });
+  const track = createTrack({ kind: 'video' });
+  await assert.rejects(transport.produce({ track, stopTracks: false }), /no room for you/);
+  assert.throws(() => track.writeFrame(Buffer.alloc(10)), InvalidStateError, 'the track is not producing');
+  refuse = false;
+  const producer = await transport.produce({ track });
+  assert.equal(producer.closed, false);
+});
+
+test('transport.close() closes its live producers with transportclose; no event after close', async (t) => {
+  const { transport } = await sendTransport(t);
+  const a = await transport.produce({ track: createTrack({ kind: 'video' }) });
+  const b = await transport.produce({ track: createTrack({ kind: 'audio' }) });
+  b.close();
+  const seen = [];
+  a.on('transportclose', () => seen.push('a'));
+  b.on('transportclose', () => seen.push('b'));
+  a.observer.on('close', () => seen.push('a-observer'));
+  transport.on('connectionstatechange', (s) => seen.push(`state:${s}`));
+  const trackOfA = a.track;
+  transport.close();
+  assert.deepEqual(seen, ['a', 'a-observer']);
+  assert.equal(a.closed, true);
+  assert.equal(trackOfA.readyState, 'ended', 'stopTracks (default) stops the track');
+  assert.equal(transport.connectionState, 'closed');
+  await assert.rejects(a.getStats(), InvalidStateError);
+  await assert.rejects(transport.getStats(), InvalidStateError);
+});
+
+test('getStats() gives W3C stats: outbound-rtp with packetsSent, bytesSent, ssrc, kind', async (t) => {
+  const { transport, serverProducers } = await sendTransport(t);
+  const track = createTrack({ kind: 'video' });
+  const producer = await transport.produce({ track });
+  const feeder = feed(track);
+  t.after(() => feeder.stop());
+  await serverReceives(serverProducers[0]);
+  const stats = await producer.getStats();
+  assert.ok(stats instanceof Map);
+  const outbound = [...stats.values()].filter((s) => s.type === 'outbound-rtp');
+  assert.equal(outbound.length, 1);
+  assert.ok(outbound[0].packetsSent > 0);
+  assert.ok(outbound[0].bytesSent > 0);
+  assert.equal(outbound[0].kind, 'video');
+  assert.equal(outbound[0].ssrc, producer.rtpParameters.encodings[0].ssrc);
+  const transportStats = await transport.getStats();
+  assert.ok([...transportStats.values()].some((s) => s.type === 'transport' || s.type === 'candidate-pair'));
+});
