@@ -1,3 +1,35 @@
 //! The SDP layer of mediasoup-client-native: what a local offer says (capabilities, DTLS
 //! parameters, encodings) and the remote SDP that stands for the ICE-lite mediasoup server.
 //! Pure functions over data: no I/O, no async, no napi.
+//!
+//! SDP text is parsed and written with webrtc-rs's `rtc-sdp` ([`SessionDescription`],
+//! [`MediaDescription`], re-exported here); this crate reads and writes the attribute values.
+//!
+//! The send path of a transport uses it this way:
+//! 1. [`parse_sdp`] the local offer;
+//! 2. [`extract_rtp_capabilities`] (device load) and [`extract_dtls_parameters`] (`connect`);
+//! 3. for the producer's section ([`RemoteSdp::next_media_section_idx`]): [`get_cname`],
+//!    [`get_rtp_encodings`];
+//! 4. [`RemoteSdp::send`] with the sending parameters and [`CodecOptions`], then
+//!    [`RemoteSdp::get_sdp`] is the answer.
+
+mod capabilities;
+mod dtls;
+mod encodings;
+mod error;
+mod fmtp;
+mod legacy_simulcast;
+mod lines;
+
+pub use capabilities::extract_rtp_capabilities;
+pub use dtls::extract_dtls_parameters;
+pub use encodings::{get_cname, get_rtp_encodings};
+pub use error::SdpError;
+pub use legacy_simulcast::add_legacy_simulcast;
+pub use rtc_sdp::{MediaDescription, SessionDescription};
+
+/// Parses SDP text (CRLF or LF line ends).
+pub fn parse_sdp(sdp: &str) -> Result<SessionDescription, SdpError> {
+    SessionDescription::unmarshal(&mut std::io::Cursor::new(sdp.as_bytes()))
+        .map_err(|e| SdpError::Parse(e.to_string()))
+}
