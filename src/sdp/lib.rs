@@ -14,18 +14,23 @@
 //!    [`RemoteSdp::get_sdp`] is the answer.
 
 mod capabilities;
+mod codec_options;
 mod dtls;
 mod encodings;
 mod error;
 mod fmtp;
 mod legacy_simulcast;
 mod lines;
+mod media_section;
+mod remote_sdp;
 
 pub use capabilities::extract_rtp_capabilities;
+pub use codec_options::CodecOptions;
 pub use dtls::extract_dtls_parameters;
 pub use encodings::{get_cname, get_rtp_encodings};
 pub use error::SdpError;
 pub use legacy_simulcast::add_legacy_simulcast;
+pub use remote_sdp::{MediaSectionIdx, RemoteSdp, SendParams};
 pub use rtc_sdp::{MediaDescription, SessionDescription};
 
 /// Parses SDP text (CRLF or LF line ends).

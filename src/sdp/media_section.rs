@@ -1,0 +1,370 @@
+//! One m= section of the remote SDP, kept as data and rendered with `rtc-sdp`.
+//!
+//! Attribute order follows what mediasoup-client's sdp-transform writes: rtpmap, fmtp,
+//! rtcp-fb, extmap, extmap-allow-mixed, setup, mid, direction, ice-ufrag, ice-pwd, candidates,
+//! end-of-candidates, ice-options, rtcp-mux, rtcp-rsize, rid, simulcast, sctp-port,
+//! max-message-size.
+
+use msc_ortc::{DtlsRole, IceCandidate, IceParameters, RtpParameters, SctpParameters};
+use rtc_sdp::description::common::{Address, Attribute, ConnectionInformation};
+use rtc_sdp::description::media::{MediaName, RangedPort};
+use rtc_sdp::MediaDescription;
+
+use crate::codec_options::CodecOptions;
+use crate::fmtp::write_params;
+use crate::lines::{self, Simulcast};
+use crate::SdpError;
+
+/// The port of an open section; the real transport address is in the candidates.
+const OPEN_PORT: isize = 7;
+/// The dependency descriptor extension, kept only for codecs mediasoup supports it with.
+const DEPENDENCY_DESCRIPTOR_URI: &str =
+    "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension";
+
+/// What every section takes from the transport.
+pub(crate) struct TransportInfo<'a> {
+    pub ice_parameters: &'a IceParameters,
+    pub ice_candidates: &'a [IceCandidate],
+    pub dtls_role: Option<DtlsRole>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MediaSection {
+    mid: String,
+    kind: String,
+    protos: Vec<String>,
+    port: isize,
+    formats: Vec<String>,
+    rtpmaps: Vec<String>,
+    fmtps: Vec<String>,
+    rtcp_fbs: Vec<String>,
+    extmaps: Vec<String>,
+    extmap_allow_mixed: bool,
+    setup: Option<&'static str>,
+    direction: Option<&'static str>,
+    ice: Option<(String, String)>,
+    candidates: Vec<String>,
+    rtcp_mux: bool,
+    rtcp_rsize: bool,
+    rids: Vec<String>,
+    simulcast: Option<String>,
+    sctp_port: Option<u16>,
+    max_message_size: Option<u32>,
+    sctpmap: Option<String>,
+}
+
+/// The `a=setup` that stands for the remote DTLS role: the server acting as DTLS client is
+/// `active`, as DTLS server `passive`, undecided `actpass`.
+fn setup_for(role: Option<DtlsRole>) -> Option<&'static str> {
+    role.map(|role| match role {
+        DtlsRole::Client => "active",
+        DtlsRole::Server => "passive",
+        DtlsRole::Auto => "actpass",
+    })
+}
+
+fn candidate_line(c: &IceCandidate) -> String {
+    // mediasoup mandates rtcp-mux, so the component is always 1 (RTP).
+    let mut line = format!(
+        "{} 1 {} {} {} {} typ {}",
+        c.foundation, c.protocol, c.priority, c.address, c.port, c.kind
+    );
+    if let Some(tcp_type) = &c.tcp_type {
+        line.push_str(" tcptype ");
+        line.push_str(tcp_type);
+    }
+    line
+}
+
+/// `audio/opus` -> `opus`.
+fn codec_name(mime_type: &str) -> Result<&str, SdpError> {
+    match mime_type.split_once('/') {
+        Some((kind, name))
+            if !name.is_empty()
+                && (kind.eq_ignore_ascii_case("audio") || kind.eq_ignore_ascii_case("video")) =>
+        {
+            Ok(name)
+        }
+        _ => Err(SdpError::Invalid(format!(
+            "invalid codec.mimeType '{mime_type}'"
+        ))),
+    }
+}
+
+impl MediaSection {
+    fn base(
+        transport: &TransportInfo<'_>,
+        offer_media: &MediaDescription,
+    ) -> Result<Self, SdpError> {
+        let mid = lines::mid(offer_media)
+            .ok_or_else(|| SdpError::Missing("offer media section has no a=mid".into()))?;
+        Ok(MediaSection {
+            mid: mid.to_owned(),
+            kind: offer_media.media_name.media.clone(),
+            protos: offer_media.media_name.protos.clone(),
+            port: OPEN_PORT,
+            formats: Vec::new(),
+            rtpmaps: Vec::new(),
+            fmtps: Vec::new(),
+            rtcp_fbs: Vec::new(),
+            extmaps: Vec::new(),
+            extmap_allow_mixed: false,
+            setup: setup_for(transport.dtls_role),
+            direction: None,
+            ice: Some((
+                transport.ice_parameters.username_fragment.clone(),
+                transport.ice_parameters.password.clone(),
+            )),
+            candidates: transport
+                .ice_candidates
+                .iter()
+                .map(candidate_line)
+                .collect(),
+            rtcp_mux: false,
+            rtcp_rsize: false,
+            rids: Vec::new(),
+            simulcast: None,
+            sctp_port: None,
+            max_message_size: None,
+            sctpmap: None,
+        })
+    }
+
+    /// The recvonly answer to one of our audio/video offer sections.
+    pub(crate) fn rtp_answer(
+        transport: &TransportInfo<'_>,
+        offer_media: &MediaDescription,
+        answer_rtp_parameters: &RtpParameters,
+        codec_options: Option<&CodecOptions>,
+    ) -> Result<Self, SdpError> {
+        let mut section = Self::base(transport, offer_media)?;
+        if section.kind != "audio" && section.kind != "video" {
+            return Err(SdpError::Invalid(format!(
+                "cannot answer an m={} section with RTP parameters",
+                section.kind
+            )));
+        }
+        section.direction = Some("recvonly");
+
+        for codec in &answer_rtp_parameters.codecs {
+            let pt = codec.payload_type;
+            let name = codec_name(&codec.mime_type)?;
+            section.formats.push(pt.to_string());
+            section.rtpmaps.push(match codec.channels {
+                Some(channels) if channels > 1 => {
+                    format!("{pt} {name}/{}/{channels}", codec.clock_rate)
+                }
+                _ => format!("{pt} {name}/{}", codec.clock_rate),
+            });
+            let (parameters, feedback) = match codec_options {
+                Some(options) => options.answer_codec(codec),
+                None => (codec.parameters.clone(), codec.rtcp_feedback.clone()),
+            };
+            let config = write_params(&parameters);
+            if !config.is_empty() {
+                section.fmtps.push(format!("{pt} {config}"));
+            }
+            for fb in feedback {
+                section.rtcp_fbs.push(if fb.parameter.is_empty() {
+                    format!("{pt} {}", fb.kind)
+                } else {
+                    format!("{pt} {} {}", fb.kind, fb.parameter)
+                });
+            }
+        }
+
+        // Only the header extensions the offer has; the dependency descriptor only with a codec
+        // mediasoup supports it for (AV1, H264).
+        let offered = lines::extmaps(offer_media);
+        let dd_codec = answer_rtp_parameters.codecs.iter().any(|c| {
+            codec_name(&c.mime_type)
+                .map(|name| name.eq_ignore_ascii_case("av1") || name.eq_ignore_ascii_case("h264"))
+                .unwrap_or(false)
+        });
+        for ext in &answer_rtp_parameters.header_extensions {
+            if !offered.iter().any(|o| o.uri == ext.uri) {
+                continue;
+            }
+            if ext.uri == DEPENDENCY_DESCRIPTOR_URI && !dd_codec {
+                continue;
+            }
+            section.extmaps.push(format!("{} {}", ext.id, ext.uri));
+        }
+        section.extmap_allow_mixed = offer_media.has_attribute("extmap-allow-mixed");
+
+        // Simulcast: mirror the offer's send list as recv, and its send rids as recv rids.
+        if let Some(simulcast) = lines::simulcast(offer_media) {
+            section.simulcast = Some(match simulcast {
+                Simulcast::Rfc { list, .. } => format!("recv {list}"),
+                Simulcast::Draft03(value) => format!(" {}", value.replace("send", "recv")),
+            });
+            section.rids = lines::rids(offer_media)
+                .into_iter()
+                .filter(|rid| rid.direction == "send")
+                .map(|rid| format!("{} recv", rid.id))
+                .collect();
+        }
+
+        section.rtcp_mux = true;
+        section.rtcp_rsize = true;
+        Ok(section)
+    }
+
+    /// The answer to our m=application (data channel) offer section.
+    pub(crate) fn sctp_answer(
+        transport: &TransportInfo<'_>,
+        offer_media: &MediaDescription,
+        sctp: &SctpParameters,
+    ) -> Result<Self, SdpError> {
+        let mut section = Self::base(transport, offer_media)?;
+        if section.kind != "application" {
+            return Err(SdpError::Invalid(format!(
+                "cannot answer an m={} section with an SCTP association",
+                section.kind
+            )));
+        }
+        if offer_media.has_attribute("sctp-port") {
+            section.formats = vec!["webrtc-datachannel".to_owned()];
+            section.sctp_port = Some(sctp.port);
+            section.max_message_size = Some(sctp.max_message_size);
+        } else if offer_media.has_attribute("sctpmap") {
+            // The pre-RFC 8841 syntax: `m=application <port> DTLS/SCTP <sctp port>`.
+            section.formats = vec![sctp.port.to_string()];
+            section.sctpmap = Some(format!(
+                "{} webrtc-datachannel {}",
+                sctp.port, sctp.max_message_size
+            ));
+        }
+        Ok(section)
+    }
+
+    pub(crate) fn mid(&self) -> &str {
+        &self.mid
+    }
+
+    pub(crate) fn closed(&self) -> bool {
+        self.port == 0
+    }
+
+    pub(crate) fn set_ice_parameters(&mut self, ice: &IceParameters) {
+        if !self.closed() {
+            self.ice = Some((ice.username_fragment.clone(), ice.password.clone()));
+        }
+    }
+
+    pub(crate) fn set_dtls_role(&mut self, role: DtlsRole) {
+        self.setup = setup_for(Some(role));
+    }
+
+    /// Stops media in the section but keeps it open (and its transport usable).
+    pub(crate) fn disable(&mut self) {
+        self.direction = Some("inactive");
+    }
+
+    /// Rejects the section (port 0): no transport, no codecs. The section keeps its header
+    /// extensions and rtcp-mux/rsize, as in mediasoup-client.
+    ///
+    /// mediasoup-client leaves the payload types on the m= line with no rtpmap for them;
+    /// webrtc-rs rejects that ("payload type not found") except for payload type 0, so an RTP
+    /// section's m= line becomes `m=<kind> 0 <proto> 0`, as webrtc-rs writes its own rejected
+    /// sections.
+    pub(crate) fn close(&mut self) {
+        self.disable();
+        self.port = 0;
+        if self.kind == "audio" || self.kind == "video" {
+            self.formats = vec!["0".to_owned()];
+        }
+        self.ice = None;
+        self.candidates.clear();
+        self.rtpmaps.clear();
+        self.fmtps.clear();
+        self.rtcp_fbs.clear();
+        self.rids.clear();
+        self.simulcast = None;
+        self.extmap_allow_mixed = false;
+    }
+
+    pub(crate) fn to_media_description(&self) -> MediaDescription {
+        let mut attributes = Vec::new();
+        let mut push = |key: &str, v: Option<&str>| {
+            attributes.push(Attribute::new(key.to_owned(), v.map(str::to_owned)));
+        };
+        for (key, values) in [
+            ("rtpmap", &self.rtpmaps),
+            ("fmtp", &self.fmtps),
+            ("rtcp-fb", &self.rtcp_fbs),
+            ("extmap", &self.extmaps),
+        ] {
+            for v in values {
+                push(key, Some(v));
+            }
+        }
+        if self.extmap_allow_mixed {
+            push("extmap-allow-mixed", None);
+        }
+        if let Some(setup) = self.setup {
+            push("setup", Some(setup));
+        }
+        push("mid", Some(&self.mid));
+        if let Some(direction) = self.direction {
+            push(direction, None);
+        }
+        if let Some((ufrag, pwd)) = &self.ice {
+            push("ice-ufrag", Some(ufrag));
+            push("ice-pwd", Some(pwd));
+        }
+        if !self.closed() {
+            for candidate in &self.candidates {
+                push("candidate", Some(candidate));
+            }
+            push("end-of-candidates", None);
+            push("ice-options", Some("renomination"));
+        }
+        if self.rtcp_mux {
+            push("rtcp-mux", None);
+        }
+        if self.rtcp_rsize {
+            push("rtcp-rsize", None);
+        }
+        for rid in &self.rids {
+            push("rid", Some(rid));
+        }
+        if let Some(simulcast) = &self.simulcast {
+            push("simulcast", Some(simulcast));
+        }
+        if let Some(sctpmap) = &self.sctpmap {
+            push("sctpmap", Some(sctpmap));
+        }
+        if let Some(port) = self.sctp_port {
+            push("sctp-port", Some(&port.to_string()));
+        }
+        if let Some(size) = self.max_message_size {
+            push("max-message-size", Some(&size.to_string()));
+        }
+
+        MediaDescription {
+            media_name: MediaName {
+                media: self.kind.clone(),
+                port: RangedPort {
+                    value: self.port,
+                    range: None,
+                },
+                protos: self.protos.clone(),
+                formats: self.formats.clone(),
+            },
+            media_title: None,
+            connection_information: Some(ConnectionInformation {
+                network_type: "IN".to_owned(),
+                address_type: "IP4".to_owned(),
+                address: Some(Address {
+                    address: "127.0.0.1".to_owned(),
+                    ttl: None,
+                    range: None,
+                }),
+            }),
+            bandwidth: Vec::new(),
+            encryption_key: None,
+            attributes,
+        }
+    }
+}
