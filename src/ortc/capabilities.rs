@@ -68,18 +68,50 @@ pub fn get_send_rtp_capabilities(extended: &ExtendedRtpCapabilities) -> RtpCapab
     rtp_capabilities(extended, Direction::Sendonly)
 }
 
-/// Whether media of `kind` can be sent: some codec of that kind in the (send) capabilities.
-pub fn can_send(kind: MediaKind, caps: &RtpCapabilities) -> bool {
-    caps.codecs.iter().any(|codec| codec.kind == kind)
+/// What [`can_send`] and [`can_receive`] look at: the device's RTP capabilities (as
+/// mediasoup-client 3.x checks them) or the extended capabilities (as libmediasoupclient
+/// does). Both give the same answers, except that receive capabilities also list the RTX
+/// payload types.
+pub trait CodecSet {
+    /// Whether some codec has this kind.
+    fn has_codec_of_kind(&self, kind: MediaKind) -> bool;
+    /// Whether some codec is received on this payload type.
+    fn receives_payload_type(&self, payload_type: u8) -> bool;
 }
 
-/// Whether RTP parameters (already validated) can be received with these (receive)
-/// capabilities: their first codec's payload type is one of ours.
-pub fn can_receive(rtp_parameters: &RtpParameters, caps: &RtpCapabilities) -> bool {
-    let Some(first) = rtp_parameters.codecs.first() else {
-        return false;
-    };
-    caps.codecs
-        .iter()
-        .any(|codec| codec.preferred_payload_type == Some(first.payload_type))
+impl CodecSet for RtpCapabilities {
+    fn has_codec_of_kind(&self, kind: MediaKind) -> bool {
+        self.codecs.iter().any(|codec| codec.kind == kind)
+    }
+    fn receives_payload_type(&self, payload_type: u8) -> bool {
+        self.codecs
+            .iter()
+            .any(|codec| codec.preferred_payload_type == Some(payload_type))
+    }
+}
+
+impl CodecSet for ExtendedRtpCapabilities {
+    fn has_codec_of_kind(&self, kind: MediaKind) -> bool {
+        self.codecs.iter().any(|codec| codec.kind == kind)
+    }
+    fn receives_payload_type(&self, payload_type: u8) -> bool {
+        self.codecs
+            .iter()
+            .any(|codec| codec.remote_payload_type == Some(payload_type))
+    }
+}
+
+/// Whether media of `kind` can be sent: some codec of that kind in the (send or extended)
+/// capabilities.
+pub fn can_send<C: CodecSet + ?Sized>(kind: MediaKind, caps: &C) -> bool {
+    caps.has_codec_of_kind(kind)
+}
+
+/// Whether RTP parameters (already validated) can be received with these (receive or
+/// extended) capabilities: their first codec's payload type is one of ours.
+pub fn can_receive<C: CodecSet + ?Sized>(rtp_parameters: &RtpParameters, caps: &C) -> bool {
+    rtp_parameters
+        .codecs
+        .first()
+        .is_some_and(|first| caps.receives_payload_type(first.payload_type))
 }

@@ -5,6 +5,7 @@
 use crate::codec_match::{
     apply_profile_level_id, is_rtx, match_codecs, reduce_rtcp_feedback, CodecMatch,
 };
+use crate::error::Result;
 use crate::js;
 use crate::types::{
     CodecParameters, Direction, MediaKind, RtcpFeedback, RtpCapabilities, RtpCodecCapability,
@@ -12,6 +13,14 @@ use crate::types::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+// What derives from extended capabilities is reachable from here as well.
+pub use crate::capabilities::{
+    can_receive, can_send, get_recv_rtp_capabilities, get_send_rtp_capabilities,
+};
+pub use crate::sending::{
+    get_sending_remote_rtp_parameters, get_sending_rtp_parameters, reduce_codecs,
+};
 
 /// A codec both sides support.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,7 +106,22 @@ fn header_extensions_match(a: &RtpHeaderExtension, b: &RtpHeaderExtension) -> bo
 }
 
 /// The extended RTP capabilities of `local` (our native capabilities) against `remote`
-/// (the router's).
+/// (the router's), in the router's codec order: what mediasoup-client's `Device.load()`
+/// computes. The inputs are left untouched. Never fails today; a `Result` so that a check
+/// can be added without changing callers.
+pub fn get_extended_rtp_capabilities(
+    local: &RtpCapabilities,
+    remote: &RtpCapabilities,
+) -> Result<ExtendedRtpCapabilities> {
+    Ok(get_extended_rtp_capabilities_mut(
+        &mut local.clone(),
+        &mut remote.clone(),
+        false,
+    ))
+}
+
+/// [`get_extended_rtp_capabilities`] with everything mediasoup-client 3.18.7's
+/// `getExtendedRtpCapabilities(localCaps, remoteCaps, preferLocalCodecsOrder)` does.
 ///
 /// Codecs keep the remote order, or the local one with `prefer_local_codecs_order`. RTX is
 /// paired by `apt` on both sides. Header extensions are matched by kind and uri, in remote
@@ -108,7 +132,7 @@ fn header_extensions_match(a: &RtpHeaderExtension, b: &RtpHeaderExtension) -> bo
 /// `&mut`: a later call with the same capabilities sees the negotiated value, exactly as
 /// the reference's Device does. The returned `localParameters`/`remoteParameters` are
 /// those codecs' parameters after the whole matching.
-pub fn get_extended_rtp_capabilities(
+pub fn get_extended_rtp_capabilities_mut(
     local: &mut RtpCapabilities,
     remote: &mut RtpCapabilities,
     prefer_local_codecs_order: bool,

@@ -17,12 +17,12 @@ pub mod types;
 pub mod validate;
 
 pub use capabilities::{
-    can_receive, can_send, get_recv_rtp_capabilities, get_send_rtp_capabilities,
+    can_receive, can_send, get_recv_rtp_capabilities, get_send_rtp_capabilities, CodecSet,
 };
 pub use error::{ErrorKind, OrtcError};
 pub use extended::{
-    get_extended_rtp_capabilities, ExtendedRtpCapabilities, ExtendedRtpCodec,
-    ExtendedRtpHeaderExtension,
+    get_extended_rtp_capabilities, get_extended_rtp_capabilities_mut, ExtendedRtpCapabilities,
+    ExtendedRtpCodec, ExtendedRtpHeaderExtension,
 };
 pub use probator::generate_probator_rtp_parameters;
 pub use scalability_mode::{parse_scalability_mode, ScalabilityMode};

@@ -62,22 +62,23 @@ fn sending_parameters(
 }
 
 /// The RTP parameters of `kind` we send with: local payload types and parameters, our
-/// send header extension ids. `mid`, `encodings` and `rtcp` are left empty.
+/// send header extension ids. `mid`, `encodings` and `rtcp` are left empty. Never fails
+/// today (no codec of `kind` gives no codecs, as in the reference).
 pub fn get_sending_rtp_parameters(
     kind: MediaKind,
     extended: &ExtendedRtpCapabilities,
-) -> RtpParameters {
-    sending_parameters(kind, extended, |c| &c.local_parameters)
+) -> Result<RtpParameters> {
+    Ok(sending_parameters(kind, extended, |c| &c.local_parameters))
 }
 
 /// The RTP parameters of `kind` for the remote SDP answer: local payload types with the
 /// remote codec parameters. RTCP feedback is trimmed to one congestion control: with the
 /// transport-cc header extension no `goog-remb`; else with abs-send-time no
-/// `transport-cc`; else neither.
+/// `transport-cc`; else neither. Never fails today.
 pub fn get_sending_remote_rtp_parameters(
     kind: MediaKind,
     extended: &ExtendedRtpCapabilities,
-) -> RtpParameters {
+) -> Result<RtpParameters> {
     let mut rtp = sending_parameters(kind, extended, |c| &c.remote_parameters);
     let has = |uri: &str| rtp.header_extensions.iter().any(|ext| ext.uri == uri);
     let dropped: &[&str] = if has(TRANSPORT_CC_URI) {
@@ -92,7 +93,7 @@ pub fn get_sending_remote_rtp_parameters(
             .rtcp_feedback
             .retain(|fb| !dropped.contains(&fb.kind.as_str()));
     }
-    rtp
+    Ok(rtp)
 }
 
 /// The codecs a producer uses, out of sending `codecs` (from [`get_sending_rtp_parameters`]

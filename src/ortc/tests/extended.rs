@@ -9,7 +9,7 @@ use serde_json::json;
 #[test]
 fn local_equal_to_remote() {
     let (mut local, mut remote) = (router(), router());
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
     let codecs: Vec<_> = ext.codecs.iter().map(|c| c.mime_type.as_str()).collect();
     assert_eq!(codecs, ["audio/opus", "video/VP8", "video/H264"]);
     assert_eq!(ext.codecs[0].local_rtx_payload_type, None);
@@ -24,7 +24,7 @@ fn local_equal_to_remote() {
 fn local_without_vp8() {
     let (mut local, mut remote) = (router(), router());
     local.codecs.remove(1);
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
     let codecs: Vec<_> = ext.codecs.iter().map(|c| c.mime_type.as_str()).collect();
     assert_eq!(codecs, ["audio/opus", "video/H264"]);
     assert_eq!(ext.codecs[1].remote_rtx_payload_type, Some(104));
@@ -35,7 +35,7 @@ fn local_without_vp8() {
 #[test]
 fn extended_json_shape() {
     let (mut local, mut remote) = (native(), router());
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
     let json = serde_json::to_value(&ext).unwrap();
     assert_eq!(
         json["codecs"][0],
@@ -91,7 +91,7 @@ fn extended_json_shape() {
 #[test]
 fn h264_matches_by_packetization_mode_and_profile_and_negotiates_the_level() {
     let (mut local, mut remote) = (native(), router());
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
     let h264 = &ext.codecs[2];
     // Baseline 42001f (102) and packetization-mode 0 (127) do not match; 125 does.
     assert_eq!(h264.mime_type, "video/H264");
@@ -116,7 +116,7 @@ fn h264_without_level_asymmetry_takes_the_lower_level() {
         .unwrap()
         .remove("level-asymmetry-allowed");
     let (mut local, mut remote) = (native(), caps(remote_json));
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
     assert_eq!(ext.codecs[2].local_parameters["profile-level-id"], "42e01f");
 }
 
@@ -126,7 +126,7 @@ fn h264_profiles_must_be_the_same() {
         let mut local_json = router_json();
         local_json["codecs"][3]["parameters"]["profile-level-id"] = json!(profile);
         let (mut local, mut remote) = (caps(local_json), router());
-        let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+        let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
         let has_h264 = ext.codecs.iter().any(|c| c.mime_type == "video/H264");
         assert_eq!(has_h264, matches, "{profile}");
     }
@@ -134,7 +134,7 @@ fn h264_profiles_must_be_the_same() {
         let mut local_json = router_json();
         local_json["codecs"][3]["parameters"]["packetization-mode"] = mode.clone();
         let (mut local, mut remote) = (caps(local_json), router());
-        let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+        let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
         let has_h264 = ext.codecs.iter().any(|c| c.mime_type == "video/H264");
         assert_eq!(has_h264, matches, "{mode}");
     }
@@ -154,7 +154,7 @@ fn vp9_profile_id() {
     ] {
         let mut local = caps(json!({ "codecs": [vp9(local_profile.clone())] }));
         let mut remote = caps(json!({ "codecs": [vp9(remote_profile.clone())] }));
-        let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+        let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
         assert_eq!(
             ext.codecs.len() == 1,
             matches,
@@ -167,10 +167,10 @@ fn vp9_profile_id() {
 fn codec_order_local_or_remote() {
     let (mut local, mut remote) = (native(), router());
     local.codecs.swap(0, 2); // VP8 first locally
-    let ext = get_extended_rtp_capabilities(&mut local.clone(), &mut remote.clone(), false);
+    let ext = get_extended_rtp_capabilities_mut(&mut local.clone(), &mut remote.clone(), false);
     let order: Vec<_> = ext.codecs.iter().map(|c| c.mime_type.as_str()).collect();
     assert_eq!(order, ["audio/opus", "video/VP8", "video/H264"]);
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, true);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, true);
     let order: Vec<_> = ext.codecs.iter().map(|c| c.mime_type.as_str()).collect();
     assert_eq!(order, ["video/VP8", "audio/opus", "video/H264"]);
 }
@@ -179,7 +179,7 @@ fn codec_order_local_or_remote() {
 fn rtx_needs_both_sides() {
     let (mut local, mut remote) = (native(), router());
     remote.codecs.remove(2); // VP8's RTX on the router
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
     assert_eq!(ext.codecs[1].mime_type, "video/VP8");
     assert_eq!(ext.codecs[1].local_rtx_payload_type, None);
     assert_eq!(ext.codecs[1].remote_rtx_payload_type, None);
@@ -203,7 +203,7 @@ fn header_extension_directions() {
             { "kind": "audio", "uri": "urn:x", "preferredId": 3 },
             { "kind": "video", "uri": "urn:x", "preferredId": 5, "preferredEncrypt": true }
         ] }));
-        let ext = get_extended_rtp_capabilities(&mut local, &mut ext_caps(remote), false);
+        let ext = get_extended_rtp_capabilities_mut(&mut local, &mut ext_caps(remote), false);
         assert_eq!(ext.header_extensions.len(), 1);
         let h = &ext.header_extensions[0];
         assert_eq!(
@@ -216,7 +216,7 @@ fn header_extension_directions() {
 #[test]
 fn recv_capabilities_order() {
     let (mut local, mut remote) = (router(), router());
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
     let recv = get_recv_rtp_capabilities(&ext);
     let codecs: Vec<_> = recv.codecs.iter().map(|c| c.mime_type.as_str()).collect();
     assert_eq!(
@@ -232,7 +232,7 @@ fn recv_capabilities_order() {
 
     let (mut local, mut remote) = (router(), router());
     local.codecs.remove(1);
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
     let recv = get_recv_rtp_capabilities(&ext);
     let codecs: Vec<_> = recv.codecs.iter().map(|c| c.mime_type.as_str()).collect();
     assert_eq!(codecs, ["audio/opus", "video/H264", "video/rtx"]);
@@ -241,7 +241,7 @@ fn recv_capabilities_order() {
 #[test]
 fn recv_and_send_capabilities_content() {
     let (mut local, mut remote) = (native(), router());
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
     let recv = serde_json::to_value(get_recv_rtp_capabilities(&ext)).unwrap();
     assert_eq!(
         recv["codecs"][2],
@@ -271,7 +271,7 @@ fn recv_and_send_capabilities_content() {
 #[test]
 fn can_send_and_receive() {
     let (mut local, mut remote) = (router(), router());
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
     let recv = get_recv_rtp_capabilities(&ext);
     let send = get_send_rtp_capabilities(&ext);
     assert!(can_send(MediaKind::Audio, &send));
@@ -300,17 +300,18 @@ fn can_send_and_receive() {
 #[test]
 fn sending_rtp_parameters() {
     let (mut local, mut remote) = (router(), router());
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
-    let audio = get_sending_rtp_parameters(MediaKind::Audio, &ext);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
+    let audio = get_sending_rtp_parameters(MediaKind::Audio, &ext).unwrap();
     let mimes: Vec<_> = audio.codecs.iter().map(|c| c.mime_type.as_str()).collect();
     assert_eq!(mimes, ["audio/opus"]);
-    let video = get_sending_rtp_parameters(MediaKind::Video, &ext);
+    let video = get_sending_rtp_parameters(MediaKind::Video, &ext).unwrap();
     let mimes: Vec<_> = video.codecs.iter().map(|c| c.mime_type.as_str()).collect();
     assert_eq!(mimes, ["video/VP8", "video/rtx", "video/H264", "video/rtx"]);
 
     let (mut local, mut remote) = (native(), router());
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
-    let video = serde_json::to_value(get_sending_rtp_parameters(MediaKind::Video, &ext)).unwrap();
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
+    let video =
+        serde_json::to_value(get_sending_rtp_parameters(MediaKind::Video, &ext).unwrap()).unwrap();
     assert_eq!(video["codecs"][0]["payloadType"], 96, "local payload types");
     assert_eq!(
         video["codecs"][0]["parameters"],
@@ -344,7 +345,7 @@ fn sending_rtp_parameters() {
 #[test]
 fn sending_remote_rtp_parameters_trim_congestion_control_feedback() {
     let (mut local, mut remote) = (native(), router());
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
     let fb_types = |params: &RtpParameters, i: usize| -> Vec<String> {
         params.codecs[i]
             .rtcp_feedback
@@ -354,7 +355,7 @@ fn sending_remote_rtp_parameters_trim_congestion_control_feedback() {
     };
 
     // Video has transport-cc: goog-remb goes.
-    let video = get_sending_remote_rtp_parameters(MediaKind::Video, &ext);
+    let video = get_sending_remote_rtp_parameters(MediaKind::Video, &ext).unwrap();
     assert_eq!(
         video.codecs[0].parameters["x-google-start-bitrate"], 1500,
         "remote parameters"
@@ -363,7 +364,7 @@ fn sending_remote_rtp_parameters_trim_congestion_control_feedback() {
     assert_eq!(fb_types(&video, 0), ["transport-cc", "ccm", "nack", "nack"]);
 
     // Audio has abs-send-time only: transport-cc goes.
-    let audio = get_sending_remote_rtp_parameters(MediaKind::Audio, &ext);
+    let audio = get_sending_remote_rtp_parameters(MediaKind::Audio, &ext).unwrap();
     assert_eq!(fb_types(&audio, 0), Vec::<String>::new());
 
     // Neither: both go.
@@ -371,7 +372,7 @@ fn sending_remote_rtp_parameters_trim_congestion_control_feedback() {
     ext_none
         .header_extensions
         .retain(|h| !h.uri.contains("transport-wide-cc") && !h.uri.contains("abs-send-time"));
-    let video = get_sending_remote_rtp_parameters(MediaKind::Video, &ext_none);
+    let video = get_sending_remote_rtp_parameters(MediaKind::Video, &ext_none).unwrap();
     assert_eq!(fb_types(&video, 0), ["ccm", "nack", "nack"]);
 
     // abs-send-time without transport-cc: goog-remb stays, transport-cc goes.
@@ -379,15 +380,15 @@ fn sending_remote_rtp_parameters_trim_congestion_control_feedback() {
     ext_abs
         .header_extensions
         .retain(|h| !h.uri.contains("transport-wide-cc"));
-    let video = get_sending_remote_rtp_parameters(MediaKind::Video, &ext_abs);
+    let video = get_sending_remote_rtp_parameters(MediaKind::Video, &ext_abs).unwrap();
     assert_eq!(fb_types(&video, 0), ["goog-remb", "ccm", "nack", "nack"]);
 }
 
 #[test]
 fn reduce_codecs_picks_a_codec_and_its_rtx() {
     let (mut local, mut remote) = (native(), router());
-    let ext = get_extended_rtp_capabilities(&mut local, &mut remote, false);
-    let video = get_sending_rtp_parameters(MediaKind::Video, &ext);
+    let ext = get_extended_rtp_capabilities_mut(&mut local, &mut remote, false);
+    let video = get_sending_rtp_parameters(MediaKind::Video, &ext).unwrap();
     let mimes = |codecs: &[RtpCodecParameters]| -> Vec<(String, u8)> {
         codecs
             .iter()
@@ -431,7 +432,7 @@ fn reduce_codecs_picks_a_codec_and_its_rtx() {
     assert!(reduce_codecs(&video.codecs, Some(&vp9)).is_err());
 
     // A codec without RTX comes alone.
-    let audio = get_sending_rtp_parameters(MediaKind::Audio, &ext);
+    let audio = get_sending_rtp_parameters(MediaKind::Audio, &ext).unwrap();
     assert_eq!(
         mimes(&reduce_codecs(&audio.codecs, None).unwrap()),
         [("audio/opus".into(), 111)]
@@ -467,4 +468,42 @@ fn probator_parameters() {
     );
     let e = generate_probator_rtp_parameters(&RtpParameters::default()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::TypeError);
+}
+
+#[test]
+fn immutable_form_leaves_inputs_alone_and_gives_the_same_result() {
+    let (local, remote) = (native(), router());
+    let ext = get_extended_rtp_capabilities(&local, &remote).unwrap();
+    assert_eq!(local, native());
+    assert_eq!(remote, router());
+    let (mut local_mut, mut remote_mut) = (native(), router());
+    assert_eq!(
+        ext,
+        get_extended_rtp_capabilities_mut(&mut local_mut, &mut remote_mut, false)
+    );
+    assert_ne!(
+        remote_mut,
+        router(),
+        "the negotiated level was written back"
+    );
+}
+
+#[test]
+fn can_send_and_receive_with_extended_capabilities() {
+    let ext = get_extended_rtp_capabilities(&router(), &router()).unwrap();
+    assert!(can_send(MediaKind::Audio, &ext));
+    assert!(can_send(MediaKind::Video, &ext));
+    assert!(!can_send(
+        MediaKind::Audio,
+        &ExtendedRtpCapabilities::default()
+    ));
+    let params = |pt: u8| {
+        let mut v = json!({ "codecs": [{ "mimeType": "audio/opus", "payloadType": pt, "clockRate": 48000 }] });
+        validate_and_normalize_rtp_parameters(&mut v).unwrap()
+    };
+    assert!(can_receive(&params(100), &ext));
+    assert!(!can_receive(&params(96), &ext));
+    // Receive capabilities list RTX payload types too; extended ones only media codecs.
+    assert!(can_receive(&params(102), &get_recv_rtp_capabilities(&ext)));
+    assert!(!can_receive(&params(102), &ext));
 }

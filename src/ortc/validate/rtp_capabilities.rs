@@ -27,6 +27,11 @@ pub fn validate_and_normalize_rtp_capabilities(caps: &mut Value) -> Result<RtpCa
     typed(caps, "caps")
 }
 
+/// [`validate_and_normalize_rtp_capabilities`] under libmediasoupclient's name.
+pub fn validate_rtp_capabilities(caps: &mut Value) -> Result<RtpCapabilities> {
+    validate_and_normalize_rtp_capabilities(caps)
+}
+
 /// A codec capability: `kind` is set from the mimeType; audio `channels` default to 1 and
 /// video ones are removed; `parameters` default to `{}`, `rtcpFeedback` to `[]`.
 pub fn validate_and_normalize_rtp_codec_capability(
