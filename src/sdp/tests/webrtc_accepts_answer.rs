@@ -236,10 +236,7 @@ async fn one_sendonly_video_section() {
 
     // ICE restart: a new offer with new credentials, answered with the server's new ones.
     let restart = pc
-        .create_offer(Some(RTCOfferOptions {
-            ice_restart: true,
-            ..Default::default()
-        }))
+        .create_offer(Some(RTCOfferOptions { ice_restart: true }))
         .await
         .unwrap();
     pc.set_local_description(restart).await.unwrap();
