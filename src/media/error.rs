@@ -42,6 +42,10 @@ pub enum MediaError {
     )]
     AlreadyAttached,
 
+    /// A file that cannot be opened or read.
+    #[error("{file}: {reason}")]
+    Io { file: String, reason: String },
+
     /// A file (IVF, Ogg) that is truncated or not of the expected format.
     #[error("{file}: malformed {format} at byte offset {offset}: {reason}")]
     MalformedFile {

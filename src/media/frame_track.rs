@@ -150,6 +150,11 @@ impl FrameTrack {
         }
     }
 
+    /// `ready_state() == TrackState::Ended`.
+    pub fn ended(&self) -> bool {
+        self.ended.load(Ordering::SeqCst)
+    }
+
     /// Whether a producer uses this track.
     pub fn is_attached(&self) -> bool {
         lock(&self.writer).is_some()

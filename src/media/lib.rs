@@ -7,14 +7,21 @@
 //!
 //! - [`Packetizer`]: one encoded frame -> RTP payloads, for VP8, VP9, H.264, AV1 and Opus.
 //! - [`FrameTrack`]: the track behind JS `createTrack({ kind })` and `track.writeFrame()`.
+//! - [`IvfReader`], [`OggOpusReader`]: frames and packets of IVF (VP8, VP9, AV1) and
+//!   Ogg/Opus files, with their times, for file tracks.
 
 mod clock;
+mod counted;
 mod error;
 mod frame_track;
+mod ivf;
+mod ogg_opus;
 mod packetizer;
 
 pub use error::MediaError;
 pub use frame_track::{EndReason, FrameTiming, FrameTrack, TrackState};
+pub use ivf::{IvfFrame, IvfHeader, IvfReader};
+pub use ogg_opus::{OggOpusPacket, OggOpusReader, OpusHead};
 pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};
 
 pub use msc_ortc::MediaKind;
