@@ -85,7 +85,7 @@ async fn native_rtp_capabilities() -> Result<RtpCapabilities> {
     let sdp = msc_handler::native_offer_sdp()
         .await
         .map_err(|e| Error::other(format!("cannot create the native offer: {e}")))?;
-    let parsed = msc_sdp::parse(&sdp).map_err(|e| Error::other(format!("bad native offer: {e}")))?;
+    let parsed = msc_sdp::parse_sdp(&sdp).map_err(|e| Error::other(format!("bad native offer: {e}")))?;
     let caps = msc_sdp::extract_rtp_capabilities(&parsed);
     // normalize through the same validation a router's capabilities get
     let mut value = serde_json::to_value(&caps).map_err(|e| Error::other(e.to_string()))?;

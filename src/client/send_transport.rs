@@ -128,7 +128,8 @@ impl SendTransport {
             options.ice_candidates.clone(),
             options.dtls_parameters.clone(),
             options.sctp_parameters,
-        );
+        )
+        .map_err(|e| Error::type_error(e.to_string()))?;
         // we are the DTLS client: the server's section says setup:passive
         remote_sdp.update_dtls_role(DtlsRole::Server);
         Ok(Arc::new_cyclic(|me| SendTransport {
@@ -209,13 +210,18 @@ impl SendTransport {
             .await
             .map_err(|e| Error::other(format!("cannot add the sender: {e}")))?;
 
-        let offer = msc_sdp::parse(&sent.offer_sdp).map_err(|e| Error::other(format!("bad local offer: {e}")))?;
-        let media = msc_sdp::find_media(&offer, &sent.mid)
+        let offer = msc_sdp::parse_sdp(&sent.offer_sdp).map_err(|e| Error::other(format!("bad local offer: {e}")))?;
+        let media = msc_sdp::media_by_mid(&offer, &sent.mid)
             .ok_or_else(|| Error::other(format!("local offer lacks mid {}", sent.mid)))?;
         rtp_parameters.mid = Some(sent.mid.clone());
         rtp_parameters.rtcp.cname = msc_sdp::get_cname(media);
         rtp_parameters.encodings = if rids.is_empty() {
-            let mut encodings = msc_sdp::get_rtp_encodings(media);
+            let mut encodings =
+                msc_sdp::get_rtp_encodings(media).map_err(|e| Error::other(format!("local offer: {e}")))?;
+            // an RTX SSRC only where an RTX codec was negotiated
+            if !rtp_parameters.codecs.iter().any(|c| c.mime_type.to_ascii_lowercase().ends_with("/rtx")) {
+                encodings.iter_mut().for_each(|e| e.rtx = None);
+            }
             if let (Some(first), Some(asked)) = (encodings.first_mut(), options.encodings.first()) {
                 merge_encoding(first, asked);
             }
@@ -272,11 +278,11 @@ impl SendTransport {
         let mut state = self.state.lock().await;
         let State { remote_sdp, pending, .. } = &mut *state;
         let p = pending.get_mut(local_id).ok_or_else(|| Error::invalid_state("no such pending produce"))?;
-        let offer = msc_sdp::parse(&p.offer_sdp).map_err(|e| Error::other(format!("bad local offer: {e}")))?;
-        let media = msc_sdp::find_media(&offer, &p.mid)
+        let offer = msc_sdp::parse_sdp(&p.offer_sdp).map_err(|e| Error::other(format!("bad local offer: {e}")))?;
+        let media = msc_sdp::media_by_mid(&offer, &p.mid)
             .ok_or_else(|| Error::other(format!("local offer lacks mid {}", p.mid)))?;
         if let Some(options) = &p.codec_options {
-            msc_sdp::apply_codec_options_to_offer(&mut p.rtp_parameters, options);
+            options.apply_to_offer_parameters(&mut p.rtp_parameters);
         }
         remote_sdp
             .send(msc_sdp::SendParams {
@@ -327,7 +333,9 @@ impl SendTransport {
         let mut state = self.state.lock().await;
         match self.handler.stop_sending(mid).await {
             Ok(_offer) => {
-                state.remote_sdp.close_media_section(mid);
+                if let Err(e) = state.remote_sdp.close_media_section(mid) {
+                    tracing::warn!("stop sending {mid}: {e}");
+                }
                 let answer = state.remote_sdp.get_sdp();
                 if let Err(e) = self.handler.set_remote_answer(answer).await {
                     tracing::warn!("stop sending {mid}: answer refused: {e}");

@@ -1,4 +1,10 @@
 //! napi glue: thin #[napi] wrappers over the client layer. No protocol logic lives here.
 
+pub mod convert;
+pub mod device;
 pub mod errors;
+pub mod logging;
+pub mod producer;
+pub mod track;
+pub mod transport;
 pub mod version;

@@ -38,3 +38,10 @@ pub fn parse_sdp(sdp: &str) -> Result<SessionDescription, SdpError> {
     SessionDescription::unmarshal(&mut std::io::Cursor::new(sdp.as_bytes()))
         .map_err(|e| SdpError::Parse(e.to_string()))
 }
+
+/// The media section whose `a=mid` is `mid`.
+pub fn media_by_mid<'a>(sdp: &'a SessionDescription, mid: &str) -> Option<&'a MediaDescription> {
+    sdp.media_descriptions
+        .iter()
+        .find(|m| m.attributes.iter().any(|a| a.key == "mid" && a.value.as_deref() == Some(mid)))
+}
