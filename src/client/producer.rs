@@ -6,6 +6,9 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::sync::mpsc;
 
 use msc_handler::RtpWriter;
 use msc_media::{FrameTrack, RtpChunk, RtpSink};
@@ -15,20 +18,41 @@ use crate::error::{Error, Result};
 
 /// The per-encoding state of the send path.
 struct Layer {
-    writer: RtpWriter,
-    /// next RTP sequence number; kept across track changes so the stream stays continuous
-    seq: Mutex<u16>,
     /// encodings[i].active (setRtpEncodingParameters)
     active: AtomicBool,
+    stamp: Mutex<Stamp>,
 }
 
-/// Where the track's packets go: drops what must not be sent, stamps the rest.
+/// How packets of one encoding are numbered: the sequence numbers and timestamps continue
+/// across track changes, so the server sees one unbroken stream.
+struct Stamp {
+    next_seq: u16,
+    /// added to the track's timestamps
+    ts_offset: u32,
+    /// the next packet comes from a new source: re-base its timestamps
+    rebase: bool,
+    last: Option<(u32, Instant)>,
+}
+
+/// One packet on its way to the webrtc-rs writer of its encoding.
+struct Outgoing {
+    layer: usize,
+    seq: u16,
+    timestamp: u32,
+    marker: bool,
+    payload: bytes::Bytes,
+}
+
+/// Where the track's packets go: drops what must not be sent, numbers the rest and hands them
+/// to the task that writes them (webrtc-rs writes are async; tracks are written from JS).
 pub struct ProducerSink {
     layers: Vec<Layer>,
+    clock_rate: u32,
     paused: AtomicBool,
     closed: AtomicBool,
     max_spatial_layer: AtomicUsize,
     track: Mutex<Option<Arc<FrameTrack>>>,
+    tx: mpsc::UnboundedSender<Outgoing>,
 }
 
 impl RtpSink for ProducerSink {
@@ -43,21 +67,42 @@ impl RtpSink for ProducerSink {
         if !l.active.load(Ordering::Relaxed) {
             return;
         }
-        let seq = {
-            let mut next = l.seq.lock().unwrap();
-            let seq = *next;
-            *next = next.wrapping_add(1);
-            seq
+        let (seq, timestamp) = {
+            let mut st = l.stamp.lock().unwrap();
+            let now = Instant::now();
+            if st.rebase {
+                st.rebase = false;
+                if let Some((last_ts, at)) = st.last {
+                    let elapsed = (now - at).as_secs_f64() * self.clock_rate as f64;
+                    let next = last_ts.wrapping_add((elapsed as u32).max(1));
+                    st.ts_offset = next.wrapping_sub(chunk.timestamp);
+                }
+            }
+            let seq = st.next_seq;
+            st.next_seq = seq.wrapping_add(1);
+            let timestamp = chunk.timestamp.wrapping_add(st.ts_offset);
+            st.last = Some((timestamp, now));
+            (seq, timestamp)
         };
-        if let Err(e) = l.writer.write(seq, chunk.timestamp, chunk.marker, chunk.payload) {
-            tracing::debug!("rtp write failed on layer {layer}: {e}");
-        }
+        let _ = self.tx.send(Outgoing { layer, seq, timestamp, marker: chunk.marker, payload: chunk.payload });
     }
 }
 
 impl ProducerSink {
     fn current_track(&self) -> Option<Arc<FrameTrack>> {
         self.track.lock().unwrap().clone()
+    }
+}
+
+/// Writes the producer's packets, in order, until the producer is gone.
+async fn pump(writers: Vec<RtpWriter>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
+    while let Some(p) = rx.recv().await {
+        if let Err(e) = writers[p.layer].write(p.seq, p.timestamp, p.marker, p.payload).await {
+            tracing::debug!("rtp write failed on layer {}: {e}", p.layer);
+            if writers[p.layer].closed() {
+                return;
+            }
+        }
     }
 }
 
@@ -91,26 +136,33 @@ impl Producer {
             .cloned()
             .ok_or_else(|| Error::other("producer has no codec"))?;
         let layers = writers
-            .into_iter()
-            .map(|writer| Layer { writer, seq: Mutex::new(rand_u16()), active: AtomicBool::new(true) })
+            .iter()
+            .map(|_| Layer {
+                active: AtomicBool::new(true),
+                stamp: Mutex::new(Stamp { next_seq: rand_u16(), ts_offset: 0, rebase: false, last: None }),
+            })
             .collect::<Vec<_>>();
         let num_layers = layers.len();
+        let (tx, rx) = mpsc::unbounded_channel();
         let sink = Arc::new(ProducerSink {
             layers,
+            clock_rate: codec.clock_rate,
+            tx,
             paused: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             max_spatial_layer: AtomicUsize::new(num_layers.saturating_sub(1)),
             track: Mutex::new(None),
         });
         // keyframe requests from the server go to whatever track feeds the layer now
-        for (index, layer) in sink.layers.iter().enumerate() {
+        for (index, writer) in writers.iter().enumerate() {
             let weak = Arc::downgrade(&sink);
-            layer.writer.on_keyframe_request(Box::new(move || {
+            writer.on_keyframe_request(Box::new(move || {
                 if let Some(track) = weak.upgrade().and_then(|s| s.current_track()) {
                     track.request_keyframe(index);
                 }
             }));
         }
+        tokio::spawn(pump(writers, rx));
         Ok(Arc::new(Producer { id, local_id, kind, rtp_parameters, sink, owner, codec }))
     }
 
@@ -179,6 +231,9 @@ impl Producer {
         }
         let old = std::mem::replace(&mut *slot, track);
         drop(slot);
+        for l in &self.sink.layers {
+            l.stamp.lock().unwrap().rebase = true;
+        }
         if let Some(old) = &old {
             old.detach();
         }
@@ -274,9 +329,7 @@ impl Producer {
 }
 
 fn rand_u16() -> u16 {
-    use std::collections::hash_map::RandomState;
     use std::hash::{BuildHasher, Hasher};
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(std::time::SystemTime::now().elapsed().map(|d| d.as_nanos() as u64).unwrap_or(0));
-    h.finish() as u16
+    // RandomState is seeded randomly: a random first sequence number, as RFC 3550 asks
+    std::collections::hash_map::RandomState::new().build_hasher().finish() as u16
 }

@@ -37,7 +37,7 @@ pub struct SendTransportOptions {
     #[serde(default)]
     pub sctp_parameters: Option<SctpParameters>,
     #[serde(default)]
-    pub ice_servers: Vec<IceServer>,
+    pub ice_servers: Vec<IceServerOption>,
     #[serde(default)]
     pub ice_transport_policy: Option<String>,
 }
@@ -64,6 +64,33 @@ impl SendTransportOptions {
             }
         }
         serde_json::from_value(value).map_err(|e| Error::type_error(format!("invalid transport options: {e}")))
+    }
+}
+
+/// An RTCIceServer as JS gives it: `urls` is a string or an array of strings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IceServerOption {
+    urls: Urls,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    credential: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Urls {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<IceServerOption> for IceServer {
+    fn from(o: IceServerOption) -> Self {
+        let urls = match o.urls {
+            Urls::One(u) => vec![u],
+            Urls::Many(v) => v,
+        };
+        IceServer { urls, username: o.username, credential: o.credential }
     }
 }
 
@@ -117,7 +144,7 @@ pub struct SendTransport {
 impl SendTransport {
     pub async fn new(loaded: Arc<Loaded>, options: SendTransportOptions) -> Result<Arc<Self>> {
         let handler = SendHandler::new(HandlerOptions {
-            ice_servers: options.ice_servers.clone(),
+            ice_servers: options.ice_servers.iter().cloned().map(IceServer::from).collect(),
             ice_transport_policy_relay: options.ice_transport_policy.as_deref() == Some("relay"),
             ..Default::default()
         })
