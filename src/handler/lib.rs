@@ -1,1 +1,203 @@
 //! The only code that touches webrtc-rs: one PeerConnection per transport.
+//!
+//! webrtc-rs here is `webrtc` 0.21 (the async layer over the sans-IO `rtc` core). Everything the
+//! client layer needs from it goes through this small API:
+//!
+//! - [`native_offer_sdp`]: the SDP offer listing every codec and header extension this handler
+//!   can send; `Device.load` computes the native capabilities from it.
+//! - [`SendHandler`]: one PeerConnection of a send transport, ICE *controlling* against
+//!   mediasoup's ICE-lite server, DTLS role taken from the answer's `a=setup`. It adds one
+//!   sendonly transceiver per producer ([`SendHandler::send`]), applies the answers built by the
+//!   SDP layer, stops transceivers, restarts ICE, and reports W3C-shaped stats.
+//! - [`RtpWriter`]: one per encoding (simulcast: one per RID). The media layer writes RTP
+//!   payloads with its own sequence numbers and timestamps; SSRC, payload type, MID/RID header
+//!   extensions, transport-wide-cc, NACK/RTX, SRTP and RTCP sender reports are handled here.
+//!   Keyframe requests (PLI/FIR) come back through [`RtpWriter::on_keyframe_request`].
+//!
+//! What is deliberately *not* used from webrtc-rs: `RtpSender::set_parameters` (to deactivate an
+//! encoding) and `RtpSender::replace_track`, both unreliable in 0.21 (see DESIGN.md). A producer
+//! keeps its writers for life; pausing, switching sources and dropping a layer happen above, by
+//! not writing.
+//!
+//! Sockets: see [`LocalAddresses`]. mDNS is always off; STUN/TURN are used only when ICE servers
+//! are given.
+
+mod engine;
+mod feedback;
+mod send;
+mod stats;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+use webrtc::peer_connection::{PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler};
+use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+
+pub use msc_ortc::types::{MediaKind, RtpCodecCapability};
+pub use send::{SendHandler, SendResult};
+pub use writer::RtpWriter;
+
+/// Errors of this crate, by the class the client layer maps them to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandlerError {
+    /// Bad input from the caller (unknown codec, duplicated RID, unknown mid...): `TypeError`.
+    InvalidArgument(String),
+    /// The operation is not possible in the current state (closed handler or writer, writer not
+    /// negotiated yet): `InvalidStateError`.
+    InvalidState(String),
+    /// webrtc-rs failed; the message is webrtc-rs' own.
+    WebRtc(String),
+}
+
+impl HandlerError {
+    pub(crate) fn webrtc(err: impl fmt::Display) -> Self {
+        HandlerError::WebRtc(err.to_string())
+    }
+}
+
+impl fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HandlerError::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
+            HandlerError::InvalidState(m) => write!(f, "invalid state: {m}"),
+            HandlerError::WebRtc(m) => write!(f, "webrtc: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for HandlerError {}
+
+/// A STUN or TURN server (W3C `RTCIceServer`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IceServer {
+    pub urls: Vec<String>,
+    pub username: Option<String>,
+    pub credential: Option<String>,
+}
+
+/// Which local addresses the PeerConnection binds its UDP sockets to (one host candidate each).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum LocalAddresses {
+    /// [`AllInterfaces`](Self::AllInterfaces) when ICE servers are given (STUN/TURN cannot be
+    /// reached from loopback), else [`Loopback`](Self::Loopback). Safe by default: nothing
+    /// listens beyond this machine unless asked. A client talking to a remote server without
+    /// STUN/TURN must say so, e.g. with [`LocalAddresses::for_remote`].
+    #[default]
+    Auto,
+    /// 127.0.0.1 only: a mediasoup on the same machine, tests.
+    Loopback,
+    /// Every non-loopback interface address present at bind time (and again at each ICE
+    /// restart), as webrtc-rs expands the `0.0.0.0` wildcard.
+    AllInterfaces,
+    /// Exactly these addresses.
+    Ips(Vec<IpAddr>),
+}
+
+impl LocalAddresses {
+    /// The natural choice for a server announcing these ICE candidate addresses: loopback when
+    /// all of them are loopback, every interface otherwise.
+    pub fn for_remote(remote: impl IntoIterator<Item = IpAddr>) -> Self {
+        let mut any = false;
+        for ip in remote {
+            any = true;
+            if !ip.is_loopback() {
+                return LocalAddresses::AllInterfaces;
+            }
+        }
+        if any {
+            LocalAddresses::Loopback
+        } else {
+            LocalAddresses::AllInterfaces
+        }
+    }
+
+    /// The socket addresses handed to webrtc-rs (port 0: ephemeral).
+    pub(crate) fn socket_addrs(&self, have_ice_servers: bool) -> Vec<String> {
+        match self {
+            LocalAddresses::Auto if have_ice_servers => vec!["0.0.0.0:0".into()],
+            LocalAddresses::Auto | LocalAddresses::Loopback => vec!["127.0.0.1:0".into()],
+            LocalAddresses::AllInterfaces => vec!["0.0.0.0:0".into()],
+            LocalAddresses::Ips(ips) => ips
+                .iter()
+                .map(|ip| std::net::SocketAddr::new(*ip, 0).to_string())
+                .collect(),
+        }
+    }
+
+    pub(crate) fn includes_loopback(&self, have_ice_servers: bool) -> bool {
+        match self {
+            LocalAddresses::Auto => !have_ice_servers,
+            LocalAddresses::Loopback => true,
+            LocalAddresses::AllInterfaces => false,
+            LocalAddresses::Ips(ips) => ips.iter().any(|ip| ip.is_loopback()),
+        }
+    }
+}
+
+/// Options of a [`SendHandler`] (the transport options that reach webrtc-rs).
+#[derive(Debug, Clone, Default)]
+pub struct HandlerOptions {
+    /// STUN/TURN servers; none by default (mediasoup is ICE-lite with public candidates).
+    pub ice_servers: Vec<IceServer>,
+    /// `iceTransportPolicy: 'relay'`: only TURN relay candidates.
+    pub ice_transport_policy_relay: bool,
+    /// Local addresses to bind; see [`LocalAddresses`].
+    pub local_addresses: LocalAddresses,
+}
+
+struct NoEvents;
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for NoEvents {}
+
+/// SDP offer of a throwaway PeerConnection with one audio and one video transceiver, listing
+/// every codec and header extension this handler can send:
+///
+/// - audio: opus/48000/2 (`minptime=10;useinbandfec=1`, transport-cc);
+/// - video: VP8, VP9 profile-id 0 and 2, H264 42e01f (packetization-mode 1 and 0), 4d001f and
+///   640032 (packetization-mode 1), AV1; each with an `rtx` codec (`apt`) and rtcp-fb
+///   goog-remb, transport-cc, ccm fir, nack, nack pli;
+/// - header extensions: mid, ssrc-audio-level and transport-wide-cc (audio); mid, rid,
+///   repaired-rid and transport-wide-cc (video).
+///
+/// Payload types and extension ids are the local ones [`SendHandler::send`] expects back.
+/// The offer has no candidates (one loopback socket exists only while it is made).
+pub async fn native_offer_sdp() -> Result<String, HandlerError> {
+    let (feedback, _keyframes) = feedback::FeedbackInterceptor::new(Default::default());
+    let pc = PeerConnectionBuilder::new()
+        .with_media_engine(engine::media_engine()?)
+        .with_interceptor_registry(engine::registry(feedback))
+        .with_setting_engine(send::setting_engine(false))
+        .with_configuration(send::configuration(&HandlerOptions::default()))
+        .with_handler(Arc::new(NoEvents))
+        // webrtc-rs refuses to build without a socket; loopback, closed right after.
+        .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
+        .build()
+        .await
+        .map_err(HandlerError::webrtc)?;
+    let result = async {
+        for kind in [RtpCodecKind::Audio, RtpCodecKind::Video] {
+            pc.add_transceiver_from_kind(
+                kind,
+                Some(RTCRtpTransceiverInit {
+                    direction: RTCRtpTransceiverDirection::Recvonly,
+                    streams: vec![],
+                    send_encodings: vec![],
+                }),
+            )
+            .await
+            .map_err(HandlerError::webrtc)?;
+        }
+        let offer = pc.create_offer(None).await.map_err(HandlerError::webrtc)?;
+        Ok(offer.sdp)
+    }
+    .await;
+    let _ = pc.close().await;
+    result
+}

@@ -1,0 +1,622 @@
+//! [`SendHandler`]: the PeerConnection of a send transport.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rtc::ice::mdns::MulticastDnsMode;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::media_engine::MIME_TYPE_RTX;
+use rtc::peer_connection::configuration::{RTCOfferOptions, RTCRtcpMuxPolicy};
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RTCRtpRtxParameters,
+    RtpCodecKind,
+};
+use tokio::sync::watch;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::peer_connection::{
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCBundlePolicy,
+    RTCConfiguration, RTCConfigurationBuilder, RTCIceConnectionState, RTCIceServer,
+    RTCIceTransportPolicy, RTCPeerConnectionState, RTCSessionDescription, SettingEngine,
+    SettingEngineBuilder, StatsSelector,
+};
+use webrtc::rtp_transceiver::{
+    RTCRtpTransceiverDirection, RTCRtpTransceiverInit, RtpSender, RtpTransceiver,
+};
+
+use crate::feedback::{dispatch_keyframe_requests, FeedbackInterceptor, Shared};
+use crate::writer::{RtpWriter, WriterState};
+use crate::{
+    engine, stats, HandlerError, HandlerOptions, IceServer, MediaKind, RtpCodecCapability,
+};
+
+/// ICE connectivity check interval, 20 ms instead of webrtc-rs' 200 ms (with 70 attempts per
+/// pair instead of 7, so a pair is still given 1.4 s).
+///
+/// Why: when ICE selects a pair, webrtc-rs 0.21.1 creates the DTLS ClientHello
+/// (`DtlsHandler::handle_event` -> `dtls_endpoint.connect`) but does not flush it; it leaves on
+/// the next `handle_timeout`, i.e. the ICE agent's next check tick. With 200 ms that was the
+/// ~200 ms between "ICE connected" and "connected" (answer to connected: ~205 ms against a
+/// webrtc-rs peer, ~410 ms against mediasoup); with 20 ms it is ~30 ms and ~50 ms. Only the
+/// checking phase ticks at this rate; once connected the agent ticks at the keepalive interval.
+const ICE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
+const ICE_MAX_BINDING_REQUESTS: u16 = 70;
+
+type StateCallback = Arc<dyn Fn(&'static str) + Send + Sync>;
+
+/// Settings common to every PeerConnection of this crate: mDNS off (host candidates are plain
+/// IPs and remote `.local` candidates are ignored), loopback candidates allowed when asked, and
+/// `a=ssrc` lines (with `ssrc-group:FID` for RTX) written even for simulcast sections, so the
+/// offer names every SSRC the handler will send.
+pub(crate) fn setting_engine(include_loopback: bool) -> SettingEngine {
+    SettingEngineBuilder::new()
+        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
+        .with_include_loopback_candidate(include_loopback)
+        .with_write_ssrc_attributes_for_simulcast(true)
+        .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS))
+        .build()
+}
+
+fn ice_servers(servers: &[IceServer]) -> Vec<RTCIceServer> {
+    servers
+        .iter()
+        .map(|s| RTCIceServer {
+            urls: s.urls.clone(),
+            username: s.username.clone().unwrap_or_default(),
+            credential: s.credential.clone().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// max-bundle and rtcp-mux required, as mediasoup needs (and mediasoup-client configures).
+pub(crate) fn configuration(opts: &HandlerOptions) -> RTCConfiguration {
+    RTCConfigurationBuilder::new()
+        .with_ice_servers(ice_servers(&opts.ice_servers))
+        .with_ice_transport_policy(if opts.ice_transport_policy_relay {
+            RTCIceTransportPolicy::Relay
+        } else {
+            RTCIceTransportPolicy::All
+        })
+        .with_bundle_policy(RTCBundlePolicy::MaxBundle)
+        .with_rtcp_mux_policy(RTCRtcpMuxPolicy::Require)
+        .build()
+}
+
+fn state_name(state: RTCPeerConnectionState) -> &'static str {
+    match state {
+        RTCPeerConnectionState::Connecting => "connecting",
+        RTCPeerConnectionState::Connected => "connected",
+        RTCPeerConnectionState::Disconnected => "disconnected",
+        RTCPeerConnectionState::Failed => "failed",
+        RTCPeerConnectionState::Closed => "closed",
+        _ => "new",
+    }
+}
+
+/// PeerConnection events: connection state to the client, plus timing traces.
+pub(crate) struct Events {
+    callback: Mutex<Option<StateCallback>>,
+    state: watch::Sender<&'static str>,
+    created: Instant,
+    ice_connected_at: Mutex<Option<Instant>>,
+    /// How many times ICE reached `connected` (initially, and after each restart).
+    pub(crate) ice_connected: watch::Sender<u32>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Events {
+    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
+        tracing::debug!(%state, since_created = ?self.created.elapsed(), "ICE connection state");
+        if state == RTCIceConnectionState::Connected {
+            if let Ok(mut at) = self.ice_connected_at.lock() {
+                *at = Some(Instant::now());
+            }
+            self.ice_connected.send_modify(|n| *n += 1);
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        let name = state_name(state);
+        let after_ice = self
+            .ice_connected_at
+            .lock()
+            .ok()
+            .and_then(|at| at.map(|at| at.elapsed()));
+        tracing::debug!(state = name, ?after_ice, "connection state");
+        self.state.send_replace(name);
+        let callback = self.callback.lock().ok().and_then(|c| c.clone());
+        if let Some(callback) = callback {
+            callback(name);
+        }
+    }
+}
+
+/// What [`SendHandler::send`] created.
+#[derive(Debug, Clone)]
+pub struct SendResult {
+    /// The MID of the new transceiver's m-section.
+    pub mid: String,
+    /// The local offer (already set as local description), to build the answer from.
+    pub offer_sdp: String,
+    /// One writer per encoding, in the order of the `rids` given (lowest layer first).
+    pub writers: Vec<RtpWriter>,
+}
+
+struct SenderEntry {
+    transceiver: Arc<dyn RtpTransceiver>,
+    sender: Arc<dyn RtpSender>,
+    writers: Vec<Arc<WriterState>>,
+}
+
+/// One PeerConnection, ICE controlling (mediasoup is ICE-lite), sending only.
+///
+/// Operations are serialized internally (one at a time), as mediasoup-client's transport queue
+/// does; the client should still not interleave an offer/answer exchange with another.
+pub struct SendHandler {
+    pc: Arc<dyn PeerConnection>,
+    opts: HandlerOptions,
+    shared: Arc<Shared>,
+    pub(crate) events: Arc<Events>,
+    senders: tokio::sync::Mutex<HashMap<String, SenderEntry>>,
+    dispatcher: tokio::task::JoinHandle<()>,
+    closed: AtomicBool,
+    ids: AtomicU64,
+    /// One media stream id for every track: webrtc-rs writes it as the `a=ssrc:... cname:` of
+    /// every SSRC, so all producers of a transport share one CNAME, as in a browser.
+    cname: String,
+}
+
+impl SendHandler {
+    /// Creates the PeerConnection and binds its UDP sockets (see
+    /// [`crate::LocalAddresses`]). Must be called within a tokio runtime.
+    pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
+        let have_servers = !opts.ice_servers.is_empty();
+        let shared = Arc::new(Shared::default());
+        let (feedback, keyframes) = FeedbackInterceptor::new(shared.clone());
+        let events = Arc::new(Events {
+            callback: Mutex::new(None),
+            state: watch::Sender::new("new"),
+            created: Instant::now(),
+            ice_connected_at: Mutex::new(None),
+            ice_connected: watch::Sender::new(0),
+        });
+        let pc = PeerConnectionBuilder::new()
+            .with_media_engine(engine::media_engine()?)
+            .with_interceptor_registry(engine::registry(feedback))
+            .with_setting_engine(setting_engine(
+                opts.local_addresses.includes_loopback(have_servers),
+            ))
+            .with_configuration(configuration(&opts))
+            .with_handler(events.clone())
+            .with_udp_addrs(opts.local_addresses.socket_addrs(have_servers))
+            .build()
+            .await
+            .map_err(HandlerError::webrtc)?;
+        let dispatcher = tokio::spawn(dispatch_keyframe_requests(shared.clone(), keyframes));
+        Ok(Self {
+            pc: Arc::new(pc),
+            opts,
+            shared,
+            events,
+            senders: tokio::sync::Mutex::new(HashMap::new()),
+            dispatcher,
+            closed: AtomicBool::new(false),
+            ids: AtomicU64::new(0),
+            cname: format!("msc-{:016x}", RandomState::new().hash_one(Instant::now())),
+        })
+    }
+
+    fn check_open(&self) -> Result<(), HandlerError> {
+        if self.closed.load(Ordering::Acquire) {
+            Err(HandlerError::InvalidState("the handler is closed".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// A random non-zero SSRC not used by this handler.
+    fn new_ssrc(&self, taken: &mut HashSet<u32>) -> u32 {
+        let state = RandomState::new();
+        loop {
+            let n = self.ids.fetch_add(1, Ordering::Relaxed);
+            let ssrc = state.hash_one((n, Instant::now())) as u32;
+            if ssrc != 0 && taken.insert(ssrc) {
+                return ssrc;
+            }
+        }
+    }
+
+    /// Adds a sendonly transceiver of `kind` offering `codecs`, creates the offer and sets it as
+    /// local description.
+    ///
+    /// - `codecs`: in preference order, the first non-RTX one being the codec that will be sent,
+    ///   with the *local* payload types of [`crate::native_offer_sdp`] in
+    ///   `preferred_payload_type`; RTX codecs included to get RTX (an RTX SSRC per encoding).
+    ///   Codec parameters (fmtp) of the offer are the local ones; the caller's `parameters`
+    ///   belong in the answer.
+    /// - `rids`: empty for one encoding; otherwise simulcast with these RIDs, lowest layer
+    ///   first (`a=rid:r0 send`..., `a=simulcast:send r0;r1;r2`).
+    ///
+    /// The writers are usable once the answer is applied ([`set_remote_answer`]) and the
+    /// connection is up.
+    ///
+    /// [`set_remote_answer`]: Self::set_remote_answer
+    pub async fn send(
+        &self,
+        kind: MediaKind,
+        codecs: Vec<RtpCodecCapability>,
+        rids: Vec<String>,
+    ) -> Result<SendResult, HandlerError> {
+        let mut senders = self.senders.lock().await;
+        self.check_open()?;
+        let codec_kind = match kind {
+            MediaKind::Audio => RtpCodecKind::Audio,
+            MediaKind::Video => RtpCodecKind::Video,
+        };
+        let preferences = resolve_codecs(codec_kind, kind, &codecs)?;
+        let primary = preferences
+            .iter()
+            .find(|c| !c.rtp_codec.mime_type.eq_ignore_ascii_case(MIME_TYPE_RTX))
+            .ok_or_else(|| HandlerError::InvalidArgument("no media codec given (only RTX)".into()))?
+            .clone();
+        let with_rtx = preferences
+            .iter()
+            .any(|c| c.rtp_codec.mime_type.eq_ignore_ascii_case(MIME_TYPE_RTX));
+        check_rids(&rids)?;
+
+        let mut taken: HashSet<u32> = self
+            .shared
+            .writers
+            .lock()
+            .map(|w| {
+                w.values()
+                    .flat_map(|w| [Some(w.ssrc()), w.rtx_ssrc()])
+                    .flatten()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let layers: Vec<Option<String>> = if rids.is_empty() {
+            vec![None]
+        } else {
+            rids.into_iter().map(Some).collect()
+        };
+        let codings: Vec<RTCRtpEncodingParameters> = layers
+            .iter()
+            .map(|rid| RTCRtpEncodingParameters {
+                rtp_coding_parameters: RTCRtpCodingParameters {
+                    rid: rid.clone().unwrap_or_default(),
+                    ssrc: Some(self.new_ssrc(&mut taken)),
+                    rtx: with_rtx.then(|| RTCRtpRtxParameters {
+                        ssrc: self.new_ssrc(&mut taken),
+                    }),
+                    fec: None,
+                },
+                active: true,
+                codec: primary.rtp_codec.clone(),
+                ..Default::default()
+            })
+            .collect();
+
+        let n = self.ids.fetch_add(1, Ordering::Relaxed);
+        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+            self.cname.clone(),
+            format!("{}-{n}", self.cname),
+            format!("msc-{}-{n}", kind.as_str()),
+            codec_kind,
+            codings.clone(),
+        )));
+        let transceiver = self
+            .pc
+            .add_transceiver_from_track(
+                track.clone() as Arc<dyn TrackLocal>,
+                Some(RTCRtpTransceiverInit {
+                    direction: RTCRtpTransceiverDirection::Sendonly,
+                    streams: vec![],
+                    send_encodings: codings.clone(),
+                }),
+            )
+            .await
+            .map_err(HandlerError::webrtc)?;
+        let sender = transceiver
+            .sender()
+            .await
+            .map_err(HandlerError::webrtc)?
+            .ok_or_else(|| HandlerError::WebRtc("transceiver without sender".into()))?;
+        transceiver
+            .set_codec_preferences(preferences)
+            .await
+            .map_err(HandlerError::webrtc)?;
+
+        let offer_sdp = self.set_new_offer(None).await?;
+        let mid = transceiver
+            .mid()
+            .await
+            .map_err(HandlerError::webrtc)?
+            .ok_or_else(|| HandlerError::WebRtc("no mid after the offer".into()))?;
+
+        let writers: Vec<Arc<WriterState>> = codings
+            .iter()
+            .map(|c| {
+                let p = &c.rtp_coding_parameters;
+                Arc::new(WriterState::new(
+                    track.clone(),
+                    &mid,
+                    p.ssrc.unwrap_or_default(),
+                    p.rtx.as_ref().map(|r| r.ssrc),
+                    (!p.rid.is_empty()).then(|| p.rid.clone()),
+                ))
+            })
+            .collect();
+        if let Ok(mut registry) = self.shared.writers.lock() {
+            for w in &writers {
+                registry.insert(w.ssrc(), w.clone());
+            }
+        }
+        let result = SendResult {
+            mid: mid.clone(),
+            offer_sdp,
+            writers: writers.iter().cloned().map(RtpWriter::new).collect(),
+        };
+        senders.insert(
+            mid,
+            SenderEntry {
+                transceiver,
+                sender,
+                writers,
+            },
+        );
+        Ok(result)
+    }
+
+    async fn set_new_offer(
+        &self,
+        options: Option<RTCOfferOptions>,
+    ) -> Result<String, HandlerError> {
+        let offer = self
+            .pc
+            .create_offer(options)
+            .await
+            .map_err(HandlerError::webrtc)?;
+        self.pc
+            .set_local_description(offer)
+            .await
+            .map_err(HandlerError::webrtc)?;
+        let local =
+            self.pc.local_description().await.ok_or_else(|| {
+                HandlerError::WebRtc("no local description after setting it".into())
+            })?;
+        Ok(local.sdp)
+    }
+
+    /// Applies the answer to the last offer. Its `a=setup` decides the DTLS role (`passive`:
+    /// we are the DTLS client; `active`: the server). The first answer starts ICE (we are
+    /// controlling) and DTLS; later ones (new producer, stop, ICE restart) renegotiate.
+    pub async fn set_remote_answer(&self, sdp: String) -> Result<(), HandlerError> {
+        let _guard = self.senders.lock().await;
+        self.check_open()?;
+        let answer = RTCSessionDescription::answer(sdp)
+            .map_err(|e| HandlerError::InvalidArgument(format!("bad answer SDP: {e}")))?;
+        self.pc
+            .set_remote_description(answer)
+            .await
+            .map_err(HandlerError::webrtc)
+    }
+
+    /// Stops the transceiver of `mid` (its producer closed): its writers are closed, the
+    /// transceiver stopped, and the new offer (already set as local description) returned;
+    /// the caller then applies the matching answer with [`set_remote_answer`].
+    ///
+    /// [`set_remote_answer`]: Self::set_remote_answer
+    pub async fn stop_sending(&self, mid: &str) -> Result<String, HandlerError> {
+        let mut senders = self.senders.lock().await;
+        self.check_open()?;
+        let entry = senders.remove(mid).ok_or_else(|| {
+            HandlerError::InvalidArgument(format!("no sending transceiver with mid {mid:?}"))
+        })?;
+        if let Ok(mut registry) = self.shared.writers.lock() {
+            for w in &entry.writers {
+                registry.remove(&w.ssrc());
+            }
+        }
+        for w in &entry.writers {
+            w.close();
+        }
+        entry
+            .transceiver
+            .stop()
+            .await
+            .map_err(HandlerError::webrtc)?;
+        self.set_new_offer(None).await
+    }
+
+    /// Creates an offer with new ICE credentials and sets it as local description; the caller
+    /// applies an answer carrying the server's new ICE parameters (`transport.restartIce()`).
+    pub async fn restart_ice_offer(&self) -> Result<String, HandlerError> {
+        let _guard = self.senders.lock().await;
+        self.check_open()?;
+        self.set_new_offer(Some(RTCOfferOptions { ice_restart: true }))
+            .await
+    }
+
+    /// Replaces the STUN/TURN servers (`transport.updateIceServers()`); they take effect at the
+    /// next gathering, i.e. the next ICE restart.
+    pub async fn update_ice_servers(&self, servers: Vec<IceServer>) -> Result<(), HandlerError> {
+        let _guard = self.senders.lock().await;
+        self.check_open()?;
+        let opts = HandlerOptions {
+            ice_servers: servers,
+            ..self.opts.clone()
+        };
+        self.pc
+            .set_configuration(configuration(&opts))
+            .await
+            .map_err(HandlerError::webrtc)
+    }
+
+    /// Transport-level stats, W3C-shaped (see the `stats` module): the `transport`,
+    /// `candidate-pair`, `local-candidate`, `remote-candidate` and `certificate` entries.
+    pub async fn transport_stats(&self) -> Result<serde_json::Value, HandlerError> {
+        self.check_open()?;
+        let report = self.pc.get_stats(Instant::now(), StatsSelector::None).await;
+        Ok(stats::report_to_json(&report, |t| {
+            matches!(
+                t,
+                "transport"
+                    | "candidate-pair"
+                    | "local-candidate"
+                    | "remote-candidate"
+                    | "certificate"
+            )
+        }))
+    }
+
+    /// Stats of the sender of `mid`, W3C-shaped: one `outbound-rtp` per encoding (`ssrc`, `rid`,
+    /// `kind`, `packetsSent`, `bytesSent`, `nackCount`, `pliCount`, `firCount`, `codecId`,
+    /// `rtxSsrc`...), its `codec`, `remote-inbound-rtp` once receiver reports arrived, and the
+    /// transport entries they reference.
+    pub async fn sender_stats(&self, mid: &str) -> Result<serde_json::Value, HandlerError> {
+        self.check_open()?;
+        let (sender, writers) = {
+            let senders = self.senders.lock().await;
+            senders
+                .get(mid)
+                .map(|e| (e.sender.id(), e.writers.clone()))
+                .ok_or_else(|| {
+                    HandlerError::InvalidArgument(format!(
+                        "no sending transceiver with mid {mid:?}"
+                    ))
+                })?
+        };
+        let report = self
+            .pc
+            .get_stats(Instant::now(), StatsSelector::Sender(sender))
+            .await;
+        let mut json = stats::report_to_json(&report, |_| true);
+        stats::patch_feedback_counts(&mut json, &writers);
+        Ok(json)
+    }
+
+    /// Sets (replaces) the callback of connection state changes: `new`, `connecting`,
+    /// `connected`, `disconnected`, `failed`, `closed`. Called on webrtc-rs' driver task: it
+    /// must return quickly and not call back into this handler synchronously.
+    pub fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>) {
+        if let Ok(mut slot) = self.events.callback.lock() {
+            *slot = Some(Arc::from(f));
+        }
+    }
+
+    /// The current connection state (same names as [`on_connection_state`]).
+    ///
+    /// [`on_connection_state`]: Self::on_connection_state
+    pub fn connection_state(&self) -> &'static str {
+        *self.events.state.borrow()
+    }
+
+    /// A watch of the connection state, for waiting on a state without a callback.
+    pub fn subscribe_connection_state(&self) -> watch::Receiver<&'static str> {
+        self.events.state.subscribe()
+    }
+
+    /// How many times ICE reached `connected` so far.
+    #[cfg(test)]
+    pub(crate) fn ice_connected_count(&self) -> u32 {
+        *self.events.ice_connected.borrow()
+    }
+
+    /// Closes the PeerConnection and every writer. Idempotent.
+    pub async fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let mut senders = self.senders.lock().await;
+        for (_, entry) in senders.drain() {
+            for w in &entry.writers {
+                w.close();
+            }
+        }
+        if let Ok(mut registry) = self.shared.writers.lock() {
+            registry.clear();
+        }
+        if let Err(err) = self.pc.close().await {
+            tracing::debug!(%err, "closing the PeerConnection");
+        }
+        self.dispatcher.abort();
+        // webrtc-rs does not report `closed` for a local close().
+        self.events.state.send_replace("closed");
+    }
+}
+
+impl Drop for SendHandler {
+    fn drop(&mut self) {
+        self.dispatcher.abort();
+    }
+}
+
+/// The engine's codecs named by `codecs` (by local payload type), in the caller's order.
+fn resolve_codecs(
+    codec_kind: RtpCodecKind,
+    kind: MediaKind,
+    codecs: &[RtpCodecCapability],
+) -> Result<Vec<RTCRtpCodecParameters>, HandlerError> {
+    if codecs.is_empty() {
+        return Err(HandlerError::InvalidArgument("no codecs given".into()));
+    }
+    let engine = engine::codecs(codec_kind);
+    let mut out: Vec<RTCRtpCodecParameters> = Vec::with_capacity(codecs.len());
+    for c in codecs {
+        if c.kind != kind {
+            return Err(HandlerError::InvalidArgument(format!(
+                "codec {} is not of kind {}",
+                c.mime_type,
+                kind.as_str()
+            )));
+        }
+        let pt = c.preferred_payload_type.ok_or_else(|| {
+            HandlerError::InvalidArgument(format!(
+                "codec {} has no preferredPayloadType",
+                c.mime_type
+            ))
+        })?;
+        let found = engine
+            .iter()
+            .find(|e| {
+                e.payload_type == pt && e.rtp_codec.mime_type.eq_ignore_ascii_case(&c.mime_type)
+            })
+            .ok_or_else(|| {
+                HandlerError::InvalidArgument(format!(
+                    "codec {} with payload type {pt} is not a native codec of this handler",
+                    c.mime_type
+                ))
+            })?;
+        if !out.iter().any(|o| o.payload_type == pt) {
+            out.push(found.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn check_rids(rids: &[String]) -> Result<(), HandlerError> {
+    let mut seen = HashSet::new();
+    for rid in rids {
+        // RFC 8851: alphanumeric, `-` and `_`; 16 bytes fit a one-byte header extension.
+        let valid = !rid.is_empty()
+            && rid.len() <= 16
+            && rid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid {
+            return Err(HandlerError::InvalidArgument(format!(
+                "invalid rid {rid:?}"
+            )));
+        }
+        if !seen.insert(rid.as_str()) {
+            return Err(HandlerError::InvalidArgument(format!(
+                "duplicated rid {rid:?}"
+            )));
+        }
+    }
+    Ok(())
+}

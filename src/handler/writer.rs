@@ -1,0 +1,264 @@
+//! [`RtpWriter`]: one encoding (one SSRC) of a sending transceiver.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use rtc::interceptor::StreamInfo;
+use rtc::rtp;
+use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
+use webrtc::media_stream::track_local::TrackLocal;
+
+use crate::engine::{AUDIO_LEVEL_URI, MID_URI, RID_URI};
+use crate::HandlerError;
+
+type Callback = Arc<dyn Fn() + Send + Sync>;
+
+/// Negotiated values packed in one word, so the hot path reads them with one atomic load:
+/// bits 0-7 payload type, 8-15 mid extension id, 16-23 rid extension id, 24-31 audio-level
+/// extension id (0 = not negotiated), bit 32 = bound (an answer has been applied).
+const BOUND: u64 = 1 << 32;
+
+/// RTCP feedback received about this SSRC (see `feedback::FeedbackInterceptor`).
+#[derive(Default)]
+pub(crate) struct FeedbackCounters {
+    pub(crate) nack: AtomicU32,
+    pub(crate) pli: AtomicU32,
+    pub(crate) fir: AtomicU32,
+}
+
+pub(crate) struct WriterState {
+    track: Arc<TrackLocalStaticRTP>,
+    ssrc: u32,
+    rtx_ssrc: Option<u32>,
+    rid: Option<String>,
+    mid: Bytes,
+    rid_bytes: Option<Bytes>,
+    negotiated: AtomicU64,
+    closed: AtomicBool,
+    on_keyframe_request: Mutex<Option<Callback>>,
+    pub(crate) counters: FeedbackCounters,
+}
+
+impl WriterState {
+    pub(crate) fn new(
+        track: Arc<TrackLocalStaticRTP>,
+        mid: &str,
+        ssrc: u32,
+        rtx_ssrc: Option<u32>,
+        rid: Option<String>,
+    ) -> Self {
+        Self {
+            track,
+            ssrc,
+            rtx_ssrc,
+            rid_bytes: rid.as_ref().map(|r| Bytes::copy_from_slice(r.as_bytes())),
+            rid,
+            mid: Bytes::copy_from_slice(mid.as_bytes()),
+            negotiated: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+            on_keyframe_request: Mutex::new(None),
+            counters: FeedbackCounters::default(),
+        }
+    }
+
+    /// Called (inside webrtc-rs) when the stream is bound after an answer.
+    pub(crate) fn bind(&self, info: &StreamInfo) {
+        let id_of = |uri: &str| {
+            info.rtp_header_extensions
+                .iter()
+                .find(|e| e.uri == uri)
+                .and_then(|e| u8::try_from(e.id).ok())
+                .filter(|id| (1..=14).contains(id))
+                .unwrap_or(0) as u64
+        };
+        let word = BOUND
+            | info.payload_type as u64
+            | id_of(MID_URI) << 8
+            | id_of(RID_URI) << 16
+            | id_of(AUDIO_LEVEL_URI) << 24;
+        self.negotiated.store(word, Ordering::Release);
+        tracing::debug!(
+            ssrc = self.ssrc,
+            payload_type = info.payload_type,
+            rtx = ?info.ssrc_rtx.zip(info.payload_type_rtx),
+            "encoding bound"
+        );
+    }
+
+    pub(crate) fn ssrc(&self) -> u32 {
+        self.ssrc
+    }
+
+    pub(crate) fn rtx_ssrc(&self) -> Option<u32> {
+        self.rtx_ssrc
+    }
+
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.on_keyframe_request.lock().map(|mut f| f.take()).ok();
+    }
+
+    pub(crate) fn keyframe_requested(&self) {
+        let callback = self.on_keyframe_request.lock().ok().and_then(|f| f.clone());
+        if let Some(callback) = callback {
+            callback();
+        }
+    }
+}
+
+/// Sends the RTP packets of one encoding (one SSRC) of a transceiver created by
+/// [`crate::SendHandler::send`]. Cheap to clone; all clones are the same writer.
+///
+/// A writer lives as long as its producer: pausing is done above by not writing, and
+/// [`crate::SendHandler::stop_sending`] closes it for good.
+#[derive(Clone)]
+pub struct RtpWriter {
+    state: Arc<WriterState>,
+}
+
+impl fmt::Debug for RtpWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RtpWriter")
+            .field("ssrc", &self.state.ssrc)
+            .field("rtx_ssrc", &self.state.rtx_ssrc)
+            .field("rid", &self.state.rid)
+            .finish()
+    }
+}
+
+impl RtpWriter {
+    pub(crate) fn new(state: Arc<WriterState>) -> Self {
+        Self { state }
+    }
+
+    /// Sends one RTP packet on this encoding. The caller chooses sequence number, timestamp,
+    /// marker and payload; SSRC, payload type and the MID (and RID) header extensions are
+    /// stamped here with the negotiated values; webrtc-rs adds the transport-wide-cc sequence
+    /// number, keeps the packet for NACK, encrypts and sends it.
+    ///
+    /// Errors: `InvalidState` before an answer has been applied, after
+    /// [`crate::SendHandler::stop_sending`] or after the handler is closed. A packet written
+    /// before DTLS is connected is dropped by webrtc-rs (not an error).
+    ///
+    /// Async because webrtc-rs hands packets to its driver task through a bounded channel; it
+    /// only waits when that channel is full (back-pressure).
+    pub async fn write(
+        &self,
+        seq: u16,
+        timestamp: u32,
+        marker: bool,
+        payload: Bytes,
+    ) -> Result<(), HandlerError> {
+        self.write_packet(seq, timestamp, marker, payload, None)
+            .await
+    }
+
+    /// As [`write`](Self::write), plus the `ssrc-audio-level` header extension (RFC 6464) when
+    /// it was negotiated: `level` is -dBov (0 = loudest, 127 = silence), `voice` the V bit.
+    /// mediasoup's AudioLevelObserver and ActiveSpeakerObserver read it.
+    pub async fn write_with_audio_level(
+        &self,
+        seq: u16,
+        timestamp: u32,
+        marker: bool,
+        payload: Bytes,
+        voice: bool,
+        level: u8,
+    ) -> Result<(), HandlerError> {
+        let byte = (level.min(127)) | if voice { 0x80 } else { 0 };
+        self.write_packet(seq, timestamp, marker, payload, Some(byte))
+            .await
+    }
+
+    async fn write_packet(
+        &self,
+        seq: u16,
+        timestamp: u32,
+        marker: bool,
+        payload: Bytes,
+        audio_level: Option<u8>,
+    ) -> Result<(), HandlerError> {
+        let state = &*self.state;
+        if state.closed.load(Ordering::Acquire) {
+            return Err(HandlerError::InvalidState(
+                "the RTP writer is closed".into(),
+            ));
+        }
+        let word = state.negotiated.load(Ordering::Acquire);
+        if word & BOUND == 0 {
+            return Err(HandlerError::InvalidState(
+                "the RTP writer is not negotiated yet (no answer applied)".into(),
+            ));
+        }
+        let id = |shift: u32| ((word >> shift) & 0xff) as u8;
+        let mut header = rtp::header::Header {
+            version: 2,
+            marker,
+            payload_type: id(0),
+            sequence_number: seq,
+            timestamp,
+            ssrc: state.ssrc,
+            ..Default::default()
+        };
+        let mut set = |ext_id: u8, value: Bytes| {
+            if ext_id != 0 {
+                header
+                    .set_extension(ext_id, value)
+                    .map_err(HandlerError::webrtc)
+            } else {
+                Ok(())
+            }
+        };
+        set(id(8), state.mid.clone())?;
+        if let Some(rid) = &state.rid_bytes {
+            set(id(16), rid.clone())?;
+        }
+        if let Some(level) = audio_level {
+            set(id(24), Bytes::copy_from_slice(&[level]))?;
+        }
+        state
+            .track
+            .write_rtp(rtp::Packet { header, payload })
+            .await
+            .map_err(HandlerError::webrtc)
+    }
+
+    /// The SSRC of this encoding (chosen by the handler when the transceiver was created).
+    pub fn ssrc(&self) -> u32 {
+        self.state.ssrc
+    }
+
+    /// The SSRC of this encoding's RTX stream, when the codecs given to `send` include RTX.
+    /// webrtc-rs' NACK responder sends retransmissions there (RFC 4588), without header
+    /// extensions: the server must know this SSRC from the RTP parameters.
+    pub fn rtx_ssrc(&self) -> Option<u32> {
+        self.state.rtx_ssrc
+    }
+
+    /// The RID of this encoding (simulcast), `None` for a single encoding.
+    pub fn rid(&self) -> Option<String> {
+        self.state.rid.clone()
+    }
+
+    /// The payload type negotiated for this encoding, once an answer has been applied.
+    pub fn payload_type(&self) -> Option<u8> {
+        let word = self.state.negotiated.load(Ordering::Acquire);
+        (word & BOUND != 0).then_some((word & 0xff) as u8)
+    }
+
+    /// Whether the writer was closed (`stop_sending` or handler closed).
+    pub fn closed(&self) -> bool {
+        self.state.closed.load(Ordering::Acquire)
+    }
+
+    /// Sets (replaces) the callback called for each keyframe request (RTCP PLI or FIR from
+    /// the remote) about this encoding. Called from a tokio task, never from inside
+    /// webrtc-rs; it should return quickly.
+    pub fn on_keyframe_request(&self, f: Box<dyn Fn() + Send + Sync>) {
+        if let Ok(mut slot) = self.state.on_keyframe_request.lock() {
+            *slot = Some(Arc::from(f));
+        }
+    }
+}
