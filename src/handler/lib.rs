@@ -30,6 +30,8 @@ mod writer;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_mediasoup;
 
 use std::fmt;
 use std::net::IpAddr;
