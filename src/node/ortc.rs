@@ -1,0 +1,180 @@
+//! #[napi] glue for the pure ORTC layer (msc-ortc): mediasoup-client's `ortc` functions over
+//! JSON values. lib/ortc.js gives them their JS names and the reference's in-place semantics.
+
+use msc_ortc::{self as ortc, MediaKind, OrtcError};
+use napi_derive::napi;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::errors::js_error;
+
+fn to_js(e: OrtcError) -> napi::Error {
+    js_error(e.kind.as_str(), e.message)
+}
+
+fn to_json<T: Serialize>(value: &T) -> napi::Result<Value> {
+    serde_json::to_value(value).map_err(|e| js_error("Error", e))
+}
+
+/// A typed argument, or a TypeError naming it.
+fn arg<T: DeserializeOwned>(value: Value, name: &str) -> napi::Result<T> {
+    serde_json::from_value(value).map_err(|e| js_error("TypeError", format!("invalid {name}: {e}")))
+}
+
+/// `None` for a kind that is neither audio nor video: the reference then matches nothing.
+fn kind(kind: &str) -> Option<MediaKind> {
+    match kind {
+        "audio" => Some(MediaKind::Audio),
+        "video" => Some(MediaKind::Video),
+        _ => None,
+    }
+}
+
+/// Runs a validator and returns the normalized value.
+fn normalized<T>(
+    mut value: Value,
+    validate: fn(&mut Value) -> Result<T, OrtcError>,
+) -> napi::Result<Value> {
+    validate(&mut value).map_err(to_js)?;
+    Ok(value)
+}
+
+#[napi(js_name = "ortcValidateAndNormalizeRtpCapabilities", catch_unwind)]
+pub fn validate_and_normalize_rtp_capabilities(caps: Value) -> napi::Result<Value> {
+    normalized(caps, ortc::validate_and_normalize_rtp_capabilities)
+}
+
+#[napi(js_name = "ortcValidateAndNormalizeRtpParameters", catch_unwind)]
+pub fn validate_and_normalize_rtp_parameters(params: Value) -> napi::Result<Value> {
+    normalized(params, ortc::validate_and_normalize_rtp_parameters)
+}
+
+#[napi(js_name = "ortcValidateAndNormalizeSctpStreamParameters", catch_unwind)]
+pub fn validate_and_normalize_sctp_stream_parameters(params: Value) -> napi::Result<Value> {
+    normalized(params, ortc::validate_and_normalize_sctp_stream_parameters)
+}
+
+#[napi(js_name = "ortcValidateSctpCapabilities", catch_unwind)]
+pub fn validate_sctp_capabilities(caps: Value) -> napi::Result<Value> {
+    normalized(caps, ortc::validate_sctp_capabilities)
+}
+
+#[napi(js_name = "ortcValidateSctpParameters", catch_unwind)]
+pub fn validate_sctp_parameters(params: Value) -> napi::Result<Value> {
+    normalized(params, ortc::validate_sctp_parameters)
+}
+
+#[napi(js_name = "ortcValidateIceParameters", catch_unwind)]
+pub fn validate_ice_parameters(params: Value) -> napi::Result<Value> {
+    normalized(params, ortc::validate_ice_parameters)
+}
+
+#[napi(js_name = "ortcValidateIceCandidates", catch_unwind)]
+pub fn validate_ice_candidates(candidates: Value) -> napi::Result<Value> {
+    normalized(candidates, ortc::validate_ice_candidates)
+}
+
+#[napi(js_name = "ortcValidateDtlsParameters", catch_unwind)]
+pub fn validate_dtls_parameters(params: Value) -> napi::Result<Value> {
+    normalized(params, ortc::validate_dtls_parameters)
+}
+
+/// `{ extended, localCaps, remoteCaps }`: the extended capabilities, and both inputs with the
+/// negotiated H.264 profile-level-id written back (the reference mutates its arguments).
+#[napi(js_name = "ortcGetExtendedRtpCapabilities", catch_unwind)]
+pub fn get_extended_rtp_capabilities(
+    local_caps: Value,
+    remote_caps: Value,
+    prefer_local_codecs_order: Option<bool>,
+) -> napi::Result<Value> {
+    let mut local: ortc::RtpCapabilities = arg(local_caps, "localCaps")?;
+    let mut remote: ortc::RtpCapabilities = arg(remote_caps, "remoteCaps")?;
+    let extended = ortc::get_extended_rtp_capabilities_mut(
+        &mut local,
+        &mut remote,
+        prefer_local_codecs_order.unwrap_or(false),
+    );
+    Ok(json!({
+        "extended": to_json(&extended)?,
+        "localCaps": to_json(&local)?,
+        "remoteCaps": to_json(&remote)?,
+    }))
+}
+
+#[napi(js_name = "ortcGetRecvRtpCapabilities", catch_unwind)]
+pub fn get_recv_rtp_capabilities(extended_rtp_capabilities: Value) -> napi::Result<Value> {
+    let extended: ortc::ExtendedRtpCapabilities =
+        arg(extended_rtp_capabilities, "extendedRtpCapabilities")?;
+    to_json(&ortc::get_recv_rtp_capabilities(&extended))
+}
+
+#[napi(js_name = "ortcGetSendRtpCapabilities", catch_unwind)]
+pub fn get_send_rtp_capabilities(extended_rtp_capabilities: Value) -> napi::Result<Value> {
+    let extended: ortc::ExtendedRtpCapabilities =
+        arg(extended_rtp_capabilities, "extendedRtpCapabilities")?;
+    to_json(&ortc::get_send_rtp_capabilities(&extended))
+}
+
+#[napi(js_name = "ortcGetSendingRtpParameters", catch_unwind)]
+pub fn get_sending_rtp_parameters(
+    kind_: String,
+    extended_rtp_capabilities: Value,
+) -> napi::Result<Value> {
+    let extended: ortc::ExtendedRtpCapabilities =
+        arg(extended_rtp_capabilities, "extendedRtpCapabilities")?;
+    match kind(&kind_) {
+        Some(k) => to_json(&ortc::get_sending_rtp_parameters(k, &extended).map_err(to_js)?),
+        None => to_json(&ortc::RtpParameters::default()),
+    }
+}
+
+#[napi(js_name = "ortcGetSendingRemoteRtpParameters", catch_unwind)]
+pub fn get_sending_remote_rtp_parameters(
+    kind_: String,
+    extended_rtp_capabilities: Value,
+) -> napi::Result<Value> {
+    let extended: ortc::ExtendedRtpCapabilities =
+        arg(extended_rtp_capabilities, "extendedRtpCapabilities")?;
+    match kind(&kind_) {
+        Some(k) => to_json(&ortc::get_sending_remote_rtp_parameters(k, &extended).map_err(to_js)?),
+        None => to_json(&ortc::RtpParameters::default()),
+    }
+}
+
+#[napi(js_name = "ortcReduceCodecs", catch_unwind)]
+pub fn reduce_codecs(codecs: Value, cap_codec: Option<Value>) -> napi::Result<Value> {
+    let codecs: Vec<ortc::RtpCodecParameters> = arg(codecs, "codecs")?;
+    let cap_codec: Option<ortc::RtpCodecCapability> = match cap_codec {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(arg(value, "capCodec")?),
+    };
+    to_json(&ortc::reduce_codecs(&codecs, cap_codec.as_ref()).map_err(to_js)?)
+}
+
+#[napi(js_name = "ortcGenerateProbatorRtpParameters", catch_unwind)]
+pub fn generate_probator_rtp_parameters(video_rtp_parameters: Value) -> napi::Result<Value> {
+    let mut value = video_rtp_parameters;
+    let video = ortc::validate_and_normalize_rtp_parameters(&mut value).map_err(to_js)?;
+    to_json(&ortc::generate_probator_rtp_parameters(&video).map_err(to_js)?)
+}
+
+#[napi(js_name = "ortcCanSend", catch_unwind)]
+pub fn can_send(kind_: String, rtp_capabilities: Value) -> napi::Result<bool> {
+    let caps: ortc::RtpCapabilities = arg(rtp_capabilities, "rtpCapabilities")?;
+    Ok(kind(&kind_).is_some_and(|k| ortc::can_send(k, &caps)))
+}
+
+/// `rtpParameters` must be normalized already (lib/ortc.js validates them first, in place).
+#[napi(js_name = "ortcCanReceive", catch_unwind)]
+pub fn can_receive(rtp_parameters: Value, rtp_capabilities: Value) -> napi::Result<bool> {
+    let mut value = rtp_parameters;
+    let params = ortc::validate_and_normalize_rtp_parameters(&mut value).map_err(to_js)?;
+    let caps: ortc::RtpCapabilities = arg(rtp_capabilities, "rtpCapabilities")?;
+    Ok(ortc::can_receive(&params, &caps))
+}
+
+#[napi(js_name = "ortcParseScalabilityMode", catch_unwind)]
+pub fn parse_scalability_mode(scalability_mode: Option<String>) -> napi::Result<Value> {
+    to_json(&ortc::parse_scalability_mode(scalability_mode.as_deref()))
+}
