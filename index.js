@@ -20,3 +20,7 @@ module.exports = {
   UnsupportedError: errors.UnsupportedError,
   InvalidStateError: errors.InvalidStateError,
 };
+
+// mediasoup-client's `ortc` module (mediasoup-client/ortc), and its parseScalabilityMode.
+module.exports.ortc = require('./lib/ortc');
+module.exports.parseScalabilityMode = module.exports.ortc.parseScalabilityMode;

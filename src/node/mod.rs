@@ -8,3 +8,4 @@ pub mod producer;
 pub mod track;
 pub mod transport;
 pub mod version;
+pub mod ortc;
