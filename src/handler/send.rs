@@ -164,6 +164,8 @@ pub struct SendHandler {
     dispatcher: tokio::task::JoinHandle<()>,
     closed: AtomicBool,
     ids: AtomicU64,
+    /// Where `Drop` closes the PeerConnection (it may run outside the runtime).
+    runtime: tokio::runtime::Handle,
     /// One media stream id for every track: webrtc-rs writes it as the `a=ssrc:... cname:` of
     /// every SSRC, so all producers of a transport share one CNAME, as in a browser.
     cname: String,
@@ -205,6 +207,7 @@ impl SendHandler {
             dispatcher,
             closed: AtomicBool::new(false),
             ids: AtomicU64::new(0),
+            runtime: tokio::runtime::Handle::current(),
             cname: format!("msc-{:016x}", RandomState::new().hash_one(Instant::now())),
         })
     }
@@ -550,8 +553,16 @@ impl SendHandler {
 }
 
 impl Drop for SendHandler {
+    /// webrtc-rs keeps a PeerConnection's driver (and its sockets) running until `close()`;
+    /// a handler dropped without [`SendHandler::close`] closes it in the background.
     fn drop(&mut self) {
         self.dispatcher.abort();
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            let pc = self.pc.clone();
+            self.runtime.spawn(async move {
+                let _ = pc.close().await;
+            });
+        }
     }
 }
 

@@ -661,14 +661,15 @@ async fn stop_sending_keeps_the_others_going() {
     write_and_check(&mut remote, &audio.writers[0], 1, 3, 111).await;
 
     let offer = handler.stop_sending(&video.mid).await.unwrap();
-    eprintln!("offer after stop:\n{offer}");
+    assert!(offer.contains("a=mid:1\r\n"), "{offer}");
     assert!(video.writers[0].closed());
     let err = video.writers[0]
         .write(4, 0, false, Bytes::from_static(b"x"))
         .await
         .unwrap_err();
     assert!(matches!(err, HandlerError::InvalidState(_)));
-    let answer = remote.answer(&offer).await;
+    // mediasoup-client closes the section in its answer (port 0), as the SDP layer will.
+    let answer = close_section(&remote.answer(&offer).await, &video.mid);
     handler.set_remote_answer(answer).await.unwrap();
     write_and_check(&mut remote, &audio.writers[0], 4, 3, 111).await;
     assert!(handler.sender_stats(&video.mid).await.is_err());
@@ -679,11 +680,45 @@ async fn stop_sending_keeps_the_others_going() {
         .send(MediaKind::Video, vp8_with_rtx(), vec![])
         .await
         .unwrap();
-    let answer = remote.answer(&again.offer_sdp).await;
+    // webrtc-rs does not recycle the stopped m-section: it stays in every offer (a=inactive,
+    // port 9) and the new transceiver gets a new one.
+    assert_eq!(
+        (audio.mid.as_str(), video.mid.as_str(), again.mid.as_str()),
+        ("0", "1", "2")
+    );
+    let answer = close_section(&remote.answer(&again.offer_sdp).await, &video.mid);
     handler.set_remote_answer(answer).await.unwrap();
     write_and_check(&mut remote, &again.writers[0], 1, 3, 96).await;
     assert_eq!(handler.connection_state(), "connected");
     handler.close().await;
+}
+
+/// `sdp` with the m-section of `mid` rejected (port 0), as mediasoup-client answers for a
+/// closed producer.
+fn close_section(sdp: &str, mid: &str) -> String {
+    let mut sections: Vec<String> = sdp.split("\r\nm=").map(str::to_owned).collect();
+    for section in sections.iter_mut().skip(1) {
+        if section.contains(&format!("\r\na=mid:{mid}\r\n")) {
+            let (kind, rest) = section.split_once(' ').unwrap();
+            let (_port, rest) = rest.split_once(' ').unwrap();
+            *section = format!("{kind} 0 {rest}");
+        }
+    }
+    sections.join("\r\nm=")
+}
+
+#[tokio::test]
+async fn ice_servers_can_be_replaced() {
+    let handler = SendHandler::new(loopback()).await.unwrap();
+    handler
+        .update_ice_servers(vec![IceServer {
+            urls: vec!["stun:127.0.0.1:3478".into()],
+            ..Default::default()
+        }])
+        .await
+        .unwrap();
+    // Dropped without close(): closes in the background.
+    drop(handler);
 }
 
 fn ufrag(sdp: &str) -> String {
