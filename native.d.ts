@@ -9,8 +9,128 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class NativeDevice {
+  constructor()
+  load(routerRtpCapabilities: any): Promise<void>
+  get loaded(): boolean
+  rtpCapabilities(): any
+  sctpCapabilities(): any
+  canProduce(kind: string): boolean
+  /**
+   * Validates send transport options synchronously, so that `createSendTransport` can throw
+   * its TypeError at once; the transport itself is built by `createSendTransport` below.
+   */
+  validateSendTransportOptions(options: any): void
+  createSendTransport(options: any): Promise<NativeSendTransport>
+}
+
+export declare class NativeProducer {
+  get id(): string
+  get localId(): string
+  get kind(): string
+  get closed(): boolean
+  get paused(): boolean
+  get maxSpatialLayer(): number
+  get numLayers(): number
+  rtpParameters(): any
+  /** Plugs a track (or nothing) in; returns whether a previous track was unplugged. */
+  setTrack(track?: NativeTrack | undefined | null): boolean
+  pause(): void
+  resume(): void
+  setMaxSpatialLayer(layer: number): void
+  /** encodings[i].active for each encoding (null: leave as is). */
+  setEncodingsActive(active: Array<boolean | undefined | null>): void
+  close(): void
+  getStats(): Promise<any>
+}
+
+export declare class NativeSendTransport {
+  get id(): string
+  get closed(): boolean
+  /** `callback(state)` on every connection state change. */
+  onConnectionStateChange(callback: JsCallback<string>): void
+  /** kind: 'audio' | 'video'; encodings, codecOptions, codec: as in mediasoup-client. */
+  prepareProduce(kind: string, encodings?: any | undefined | null, codecOptions?: any | undefined | null, codec?: any | undefined | null): Promise<NativePrepared>
+  connected(ok: boolean): Promise<void>
+  finishProduce(localId: string): Promise<NativeFinished>
+  completeProduce(localId: string, id: string): Promise<NativeProducer>
+  abortProduce(localId: string): Promise<void>
+  getStats(): Promise<any>
+  restartIce(iceParameters: any): Promise<void>
+  /** Closes the transport; resolves with the local ids of the producers that were live. */
+  close(): Promise<Array<string>>
+}
+
+export declare class NativeTrack {
+  constructor(kind: string)
+  get id(): string
+  get kind(): string
+  get enabled(): boolean
+  set enabled(enabled: boolean)
+  get readyState(): string
+  stop(): void
+  /** `callback(layer)` when the server asks for a keyframe. */
+  onKeyframeRequest(callback: JsCallback<number>): void
+  /** `callback(reason)` when the track ends: 'stopped' or 'source-ended'. */
+  onEnded(callback: JsCallback<string>): void
+  /** Writes one encoded frame; returns the number of RTP packets it made. */
+  writeFrame(data: Buffer, timestampUs?: number | undefined | null, durationUs?: number | undefined | null, keyframe?: boolean | undefined | null, layer?: number | undefined | null): number
+}
+
+export interface NativeFinished {
+  kind: string
+  rtpParameters: any
+}
+
+export interface NativePrepared {
+  localId: string
+  /** DTLS parameters for the `connect` event, on the first produce only */
+  connect?: any
+}
+
 /** Throws an error of the class named by `code`: lets the JS tests check the error mapping. */
 export declare function nativeThrow(code: string, message: string): void
 
 /** The version of the native addon (the crate's version). */
 export declare function nativeVersion(): string
+
+/** `rtpParameters` must be normalized already (lib/ortc.js validates them first, in place). */
+export declare function ortcCanReceive(rtpParameters: any, rtpCapabilities: any): boolean
+
+export declare function ortcCanSend(kind: string, rtpCapabilities: any): boolean
+
+export declare function ortcGenerateProbatorRtpParameters(videoRtpParameters: any): any
+
+/**
+ * `{ extended, localCaps, remoteCaps }`: the extended capabilities, and both inputs with the
+ * negotiated H.264 profile-level-id written back (the reference mutates its arguments).
+ */
+export declare function ortcGetExtendedRtpCapabilities(localCaps: any, remoteCaps: any, preferLocalCodecsOrder?: boolean | undefined | null): any
+
+export declare function ortcGetRecvRtpCapabilities(extendedRtpCapabilities: any): any
+
+export declare function ortcGetSendingRemoteRtpParameters(kind: string, extendedRtpCapabilities: any): any
+
+export declare function ortcGetSendingRtpParameters(kind: string, extendedRtpCapabilities: any): any
+
+export declare function ortcGetSendRtpCapabilities(extendedRtpCapabilities: any): any
+
+export declare function ortcParseScalabilityMode(scalabilityMode?: string | undefined | null): any
+
+export declare function ortcReduceCodecs(codecs: any, capCodec?: any | undefined | null): any
+
+export declare function ortcValidateAndNormalizeRtpCapabilities(caps: any): any
+
+export declare function ortcValidateAndNormalizeRtpParameters(params: any): any
+
+export declare function ortcValidateAndNormalizeSctpStreamParameters(params: any): any
+
+export declare function ortcValidateDtlsParameters(params: any): any
+
+export declare function ortcValidateIceCandidates(candidates: any): any
+
+export declare function ortcValidateIceParameters(params: any): any
+
+export declare function ortcValidateSctpCapabilities(caps: any): any
+
+export declare function ortcValidateSctpParameters(params: any): any

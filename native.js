@@ -835,5 +835,27 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeDevice = nativeBinding.NativeDevice
+module.exports.NativeProducer = nativeBinding.NativeProducer
+module.exports.NativeSendTransport = nativeBinding.NativeSendTransport
+module.exports.NativeTrack = nativeBinding.NativeTrack
 module.exports.nativeThrow = nativeBinding.nativeThrow
 module.exports.nativeVersion = nativeBinding.nativeVersion
+module.exports.ortcCanReceive = nativeBinding.ortcCanReceive
+module.exports.ortcCanSend = nativeBinding.ortcCanSend
+module.exports.ortcGenerateProbatorRtpParameters = nativeBinding.ortcGenerateProbatorRtpParameters
+module.exports.ortcGetExtendedRtpCapabilities = nativeBinding.ortcGetExtendedRtpCapabilities
+module.exports.ortcGetRecvRtpCapabilities = nativeBinding.ortcGetRecvRtpCapabilities
+module.exports.ortcGetSendingRemoteRtpParameters = nativeBinding.ortcGetSendingRemoteRtpParameters
+module.exports.ortcGetSendingRtpParameters = nativeBinding.ortcGetSendingRtpParameters
+module.exports.ortcGetSendRtpCapabilities = nativeBinding.ortcGetSendRtpCapabilities
+module.exports.ortcParseScalabilityMode = nativeBinding.ortcParseScalabilityMode
+module.exports.ortcReduceCodecs = nativeBinding.ortcReduceCodecs
+module.exports.ortcValidateAndNormalizeRtpCapabilities = nativeBinding.ortcValidateAndNormalizeRtpCapabilities
+module.exports.ortcValidateAndNormalizeRtpParameters = nativeBinding.ortcValidateAndNormalizeRtpParameters
+module.exports.ortcValidateAndNormalizeSctpStreamParameters = nativeBinding.ortcValidateAndNormalizeSctpStreamParameters
+module.exports.ortcValidateDtlsParameters = nativeBinding.ortcValidateDtlsParameters
+module.exports.ortcValidateIceCandidates = nativeBinding.ortcValidateIceCandidates
+module.exports.ortcValidateIceParameters = nativeBinding.ortcValidateIceParameters
+module.exports.ortcValidateSctpCapabilities = nativeBinding.ortcValidateSctpCapabilities
+module.exports.ortcValidateSctpParameters = nativeBinding.ortcValidateSctpParameters
