@@ -19,8 +19,8 @@ npx --no-install tsc -p __test__/tsconfig.json
 echo "== node --test"
 tests=(__test__/*.test.js)
 if unshare -n true 2>/dev/null; then
-	exec unshare -n sh -c 'ip link set lo up && exec node --test --test-concurrency=1 "$@"' sh "${tests[@]}"
+	exec unshare -n sh -c 'ip link set lo up && exec node --test --test-concurrency=1 --test-timeout=120000 "$@"' sh "${tests[@]}"
 else
 	echo "(no network namespace available here: running on the host network, loopback addresses only)"
-	exec node --test --test-concurrency=1 "${tests[@]}"
+	exec node --test --test-concurrency=1 --test-timeout=120000 "${tests[@]}"
 fi

@@ -150,10 +150,20 @@ impl SendTransport {
         })
         .await
         .map_err(|e| Error::other(format!("cannot create the PeerConnection: {e}")))?;
+        let mut server_dtls = options.dtls_parameters.clone();
+        server_dtls.fingerprints.retain(|f| {
+            msc_handler::VERIFIABLE_FINGERPRINT_ALGORITHMS.contains(&f.algorithm.to_ascii_lowercase().as_str())
+        });
+        if server_dtls.fingerprints.is_empty() {
+            return Err(Error::unsupported(format!(
+                "dtlsParameters has no fingerprint with an algorithm this client verifies ({})",
+                msc_handler::VERIFIABLE_FINGERPRINT_ALGORITHMS.join(", ")
+            )));
+        }
         let mut remote_sdp = RemoteSdp::new(
             options.ice_parameters.clone(),
             options.ice_candidates.clone(),
-            options.dtls_parameters.clone(),
+            server_dtls,
             options.sctp_parameters,
         )
         .map_err(|e| Error::type_error(e.to_string()))?;

@@ -203,3 +203,8 @@ pub async fn native_offer_sdp() -> Result<String, HandlerError> {
     let _ = pc.close().await;
     result
 }
+
+/// The DTLS fingerprint algorithms webrtc-rs 0.21 can verify a remote certificate with: it
+/// refuses the handshake when the remote SDP names any other (mediasoup offers sha-1 to
+/// sha-512; its last, sha-512, would fail).
+pub const VERIFIABLE_FINGERPRINT_ALGORITHMS: &[&str] = &["sha-256"];
