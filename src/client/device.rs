@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use msc_ortc::{
-    extended::{can_send, get_extended_rtp_capabilities, get_recv_rtp_capabilities, ExtendedRtpCapabilities},
+    extended::{
+        can_send, get_extended_rtp_capabilities, get_recv_rtp_capabilities, ExtendedRtpCapabilities,
+    },
     validate::validate_rtp_capabilities,
     MediaKind, NumSctpStreams, RtpCapabilities, SctpCapabilities,
 };
@@ -12,7 +14,10 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 
 /// SCTP streams a data channel association offers (mediasoup-client's defaults).
-const SCTP_NUM_STREAMS: NumSctpStreams = NumSctpStreams { os: 1024, mis: 1024 };
+const SCTP_NUM_STREAMS: NumSctpStreams = NumSctpStreams {
+    os: 1024,
+    mis: 1024,
+};
 
 /// The result of `load()`: everything later calls read, shared with the transports.
 #[derive(Debug)]
@@ -58,7 +63,9 @@ impl Device {
 
     /// The loaded state, or the InvalidStateError every call before `load()` gets.
     pub fn state(&self) -> Result<Arc<Loaded>> {
-        self.loaded.clone().ok_or_else(|| Error::invalid_state("not loaded"))
+        self.loaded
+            .clone()
+            .ok_or_else(|| Error::invalid_state("not loaded"))
     }
 
     /// What this device can receive from the router (to send to the server for consumers).
@@ -68,7 +75,9 @@ impl Device {
 
     pub fn sctp_capabilities(&self) -> Result<SctpCapabilities> {
         self.state()?;
-        Ok(SctpCapabilities { num_streams: SCTP_NUM_STREAMS })
+        Ok(SctpCapabilities {
+            num_streams: SCTP_NUM_STREAMS,
+        })
     }
 
     pub fn can_produce(&self, kind: MediaKind) -> Result<bool> {
@@ -85,7 +94,8 @@ async fn native_rtp_capabilities() -> Result<RtpCapabilities> {
     let sdp = msc_handler::native_offer_sdp()
         .await
         .map_err(|e| Error::other(format!("cannot create the native offer: {e}")))?;
-    let parsed = msc_sdp::parse_sdp(&sdp).map_err(|e| Error::other(format!("bad native offer: {e}")))?;
+    let parsed =
+        msc_sdp::parse_sdp(&sdp).map_err(|e| Error::other(format!("bad native offer: {e}")))?;
     let caps = msc_sdp::extract_rtp_capabilities(&parsed);
     // normalize through the same validation a router's capabilities get
     let mut value = serde_json::to_value(&caps).map_err(|e| Error::other(e.to_string()))?;

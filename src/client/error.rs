@@ -38,16 +38,28 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn type_error(message: impl Into<String>) -> Self {
-        Error { kind: Kind::Type, message: message.into() }
+        Error {
+            kind: Kind::Type,
+            message: message.into(),
+        }
     }
     pub fn unsupported(message: impl Into<String>) -> Self {
-        Error { kind: Kind::Unsupported, message: message.into() }
+        Error {
+            kind: Kind::Unsupported,
+            message: message.into(),
+        }
     }
     pub fn invalid_state(message: impl Into<String>) -> Self {
-        Error { kind: Kind::InvalidState, message: message.into() }
+        Error {
+            kind: Kind::InvalidState,
+            message: message.into(),
+        }
     }
     pub fn other(message: impl Into<String>) -> Self {
-        Error { kind: Kind::Other, message: message.into() }
+        Error {
+            kind: Kind::Other,
+            message: message.into(),
+        }
     }
 }
 
@@ -66,6 +78,9 @@ impl From<OrtcError> for Error {
             ErrorKind::UnsupportedError => Kind::Unsupported,
             ErrorKind::InvalidStateError => Kind::InvalidState,
         };
-        Error { kind, message: e.message }
+        Error {
+            kind,
+            message: e.message,
+        }
     }
 }

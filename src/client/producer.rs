@@ -63,7 +63,9 @@ impl RtpSink for ProducerSink {
         if layer > self.max_spatial_layer.load(Ordering::Relaxed) {
             return;
         }
-        let Some(l) = self.layers.get(layer) else { return };
+        let Some(l) = self.layers.get(layer) else {
+            return;
+        };
         if !l.active.load(Ordering::Relaxed) {
             return;
         }
@@ -84,7 +86,13 @@ impl RtpSink for ProducerSink {
             st.last = Some((timestamp, now));
             (seq, timestamp)
         };
-        let _ = self.tx.send(Outgoing { layer, seq, timestamp, marker: chunk.marker, payload: chunk.payload });
+        let _ = self.tx.send(Outgoing {
+            layer,
+            seq,
+            timestamp,
+            marker: chunk.marker,
+            payload: chunk.payload,
+        });
     }
 }
 
@@ -97,7 +105,10 @@ impl ProducerSink {
 /// Writes the producer's packets, in order, until the producer is gone.
 async fn pump(writers: Vec<RtpWriter>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
     while let Some(p) = rx.recv().await {
-        if let Err(e) = writers[p.layer].write(p.seq, p.timestamp, p.marker, p.payload).await {
+        if let Err(e) = writers[p.layer]
+            .write(p.seq, p.timestamp, p.marker, p.payload)
+            .await
+        {
             tracing::debug!("rtp write failed on layer {}: {e}", p.layer);
             if writers[p.layer].closed() {
                 return;
@@ -139,7 +150,12 @@ impl Producer {
             .iter()
             .map(|_| Layer {
                 active: AtomicBool::new(true),
-                stamp: Mutex::new(Stamp { next_seq: rand_u16(), ts_offset: 0, rebase: false, last: None }),
+                stamp: Mutex::new(Stamp {
+                    next_seq: rand_u16(),
+                    ts_offset: 0,
+                    rebase: false,
+                    last: None,
+                }),
             })
             .collect::<Vec<_>>();
         let num_layers = layers.len();
@@ -163,7 +179,15 @@ impl Producer {
             }));
         }
         tokio::spawn(pump(writers, rx));
-        Ok(Arc::new(Producer { id, local_id, kind, rtp_parameters, sink, owner, codec }))
+        Ok(Arc::new(Producer {
+            id,
+            local_id,
+            kind,
+            rtp_parameters,
+            sink,
+            owner,
+            codec,
+        }))
     }
 
     pub fn id(&self) -> &str {
@@ -276,7 +300,10 @@ impl Producer {
                 self.num_layers()
             )));
         }
-        let old = self.sink.max_spatial_layer.swap(layer as usize, Ordering::Relaxed);
+        let old = self
+            .sink
+            .max_spatial_layer
+            .swap(layer as usize, Ordering::Relaxed);
         // layers coming back need a keyframe to be decodable
         if (layer as usize) > old {
             if let Some(t) = self.track() {
@@ -331,5 +358,7 @@ impl Producer {
 fn rand_u16() -> u16 {
     use std::hash::{BuildHasher, Hasher};
     // RandomState is seeded randomly: a random first sequence number, as RFC 3550 asks
-    std::collections::hash_map::RandomState::new().build_hasher().finish() as u16
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish() as u16
 }

@@ -45,14 +45,22 @@ pub struct SendTransportOptions {
 impl SendTransportOptions {
     /// Validates the options a server handed over (a TypeError names the bad field).
     pub fn from_json(mut value: Value) -> Result<Self> {
-        let obj = value.as_object_mut().ok_or_else(|| Error::type_error("missing transport options"))?;
+        let obj = value
+            .as_object_mut()
+            .ok_or_else(|| Error::type_error("missing transport options"))?;
         match obj.get("id") {
             Some(Value::String(s)) if !s.is_empty() => {}
             _ => return Err(Error::type_error("missing id")),
         }
-        validate::validate_ice_parameters(obj.get_mut("iceParameters").unwrap_or(&mut Value::Null))?;
-        validate::validate_ice_candidates(obj.get_mut("iceCandidates").unwrap_or(&mut Value::Null))?;
-        validate::validate_dtls_parameters(obj.get_mut("dtlsParameters").unwrap_or(&mut Value::Null))?;
+        validate::validate_ice_parameters(
+            obj.get_mut("iceParameters").unwrap_or(&mut Value::Null),
+        )?;
+        validate::validate_ice_candidates(
+            obj.get_mut("iceCandidates").unwrap_or(&mut Value::Null),
+        )?;
+        validate::validate_dtls_parameters(
+            obj.get_mut("dtlsParameters").unwrap_or(&mut Value::Null),
+        )?;
         if let Some(sctp) = obj.get_mut("sctpParameters") {
             if !sctp.is_null() {
                 validate::validate_sctp_parameters(sctp)?;
@@ -60,10 +68,13 @@ impl SendTransportOptions {
         }
         if let Some(policy) = obj.get("iceTransportPolicy") {
             if !matches!(policy.as_str(), Some("all") | Some("relay")) && !policy.is_null() {
-                return Err(Error::type_error("invalid iceTransportPolicy (expected 'all' or 'relay')"));
+                return Err(Error::type_error(
+                    "invalid iceTransportPolicy (expected 'all' or 'relay')",
+                ));
             }
         }
-        serde_json::from_value(value).map_err(|e| Error::type_error(format!("invalid transport options: {e}")))
+        serde_json::from_value(value)
+            .map_err(|e| Error::type_error(format!("invalid transport options: {e}")))
     }
 }
 
@@ -90,7 +101,11 @@ impl From<IceServerOption> for IceServer {
             Urls::One(u) => vec![u],
             Urls::Many(v) => v,
         };
-        IceServer { urls, username: o.username, credential: o.credential }
+        IceServer {
+            urls,
+            username: o.username,
+            credential: o.credential,
+        }
     }
 }
 
@@ -144,7 +159,12 @@ pub struct SendTransport {
 impl SendTransport {
     pub async fn new(loaded: Arc<Loaded>, options: SendTransportOptions) -> Result<Arc<Self>> {
         let handler = SendHandler::new(HandlerOptions {
-            ice_servers: options.ice_servers.iter().cloned().map(IceServer::from).collect(),
+            ice_servers: options
+                .ice_servers
+                .iter()
+                .cloned()
+                .map(IceServer::from)
+                .collect(),
             ice_transport_policy_relay: options.ice_transport_policy.as_deref() == Some("relay"),
             ..Default::default()
         })
@@ -152,7 +172,8 @@ impl SendTransport {
         .map_err(|e| Error::other(format!("cannot create the PeerConnection: {e}")))?;
         let mut server_dtls = options.dtls_parameters.clone();
         server_dtls.fingerprints.retain(|f| {
-            msc_handler::VERIFIABLE_FINGERPRINT_ALGORITHMS.contains(&f.algorithm.to_ascii_lowercase().as_str())
+            msc_handler::VERIFIABLE_FINGERPRINT_ALGORITHMS
+                .contains(&f.algorithm.to_ascii_lowercase().as_str())
         });
         if server_dtls.fingerprints.is_empty() {
             return Err(Error::unsupported(format!(
@@ -210,24 +231,38 @@ impl SendTransport {
     /// Step 1 of produce: adds the sender and makes the offer.
     pub async fn prepare_produce(&self, options: ProduceOptions) -> Result<Prepared> {
         self.check_open()?;
-        let kind = options.kind.ok_or_else(|| Error::type_error("missing track"))?;
+        let kind = options
+            .kind
+            .ok_or_else(|| Error::type_error("missing track"))?;
         let can = match kind {
             MediaKind::Audio => self.loaded.can_produce_audio,
             MediaKind::Video => self.loaded.can_produce_video,
         };
         if !can {
-            return Err(Error::unsupported(format!("cannot produce {}", kind.as_str())));
+            return Err(Error::unsupported(format!(
+                "cannot produce {}",
+                kind.as_str()
+            )));
         }
         if kind == MediaKind::Audio && options.encodings.len() > 1 {
-            return Err(Error::type_error("audio producers take at most one encoding"));
+            return Err(Error::type_error(
+                "audio producers take at most one encoding",
+            ));
         }
         let mut rtp_parameters = get_sending_rtp_parameters(kind, &self.loaded.extended)?;
-        let mut remote_rtp_parameters = get_sending_remote_rtp_parameters(kind, &self.loaded.extended)?;
+        let mut remote_rtp_parameters =
+            get_sending_remote_rtp_parameters(kind, &self.loaded.extended)?;
         rtp_parameters.codecs = reduce_codecs(&rtp_parameters.codecs, options.codec.as_ref())?;
-        remote_rtp_parameters.codecs = reduce_codecs(&remote_rtp_parameters.codecs, options.codec.as_ref())?;
+        remote_rtp_parameters.codecs =
+            reduce_codecs(&remote_rtp_parameters.codecs, options.codec.as_ref())?;
 
-        let rids: Vec<String> =
-            if options.encodings.len() > 1 { (0..options.encodings.len()).map(|i| format!("r{i}")).collect() } else { vec![] };
+        let rids: Vec<String> = if options.encodings.len() > 1 {
+            (0..options.encodings.len())
+                .map(|i| format!("r{i}"))
+                .collect()
+        } else {
+            vec![]
+        };
         let offered = rtp_parameters
             .codecs
             .iter()
@@ -247,16 +282,21 @@ impl SendTransport {
             .await
             .map_err(|e| Error::other(format!("cannot add the sender: {e}")))?;
 
-        let offer = msc_sdp::parse_sdp(&sent.offer_sdp).map_err(|e| Error::other(format!("bad local offer: {e}")))?;
+        let offer = msc_sdp::parse_sdp(&sent.offer_sdp)
+            .map_err(|e| Error::other(format!("bad local offer: {e}")))?;
         let media = msc_sdp::media_by_mid(&offer, &sent.mid)
             .ok_or_else(|| Error::other(format!("local offer lacks mid {}", sent.mid)))?;
         rtp_parameters.mid = Some(sent.mid.clone());
         rtp_parameters.rtcp.cname = msc_sdp::get_cname(media);
         rtp_parameters.encodings = if rids.is_empty() {
-            let mut encodings =
-                msc_sdp::get_rtp_encodings(media).map_err(|e| Error::other(format!("local offer: {e}")))?;
+            let mut encodings = msc_sdp::get_rtp_encodings(media)
+                .map_err(|e| Error::other(format!("local offer: {e}")))?;
             // an RTX SSRC only where an RTX codec was negotiated
-            if !rtp_parameters.codecs.iter().any(|c| c.mime_type.to_ascii_lowercase().ends_with("/rtx")) {
+            if !rtp_parameters
+                .codecs
+                .iter()
+                .any(|c| c.mime_type.to_ascii_lowercase().ends_with("/rtx"))
+            {
                 encodings.iter_mut().for_each(|e| e.rtx = None);
             }
             if let (Some(first), Some(asked)) = (encodings.first_mut(), options.encodings.first()) {
@@ -269,7 +309,10 @@ impl SendTransport {
                 .iter()
                 .zip(&rids)
                 .map(|(asked, rid)| {
-                    let mut e = RtpEncodingParameters { rid: Some(rid.clone()), ..Default::default() };
+                    let mut e = RtpEncodingParameters {
+                        rid: Some(rid.clone()),
+                        ..Default::default()
+                    };
                     merge_encoding(&mut e, asked);
                     e
                 })
@@ -286,7 +329,10 @@ impl SendTransport {
         } else {
             None
         };
-        let local_id = self.next_local_id.fetch_add(1, Ordering::Relaxed).to_string();
+        let local_id = self
+            .next_local_id
+            .fetch_add(1, Ordering::Relaxed)
+            .to_string();
         state.pending.insert(
             local_id.clone(),
             Pending {
@@ -313,9 +359,16 @@ impl SendTransport {
     pub async fn finish_produce(&self, local_id: &str) -> Result<(MediaKind, RtpParameters)> {
         self.check_open()?;
         let mut state = self.state.lock().await;
-        let State { remote_sdp, pending, .. } = &mut *state;
-        let p = pending.get_mut(local_id).ok_or_else(|| Error::invalid_state("no such pending produce"))?;
-        let offer = msc_sdp::parse_sdp(&p.offer_sdp).map_err(|e| Error::other(format!("bad local offer: {e}")))?;
+        let State {
+            remote_sdp,
+            pending,
+            ..
+        } = &mut *state;
+        let p = pending
+            .get_mut(local_id)
+            .ok_or_else(|| Error::invalid_state("no such pending produce"))?;
+        let offer = msc_sdp::parse_sdp(&p.offer_sdp)
+            .map_err(|e| Error::other(format!("bad local offer: {e}")))?;
         let media = msc_sdp::media_by_mid(&offer, &p.mid)
             .ok_or_else(|| Error::other(format!("local offer lacks mid {}", p.mid)))?;
         if let Some(options) = &p.codec_options {
@@ -341,13 +394,25 @@ impl SendTransport {
     /// Step 3 of produce: the server created producer `id`.
     pub async fn complete_produce(&self, local_id: &str, id: String) -> Result<Arc<Producer>> {
         let mut state = self.state.lock().await;
-        let p = state.pending.remove(local_id).ok_or_else(|| Error::invalid_state("no such pending produce"))?;
+        let p = state
+            .pending
+            .remove(local_id)
+            .ok_or_else(|| Error::invalid_state("no such pending produce"))?;
         if self.closed() {
             return Err(Error::invalid_state("closed"));
         }
         let owner: Weak<dyn ProducerOwner> = self.me.clone();
-        let producer = Producer::new(id, local_id.to_string(), p.kind, p.rtp_parameters, p.writers, owner)?;
-        state.producers.insert(local_id.to_string(), (p.mid, producer.clone()));
+        let producer = Producer::new(
+            id,
+            local_id.to_string(),
+            p.kind,
+            p.rtp_parameters,
+            p.writers,
+            owner,
+        )?;
+        state
+            .producers
+            .insert(local_id.to_string(), (p.mid, producer.clone()));
         Ok(producer)
     }
 
@@ -384,7 +449,10 @@ impl SendTransport {
 
     pub async fn get_stats(&self) -> Result<Value> {
         self.check_open()?;
-        self.handler.transport_stats().await.map_err(|e| Error::other(e.to_string()))
+        self.handler
+            .transport_stats()
+            .await
+            .map_err(|e| Error::other(e.to_string()))
     }
 
     pub async fn producer_stats(&self, local_id: &str) -> Result<Value> {
@@ -393,7 +461,10 @@ impl SendTransport {
             state.producers.get(local_id).map(|(mid, _)| mid.clone())
         };
         let mid = mid.ok_or_else(|| Error::invalid_state("closed"))?;
-        self.handler.sender_stats(&mid).await.map_err(|e| Error::other(e.to_string()))
+        self.handler
+            .sender_stats(&mid)
+            .await
+            .map_err(|e| Error::other(e.to_string()))
     }
 
     /// ICE restart with the server's new ICE parameters.
@@ -408,9 +479,15 @@ impl SendTransport {
         if !state.connected && state.producers.is_empty() {
             return Ok(());
         }
-        self.handler.restart_ice_offer().await.map_err(|e| Error::other(e.to_string()))?;
+        self.handler
+            .restart_ice_offer()
+            .await
+            .map_err(|e| Error::other(e.to_string()))?;
         let answer = state.remote_sdp.get_sdp();
-        self.handler.set_remote_answer(answer).await.map_err(|e| Error::other(e.to_string()))
+        self.handler
+            .set_remote_answer(answer)
+            .await
+            .map_err(|e| Error::other(e.to_string()))
     }
 
     /// Closes the transport and its producers; returns the producers that were live.
@@ -436,7 +513,13 @@ impl ProducerOwner for SendTransport {
         let Some(me) = self.me.upgrade() else { return };
         let local_id = local_id.to_string();
         self.runtime.spawn(async move {
-            let mid = me.state.lock().await.producers.remove(&local_id).map(|(mid, _)| mid);
+            let mid = me
+                .state
+                .lock()
+                .await
+                .producers
+                .remove(&local_id)
+                .map(|(mid, _)| mid);
             if let Some(mid) = mid {
                 me.stop_sending(&mid).await;
             }
@@ -448,11 +531,19 @@ impl ProducerOwner for SendTransport {
 fn merge_encoding(into: &mut RtpEncodingParameters, asked: &RtpEncodingParameters) {
     into.max_bitrate = asked.max_bitrate.or(into.max_bitrate);
     into.max_framerate = asked.max_framerate.or(into.max_framerate);
-    into.scale_resolution_down_by = asked.scale_resolution_down_by.or(into.scale_resolution_down_by);
-    into.scalability_mode = asked.scalability_mode.clone().or(into.scalability_mode.take());
+    into.scale_resolution_down_by = asked
+        .scale_resolution_down_by
+        .or(into.scale_resolution_down_by);
+    into.scalability_mode = asked
+        .scalability_mode
+        .clone()
+        .or(into.scalability_mode.take());
     into.dtx = asked.dtx.or(into.dtx);
     into.active = asked.active.or(into.active);
     into.priority = asked.priority.clone().or(into.priority.take());
-    into.network_priority = asked.network_priority.clone().or(into.network_priority.take());
+    into.network_priority = asked
+        .network_priority
+        .clone()
+        .or(into.network_priority.take());
     into.adaptive_ptime = asked.adaptive_ptime.or(into.adaptive_ptime);
 }

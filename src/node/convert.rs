@@ -13,7 +13,10 @@ pub fn kind_from_js(kind: &str) -> napi::Result<MediaKind> {
     match kind {
         "audio" => Ok(MediaKind::Audio),
         "video" => Ok(MediaKind::Video),
-        other => Err(js_error("TypeError", format!("invalid kind {other:?} (expected 'audio' or 'video')"))),
+        other => Err(js_error(
+            "TypeError",
+            format!("invalid kind {other:?} (expected 'audio' or 'video')"),
+        )),
     }
 }
 

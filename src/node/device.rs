@@ -19,12 +19,19 @@ pub struct NativeDevice {
 impl NativeDevice {
     #[napi(constructor)]
     pub fn new() -> Self {
-        NativeDevice { inner: Arc::new(Mutex::new(Device::new())) }
+        NativeDevice {
+            inner: Arc::new(Mutex::new(Device::new())),
+        }
     }
 
     #[napi]
     pub async fn load(&self, router_rtp_capabilities: Value) -> napi::Result<()> {
-        self.inner.lock().await.load(router_rtp_capabilities).await.map_err(to_js)
+        self.inner
+            .lock()
+            .await
+            .load(router_rtp_capabilities)
+            .await
+            .map_err(to_js)
     }
 
     #[napi(getter)]
@@ -53,7 +60,9 @@ impl NativeDevice {
     #[napi(catch_unwind)]
     pub fn validate_send_transport_options(&self, options: Value) -> napi::Result<()> {
         self.device()?.state().map_err(to_js)?;
-        SendTransportOptions::from_json(options).map(|_| ()).map_err(to_js)
+        SendTransportOptions::from_json(options)
+            .map(|_| ())
+            .map_err(to_js)
     }
 
     #[napi]

@@ -59,7 +59,10 @@ impl NativeProducer {
     /// Plugs a track (or nothing) in; returns whether a previous track was unplugged.
     #[napi(catch_unwind)]
     pub fn set_track(&self, track: Option<&NativeTrack>) -> napi::Result<bool> {
-        let old = self.inner.set_track(track.map(|t| t.inner())).map_err(to_js)?;
+        let old = self
+            .inner
+            .set_track(track.map(|t| t.inner()))
+            .map_err(to_js)?;
         Ok(old.is_some())
     }
 
@@ -94,6 +97,9 @@ impl NativeProducer {
         if self.inner.closed() {
             return Err(to_js(msc_client::Error::invalid_state("closed")));
         }
-        self.transport.producer_stats(self.inner.local_id()).await.map_err(to_js)
+        self.transport
+            .producer_stats(self.inner.local_id())
+            .await
+            .map_err(to_js)
     }
 }

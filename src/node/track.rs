@@ -25,7 +25,9 @@ impl NativeTrack {
 impl NativeTrack {
     #[napi(constructor)]
     pub fn new(kind: String) -> napi::Result<Self> {
-        Ok(NativeTrack { inner: Arc::new(FrameTrack::new(kind_from_js(&kind)?)) })
+        Ok(NativeTrack {
+            inner: Arc::new(FrameTrack::new(kind_from_js(&kind)?)),
+        })
     }
 
     #[napi(getter)]

@@ -69,7 +69,8 @@ impl NativeSendTransport {
     ) -> napi::Result<NativePrepared> {
         let options = ProduceOptions {
             kind: Some(kind_from_js(&kind)?),
-            encodings: parse_opt::<Vec<RtpEncodingParameters>>(encodings, "encodings")?.unwrap_or_default(),
+            encodings: parse_opt::<Vec<RtpEncodingParameters>>(encodings, "encodings")?
+                .unwrap_or_default(),
             codec_options: parse_opt::<CodecOptions>(codec_options, "codecOptions")?,
             codec: parse_opt(codec, "codec")?,
         };
@@ -88,12 +89,23 @@ impl NativeSendTransport {
     #[napi]
     pub async fn finish_produce(&self, local_id: String) -> napi::Result<NativeFinished> {
         let (kind, rtp_parameters) = self.inner.finish_produce(&local_id).await.map_err(to_js)?;
-        Ok(NativeFinished { kind: kind.as_str().to_string(), rtp_parameters: json(&rtp_parameters)? })
+        Ok(NativeFinished {
+            kind: kind.as_str().to_string(),
+            rtp_parameters: json(&rtp_parameters)?,
+        })
     }
 
     #[napi]
-    pub async fn complete_produce(&self, local_id: String, id: String) -> napi::Result<NativeProducer> {
-        let producer = self.inner.complete_produce(&local_id, id).await.map_err(to_js)?;
+    pub async fn complete_produce(
+        &self,
+        local_id: String,
+        id: String,
+    ) -> napi::Result<NativeProducer> {
+        let producer = self
+            .inner
+            .complete_produce(&local_id, id)
+            .await
+            .map_err(to_js)?;
         Ok(NativeProducer::new(producer, self.inner.clone()))
     }
 
@@ -115,13 +127,23 @@ impl NativeSendTransport {
     /// Closes the transport; resolves with the local ids of the producers that were live.
     #[napi]
     pub async fn close(&self) -> Vec<String> {
-        self.inner.close().await.iter().map(|p| p.local_id().to_string()).collect()
+        self.inner
+            .close()
+            .await
+            .iter()
+            .map(|p| p.local_id().to_string())
+            .collect()
     }
 }
 
-fn parse_opt<T: serde::de::DeserializeOwned>(value: Option<Value>, what: &str) -> napi::Result<Option<T>> {
+fn parse_opt<T: serde::de::DeserializeOwned>(
+    value: Option<Value>,
+    what: &str,
+) -> napi::Result<Option<T>> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => serde_json::from_value(v).map(Some).map_err(|e| js_error("TypeError", format!("invalid {what}: {e}"))),
+        Some(v) => serde_json::from_value(v)
+            .map(Some)
+            .map_err(|e| js_error("TypeError", format!("invalid {what}: {e}"))),
     }
 }

@@ -41,7 +41,9 @@ pub fn parse_sdp(sdp: &str) -> Result<SessionDescription, SdpError> {
 
 /// The media section whose `a=mid` is `mid`.
 pub fn media_by_mid<'a>(sdp: &'a SessionDescription, mid: &str) -> Option<&'a MediaDescription> {
-    sdp.media_descriptions
-        .iter()
-        .find(|m| m.attributes.iter().any(|a| a.key == "mid" && a.value.as_deref() == Some(mid)))
+    sdp.media_descriptions.iter().find(|m| {
+        m.attributes
+            .iter()
+            .any(|a| a.key == "mid" && a.value.as_deref() == Some(mid))
+    })
 }
