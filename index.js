@@ -19,8 +19,7 @@ module.exports = {
   Producer,
   UnsupportedError: errors.UnsupportedError,
   InvalidStateError: errors.InvalidStateError,
+  // mediasoup-client's `ortc` module (mediasoup-client/ortc), and its parseScalabilityMode
+  ortc: require('./lib/ortc'),
+  parseScalabilityMode: require('./lib/ortc').parseScalabilityMode,
 };
-
-// mediasoup-client's `ortc` module (mediasoup-client/ortc), and its parseScalabilityMode.
-module.exports.ortc = require('./lib/ortc');
-module.exports.parseScalabilityMode = module.exports.ortc.parseScalabilityMode;
