@@ -286,3 +286,77 @@ test('getStats() gives W3C stats: outbound-rtp with packetsSent, bytesSent, ssrc
   const transportStats = await transport.getStats();
   assert.ok([...transportStats.values()].some((s) => s.type === 'transport' || s.type === 'candidate-pair'));
 });
+
+test('concurrent produce() calls are serialized: all succeed, connect fires once', async (t) => {
+  const { transport, connects, serverProducers } = await sendTransport(t);
+  const tracks = [createTrack({ kind: 'video' }), createTrack({ kind: 'audio' }), createTrack({ kind: 'video' })];
+  const producers = await Promise.all(tracks.map((track) => transport.produce({ track })));
+  assert.equal(connects.length, 1);
+  assert.deepEqual(
+    producers.map((p) => p.id),
+    serverProducers.map((p) => p.id)
+  );
+  assert.equal(new Set(producers.map((p) => p.rtpParameters.mid)).size, 3, 'one m-section each');
+});
+
+test('a closed producer: no media, and its operations are InvalidStateErrors', async (t) => {
+  const { transport, serverProducers } = await sendTransport(t);
+  const track = createTrack({ kind: 'video' });
+  const producer = await transport.produce({ track, stopTracks: false });
+  const feeder = feed(track);
+  t.after(() => feeder.stop());
+  await serverReceives(serverProducers[0]);
+  const closed = once(producer.observer, 'close');
+  producer.close();
+  await closed;
+  assert.equal(producer.closed, true);
+  assert.equal(track.readyState, 'live', 'stopTracks: false');
+  assert.throws(() => track.writeFrame(Buffer.alloc(10)), InvalidStateError, 'the track feeds no producer');
+  await assert.rejects(producer.replaceTrack({ track: createTrack({ kind: 'video' }) }), InvalidStateError);
+  await assert.rejects(producer.setMaxSpatialLayer(0), InvalidStateError);
+  await assert.rejects(producer.setRtpEncodingParameters({ active: true }), InvalidStateError);
+  await assert.rejects(producer.getStats(), InvalidStateError);
+  producer.close(); // idempotent
+  let last = -1;
+  const settled = await until(async () => {
+    const { packets } = await producerCounters(serverProducers[0]);
+    const same = packets === last;
+    last = packets;
+    return same && { packets };
+  }, { interval: 300, what: 'the server packet counter to stop' });
+  assert.ok(settled.packets > 0);
+});
+
+test('setRtpEncodingParameters({ active: false }) stops the media, active: true restarts it', async (t) => {
+  const { transport, serverProducers } = await sendTransport(t);
+  const track = createTrack({ kind: 'video' });
+  const producer = await transport.produce({ track });
+  const feeder = feed(track);
+  t.after(() => feeder.stop());
+  await serverReceives(serverProducers[0]);
+  await producer.setRtpEncodingParameters({ active: false, maxBitrate: 500000 });
+  assert.equal(producer.rtpParameters.encodings[0].maxBitrate, 500000);
+  let last = -1;
+  await until(async () => {
+    const { packets } = await producerCounters(serverProducers[0]);
+    const same = packets === last;
+    last = packets;
+    return same;
+  }, { interval: 300, what: 'the server packet counter to stop' });
+  await producer.setRtpEncodingParameters({ active: true });
+  await serverReceives(serverProducers[0]);
+  await assert.rejects(producer.setRtpEncodingParameters('x'), TypeError);
+});
+
+test('a stopped track cannot be written; writeFrame checks its arguments', async (t) => {
+  const { transport } = await sendTransport(t);
+  const track = createTrack({ kind: 'video' });
+  await transport.produce({ track });
+  assert.throws(() => track.writeFrame('not a buffer'), TypeError);
+  assert.throws(() => track.writeFrame(Buffer.alloc(10), { timestamp: -1 }), TypeError);
+  assert.throws(() => track.writeFrame(Buffer.alloc(10), { layer: 1.5 }), TypeError);
+  track.stop();
+  assert.equal(track.readyState, 'ended');
+  assert.throws(() => track.writeFrame(Buffer.alloc(10)), InvalidStateError);
+  assert.throws(() => createTrack({ kind: 'chicken' }), TypeError);
+});
