@@ -90,7 +90,13 @@ impl Device {
 }
 
 /// What webrtc-rs can send here: the capabilities in the offer of a throwaway PeerConnection.
+/// They are the same for every device of the process, so they are computed once.
 async fn native_rtp_capabilities() -> Result<RtpCapabilities> {
+    static NATIVE: tokio::sync::OnceCell<RtpCapabilities> = tokio::sync::OnceCell::const_new();
+    NATIVE.get_or_try_init(compute_native_rtp_capabilities).await.cloned()
+}
+
+async fn compute_native_rtp_capabilities() -> Result<RtpCapabilities> {
     let sdp = msc_handler::native_offer_sdp()
         .await
         .map_err(|e| Error::other(format!("cannot create the native offer: {e}")))?;
