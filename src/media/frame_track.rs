@@ -12,10 +12,13 @@
 //! - All packets of a frame go to the sink at once (a burst); the program sets the frame rate.
 //! - A track feeds at most one producer at a time; `attach` resets the per-layer state
 //!   (packetizers, picture ids, random timestamp bases).
+//! - A track made for one codec ([`FrameTrack::with_codec`]: file and RTP tracks) attaches only
+//!   to a producer of that codec; sources that already hold RTP payloads write them with
+//!   [`FrameTrack::write_rtp`], bypassing the packetizer.
 
 use crate::clock::LayerClock;
 use crate::packetizer::{Packetizer, DEFAULT_MTU};
-use crate::{MediaError, MediaKind, RtpSink};
+use crate::{MediaError, MediaKind, RtpChunk, RtpSink};
 use bytes::Bytes;
 use msc_ortc::RtpCodecParameters;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -61,11 +64,14 @@ pub enum EndReason {
 
 type EndedCallback = Arc<dyn Fn(EndReason) + Send + Sync>;
 type KeyframeCallback = Arc<dyn Fn(usize) + Send + Sync>;
+type AttachedCallback = Arc<dyn Fn() + Send + Sync>;
 
 /// A track fed with encoded frames by the program. Share it as `Arc<FrameTrack>`.
 pub struct FrameTrack {
     id: String,
     kind: MediaKind,
+    /// Some: the only codec this track's frames can be sent as (mime type).
+    codec: Option<String>,
     enabled: AtomicBool,
     ended: AtomicBool,
     writer: Mutex<Option<Attachment>>,
@@ -86,6 +92,7 @@ struct Layer {
 struct Listeners {
     ended: Vec<EndedCallback>,
     keyframe: Vec<KeyframeCallback>,
+    attached: Vec<AttachedCallback>,
 }
 
 impl std::fmt::Debug for FrameTrack {
@@ -110,11 +117,26 @@ impl FrameTrack {
         FrameTrack {
             id: random_uuid(),
             kind,
+            codec: None,
             enabled: AtomicBool::new(true),
             ended: AtomicBool::new(false),
             writer: Mutex::new(None),
             listeners: Mutex::new(Listeners::default()),
         }
+    }
+
+    /// A track whose frames are of one codec (`mime_type`, e.g. "video/VP8"): it attaches
+    /// only to producers of that codec.
+    pub fn with_codec(kind: MediaKind, mime_type: impl Into<String>) -> Self {
+        FrameTrack {
+            codec: Some(mime_type.into()),
+            ..FrameTrack::new(kind)
+        }
+    }
+
+    /// The codec this track is bound to, if any ([`FrameTrack::with_codec`]).
+    pub fn codec(&self) -> Option<&str> {
+        self.codec.as_deref()
     }
 
     /// Random, uuid v4 shaped.
@@ -167,6 +189,12 @@ impl FrameTrack {
         self.end(EndReason::Stopped);
     }
 
+    /// Ends the track because its source has nothing more to give (end of a file, a read
+    /// error): as [`FrameTrack::stop`], with [`EndReason::SourceEnded`].
+    pub fn end_source(&self) {
+        self.end(EndReason::SourceEnded);
+    }
+
     fn end(&self, reason: EndReason) {
         if self.ended.swap(true, Ordering::SeqCst) {
             return;
@@ -188,6 +216,16 @@ impl FrameTrack {
     /// Callbacks may call back into the track (e.g. write the keyframe at once).
     pub fn on_keyframe_request(&self, cb: Box<dyn Fn(usize) + Send + Sync>) {
         lock(&self.listeners).keyframe.push(Arc::from(cb));
+    }
+
+    /// Runs `cb` each time the track is attached to a producer (after `attach` succeeds).
+    pub fn on_attached(&self, cb: Box<dyn Fn() + Send + Sync>) {
+        lock(&self.listeners).attached.push(Arc::from(cb));
+    }
+
+    /// The number of layers of the producer the track feeds (0 when not attached).
+    pub fn num_layers(&self) -> usize {
+        lock(&self.writer).as_ref().map_or(0, |a| a.layers.len())
     }
 
     /// Called by the producer on PLI/FIR for `layer`: runs the keyframe-request callbacks.
@@ -222,6 +260,21 @@ impl FrameTrack {
         sink: Arc<dyn RtpSink>,
         codec: &RtpCodecParameters,
         num_layers: usize,
+        timestamp_base: impl FnMut() -> u32,
+    ) -> Result<(), MediaError> {
+        self.attach_locked(sink, codec, num_layers, timestamp_base)?;
+        let callbacks = lock(&self.listeners).attached.clone();
+        for cb in callbacks {
+            cb();
+        }
+        Ok(())
+    }
+
+    fn attach_locked(
+        &self,
+        sink: Arc<dyn RtpSink>,
+        codec: &RtpCodecParameters,
+        num_layers: usize,
         mut timestamp_base: impl FnMut() -> u32,
     ) -> Result<(), MediaError> {
         let mut writer = lock(&self.writer);
@@ -235,6 +288,14 @@ impl FrameTrack {
             return Err(MediaError::InvalidArgument(
                 "a track must be attached with at least one layer".into(),
             ));
+        }
+        if let Some(own) = &self.codec {
+            if !own.eq_ignore_ascii_case(&codec.mime_type) {
+                return Err(MediaError::InvalidArgument(format!(
+                    "this track holds {own} media: it cannot feed a {} producer",
+                    codec.mime_type
+                )));
+            }
         }
         if codec.mime_type.eq_ignore_ascii_case("video/h264")
             && codec
@@ -321,6 +382,48 @@ impl FrameTrack {
             attachment.sink.send(layer, chunk);
         }
         Ok(count)
+    }
+}
+
+impl FrameTrack {
+    /// Sends one RTP payload as it is (no packetizer) on `layer`: for sources that already
+    /// hold RTP payloads of the producer's codec (RTP ingest). `timestamp` is in the codec
+    /// clock on the track's own timeline (the producer re-bases it); `marker` is the RTP
+    /// marker bit. Returns whether it was sent (false while the track is disabled).
+    pub fn write_rtp(
+        &self,
+        layer: usize,
+        payload: Bytes,
+        timestamp: u32,
+        marker: bool,
+    ) -> Result<bool, MediaError> {
+        let writer = lock(&self.writer);
+        if self.ended.load(Ordering::SeqCst) {
+            return Err(MediaError::Ended);
+        }
+        let attachment = writer.as_ref().ok_or(MediaError::NotAttached)?;
+        if layer >= attachment.layers.len() {
+            return Err(MediaError::InvalidArgument(format!(
+                "layer {layer} out of range: the producer sends {} layer(s)",
+                attachment.layers.len()
+            )));
+        }
+        if payload.is_empty() {
+            return Err(MediaError::InvalidArgument("empty RTP payload".into()));
+        }
+        if !self.enabled() {
+            return Ok(false);
+        }
+        attachment.sink.send(
+            layer,
+            RtpChunk {
+                payload,
+                marker,
+                timestamp,
+                keyframe: false,
+            },
+        );
+        Ok(true)
     }
 }
 

@@ -340,3 +340,79 @@ fn a_panicking_sink_does_not_poison_the_track() {
         .unwrap();
     assert_eq!(sink.take().len(), 1);
 }
+
+#[test]
+fn a_codec_bound_track_attaches_only_to_its_codec() {
+    let track = FrameTrack::with_codec(MediaKind::Video, "video/VP9");
+    assert_eq!(track.codec(), Some("video/VP9"));
+    assert_eq!(FrameTrack::new(MediaKind::Video).codec(), None);
+    let sink = Arc::new(MockSink::default());
+    let e = track.attach(sink.clone(), &vp8(), 1).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "this track holds video/VP9 media: it cannot feed a video/VP8 producer"
+    );
+    assert!(!track.is_attached());
+    track
+        .attach(sink, &codec("video/vp9", 90_000), 2)
+        .expect("same codec, any case");
+    assert_eq!(track.num_layers(), 2);
+    track.detach();
+    assert_eq!(track.num_layers(), 0);
+}
+
+#[test]
+fn attached_callbacks_run_after_each_successful_attach() {
+    let track = FrameTrack::new(MediaKind::Video);
+    let count = Arc::new(AtomicUsize::new(0));
+    let c = count.clone();
+    track.on_attached(Box::new(move || {
+        c.fetch_add(1, Ordering::SeqCst);
+    }));
+    let sink = Arc::new(MockSink::default());
+    track.attach(sink.clone(), &vp8(), 1).unwrap();
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert!(track.attach(sink.clone(), &vp8(), 1).is_err());
+    assert_eq!(count.load(Ordering::SeqCst), 1, "a failed attach runs nothing");
+    track.detach();
+    track.attach(sink, &vp8(), 1).unwrap();
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn end_source_ends_with_source_ended_once() {
+    let (track, _sink) = attached(MediaKind::Video, &vp8(), 1);
+    let reasons = Arc::new(Mutex::new(vec![]));
+    let r = reasons.clone();
+    track.on_ended(Box::new(move |reason| lock(&r).push(reason)));
+    track.end_source();
+    track.stop();
+    assert_eq!(*lock(&reasons), [EndReason::SourceEnded]);
+    assert!(track.ended());
+    assert!(!track.is_attached());
+}
+
+#[test]
+fn write_rtp_passes_payloads_through_as_they_are() {
+    let (track, sink) = attached(MediaKind::Video, &vp8(), 2);
+    let payload = Bytes::from_static(&[0x90, 0x80, 0x01, 0xaa, 0xbb]);
+    assert!(track.write_rtp(1, payload.clone(), 12345, true).unwrap());
+    let sent = sink.take();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, 1);
+    assert_eq!(sent[0].1.payload, payload);
+    assert_eq!(sent[0].1.timestamp, 12345);
+    assert!(sent[0].1.marker);
+    assert!(track.write_rtp(2, payload.clone(), 1, false).is_err());
+    assert!(track.write_rtp(0, Bytes::new(), 1, false).is_err());
+    track.set_enabled(false);
+    assert!(!track.write_rtp(0, payload.clone(), 1, false).unwrap());
+    assert!(sink.take().is_empty());
+    track.detach();
+    assert_eq!(
+        track.write_rtp(0, payload.clone(), 1, false),
+        Err(MediaError::NotAttached)
+    );
+    track.stop();
+    assert_eq!(track.write_rtp(0, payload, 1, false), Err(MediaError::Ended));
+}
