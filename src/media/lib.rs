@@ -7,19 +7,26 @@
 //!
 //! - [`Packetizer`]: one encoded frame -> RTP payloads, for VP8, VP9, H.264, AV1 and Opus.
 //! - [`FrameTrack`]: the track behind JS `createTrack({ kind })` and `track.writeFrame()`.
-//! - [`IvfReader`], [`OggOpusReader`]: frames and packets of IVF (VP8, VP9, AV1) and
-//!   Ogg/Opus files, with their times, for file tracks.
+//! - [`IvfReader`], [`OggOpusReader`], [`H264Reader`]: frames and packets of IVF (VP8, VP9,
+//!   AV1), Ogg/Opus and H.264 Annex B files, with their times, for file tracks.
+//! - [`FilePlayer`]: a track that plays such a file in real time (JS `createFileTrack`).
 
 mod clock;
 mod counted;
 mod error;
+mod file_player;
 mod frame_track;
+mod h264_annexb;
 mod ivf;
 mod ogg_opus;
 mod packetizer;
 
 pub use error::MediaError;
+pub use file_player::{
+    FileFormat, FileInfo, FilePlayer, FilePlayerOptions, DEFAULT_H264_FRAME_RATE, MAX_FRAME_GAP_US,
+};
 pub use frame_track::{EndReason, FrameTiming, FrameTrack, TrackState};
+pub use h264_annexb::{H264AccessUnit, H264Reader};
 pub use ivf::{IvfFrame, IvfHeader, IvfReader};
 pub use ogg_opus::{OggOpusPacket, OggOpusReader, OpusHead};
 pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};

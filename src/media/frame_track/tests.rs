@@ -373,7 +373,11 @@ fn attached_callbacks_run_after_each_successful_attach() {
     track.attach(sink.clone(), &vp8(), 1).unwrap();
     assert_eq!(count.load(Ordering::SeqCst), 1);
     assert!(track.attach(sink.clone(), &vp8(), 1).is_err());
-    assert_eq!(count.load(Ordering::SeqCst), 1, "a failed attach runs nothing");
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        1,
+        "a failed attach runs nothing"
+    );
     track.detach();
     track.attach(sink, &vp8(), 1).unwrap();
     assert_eq!(count.load(Ordering::SeqCst), 2);
@@ -414,5 +418,8 @@ fn write_rtp_passes_payloads_through_as_they_are() {
         Err(MediaError::NotAttached)
     );
     track.stop();
-    assert_eq!(track.write_rtp(0, payload, 1, false), Err(MediaError::Ended));
+    assert_eq!(
+        track.write_rtp(0, payload, 1, false),
+        Err(MediaError::Ended)
+    );
 }
