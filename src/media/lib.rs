@@ -10,6 +10,8 @@
 //! - [`IvfReader`], [`OggOpusReader`], [`H264Reader`]: frames and packets of IVF (VP8, VP9,
 //!   AV1), Ogg/Opus and H.264 Annex B files, with their times, for file tracks.
 //! - [`FilePlayer`]: a track that plays such a file in real time (JS `createFileTrack`).
+//! - [`RtpIngest`]: a track fed by RTP that another tool sends to a local port (JS
+//!   `createRtpTrack`).
 
 mod clock;
 mod counted;
@@ -20,6 +22,7 @@ mod h264_annexb;
 mod ivf;
 mod ogg_opus;
 mod packetizer;
+mod rtp_ingest;
 
 pub use error::MediaError;
 pub use file_player::{
@@ -30,6 +33,7 @@ pub use h264_annexb::{H264AccessUnit, H264Reader};
 pub use ivf::{IvfFrame, IvfHeader, IvfReader};
 pub use ogg_opus::{OggOpusPacket, OggOpusReader, OpusHead};
 pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};
+pub use rtp_ingest::{RtpIngest, RtpIngestOptions, RtpIngestStats};
 
 pub use msc_ortc::MediaKind;
 
