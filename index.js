@@ -23,3 +23,8 @@ module.exports = {
   ortc: require('./lib/ortc'),
   parseScalabilityMode: require('./lib/ortc').parseScalabilityMode,
 };
+
+// Tracks fed by a file or by RTP from another tool (ffmpeg, GStreamer).
+const { createFileTrack, FileTrack } = require('./lib/FileTrack');
+const { createRtpTrack, RtpTrack } = require('./lib/RtpTrack');
+Object.assign(module.exports, { createFileTrack, FileTrack, createRtpTrack, RtpTrack });

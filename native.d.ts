@@ -24,6 +24,21 @@ export declare class NativeDevice {
   createSendTransport(options: any): Promise<NativeSendTransport>
 }
 
+export declare class NativeFilePlayer {
+  /** The track the file plays into (a new JS wrapper of the same track at each call). */
+  track(): NativeTrack
+  get path(): string
+  get codec(): string
+  get format(): string
+  get width(): number
+  get height(): number
+  get channels(): number
+  get frameRate(): number | null
+  get looped(): boolean
+  /** Why the track ended early (malformed or truncated file, read error), if it did. */
+  get error(): string | null
+}
+
 export declare class NativeProducer {
   get id(): string
   get localId(): string
@@ -42,6 +57,15 @@ export declare class NativeProducer {
   setEncodingsActive(active: Array<boolean | undefined | null>): void
   close(): void
   getStats(): Promise<any>
+}
+
+export declare class NativeRtpIngest {
+  /** The track the packets feed (a new JS wrapper of the same track at each call). */
+  track(): NativeTrack
+  get port(): number
+  get address(): string
+  get codec(): string
+  stats(): RtpTrackStats
 }
 
 export declare class NativeSendTransport {
@@ -77,6 +101,9 @@ export declare class NativeTrack {
   writeFrame(data: Buffer, timestampUs?: number | undefined | null, durationUs?: number | undefined | null, keyframe?: boolean | undefined | null, layer?: number | undefined | null): number
 }
 
+/** Binds a UDP port for RTP from another tool and starts receiving. */
+export declare function createRtpIngest(kind: string, codec: string, address: string, port: number, rtcpPort?: number | undefined | null): NativeRtpIngest
+
 export interface NativeFinished {
   kind: string
   rtpParameters: any
@@ -93,6 +120,13 @@ export declare function nativeThrow(code: string, message: string): void
 
 /** The version of the native addon (the crate's version). */
 export declare function nativeVersion(): string
+
+/**
+ * Opens a file (IVF, Ogg/Opus, H.264 Annex B) and starts the task that plays it once its
+ * track is attached to a producer. Rejects with the file name and byte offset when the file
+ * cannot be played.
+ */
+export declare function openFilePlayer(path: string, looped: boolean, frameRate?: number | undefined | null): Promise<NativeFilePlayer>
 
 /** `rtpParameters` must be normalized already (lib/ortc.js validates them first, in place). */
 export declare function ortcCanReceive(rtpParameters: any, rtpCapabilities: any): boolean
@@ -134,3 +168,18 @@ export declare function ortcValidateIceParameters(params: any): any
 export declare function ortcValidateSctpCapabilities(caps: any): any
 
 export declare function ortcValidateSctpParameters(params: any): any
+
+/** Counters of an RTP track (numbers are exact up to 2^53). */
+export interface RtpTrackStats {
+  packetsReceived: number
+  bytesReceived: number
+  packetsForwarded: number
+  packetsDropped: number
+  senders: number
+  rtcpReceived: number
+  pliSent: number
+  pliUnsent: number
+  ssrc?: number
+  /** "address:port" of the current sender. */
+  sender?: string
+}

@@ -836,11 +836,15 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeDevice = nativeBinding.NativeDevice
+module.exports.NativeFilePlayer = nativeBinding.NativeFilePlayer
 module.exports.NativeProducer = nativeBinding.NativeProducer
+module.exports.NativeRtpIngest = nativeBinding.NativeRtpIngest
 module.exports.NativeSendTransport = nativeBinding.NativeSendTransport
 module.exports.NativeTrack = nativeBinding.NativeTrack
+module.exports.createRtpIngest = nativeBinding.createRtpIngest
 module.exports.nativeThrow = nativeBinding.nativeThrow
 module.exports.nativeVersion = nativeBinding.nativeVersion
+module.exports.openFilePlayer = nativeBinding.openFilePlayer
 module.exports.ortcCanReceive = nativeBinding.ortcCanReceive
 module.exports.ortcCanSend = nativeBinding.ortcCanSend
 module.exports.ortcGenerateProbatorRtpParameters = nativeBinding.ortcGenerateProbatorRtpParameters

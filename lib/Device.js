@@ -79,6 +79,7 @@ class Device {
       appData,
       creating: awaitNative(this._native.createSendTransport(nativeOptions)),
       canProduce: (kind) => this.canProduce(kind),
+      rtpCapabilities: () => this.rtpCapabilities,
     });
     this._observer.safeEmit('newtransport', transport);
     return transport;

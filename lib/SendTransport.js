@@ -6,6 +6,7 @@ const { SerialQueue } = require('./queue');
 const { Producer } = require('./Producer');
 const { Track } = require('./Track');
 const { checkAppData } = require('./validate');
+const { codecForTrack } = require('./codecs');
 
 // A mediasoup-client send Transport: one PeerConnection to one server WebRtcTransport.
 //
@@ -14,11 +15,12 @@ const { checkAppData } = require('./validate');
 // 'connectionstatechange' (state). A listener may also return a Promise instead of calling
 // callback/errback.
 class SendTransport extends EnhancedEventEmitter {
-  constructor({ id, appData, creating, canProduce }) {
+  constructor({ id, appData, creating, canProduce, rtpCapabilities }) {
     super();
     this._id = id;
     this._appData = appData;
     this._canProduce = canProduce;
+    this._rtpCapabilities = rtpCapabilities;
     this._closed = false;
     this._connectionState = 'new';
     this._producers = new Map();
@@ -110,6 +112,8 @@ class SendTransport extends EnhancedEventEmitter {
     if (this._closed) throw new InvalidStateError('closed');
     if (track.readyState === 'ended') throw new InvalidStateError('track ended');
     if (!this._canProduce(track.kind)) throw new UnsupportedError(`cannot produce ${track.kind}`);
+    // a file or RTP track holds one codec: the producer uses the router's codec of that type
+    if (track.codec) codec = codecForTrack(track, this._rtpCapabilities(), codec);
     if (this.listenerCount('connect') === 0 && this._connectionState === 'new') {
       throw new TypeError('no "connect" listener set into this transport');
     }

@@ -294,18 +294,14 @@ impl RtpIngest {
                 }
             )));
         }
-        let socket = std::net::UdpSocket::bind((options.address, options.port)).map_err(|e| {
-            MediaError::InvalidArgument(format!(
-                "cannot listen for RTP on {}:{}: {e}",
-                options.address, options.port
-            ))
-        })?;
-        socket
-            .set_nonblocking(true)
-            .map_err(|e| MediaError::InvalidArgument(format!("cannot use the socket: {e}")))?;
-        let local = socket
-            .local_addr()
-            .map_err(|e| MediaError::InvalidArgument(format!("cannot use the socket: {e}")))?;
+        let where_ = SocketAddr::new(options.address, options.port);
+        let io_error = |e: std::io::Error| MediaError::Io {
+            file: format!("udp://{where_}"),
+            reason: format!("cannot listen for RTP: {e}"),
+        };
+        let socket = std::net::UdpSocket::bind(where_).map_err(io_error)?;
+        socket.set_nonblocking(true).map_err(io_error)?;
+        let local = socket.local_addr().map_err(io_error)?;
         let track = Arc::new(FrameTrack::with_codec(
             options.kind,
             options.mime_type.clone(),

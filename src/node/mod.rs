@@ -3,9 +3,11 @@
 pub mod convert;
 pub mod device;
 pub mod errors;
+pub mod file_track;
 pub mod logging;
 pub mod ortc;
 pub mod producer;
+pub mod rtp_track;
 pub mod track;
 pub mod transport;
 pub mod version;

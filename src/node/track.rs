@@ -19,6 +19,11 @@ impl NativeTrack {
     pub fn inner(&self) -> Arc<FrameTrack> {
         self.inner.clone()
     }
+
+    /// Wraps a track that a source made (file player, RTP ingest).
+    pub fn from_inner(inner: Arc<FrameTrack>) -> Self {
+        NativeTrack { inner }
+    }
 }
 
 #[napi]

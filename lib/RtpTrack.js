@@ -1,0 +1,58 @@
+'use strict';
+
+const native = require('../native.js');
+const { Track } = require('./Track');
+const { InvalidStateError, callNative } = require('./errors');
+
+const DEFAULT_CODEC = { audio: 'audio/opus', video: 'video/VP8' };
+
+// A track fed by RTP that another tool (ffmpeg, GStreamer) sends to a local UDP port
+// (`port`). Payloads go to the producer as they are, re-stamped with the producer's SSRC,
+// payload type and sequence numbers, their timestamps continued across restarts of the tool.
+// Keyframe requests go back to the tool as RTCP PLI when it sends RTCP to this port (or
+// listens on `rtcpPort`). `stop()` closes the port.
+class RtpTrack extends Track {
+  constructor(ingest) {
+    super(ingest.track());
+    this._ingest = ingest;
+  }
+
+  get codec() {
+    return this._ingest.codec;
+  }
+  get port() {
+    return this._ingest.port;
+  }
+  get address() {
+    return this._ingest.address;
+  }
+
+  // Counters: packetsReceived, bytesReceived, packetsForwarded, packetsDropped, senders (one
+  // more at each restart of the tool), rtcpReceived, pliSent, pliUnsent, ssrc, sender.
+  get stats() {
+    return this._ingest.stats();
+  }
+
+  writeFrame() {
+    throw new InvalidStateError('an RTP track is fed by its UDP port: writeFrame() is for tracks made with createTrack()');
+  }
+}
+
+// createRtpTrack({ kind, codec, port, address, rtcpPort }): binds `address`:`port`
+// (127.0.0.1 and any free port by default) at once; throws when the port cannot be bound.
+// `codec` is what the tool sends: 'video/VP8' (video default), 'video/VP9', 'video/H264',
+// 'video/AV1', 'audio/opus' (audio default).
+function createRtpTrack({ kind, codec, port = 0, address = '127.0.0.1', rtcpPort } = {}) {
+  if (kind !== 'audio' && kind !== 'video') throw new TypeError(`invalid kind "${kind}" (expected 'audio' or 'video')`);
+  if (codec !== undefined && typeof codec === 'object' && codec !== null) codec = codec.mimeType;
+  codec = codec ?? DEFAULT_CODEC[kind];
+  if (typeof codec !== 'string') throw new TypeError('codec must be a mime type such as "video/VP8"');
+  for (const [name, value] of [['port', port], ['rtcpPort', rtcpPort ?? 1]]) {
+    if (!Number.isInteger(value) || value < 0 || value > 65535) throw new TypeError(`${name} must be a port number`);
+  }
+  if (typeof address !== 'string') throw new TypeError('address must be a string');
+  const ingest = callNative(() => native.createRtpIngest(kind, codec, address, port, rtcpPort ?? null));
+  return new RtpTrack(ingest);
+}
+
+module.exports = { RtpTrack, createRtpTrack };

@@ -1,0 +1,86 @@
+//! #[napi] file player: thin glue over msc_media::FilePlayer (lib/FileTrack.js is its JS face).
+
+use msc_media::{FilePlayer, FilePlayerOptions};
+use napi_derive::napi;
+
+use super::convert::media_to_js;
+use super::errors::js_error;
+use super::track::NativeTrack;
+
+#[napi]
+pub struct NativeFilePlayer {
+    inner: FilePlayer,
+}
+
+/// Opens a file (IVF, Ogg/Opus, H.264 Annex B) and starts the task that plays it once its
+/// track is attached to a producer. Rejects with the file name and byte offset when the file
+/// cannot be played.
+#[napi]
+pub async fn open_file_player(
+    path: String,
+    looped: bool,
+    frame_rate: Option<f64>,
+) -> napi::Result<NativeFilePlayer> {
+    let options = FilePlayerOptions { looped, frame_rate };
+    let (player, task) = tokio::task::spawn_blocking(move || FilePlayer::open(path, options))
+        .await
+        .map_err(|e| js_error("Error", format!("cannot open the file: {e}")))?
+        .map_err(media_to_js)?;
+    tokio::spawn(task);
+    Ok(NativeFilePlayer { inner: player })
+}
+
+#[napi]
+impl NativeFilePlayer {
+    /// The track the file plays into (a new JS wrapper of the same track at each call).
+    #[napi]
+    pub fn track(&self) -> NativeTrack {
+        NativeTrack::from_inner(self.inner.track())
+    }
+
+    #[napi(getter)]
+    pub fn path(&self) -> String {
+        self.inner.path().display().to_string()
+    }
+
+    #[napi(getter)]
+    pub fn codec(&self) -> String {
+        self.inner.info().mime_type.to_string()
+    }
+
+    #[napi(getter)]
+    pub fn format(&self) -> String {
+        self.inner.info().format.as_str().to_string()
+    }
+
+    #[napi(getter)]
+    pub fn width(&self) -> u32 {
+        self.inner.info().width
+    }
+
+    #[napi(getter)]
+    pub fn height(&self) -> u32 {
+        self.inner.info().height
+    }
+
+    #[napi(getter)]
+    pub fn channels(&self) -> u32 {
+        u32::from(self.inner.info().channels)
+    }
+
+    #[napi(getter)]
+    pub fn frame_rate(&self) -> Option<f64> {
+        self.inner.info().frame_rate
+    }
+
+    #[napi(getter)]
+    pub fn looped(&self) -> bool {
+        self.inner.options().looped
+    }
+
+    /// Why the track ended early (malformed or truncated file, read error), if it did.
+    #[napi(getter)]
+    pub fn error(&self) -> Option<String> {
+        self.inner.error().map(|e| e.to_string())
+    }
+}
