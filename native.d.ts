@@ -81,6 +81,8 @@ export declare class NativeSendTransport {
   abortProduce(localId: string): Promise<void>
   getStats(): Promise<any>
   restartIce(iceParameters: any): Promise<void>
+  /** iceServers: an array of RTCIceServer (TypeError otherwise); used from the next ICE restart. */
+  updateIceServers(iceServers: any): Promise<void>
   /** Closes the transport; resolves with the local ids of the producers that were live. */
   close(): Promise<Array<string>>
 }
@@ -108,6 +110,18 @@ export interface NativeFinished {
   kind: string
   rtpParameters: any
 }
+
+/**
+ * Test only (not exported by index.js): panics inside an async call; napi-rs catches the panic
+ * of the future and rejects the promise (with "Panic in async function").
+ */
+export declare function nativePanicAsync(message: string): Promise<void>
+
+/**
+ * Test only (not exported by index.js): panics inside a synchronous call. `catch_unwind` turns
+ * the panic into a thrown Error instead of an abort of the process.
+ */
+export declare function nativePanicSync(message: string): void
 
 export interface NativePrepared {
   localId: string

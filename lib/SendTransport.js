@@ -89,10 +89,16 @@ class SendTransport extends EnhancedEventEmitter {
     });
   }
 
+  // Replaces the STUN/TURN servers; they are used from the next ICE restart on. A bad server
+  // (not stun:/stuns:/turn:/turns:, TURN without username and credential) is a TypeError.
   async updateIceServers({ iceServers } = {}) {
     if (this._closed) throw new InvalidStateError('closed');
     if (!Array.isArray(iceServers)) throw new TypeError('missing iceServers');
-    throw new UnsupportedError('updateIceServers() is not supported yet by mediasoup-client-native');
+    return this._queue.push(async () => {
+      const nativeTransport = await this._creating;
+      if (this._closed) throw new InvalidStateError('closed');
+      await awaitNative(nativeTransport.updateIceServers(iceServers));
+    });
   }
 
   async produce({

@@ -66,6 +66,11 @@ impl SendTransportOptions {
                 validate::validate_sctp_parameters(sctp)?;
             }
         }
+        if let Some(servers) = obj.get("iceServers") {
+            if !servers.is_null() {
+                parse_ice_servers(servers.clone())?;
+            }
+        }
         if let Some(policy) = obj.get("iceTransportPolicy") {
             if !matches!(policy.as_str(), Some("all") | Some("relay")) && !policy.is_null() {
                 return Err(Error::type_error(
@@ -107,6 +112,50 @@ impl From<IceServerOption> for IceServer {
             credential: o.credential,
         }
     }
+}
+
+/// `iceServers` as JS gives them (an array of RTCIceServer), checked as
+/// `RTCPeerConnection.setConfiguration()` does; every problem is a TypeError naming the entry.
+pub fn parse_ice_servers(value: Value) -> Result<Vec<IceServer>> {
+    let Value::Array(list) = value else {
+        return Err(Error::type_error("iceServers must be an array"));
+    };
+    let mut servers = Vec::with_capacity(list.len());
+    for (i, entry) in list.into_iter().enumerate() {
+        let Some(obj) = entry.as_object() else {
+            return Err(Error::type_error(format!(
+                "iceServers[{i}] must be an object"
+            )));
+        };
+        let urls_ok = match obj.get("urls") {
+            Some(Value::String(_)) => true,
+            Some(Value::Array(urls)) => !urls.is_empty() && urls.iter().all(Value::is_string),
+            _ => false,
+        };
+        if !urls_ok {
+            return Err(Error::type_error(format!(
+                "iceServers[{i}].urls must be a string or a non-empty array of strings"
+            )));
+        }
+        for field in ["username", "credential"] {
+            if !matches!(
+                obj.get(field),
+                None | Some(Value::Null) | Some(Value::String(_))
+            ) {
+                return Err(Error::type_error(format!(
+                    "iceServers[{i}].{field} must be a string"
+                )));
+            }
+        }
+        let option: IceServerOption = serde_json::from_value(entry)
+            .map_err(|e| Error::type_error(format!("iceServers[{i}]: {e}")))?;
+        servers.push(IceServer::from(option));
+    }
+    msc_handler::validate_ice_servers(&servers).map_err(|e| match e {
+        msc_handler::HandlerError::InvalidArgument(m) => Error::type_error(m),
+        other => Error::type_error(other.to_string()),
+    })?;
+    Ok(servers)
 }
 
 /// What `transport.produce()` asks for.
@@ -490,6 +539,21 @@ impl SendTransport {
             .map_err(|e| Error::other(e.to_string()))
     }
 
+    /// `transport.updateIceServers({ iceServers })`: validated (TypeError), then given to the
+    /// PeerConnection; they are used from the next ICE restart on.
+    pub async fn update_ice_servers(&self, ice_servers: Value) -> Result<()> {
+        self.check_open()?;
+        let servers = parse_ice_servers(ice_servers)?;
+        self.handler
+            .update_ice_servers(servers)
+            .await
+            .map_err(|e| match e {
+                msc_handler::HandlerError::InvalidArgument(m) => Error::type_error(m),
+                msc_handler::HandlerError::InvalidState(_) => Error::invalid_state("closed"),
+                other => Error::other(other.to_string()),
+            })
+    }
+
     /// Closes the transport and its producers; returns the producers that were live.
     pub async fn close(&self) -> Vec<Arc<Producer>> {
         if self.closed.swap(true, Ordering::Relaxed) {
@@ -546,4 +610,42 @@ fn merge_encoding(into: &mut RtpEncodingParameters, asked: &RtpEncodingParameter
         .clone()
         .or(into.network_priority.take());
     into.adaptive_ptime = asked.adaptive_ptime.or(into.adaptive_ptime);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+    use serde_json::json;
+
+    #[test]
+    fn ice_servers_as_js_gives_them() {
+        let servers = parse_ice_servers(json!([
+            { "urls": "stun:127.0.0.1:3478" },
+            { "urls": ["turn:127.0.0.1?transport=udp", "turns:127.0.0.1"], "username": "u", "credential": "c" },
+        ]))
+        .unwrap();
+        assert_eq!(servers[0].urls, ["stun:127.0.0.1:3478"]);
+        assert_eq!(servers[1].urls.len(), 2);
+        assert_eq!(servers[1].username.as_deref(), Some("u"));
+        assert!(parse_ice_servers(json!([])).unwrap().is_empty());
+    }
+
+    #[test]
+    fn bad_ice_servers_are_type_errors() {
+        for bad in [
+            json!(null),
+            json!("stun:127.0.0.1"),
+            json!([1]),
+            json!([{}]),
+            json!([{ "urls": [] }]),
+            json!([{ "urls": [1] }]),
+            json!([{ "urls": "stun:127.0.0.1", "credential": 1 }]),
+            json!([{ "urls": "ftp:127.0.0.1" }]),
+            json!([{ "urls": "turn:127.0.0.1" }]),
+        ] {
+            let err = parse_ice_servers(bad.clone()).unwrap_err();
+            assert_eq!(err.kind, Kind::Type, "{bad}: {err}");
+        }
+    }
 }

@@ -42,7 +42,7 @@ use webrtc::peer_connection::{PeerConnection, PeerConnectionBuilder, PeerConnect
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
 pub use msc_ortc::types::{MediaKind, RtpCodecCapability};
-pub use send::{SendHandler, SendResult};
+pub use send::{validate_ice_servers, SendHandler, SendResult};
 pub use writer::RtpWriter;
 
 /// Errors of this crate, by the class the client layer maps them to.

@@ -45,6 +45,17 @@ use crate::{
 const ICE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
 const ICE_MAX_BINDING_REQUESTS: u16 = 70;
 
+/// Consent freshness (RFC 7675) as browsers do it, instead of webrtc-rs' 2 s keepalive, 5 s to
+/// `disconnected` and 30 s to `failed`: a binding request every second on the selected pair;
+/// `disconnected` after 4 s without anything from the server (three or four unanswered
+/// requests), `failed` 8 s after that (12 s of silence), which is when an application calls
+/// `restartIce()`. The agent ticks at the smallest of these, so states change within 1 s of
+/// their deadline. Measured against mediasoup (server transport closed): `disconnected` after
+/// ~3-4 s, `failed` after ~12 s.
+const ICE_KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+const ICE_DISCONNECTED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
+const ICE_FAILED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
+
 type StateCallback = Arc<dyn Fn(&'static str) + Send + Sync>;
 
 /// Settings common to every PeerConnection of this crate: mDNS off (host candidates are plain
@@ -57,6 +68,11 @@ pub(crate) fn setting_engine(include_loopback: bool) -> SettingEngine {
         .with_include_loopback_candidate(include_loopback)
         .with_write_ssrc_attributes_for_simulcast(true)
         .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS))
+        .with_ice_timeouts(
+            Some(ICE_DISCONNECTED_TIMEOUT),
+            Some(ICE_FAILED_TIMEOUT),
+            Some(ICE_KEEPALIVE_INTERVAL),
+        )
         .build()
 }
 
@@ -69,6 +85,26 @@ fn ice_servers(servers: &[IceServer]) -> Vec<RTCIceServer> {
             credential: s.credential.clone().unwrap_or_default(),
         })
         .collect()
+}
+
+/// Checks STUN/TURN servers as `RTCPeerConnection.setConfiguration()` does: each URL parses as
+/// `stun:`, `stuns:`, `turn:` or `turns:` (host, optional port, `?transport=`), and a TURN URL
+/// comes with a username and a credential. `InvalidArgument` names the bad server.
+pub fn validate_ice_servers(servers: &[IceServer]) -> Result<(), HandlerError> {
+    for (i, server) in ice_servers(servers).iter().enumerate() {
+        if server.urls.is_empty() {
+            return Err(HandlerError::InvalidArgument(format!(
+                "iceServers[{i}] has no urls"
+            )));
+        }
+        server.urls().map_err(|e| {
+            HandlerError::InvalidArgument(format!(
+                "iceServers[{i}] ({}): {e}",
+                server.urls.join(", ")
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 /// max-bundle and rtcp-mux required, as mediasoup needs (and mediasoup-client configures).
@@ -158,6 +194,8 @@ struct SenderEntry {
 pub struct SendHandler {
     pc: Arc<dyn PeerConnection>,
     opts: HandlerOptions,
+    /// The STUN/TURN servers now configured (`update_ice_servers` replaces them).
+    ice_servers: Mutex<Vec<IceServer>>,
     shared: Arc<Shared>,
     pub(crate) events: Arc<Events>,
     senders: tokio::sync::Mutex<HashMap<String, SenderEntry>>,
@@ -175,6 +213,7 @@ impl SendHandler {
     /// Creates the PeerConnection and binds its UDP sockets (see
     /// [`crate::LocalAddresses`]). Must be called within a tokio runtime.
     pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
+        validate_ice_servers(&opts.ice_servers)?;
         let have_servers = !opts.ice_servers.is_empty();
         let shared = Arc::new(Shared::default());
         let (feedback, keyframes) = FeedbackInterceptor::new(shared.clone());
@@ -200,6 +239,7 @@ impl SendHandler {
         let dispatcher = tokio::spawn(dispatch_keyframe_requests(shared.clone(), keyframes));
         Ok(Self {
             pc: Arc::new(pc),
+            ice_servers: Mutex::new(opts.ice_servers.clone()),
             opts,
             shared,
             events,
@@ -445,18 +485,46 @@ impl SendHandler {
     }
 
     /// Replaces the STUN/TURN servers (`transport.updateIceServers()`); they take effect at the
-    /// next gathering, i.e. the next ICE restart.
+    /// next gathering, i.e. the next ICE restart, from the sockets bound when the handler was
+    /// created (see [`crate::LocalAddresses`]: loopback only for a handler created without
+    /// servers under `Auto`).
+    ///
+    /// Errors: `InvalidArgument` for a URL that is not `stun:`/`stuns:`/`turn:`/`turns:` or a
+    /// TURN server without username and credential (see [`validate_ice_servers`]);
+    /// `InvalidArgument` too for an empty list when servers are set: webrtc-rs 0.21 keeps the
+    /// previous servers on an empty list, and saying so beats pretending they were removed.
     pub async fn update_ice_servers(&self, servers: Vec<IceServer>) -> Result<(), HandlerError> {
+        validate_ice_servers(&servers)?;
         let _guard = self.senders.lock().await;
         self.check_open()?;
+        // (`senders` serializes updates: the list cannot change between here and the end)
+        let have_servers = self
+            .ice_servers
+            .lock()
+            .map(|c| !c.is_empty())
+            .unwrap_or(true);
+        if servers.is_empty() {
+            if !have_servers {
+                return Ok(());
+            }
+            return Err(HandlerError::InvalidArgument(
+                "cannot remove the ICE servers of a transport (webrtc-rs keeps them on an empty \
+                 list): give the servers to use instead"
+                    .into(),
+            ));
+        }
         let opts = HandlerOptions {
-            ice_servers: servers,
+            ice_servers: servers.clone(),
             ..self.opts.clone()
         };
         self.pc
             .set_configuration(configuration(&opts))
             .await
-            .map_err(HandlerError::webrtc)
+            .map_err(HandlerError::webrtc)?;
+        if let Ok(mut current) = self.ice_servers.lock() {
+            *current = servers;
+        }
+        Ok(())
     }
 
     /// Transport-level stats, W3C-shaped (see the `stats` module): the `transport`,

@@ -717,8 +717,61 @@ async fn ice_servers_can_be_replaced() {
         }])
         .await
         .unwrap();
+    // webrtc-rs would keep the servers on an empty list: refused instead of a silent no-op
+    assert!(matches!(
+        handler.update_ice_servers(vec![]).await,
+        Err(HandlerError::InvalidArgument(_))
+    ));
     // Dropped without close(): closes in the background.
     drop(handler);
+}
+
+#[tokio::test]
+async fn ice_servers_are_validated() {
+    let server = |url: &str, username: Option<&str>| IceServer {
+        urls: vec![url.into()],
+        username: username.map(Into::into),
+        credential: username.map(|_| "secret".into()),
+    };
+    for good in [
+        server("stun:127.0.0.1", None),
+        server("stun:127.0.0.1:3478", None),
+        server("stuns:example.org:5349", None),
+        server("turn:127.0.0.1?transport=udp", Some("user")),
+        server("turns:example.org:443?transport=tcp", Some("user")),
+    ] {
+        validate_ice_servers(std::slice::from_ref(&good))
+            .unwrap_or_else(|e| panic!("{good:?}: {e}"));
+    }
+    for bad in [
+        server("http://127.0.0.1", None),
+        server("stun://127.0.0.1", None),
+        server("127.0.0.1:3478", None),
+        server("turn:127.0.0.1", None),
+        IceServer::default(),
+    ] {
+        assert!(
+            matches!(
+                validate_ice_servers(std::slice::from_ref(&bad)),
+                Err(HandlerError::InvalidArgument(_))
+            ),
+            "{bad:?}"
+        );
+    }
+    let handler = SendHandler::new(loopback()).await.unwrap();
+    assert!(matches!(
+        handler
+            .update_ice_servers(vec![server("turn:127.0.0.1", None)])
+            .await,
+        Err(HandlerError::InvalidArgument(_))
+    ));
+    // nothing set yet: an empty list is fine
+    handler.update_ice_servers(vec![]).await.unwrap();
+    handler.close().await;
+    assert!(matches!(
+        handler.update_ice_servers(vec![]).await,
+        Err(HandlerError::InvalidState(_))
+    ));
 }
 
 fn ufrag(sdp: &str) -> String {

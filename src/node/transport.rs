@@ -51,7 +51,7 @@ impl NativeSendTransport {
     }
 
     /// `callback(state)` on every connection state change.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn on_connection_state_change(&self, callback: JsCallback<String>) {
         self.inner.on_connection_state(Box::new(move |state| {
             callback.call(state.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
@@ -122,6 +122,15 @@ impl NativeSendTransport {
     #[napi]
     pub async fn restart_ice(&self, ice_parameters: Value) -> napi::Result<()> {
         self.inner.restart_ice(ice_parameters).await.map_err(to_js)
+    }
+
+    /// iceServers: an array of RTCIceServer (TypeError otherwise); used from the next ICE restart.
+    #[napi]
+    pub async fn update_ice_servers(&self, ice_servers: Value) -> napi::Result<()> {
+        self.inner
+            .update_ice_servers(ice_servers)
+            .await
+            .map_err(to_js)
     }
 
     /// Closes the transport; resolves with the local ids of the producers that were live.

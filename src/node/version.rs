@@ -13,3 +13,18 @@ pub fn native_version() -> String {
 pub fn native_throw(code: String, message: String) -> napi::Result<()> {
     Err(js_error(&code, message))
 }
+
+/// Test only (not exported by index.js): panics inside a synchronous call. `catch_unwind` turns
+/// the panic into a thrown Error instead of an abort of the process.
+#[napi(catch_unwind)]
+pub fn native_panic_sync(message: String) {
+    panic!("{message}");
+}
+
+/// Test only (not exported by index.js): panics inside an async call; napi-rs catches the panic
+/// of the future and rejects the promise (with "Panic in async function").
+#[napi]
+pub async fn native_panic_async(message: String) -> napi::Result<()> {
+    tokio::task::yield_now().await;
+    panic!("{message}");
+}
