@@ -63,7 +63,9 @@ fn packet(size: usize, ssrc: u32) -> (rtc::rtp::Header, Vec<u8>) {
         ..Default::default()
     };
     header.set_extension(1, Bytes::from_static(b"0")).unwrap();
-    header.set_extension(3, Bytes::from_static(&[0, 1])).unwrap();
+    header
+        .set_extension(3, Bytes::from_static(&[0, 1]))
+        .unwrap();
     let head = header.marshal().unwrap();
     let payload_len = size.saturating_sub(head.len()).max(1);
     let mut bytes = head.to_vec();
@@ -92,7 +94,8 @@ fn run(
     let mut ctx = Context::new(&key, &salt, profile, None, None, provider.crypto()).unwrap();
 
     let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
-    rx.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    rx.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
     let to = rx.local_addr().unwrap();
     let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
     let stop = Arc::new(AtomicBool::new(false));
