@@ -93,7 +93,10 @@ impl Device {
 /// They are the same for every device of the process, so they are computed once.
 async fn native_rtp_capabilities() -> Result<RtpCapabilities> {
     static NATIVE: tokio::sync::OnceCell<RtpCapabilities> = tokio::sync::OnceCell::const_new();
-    NATIVE.get_or_try_init(compute_native_rtp_capabilities).await.cloned()
+    NATIVE
+        .get_or_try_init(compute_native_rtp_capabilities)
+        .await
+        .cloned()
 }
 
 async fn compute_native_rtp_capabilities() -> Result<RtpCapabilities> {
