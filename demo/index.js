@@ -1,103 +1,126 @@
 'use strict';
 
-// npm run demo [-- --seconds N] [--producers N] [--simulcast]
+// npm run demo [-- --seconds N] [--producers N] [--simulcast] [--file PATH]... [--ffmpeg] [--port P]
 //
-// Starts a real mediasoup worker and router on 127.0.0.1, connects N bots (each a send
-// transport with a VP8 video producer and an Opus audio producer fed with generated frames),
-// and prints once a second what the server sees for each producer. Ctrl-C stops cleanly.
+// Starts a real mediasoup worker and router on 127.0.0.1 with a small HTTP signalling API
+// (demo/server.js; the examples/ connect to it), connects N bots, each playing the bundled
+// video and audio (samples/vp8.ivf, samples/opus.ogg) in a loop, and prints once a second what
+// the server sees of each producer: packets, bitrate, score.
+//
+//   --seconds N    stop after N seconds; exit 0 if the server counted packets of every
+//                  producer, 1 otherwise (without it: run until Ctrl-C)
+//   --producers N  N bots at once (default 1)
+//   --file PATH    play these files (IVF, Ogg/Opus, H.264 Annex B) instead of the samples
+//   --ffmpeg       the bots' media come from ffmpeg (a test pattern and a tone, VP8 and Opus)
+//                  sent as RTP into RTP tracks instead of files
+//   --simulcast    video producers with three encodings (a file feeds each the same frames;
+//                  an RTP track feeds the first only)
+//   --port P       HTTP signalling port (default 3000; 0 for any)
 
+const path = require('node:path');
+const { spawn, spawnSync } = require('node:child_process');
 const { parseArgs } = require('node:util');
-const { Device, createTrack } = require('..');
-const { loadMediasoup } = require('../scripts/mediasoup-server');
-const { feed } = require('./frames');
+const { createFileTrack, createRtpTrack } = require('..');
+const { startDemoServer } = require('./server');
+const { startBot } = require('./bot');
 
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string' },
     producers: { type: 'string', default: '1' },
     simulcast: { type: 'boolean', default: false },
+    file: { type: 'string', multiple: true },
+    ffmpeg: { type: 'boolean', default: false },
+    port: { type: 'string', default: '3000' },
   },
 });
 
-const mediaCodecs = [
-  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
-  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
-];
+const samples = path.join(__dirname, '..', 'samples');
+const files = args.file?.length ? args.file.map((f) => path.resolve(f)) : [path.join(samples, 'vp8.ivf'), path.join(samples, 'opus.ogg')];
 
-async function startBot(router, index) {
-  const serverTransport = await router.createWebRtcTransport({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }] });
-  const device = new Device();
-  await device.load({ routerRtpCapabilities: router.rtpCapabilities });
-  const transport = device.createSendTransport({
-    id: serverTransport.id,
-    iceParameters: serverTransport.iceParameters,
-    iceCandidates: serverTransport.iceCandidates,
-    dtlsParameters: serverTransport.dtlsParameters,
-  });
-  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-    serverTransport.connect({ dtlsParameters }).then(callback, errback);
-  });
-  const producers = [];
-  transport.on('produce', async ({ kind, rtpParameters, appData }) => {
-    const producer = await serverTransport.produce({ kind, rtpParameters, appData });
-    producers.push(producer);
-    return { id: producer.id };
-  });
-  const layers = args.simulcast ? 3 : 1;
-  const video = createTrack({ kind: 'video' });
-  const audio = createTrack({ kind: 'audio' });
-  await transport.produce({
-    track: video,
-    encodings: args.simulcast ? [{ maxBitrate: 150000 }, { maxBitrate: 500000 }, { maxBitrate: 1200000 }] : undefined,
-    appData: { bot: index },
-  });
-  await transport.produce({ track: audio, appData: { bot: index } });
-  const feeders = [feed(video, { fps: 30, layers }), feed(audio, { fps: 50 })];
-  return { transport, producers, stop: () => feeders.forEach((f) => f.stop()) };
+// ffmpeg sending a test pattern (VP8) and a tone (Opus) as RTP to two ports.
+function startFfmpeg(videoPort, audioPort) {
+  if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status !== 0) {
+    throw new Error('--ffmpeg needs ffmpeg (bash scripts/setup-media-tools.sh ffmpeg installs it)');
+  }
+  // prettier-ignore
+  const ffmpegArgs = [
+    '-hide_banner', '-loglevel', 'error', '-nostdin', '-re',
+    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+    '-map', '0:v', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '600k', '-g', '60',
+    '-f', 'rtp', '-pkt_size', '1200', `rtp://127.0.0.1:${videoPort}`,
+    '-map', '1:a', '-c:a', 'libopus', '-b:a', '48k',
+    '-f', 'rtp', '-pkt_size', '1200', `rtp://127.0.0.1:${audioPort}`,
+  ];
+  return spawn('ffmpeg', ffmpegArgs, { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function makeTracks() {
+  if (args.ffmpeg) {
+    const video = createRtpTrack({ kind: 'video', codec: 'video/VP8' });
+    const audio = createRtpTrack({ kind: 'audio', codec: 'audio/opus' });
+    const child = startFfmpeg(video.port, audio.port);
+    return { tracks: [video, audio], stop: () => child.kill('SIGKILL') };
+  }
+  const tracks = [];
+  for (const file of files) tracks.push(await createFileTrack(file, { loop: true }));
+  return { tracks, stop: () => {} };
 }
 
 async function main() {
-  const mediasoup = loadMediasoup();
-  const worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: 40000, rtcMaxPort: 49999 });
-  const router = await worker.createRouter({ mediaCodecs });
+  const server = await startDemoServer({ port: Number(args.port) });
   const count = Math.max(1, Number(args.producers) || 1);
-  console.log(`mediasoup ${mediasoup.version} worker pid ${worker.pid}; starting ${count} bot(s)...`);
+  const source = args.ffmpeg ? 'ffmpeg over RTP' : files.map((f) => path.relative(process.cwd(), f)).join(' + ');
+  console.log(`mediasoup ${server.mediasoup.version} worker pid ${server.worker.pid}; signalling on ${server.url}`);
+  console.log(`starting ${count} bot(s) playing ${source}${args.simulcast ? ' (simulcast)' : ''}...`);
 
   const bots = [];
-  for (let i = 0; i < count; i++) bots.push(await startBot(router, i));
-  const started = Date.now();
-
   let stopping = false;
+  let timer;
   const stop = (code) => {
     if (stopping) return;
     stopping = true;
     clearInterval(timer);
     for (const bot of bots) {
-      bot.stop();
-      bot.transport.close();
+      bot.source.stop();
+      bot.close();
     }
-    worker.close();
+    server.close();
     process.exitCode = code;
   };
-  process.once('SIGINT', () => stop(0));
+  process.once('SIGINT', () => {
+    console.log('stopping');
+    stop(0);
+  });
+  process.once('SIGTERM', () => stop(0));
 
-  const timer = setInterval(async () => {
-    const lines = [];
-    let total = 0;
-    for (const [i, bot] of bots.entries()) {
-      const producers = await Promise.all(bot.producers.map(async (p) => [p, await p.getStats()]));
-      for (const [p, stats] of producers) {
-        const packets = stats.reduce((n, s) => n + s.packetCount, 0);
-        const bitrate = stats.reduce((n, s) => n + s.bitrate, 0);
-        const score = stats.map((s) => s.score).join('/');
-        total += packets;
-        if (bots.length <= 4) lines.push(`  bot ${i} ${p.kind}: ${packets} packets, ${(bitrate / 1000).toFixed(0)} kbps, score ${score}`);
+  for (let i = 0; i < count && !stopping; i++) {
+    const source = await makeTracks();
+    const bot = await startBot({ url: server.url, name: `bot ${i}`, tracks: source.tracks, simulcast: args.simulcast });
+    bots.push({ ...bot, source });
+  }
+  const started = Date.now();
+
+  timer = setInterval(async () => {
+    const stats = await server.producerStats();
+    const total = stats.reduce((n, s) => n + s.packets, 0);
+    const elapsed = Math.round((Date.now() - started) / 1000);
+    console.log(`[${elapsed}s] server received ${total} packets from ${stats.length} producer(s)`);
+    if (stats.length <= 12) {
+      for (const s of stats) {
+        const streams = s.streams > 1 ? `, ${s.streams} streams` : '';
+        console.log(
+          `  ${s.name.padEnd(20)} ${s.codec.padEnd(10)} ${String(s.packets).padStart(7)} packets` +
+            `${String(Math.round(s.bitrate / 1000)).padStart(6)} kbps  score ${s.score.join('/') || '-'}${streams}`
+        );
       }
     }
-    const elapsed = ((Date.now() - started) / 1000).toFixed(0);
-    console.log(`[${elapsed}s] server received ${total} packets from ${bots.length} bot(s)`);
-    for (const line of lines) console.log(line);
-    if (args.seconds && Date.now() - started >= Number(args.seconds) * 1000) stop(total > 0 ? 0 : 1);
+    if (args.seconds && Date.now() - started >= Number(args.seconds) * 1000) {
+      const ok = stats.length > 0 && stats.every((s) => s.packets > 0);
+      if (!ok) console.error('the server did not count packets of every producer');
+      stop(ok ? 0 : 1);
+    }
   }, 1000);
 }
 

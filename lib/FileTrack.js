@@ -9,12 +9,16 @@ const { InvalidStateError, awaitNative } = require('./errors');
 // like a camera until its end ('ended'), or for ever with `loop`. `codec` tells the file's
 // codec ('video/VP8', ...): `transport.produce()` picks the router's codec of that type.
 // When the file turns out truncated or malformed while playing, the track ends too and
-// `error` says what and where (file name and byte offset).
+// `error` says what and where (file name and byte offset). A live file track keeps Node
+// running (as a socket does) until it ends or is stopped.
 class FileTrack extends Track {
   constructor(player) {
     super(player.track());
     this._player = player;
     this._error = null;
+    // like a socket, a live source keeps Node running: until the end of the file or stop()
+    const keepAlive = setInterval(() => {}, 0x7fffffff);
+    this._native.onEnded(() => clearInterval(keepAlive));
   }
 
   get codec() {

@@ -10,11 +10,15 @@ const DEFAULT_CODEC = { audio: 'audio/opus', video: 'video/VP8' };
 // (`port`). Payloads go to the producer as they are, re-stamped with the producer's SSRC,
 // payload type and sequence numbers, their timestamps continued across restarts of the tool.
 // Keyframe requests go back to the tool as RTCP PLI when it sends RTCP to this port (or
-// listens on `rtcpPort`). `stop()` closes the port.
+// listens on `rtcpPort`). `stop()` closes the port; until then it keeps Node running, as a
+// socket does.
 class RtpTrack extends Track {
   constructor(ingest) {
     super(ingest.track());
     this._ingest = ingest;
+    // like a socket, a listening port keeps Node running until stop()
+    const keepAlive = setInterval(() => {}, 0x7fffffff);
+    this._native.onEnded(() => clearInterval(keepAlive));
   }
 
   get codec() {

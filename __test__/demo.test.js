@@ -1,0 +1,110 @@
+'use strict';
+
+// `npm run demo` and the examples, run as a user runs them (child processes), against the
+// real mediasoup worker that the demo starts on 127.0.0.1.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const readline = require('node:readline');
+const { spawn, spawnSync } = require('node:child_process');
+const { once } = require('node:events');
+
+const root = path.join(__dirname, '..');
+const hasFfmpeg = spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0;
+const noFfmpeg = !hasFfmpeg && 'ffmpeg is not installed (bash scripts/setup-media-tools.sh installs it)';
+
+// Runs `node args...` in the repo; resolves with { code, stdout, stderr }. Killed after `timeout`.
+async function run(args, { timeout = 60000 } = {}) {
+  const child = spawn(process.execPath, args, { cwd: root });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+  const [code] = await once(child, 'exit');
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+// The producer lines of the demo's last report: { name: packets }.
+function lastReport(stdout) {
+  const reports = stdout.split(/^\[\d+s\] /m).slice(1);
+  assert.ok(reports.length > 0, `no report in:\n${stdout}`);
+  const last = reports[reports.length - 1];
+  return Object.fromEntries(
+    [...last.matchAll(/^ {2}(.+?)\s+(?:video|audio)\/\S+\s+(\d+) packets\s+(\d+) kbps\s+score (\S+)/gm)].map((m) => [
+      m[1].trim(),
+      { packets: Number(m[2]), kbps: Number(m[3]), score: m[4] },
+    ])
+  );
+}
+
+test('npm run demo -- --seconds 5: exit 0, the server counted packets of the bot video and audio', async () => {
+  const { code, stdout, stderr } = await run(['demo/index.js', '--seconds', '5', '--port', '0']);
+  assert.equal(code, 0, `exit ${code}\n${stdout}\n${stderr}`);
+  assert.match(stdout, /^mediasoup 3\.\d+\.\d+ worker pid \d+; signalling on http:\/\/127\.0\.0\.1:\d+$/m);
+  assert.match(stdout, /^\[5s\] server received [1-9]\d* packets from 2 producer\(s\)$/m);
+  const report = lastReport(stdout);
+  assert.deepEqual(Object.keys(report).sort(), ['bot 0 audio opus', 'bot 0 video VP8']);
+  for (const [name, r] of Object.entries(report)) {
+    assert.ok(r.packets > 100, `${name}: ${r.packets} packets`);
+    assert.ok(Number(r.score) > 0, `${name}: score ${r.score}`);
+  }
+});
+
+test('demo --simulcast --producers 2: two bots, three streams per video producer', async () => {
+  const { code, stdout, stderr } = await run(['demo/index.js', '--seconds', '3', '--port', '0', '--simulcast', '--producers', '2']);
+  assert.equal(code, 0, `exit ${code}\n${stdout}\n${stderr}`);
+  const report = lastReport(stdout);
+  assert.deepEqual(Object.keys(report).sort(), ['bot 0 audio opus', 'bot 0 video VP8', 'bot 1 audio opus', 'bot 1 video VP8']);
+  for (const r of Object.values(report)) assert.ok(r.packets > 0);
+  assert.equal((stdout.split(/^\[\d+s\] /m).pop().match(/score \d+\/\d+\/\d+, 3 streams/g) || []).length, 2, stdout);
+});
+
+test('demo --ffmpeg: the bot media come from ffmpeg over RTP', { skip: noFfmpeg }, async () => {
+  const { code, stdout, stderr } = await run(['demo/index.js', '--seconds', '3', '--port', '0', '--ffmpeg']);
+  assert.equal(code, 0, `exit ${code}\n${stdout}\n${stderr}`);
+  assert.match(stdout, /playing ffmpeg over RTP/);
+  const report = lastReport(stdout);
+  assert.deepEqual(Object.keys(report).sort(), ['bot 0 audio opus', 'bot 0 video VP8']);
+  for (const r of Object.values(report)) assert.ok(r.packets > 50 && r.kbps > 0);
+});
+
+test('the examples run against the demo server; Ctrl-C stops the demo cleanly', async (t) => {
+  const demo = spawn(process.execPath, ['demo/index.js', '--port', '0'], { cwd: root });
+  t.after(() => demo.kill('SIGKILL'));
+  let stdout = '';
+  const lines = readline.createInterface({ input: demo.stdout });
+  const url = await new Promise((resolve, reject) => {
+    lines.on('line', (line) => {
+      stdout += `${line}\n`;
+      const m = /signalling on (http:\S+)/.exec(line);
+      if (m) resolve(m[1]);
+    });
+    demo.once('exit', (c) => reject(new Error(`demo exited ${c}: ${stdout}`)));
+  });
+
+  const file = await run(['examples/play-file.js', 'samples/vp9.ivf', '--url', url]);
+  assert.equal(file.code, 0, file.stderr);
+  assert.match(file.stdout, /^playing samples\/vp9\.ivf \(video\/VP9\) as producer \S+$/m);
+  const sent = Number(/end of file: (\d+) packets sent/.exec(file.stdout)?.[1]);
+  assert.ok(sent >= 60, file.stdout);
+
+  if (hasFfmpeg) {
+    const rtp = await run(['examples/ffmpeg-rtp.js', '--seconds', '3', '--url', url]);
+    assert.equal(rtp.code, 0, rtp.stderr);
+    const forwarded = [...rtp.stdout.matchAll(/forwarded (\d+)/g)].map((m) => Number(m[1]));
+    assert.ok(forwarded.length > 0 && forwarded[forwarded.length - 1] > 50, rtp.stdout);
+  }
+
+  // the demo reported the example's producer with packets while it played
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  assert.match(stdout, /^ {2}file vp9\.ivf\s+video\/VP9\s+[1-9]\d* packets/m);
+  if (hasFfmpeg) assert.match(stdout, /^ {2}ffmpeg\s+video\/VP8\s+[1-9]\d* packets/m);
+
+  demo.kill('SIGINT');
+  const [code] = await once(demo, 'exit');
+  assert.equal(code, 0);
+  assert.match(stdout, /^stopping$/m);
+});

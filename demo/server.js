@@ -1,0 +1,143 @@
+'use strict';
+
+// The demo's server side: a real mediasoup worker and router on 127.0.0.1, and a small HTTP
+// signalling API that bots (demo/bot.js, examples/) use as a real application would use its
+// own signalling:
+//
+//   GET  /routerRtpCapabilities                     -> the router's RTP capabilities
+//   POST /transports                                -> { id, iceParameters, iceCandidates, dtlsParameters }
+//   POST /transports/:id/connect  { dtlsParameters } -> {}
+//   POST /transports/:id/produce  { kind, rtpParameters, appData } -> { id }
+//
+// `producers()` gives what the server sees of each producer (packets, bitrate, score).
+
+const http = require('node:http');
+const { loadMediasoup } = require('../scripts/mediasoup-server');
+
+const mediaCodecs = [
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
+  { kind: 'video', mimeType: 'video/VP9', clockRate: 90000, parameters: { 'profile-id': 0 } },
+  {
+    kind: 'video',
+    mimeType: 'video/H264',
+    clockRate: 90000,
+    parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 },
+  },
+  { kind: 'video', mimeType: 'video/AV1', clockRate: 90000 },
+];
+
+async function startDemoServer({ port = 3000 } = {}) {
+  const mediasoup = loadMediasoup();
+  const worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: 40000, rtcMaxPort: 49999 });
+  const router = await worker.createRouter({ mediaCodecs });
+  const transports = new Map();
+  const producers = new Map();
+
+  const routes = {
+    'GET /routerRtpCapabilities': async () => router.rtpCapabilities,
+    'POST /transports': async () => {
+      const t = await router.createWebRtcTransport({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }] });
+      transports.set(t.id, t);
+      t.observer.once('close', () => transports.delete(t.id));
+      // a client that closes its transport ends DTLS: its producers go with it
+      t.on('dtlsstatechange', (state) => (state === 'closed' || state === 'failed') && t.close());
+      return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
+    },
+    'POST /transports/:id/connect': async (t, { dtlsParameters }) => {
+      await t.connect({ dtlsParameters });
+      return {};
+    },
+    'POST /transports/:id/produce': async (t, { kind, rtpParameters, appData }) => {
+      const producer = await t.produce({ kind, rtpParameters, appData });
+      producers.set(producer.id, producer);
+      producer.observer.once('close', () => producers.delete(producer.id));
+      return { id: producer.id };
+    },
+  };
+
+  const httpServer = http.createServer(async (req, res) => {
+    const reply = (status, body) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      const match = /^\/transports\/([^/]+)\/(connect|produce)$/.exec(req.url);
+      const route = routes[`${req.method} ${match ? `/transports/:id/${match[2]}` : req.url}`];
+      if (!route) return reply(404, { error: `no route ${req.method} ${req.url}` });
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      const data = body ? JSON.parse(body) : {};
+      if (match) {
+        const transport = transports.get(match[1]);
+        if (!transport) return reply(404, { error: `no transport ${match[1]}` });
+        return reply(200, await route(transport, data));
+      }
+      return reply(200, await route(data));
+    } catch (error) {
+      return reply(500, { error: String(error && error.message) });
+    }
+  });
+  await new Promise((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, '127.0.0.1', resolve);
+  });
+  const url = `http://127.0.0.1:${httpServer.address().port}`;
+
+  // What the server sees of each producer: packets, bitrate (bps) and score, per stream summed.
+  async function producerStats() {
+    return Promise.all(
+      [...producers.values()].map(async (p) => {
+        const stats = await p.getStats().catch(() => []);
+        return {
+          id: p.id,
+          kind: p.kind,
+          name: (p.appData && p.appData.name) || p.id.slice(0, 8),
+          codec: p.rtpParameters.codecs[0].mimeType,
+          streams: stats.length,
+          packets: stats.reduce((n, s) => n + s.packetCount, 0),
+          bitrate: stats.reduce((n, s) => n + s.bitrate, 0),
+          score: p.score.map((s) => s.score),
+        };
+      })
+    );
+  }
+
+  function close() {
+    httpServer.close();
+    httpServer.closeAllConnections?.();
+    worker.close();
+  }
+
+  return { mediasoup, worker, router, url, producerStats, close };
+}
+
+// The client side of that API: `signal(method, data)` as the README's bot calls it.
+function signaller(url) {
+  const call = async (method, path, data) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: data === undefined ? undefined : JSON.stringify(data),
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error || `HTTP ${res.status}`);
+    return body;
+  };
+  return async function signal(method, data = {}) {
+    switch (method) {
+      case 'getRouterRtpCapabilities':
+        return call('GET', '/routerRtpCapabilities');
+      case 'createWebRtcTransport':
+        return call('POST', '/transports', {});
+      case 'connectWebRtcTransport':
+        return call('POST', `/transports/${data.transportId}/connect`, { dtlsParameters: data.dtlsParameters });
+      case 'produce':
+        return call('POST', `/transports/${data.transportId}/produce`, data);
+      default:
+        throw new Error(`unknown signalling method ${method}`);
+    }
+  };
+}
+
+module.exports = { startDemoServer, signaller, mediaCodecs };
