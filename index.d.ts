@@ -306,3 +306,72 @@ export declare class Device {
 export declare const version: string;
 
 
+
+// ---- Tracks fed by a file or by RTP from another tool (lib/FileTrack.js, lib/RtpTrack.js)
+
+export interface FileTrackOptions {
+  /** start again at the end of the file, timestamps continuing (default false: 'ended') */
+  loop?: boolean;
+  /** frames per second of an H.264 Annex B file, which carries no times (default 30) */
+  frameRate?: number;
+}
+
+/**
+ * A track that plays a file in real time (IVF: VP8, VP9, AV1; Ogg/Opus; H.264 Annex B),
+ * from when a producer first uses it. `produce()` picks the router's codec of `codec`.
+ */
+export declare class FileTrack extends Track {
+  /** the file's codec: 'video/VP8', 'video/VP9', 'video/AV1', 'video/H264' or 'audio/opus' */
+  readonly codec: string;
+  readonly path: string;
+  readonly format: 'ivf' | 'ogg' | 'h264';
+  readonly loop: boolean;
+  /** from the IVF header (0 when unknown) */
+  readonly width: number;
+  readonly height: number;
+  /** H.264 Annex B only */
+  readonly frameRate: number | undefined;
+  /** why the track ended before the end of the file (truncated, malformed), else null */
+  readonly error: Error | null;
+}
+
+/** Reads the file's header and first frame; rejects with the file name and byte offset. */
+export declare function createFileTrack(path: string, options?: FileTrackOptions): Promise<FileTrack>;
+
+export interface RtpTrackOptions {
+  kind: MediaKind;
+  /** what the tool sends: 'video/VP8' (video default), 'video/VP9', 'video/H264', 'video/AV1', 'audio/opus' (audio default) */
+  codec?: string | { mimeType: string };
+  /** local UDP port (default 0: any free port, see `track.port`) */
+  port?: number;
+  /** local address (default '127.0.0.1') */
+  address?: string;
+  /** where the tool listens for RTCP (keyframe requests as PLI), on the tool's host */
+  rtcpPort?: number;
+}
+
+export interface RtpTrackStats {
+  packetsReceived: number;
+  bytesReceived: number;
+  packetsForwarded: number;
+  packetsDropped: number;
+  /** senders seen in turn: one more at each restart of the tool */
+  senders: number;
+  rtcpReceived: number;
+  pliSent: number;
+  pliUnsent: number;
+  ssrc?: number;
+  /** "address:port" of the current sender */
+  sender?: string;
+}
+
+/** A track fed by RTP sent to a local UDP port by another tool (ffmpeg, GStreamer). */
+export declare class RtpTrack extends Track {
+  readonly codec: string;
+  readonly port: number;
+  readonly address: string;
+  readonly stats: RtpTrackStats;
+}
+
+/** Binds the port at once (throws when it cannot). */
+export declare function createRtpTrack(options: RtpTrackOptions): RtpTrack;
