@@ -285,7 +285,7 @@ fn bind_errors() {
         .unwrap()
         .to_string();
     assert!(
-        e.starts_with(&format!("cannot listen for RTP on 127.0.0.1:{port}: ")),
+        e.starts_with(&format!("udp://127.0.0.1:{port}: cannot listen for RTP: ")),
         "{e}"
     );
     let mut o = options(0, None);
