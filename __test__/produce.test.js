@@ -360,3 +360,26 @@ test('a stopped track cannot be written; writeFrame checks its arguments', async
   assert.throws(() => track.writeFrame(Buffer.alloc(10)), InvalidStateError);
   assert.throws(() => createTrack({ kind: 'chicken' }), TypeError);
 });
+
+test('one transport carries producers of different video codecs (VP8, H264, VP9)', async (t) => {
+  const { transport, serverProducers } = await sendTransport(t);
+  const feeders = [];
+  t.after(() => feeders.forEach((f) => f.stop()));
+  const { h264AccessUnit, vp9Frame } = require('./helpers/codec-frames');
+  const makers = {
+    'video/vp8': undefined,
+    'video/h264': ({ keyframe }) => h264AccessUnit({ keyframe }),
+    'video/vp9': ({ keyframe }) => vp9Frame({ keyframe }),
+  };
+  for (const [mime, make] of Object.entries(makers)) {
+    const codec = device.rtpCapabilities.codecs.find((c) => c.mimeType.toLowerCase() === mime);
+    const track = createTrack({ kind: 'video' });
+    const producer = await transport.produce({ track, codec });
+    assert.equal(producer.rtpParameters.codecs[0].mimeType.toLowerCase(), mime);
+    feeders.push(feed(track, { make }));
+  }
+  for (const [i, mime] of Object.keys(makers).entries()) {
+    assert.equal(serverProducers[i].rtpParameters.codecs[0].mimeType.toLowerCase(), mime);
+    await serverReceives(serverProducers[i]);
+  }
+});

@@ -302,8 +302,22 @@ impl SendTransport {
         let mut remote_rtp_parameters =
             get_sending_remote_rtp_parameters(kind, &self.loaded.extended)?;
         rtp_parameters.codecs = reduce_codecs(&rtp_parameters.codecs, options.codec.as_ref())?;
-        remote_rtp_parameters.codecs =
-            reduce_codecs(&remote_rtp_parameters.codecs, options.codec.as_ref())?;
+        // The answer lists the chosen codec first, then every other codec of the kind: webrtc-rs
+        // fixes a PeerConnection's codecs of a kind from the first answer section of that kind
+        // (its multi-codec negotiation is not public), so a later producer with another codec
+        // on this transport would otherwise be refused. The server never sees the answer; what
+        // it sees, `rtp_parameters`, carries the chosen codec only.
+        let all_remote = std::mem::take(&mut remote_rtp_parameters.codecs);
+        let mut answer_codecs = reduce_codecs(&all_remote, options.codec.as_ref())?;
+        for codec in all_remote {
+            if !answer_codecs
+                .iter()
+                .any(|c| c.payload_type == codec.payload_type)
+            {
+                answer_codecs.push(codec);
+            }
+        }
+        remote_rtp_parameters.codecs = answer_codecs;
 
         let rids: Vec<String> = if options.encodings.len() > 1 {
             (0..options.encodings.len())
