@@ -29,24 +29,7 @@ test.after(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-async function sendTransport(t, { router = server.router, dev = device } = {}) {
-  const serverTransport = await router.createWebRtcTransport({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }] });
-  const transport = dev.createSendTransport({
-    id: serverTransport.id,
-    iceParameters: serverTransport.iceParameters,
-    iceCandidates: serverTransport.iceCandidates,
-    dtlsParameters: serverTransport.dtlsParameters,
-  });
-  transport.on('connect', ({ dtlsParameters }, cb, eb) => serverTransport.connect({ dtlsParameters }).then(cb, eb));
-  const serverProducers = [];
-  transport.on('produce', async ({ kind, rtpParameters, appData }) => {
-    const producer = await serverTransport.produce({ kind, rtpParameters, appData });
-    serverProducers.push(producer);
-    return { id: producer.id };
-  });
-  t.after(() => transport.close());
-  return { transport, serverProducers };
-}
+const sendTransport = (t, { router, dev = device } = {}) => server.sendTransport(t, dev, { on: router });
 
 // The RTP timestamps (as the server forwards them) of the frames a DirectTransport consumer
 // receives: one entry per new timestamp.

@@ -12,7 +12,7 @@ const { EventEmitter } = require('node:events');
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const { Device, createTrack, InvalidStateError } = require('..');
-const { startServer, producerCounters, until } = require('./helpers/server');
+const { startServer, producerCounters, serverReceives, until } = require('./helpers/server');
 const { feed } = require('./helpers/media');
 const { createRelay } = require('./helpers/relay');
 
@@ -56,20 +56,18 @@ function stateWithin(transport, state, timeout) {
 // A client send transport wired to a fresh server transport, directly or through a relay
 // (`relay`: createRelay options other than `target`). Every state change is recorded.
 async function sendTransport(t, { relay: relayOptions } = {}) {
-  const { transport: serverTransport, clientOptions } = await server.createWebRtcTransport();
   let relay;
-  let options = clientOptions;
-  if (relayOptions) {
-    const candidate = serverTransport.iceCandidates.find((c) => c.protocol === 'udp');
-    relay = await createRelay({ ...relayOptions, target: { ip: candidate.address ?? candidate.ip, port: candidate.port } });
-    options = { ...clientOptions, iceCandidates: relay.candidates(serverTransport.iceCandidates) };
-    t.after(() => relay.close());
-  }
-  const transport = device.createSendTransport(options);
-  const serverProducers = server.wireSendTransport(transport, serverTransport);
+  const { transport, serverTransport, serverProducers } = await server.sendTransport(t, device, {
+    clientOptions: async (options, serverTransport) => {
+      if (!relayOptions) return options;
+      const candidate = serverTransport.iceCandidates.find((c) => c.protocol === 'udp');
+      relay = await createRelay({ ...relayOptions, target: { ip: candidate.address ?? candidate.ip, port: candidate.port } });
+      t.after(() => relay.close());
+      return { ...options, iceCandidates: relay.candidates(serverTransport.iceCandidates) };
+    },
+  });
   const states = [];
   transport.on('connectionstatechange', (s) => states.push(s));
-  t.after(() => transport.close());
   return { transport, serverTransport, serverProducers, relay, states };
 }
 
@@ -84,15 +82,6 @@ async function videoProducer(t, transport, serverProducers, feedOptions) {
   const serverProducer = serverProducers.at(-1);
   await serverReceives(serverProducer);
   return { track, producer, serverProducer };
-}
-
-// Waits until the server producer's counters grow by `packets` from now.
-async function serverReceives(serverProducer, { packets = 20, timeout = 5000 } = {}) {
-  const start = (await producerCounters(serverProducer)).packets;
-  return until(async () => {
-    const c = await producerCounters(serverProducer);
-    return c.packets >= start + packets && c;
-  }, { timeout, what: `${packets} more packets at the server` });
 }
 
 function outboundRtp(stats) {

@@ -7,7 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { once } = require('node:events');
 const { Device, createTrack, InvalidStateError, UnsupportedError } = require('..');
-const { startServer, producerCounters, until } = require('./helpers/server');
+const { startServer, producerCounters, serverReceives, until } = require('./helpers/server');
 const { feed } = require('./helpers/media');
 
 let server;
@@ -20,32 +20,7 @@ test.before(async () => {
 test.after(() => server.close());
 
 // A client send transport wired to a fresh server transport.
-async function sendTransport(t) {
-  const { transport: serverTransport, clientOptions } = await server.createWebRtcTransport();
-  const transport = device.createSendTransport(clientOptions);
-  const connects = [];
-  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-    connects.push(dtlsParameters);
-    serverTransport.connect({ dtlsParameters }).then(callback, errback);
-  });
-  const serverProducers = [];
-  transport.on('produce', async ({ kind, rtpParameters, appData }) => {
-    const producer = await serverTransport.produce({ kind, rtpParameters, appData });
-    serverProducers.push(producer);
-    return { id: producer.id };
-  });
-  t.after(() => transport.close());
-  return { transport, serverTransport, connects, serverProducers };
-}
-
-// Waits until the server producer's counters grow by `packets` from now.
-async function serverReceives(serverProducer, { packets = 20, timeout = 5000 } = {}) {
-  const start = (await producerCounters(serverProducer)).packets;
-  return until(async () => {
-    const c = await producerCounters(serverProducer);
-    return c.packets >= start + packets && c;
-  }, { timeout, what: `${packets} more packets at the server` });
-}
+const sendTransport = (t) => server.sendTransport(t, device);
 
 test('VP8: connect once, connected, the server counts packets and scores the producer', async (t) => {
   const { transport, connects, serverProducers } = await sendTransport(t);

@@ -28,13 +28,7 @@ test.before(async () => {
 });
 test.after(() => server.close());
 
-async function sendTransport(t) {
-  const { transport: serverTransport, clientOptions } = await server.createWebRtcTransport();
-  const transport = device.createSendTransport(clientOptions);
-  const serverProducers = server.wireSendTransport(transport, serverTransport);
-  t.after(() => transport.close());
-  return { transport, serverProducers };
-}
+const sendTransport = (t) => server.sendTransport(t, device);
 
 const encoders = {
   'video/VP8': ['-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=30', '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '400k', '-g', '30'],
@@ -260,15 +254,7 @@ test('createRtpTrack() argument errors; a taken port; a router without the codec
   t.after(() => router.close());
   const vp8Only = new Device();
   await vp8Only.load({ routerRtpCapabilities: router.rtpCapabilities });
-  const serverTransport = await router.createWebRtcTransport({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }] });
-  const transport = vp8Only.createSendTransport({
-    id: serverTransport.id,
-    iceParameters: serverTransport.iceParameters,
-    iceCandidates: serverTransport.iceCandidates,
-    dtlsParameters: serverTransport.dtlsParameters,
-  });
-  t.after(() => transport.close());
-  server.wireSendTransport(transport, serverTransport);
+  const { transport } = await server.sendTransport(t, vp8Only, { on: router });
   const h264 = createRtpTrack({ kind: 'video', codec: 'video/H264' });
   t.after(() => h264.stop());
   await assert.rejects(transport.produce({ track: h264 }), UnsupportedError);

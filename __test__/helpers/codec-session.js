@@ -5,21 +5,8 @@
 
 // A client send transport wired to a fresh server transport. `onServerProducer(producer)` runs
 // (and is awaited) before the client's produce() gets the id, i.e. before any media flows.
-async function sendTransport(t, { server, device, onServerProducer = async () => {} }) {
-  const { transport: serverTransport, clientOptions } = await server.createWebRtcTransport();
-  const transport = device.createSendTransport(clientOptions);
-  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-    serverTransport.connect({ dtlsParameters }).then(callback, errback);
-  });
-  const serverProducers = [];
-  transport.on('produce', async ({ kind, rtpParameters, appData }) => {
-    const producer = await serverTransport.produce({ kind, rtpParameters, appData });
-    await onServerProducer(producer);
-    serverProducers.push(producer);
-    return { id: producer.id };
-  });
-  t.after(() => transport.close());
-  return { transport, serverTransport, serverProducers };
+function sendTransport(t, { server, device, onServerProducer }) {
+  return server.sendTransport(t, device, { onServerProducer });
 }
 
 // Resolves when the transport's connectionState is 'connected' (at once if it is).

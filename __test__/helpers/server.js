@@ -27,9 +27,10 @@ async function startServer({ logLevel = 'warn' } = {}) {
   const router = await worker.createRouter({ mediaCodecs });
   const transports = new Map();
 
-  // A server WebRtcTransport on 127.0.0.1 and the options a client's createSendTransport takes.
-  async function createWebRtcTransport({ enableSctp = false } = {}) {
-    const transport = await router.createWebRtcTransport({
+  // A server WebRtcTransport on 127.0.0.1 (on `on`, the test router by default) and the
+  // options a client's createSendTransport takes.
+  async function createWebRtcTransport({ enableSctp = false, on = router } = {}) {
+    const transport = await on.createWebRtcTransport({
       listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }],
       enableSctp,
     });
@@ -47,21 +48,34 @@ async function startServer({ logLevel = 'warn' } = {}) {
   }
 
   // Wires a client transport's `connect` and `produce` events to the server transport, as a
-  // signalling server would. Returns the server producers, in order.
-  function wireSendTransport(clientTransport, serverTransport) {
-    const producers = [];
+  // signalling server would. The server producers are pushed to `serverProducers`, in order,
+  // after `onServerProducer(producer)` resolved (before the client's produce() gets the id,
+  // so before any media flows); the DTLS parameters of each `connect` go to `connects`.
+  function wireSendTransport(clientTransport, serverTransport, { onServerProducer } = {}) {
+    const serverProducers = [];
+    const connects = [];
     clientTransport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      connects.push(dtlsParameters);
       serverTransport.connect({ dtlsParameters }).then(callback, errback);
     });
-    clientTransport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
-      serverTransport
-        .produce({ kind, rtpParameters, appData })
-        .then((producer) => {
-          producers.push(producer);
-          callback({ id: producer.id });
-        }, errback);
+    clientTransport.on('produce', async ({ kind, rtpParameters, appData }) => {
+      const producer = await serverTransport.produce({ kind, rtpParameters, appData });
+      if (onServerProducer) await onServerProducer(producer);
+      serverProducers.push(producer);
+      return { id: producer.id };
     });
-    return producers;
+    return { serverProducers, connects };
+  }
+
+  // A client send transport of `device`, wired to a fresh server transport (on `on`), closed
+  // when test `t` ends. `clientOptions(options)` may rewrite what the client is given (e.g.
+  // candidates through a relay).
+  async function sendTransport(t, device, { on, onServerProducer, clientOptions: rewrite = (o) => o } = {}) {
+    const { transport: serverTransport, clientOptions } = await createWebRtcTransport({ on });
+    const transport = device.createSendTransport(await rewrite(clientOptions, serverTransport));
+    const { serverProducers, connects } = wireSendTransport(transport, serverTransport, { onServerProducer });
+    t.after(() => transport.close());
+    return { transport, serverTransport, serverProducers, connects };
   }
 
   // A DirectTransport consumer of a server producer: every RTP packet the server forwards is
@@ -80,7 +94,7 @@ async function startServer({ logLevel = 'warn' } = {}) {
     worker.close();
   }
 
-  return { mediasoup, worker, router, createWebRtcTransport, wireSendTransport, consumeDirect, close };
+  return { mediasoup, worker, router, createWebRtcTransport, wireSendTransport, sendTransport, consumeDirect, close };
 }
 
 // Sum of a server producer's stats over its streams.
@@ -93,6 +107,18 @@ async function producerCounters(producer) {
     scores: stats.map((s) => s.score),
     byRid: Object.fromEntries(stats.map((s) => [s.rid ?? String(s.ssrc), s])),
   };
+}
+
+// Waits until the server producer's packet count grows by `packets` from now.
+async function serverReceives(serverProducer, { packets = 20, timeout = 5000 } = {}) {
+  const start = (await producerCounters(serverProducer)).packets;
+  return until(
+    async () => {
+      const c = await producerCounters(serverProducer);
+      return c.packets >= start + packets && c;
+    },
+    { timeout, what: `${packets} more packets at the server` }
+  );
 }
 
 // Polls `check` (which may be async) until it returns a truthy value, or fails after `timeout`
@@ -108,4 +134,4 @@ async function until(check, { timeout = 5000, interval = 50, what = 'condition' 
   }
 }
 
-module.exports = { startServer, producerCounters, until, mediaCodecs };
+module.exports = { startServer, producerCounters, serverReceives, until, mediaCodecs };
