@@ -7,7 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { once } = require('node:events');
 const { Device, createTrack, InvalidStateError, UnsupportedError } = require('..');
-const { startServer, producerCounters, serverReceives, until } = require('./helpers/server');
+const { startServer, producerCounters, serverReceives, serverStops, until } = require('./helpers/server');
 const { feed } = require('./helpers/media');
 
 let server;
@@ -90,16 +90,7 @@ test('pause() stops the media at the server, resume() restarts it', async (t) =>
   producer.pause();
   assert.equal(producer.paused, true);
   assert.equal(track.enabled, false);
-  // packets in flight may still land: take the count once it stops moving
-  let last = -1;
-  const settled = await until(async () => {
-    const { bytes } = await producerCounters(serverProducers[0]);
-    const same = bytes === last;
-    last = bytes;
-    return same && { bytes };
-  }, { interval: 300, what: 'the server byte counter to stop' });
-  await new Promise((r) => setTimeout(r, 500)); // a window in which frames keep being written
-  assert.equal((await producerCounters(serverProducers[0])).bytes, settled.bytes);
+  await serverStops(serverProducers[0]);
 
   producer.resume();
   assert.equal(producer.paused, false);
@@ -292,13 +283,7 @@ test('a closed producer: no media, and its operations are InvalidStateErrors', a
   await assert.rejects(producer.setRtpEncodingParameters({ active: true }), InvalidStateError);
   await assert.rejects(producer.getStats(), InvalidStateError);
   producer.close(); // idempotent
-  let last = -1;
-  const settled = await until(async () => {
-    const { packets } = await producerCounters(serverProducers[0]);
-    const same = packets === last;
-    last = packets;
-    return same && { packets };
-  }, { interval: 300, what: 'the server packet counter to stop' });
+  const settled = await serverStops(serverProducers[0]);
   assert.ok(settled.packets > 0);
 });
 
@@ -311,13 +296,7 @@ test('setRtpEncodingParameters({ active: false }) stops the media, active: true 
   await serverReceives(serverProducers[0]);
   await producer.setRtpEncodingParameters({ active: false, maxBitrate: 500000 });
   assert.equal(producer.rtpParameters.encodings[0].maxBitrate, 500000);
-  let last = -1;
-  await until(async () => {
-    const { packets } = await producerCounters(serverProducers[0]);
-    const same = packets === last;
-    last = packets;
-    return same;
-  }, { interval: 300, what: 'the server packet counter to stop' });
+  await serverStops(serverProducers[0]);
   await producer.setRtpEncodingParameters({ active: true });
   await serverReceives(serverProducers[0]);
   await assert.rejects(producer.setRtpEncodingParameters('x'), TypeError);

@@ -121,6 +121,29 @@ async function serverReceives(serverProducer, { packets = 20, timeout = 5000 } =
   );
 }
 
+// Waits until the server producer's counters stop moving (packets in flight may still land
+// after the client stops), then checks that they stay still for `window` ms more while the
+// test keeps writing. Resolves with the settled counters; fails if the media never stops.
+async function serverStops(serverProducer, { window = 500, timeout = 5000 } = {}) {
+  let last = -1;
+  const settled = await until(
+    async () => {
+      const c = await producerCounters(serverProducer);
+      const same = c.packets === last;
+      last = c.packets;
+      return same && c;
+    },
+    { interval: 300, timeout, what: 'the server packet counter to stop' }
+  );
+  // no event tells that nothing arrives: this window is the observation itself
+  await new Promise((resolve) => setTimeout(resolve, window));
+  const after = await producerCounters(serverProducer);
+  if (after.packets !== settled.packets || after.bytes !== settled.bytes) {
+    throw new Error(`the server still receives: ${settled.packets} -> ${after.packets} packets`);
+  }
+  return settled;
+}
+
 // Polls `check` (which may be async) until it returns a truthy value, or fails after `timeout`
 // ms with `what` in the message. For server-side counters, which have no event to wait on.
 async function until(check, { timeout = 5000, interval = 50, what = 'condition' } = {}) {
@@ -134,4 +157,4 @@ async function until(check, { timeout = 5000, interval = 50, what = 'condition' 
   }
 }
 
-module.exports = { startServer, producerCounters, serverReceives, until, mediaCodecs };
+module.exports = { startServer, producerCounters, serverReceives, serverStops, until, mediaCodecs };
