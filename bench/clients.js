@@ -1,0 +1,208 @@
+'use strict';
+
+// The clients the benchmark drives, behind one small interface:
+//
+//   const client = await loadClient(name, dir);
+//   await client.load(routerRtpCapabilities);
+//   const t = client.createTransport(clientOptions, { connect(dtlsParameters), produce({ kind, rtpParameters }) -> id });
+//   const sender = await t.produce(kind);      // 'video' | 'audio'
+//   sender.send(n, keyframe) -> packets         // writes frame n (the same media for every client)
+//   await t.connected;  t.close();
+//
+// - native: this project (the package built by bench/build-addon.sh), frames written with
+//   track.writeFrame(); the library packetizes.
+// - msc-node: msc-node 0.0.21 on werift (bench/install-peers.sh), which takes RTP packets
+//   (track.writeRtp): packetized here, in JS, the way its users do.
+
+const path = require('node:path');
+const crypto = require('node:crypto');
+
+const VIDEO_FRAME_BYTES = 4000; // 30 fps: 960 kbps, 4 packets of <= 1200 bytes per frame
+const AUDIO_FRAME_BYTES = 120; // Opus, 20 ms: 48 kbps
+const VIDEO_FPS = 30;
+const AUDIO_FPS = 50;
+const MTU = 1200; // payload bytes per RTP packet, as the native packetizer (DEFAULT_MTU)
+
+// The same bytes for every client: a VP8 keyframe (frame tag + start code + 320x240) and a
+// delta frame of VIDEO_FRAME_BYTES, and an Opus packet (TOC: CELT FB 20 ms, mono).
+const noise = crypto.randomBytes(VIDEO_FRAME_BYTES);
+const media = {
+  keyframe: Buffer.concat([Buffer.from([0x10, 0x00, 0x00, 0x9d, 0x01, 0x2a, 0x40, 0x01, 0xf0, 0x00]), noise]).subarray(0, VIDEO_FRAME_BYTES),
+  delta: Buffer.concat([Buffer.from([0x11, 0x00, 0x00]), noise]).subarray(0, VIDEO_FRAME_BYTES),
+  opus: Buffer.concat([Buffer.from([0xf8]), noise]).subarray(0, AUDIO_FRAME_BYTES),
+};
+
+function nativeClient(dir) {
+  const { Device, createTrack } = require(path.join(dir, 'index.js'));
+  const device = new Device();
+  const races = { count: 0 };
+  return {
+    name: 'native',
+    races,
+    async load(routerRtpCapabilities) {
+      await device.load({ routerRtpCapabilities });
+    },
+    createTransport(options, signal) {
+      const transport = device.createSendTransport(options);
+      transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+        signal.connect(dtlsParameters).then(callback, errback);
+      });
+      transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
+        signal.produce({ kind, rtpParameters }).then((id) => callback({ id }), errback);
+      });
+      const connected = new Promise((resolve, reject) => {
+        transport.on('connectionstatechange', (state) => {
+          if (state === 'connected') resolve(performance.now());
+          if (state === 'failed' || state === 'closed') reject(new Error(`transport ${state}`));
+        });
+      });
+      connected.catch(() => {});
+      return {
+        connected,
+        async srtpCipher() {
+          const stats = await transport.getStats();
+          const t = [...stats.values()].find((s) => s.type === 'transport');
+          return t ? t.srtpCipher : undefined;
+        },
+        async produce(kind) {
+          const track = createTrack({ kind });
+          let producer;
+          for (;;) {
+            try {
+              producer = await transport.produce({ track });
+              break;
+            } catch (error) {
+              // device.canProduce() (inside produce) races with createSendTransport()'s
+              // native task holding the device: "device is loading". Counted, retried.
+              if (!/device is loading/.test(error.message) || races.count > 1e6) throw error;
+              races.count++;
+              await new Promise((r) => setTimeout(r, 1));
+            }
+          }
+          const video = kind === 'video';
+          const durationUs = video ? 1e6 / VIDEO_FPS : 1e6 / AUDIO_FPS;
+          let wantKeyframe = false;
+          track.on('keyframerequest', () => {
+            wantKeyframe = true;
+          });
+          return {
+            kind,
+            producer,
+            send(n, keyframe) {
+              keyframe = keyframe || wantKeyframe;
+              wantKeyframe = false;
+              const data = video ? (keyframe ? media.keyframe : media.delta) : media.opus;
+              return track.writeFrame(data, { timestamp: n * durationUs, keyframe: video ? keyframe : undefined });
+            },
+          };
+        },
+        close() {
+          transport.close();
+        },
+      };
+    },
+  };
+}
+
+function mscNodeClient(dir) {
+  const modules = path.join(dir, 'node_modules');
+  const { Device } = require(path.join(modules, 'msc-node'));
+  const werift = require(path.join(modules, 'werift'));
+  const { RTCRtpCodecParameters, MediaStreamTrack, RtpPacket, RtpHeader } = werift;
+  const device = new Device(
+    {
+      headerExtensions: {
+        audio: [werift.useSdesMid(), werift.useTransportWideCC()],
+        video: [werift.useSdesMid(), werift.useTransportWideCC()],
+      },
+      codecs: {
+        audio: [new RTCRtpCodecParameters({ mimeType: 'audio/opus', clockRate: 48000, channels: 2 })],
+        video: [
+          new RTCRtpCodecParameters({
+            mimeType: 'video/VP8',
+            clockRate: 90000,
+            rtcpFeedback: [werift.useFIR(), werift.useNACK(), werift.usePLI(), werift.useREMB(), werift.useTWCC()],
+          }),
+        ],
+      },
+    },
+    { handlerName: 'werift' }
+  );
+  return {
+    name: 'msc-node',
+    async load(routerRtpCapabilities) {
+      await device.load({ routerRtpCapabilities });
+    },
+    createTransport(options, signal) {
+      // werift gathers on every interface unless told otherwise: loopback only
+      const transport = device.createSendTransport({
+        ...options,
+        additionalSettings: { iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false },
+      });
+      transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+        signal.connect(dtlsParameters).then(callback, errback);
+      });
+      transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
+        signal.produce({ kind, rtpParameters }).then((id) => callback({ id }), errback);
+      });
+      const connected = new Promise((resolve, reject) => {
+        transport.on('connectionstatechange', (state) => {
+          if (state === 'connected') resolve(performance.now());
+          if (state === 'failed' || state === 'closed') reject(new Error(`transport ${state}`));
+        });
+      });
+      connected.catch(() => {});
+      return {
+        connected,
+        async produce(kind) {
+          const track = new MediaStreamTrack({ kind });
+          const producer = await transport.produce({ track });
+          const video = kind === 'video';
+          let seq = crypto.randomInt(0, 65536);
+          return {
+            kind,
+            producer,
+            send(n, keyframe) {
+              if (!video) {
+                const header = new RtpHeader({ sequenceNumber: seq, timestamp: (n * 960) >>> 0, marker: true, payloadType: 111 });
+                seq = (seq + 1) & 0xffff;
+                track.writeRtp(new RtpPacket(header, media.opus));
+                return 1;
+              }
+              // VP8 (RFC 7741): a 1-byte payload descriptor, S bit on the first packet
+              const data = keyframe ? media.keyframe : media.delta;
+              const count = Math.ceil(data.length / (MTU - 1));
+              const size = Math.ceil(data.length / count);
+              for (let i = 0; i < count; i++) {
+                const chunk = data.subarray(i * size, Math.min(data.length, (i + 1) * size));
+                const payload = Buffer.allocUnsafe(chunk.length + 1);
+                payload[0] = i === 0 ? 0x10 : 0x00;
+                chunk.copy(payload, 1);
+                const header = new RtpHeader({
+                  sequenceNumber: seq,
+                  timestamp: (n * 3000) >>> 0,
+                  marker: i === count - 1,
+                  payloadType: 96,
+                });
+                seq = (seq + 1) & 0xffff;
+                track.writeRtp(new RtpPacket(header, payload));
+              }
+              return count;
+            },
+          };
+        },
+        close() {
+          transport.close();
+        },
+      };
+    },
+  };
+}
+
+function loadClient(name, dir) {
+  if (name === 'native') return nativeClient(dir);
+  if (name === 'msc-node') return mscNodeClient(dir);
+  throw new Error(`unknown client ${name}`);
+}
+
+module.exports = { loadClient, VIDEO_FPS, AUDIO_FPS, VIDEO_FRAME_BYTES, AUDIO_FRAME_BYTES };

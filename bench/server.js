@@ -1,0 +1,104 @@
+'use strict';
+
+// The real mediasoup server for the benchmark: W workers (one router each) on 127.0.0.1,
+// server transports spread over them round robin, and what the benchmark reads from the
+// server side (producer counters and scores, the workers' CPU time from /proc).
+
+const fs = require('node:fs');
+const os = require('node:os');
+const { loadMediasoup } = require('../scripts/mediasoup-server');
+
+const mediaCodecs = [
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
+];
+
+const TICKS = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux
+
+// CPU seconds (user + system, all threads) of process `pid`.
+function processCpuSeconds(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): utime is field 14, stime field 15
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
+// Busy and total CPU seconds of the whole machine (all cores), from /proc/stat.
+function machineCpuSeconds() {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = v[3] + (v[4] || 0);
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: (total - idle) / TICKS, total: total / TICKS };
+}
+
+async function startServer({ workers = 1, logLevel = 'error' } = {}) {
+  const mediasoup = loadMediasoup();
+  const list = [];
+  for (let i = 0; i < workers; i++) {
+    const worker = await mediasoup.createWorker({ logLevel, rtcMinPort: 20000, rtcMaxPort: 59999 });
+    const router = await worker.createRouter({ mediaCodecs });
+    list.push({ worker, router });
+  }
+  let next = 0;
+
+  // A server WebRtcTransport on 127.0.0.1 (next worker in turn) and the client's options.
+  async function createWebRtcTransport() {
+    const { router } = list[next++ % list.length];
+    const transport = await router.createWebRtcTransport({
+      listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }],
+      initialAvailableOutgoingBitrate: 1_000_000,
+    });
+    return {
+      transport,
+      router,
+      clientOptions: {
+        id: transport.id,
+        iceParameters: transport.iceParameters,
+        iceCandidates: transport.iceCandidates,
+        dtlsParameters: transport.dtlsParameters,
+      },
+    };
+  }
+
+  function workersCpuSeconds() {
+    return list.reduce((n, { worker }) => n + processCpuSeconds(worker.pid), 0);
+  }
+
+  function close() {
+    for (const { worker } of list) worker.close();
+  }
+
+  return {
+    mediasoup,
+    version: mediasoup.version,
+    routerRtpCapabilities: list[0].router.rtpCapabilities,
+    workers: list,
+    createWebRtcTransport,
+    workersCpuSeconds,
+    close,
+  };
+}
+
+// Packets and bytes the server counted for each producer, and whether it scores it > 0.
+async function producerSnapshot(producers) {
+  const stats = await Promise.all(producers.map((p) => p.getStats().catch(() => [])));
+  return stats.map((s, i) => ({
+    packets: s.reduce((n, x) => n + x.packetCount, 0),
+    bytes: s.reduce((n, x) => n + x.byteCount, 0),
+    scored: (producers[i].score || []).some((x) => x.score > 0),
+  }));
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0] ? cpus[0].model : 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+  };
+}
+
+module.exports = { startServer, producerSnapshot, processCpuSeconds, machineCpuSeconds, machine, mediaCodecs };
