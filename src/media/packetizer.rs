@@ -2,7 +2,7 @@
 //!
 //! | codec | payload format | source |
 //! | --- | --- | --- |
-//! | video/VP8 | RFC 7741, X=1, I=1 (picture id), S on the first packet | `rtc_rtp::codec::vp8` |
+//! | video/VP8 | RFC 7741, X=1, I=1, 15-bit picture id, S on the first packet | ours |
 //! | video/VP9 | draft-ietf-payload-vp9, flexible mode, picture id, P_DIFF on inter frames | ours |
 //! | video/H264 | RFC 6184 packetization-mode 1: single NAL, STAP-A, FU-A | ours |
 //! | video/AV1 | AV1 RTP spec, aggregation header, OBUs without size field | `rtc_rtp::codec::av1` + checks |

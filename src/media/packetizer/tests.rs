@@ -154,6 +154,11 @@ fn vp8_round_trip_split_at_mtu_with_picture_id() {
             assert_eq!(d.i, 1);
             assert_eq!(d.s, u8::from(i == 0));
             assert_eq!(d.pid, 0);
+            assert_ne!(
+                c.payload[2] & 0x80,
+                0,
+                "M: a 15-bit picture id, forwarded as it is"
+            );
             if let Some(prev) = last_pid.filter(|_| i == 0) {
                 assert_eq!(d.picture_id, (prev + 1) & 0x7fff);
             }
@@ -169,7 +174,7 @@ fn vp8_round_trip_split_at_mtu_with_picture_id() {
             );
         }
         assert_eq!(out, frame, "frame {n}");
-        assert_eq!(chunks.len(), len.div_ceil(1200 - 3), "frame {n}");
+        assert_eq!(chunks.len(), len.div_ceil(1200 - 4), "frame {n}");
     }
 }
 
