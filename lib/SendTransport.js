@@ -8,6 +8,21 @@ const { Track } = require('./Track');
 const { checkAppData } = require('./validate');
 const { codecForTrack } = require('./codecs');
 
+// The native transport keeps its callback as long as it lives, so a callback that held the
+// SendTransport would make a reference cycle through napi that no GC sees: every transport
+// (and its PeerConnection) would leak. It holds it through `holder`, which lets go on
+// close() (an open transport stays alive, as a connected RTCPeerConnection does). Made here,
+// not in the constructor, so that no closure holds `this`.
+function nativeListener(transport) {
+  const holder = { transport };
+  return {
+    connectionState: (state) => holder.transport?._onConnectionState(state),
+    release: () => {
+      holder.transport = null;
+    },
+  };
+}
+
 // A mediasoup-client send Transport: one PeerConnection to one server WebRtcTransport.
 //
 // Events: 'connect' ({ dtlsParameters }, callback, errback) once before the first media;
@@ -26,8 +41,10 @@ class SendTransport extends EnhancedEventEmitter {
     this._producers = new Map();
     this._queue = new SerialQueue();
     this._observer = new EnhancedEventEmitter();
+    const listener = nativeListener(this);
+    this._releaseNative = listener.release;
     this._creating = creating.then((nativeTransport) => {
-      nativeTransport.onConnectionStateChange((state) => this._onConnectionState(state));
+      nativeTransport.onConnectionStateChange(listener.connectionState);
       if (this._closed) nativeTransport.close().catch(() => {});
       return nativeTransport;
     });
@@ -66,6 +83,7 @@ class SendTransport extends EnhancedEventEmitter {
   close() {
     if (this._closed) return;
     this._closed = true;
+    this._releaseNative();
     this._connectionState = 'closed';
     this._creating.then((nativeTransport) => nativeTransport.close()).catch(() => {});
     for (const producer of this._producers.values()) producer._transportClosed();

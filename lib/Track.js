@@ -4,6 +4,22 @@ const native = require('../native.js');
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { callNative } = require('./errors');
 
+// The native track keeps its callbacks as long as it lives, so callbacks that held the Track
+// would make a reference cycle through napi that no GC sees: every track would leak. They
+// hold it through `holder`, which lets go once the track has ended (a live track stays
+// alive, as in browsers). Made here, not in the constructor, so that no closure holds `this`.
+function nativeListeners(track) {
+  const holder = { track };
+  return {
+    keyframeRequest: (layer) => holder.track?.safeEmit('keyframerequest', layer),
+    ended: (reason) => {
+      const ended = holder.track;
+      holder.track = null;
+      if (ended && reason !== 'stopped') ended.safeEmit('ended');
+    },
+  };
+}
+
 // A track that a Node program feeds with encoded frames: what `transport.produce({ track })`
 // takes. Like a W3C MediaStreamTrack it has `kind`, `id`, `enabled`, `readyState` and `stop()`.
 // Events: 'ended' (the source ended; `stop()` ends the track silently, as in browsers),
@@ -12,10 +28,9 @@ class Track extends EnhancedEventEmitter {
   constructor(nativeTrack) {
     super();
     this._native = nativeTrack;
-    this._native.onKeyframeRequest((layer) => this.safeEmit('keyframerequest', layer));
-    this._native.onEnded((reason) => {
-      if (reason !== 'stopped') this.safeEmit('ended');
-    });
+    const listeners = nativeListeners(this);
+    this._native.onKeyframeRequest(listeners.keyframeRequest);
+    this._native.onEnded(listeners.ended);
   }
 
   get id() {
