@@ -32,6 +32,22 @@ const media = {
   opus: Buffer.concat([Buffer.from([0xf8]), noise]).subarray(0, AUDIO_FRAME_BYTES),
 };
 
+// The native Device's synchronous methods (createSendTransport's validation, canProduce
+// inside produce) throw "InvalidStateError: device is loading" while another
+// createSendTransport() is building its PeerConnection (the native device is locked). Not a
+// state a program can see: counted (deviceLoadingRaces in the results) and retried.
+async function retryDeviceLoading(races, fn) {
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!/device is loading/.test(error.message) || races.count > 1e6) throw error;
+      races.count++;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+}
+
 function nativeClient(dir) {
   const { Device, createTrack } = require(path.join(dir, 'index.js'));
   const device = new Device();
@@ -42,8 +58,8 @@ function nativeClient(dir) {
     async load(routerRtpCapabilities) {
       await device.load({ routerRtpCapabilities });
     },
-    createTransport(options, signal) {
-      const transport = device.createSendTransport(options);
+    async createTransport(options, signal) {
+      const transport = await retryDeviceLoading(races, () => device.createSendTransport(options));
       transport.on('connect', ({ dtlsParameters }, callback, errback) => {
         signal.connect(dtlsParameters).then(callback, errback);
       });
@@ -66,19 +82,7 @@ function nativeClient(dir) {
         },
         async produce(kind) {
           const track = createTrack({ kind });
-          let producer;
-          for (;;) {
-            try {
-              producer = await transport.produce({ track });
-              break;
-            } catch (error) {
-              // device.canProduce() (inside produce) races with createSendTransport()'s
-              // native task holding the device: "device is loading". Counted, retried.
-              if (!/device is loading/.test(error.message) || races.count > 1e6) throw error;
-              races.count++;
-              await new Promise((r) => setTimeout(r, 1));
-            }
-          }
+          const producer = await retryDeviceLoading(races, () => transport.produce({ track }));
           const video = kind === 'video';
           const durationUs = video ? 1e6 / VIDEO_FPS : 1e6 / AUDIO_FPS;
           let wantKeyframe = false;
@@ -133,7 +137,7 @@ function mscNodeClient(dir) {
     async load(routerRtpCapabilities) {
       await device.load({ routerRtpCapabilities });
     },
-    createTransport(options, signal) {
+    async createTransport(options, signal) {
       // werift gathers on every interface unless told otherwise: loopback only
       const transport = device.createSendTransport({
         ...options,

@@ -14,6 +14,8 @@
 //   --workers auto|N              mediasoup workers (auto: one per 40,000 packets/s, at most
 //                                 one per core)
 //   --commit REV | --worktree     what to measure (default HEAD, built by bench/build-addon.sh)
+//   --wait-quiet MINUTES          first wait (at most that long) until the 1-minute load average
+//                                 is below 0.5; the results say whether it got there
 //   --quick                       small settings, to try the harness
 //   --out FILE                    the JSON result (default bench/results/<timestamp>.json)
 //
@@ -43,6 +45,7 @@ const { values: args } = parseArgs({
     commit: { type: 'string', default: 'HEAD' },
     worktree: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
+    'wait-quiet': { type: 'string', default: '0' },
     out: { type: 'string' },
   },
 });
@@ -157,6 +160,17 @@ function table(rows, columns) {
 }
 
 async function main() {
+  const waitMinutes = Number(args['wait-quiet']) || 0;
+  let quiet = os.loadavg()[0] < 0.5;
+  if (waitMinutes > 0 && !quiet) {
+    log(`bench: waiting up to ${waitMinutes} min for the load average to fall below 0.5 (now ${os.loadavg()[0].toFixed(2)})`);
+    const deadline = Date.now() + waitMinutes * 60_000;
+    while (!quiet && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10_000));
+      quiet = os.loadavg()[0] < 0.5;
+    }
+    log(quiet ? 'bench: quiet now' : 'bench: never got quiet; running anyway (see otherCpuShare in the results)');
+  }
   const started = new Date();
   const load0 = os.loadavg();
   log(`bench: load average ${load0.map((x) => x.toFixed(2)).join(' ')} on ${os.cpus().length} cores`);
@@ -176,7 +190,7 @@ async function main() {
   const { version: mediasoupVersion } = require('../scripts/mediasoup-server');
   const result = {
     started: started.toISOString(),
-    machine: { ...machine(), loadAverageAtStart: load0 },
+    machine: { ...machine(), loadAverageAtStart: load0, quietAtStart: load0[0] < 0.5 },
     commit,
     mediasoup: mediasoupVersion,
     alternative: cfg.alt ? { name: 'msc-node 0.0.21 (werift 0.18.17)', installed: Boolean(altDir), error: altError } : null,
@@ -208,18 +222,32 @@ async function main() {
   // the floor, on the packet sizes the server saw
   const sized = natives.find((r) => r.meanVideoPacketBytes && r.meanAudioPacketBytes);
   const sizes = sized ? [sized.meanVideoPacketBytes, sized.meanAudioPacketBytes] : [1028, 144];
-  log(`- floor: SRTP + one UDP send per packet, packets of ${sizes.join(' and ')} bytes (12:5)`);
-  const floorRun = spawnSync(...wrap([path.join(pkgDir, 'srtp_floor'), '--seconds', quick ? '1' : '3', '--sizes', sizes.join(','), '--mix', '12,5']), {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  let floor = null;
-  try {
-    floor = JSON.parse(floorRun.stdout.trim().split('\n').pop());
-  } catch {
-    floor = { error: `srtp_floor: ${floorRun.stderr || floorRun.status}` };
+  log(`- floor: SRTP + one UDP send per packet, packets of ${sizes.join(' and ')} bytes (12:5), twice`);
+  const floorRuns = [];
+  for (let i = 0; i < 2; i++) {
+    const run = spawnSync(...wrap([path.join(pkgDir, 'srtp_floor'), '--seconds', quick ? '1' : '3', '--sizes', sizes.join(','), '--mix', '12,5']), {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    try {
+      floorRuns.push(JSON.parse(run.stdout.trim().split('\n').pop()));
+    } catch {
+      floorRuns.push({ error: `srtp_floor: ${run.stderr || run.status}` });
+    }
+  }
+  // the cheaper of the two runs per profile: the ratios to the floor err on the high side
+  const okRuns = floorRuns.filter((f) => f.profiles);
+  let floor = okRuns.length ? JSON.parse(JSON.stringify(okRuns[0])) : floorRuns[0];
+  if (okRuns.length > 1) {
+    floor.sendNsPerPacket = Math.min(...okRuns.map((f) => f.sendNsPerPacket));
+    for (const p of floor.profiles) {
+      const all = okRuns.map((f) => f.profiles.find((x) => x.profile === p.profile));
+      p.encryptNsPerPacket = Math.min(...all.map((x) => x.encryptNsPerPacket));
+      p.encryptAndSendNsPerPacket = Math.min(...all.map((x) => x.encryptAndSendNsPerPacket));
+    }
   }
   result.floor = floor;
+  result.floorRuns = floorRuns;
 
   // latency and cycles
   log(`- latency over ${cfg.latency} transports (native)`);

@@ -58,7 +58,7 @@ async function peerTransport(server, client, { onProducer } = {}) {
   const serverProducers = [];
   const times = {};
   times.create = now();
-  const transport = client.createTransport(clientOptions, {
+  const transport = await client.createTransport(clientOptions, {
     connect: (dtlsParameters) => {
       times.connect = now();
       return serverTransport.connect({ dtlsParameters });
@@ -293,8 +293,10 @@ async function latencyPhase(server, client) {
     const p0 = now();
     const video = await peer.transport.produce('video');
     const p0done = now();
-    const f0 = feed([video], VIDEO_FPS);
+    // frames written before DTLS is up are dropped: the program writes one as soon as the
+    // transport is connected (then one every 33 ms), so the figure is not the frame grid's
     const connectedAt = await withTimeout(peer.transport.connected, 10_000, 'connected');
+    const f0 = feed([video], VIDEO_FPS);
     const first0 = await withTimeout(firsts[0], 10_000, 'first packet');
     // second producer: on the connected transport
     const p1 = now();
