@@ -76,3 +76,31 @@ test('createSendTransport() validates its options', async () => {
   transport.close();
   assert.equal(transport.closed, true);
 });
+
+test('a loaded device answers while transports are being created (no lock to trip on)', async () => {
+  const device = new Device();
+  await device.load({ routerRtpCapabilities: server.router.rtpCapabilities });
+  const transports = [];
+  for (let i = 0; i < 20; i++) {
+    const { clientOptions } = await server.createWebRtcTransport();
+    transports.push(device.createSendTransport(clientOptions));
+    // the transports above are still building their PeerConnections in the background
+    assert.equal(device.canProduce('video'), true);
+    assert.ok(device.rtpCapabilities.codecs.length > 0);
+  }
+  await Promise.all(transports.map((t) => t.getStats()));
+  transports.forEach((t) => t.close());
+});
+
+test('load() while a load() is running is an InvalidStateError; a failed load can be retried', async () => {
+  const device = new Device();
+  const first = device.load({ routerRtpCapabilities: server.router.rtpCapabilities });
+  await assert.rejects(device.load({ routerRtpCapabilities: server.router.rtpCapabilities }), InvalidStateError);
+  await first;
+  assert.equal(device.loaded, true);
+
+  const retried = new Device();
+  await assert.rejects(retried.load({ routerRtpCapabilities: { codecs: 'x' } }), TypeError);
+  await retried.load({ routerRtpCapabilities: server.router.rtpCapabilities });
+  assert.equal(retried.loaded, true);
+});

@@ -1,6 +1,7 @@
 //! Device: what this client can send and receive, matched against a router's capabilities.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use msc_ortc::{
     extended::{
@@ -28,9 +29,12 @@ pub struct Loaded {
     pub can_produce_video: bool,
 }
 
+/// A device is loaded once and never changes after: every call but `load` reads it without
+/// locking, so a device can be shared by any number of transports and threads.
 #[derive(Debug, Default)]
 pub struct Device {
-    loaded: Option<Arc<Loaded>>,
+    loaded: OnceLock<Arc<Loaded>>,
+    loading: AtomicBool,
 }
 
 impl Device {
@@ -39,32 +43,34 @@ impl Device {
     }
 
     /// Loads the router's RTP capabilities (mediasoup's `router.rtpCapabilities` JSON).
-    pub async fn load(&mut self, router_rtp_capabilities: Value) -> Result<()> {
-        if self.loaded.is_some() {
+    /// A second call, even while the first is still running, is an InvalidStateError; a
+    /// failed load can be tried again.
+    pub async fn load(&self, router_rtp_capabilities: Value) -> Result<()> {
+        if self.loaded.get().is_some() || self.loading.swap(true, Ordering::AcqRel) {
             return Err(Error::invalid_state("already loaded"));
         }
-        let mut router_caps = router_rtp_capabilities;
-        let router_caps = validate_rtp_capabilities(&mut router_caps)?;
-        let native = native_rtp_capabilities().await?;
-        let extended = get_extended_rtp_capabilities(&native, &router_caps)?;
-        let recv_rtp_capabilities = get_recv_rtp_capabilities(&extended);
-        self.loaded = Some(Arc::new(Loaded {
-            can_produce_audio: can_send(MediaKind::Audio, &extended),
-            can_produce_video: can_send(MediaKind::Video, &extended),
-            extended,
-            recv_rtp_capabilities,
-        }));
-        Ok(())
+        let result = compute_loaded(router_rtp_capabilities).await;
+        match result {
+            Ok(loaded) => {
+                let _ = self.loaded.set(Arc::new(loaded));
+                Ok(())
+            }
+            Err(e) => {
+                self.loading.store(false, Ordering::Release);
+                Err(e)
+            }
+        }
     }
 
     pub fn loaded(&self) -> bool {
-        self.loaded.is_some()
+        self.loaded.get().is_some()
     }
 
     /// The loaded state, or the InvalidStateError every call before `load()` gets.
     pub fn state(&self) -> Result<Arc<Loaded>> {
         self.loaded
-            .clone()
+            .get()
+            .cloned()
             .ok_or_else(|| Error::invalid_state("not loaded"))
     }
 
@@ -87,6 +93,20 @@ impl Device {
             MediaKind::Video => loaded.can_produce_video,
         })
     }
+}
+
+async fn compute_loaded(router_rtp_capabilities: Value) -> Result<Loaded> {
+    let mut router_caps = router_rtp_capabilities;
+    let router_caps = validate_rtp_capabilities(&mut router_caps)?;
+    let native = native_rtp_capabilities().await?;
+    let extended = get_extended_rtp_capabilities(&native, &router_caps)?;
+    let recv_rtp_capabilities = get_recv_rtp_capabilities(&extended);
+    Ok(Loaded {
+        can_produce_audio: can_send(MediaKind::Audio, &extended),
+        can_produce_video: can_send(MediaKind::Video, &extended),
+        extended,
+        recv_rtp_capabilities,
+    })
 }
 
 /// What webrtc-rs can send here: the capabilities in the offer of a throwaway PeerConnection.

@@ -5,14 +5,13 @@ use std::sync::Arc;
 use msc_client::{Device, SendTransport, SendTransportOptions};
 use napi_derive::napi;
 use serde_json::Value;
-use tokio::sync::Mutex;
 
 use super::convert::{json, kind_from_js, to_js};
 use super::transport::NativeSendTransport;
 
 #[napi]
 pub struct NativeDevice {
-    inner: Arc<Mutex<Device>>,
+    inner: Arc<Device>,
 }
 
 #[napi]
@@ -20,15 +19,13 @@ impl NativeDevice {
     #[napi(constructor)]
     pub fn new() -> Self {
         NativeDevice {
-            inner: Arc::new(Mutex::new(Device::new())),
+            inner: Arc::new(Device::new()),
         }
     }
 
     #[napi]
     pub async fn load(&self, router_rtp_capabilities: Value) -> napi::Result<()> {
         self.inner
-            .lock()
-            .await
             .load(router_rtp_capabilities)
             .await
             .map_err(to_js)
@@ -36,30 +33,30 @@ impl NativeDevice {
 
     #[napi(getter)]
     pub fn loaded(&self) -> bool {
-        self.inner.try_lock().map(|d| d.loaded()).unwrap_or(false)
+        self.inner.loaded()
     }
 
     #[napi(catch_unwind)]
     pub fn rtp_capabilities(&self) -> napi::Result<Value> {
-        json(&self.device()?.rtp_capabilities().map_err(to_js)?)
+        json(&self.inner.rtp_capabilities().map_err(to_js)?)
     }
 
     #[napi(catch_unwind)]
     pub fn sctp_capabilities(&self) -> napi::Result<Value> {
-        json(&self.device()?.sctp_capabilities().map_err(to_js)?)
+        json(&self.inner.sctp_capabilities().map_err(to_js)?)
     }
 
     #[napi(catch_unwind)]
     pub fn can_produce(&self, kind: String) -> napi::Result<bool> {
         let kind = kind_from_js(&kind)?;
-        self.device()?.can_produce(kind).map_err(to_js)
+        self.inner.can_produce(kind).map_err(to_js)
     }
 
     /// Validates send transport options synchronously, so that `createSendTransport` can throw
     /// its TypeError at once; the transport itself is built by `createSendTransport` below.
     #[napi(catch_unwind)]
     pub fn validate_send_transport_options(&self, options: Value) -> napi::Result<()> {
-        self.device()?.state().map_err(to_js)?;
+        self.inner.state().map_err(to_js)?;
         SendTransportOptions::from_json(options)
             .map(|_| ())
             .map_err(to_js)
@@ -67,18 +64,10 @@ impl NativeDevice {
 
     #[napi]
     pub async fn create_send_transport(&self, options: Value) -> napi::Result<NativeSendTransport> {
-        let loaded = self.inner.lock().await.state().map_err(to_js)?;
+        let loaded = self.inner.state().map_err(to_js)?;
         let options = SendTransportOptions::from_json(options).map_err(to_js)?;
         let transport = SendTransport::new(loaded, options).await.map_err(to_js)?;
         Ok(NativeSendTransport::new(transport))
-    }
-}
-
-impl NativeDevice {
-    fn device(&self) -> napi::Result<tokio::sync::MutexGuard<'_, Device>> {
-        self.inner
-            .try_lock()
-            .map_err(|_| super::errors::js_error("InvalidStateError", "device is loading"))
     }
 }
 
