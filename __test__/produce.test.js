@@ -212,6 +212,12 @@ test('the app rejecting produce rejects produce() and leaves nothing behind', as
   refuse = false;
   const producer = await transport.produce({ track });
   assert.equal(producer.closed, false);
+
+  // with stopTracks (the default) a failed produce() stops the track, as mediasoup-client
+  refuse = true;
+  const stopped = createTrack({ kind: 'video' });
+  await assert.rejects(transport.produce({ track: stopped }), /no room for you/);
+  assert.equal(stopped.readyState, 'ended');
 });
 
 test('transport.close() closes its live producers with transportclose; no event after close', async (t) => {

@@ -199,6 +199,10 @@ class SendTransport extends EnhancedEventEmitter {
       this._producers.set(producer.id, producer);
       this._observer.safeEmit('newproducer', producer);
       return producer;
+    }).catch((error) => {
+      // as mediasoup-client: a failed produce() stops the track it was given (stopTracks)
+      if (stopTracks) track.stop();
+      throw error;
     });
   }
 
