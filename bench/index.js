@@ -95,7 +95,9 @@ function runPhase(options, timeoutMs) {
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
+    let timedOut = false;
     const timer = setTimeout(() => {
+      timedOut = true;
       log(`  (step timed out after ${timeoutMs / 1000} s: stopping it)`);
       child.kill('SIGKILL');
     }, timeoutMs);
@@ -103,6 +105,7 @@ function runPhase(options, timeoutMs) {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (line) return resolve(JSON.parse(line.slice(7)));
+      if (timedOut) return resolve({ error: `timed out after ${timeoutMs / 1000} s (setup or measurement did not finish)` });
       resolve({ error: `exit ${code}${err ? `: ${err.trim().split('\n').slice(-5).join(' | ')}` : ''}` });
     });
   });
