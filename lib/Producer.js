@@ -3,6 +3,7 @@
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { InvalidStateError, UnsupportedError, callNative, awaitNative } = require('./errors');
 const { Track } = require('./Track');
+const { toStatsMap } = require('./stats');
 
 // A mediasoup-client Producer. Events: 'transportclose', 'trackended'; observer: 'close',
 // 'pause', 'resume', 'trackended'.
@@ -89,7 +90,6 @@ class Producer extends EnhancedEventEmitter {
 
   async getStats() {
     if (this._closed) throw new InvalidStateError('closed');
-    const { toStatsMap } = require('./SendTransport');
     return toStatsMap(await awaitNative(this._native.getStats()));
   }
 

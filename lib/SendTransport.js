@@ -6,6 +6,7 @@ const { SerialQueue } = require('./queue');
 const { Producer } = require('./Producer');
 const { Track } = require('./Track');
 const { checkAppData } = require('./validate');
+const { toStatsMap } = require('./stats');
 const { codecForTrack } = require('./codecs');
 
 // The native transport keeps its callback as long as it lives, so a callback that held the
@@ -214,10 +215,4 @@ class SendTransport extends EnhancedEventEmitter {
   }
 }
 
-// The native stats (an array of W3C stats objects) as the Map that getStats() gives in
-// browsers, keyed by id.
-function toStatsMap(list) {
-  return new Map((Array.isArray(list) ? list : Object.values(list || {})).map((s) => [s.id, s]));
-}
-
-module.exports = { SendTransport, toStatsMap };
+module.exports = { SendTransport };
