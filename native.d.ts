@@ -71,6 +71,11 @@ export declare class NativeRtpIngest {
 export declare class NativeSendTransport {
   get id(): string
   get closed(): boolean
+  /**
+   * Tells V8 of the native memory this transport holds (once; given back when the JS
+   * object is collected).
+   */
+  accountMemory(): void
   /** `callback(state)` on every connection state change. */
   onConnectionStateChange(callback: JsCallback<string>): void
   /** kind: 'audio' | 'video'; encodings, codecOptions, codec: as in mediasoup-client. */

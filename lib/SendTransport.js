@@ -45,6 +45,7 @@ class SendTransport extends EnhancedEventEmitter {
     const listener = nativeListener(this);
     this._releaseNative = listener.release;
     this._creating = creating.then((nativeTransport) => {
+      nativeTransport.accountMemory();
       nativeTransport.onConnectionStateChange(listener.connectionState);
       if (this._closed) nativeTransport.close().catch(() => {});
       return nativeTransport;

@@ -1,12 +1,15 @@
 //! #[napi] SendTransport: thin glue over msc_client::SendTransport. The JS class in
 //! lib/SendTransport.js drives the produce steps and the application's events.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use msc_client::{ProduceOptions, SendTransport};
 use msc_ortc::RtpEncodingParameters;
 use msc_sdp::CodecOptions;
+use napi::bindgen_prelude::ObjectFinalize;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
 
@@ -14,14 +17,32 @@ use super::convert::{json, kind_from_js, to_js, JsCallback};
 use super::errors::js_error;
 use super::producer::NativeProducer;
 
-#[napi]
+/// What a transport holds natively (its PeerConnection, sockets, buffers), as measured by
+/// `npm run bench`. V8 cannot see it: told of it, V8 collects closed transports sooner
+/// instead of letting them pile up between collections.
+const NATIVE_TRANSPORT_BYTES: i64 = 1536 * 1024;
+
+#[napi(custom_finalize)]
 pub struct NativeSendTransport {
     inner: Arc<SendTransport>,
+    accounted: AtomicBool,
 }
 
 impl NativeSendTransport {
     pub fn new(inner: Arc<SendTransport>) -> Self {
-        NativeSendTransport { inner }
+        NativeSendTransport {
+            inner,
+            accounted: AtomicBool::new(false),
+        }
+    }
+}
+
+impl ObjectFinalize for NativeSendTransport {
+    fn finalize(self, env: Env) -> napi::Result<()> {
+        if self.accounted.load(Ordering::Relaxed) {
+            env.adjust_external_memory(-NATIVE_TRANSPORT_BYTES)?;
+        }
+        Ok(())
     }
 }
 
@@ -48,6 +69,16 @@ impl NativeSendTransport {
     #[napi(getter)]
     pub fn closed(&self) -> bool {
         self.inner.closed()
+    }
+
+    /// Tells V8 of the native memory this transport holds (once; given back when the JS
+    /// object is collected).
+    #[napi]
+    pub fn account_memory(&self, env: Env) -> napi::Result<()> {
+        if !self.accounted.swap(true, Ordering::Relaxed) {
+            env.adjust_external_memory(NATIVE_TRANSPORT_BYTES)?;
+        }
+        Ok(())
     }
 
     /// `callback(state)` on every connection state change.
