@@ -158,6 +158,16 @@ fn array_or_empty(obj: &mut Object, key: &str, message: &str) -> Result<()> {
     }
 }
 
+/// A codec's `mimeType`: present (`missing codec.mimeType`) and of the form `audio/...` or
+/// `video/...` (`invalid codec.mimeType`); returns its media kind.
+fn require_codec_kind(obj: &Object) -> Result<&'static str> {
+    require_string(obj, "mimeType", "codec.mimeType")?;
+    obj.get("mimeType")
+        .and_then(Value::as_str)
+        .and_then(mime_type_kind)
+        .ok_or_else(|| OrtcError::type_error("invalid codec.mimeType"))
+}
+
 /// The media kind of a mimeType (`audio/...` or `video/...`, any case, something after the
 /// slash), as the reference's `^(audio|video)/(.+)` regular expression reads it.
 fn mime_type_kind(mime_type: &str) -> Option<&'static str> {

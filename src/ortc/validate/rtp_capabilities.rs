@@ -1,8 +1,8 @@
 //! RTP capabilities: codecs, RTCP feedback, header extensions.
 
 use super::{
-    array_or_empty, each, mime_type_kind, normalize_codec_parameters,
-    normalize_codec_rtcp_feedback, object, require_integer, require_string, typed, U32, U8,
+    array_or_empty, each, normalize_codec_parameters, normalize_codec_rtcp_feedback, object,
+    require_codec_kind, require_integer, require_string, typed, U32, U8,
 };
 use crate::error::{OrtcError, Result};
 use crate::js;
@@ -38,12 +38,7 @@ pub fn validate_and_normalize_rtp_codec_capability(
     codec: &mut Value,
 ) -> Result<RtpCodecCapability> {
     let obj = object(codec, "codec is not an object")?;
-    require_string(obj, "mimeType", "codec.mimeType")?;
-    let kind = obj
-        .get("mimeType")
-        .and_then(Value::as_str)
-        .and_then(mime_type_kind)
-        .ok_or_else(|| OrtcError::type_error("invalid codec.mimeType"))?;
+    let kind = require_codec_kind(obj)?;
     obj.insert("kind".into(), Value::from(kind));
     require_integer(
         obj,

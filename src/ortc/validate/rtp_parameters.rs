@@ -2,9 +2,9 @@
 
 use super::rtp_capabilities::normalize_channels;
 use super::{
-    array_or_empty, each, integer_in, mime_type_kind, normalize_codec_parameters,
-    normalize_codec_rtcp_feedback, object, optional, optional_integer, require_integer,
-    require_string, typed, Object, U32, U8,
+    array_or_empty, each, integer_in, normalize_codec_parameters, normalize_codec_rtcp_feedback,
+    object, optional, optional_integer, require_codec_kind, require_integer, require_string, typed,
+    Object, U32, U8,
 };
 use crate::error::{OrtcError, Result};
 use crate::js;
@@ -64,12 +64,7 @@ pub fn validate_and_normalize_rtp_codec_parameters(
     codec: &mut Value,
 ) -> Result<RtpCodecParameters> {
     let obj = object(codec, "codec is not an object")?;
-    require_string(obj, "mimeType", "codec.mimeType")?;
-    let kind = obj
-        .get("mimeType")
-        .and_then(Value::as_str)
-        .and_then(mime_type_kind)
-        .ok_or_else(|| OrtcError::type_error("invalid codec.mimeType"))?;
+    let kind = require_codec_kind(obj)?;
     require_integer(obj, "payloadType", "codec.payloadType", 0, U8)?;
     require_integer(obj, "clockRate", "codec.clockRate", 0, U32)?;
     normalize_channels(obj, kind)?;
