@@ -51,7 +51,7 @@ const { values: args } = parseArgs({
 });
 
 const quick = args.quick;
-const list = (s, d) => (s ?? d).split(',').filter(Boolean).map(Number);
+const list = (s, d) => (s ?? d).split(',').filter(Boolean).map(Number).filter((n) => n > 0); // 0: skip the series
 const cfg = {
   peers: list(args.peers, quick ? '1,10' : '1,10,50,100,200,500'),
   oneTransport: list(args['one-transport'], quick ? '10' : '1,10,50,100,200,500'),
