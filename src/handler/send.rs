@@ -33,17 +33,19 @@ use crate::{
     engine, stats, HandlerError, HandlerOptions, IceServer, MediaKind, RtpCodecCapability,
 };
 
-/// ICE connectivity check interval, 20 ms instead of webrtc-rs' 200 ms (with 70 attempts per
+/// ICE connectivity check interval, 10 ms instead of webrtc-rs' 200 ms (with 140 attempts per
 /// pair instead of 7, so a pair is still given 1.4 s).
 ///
 /// Why: when ICE selects a pair, webrtc-rs 0.21.1 creates the DTLS ClientHello
 /// (`DtlsHandler::handle_event` -> `dtls_endpoint.connect`) but does not flush it; it leaves on
 /// the next `handle_timeout`, i.e. the ICE agent's next check tick. With 200 ms that was the
 /// ~200 ms between "ICE connected" and "connected" (answer to connected: ~205 ms against a
-/// webrtc-rs peer, ~410 ms against mediasoup); with 20 ms it is ~30 ms and ~50 ms. Only the
-/// checking phase ticks at this rate; once connected the agent ticks at the keepalive interval.
-const ICE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
-const ICE_MAX_BINDING_REQUESTS: u16 = 70;
+/// webrtc-rs peer, ~410 ms against mediasoup); with 20 ms it was ~30 ms and ~47 ms, with 10 ms
+/// `createSendTransport` to `connected` against mediasoup is ~26 ms (median of 50, `npm run
+/// bench`). Only the checking phase ticks at this rate, a few ms on loopback; once connected
+/// the agent ticks at the keepalive interval.
+const ICE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10);
+const ICE_MAX_BINDING_REQUESTS: u16 = 140;
 
 /// Consent freshness (RFC 7675) as browsers do it, instead of webrtc-rs' 2 s keepalive, 5 s to
 /// `disconnected` and 30 s to `failed`: a binding request every second on the selected pair;
