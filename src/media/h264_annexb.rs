@@ -387,7 +387,9 @@ mod tests {
 
     #[test]
     fn the_bundled_sample_has_60_frames_with_a_keyframe_every_30() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../samples/h264.h264");
+        // the directory at run time (see file_player::tests::sample)
+        let dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
+        let path = format!("{dir}/../../samples/h264.h264");
         let aus: Vec<_> = H264Reader::open(path, 30.0)
             .unwrap()
             .collect::<Result<_, _>>()

@@ -35,7 +35,9 @@ impl Sink {
 }
 
 fn sample(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // read when the test runs: a test binary that cargo reuses from another checkout of this
+    // workspace (a shared CARGO_TARGET_DIR) keeps the directory it was compiled in
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test"))
         .join("../../samples")
         .join(name)
 }
