@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use msc_media::{FrameTiming, FrameTrack};
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::BufferSlice;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
 
@@ -89,7 +89,7 @@ impl NativeTrack {
     #[napi(catch_unwind)]
     pub fn write_frame(
         &self,
-        data: Buffer,
+        data: BufferSlice,
         timestamp_us: Option<f64>,
         duration_us: Option<f64>,
         keyframe: Option<bool>,
