@@ -7,6 +7,7 @@ pub mod file_track;
 pub mod logging;
 pub mod ortc;
 pub mod producer;
+pub mod runtime;
 pub mod rtp_track;
 pub mod track;
 pub mod transport;
