@@ -1,0 +1,41 @@
+'use strict';
+
+// Reads `perf report --children --sort sym -g none` on stdin and prints the inclusive share of
+// the client's CPU per part, by owner. A part is the largest inclusive share among the symbols
+// that match it (inlined frames repeat a symbol under several names). Used by bench/profile.sh.
+
+const parts = [
+  ['webrtc-rs', 'PeerConnection driver task, all of it', /PeerConnectionDriver<A>::event_loop::\{\{closure\}\}$/],
+  ['webrtc-rs', '  flushing writes: rtc core + sendmsg', /PeerConnectionDriver<A>::poll_writes::\{\{closure\}\}$/],
+  ['webrtc-rs', '    rtc core: interceptors, SRTP, marshal', /RTCPeerConnection>::flush_writes$/],
+  ['webrtc-rs', '      interceptor chain (NACK, TWCC, SR, ours)', /^<rtc_interceptor::chain::Chain as .*>::handle_write$/],
+  ['webrtc-rs', '      SRTP encryption', /rtc_srtp::context::srtp::<impl rtc_srtp::context::Context>::encrypt_rtp$/],
+  ['kernel', '    sendmsg (UDP send, loopback delivery)', /^__libc_sendmsg$/],
+  ['webrtc-rs', '  one RTP packet handed to the core', /PeerConnectionDriver<A>::handle_driver_event::\{\{closure\}\}$/],
+  ['webrtc-rs', '  RTCP received (recv, SRTCP, interceptors)', /PeerConnectionDriver<A>::deliver_udp_batch::\{\{closure\}\}$/],
+  ['webrtc-rs', '  timers', /PeerConnectionDriver<A>::handle_timeout::\{\{closure\}\}$/],
+  ['webrtc-rs', 'track write_rtp (lock, channel to the driver)', /TrackLocalStaticRTP as .*TrackLocal>::write_rtp::\{\{closure\}\}$/],
+  ['ours', 'writeFrame from JS (napi, copy, packetize, queue)', /NativeTrack::write_frame$/],
+  ['ours', '  packetizer', /msc_media::packetizer::Packetizer::packetize$/],
+  ['ours', 'producer pump task (incl. track write_rtp)', /msc_client::producer::pump::\{\{closure\}\}$/],
+  ['tokio', 'worker parking (idle, epoll, futex)', /tokio::runtime::scheduler::multi_thread::worker::Context::park_internal$/],
+];
+
+const input = require('node:fs').readFileSync(0, 'utf8');
+const best = new Map();
+let samples = null;
+for (const line of input.split('\n')) {
+  const s = line.match(/^# Samples: (\S+)/);
+  if (s) samples = s[1];
+  const m = line.match(/^\s+([\d.]+)%\s+([\d.]+)%\s+\[[.k]\]\s+(.*?)\s*$/);
+  if (!m) continue;
+  const [, children, , symbol] = m;
+  parts.forEach(([, , re], i) => {
+    if (re.test(symbol)) best.set(i, Math.max(best.get(i) ?? 0, Number(children)));
+  });
+}
+console.log(`share of the client process's CPU samples (${samples ?? '?'} samples), inclusive:`);
+parts.forEach(([owner, name], i) => {
+  const v = best.get(i);
+  console.log(`${owner.padEnd(10)} ${name.padEnd(52)} ${v === undefined ? '     -' : `${v.toFixed(1).padStart(5)}%`}`);
+});
