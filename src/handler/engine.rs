@@ -165,20 +165,18 @@ const NACK_HISTORY: u16 = 256;
 /// - NACK responder: keeps the last [`NACK_HISTORY`] packets per SSRC and answers NACKs, over
 ///   RTX when RTX was negotiated (RFC 4588), else by resending the packet as is;
 /// - TWCC sender: stamps the transport-wide sequence number on every outgoing packet;
-/// - sender reports (and receiver reports, harmless on a send-only connection);
+/// - sender reports (no receiver reports: a send transport receives no RTP, and that
+///   interceptor cost every outgoing packet a pass through it);
 /// - our [`FeedbackInterceptor`]: PLI/FIR to the writers, negotiated PT/extension ids to the
 ///   writers.
 pub(crate) fn registry(feedback: FeedbackInterceptor) -> Registry {
-    use rtc::interceptor::{
-        NackResponderBuilder, ReceiverReportBuilder, SenderReportBuilder, TwccSenderBuilder,
-    };
+    use rtc::interceptor::{NackResponderBuilder, SenderReportBuilder, TwccSenderBuilder};
     Registry::new()
         .with(
             Slot::NackResponder,
             NackResponderBuilder::new().with_size(NACK_HISTORY).build(),
         )
         .with(Slot::TwccSender, TwccSenderBuilder::new().build())
-        .with(Slot::ReceiverReport, ReceiverReportBuilder::new().build())
         .with(Slot::SenderReport, SenderReportBuilder::new().build())
         .with(Slot::from(FEEDBACK_SLOT), feedback)
 }
