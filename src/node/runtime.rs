@@ -1,30 +1,32 @@
-//! The tokio runtime that runs every transport, producer and track task.
+//! The tokio runtime that runs every transport, producer and track task: napi-rs' default (one
+//! worker thread per core) unless `MSC_WORKER_THREADS` (1..=64) sets the number of workers.
 //!
-//! One worker thread fewer than the machine has cores (at least one), because the JS thread
-//! that writes frames is busy too: with a worker per core, the workers and the JS thread
-//! contend for the cores and hand packets across threads, which cost ~15% more CPU per packet
-//! with 200 peers and ~35% more with 100 producers on one transport (`npm run bench`, 2 cores).
-//! `MSC_WORKER_THREADS` (1..=64) overrides it.
+//! Why a knob and not a smaller default: on 2 cores, one worker instead of two cost 15% less
+//! CPU per packet with 200 peers and 35% less with 100 producers on one transport (`npm run
+//! bench`), because fewer packets cross threads; but the one worker sent each transport's
+//! packets in longer bursts, and with 200 producers on one transport and the mediasoup worker
+//! on the same 2 cores, those bursts overflowed the server's UDP receive buffer: ~30% of the
+//! packets were dropped there and repaired by RTX, and the server scored the producers 0-1
+//! instead of 9.
 
 use napi_derive::module_init;
 
 const MAX_THREADS: usize = 64;
 
-fn worker_threads() -> usize {
-    let from_env = std::env::var("MSC_WORKER_THREADS")
+fn worker_threads() -> Option<usize> {
+    std::env::var("MSC_WORKER_THREADS")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|n| (1..=MAX_THREADS).contains(n));
-    from_env.unwrap_or_else(|| {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        cores.saturating_sub(1).clamp(1, MAX_THREADS)
-    })
+        .filter(|n| (1..=MAX_THREADS).contains(n))
 }
 
 #[module_init]
 fn init_runtime() {
+    let Some(threads) = worker_threads() else {
+        return;
+    };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.enable_all().worker_threads(worker_threads());
+    builder.enable_all().worker_threads(threads);
     // on failure napi-rs builds its default runtime on first use
     if let Ok(rt) = builder.build() {
         napi::bindgen_prelude::create_custom_tokio_runtime(rt);
