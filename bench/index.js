@@ -141,7 +141,9 @@ async function loadSeries(client, layout, ns, clientDir, results) {
       `  server ${r.serverPps}/${r.askedPps} packets/s (${(r.delivered * 100).toFixed(1)}%), ` +
         `client ${r.clientCpuUsPerPacket} us/packet (${(r.clientCpuShare * 100).toFixed(0)}% of a core), ` +
         `worker ${(r.workerCpuShare * 100).toFixed(0)}%, others ${(r.otherCpuShare * 100).toFixed(0)}%, ` +
-        `scored ${(r.scoredShare * 100).toFixed(0)}%, RSS ${r.rssPerProducerKiB} KiB/producer`
+        `scored ${(r.scoredShare * 100).toFixed(0)}% (median score ${r.medianScore}), ` +
+        `lost at the server ${(r.serverLostShare * 100).toFixed(1)}% (repaired ${(r.serverRepairedShare * 100).toFixed(1)}%), ` +
+        `RSS ${r.rssPerProducerKiB} KiB/producer`
     );
     if (!(r.delivered >= HOLD)) {
       limit = { n, reason: `the server counted ${(r.delivered * 100).toFixed(1)}% of the packets asked (< ${HOLD * 100}%)` };
@@ -314,6 +316,8 @@ async function main() {
       ['worker cpu', (r) => `${fmt(r.workerCpuShare * 100, 0)}%`],
       ['other cpu', (r) => `${fmt(r.otherCpuShare * 100, 0)}%`],
       ['scored>0', (r) => `${fmt(r.scoredShare * 100, 0)}%`],
+      ['score', (r) => fmt(r.medianScore, 0)],
+      ['lost', (r) => `${fmt(r.serverLostShare * 100, 1)}%`],
       // RSS deltas of a few MiB are GC and allocator noise: shown from 10 producers on
       ['KiB/producer', (r) => (r.producers >= 10 ? fmt(r.rssPerProducerKiB, 0) : '-')],
       ['KiB/transport', (r) => (r.producers >= 10 ? fmt(r.rssPerTransportKiB, 0) : '-')],

@@ -210,6 +210,10 @@ async function loadPhase(server, client) {
   const seconds = (s1 + s1end - s0 - s0end) / 2000;
   const serverPackets = snap1.reduce((a, s, i) => a + s.packets - snap0[i].packets, 0);
   const serverBytes = snap1.reduce((a, s, i) => a + s.bytes - snap0[i].bytes, 0);
+  // packets the server found missing in the window, and those of them RTX repaired
+  const serverLost = snap1.reduce((a, s, i) => a + s.lost - snap0[i].lost, 0);
+  const serverRepaired = snap1.reduce((a, s, i) => a + s.repaired - snap0[i].repaired, 0);
+  const scores = snap1.map((s) => s.score).sort((a, b) => a - b);
   const videoIdx = serverProducers.map((p, i) => (p.kind === 'video' ? i : -1)).filter((i) => i >= 0);
   const audioIdx = serverProducers.map((p, i) => (p.kind === 'audio' ? i : -1)).filter((i) => i >= 0);
   const sum = (idx, f) => idx.reduce((a, i) => a + f(i), 0);
@@ -256,6 +260,10 @@ async function loadPhase(server, client) {
     workerCpuUsPerPacket: round((workerCpu / serverPackets) * 1e6, 2),
     otherCpuShare: round((machineBusy - clientCpu - workerCpu) / seconds, 3),
     scoredShare: round(snap1.filter((s) => s.scored).length / serverProducers.length, 4),
+    scoredByEventShare: round(snap1.filter((s) => s.eventScored).length / serverProducers.length, 4),
+    medianScore: scores.length ? scores[Math.floor(scores.length / 2)] : null,
+    serverLostShare: round(serverLost / (serverPackets + serverLost), 4),
+    serverRepairedShare: round(serverRepaired / (serverPackets + serverLost), 4),
     starvedProducers: starved,
     feedErrors: videoFeed.errors + (audioFeed ? audioFeed.errors : 0),
     lastFeedError: videoFeed.lastError || (audioFeed && audioFeed.lastError) || undefined,

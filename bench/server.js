@@ -80,13 +80,19 @@ async function startServer({ workers = 1, logLevel = 'error' } = {}) {
   };
 }
 
-// Packets and bytes the server counted for each producer, and whether it scores it > 0.
+// Packets and bytes the server counted for each producer, the packets it found lost and those
+// RTX repaired, and its score: the worker's current value in getStats() (a stream's score is
+// updated when a sender report arrives for it), or the last 'score' event.
 async function producerSnapshot(producers) {
   const stats = await Promise.all(producers.map((p) => p.getStats().catch(() => [])));
   return stats.map((s, i) => ({
     packets: s.reduce((n, x) => n + x.packetCount, 0),
     bytes: s.reduce((n, x) => n + x.byteCount, 0),
-    scored: (producers[i].score || []).some((x) => x.score > 0),
+    lost: s.reduce((n, x) => n + (x.packetsLost || 0), 0),
+    repaired: s.reduce((n, x) => n + (x.packetsRepaired || 0), 0),
+    scored: s.some((x) => x.score > 0) || (producers[i].score || []).some((x) => x.score > 0),
+    eventScored: (producers[i].score || []).some((x) => x.score > 0),
+    score: Math.max(0, ...s.map((x) => x.score || 0)),
   }));
 }
 
