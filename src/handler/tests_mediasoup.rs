@@ -121,8 +121,8 @@ async fn mediasoup_accepts_our_media() {
     });
     // the directory at run time: a test binary reused from another checkout (a shared
     // CARGO_TARGET_DIR) keeps the directory it was compiled in
-    let dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
-    let script = format!("{dir}/testdata/mediasoup_peer.mjs");
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    let script = format!("{manifest_dir}/testdata/mediasoup_peer.mjs");
     let mut child = Command::new("node")
         .arg(script)
         .env("MEDIASOUP_DIR", dir)
