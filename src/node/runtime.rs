@@ -13,11 +13,22 @@ use napi_derive::module_init;
 
 const MAX_THREADS: usize = 64;
 
+/// The number asked for, if any. A value that is not a number from 1 to 64 is ignored with a
+/// line on stderr (logging may not be set up yet when the addon loads).
 fn worker_threads() -> Option<usize> {
-    std::env::var("MSC_WORKER_THREADS")
+    let value = std::env::var("MSC_WORKER_THREADS").ok()?;
+    let threads = value
+        .trim()
+        .parse::<usize>()
         .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .filter(|n| (1..=MAX_THREADS).contains(n))
+        .filter(|n| (1..=MAX_THREADS).contains(n));
+    if threads.is_none() {
+        eprintln!(
+            "mediasoup-client-native: MSC_WORKER_THREADS={value:?} is not a number from 1 to \
+             {MAX_THREADS}; using one worker thread per core"
+        );
+    }
+    threads
 }
 
 #[module_init]
