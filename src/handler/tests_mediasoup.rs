@@ -1,8 +1,8 @@
 //! Against a real mediasoup worker: `cargo test -p msc-handler -- --ignored mediasoup`
 //! (needs `node`; MEDIASOUP_DIR defaults to the one `scripts/` builds in ~/.cache).
 //!
-//! The answer is written by hand here from the transport's ICE-lite/DTLS parameters; the real
-//! answer builder is the SDP layer's.
+//! The answer is written by hand from the transport's ICE-lite/DTLS parameters
+//! (`testdata/mediasoup_signalling.rs`); the real answer builder is the SDP layer's.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -13,6 +13,10 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{ChildStdin, ChildStdout, Command};
 
 use super::*;
+
+#[path = "testdata/mediasoup_signalling.rs"]
+mod signalling;
+use signalling::{answer, connect_and_produce, extmap_id};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -42,63 +46,6 @@ impl Peer {
         .await
         .unwrap_or_else(|_| panic!("no {key:?} from mediasoup"))
     }
-}
-
-fn attr<'a>(sdp: &'a str, prefix: &str) -> &'a str {
-    sdp.lines()
-        .find_map(|l| l.strip_prefix(prefix))
-        .unwrap_or_else(|| panic!("{prefix} missing"))
-        .trim()
-}
-
-fn extmap_id(sdp: &str, uri: &str) -> u8 {
-    sdp.lines()
-        .filter_map(|l| l.strip_prefix("a=extmap:"))
-        .find(|l| l.ends_with(uri))
-        .and_then(|l| l.split([' ', '/']).next())
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("extmap {uri} missing"))
-}
-
-/// What mediasoup-client would answer for one VP8 (+rtx) sendonly m-section.
-fn answer(transport: &Value, mid: &str, mid_id: u8, twcc_id: u8) -> String {
-    let ice = &transport["iceParameters"];
-    let fingerprint = transport["dtlsParameters"]["fingerprints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["algorithm"] == "sha-256")
-        .unwrap();
-    let mut sdp = format!(
-        "v=0\r\no=mediasoup-client 10000 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n\
-         a=fingerprint:sha-256 {}\r\na=msid-semantic: WMS *\r\na=group:BUNDLE {mid}\r\n\
-         m=video 7 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 127.0.0.1\r\na=mid:{mid}\r\na=recvonly\r\n\
-         a=ice-ufrag:{}\r\na=ice-pwd:{}\r\n",
-        fingerprint["value"].as_str().unwrap(),
-        ice["usernameFragment"].as_str().unwrap(),
-        ice["password"].as_str().unwrap(),
-    );
-    for c in transport["iceCandidates"].as_array().unwrap() {
-        sdp += &format!(
-            "a=candidate:{} 1 {} {} {} {} typ {}\r\n",
-            c["foundation"].as_str().unwrap(),
-            c["protocol"].as_str().unwrap(),
-            c["priority"],
-            c["address"].as_str().unwrap(),
-            c["port"],
-            c["type"].as_str().unwrap(),
-        );
-    }
-    sdp += &format!(
-        "a=end-of-candidates\r\na=ice-options:renomination\r\na=setup:passive\r\na=rtcp-mux\r\n\
-         a=rtcp-rsize\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 transport-cc\r\n\
-         a=rtcp-fb:96 ccm fir\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n\
-         a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n\
-         a=extmap:{mid_id} urn:ietf:params:rtp-hdrext:sdes:mid\r\n\
-         a=extmap:{twcc_id} {}\r\n",
-        engine::TRANSPORT_CC_URI
-    );
-    sdp
 }
 
 /// A VP8 keyframe-looking payload: payload descriptor (S=1), then a key frame header.
@@ -167,36 +114,18 @@ async fn mediasoup_accepts_our_media() {
     let offer = &sent.offer_sdp;
     let mid_id = extmap_id(offer, engine::MID_URI);
     let twcc_id = extmap_id(offer, engine::TRANSPORT_CC_URI);
-    let fingerprint = attr(offer, "a=fingerprint:");
-    let (algorithm, value) = fingerprint.split_once(' ').unwrap();
 
     let t0 = Instant::now();
     handler
-        .set_remote_answer(answer(&transport, &sent.mid, mid_id, twcc_id))
+        .set_remote_answer(answer(&transport, &sent.mid, mid_id, twcc_id, true))
         .await
         .unwrap();
-    peer.send(json!({
-        "connect": { "role": "client", "fingerprints": [{ "algorithm": algorithm, "value": value }] },
-        "produce": {
-            "kind": "video",
-            "rtpParameters": {
-                "mid": sent.mid,
-                "codecs": [
-                    { "mimeType": "video/VP8", "payloadType": 96, "clockRate": 90000,
-                      "rtcpFeedback": [{ "type": "nack" }, { "type": "nack", "parameter": "pli" },
-                                       { "type": "ccm", "parameter": "fir" }] },
-                    { "mimeType": "video/rtx", "payloadType": 97, "clockRate": 90000,
-                      "parameters": { "apt": 96 } }
-                ],
-                "headerExtensions": [
-                    { "uri": engine::MID_URI, "id": mid_id },
-                    { "uri": engine::TRANSPORT_CC_URI, "id": twcc_id }
-                ],
-                "encodings": [{ "ssrc": writer.ssrc(), "rtx": { "ssrc": writer.rtx_ssrc().unwrap() } }],
-                "rtcp": { "cname": "msc" }
-            }
-        }
-    }))
+    peer.send(connect_and_produce(
+        offer,
+        &sent.mid,
+        writer.ssrc(),
+        writer.rtx_ssrc(),
+    ))
     .await;
     peer.expect("produced").await;
     let mut state = handler.subscribe_connection_state();

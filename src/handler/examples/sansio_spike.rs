@@ -42,8 +42,9 @@ use rtc::sansio::Protocol;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use serde_json::{json, Value};
 
-const MID_URI: &str = "urn:ietf:params:rtp-hdrext:sdes:mid";
-const TWCC_URI: &str = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+#[path = "../testdata/mediasoup_signalling.rs"]
+mod signalling;
+use signalling::{answer, connect_and_produce, extmap_id, MID_URI, TWCC_URI};
 
 /// CPU time of this process's live threads, in ns.
 fn process_cpu_ns() -> u64 {
@@ -92,32 +93,19 @@ fn run_webrtc(
             parameters: Default::default(),
             rtcp_feedback: vec![],
         };
-        let sent = handler.send(MediaKind::Video, vec![cap], vec![]).await.unwrap();
+        let sent = handler
+            .send(MediaKind::Video, vec![cap], vec![])
+            .await
+            .unwrap();
         let writer = sent.writers[0].clone();
         let offer = &sent.offer_sdp;
-        let fingerprint = offer
-            .lines()
-            .find_map(|l| l.strip_prefix("a=fingerprint:"))
-            .unwrap()
-            .trim()
-            .to_owned();
-        let (algorithm, value) = fingerprint.split_once(' ').unwrap();
         let mid_id = extmap_id(offer, MID_URI);
         let twcc_id = extmap_id(offer, TWCC_URI);
         handler
-            .set_remote_answer(answer(transport, &sent.mid, mid_id, twcc_id))
+            .set_remote_answer(answer(transport, &sent.mid, mid_id, twcc_id, false))
             .await
             .unwrap();
-        let msg = json!({
-            "connect": { "role": "client", "fingerprints": [{ "algorithm": algorithm, "value": value }] },
-            "produce": { "kind": "video", "rtpParameters": {
-                "mid": sent.mid,
-                "codecs": [{ "mimeType": "video/VP8", "payloadType": 96, "clockRate": 90000,
-                             "rtcpFeedback": [{ "type": "nack" }, { "type": "nack", "parameter": "pli" }] }],
-                "headerExtensions": [{ "uri": MID_URI, "id": mid_id }, { "uri": TWCC_URI, "id": twcc_id }],
-                "encodings": [{ "ssrc": writer.ssrc() }],
-                "rtcp": { "cname": "spike" } } }
-        });
+        let msg = connect_and_produce(offer, &sent.mid, writer.ssrc(), None);
         writeln!(to_peer, "{msg}").unwrap();
         expect("produced");
         let mut state = handler.subscribe_connection_state();
@@ -152,51 +140,6 @@ fn run_webrtc(
         handler.close().await;
         result
     })
-}
-
-fn extmap_id(sdp: &str, uri: &str) -> u8 {
-    sdp.lines()
-        .filter_map(|l| l.strip_prefix("a=extmap:"))
-        .find(|l| l.ends_with(uri))
-        .and_then(|l| l.split([' ', '/']).next())
-        .and_then(|id| id.parse().ok())
-        .expect("extmap")
-}
-
-fn answer(transport: &Value, mid: &str, mid_id: u8, twcc_id: u8) -> String {
-    let ice = &transport["iceParameters"];
-    let fp = transport["dtlsParameters"]["fingerprints"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["algorithm"] == "sha-256")
-        .unwrap();
-    let mut sdp = format!(
-        "v=0\r\no=mediasoup-client 10000 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n\
-         a=fingerprint:sha-256 {}\r\na=msid-semantic: WMS *\r\na=group:BUNDLE {mid}\r\n\
-         m=video 7 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 127.0.0.1\r\na=mid:{mid}\r\na=recvonly\r\n\
-         a=ice-ufrag:{}\r\na=ice-pwd:{}\r\n",
-        fp["value"].as_str().unwrap(),
-        ice["usernameFragment"].as_str().unwrap(),
-        ice["password"].as_str().unwrap(),
-    );
-    for c in transport["iceCandidates"].as_array().unwrap() {
-        sdp += &format!(
-            "a=candidate:{} 1 {} {} {} {} typ {}\r\n",
-            c["foundation"].as_str().unwrap(),
-            c["protocol"].as_str().unwrap(),
-            c["priority"],
-            c["address"].as_str().unwrap(),
-            c["port"],
-            c["type"].as_str().unwrap(),
-        );
-    }
-    sdp += &format!(
-        "a=end-of-candidates\r\na=setup:passive\r\na=rtcp-mux\r\na=rtcp-rsize\r\n\
-         a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 transport-cc\r\na=rtcp-fb:96 nack\r\n\
-         a=rtcp-fb:96 nack pli\r\na=extmap:{mid_id} {MID_URI}\r\na=extmap:{twcc_id} {TWCC_URI}\r\n"
-    );
-    sdp
 }
 
 fn main() {
@@ -350,29 +293,13 @@ fn main() {
         .to_owned();
     let mid_id = extmap_id(&offer_sdp, MID_URI);
     let twcc_id = extmap_id(&offer_sdp, TWCC_URI);
-    let fingerprint = offer_sdp
-        .lines()
-        .find_map(|l| l.strip_prefix("a=fingerprint:"))
-        .unwrap()
-        .trim()
-        .to_owned();
-    let (algorithm, value) = fingerprint.split_once(' ').unwrap();
-    let answer_sdp = answer(&transport, &mid, mid_id, twcc_id);
+    let answer_sdp = answer(&transport, &mid, mid_id, twcc_id, false);
     pc.set_remote_description(
         Instant::now(),
         RTCSessionDescription::answer(answer_sdp).unwrap(),
     )
     .unwrap();
-    let msg = json!({
-        "connect": { "role": "client", "fingerprints": [{ "algorithm": algorithm, "value": value }] },
-        "produce": { "kind": "video", "rtpParameters": {
-            "mid": mid,
-            "codecs": [{ "mimeType": "video/VP8", "payloadType": 96, "clockRate": 90000,
-                         "rtcpFeedback": [{ "type": "nack" }, { "type": "nack", "parameter": "pli" }] }],
-            "headerExtensions": [{ "uri": MID_URI, "id": mid_id }, { "uri": TWCC_URI, "id": twcc_id }],
-            "encodings": [{ "ssrc": ssrc }],
-            "rtcp": { "cname": "spike" } } }
-    });
+    let msg = connect_and_produce(&offer_sdp, &mid, ssrc, None);
     writeln!(to_peer, "{msg}").unwrap();
     expect("produced");
 
