@@ -5,6 +5,9 @@
 //   -> {"produced": id}  ... {"dtls": state} as it changes
 //   <- {"stats": true}   -> {"stats": producer.getStats(), "transport": transport.getStats()}
 //   <- {"close": true}   (or stdin closed): exit
+// With TRANSPORTS=N (default 1) it makes N transports, sends {"transports": [...]} after the
+// first one's message, and takes "index" (default 0) in connect and stats messages;
+//   <- {"stats": "all"}  -> {"packets": [packetCount of each producer], "scores": [...]}
 // Run with MEDIASOUP_DIR=<dir whose node_modules has mediasoup>.
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -22,29 +25,35 @@ const router = await worker.createRouter({
 		{ kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
 	],
 });
-const transport = await router.createWebRtcTransport({
-	listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }],
-});
+const transports = [];
+for (let i = 0; i < Number(process.env.TRANSPORTS || 1); i++) {
+	transports.push(await router.createWebRtcTransport({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }] }));
+}
+const transport = transports[0];
 transport.on('dtlsstatechange', (state) => send({ dtls: state }));
-send({
-	transport: {
-		iceParameters: transport.iceParameters,
-		iceCandidates: transport.iceCandidates,
-		dtlsParameters: transport.dtlsParameters,
-	},
+const parameters = (t) => ({
+	iceParameters: t.iceParameters,
+	iceCandidates: t.iceCandidates,
+	dtlsParameters: t.dtlsParameters,
 });
+send({ transport: parameters(transport) });
+if (transports.length > 1) send({ transports: transports.map(parameters) });
 
-let producer;
+const producers = [];
 const rl = readline.createInterface({ input: process.stdin });
 rl.on('line', async (line) => {
 	try {
 		const msg = JSON.parse(line);
+		const index = msg.index ?? 0;
 		if (msg.connect) {
-			await transport.connect({ dtlsParameters: msg.connect });
-			producer = await transport.produce(msg.produce);
-			send({ produced: producer.id });
+			await transports[index].connect({ dtlsParameters: msg.connect });
+			producers[index] = await transports[index].produce(msg.produce);
+			send({ produced: producers[index].id, index });
+		} else if (msg.stats === 'all') {
+			const stats = await Promise.all(producers.map((p) => p.getStats()));
+			send({ packets: stats.map((s) => s[0]?.packetCount ?? 0), scores: stats.map((s) => s[0]?.score ?? 0) });
 		} else if (msg.stats) {
-			send({ stats: await producer.getStats(), transport: await transport.getStats() });
+			send({ stats: await producers[index].getStats(), transport: await transports[index].getStats() });
 		} else if (msg.close) {
 			worker.close();
 			process.exit(0);
