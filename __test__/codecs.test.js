@@ -8,17 +8,15 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { once } = require('node:events');
-const { Device, createTrack } = require('..');
-const { startServer, producerCounters, until } = require('./helpers/server');
+const { createTrack } = require('..');
+const { startServerAndDevice, producerCounters, until } = require('./helpers/server');
 const { sendTransport, connected, pickCodec } = require('./helpers/codec-session');
 const { makers, startWriter } = require('./helpers/codec-frames');
 
 let server;
 let device;
 test.before(async () => {
-  server = await startServer();
-  device = new Device();
-  await device.load({ routerRtpCapabilities: server.router.rtpCapabilities });
+  ({ server, device } = await startServerAndDevice());
 });
 test.after(() => server.close());
 
@@ -62,9 +60,12 @@ async function produceAndStream(t, mimeType) {
   return { producer, serverProducer, codec, score, written, packetsWritten, bytesWritten, counters, keyframeTraces };
 }
 
-function assertScored(score) {
-  assert.ok(Array.isArray(score) && score.length === 1, `one stream scored: ${JSON.stringify(score)}`);
-  assert.ok(score[0].score > 0, `server score ${JSON.stringify(score)}`);
+// The server scored the one stream, and counted every packet and at least every byte written.
+function assertCountedAndScored(r) {
+  assert.ok(Array.isArray(r.score) && r.score.length === 1, `one stream scored: ${JSON.stringify(r.score)}`);
+  assert.ok(r.score[0].score > 0, `server score ${JSON.stringify(r.score)}`);
+  assert.equal(r.counters.packets, r.packetsWritten, 'packets counted by the server');
+  assert.ok(r.counters.bytes >= r.bytesWritten, `${r.counters.bytes} bytes counted, ${r.bytesWritten} written`);
 }
 
 // Each keyframe written is seen by the server as exactly one keyframe packet (the first
@@ -93,9 +94,7 @@ test('H264 (42e01f, packetization-mode 1) picked with codec: accepted, counted, 
   assert.equal(rtx?.mimeType.toLowerCase(), 'video/rtx');
   assert.equal(rtx.parameters.apt, serverCodec.payloadType);
 
-  assertScored(r.score);
-  assert.equal(r.counters.packets, r.packetsWritten, 'packets counted by the server');
-  assert.ok(r.counters.bytes >= r.bytesWritten, `${r.counters.bytes} bytes counted, ${r.bytesWritten} written`);
+  assertCountedAndScored(r);
   assertKeyframesSeen(r.written, r.keyframeTraces);
 });
 
@@ -111,9 +110,7 @@ test('VP9 (profile-id 0) picked with codec: accepted, counted, scored, keyframes
   assert.equal(rtx?.mimeType.toLowerCase(), 'video/rtx');
   assert.equal(rtx.parameters.apt, serverCodec.payloadType);
 
-  assertScored(r.score);
-  assert.equal(r.counters.packets, r.packetsWritten, 'packets counted by the server');
-  assert.ok(r.counters.bytes >= r.bytesWritten, `${r.counters.bytes} bytes counted, ${r.bytesWritten} written`);
+  assertCountedAndScored(r);
   assertKeyframesSeen(r.written, r.keyframeTraces);
 });
 
@@ -132,9 +129,7 @@ test('AV1 picked with codec: accepted, counted, scored (no keyframe detection wi
   assert.equal(serverCodec.mimeType.toLowerCase(), 'video/av1');
   assert.equal(serverCodec.clockRate, 90000);
 
-  assertScored(r.score);
-  assert.equal(r.counters.packets, r.packetsWritten, 'packets counted by the server');
-  assert.ok(r.counters.bytes >= r.bytesWritten, `${r.counters.bytes} bytes counted, ${r.bytesWritten} written`);
+  assertCountedAndScored(r);
 });
 
 test('codec: a codec the device does not have is a TypeError, as in mediasoup-client', async (t) => {

@@ -10,7 +10,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { once } = require('node:events');
 const { Device, createFileTrack, FileTrack, InvalidStateError, UnsupportedError } = require('..');
-const { startServer, producerCounters, until } = require('./helpers/server');
+const { startServerAndDevice, producerCounters, until } = require('./helpers/server');
 
 const samples = path.join(__dirname, '..', 'samples');
 const sample = (name) => path.join(samples, name);
@@ -19,9 +19,7 @@ let server;
 let device;
 let tmp;
 test.before(async () => {
-  server = await startServer();
-  device = new Device();
-  await device.load({ routerRtpCapabilities: server.router.rtpCapabilities });
+  ({ server, device } = await startServerAndDevice());
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'msc-file-track-'));
 });
 test.after(() => {

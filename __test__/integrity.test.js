@@ -9,8 +9,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { Device, createTrack } = require('..');
-const { startServer, until } = require('./helpers/server');
+const { createTrack } = require('..');
+const { startServerAndDevice, until } = require('./helpers/server');
 const { sendTransport, connected, pickCodec } = require('./helpers/codec-session');
 const { makers, startWriter } = require('./helpers/codec-frames');
 const { parseRtp, framesOf } = require('./helpers/depacketize');
@@ -20,9 +20,7 @@ const MTU = 1200; // the library's largest RTP payload
 let server;
 let device;
 test.before(async () => {
-  server = await startServer();
-  device = new Device();
-  await device.load({ routerRtpCapabilities: server.router.rtpCapabilities });
+  ({ server, device } = await startServerAndDevice());
 });
 test.after(() => server.close());
 

@@ -11,17 +11,15 @@ const dgram = require('node:dgram');
 const { EventEmitter } = require('node:events');
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-const { Device, createTrack, InvalidStateError } = require('..');
-const { startServer, producerCounters, serverReceives, until } = require('./helpers/server');
+const { createTrack, InvalidStateError } = require('..');
+const { startServerAndDevice, producerCounters, serverReceives, until } = require('./helpers/server');
 const { feed } = require('./helpers/media');
 const { createRelay } = require('./helpers/relay');
 
 let server;
 let device;
 test.before(async () => {
-  server = await startServer();
-  device = new Device();
-  await device.load({ routerRtpCapabilities: server.router.rtpCapabilities });
+  ({ server, device } = await startServerAndDevice());
 });
 test.after(() => server.close());
 

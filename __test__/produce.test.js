@@ -6,16 +6,14 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { once } = require('node:events');
-const { Device, createTrack, InvalidStateError, UnsupportedError } = require('..');
-const { startServer, producerCounters, serverReceives, serverStops, until } = require('./helpers/server');
+const { createTrack, InvalidStateError, UnsupportedError } = require('..');
+const { startServerAndDevice, producerCounters, serverReceives, serverStops, until } = require('./helpers/server');
 const { feed } = require('./helpers/media');
 
 let server;
 let device;
 test.before(async () => {
-  server = await startServer();
-  device = new Device();
-  await device.load({ routerRtpCapabilities: server.router.rtpCapabilities });
+  ({ server, device } = await startServerAndDevice());
 });
 test.after(() => server.close());
 

@@ -10,7 +10,7 @@ const dgram = require('node:dgram');
 const { spawn, spawnSync } = require('node:child_process');
 const { once } = require('node:events');
 const { Device, createRtpTrack, RtpTrack, InvalidStateError, UnsupportedError } = require('..');
-const { startServer, producerCounters, until } = require('./helpers/server');
+const { startServerAndDevice, producerCounters, until } = require('./helpers/server');
 const { vp8Frame } = require('./helpers/media');
 
 const has = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
@@ -22,9 +22,7 @@ const noGstreamer = !hasGstreamer && 'GStreamer is not installed (bash scripts/s
 let server;
 let device;
 test.before(async () => {
-  server = await startServer();
-  device = new Device();
-  await device.load({ routerRtpCapabilities: server.router.rtpCapabilities });
+  ({ server, device } = await startServerAndDevice());
 });
 test.after(() => server.close());
 

@@ -4,27 +4,24 @@
 // AV1, WebRtcTransports listening on 127.0.0.1 only, and what a test needs to see the server's
 // side (producer stats, a DirectTransport consumer to read RTP back, closing a transport).
 
-const { loadMediasoup } = require('../../scripts/mediasoup-server');
+const { Device } = require('../..');
+const { loadMediasoup, routerMediaCodecs } = require('../../scripts/mediasoup-server');
 
-const mediaCodecs = [
-  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
-  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, parameters: { 'x-google-start-bitrate': 1000 } },
-  { kind: 'video', mimeType: 'video/VP9', clockRate: 90000, parameters: { 'profile-id': 0 } },
-  {
-    kind: 'video',
-    mimeType: 'video/H264',
-    clockRate: 90000,
-    parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 },
-  },
-  { kind: 'video', mimeType: 'video/AV1', clockRate: 90000 },
-];
+// A started server and a Device loaded with its router's capabilities, as most test files need
+// them in before(). The caller closes the server.
+async function startServerAndDevice() {
+  const server = await startServer();
+  const device = new Device();
+  await device.load({ routerRtpCapabilities: server.router.rtpCapabilities });
+  return { server, device };
+}
 
 // Starts a worker and a router. Call `close()` (e.g. in `after()`): it closes the worker, and
 // with it every transport; no process is left behind.
 async function startServer({ logLevel = 'warn' } = {}) {
   const mediasoup = loadMediasoup();
   const worker = await mediasoup.createWorker({ logLevel, rtcMinPort: 40000, rtcMaxPort: 49999 });
-  const router = await worker.createRouter({ mediaCodecs });
+  const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs });
   const transports = new Map();
 
   // A server WebRtcTransport on 127.0.0.1 (on `on`, the test router by default) and the
@@ -157,4 +154,4 @@ async function until(check, { timeout = 5000, interval = 50, what = 'condition' 
   }
 }
 
-module.exports = { startServer, producerCounters, serverReceives, serverStops, until, mediaCodecs };
+module.exports = { startServer, startServerAndDevice, producerCounters, serverReceives, serverStops, until };
