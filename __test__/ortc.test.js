@@ -14,6 +14,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const ours = require('../lib/ortc');
+const { prng } = require('./helpers/prng');
 
 function loadReference() {
   const roots = [process.env.MSC_REFERENCE_DIR, path.resolve(__dirname, '..')].filter(Boolean);
@@ -217,7 +218,7 @@ describe(`ortc against mediasoup-client ${ref.version}`, () => {
   });
 
   test('generated capabilities: codec subsets and orders, H264 and VP9 profiles, header extensions', () => {
-    const random = mulberry32(0x6d736321);
+    const random = prng(0x6d736321);
     const cases = 300;
     const before = { ...stats };
     for (let i = 0; i < cases; i++) {
@@ -417,18 +418,6 @@ describe(`ortc against mediasoup-client ${ref.version}`, () => {
     }
   });
 });
-
-// A small seeded PRNG, so that a failure replays.
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FEEDBACK = [
   { type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' },

@@ -14,18 +14,7 @@
 // header in the clear, so the payload type can be read.
 
 const dgram = require('node:dgram');
-
-// mulberry32: a small seeded PRNG, so a run's losses can be reproduced.
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('./prng');
 
 function classify(packet) {
   const b = packet[0];
