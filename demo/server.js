@@ -12,25 +12,12 @@
 // `producers()` gives what the server sees of each producer (packets, bitrate, score).
 
 const http = require('node:http');
-const { loadMediasoup } = require('../scripts/mediasoup-server');
-
-const mediaCodecs = [
-  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
-  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
-  { kind: 'video', mimeType: 'video/VP9', clockRate: 90000, parameters: { 'profile-id': 0 } },
-  {
-    kind: 'video',
-    mimeType: 'video/H264',
-    clockRate: 90000,
-    parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 },
-  },
-  { kind: 'video', mimeType: 'video/AV1', clockRate: 90000 },
-];
+const { loadMediasoup, routerMediaCodecs } = require('../scripts/mediasoup-server');
 
 async function startDemoServer({ port = 3000 } = {}) {
   const mediasoup = loadMediasoup();
   const worker = await mediasoup.createWorker({ logLevel: 'warn', rtcMinPort: 40000, rtcMaxPort: 49999 });
-  const router = await worker.createRouter({ mediaCodecs });
+  const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs });
   const transports = new Map();
   const producers = new Map();
 
@@ -140,4 +127,4 @@ function signaller(url) {
   };
 }
 
-module.exports = { startDemoServer, signaller, mediaCodecs };
+module.exports = { startDemoServer, signaller };

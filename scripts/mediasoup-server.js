@@ -12,6 +12,20 @@ const version = fs.readFileSync(path.join(__dirname, 'worker', 'version'), 'utf8
 const cacheDir = process.env.MSC_CACHE_DIR || path.join(os.homedir(), '.cache', 'mediasoup-client-native');
 const serverDir = path.join(cacheDir, `mediasoup-${version}`);
 
+// The codecs of the routers the tests and the demo make: every codec this client can send.
+const routerMediaCodecs = [
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000, parameters: { 'x-google-start-bitrate': 1000 } },
+  { kind: 'video', mimeType: 'video/VP9', clockRate: 90000, parameters: { 'profile-id': 0 } },
+  {
+    kind: 'video',
+    mimeType: 'video/H264',
+    clockRate: 90000,
+    parameters: { 'packetization-mode': 1, 'profile-level-id': '42e01f', 'level-asymmetry-allowed': 1 },
+  },
+  { kind: 'video', mimeType: 'video/AV1', clockRate: 90000 },
+];
+
 // Loads the server package, or throws with the command that installs it.
 function loadMediasoup() {
   if (!fs.existsSync(path.join(serverDir, 'READY'))) {
@@ -23,4 +37,4 @@ function loadMediasoup() {
   return require(path.join(serverDir, 'node_modules', 'mediasoup'));
 }
 
-module.exports = { version, serverDir, loadMediasoup };
+module.exports = { version, serverDir, loadMediasoup, routerMediaCodecs };
