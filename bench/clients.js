@@ -48,6 +48,25 @@ async function retryDeviceLoading(races, fn) {
   }
 }
 
+// Wires a mediasoup-client style send transport (both clients are) to `signal`: `connect` and
+// `produce` go to the server; resolves with the time it reached 'connected'.
+function wire(transport, signal) {
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    signal.connect(dtlsParameters).then(callback, errback);
+  });
+  transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
+    signal.produce({ kind, rtpParameters }).then((id) => callback({ id }), errback);
+  });
+  const connected = new Promise((resolve, reject) => {
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'connected') resolve(performance.now());
+      if (state === 'failed' || state === 'closed') reject(new Error(`transport ${state}`));
+    });
+  });
+  connected.catch(() => {});
+  return connected;
+}
+
 function nativeClient(dir) {
   const { Device, createTrack } = require(path.join(dir, 'index.js'));
   const device = new Device();
@@ -60,19 +79,7 @@ function nativeClient(dir) {
     },
     async createTransport(options, signal) {
       const transport = await retryDeviceLoading(races, () => device.createSendTransport(options));
-      transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-        signal.connect(dtlsParameters).then(callback, errback);
-      });
-      transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
-        signal.produce({ kind, rtpParameters }).then((id) => callback({ id }), errback);
-      });
-      const connected = new Promise((resolve, reject) => {
-        transport.on('connectionstatechange', (state) => {
-          if (state === 'connected') resolve(performance.now());
-          if (state === 'failed' || state === 'closed') reject(new Error(`transport ${state}`));
-        });
-      });
-      connected.catch(() => {});
+      const connected = wire(transport, signal);
       return {
         connected,
         async srtpCipher() {
@@ -143,19 +150,7 @@ function mscNodeClient(dir) {
         ...options,
         additionalSettings: { iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false },
       });
-      transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-        signal.connect(dtlsParameters).then(callback, errback);
-      });
-      transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
-        signal.produce({ kind, rtpParameters }).then((id) => callback({ id }), errback);
-      });
-      const connected = new Promise((resolve, reject) => {
-        transport.on('connectionstatechange', (state) => {
-          if (state === 'connected') resolve(performance.now());
-          if (state === 'failed' || state === 'closed') reject(new Error(`transport ${state}`));
-        });
-      });
-      connected.catch(() => {});
+      const connected = wire(transport, signal);
       return {
         connected,
         async produce(kind) {

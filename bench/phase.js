@@ -260,7 +260,6 @@ async function loadPhase(server, client) {
     workerCpuUsPerPacket: round((workerCpu / serverPackets) * 1e6, 2),
     otherCpuShare: round((machineBusy - clientCpu - workerCpu) / seconds, 3),
     scoredShare: round(snap1.filter((s) => s.scored).length / serverProducers.length, 4),
-    scoredByEventShare: round(snap1.filter((s) => s.eventScored).length / serverProducers.length, 4),
     medianScore: scores.length ? scores[Math.floor(scores.length / 2)] : null,
     serverLostShare: round(serverLost / (serverPackets + serverLost), 4),
     serverRepairedShare: round(serverRepaired / (serverPackets + serverLost), 4),

@@ -91,7 +91,6 @@ async function producerSnapshot(producers) {
     lost: s.reduce((n, x) => n + (x.packetsLost || 0), 0),
     repaired: s.reduce((n, x) => n + (x.packetsRepaired || 0), 0),
     scored: s.some((x) => x.score > 0) || (producers[i].score || []).some((x) => x.score > 0),
-    eventScored: (producers[i].score || []).some((x) => x.score > 0),
     score: Math.max(0, ...s.map((x) => x.score || 0)),
   }));
 }
