@@ -1,5 +1,5 @@
 //! Against a real mediasoup worker: `cargo test -p msc-handler -- --ignored mediasoup`
-//! (needs `node`; MEDIASOUP_DIR defaults to the one `scripts/` builds in ~/.cache).
+//! (needs `node`; MEDIASOUP_DIR defaults to the one `scripts/setup-worker.sh` builds in the cache).
 //!
 //! The answer is written by hand from the transport's ICE-lite/DTLS parameters
 //! (`testdata/mediasoup_signalling.rs`); the real answer builder is the SDP layer's.
@@ -16,7 +16,7 @@ use super::*;
 
 #[path = "testdata/mediasoup_signalling.rs"]
 mod signalling;
-use signalling::{answer, connect_and_produce, extmap_id};
+use signalling::{answer, connect_and_produce, extmap_id, mediasoup_dir, peer_script};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -60,19 +60,9 @@ fn vp8_payload(n: u8) -> Bytes {
 #[tokio::test]
 #[ignore = "needs node and a built mediasoup (MEDIASOUP_DIR)"]
 async fn mediasoup_accepts_our_media() {
-    let dir = std::env::var("MEDIASOUP_DIR").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/mediasoup-client-native/mediasoup-3.19.3",
-            std::env::var("HOME").unwrap()
-        )
-    });
-    // the directory at run time: a test binary reused from another checkout (a shared
-    // CARGO_TARGET_DIR) keeps the directory it was compiled in
-    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("run by cargo test");
-    let script = format!("{manifest_dir}/testdata/mediasoup_peer.mjs");
     let mut child = Command::new("node")
-        .arg(script)
-        .env("MEDIASOUP_DIR", dir)
+        .arg(peer_script())
+        .env("MEDIASOUP_DIR", mediasoup_dir())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .kill_on_drop(true)

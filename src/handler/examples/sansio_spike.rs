@@ -46,7 +46,9 @@ use serde_json::{json, Value};
 
 #[path = "../testdata/mediasoup_signalling.rs"]
 mod signalling;
-use signalling::{answer, connect_and_produce, extmap_id, MID_URI, TWCC_URI};
+use signalling::{
+    answer, connect_and_produce, extmap_id, mediasoup_dir, peer_script, MID_URI, TWCC_URI,
+};
 
 /// CPU time of this process's live threads, in ns.
 fn process_cpu_ns() -> u64 {
@@ -68,17 +70,9 @@ struct Peer {
 
 impl Peer {
     fn start(transports: usize) -> Self {
-        let dir = std::env::var("MEDIASOUP_DIR").unwrap_or_else(|_| {
-            format!(
-                "{}/.cache/mediasoup-client-native/mediasoup-3.19.3",
-                std::env::var("HOME").unwrap()
-            )
-        });
-        let manifest_dir =
-            std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| "src/handler".into());
         let mut child = Command::new("node")
-            .arg(format!("{manifest_dir}/testdata/mediasoup_peer.mjs"))
-            .env("MEDIASOUP_DIR", dir)
+            .arg(peer_script())
+            .env("MEDIASOUP_DIR", mediasoup_dir())
             .env("TRANSPORTS", transports.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -5,6 +5,34 @@
 
 use serde_json::{json, Value};
 
+/// This crate's directory, read when the program runs (a test binary that cargo reuses from
+/// another checkout, with a shared CARGO_TARGET_DIR, keeps the one it was compiled in); the
+/// relative path when run outside cargo from the repository's root.
+fn manifest_dir() -> String {
+    std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| "src/handler".into())
+}
+
+/// The script to run with `node`, with `MEDIASOUP_DIR` set to [`mediasoup_dir`].
+pub fn peer_script() -> String {
+    format!("{}/testdata/mediasoup_peer.mjs", manifest_dir())
+}
+
+/// `MEDIASOUP_DIR`, else the mediasoup that scripts/setup-worker.sh builds in the cache.
+pub fn mediasoup_dir() -> String {
+    std::env::var("MEDIASOUP_DIR").unwrap_or_else(|_| {
+        let version_file = format!("{}/../../scripts/worker/version", manifest_dir());
+        let version = std::fs::read_to_string(&version_file)
+            .unwrap_or_else(|e| panic!("{version_file}: {e}"));
+        let cache = std::env::var("MSC_CACHE_DIR").unwrap_or_else(|_| {
+            format!(
+                "{}/.cache/mediasoup-client-native",
+                std::env::var("HOME").unwrap()
+            )
+        });
+        format!("{cache}/mediasoup-{}", version.trim())
+    })
+}
+
 pub const MID_URI: &str = "urn:ietf:params:rtp-hdrext:sdes:mid";
 pub const TWCC_URI: &str =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";

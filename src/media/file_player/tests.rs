@@ -77,7 +77,16 @@ fn play(
     options: FilePlayerOptions,
     layers: usize,
 ) -> (FilePlayer, Arc<Sink>, tokio::task::JoinHandle<()>) {
-    let (player, task) = FilePlayer::open(sample(name), options).unwrap();
+    play_path(&sample(name), options, layers)
+}
+
+/// Opens `path`, runs its task and attaches a sink with the file's codec.
+fn play_path(
+    path: &std::path::Path,
+    options: FilePlayerOptions,
+    layers: usize,
+) -> (FilePlayer, Arc<Sink>, tokio::task::JoinHandle<()>) {
+    let (player, task) = FilePlayer::open(path, options).unwrap();
     let handle = tokio::spawn(task);
     let sink = Arc::new(Sink::default());
     player
@@ -306,13 +315,7 @@ async fn a_truncated_file_plays_up_to_the_cut_then_ends_with_the_error() {
         }
         offset += 12 + size;
     }
-    let (player, task) = FilePlayer::open(&path, FilePlayerOptions::default()).unwrap();
-    tokio::spawn(task);
-    let sink = Arc::new(Sink::default());
-    player
-        .track()
-        .attach(sink.clone(), &codec("video/VP8"), 1)
-        .unwrap();
+    let (player, sink, _task) = play_path(&path, FilePlayerOptions::default(), 1);
     assert_eq!(ended(&player.track()).await, EndReason::SourceEnded);
     let error = player.error().expect("an error").to_string();
     let expected = format!("{}: malformed IVF at byte offset ", path.display());
@@ -335,13 +338,7 @@ async fn a_corrupt_timestamp_ends_the_track_instead_of_waiting_for_ever() {
     }
     vp8[offset + 4..offset + 12].copy_from_slice(&1_000_000_000u64.to_le_bytes());
     let path = tmp_file("jump.ivf", &vp8);
-    let (player, task) = FilePlayer::open(&path, FilePlayerOptions::default()).unwrap();
-    tokio::spawn(task);
-    let sink = Arc::new(Sink::default());
-    player
-        .track()
-        .attach(sink.clone(), &codec("video/VP8"), 1)
-        .unwrap();
+    let (player, sink, _task) = play_path(&path, FilePlayerOptions::default(), 1);
     tokio::time::timeout(Duration::from_secs(1), ended(&player.track()))
         .await
         .expect("ends at once");
