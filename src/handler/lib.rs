@@ -22,8 +22,12 @@
 //! Sockets: see [`LocalAddresses`]. mDNS is always off; STUN/TURN are used only when ICE servers
 //! are given.
 
+mod direct;
 mod engine;
+mod events;
 mod feedback;
+mod gather;
+mod pc;
 mod send;
 mod stats;
 mod writer;
@@ -35,10 +39,9 @@ mod tests_mediasoup;
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
 
+use rtc::peer_connection::RTCPeerConnectionBuilder;
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
-use webrtc::peer_connection::{PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler};
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
 pub use msc_ortc::types::{MediaKind, RtpCodecCapability};
@@ -153,11 +156,6 @@ pub struct HandlerOptions {
     pub local_addresses: LocalAddresses,
 }
 
-struct NoEvents;
-
-#[async_trait::async_trait]
-impl PeerConnectionEventHandler for NoEvents {}
-
 /// SDP offer of a throwaway PeerConnection with one audio and one video transceiver, listing
 /// every codec and header extension this handler can send:
 ///
@@ -169,39 +167,29 @@ impl PeerConnectionEventHandler for NoEvents {}
 ///   repaired-rid and transport-wide-cc (video).
 ///
 /// Payload types and extension ids are the local ones [`SendHandler::send`] expects back.
-/// The offer has no candidates (one loopback socket exists only while it is made).
+/// The offer has no candidates (it is made on webrtc-rs' sans-IO core: no socket).
 pub async fn native_offer_sdp() -> Result<String, HandlerError> {
     let (feedback, _keyframes) = feedback::FeedbackInterceptor::new(Default::default());
-    let pc = PeerConnectionBuilder::new()
+    let mut pc = RTCPeerConnectionBuilder::new()
         .with_media_engine(engine::media_engine()?)
         .with_interceptor_registry(engine::registry(feedback))
         .with_setting_engine(send::setting_engine(false))
         .with_configuration(send::configuration(&HandlerOptions::default()))
-        .with_handler(Arc::new(NoEvents))
-        // webrtc-rs refuses to build without a socket; loopback, closed right after.
-        .with_udp_addrs(vec!["127.0.0.1:0".to_owned()])
-        .build()
-        .await
+        .build(std::time::Instant::now())
         .map_err(HandlerError::webrtc)?;
-    let result = async {
-        for kind in [RtpCodecKind::Audio, RtpCodecKind::Video] {
-            pc.add_transceiver_from_kind(
-                kind,
-                Some(RTCRtpTransceiverInit {
-                    direction: RTCRtpTransceiverDirection::Recvonly,
-                    streams: vec![],
-                    send_encodings: vec![],
-                }),
-            )
-            .await
-            .map_err(HandlerError::webrtc)?;
-        }
-        let offer = pc.create_offer(None).await.map_err(HandlerError::webrtc)?;
-        Ok(offer.sdp)
+    for kind in [RtpCodecKind::Audio, RtpCodecKind::Video] {
+        pc.add_transceiver_from_kind(
+            kind,
+            Some(RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Recvonly,
+                streams: vec![],
+                send_encodings: vec![],
+            }),
+        )
+        .map_err(HandlerError::webrtc)?;
     }
-    .await;
-    let _ = pc.close().await;
-    result
+    let offer = pc.create_offer(None).map_err(HandlerError::webrtc)?;
+    Ok(offer.sdp)
 }
 
 /// The DTLS fingerprint algorithms webrtc-rs 0.21 can verify a remote certificate with: it

@@ -14,20 +14,20 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RTCRtpRtxParameters,
     RtpCodecKind,
 };
+use rtc::rtp_transceiver::RTCRtpSenderId;
 use tokio::sync::watch;
-use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
-use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::peer_connection::{
-    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCBundlePolicy,
-    RTCConfiguration, RTCConfigurationBuilder, RTCIceConnectionState, RTCIceServer,
-    RTCIceTransportPolicy, RTCPeerConnectionState, RTCSessionDescription, SettingEngine,
+    PeerConnectionBuilder, RTCBundlePolicy, RTCConfiguration, RTCConfigurationBuilder,
+    RTCIceServer, RTCIceTransportPolicy, RTCSessionDescription, SettingEngine,
     SettingEngineBuilder, StatsSelector,
 };
-use webrtc::rtp_transceiver::{
-    RTCRtpTransceiverDirection, RTCRtpTransceiverInit, RtpSender, RtpTransceiver,
-};
+use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
+use crate::direct::DirectPc;
+use crate::events::Events;
 use crate::feedback::{dispatch_keyframe_requests, FeedbackInterceptor, Shared};
+use crate::gather::{bind_addrs, stun_server_addrs};
+use crate::pc::{Pc, Transceiver};
 use crate::writer::{RtpWriter, WriterState};
 use crate::{
     engine, stats, HandlerError, HandlerOptions, IceServer, MediaKind, RtpCodecCapability,
@@ -57,8 +57,6 @@ const ICE_MAX_BINDING_REQUESTS: u16 = 140;
 const ICE_KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 const ICE_DISCONNECTED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
 const ICE_FAILED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
-
-type StateCallback = Arc<dyn Fn(&'static str) + Send + Sync>;
 
 /// Settings common to every PeerConnection of this crate: mDNS off (host candidates are plain
 /// IPs and remote `.local` candidates are ignored), loopback candidates allowed when asked, and
@@ -123,53 +121,16 @@ pub(crate) fn configuration(opts: &HandlerOptions) -> RTCConfiguration {
         .build()
 }
 
-fn state_name(state: RTCPeerConnectionState) -> &'static str {
-    match state {
-        RTCPeerConnectionState::Connecting => "connecting",
-        RTCPeerConnectionState::Connected => "connected",
-        RTCPeerConnectionState::Disconnected => "disconnected",
-        RTCPeerConnectionState::Failed => "failed",
-        RTCPeerConnectionState::Closed => "closed",
-        _ => "new",
-    }
+/// Whether these options need webrtc-rs' own driver: TURN relaying is only there.
+fn needs_turn(opts: &HandlerOptions) -> bool {
+    opts.ice_transport_policy_relay || has_turn(&opts.ice_servers)
 }
 
-/// PeerConnection events: connection state to the client, plus timing traces.
-pub(crate) struct Events {
-    callback: Mutex<Option<StateCallback>>,
-    state: watch::Sender<&'static str>,
-    created: Instant,
-    ice_connected_at: Mutex<Option<Instant>>,
-    /// How many times ICE reached `connected` (initially, and after each restart).
-    pub(crate) ice_connected: watch::Sender<u32>,
-}
-
-#[async_trait::async_trait]
-impl PeerConnectionEventHandler for Events {
-    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
-        tracing::debug!(%state, since_created = ?self.created.elapsed(), "ICE connection state");
-        if state == RTCIceConnectionState::Connected {
-            if let Ok(mut at) = self.ice_connected_at.lock() {
-                *at = Some(Instant::now());
-            }
-            self.ice_connected.send_modify(|n| *n += 1);
-        }
-    }
-
-    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
-        let name = state_name(state);
-        let after_ice = self
-            .ice_connected_at
-            .lock()
-            .ok()
-            .and_then(|at| at.map(|at| at.elapsed()));
-        tracing::debug!(state = name, ?after_ice, "connection state");
-        self.state.send_replace(name);
-        let callback = self.callback.lock().ok().and_then(|c| c.clone());
-        if let Some(callback) = callback {
-            callback(name);
-        }
-    }
+fn has_turn(servers: &[IceServer]) -> bool {
+    servers
+        .iter()
+        .flat_map(|s| s.urls.iter())
+        .any(|u| u.starts_with("turn:") || u.starts_with("turns:"))
 }
 
 /// What [`SendHandler::send`] created.
@@ -184,8 +145,8 @@ pub struct SendResult {
 }
 
 struct SenderEntry {
-    transceiver: Arc<dyn RtpTransceiver>,
-    sender: Arc<dyn RtpSender>,
+    transceiver: Transceiver,
+    sender: RTCRtpSenderId,
     writers: Vec<Arc<WriterState>>,
 }
 
@@ -194,7 +155,7 @@ struct SenderEntry {
 /// Operations are serialized internally (one at a time), as mediasoup-client's transport queue
 /// does; the client should still not interleave an offer/answer exchange with another.
 pub struct SendHandler {
-    pc: Arc<dyn PeerConnection>,
+    pc: Pc,
     opts: HandlerOptions,
     /// The STUN/TURN servers now configured (`update_ice_servers` replaces them).
     ice_servers: Mutex<Vec<IceServer>>,
@@ -214,33 +175,41 @@ pub struct SendHandler {
 impl SendHandler {
     /// Creates the PeerConnection and binds its UDP sockets (see
     /// [`crate::LocalAddresses`]). Must be called within a tokio runtime.
+    ///
+    /// The connection runs on the direct driver (see `direct.rs`), or on webrtc-rs' own when
+    /// a TURN server or the relay policy is given.
     pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
         validate_ice_servers(&opts.ice_servers)?;
         let have_servers = !opts.ice_servers.is_empty();
         let shared = Arc::new(Shared::default());
         let (feedback, keyframes) = FeedbackInterceptor::new(shared.clone());
-        let events = Arc::new(Events {
-            callback: Mutex::new(None),
-            state: watch::Sender::new("new"),
-            created: Instant::now(),
-            ice_connected_at: Mutex::new(None),
-            ice_connected: watch::Sender::new(0),
-        });
-        let pc = PeerConnectionBuilder::new()
-            .with_media_engine(engine::media_engine()?)
-            .with_interceptor_registry(engine::registry(feedback))
-            .with_setting_engine(setting_engine(
-                opts.local_addresses.includes_loopback(have_servers),
-            ))
-            .with_configuration(configuration(&opts))
-            .with_handler(events.clone())
-            .with_udp_addrs(opts.local_addresses.socket_addrs(have_servers))
-            .build()
-            .await
-            .map_err(HandlerError::webrtc)?;
+        let events = Arc::new(Events::new());
+        let setting_engine = setting_engine(opts.local_addresses.includes_loopback(have_servers));
+        let pc = if needs_turn(&opts) {
+            let pc = PeerConnectionBuilder::new()
+                .with_media_engine(engine::media_engine()?)
+                .with_interceptor_registry(engine::registry(feedback))
+                .with_setting_engine(setting_engine)
+                .with_configuration(configuration(&opts))
+                .with_handler(events.clone())
+                .with_udp_addrs(opts.local_addresses.socket_addrs(have_servers))
+                .build()
+                .await
+                .map_err(HandlerError::webrtc)?;
+            Pc::Webrtc(Arc::new(pc))
+        } else {
+            Pc::Direct(DirectPc::new(
+                configuration(&opts),
+                setting_engine,
+                engine::media_engine()?,
+                engine::registry(feedback),
+                &bind_addrs(&opts.local_addresses, have_servers),
+                events.clone(),
+            )?)
+        };
         let dispatcher = tokio::spawn(dispatch_keyframe_requests(shared.clone(), keyframes));
         Ok(Self {
-            pc: Arc::new(pc),
+            pc,
             ice_servers: Mutex::new(opts.ice_servers.clone()),
             opts,
             shared,
@@ -346,48 +315,29 @@ impl SendHandler {
             .collect();
 
         let n = self.ids.fetch_add(1, Ordering::Relaxed);
-        let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
+        let track = MediaStreamTrack::new(
             self.cname.clone(),
             format!("{}-{n}", self.cname),
             format!("msc-{}-{n}", kind.as_str()),
             codec_kind,
             codings.clone(),
-        )));
-        let transceiver = self
-            .pc
-            .add_transceiver_from_track(
-                track.clone() as Arc<dyn TrackLocal>,
-                Some(RTCRtpTransceiverInit {
-                    direction: RTCRtpTransceiverDirection::Sendonly,
-                    streams: vec![],
-                    send_encodings: codings.clone(),
-                }),
-            )
-            .await
-            .map_err(HandlerError::webrtc)?;
-        let sender = transceiver
-            .sender()
-            .await
-            .map_err(HandlerError::webrtc)?
-            .ok_or_else(|| HandlerError::WebRtc("transceiver without sender".into()))?;
-        transceiver
-            .set_codec_preferences(preferences)
-            .await
-            .map_err(HandlerError::webrtc)?;
-
+        );
+        let init = RTCRtpTransceiverInit {
+            direction: RTCRtpTransceiverDirection::Sendonly,
+            streams: vec![],
+            send_encodings: codings.clone(),
+        };
+        let (transceiver, sender, sink) = self.pc.add_transceiver(track, init, preferences).await?;
         let offer_sdp = self.set_new_offer(None).await?;
-        let mid = transceiver
-            .mid()
-            .await
-            .map_err(HandlerError::webrtc)?
-            .ok_or_else(|| HandlerError::WebRtc("no mid after the offer".into()))?;
+        let mid = self.pc.mid(&transceiver).await?;
+        let sink = Arc::new(sink);
 
         let writers: Vec<Arc<WriterState>> = codings
             .iter()
             .map(|c| {
                 let p = &c.rtp_coding_parameters;
                 Arc::new(WriterState::new(
-                    track.clone(),
+                    sink.clone(),
                     &mid,
                     p.ssrc.unwrap_or_default(),
                     p.rtx.as_ref().map(|r| r.ssrc),
@@ -420,20 +370,18 @@ impl SendHandler {
         &self,
         options: Option<RTCOfferOptions>,
     ) -> Result<String, HandlerError> {
-        let offer = self
-            .pc
-            .create_offer(options)
-            .await
-            .map_err(HandlerError::webrtc)?;
-        self.pc
-            .set_local_description(offer)
-            .await
-            .map_err(HandlerError::webrtc)?;
-        let local =
-            self.pc.local_description().await.ok_or_else(|| {
-                HandlerError::WebRtc("no local description after setting it".into())
-            })?;
-        Ok(local.sdp)
+        let ice_restart = options.as_ref().is_some_and(|o| o.ice_restart);
+        let stun_servers = if self.pc.gathers_next(ice_restart) {
+            let servers = self
+                .ice_servers
+                .lock()
+                .map(|s| s.clone())
+                .unwrap_or_default();
+            stun_server_addrs(&servers).await
+        } else {
+            vec![]
+        };
+        self.pc.set_new_offer(options, &stun_servers).await
     }
 
     /// Applies the answer to the last offer. Its `a=setup` decides the DTLS role (`passive`:
@@ -444,10 +392,7 @@ impl SendHandler {
         self.check_open()?;
         let answer = RTCSessionDescription::answer(sdp)
             .map_err(|e| HandlerError::InvalidArgument(format!("bad answer SDP: {e}")))?;
-        self.pc
-            .set_remote_description(answer)
-            .await
-            .map_err(HandlerError::webrtc)
+        self.pc.set_remote_description(answer).await
     }
 
     /// Stops the transceiver of `mid` (its producer closed): its writers are closed, the
@@ -469,11 +414,7 @@ impl SendHandler {
         for w in &entry.writers {
             w.close();
         }
-        entry
-            .transceiver
-            .stop()
-            .await
-            .map_err(HandlerError::webrtc)?;
+        self.pc.stop(&entry.transceiver).await?;
         self.set_new_offer(None).await
     }
 
@@ -515,14 +456,18 @@ impl SendHandler {
                     .into(),
             ));
         }
+        if matches!(self.pc, Pc::Direct(_)) && has_turn(&servers) {
+            return Err(HandlerError::InvalidArgument(
+                "TURN servers must be given when the transport is created (iceServers of \
+                 createSendTransport): this transport was created without and relays nothing"
+                    .into(),
+            ));
+        }
         let opts = HandlerOptions {
             ice_servers: servers.clone(),
             ..self.opts.clone()
         };
-        self.pc
-            .set_configuration(configuration(&opts))
-            .await
-            .map_err(HandlerError::webrtc)?;
+        self.pc.set_configuration(configuration(&opts)).await?;
         if let Ok(mut current) = self.ice_servers.lock() {
             *current = servers;
         }
@@ -533,7 +478,7 @@ impl SendHandler {
     /// `candidate-pair`, `local-candidate`, `remote-candidate` and `certificate` entries.
     pub async fn transport_stats(&self) -> Result<serde_json::Value, HandlerError> {
         self.check_open()?;
-        let report = self.pc.get_stats(Instant::now(), StatsSelector::None).await;
+        let report = self.pc.get_stats(StatsSelector::None).await?;
         Ok(stats::report_to_json(&report, |t| {
             matches!(
                 t,
@@ -556,24 +501,21 @@ impl SendHandler {
             let senders = self.senders.lock().await;
             senders
                 .get(mid)
-                .map(|e| (e.sender.id(), e.writers.clone()))
+                .map(|e| (e.sender, e.writers.clone()))
                 .ok_or_else(|| {
                     HandlerError::InvalidArgument(format!(
                         "no sending transceiver with mid {mid:?}"
                     ))
                 })?
         };
-        let report = self
-            .pc
-            .get_stats(Instant::now(), StatsSelector::Sender(sender))
-            .await;
+        let report = self.pc.get_stats(StatsSelector::Sender(sender)).await?;
         let mut json = stats::report_to_json(&report, |_| true);
         stats::patch_feedback_counts(&mut json, &writers);
         Ok(json)
     }
 
     /// Sets (replaces) the callback of connection state changes: `new`, `connecting`,
-    /// `connected`, `disconnected`, `failed`, `closed`. Called on webrtc-rs' driver task: it
+    /// `connected`, `disconnected`, `failed`, `closed`. Called on the driver's tasks: it
     /// must return quickly and not call back into this handler synchronously.
     pub fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>) {
         if let Ok(mut slot) = self.events.callback.lock() {
@@ -613,25 +555,19 @@ impl SendHandler {
         if let Ok(mut registry) = self.shared.writers.lock() {
             registry.clear();
         }
-        if let Err(err) = self.pc.close().await {
-            tracing::debug!(%err, "closing the PeerConnection");
-        }
+        self.events.closed();
+        self.pc.close().await;
         self.dispatcher.abort();
-        // webrtc-rs does not report `closed` for a local close().
-        self.events.state.send_replace("closed");
     }
 }
 
 impl Drop for SendHandler {
-    /// webrtc-rs keeps a PeerConnection's driver (and its sockets) running until `close()`;
-    /// a handler dropped without [`SendHandler::close`] closes it in the background.
+    /// A handler dropped without [`SendHandler::close`] closes its connection (webrtc-rs'
+    /// driver, in the background: it keeps its sockets until then).
     fn drop(&mut self) {
         self.dispatcher.abort();
         if !self.closed.swap(true, Ordering::AcqRel) {
-            let pc = self.pc.clone();
-            self.runtime.spawn(async move {
-                let _ = pc.close().await;
-            });
+            self.pc.close_soon(&self.runtime);
         }
     }
 }

@@ -7,11 +7,21 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use rtc::interceptor::StreamInfo;
 use rtc::rtp;
+use rtc::rtp_transceiver::RTCRtpSenderId;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::TrackLocal;
 
+use crate::direct;
 use crate::engine::{AUDIO_LEVEL_URI, MID_URI, RID_URI};
 use crate::HandlerError;
+
+/// Where a writer's packets go.
+pub(crate) enum Sink {
+    /// Into the direct driver's core, on the caller's thread.
+    Direct(Arc<direct::Inner>, RTCRtpSenderId),
+    /// webrtc-rs' track, which hands them to its driver task.
+    Track(Arc<TrackLocalStaticRTP>),
+}
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
 
@@ -29,7 +39,7 @@ pub(crate) struct FeedbackCounters {
 }
 
 pub(crate) struct WriterState {
-    track: Arc<TrackLocalStaticRTP>,
+    sink: Arc<Sink>,
     ssrc: u32,
     rtx_ssrc: Option<u32>,
     rid: Option<String>,
@@ -43,14 +53,14 @@ pub(crate) struct WriterState {
 
 impl WriterState {
     pub(crate) fn new(
-        track: Arc<TrackLocalStaticRTP>,
+        sink: Arc<Sink>,
         mid: &str,
         ssrc: u32,
         rtx_ssrc: Option<u32>,
         rid: Option<String>,
     ) -> Self {
         Self {
-            track,
+            sink,
             ssrc,
             rtx_ssrc,
             rid_bytes: rid.as_ref().map(|r| Bytes::copy_from_slice(r.as_bytes())),
@@ -142,8 +152,8 @@ impl RtpWriter {
     /// [`crate::SendHandler::stop_sending`] or after the handler is closed. A packet written
     /// before DTLS is connected is dropped by webrtc-rs (not an error).
     ///
-    /// Async because webrtc-rs hands packets to its driver task through a bounded channel; it
-    /// only waits when that channel is full (back-pressure).
+    /// Async because on webrtc-rs' driver (TURN transports) packets go to its task through a
+    /// bounded channel, which waits when full; on the direct driver it never waits.
     pub async fn write(
         &self,
         seq: u16,
@@ -218,11 +228,11 @@ impl RtpWriter {
         if let Some(level) = audio_level {
             set(id(24), Bytes::copy_from_slice(&[level]))?;
         }
-        state
-            .track
-            .write_rtp(rtp::Packet { header, payload })
-            .await
-            .map_err(HandlerError::webrtc)
+        let packet = rtp::Packet { header, payload };
+        match &*state.sink {
+            Sink::Direct(pc, sender) => pc.write_rtp(*sender, packet),
+            Sink::Track(track) => track.write_rtp(packet).await.map_err(HandlerError::webrtc),
+        }
     }
 
     /// The SSRC of this encoding (chosen by the handler when the transceiver was created).

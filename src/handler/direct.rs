@@ -1,0 +1,565 @@
+//! The direct driver: webrtc-rs' sans-IO core (`rtc::peer_connection::RTCPeerConnection`) with
+//! I/O of our own, instead of webrtc-rs' async `PeerConnection` and its driver task.
+//!
+//! Why: the async driver hands every RTP packet from the track to its task through a channel,
+//! wakes that task, and loops over every queue of the core per packet. That hand-off and loop
+//! were ~40% of the client's CPU per packet (`bench/profile.sh`). Here a writer takes the core's
+//! lock, writes the packet through the interceptors and SRTP, and sends the datagrams the core
+//! produced, on the caller's thread: no task wakes per packet.
+//!
+//! What still runs in the background, per connection:
+//! - one task per socket reading datagrams (STUN answers, DTLS, RTCP) into the core;
+//! - one task running the core's timers (ICE checks and consent, DTLS retransmits, sender
+//!   reports, STUN gathering) and sending what a full socket could not take.
+//!
+//! Connection events are delivered after the core's lock is released.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use rtc::interceptor::Registry;
+use rtc::peer_connection::configuration::media_engine::MediaEngine;
+use rtc::peer_connection::configuration::{RTCConfiguration, RTCOfferOptions};
+use rtc::peer_connection::event::RTCPeerConnectionEvent;
+use rtc::peer_connection::{RTCPeerConnection, RTCPeerConnectionBuilder};
+use rtc::rtp;
+use rtc::rtp_transceiver::{RTCRtpSenderId, RTCRtpTransceiverId};
+use rtc::sansio::Protocol;
+use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
+use rtc::statistics::report::RTCStatsReport;
+use rtc::statistics::StatsSelector;
+use tokio::net::UdpSocket;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use webrtc::peer_connection::{
+    RTCIceConnectionState, RTCPeerConnectionState, RTCSessionDescription, SettingEngine,
+};
+
+use crate::events::Events;
+use crate::gather::{host_candidate, Srflx};
+use crate::HandlerError;
+
+/// Datagrams kept while a socket's send buffer is full (then the newest are dropped): ~2 s of a
+/// 1 Mbps video stream, far more than a socket stays full on any working network.
+const BACKLOG_LIMIT: usize = 2048;
+
+/// How far ahead the timer task sleeps when the core has no deadline.
+const IDLE: Duration = Duration::from_secs(3600);
+
+/// What happened under the lock, for the events to deliver once it is released.
+enum Notice {
+    Ice(RTCIceConnectionState),
+    State(RTCPeerConnectionState),
+}
+
+struct Socket {
+    local: SocketAddr,
+    udp: Arc<UdpSocket>,
+}
+
+/// Everything behind the lock: the core, its sockets and the STUN gathering.
+pub(crate) struct Core {
+    pc: RTCPeerConnection,
+    sockets: Vec<Socket>,
+    srflx: Srflx,
+    /// When the timer task must next run the core's timers.
+    deadline: Option<Instant>,
+    /// Datagrams waiting for a full socket to drain, in order.
+    backlog: VecDeque<TaggedBytesMut>,
+    dropped: u64,
+    notices: Vec<Notice>,
+}
+
+impl Core {
+    fn socket(&self, local: SocketAddr) -> Option<&Socket> {
+        self.sockets.iter().find(|s| s.local == local)
+    }
+
+    /// Sends one datagram now, or queues it behind others waiting for the socket.
+    fn send(&mut self, datagram: TaggedBytesMut) {
+        if self.backlog.is_empty() {
+            let Some(socket) = self.socket(datagram.transport.local_addr) else {
+                tracing::trace!(local = %datagram.transport.local_addr, "no socket for a datagram");
+                return;
+            };
+            match socket
+                .udp
+                .try_send_to(&datagram.message, datagram.transport.peer_addr)
+            {
+                Ok(_) => return,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) => {
+                    tracing::trace!(peer = %datagram.transport.peer_addr, %err, "send failed");
+                    return;
+                }
+            }
+        }
+        if self.backlog.len() < BACKLOG_LIMIT {
+            self.backlog.push_back(datagram);
+        } else {
+            self.dropped += 1;
+            if self.dropped.is_power_of_two() {
+                tracing::warn!(
+                    dropped = self.dropped,
+                    "UDP send buffer full: datagrams dropped"
+                );
+            }
+        }
+    }
+
+    /// Sends what waited for the socket, as far as it takes it.
+    fn drain_backlog(&mut self) {
+        while let Some(datagram) = self.backlog.front() {
+            let Some(socket) = self.socket(datagram.transport.local_addr) else {
+                self.backlog.pop_front();
+                continue;
+            };
+            match socket
+                .udp
+                .try_send_to(&datagram.message, datagram.transport.peer_addr)
+            {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
+                _ => {
+                    self.backlog.pop_front();
+                }
+            }
+        }
+    }
+
+    fn flush_writes(&mut self) {
+        while let Some(datagram) = self.pc.poll_write() {
+            self.send(datagram);
+        }
+        while let Some(datagram) = self.srflx.poll_write() {
+            self.send(datagram);
+        }
+    }
+
+    /// One datagram from the network.
+    fn read(&mut self, now: Instant, local: SocketAddr, peer: SocketAddr, data: &[u8]) {
+        if self.srflx.owns(local, peer) {
+            self.srflx.handle_read(now, local, peer, data);
+            return;
+        }
+        let result = self.pc.handle_read(TaggedBytesMut {
+            now,
+            transport: TransportContext {
+                local_addr: local,
+                peer_addr: peer,
+                ecn: None,
+                transport_protocol: TransportProtocol::UDP,
+            },
+            message: BytesMut::from(data),
+        });
+        if let Err(err) = result {
+            tracing::trace!(%peer, %err, "datagram refused by the core");
+        }
+    }
+
+    /// Moves everything the core produced: datagrams out, events to notices, server-reflexive
+    /// candidates in; then the next deadline. True when that deadline is earlier than the one
+    /// the timer task sleeps to.
+    fn pump(&mut self) -> bool {
+        loop {
+            self.flush_writes();
+            while let Some(event) = self.pc.poll_event() {
+                match event {
+                    RTCPeerConnectionEvent::OnIceConnectionStateChangeEvent(s) => {
+                        self.notices.push(Notice::Ice(s))
+                    }
+                    RTCPeerConnectionEvent::OnConnectionStateChangeEvent(s) => {
+                        self.notices.push(Notice::State(s))
+                    }
+                    _ => {}
+                }
+            }
+            // Inbound RTCP was observed by the interceptors; nothing here consumes it.
+            while self.pc.poll_read().is_some() {}
+            let candidates = self.srflx.poll_candidates();
+            if candidates.is_empty() {
+                break;
+            }
+            for candidate in candidates {
+                tracing::debug!(candidate = %candidate.candidate, "server-reflexive candidate");
+                if let Err(err) = self.pc.add_local_candidate(candidate) {
+                    tracing::debug!(%err, "server-reflexive candidate refused");
+                }
+            }
+        }
+        let next = [self.pc.poll_timeout(), self.srflx.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
+        let earlier = match (next, self.deadline) {
+            (Some(next), Some(current)) => next < current,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        self.deadline = next;
+        earlier || !self.backlog.is_empty()
+    }
+}
+
+pub(crate) struct Inner {
+    core: Mutex<Core>,
+    events: Arc<Events>,
+    /// Wakes the timer task: a new earlier deadline, or datagrams waiting for a socket.
+    wake: Notify,
+    closed: AtomicBool,
+}
+
+impl Inner {
+    fn lock(&self) -> Result<MutexGuard<'_, Core>, HandlerError> {
+        self.core
+            .lock()
+            .map_err(|_| HandlerError::WebRtc("the connection's state is poisoned".into()))
+    }
+
+    /// Runs `f` on the core, moves what it produced, then (lock released) delivers the events.
+    fn with_core<R>(
+        &self,
+        f: impl FnOnce(&mut Core) -> Result<R, HandlerError>,
+    ) -> Result<R, HandlerError> {
+        let (result, notices, wake) = {
+            let mut core = self.lock()?;
+            let result = f(&mut core);
+            let wake = core.pump();
+            (result, std::mem::take(&mut core.notices), wake)
+        };
+        if wake {
+            self.wake.notify_one();
+        }
+        if !self.closed.load(Ordering::Acquire) {
+            for notice in notices {
+                match notice {
+                    Notice::Ice(s) => self.events.ice_state(s),
+                    Notice::State(s) => self.events.connection_state(s),
+                }
+            }
+        }
+        result
+    }
+
+    /// The hot path: one RTP packet through the sender's interceptors and SRTP, out on the
+    /// caller's thread.
+    pub(crate) fn write_rtp(
+        &self,
+        sender: RTCRtpSenderId,
+        packet: rtp::Packet,
+    ) -> Result<(), HandlerError> {
+        let waiting = {
+            let mut core = self.lock()?;
+            let mut rtp_sender = core
+                .pc
+                .rtp_sender(sender)
+                .ok_or_else(|| HandlerError::InvalidState("the RTP sender is gone".into()))?;
+            // Refused packets (DTLS not up yet, an SSRC or extension not negotiated) are
+            // dropped, as webrtc-rs' own driver does: the media source goes on.
+            if let Err(err) = rtp_sender.write_rtp(Instant::now(), packet) {
+                tracing::trace!(%err, "RTP packet dropped");
+            }
+            core.flush_writes();
+            !core.backlog.is_empty()
+        };
+        if waiting {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// Reads datagrams from one socket into the core until the connection closes.
+async fn read_loop(inner: Arc<Inner>, udp: Arc<UdpSocket>, local: SocketAddr) {
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let first = udp.recv_from(&mut buf).await;
+        if inner.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let (n, peer) = match first {
+            Ok(got) => got,
+            Err(err) => {
+                // e.g. ICMP port unreachable reported on a later read: not fatal
+                tracing::trace!(%local, %err, "UDP receive error");
+                continue;
+            }
+        };
+        let _ = inner.with_core(|core| {
+            let now = Instant::now();
+            core.read(now, local, peer, &buf[..n]);
+            // what else is already queued, under the same lock
+            for _ in 0..64 {
+                match udp.try_recv_from(&mut buf) {
+                    Ok((n, peer)) => core.read(now, local, peer, &buf[..n]),
+                    Err(_) => break,
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Runs the core's timers and drains the backlog until the connection closes.
+async fn timer_loop(inner: Arc<Inner>) {
+    loop {
+        if inner.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok((deadline, waiting)) = inner.lock().map(|core| {
+            let waiting = core
+                .backlog
+                .front()
+                .and_then(|d| core.socket(d.transport.local_addr))
+                .map(|s| s.udp.clone());
+            (core.deadline, waiting)
+        }) else {
+            return;
+        };
+        let sleep = tokio::time::sleep_until(
+            deadline.map_or_else(|| tokio::time::Instant::now() + IDLE, Into::into),
+        );
+        let writable = async {
+            match &waiting {
+                Some(udp) => udp.writable().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = sleep => {
+                let _ = inner.with_core(|core| {
+                    let now = Instant::now();
+                    if core.deadline.is_some_and(|d| d <= now) {
+                        core.srflx.handle_timeout(now);
+                        core.pc.handle_timeout(now).map_err(HandlerError::webrtc)?;
+                    }
+                    Ok(())
+                });
+            }
+            _ = inner.wake.notified() => {}
+            _ = writable => {
+                let _ = inner.with_core(|core| {
+                    core.drain_backlog();
+                    Ok(())
+                });
+            }
+        }
+    }
+}
+
+/// One connection on the direct driver.
+pub(crate) struct DirectPc {
+    inner: Arc<Inner>,
+    tasks: Vec<JoinHandle<()>>,
+    locals: Vec<SocketAddr>,
+    /// Whether the next offer gathers (the first one, and ICE restarts).
+    gathered: AtomicBool,
+}
+
+impl DirectPc {
+    /// Builds the core and binds one UDP socket per address (port 0). Within a tokio runtime.
+    pub(crate) fn new(
+        configuration: RTCConfiguration,
+        setting_engine: SettingEngine,
+        media_engine: MediaEngine,
+        registry: Registry,
+        bind: &[SocketAddr],
+        events: Arc<Events>,
+    ) -> Result<Self, HandlerError> {
+        let pc = RTCPeerConnectionBuilder::new()
+            .with_configuration(configuration)
+            .with_setting_engine(setting_engine)
+            .with_media_engine(media_engine)
+            .with_interceptor_registry(registry)
+            .build(Instant::now())
+            .map_err(HandlerError::webrtc)?;
+        let mut sockets = Vec::with_capacity(bind.len());
+        for addr in bind {
+            let bound = std::net::UdpSocket::bind(addr)
+                .and_then(|s| {
+                    s.set_nonblocking(true)?;
+                    Ok(s)
+                })
+                .and_then(UdpSocket::from_std)
+                .and_then(|udp| Ok((udp.local_addr()?, udp)))
+                .map_err(|e| HandlerError::WebRtc(format!("cannot bind UDP {addr}: {e}")))?;
+            sockets.push(Socket {
+                local: bound.0,
+                udp: Arc::new(bound.1),
+            });
+        }
+        let locals: Vec<SocketAddr> = sockets.iter().map(|s| s.local).collect();
+        let readers: Vec<(Arc<UdpSocket>, SocketAddr)> =
+            sockets.iter().map(|s| (s.udp.clone(), s.local)).collect();
+        let inner = Arc::new(Inner {
+            core: Mutex::new(Core {
+                pc,
+                sockets,
+                srflx: Srflx::default(),
+                deadline: None,
+                backlog: VecDeque::new(),
+                dropped: 0,
+                notices: Vec::new(),
+            }),
+            events,
+            wake: Notify::new(),
+            closed: AtomicBool::new(false),
+        });
+        let mut tasks: Vec<JoinHandle<()>> = readers
+            .into_iter()
+            .map(|(udp, local)| tokio::spawn(read_loop(inner.clone(), udp, local)))
+            .collect();
+        tasks.push(tokio::spawn(timer_loop(inner.clone())));
+        Ok(Self {
+            inner,
+            tasks,
+            locals,
+            gathered: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
+    pub(crate) fn add_transceiver(
+        &self,
+        track: rtc::media_stream::MediaStreamTrack,
+        init: webrtc::rtp_transceiver::RTCRtpTransceiverInit,
+        preferences: Vec<rtc::rtp_transceiver::rtp_sender::RTCRtpCodecParameters>,
+    ) -> Result<(RTCRtpTransceiverId, RTCRtpSenderId), HandlerError> {
+        self.inner.with_core(|core| {
+            let id = core
+                .pc
+                .add_transceiver_from_track(track, Some(init))
+                .map_err(HandlerError::webrtc)?;
+            let mut transceiver = core
+                .pc
+                .rtp_transceiver(id)
+                .ok_or_else(|| HandlerError::WebRtc("transceiver not found".into()))?;
+            transceiver
+                .set_codec_preferences(preferences)
+                .map_err(HandlerError::webrtc)?;
+            let sender = transceiver
+                .sender()
+                .ok_or_else(|| HandlerError::WebRtc("transceiver without sender".into()))?;
+            Ok((id, sender))
+        })
+    }
+
+    pub(crate) fn mid(&self, id: RTCRtpTransceiverId) -> Result<Option<String>, HandlerError> {
+        self.inner
+            .with_core(|core| Ok(core.pc.rtp_transceiver(id).and_then(|t| t.mid().clone())))
+    }
+
+    pub(crate) fn stop_transceiver(&self, id: RTCRtpTransceiverId) -> Result<(), HandlerError> {
+        self.inner.with_core(|core| {
+            core.pc
+                .rtp_transceiver(id)
+                .ok_or_else(|| HandlerError::WebRtc("transceiver not found".into()))?
+                .stop()
+                .map_err(HandlerError::webrtc)
+        })
+    }
+
+    /// Creates an offer, sets it as local description and returns it. The first offer, and an
+    /// ICE restart, also gather: host candidates of the sockets, and a STUN request to each of
+    /// `stun_servers`.
+    pub(crate) fn set_new_offer(
+        &self,
+        options: Option<RTCOfferOptions>,
+        stun_servers: &[SocketAddr],
+    ) -> Result<String, HandlerError> {
+        let gather = options.as_ref().is_some_and(|o| o.ice_restart)
+            || !self.gathered.swap(true, Ordering::AcqRel);
+        self.inner.with_core(|core| {
+            if gather {
+                for candidate in self.locals.iter().filter_map(|l| host_candidate(*l)) {
+                    core.pc
+                        .add_local_candidate(candidate)
+                        .map_err(HandlerError::webrtc)?;
+                }
+            }
+            let offer = core
+                .pc
+                .create_offer(options)
+                .map_err(HandlerError::webrtc)?;
+            let now = Instant::now();
+            core.pc
+                .set_local_description(now, offer)
+                .map_err(HandlerError::webrtc)?;
+            if gather {
+                core.srflx.start(now, &self.locals, stun_servers);
+            }
+            core.pc
+                .local_description()
+                .map(|d| d.sdp)
+                .ok_or_else(|| HandlerError::WebRtc("no local description after setting it".into()))
+        })
+    }
+
+    /// Whether the next offer gathers anyway (none was made yet).
+    pub(crate) fn will_gather(&self) -> bool {
+        !self.gathered.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_remote_description(
+        &self,
+        answer: RTCSessionDescription,
+    ) -> Result<(), HandlerError> {
+        self.inner.with_core(|core| {
+            core.pc
+                .set_remote_description(Instant::now(), answer)
+                .map_err(HandlerError::webrtc)
+        })
+    }
+
+    pub(crate) fn set_configuration(
+        &self,
+        configuration: RTCConfiguration,
+    ) -> Result<(), HandlerError> {
+        self.inner.with_core(|core| {
+            core.pc
+                .set_configuration(configuration)
+                .map_err(HandlerError::webrtc)
+        })
+    }
+
+    pub(crate) fn get_stats(
+        &self,
+        selector: StatsSelector,
+    ) -> Result<RTCStatsReport, HandlerError> {
+        self.inner
+            .with_core(|core| Ok(core.pc.get_stats(Instant::now(), selector)))
+    }
+
+    /// Closes the core (its DTLS close_notify goes out) and stops the tasks. Idempotent.
+    pub(crate) fn close(&self) {
+        if self.inner.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let _ = self.inner.with_core(|core| {
+            if let Err(err) = core.pc.close() {
+                tracing::debug!(%err, "closing the connection");
+            }
+            core.flush_writes();
+            // the sockets close now, not when the last writer is dropped
+            core.backlog.clear();
+            core.sockets.clear();
+            Ok(())
+        });
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for DirectPc {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
