@@ -5,19 +5,17 @@
 // that match it (inlined frames repeat a symbol under several names). Used by bench/profile.sh.
 
 const parts = [
-  ['webrtc-rs', 'PeerConnection driver task, all of it', /PeerConnectionDriver<A>::event_loop::\{\{closure\}\}$/],
-  ['webrtc-rs', '  flushing writes: rtc core + sendmsg', /PeerConnectionDriver<A>::poll_writes::\{\{closure\}\}$/],
+  ['ours', 'producer pump task (writes into the core, sends)', /msc_client::producer::pump::\{\{closure\}\}$/],
+  ['ours', '  direct driver write: lock, core, sendmsg', /msc_handler::direct::Inner::write_rtp$/],
   ['webrtc-rs', '    rtc core: interceptors, SRTP, marshal', /RTCPeerConnection>::flush_writes$/],
   ['webrtc-rs', '      interceptor chain (NACK, TWCC, SR, ours)', /^<rtc_interceptor::chain::Chain as .*>::handle_write$/],
   ['webrtc-rs', '      SRTP encryption', /rtc_srtp::context::srtp::<impl rtc_srtp::context::Context>::encrypt_rtp$/],
-  ['kernel', '    sendmsg (UDP send, loopback delivery)', /^__libc_sendmsg$/],
-  ['webrtc-rs', '  one RTP packet handed to the core', /PeerConnectionDriver<A>::handle_driver_event::\{\{closure\}\}$/],
-  ['webrtc-rs', '  RTCP received (recv, SRTCP, interceptors)', /PeerConnectionDriver<A>::deliver_udp_batch::\{\{closure\}\}$/],
-  ['webrtc-rs', '  timers', /PeerConnectionDriver<A>::handle_timeout::\{\{closure\}\}$/],
-  ['webrtc-rs', 'track write_rtp (lock, channel to the driver)', /TrackLocalStaticRTP as .*TrackLocal>::write_rtp::\{\{closure\}\}$/],
+  ['kernel', '    sendmsg (UDP send, loopback delivery)', /^(__libc_sendmsg|__libc_sendto|__send)$/],
+  ['ours', 'direct driver reads (recv, SRTCP, interceptors)', /msc_handler::direct::read_loop::\{\{closure\}\}$/],
+  ['ours', 'direct driver timers', /msc_handler::direct::timer_loop::\{\{closure\}\}$/],
+  ['webrtc-rs', 'async driver task (TURN transports only)', /PeerConnectionDriver<A>::event_loop::\{\{closure\}\}$/],
   ['ours', 'writeFrame from JS (napi, copy, packetize, queue)', /NativeTrack::write_frame$/],
   ['ours', '  packetizer', /msc_media::packetizer::Packetizer::packetize$/],
-  ['ours', 'producer pump task (incl. track write_rtp)', /msc_client::producer::pump::\{\{closure\}\}$/],
   ['tokio', 'worker parking (idle, epoll, futex)', /tokio::runtime::scheduler::multi_thread::worker::Context::park_internal$/],
 ];
 
