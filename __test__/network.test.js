@@ -180,6 +180,11 @@ test('updateIceServers: TypeError on bad servers; the servers given are used fro
   ]) {
     await assert.rejects(transport.updateIceServers({ iceServers }), TypeError, JSON.stringify(iceServers));
   }
+  // TURN is relayed by webrtc-rs' own driver, chosen when the transport is created
+  await assert.rejects(
+    transport.updateIceServers({ iceServers: [{ urls: 'turn:127.0.0.1', username: 'u', credential: 'c' }] }),
+    (err) => err instanceof TypeError && /createSendTransport/.test(err.message),
+  );
   const { clientOptions } = await server.createWebRtcTransport();
   assert.throws(() => device.createSendTransport({ ...clientOptions, iceServers: [{ urls: 'ftp:x' }] }), TypeError);
   await transport.updateIceServers({ iceServers: [] });

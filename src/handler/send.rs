@@ -535,6 +535,15 @@ impl SendHandler {
         self.events.state.subscribe()
     }
 
+    /// Which driver runs the connection: `direct` or `webrtc-rs` (see `pc.rs`).
+    #[cfg(test)]
+    pub(crate) fn driver(&self) -> &'static str {
+        match self.pc {
+            Pc::Direct(_) => "direct",
+            Pc::Webrtc(_) => "webrtc-rs",
+        }
+    }
+
     /// How many times ICE reached `connected` so far.
     #[cfg(test)]
     pub(crate) fn ice_connected_count(&self) -> u32 {

@@ -456,6 +456,41 @@ async fn single_encoding_arrives_intact_with_stats() {
     assert!(matches!(err, HandlerError::InvalidState(_)));
 }
 
+/// A transport given a TURN server runs on webrtc-rs' async driver (TURN relaying is only
+/// there). No TURN server listens here, so it connects over its host candidate, and media flows
+/// as on the direct driver.
+#[tokio::test]
+async fn a_turn_transport_runs_on_webrtc_rs_driver() {
+    init_log();
+    let handler = SendHandler::new(HandlerOptions {
+        ice_servers: vec![IceServer {
+            urls: vec!["turn:127.0.0.1:9?transport=udp".into()],
+            username: Some("user".into()),
+            credential: Some("secret".into()),
+        }],
+        local_addresses: LocalAddresses::Loopback,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    assert_eq!(handler.driver(), "webrtc-rs");
+    assert_eq!(
+        SendHandler::new(loopback()).await.unwrap().driver(),
+        "direct"
+    );
+    let mut remote = Remote::new(false).await;
+    let sent = handler
+        .send(MediaKind::Video, vp8_with_rtx(), vec![])
+        .await
+        .unwrap();
+    connect(&handler, &mut remote, &sent.offer_sdp).await;
+    write_and_check(&mut remote, &sent.writers[0], 100, 20, 96).await;
+    let stats = handler.sender_stats(&sent.mid).await.unwrap();
+    assert_eq!(entries(&stats, "outbound-rtp")[0]["packetsSent"], 20);
+    handler.close().await;
+    assert_eq!(handler.connection_state(), "closed");
+}
+
 #[tokio::test]
 async fn we_can_be_dtls_server() {
     let handler = SendHandler::new(loopback()).await.unwrap();
@@ -765,6 +800,14 @@ async fn ice_servers_are_validated() {
             .await,
         Err(HandlerError::InvalidArgument(_))
     ));
+    // TURN relaying needs webrtc-rs' driver, chosen when the transport is created
+    let refused = handler
+        .update_ice_servers(vec![server("turn:127.0.0.1", Some("user"))])
+        .await;
+    assert!(
+        matches!(&refused, Err(HandlerError::InvalidArgument(m)) if m.contains("created")),
+        "{refused:?}"
+    );
     // nothing set yet: an empty list is fine
     handler.update_ice_servers(vec![]).await.unwrap();
     handler.close().await;
