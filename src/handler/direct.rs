@@ -12,7 +12,9 @@
 //! - one task running the core's timers (ICE checks and consent, DTLS retransmits, sender
 //!   reports, STUN gathering) and sending what a full socket could not take.
 //!
-//! Connection events are delivered after the core's lock is released.
+//! Connection events are delivered after the core's lock is released. Datagrams leave through
+//! the connection's pacer (`pacer.rs`): bursts beyond its bucket wait in the backlog, and so
+//! does everything behind a socket whose send buffer is full.
 
 use std::collections::VecDeque;
 use std::io;
@@ -42,11 +44,13 @@ use webrtc::peer_connection::{
 
 use crate::events::Events;
 use crate::gather::{host_candidate, Srflx};
+use crate::pacer::Pacer;
 use crate::HandlerError;
 
-/// Datagrams kept while a socket's send buffer is full (then the newest are dropped): ~2 s of a
-/// 1 Mbps video stream, far more than a socket stays full on any working network.
-const BACKLOG_LIMIT: usize = 2048;
+/// Datagrams kept waiting for the pacer or a full socket (then the newest are dropped): the
+/// frames of 1,000 video producers written at once, far more than a socket stays full on any
+/// working network.
+const BACKLOG_LIMIT: usize = 8192;
 
 /// How far ahead the timer task sleeps when the core has no deadline.
 const IDLE: Duration = Duration::from_secs(3600);
@@ -69,8 +73,13 @@ pub(crate) struct Core {
     srflx: Srflx,
     /// When the timer task must next run the core's timers.
     deadline: Option<Instant>,
-    /// Datagrams waiting for a full socket to drain, in order.
+    /// Datagrams waiting for the pacer or for a full socket, in order.
     backlog: VecDeque<TaggedBytesMut>,
+    /// The socket of the backlog's first datagram was full (wait until it is writable).
+    blocked: bool,
+    /// The backlog was empty and is not any more: the timer task must learn of it.
+    backlog_started: bool,
+    pacer: Pacer,
     dropped: u64,
     notices: Vec<Notice>,
 }
@@ -80,55 +89,67 @@ impl Core {
         self.sockets.iter().find(|s| s.local == local)
     }
 
-    /// Sends one datagram now, or queues it behind others waiting for the socket.
+    /// Sends one datagram now, or queues it behind others waiting for the pacer or the socket.
     fn send(&mut self, datagram: TaggedBytesMut) {
-        if self.backlog.is_empty() {
-            let Some(socket) = self.socket(datagram.transport.local_addr) else {
-                tracing::trace!(local = %datagram.transport.local_addr, "no socket for a datagram");
-                return;
-            };
-            match socket
-                .udp
-                .try_send_to(&datagram.message, datagram.transport.peer_addr)
-            {
-                Ok(_) => return,
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
-                Err(err) => {
-                    tracing::trace!(peer = %datagram.transport.peer_addr, %err, "send failed");
-                    return;
-                }
-            }
+        let now = Instant::now();
+        self.pacer.offered(now, datagram.message.len());
+        if self.backlog.is_empty() && self.try_send(&datagram, now) {
+            return;
         }
         if self.backlog.len() < BACKLOG_LIMIT {
+            self.backlog_started |= self.backlog.is_empty();
             self.backlog.push_back(datagram);
         } else {
             self.dropped += 1;
             if self.dropped.is_power_of_two() {
                 tracing::warn!(
                     dropped = self.dropped,
-                    "UDP send buffer full: datagrams dropped"
+                    "send backlog full: datagrams dropped"
                 );
             }
         }
     }
 
-    /// Sends what waited for the socket, as far as it takes it.
+    /// Sends `datagram` if the pacer and the socket take it now; false when it must wait.
+    fn try_send(&mut self, datagram: &TaggedBytesMut, now: Instant) -> bool {
+        if !self.pacer.may_send(now) {
+            return false;
+        }
+        let Some(socket) = self.socket(datagram.transport.local_addr) else {
+            tracing::trace!(local = %datagram.transport.local_addr, "no socket for a datagram");
+            return true;
+        };
+        match socket
+            .udp
+            .try_send_to(&datagram.message, datagram.transport.peer_addr)
+        {
+            Ok(n) => self.pacer.sent(now, n),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                self.blocked = true;
+                return false;
+            }
+            Err(err) => tracing::trace!(peer = %datagram.transport.peer_addr, %err, "send failed"),
+        }
+        true
+    }
+
+    /// Sends what waited, as far as the pacer and the socket take it now.
     fn drain_backlog(&mut self) {
-        while let Some(datagram) = self.backlog.front() {
-            let Some(socket) = self.socket(datagram.transport.local_addr) else {
-                self.backlog.pop_front();
-                continue;
-            };
-            match socket
-                .udp
-                .try_send_to(&datagram.message, datagram.transport.peer_addr)
-            {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
-                _ => {
-                    self.backlog.pop_front();
-                }
+        let now = Instant::now();
+        self.blocked = false;
+        while let Some(datagram) = self.backlog.pop_front() {
+            if !self.try_send(&datagram, now) {
+                self.backlog.push_front(datagram);
+                return;
             }
         }
+    }
+
+    /// When the timer task must next run: the core's deadline, or the pacer's for the backlog
+    /// (none while the socket is full: then it waits for the socket).
+    fn wake_at(&self) -> Option<Instant> {
+        let pace = (!self.backlog.is_empty() && !self.blocked).then(|| self.pacer.next_send());
+        [self.deadline, pace].into_iter().flatten().min()
     }
 
     fn flush_writes(&mut self) {
@@ -162,8 +183,8 @@ impl Core {
     }
 
     /// Moves everything the core produced: datagrams out, events to notices, server-reflexive
-    /// candidates in; then the next deadline. True when that deadline is earlier than the one
-    /// the timer task sleeps to.
+    /// candidates in; then the next deadline. True when the timer task must wake: that deadline
+    /// is earlier than the one it sleeps to, or the backlog has started.
     fn pump(&mut self) -> bool {
         loop {
             self.flush_writes();
@@ -201,7 +222,7 @@ impl Core {
             _ => false,
         };
         self.deadline = next;
-        earlier || !self.backlog.is_empty()
+        earlier || std::mem::take(&mut self.backlog_started)
     }
 }
 
@@ -264,7 +285,7 @@ impl Inner {
                 tracing::trace!(%err, "RTP packet dropped");
             }
             core.flush_writes();
-            !core.backlog.is_empty()
+            std::mem::take(&mut core.backlog_started)
         };
         if waiting {
             self.wake.notify_one();
@@ -310,21 +331,22 @@ async fn timer_loop(inner: Arc<Inner>) {
         if inner.closed.load(Ordering::Acquire) {
             return;
         }
-        let Ok((deadline, waiting)) = inner.lock().map(|core| {
-            let waiting = core
+        let Ok((wake_at, blocked)) = inner.lock().map(|core| {
+            let blocked = core
                 .backlog
                 .front()
+                .filter(|_| core.blocked)
                 .and_then(|d| core.socket(d.transport.local_addr))
                 .map(|s| s.udp.clone());
-            (core.deadline, waiting)
+            (core.wake_at(), blocked)
         }) else {
             return;
         };
         let sleep = tokio::time::sleep_until(
-            deadline.map_or_else(|| tokio::time::Instant::now() + IDLE, Into::into),
+            wake_at.map_or_else(|| tokio::time::Instant::now() + IDLE, Into::into),
         );
         let writable = async {
-            match &waiting {
+            match &blocked {
                 Some(udp) => udp.writable().await,
                 None => std::future::pending().await,
             }
@@ -333,6 +355,9 @@ async fn timer_loop(inner: Arc<Inner>) {
             _ = sleep => {
                 let _ = inner.with_core(|core| {
                     let now = Instant::now();
+                    if !core.blocked {
+                        core.drain_backlog();
+                    }
                     if core.deadline.is_some_and(|d| d <= now) {
                         core.srflx.handle_timeout(now);
                         core.pc.handle_timeout(now).map_err(HandlerError::webrtc)?;
@@ -402,6 +427,9 @@ impl DirectPc {
                 srflx: Srflx::default(),
                 deadline: None,
                 backlog: VecDeque::new(),
+                blocked: false,
+                backlog_started: false,
+                pacer: Pacer::new(Instant::now()),
                 dropped: 0,
                 notices: Vec::new(),
             }),

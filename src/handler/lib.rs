@@ -1,7 +1,11 @@
 //! The only code that touches webrtc-rs: one PeerConnection per transport.
 //!
-//! webrtc-rs here is `webrtc` 0.21 (the async layer over the sans-IO `rtc` core). Everything the
-//! client layer needs from it goes through this small API:
+//! webrtc-rs here is 0.21: the sans-IO core `rtc` (ICE, DTLS, SRTP, RTP/RTCP, interceptors,
+//! SDP) and `webrtc`, its async layer. A connection runs on one of two drivers (`pc.rs`):
+//! the direct driver of this crate (`direct.rs`: the core with our own sockets and tasks, a
+//! packet written and sent on the writer's thread), or webrtc-rs' async `PeerConnection` when
+//! the transport is given a TURN server (only its driver relays over TURN). Everything the
+//! client layer needs goes through this small API:
 //!
 //! - [`native_offer_sdp`]: the SDP offer listing every codec and header extension this handler
 //!   can send; `Device.load` computes the native capabilities from it.
@@ -27,6 +31,7 @@ mod engine;
 mod events;
 mod feedback;
 mod gather;
+mod pacer;
 mod pc;
 mod send;
 mod stats;
