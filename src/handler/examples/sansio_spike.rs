@@ -1,6 +1,7 @@
-//! Spike: what CPU per packet a driver of our own over webrtc-rs' sans-IO `rtc` core would cost,
-//! against the real mediasoup worker, next to this project's handler (webrtc-rs' async
-//! PeerConnection and its driver task) under the same load.
+//! Spike: what CPU per packet a driver of our own over webrtc-rs' sans-IO `rtc` core costs,
+//! against the real mediasoup worker, next to this project's handler under the same load. It
+//! led to the handler's direct driver (`direct.rs`); before it, the handler ran on webrtc-rs'
+//! async PeerConnection and its driver task.
 //!
 //! N PeerConnections (one mediasoup transport each) with one VP8 SSRC each, PPS packets per
 //! second in all of 1,000 bytes written in batches every millisecond, the handler's
@@ -10,14 +11,17 @@
 //!
 //! `cargo run --release -p msc-handler --example sansio_spike -- [PPS] [SECONDS] [MODE] [N]`
 //! MODE: `sansio` (the loop, one `send_to` per datagram), `gso` (the loop, runs of equal
-//! datagrams in one `sendmsg` with UDP_SEGMENT), `webrtc` (the handler, as the addon uses it).
+//! datagrams in one `sendmsg` with UDP_SEGMENT), `handler` (the handler, as the addon uses it).
 //! Needs node and the mediasoup that scripts/setup-worker.sh builds; run it in a loopback-only
 //! namespace. N: connections (default 1). Prints the process's CPU per packet (its threads'
 //! schedstat) and what the server counted.
 //!
 //! Measured on the 2-core VM (2026-11-24, 12,000 packets/s in all): one connection, the
-//! handler 12.9 and 13.4 µs per packet, the loop 5.3-5.9 µs (GSO 5.2 and 5.6); 100
-//! connections, the handler 16.1-18.2 µs, the loop 9.3-10.2 µs (GSO 9.3-11.0).
+//! handler on webrtc-rs' driver 12.9 and 13.4 µs per packet, the loop 5.3-5.9 µs (GSO 5.2
+//! and 5.6); 100 connections, the handler on webrtc-rs' driver 16.1-18.2 µs, the loop
+//! 9.3-10.2 µs (GSO 9.3-11.0). The handler on its direct driver, 100 connections: 12.9 and
+//! 13.0 µs, the loop 10.0 and 10.5 in the same session (the rest: tokio's tasks and thread
+//! wake-ups, where the loop is one thread turning every connection each millisecond).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::UdpSocket;
@@ -154,10 +158,9 @@ fn due(elapsed: Duration, per_second: f64) -> u64 {
     (elapsed.as_secs_f64() * per_second) as u64
 }
 
-/// The same load through this project's handler (webrtc-rs' async PeerConnection and its
-/// driver task, tokio with one worker per core): one RtpWriter per transport, every writer's
-/// due packets written every ms from one task.
-fn run_webrtc(transports: &[Value], peer: &mut Peer, pps: u64, seconds: u64) -> (u64, u64) {
+/// The same load through this project's handler (tokio with one worker per core): one
+/// RtpWriter per transport, every writer's due packets written every ms from one task.
+fn run_handler(transports: &[Value], peer: &mut Peer, pps: u64, seconds: u64) -> (u64, u64) {
     use msc_handler::{HandlerOptions, LocalAddresses, MediaKind, RtpCodecCapability, SendHandler};
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -589,7 +592,7 @@ fn main() {
         vec![first]
     };
     let (cpu, packets) = match mode {
-        "webrtc" => run_webrtc(&transports, &mut peer, pps, seconds),
+        "handler" => run_handler(&transports, &mut peer, pps, seconds),
         "gso" => run_sansio(&transports, &mut peer, pps, seconds, true),
         _ => run_sansio(&transports, &mut peer, pps, seconds, false),
     };
