@@ -163,11 +163,7 @@ impl Core {
 
     /// One datagram from the network.
     fn read(&mut self, now: Instant, local: SocketAddr, peer: SocketAddr, data: &[u8]) {
-        if self.srflx.owns(local, peer) {
-            self.srflx.handle_read(now, local, peer, data);
-            return;
-        }
-        let result = self.pc.handle_read(TaggedBytesMut {
+        let datagram = TaggedBytesMut {
             now,
             transport: TransportContext {
                 local_addr: local,
@@ -176,7 +172,12 @@ impl Core {
                 transport_protocol: TransportProtocol::UDP,
             },
             message: BytesMut::from(data),
-        });
+        };
+        if self.srflx.owns(local, peer) {
+            self.srflx.handle_read(datagram);
+            return;
+        }
+        let result = self.pc.handle_read(datagram);
         if let Err(err) = result {
             tracing::trace!(%peer, %err, "datagram refused by the core");
         }

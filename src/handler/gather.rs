@@ -6,14 +6,13 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use bytes::BytesMut;
 use rtc::ice::candidate::CandidateConfig;
 use rtc::ice::url::{SchemeType, Url as IceUrl};
 use rtc::peer_connection::transport::{
     CandidateHostConfig, CandidateServerReflexiveConfig, RTCIceCandidate, RTCIceCandidateInit,
 };
 use rtc::sansio::Protocol;
-use rtc::shared::{FourTuple, TaggedBytesMut, TransportContext, TransportProtocol};
+use rtc::shared::{FourTuple, TaggedBytesMut, TransportProtocol};
 use rtc::stun::agent::StunEvent;
 use rtc::stun::client::{Client as StunClient, ClientBuilder, TaggedMessage};
 use rtc::stun::message::{Getter, Message, TransactionId, BINDING_REQUEST};
@@ -154,28 +153,11 @@ impl Srflx {
         })
     }
 
-    pub(crate) fn handle_read(
-        &mut self,
-        now: Instant,
-        local: SocketAddr,
-        peer: SocketAddr,
-        data: &[u8],
-    ) {
-        let four_tuple = FourTuple {
-            local_addr: local,
-            peer_addr: peer,
-        };
+    /// A datagram that [`owns`](Self::owns) said is ours.
+    pub(crate) fn handle_read(&mut self, datagram: TaggedBytesMut) {
+        let four_tuple = FourTuple::from(&datagram.transport);
         if let Some(client) = self.clients.get_mut(&four_tuple) {
-            let _ = client.handle_read(TaggedBytesMut {
-                now,
-                transport: TransportContext {
-                    local_addr: local,
-                    peer_addr: peer,
-                    ecn: None,
-                    transport_protocol: TransportProtocol::UDP,
-                },
-                message: BytesMut::from(data),
-            });
+            let _ = client.handle_read(datagram);
         }
     }
 
@@ -242,4 +224,68 @@ fn reflexive(msg: &Message, four_tuple: &FourTuple) -> Option<RTCIceCandidateIni
     .new_candidate_server_reflexive()
     .ok()?;
     RTCIceCandidate::from(&candidate).to_json().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtc::shared::TransportContext;
+    use rtc::stun::message::BINDING_SUCCESS;
+
+    fn datagram(now: Instant, local: SocketAddr, peer: SocketAddr, data: &[u8]) -> TaggedBytesMut {
+        TaggedBytesMut {
+            now,
+            transport: TransportContext {
+                local_addr: local,
+                peer_addr: peer,
+                ecn: None,
+                transport_protocol: TransportProtocol::UDP,
+            },
+            message: bytes::BytesMut::from(data),
+        }
+    }
+
+    #[test]
+    fn a_binding_answer_gives_a_server_reflexive_candidate() {
+        let now = Instant::now();
+        let local: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let server: SocketAddr = "127.0.0.1:3478".parse().unwrap();
+        let v6: SocketAddr = "[::1]:3478".parse().unwrap();
+        let mut srflx = Srflx::default();
+        srflx.start(now, &[local], &[server, v6]);
+        assert!(srflx.owns(local, server));
+        assert!(!srflx.owns(local, v6), "no request across address families");
+
+        let out = srflx.poll_write().expect("a Binding request");
+        assert_eq!(out.transport.peer_addr, server);
+        assert!(srflx.poll_write().is_none());
+        let mut request = Message::new();
+        request.unmarshal_binary(&out.message).unwrap();
+        assert_eq!(request.typ, BINDING_REQUEST);
+        assert!(srflx.poll_candidates().is_empty(), "no answer yet");
+        assert!(srflx.poll_timeout().is_some(), "retransmits until answered");
+
+        // the server saw us at 127.0.0.1:51000
+        let mut answer = Message::new();
+        answer
+            .build(&[
+                Box::new(request.transaction_id),
+                Box::new(BINDING_SUCCESS),
+                Box::new(XorMappedAddress {
+                    ip: "127.0.0.1".parse().unwrap(),
+                    port: 51000,
+                }),
+            ])
+            .unwrap();
+        srflx.handle_read(datagram(now, local, server, &answer.raw));
+        let candidates = srflx.poll_candidates();
+        assert_eq!(candidates.len(), 1, "{candidates:?}");
+        let c = &candidates[0].candidate;
+        assert!(
+            c.contains("typ srflx") && c.contains("127.0.0.1 51000"),
+            "{c}"
+        );
+        assert!(c.contains("raddr 127.0.0.1 rport 40000"), "{c}");
+        assert!(!srflx.owns(local, server), "the request is over");
+    }
 }
