@@ -53,9 +53,10 @@ function stateWithin(transport, state, timeout) {
 
 // A client send transport wired to a fresh server transport, directly or through a relay
 // (`relay`: createRelay options other than `target`). Every state change is recorded.
-async function sendTransport(t, { relay: relayOptions } = {}) {
+async function sendTransport(t, { relay: relayOptions, ip } = {}) {
   let relay;
   const { transport, serverTransport, serverProducers } = await server.sendTransport(t, device, {
+    ip,
     clientOptions: async (options, serverTransport) => {
       if (!relayOptions) return options;
       const candidate = serverTransport.iceCandidates.find((c) => c.protocol === 'udp');
@@ -164,6 +165,18 @@ test('restartIce before the first produce: the first connection uses the new par
   await transport.restartIce({ iceParameters });
   await videoProducer(t, transport, serverProducers);
   assert.equal(transport.connectionState, 'connected');
+});
+
+test('a server listening on ::1 (IPv6 loopback) is reached: connected, media counted and scored', async (t) => {
+  const { transport, serverTransport, serverProducers } = await sendTransport(t, { ip: '::1' });
+  assert.deepEqual(serverTransport.iceCandidates.map((c) => c.address), ['::1']);
+  const { serverProducer } = await videoProducer(t, transport, serverProducers);
+  assert.equal(transport.connectionState, 'connected');
+  await until(async () => (await serverProducer.getStats()).some((s) => s.score > 0), { what: 'a score above 0' });
+  const stats = await transport.getStats();
+  const pair = [...stats.values()].find((s) => s.type === 'candidate-pair' && s.nominated);
+  const local = stats.get(pair?.localCandidateId);
+  assert.equal(local?.address, '::1', JSON.stringify(local));
 });
 
 test('updateIceServers: TypeError on bad servers; the servers given are used from the next ICE restart', async (t) => {

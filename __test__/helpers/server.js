@@ -24,11 +24,11 @@ async function startServer({ logLevel = 'warn' } = {}) {
   const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs });
   const transports = new Map();
 
-  // A server WebRtcTransport on 127.0.0.1 (on `on`, the test router by default) and the
-  // options a client's createSendTransport takes.
-  async function createWebRtcTransport({ enableSctp = false, on = router } = {}) {
+  // A server WebRtcTransport on 127.0.0.1 (or `ip`, a loopback address; on `on`, the test
+  // router by default) and the options a client's createSendTransport takes.
+  async function createWebRtcTransport({ enableSctp = false, on = router, ip = '127.0.0.1' } = {}) {
     const transport = await on.createWebRtcTransport({
-      listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }],
+      listenInfos: [{ protocol: 'udp', ip }],
       enableSctp,
     });
     transports.set(transport.id, transport);
@@ -67,8 +67,8 @@ async function startServer({ logLevel = 'warn' } = {}) {
   // A client send transport of `device`, wired to a fresh server transport (on `on`), closed
   // when test `t` ends. `clientOptions(options)` may rewrite what the client is given (e.g.
   // candidates through a relay).
-  async function sendTransport(t, device, { on, onServerProducer, clientOptions: rewrite = (o) => o } = {}) {
-    const { transport: serverTransport, clientOptions } = await createWebRtcTransport({ on });
+  async function sendTransport(t, device, { on, ip, onServerProducer, clientOptions: rewrite = (o) => o } = {}) {
+    const { transport: serverTransport, clientOptions } = await createWebRtcTransport({ on, ip });
     const transport = device.createSendTransport(await rewrite(clientOptions, serverTransport));
     const { serverProducers, connects } = wireSendTransport(transport, serverTransport, { onServerProducer });
     t.after(() => transport.close());

@@ -403,7 +403,9 @@ impl DirectPc {
             .with_interceptor_registry(registry)
             .build(Instant::now())
             .map_err(HandlerError::webrtc)?;
+        // Every address that binds gets a socket; none binding is an error (naming the first).
         let mut sockets = Vec::with_capacity(bind.len());
+        let mut first_error = None;
         for addr in bind {
             let bound = std::net::UdpSocket::bind(addr)
                 .and_then(|s| {
@@ -411,12 +413,22 @@ impl DirectPc {
                     Ok(s)
                 })
                 .and_then(UdpSocket::from_std)
-                .and_then(|udp| Ok((udp.local_addr()?, udp)))
-                .map_err(|e| HandlerError::WebRtc(format!("cannot bind UDP {addr}: {e}")))?;
-            sockets.push(Socket {
-                local: bound.0,
-                udp: Arc::new(bound.1),
-            });
+                .and_then(|udp| Ok((udp.local_addr()?, udp)));
+            match bound {
+                Ok((local, udp)) => sockets.push(Socket {
+                    local,
+                    udp: Arc::new(udp),
+                }),
+                Err(e) => {
+                    tracing::debug!(%addr, %e, "UDP address not bound");
+                    first_error.get_or_insert_with(|| format!("cannot bind UDP {addr}: {e}"));
+                }
+            }
+        }
+        if sockets.is_empty() {
+            return Err(HandlerError::WebRtc(
+                first_error.unwrap_or_else(|| "no local address to bind".into()),
+            ));
         }
         let locals: Vec<SocketAddr> = sockets.iter().map(|s| s.local).collect();
         let readers: Vec<(Arc<UdpSocket>, SocketAddr)> =

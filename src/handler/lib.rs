@@ -100,7 +100,8 @@ pub enum LocalAddresses {
     /// STUN/TURN must say so, e.g. with [`LocalAddresses::for_remote`].
     #[default]
     Auto,
-    /// 127.0.0.1 only: a mediasoup on the same machine, tests.
+    /// Loopback only: a mediasoup on the same machine, tests. 127.0.0.1, and ::1 too on the
+    /// direct driver when the host has IPv6 (a server listening on ::1 is then reached).
     Loopback,
     /// Every non-loopback interface address present at bind time (and again at each ICE
     /// restart), as webrtc-rs expands the `0.0.0.0` wildcard.

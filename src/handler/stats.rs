@@ -41,13 +41,44 @@ fn entry_to_json(entry: &RTCStatsReportEntry) -> Option<Value> {
 
 /// The entries of `report` whose W3C `type` is accepted by `keep`.
 pub(crate) fn report_to_json(report: &RTCStatsReport, keep: impl Fn(&str) -> bool) -> Value {
+    let mut entries: Vec<Value> = report.iter().filter_map(entry_to_json).collect();
+    repair_references(&mut entries);
     Value::Array(
-        report
-            .iter()
-            .filter_map(entry_to_json)
+        entries
+            .into_iter()
             .filter(|v| v.get("type").and_then(Value::as_str).is_some_and(&keep))
             .collect(),
     )
+}
+
+/// Makes every `...Id` field name the `id` of the entry it refers to, as W3C stats do
+/// (`report.get(pair.localCandidateId)`). webrtc-rs 0.21.1 gives a candidate pair's
+/// `localCandidateId` and `remoteCandidateId` as the bare candidate id (`candidate:abc`), while
+/// the candidate entries' ids carry a prefix (`RTCLocalIceCandidate_candidate:abc`). A value
+/// that names no entry and is the suffix (after `_`) of exactly one entry's id becomes that id.
+fn repair_references(entries: &mut [Value]) {
+    let ids: Vec<String> = entries
+        .iter()
+        .filter_map(|e| e["id"].as_str().map(str::to_owned))
+        .collect();
+    for entry in entries.iter_mut() {
+        let Some(fields) = entry.as_object_mut() else {
+            continue;
+        };
+        for (key, value) in fields.iter_mut() {
+            let Some(reference) = value.as_str() else {
+                continue;
+            };
+            if key == "id" || !key.ends_with("Id") || ids.iter().any(|id| id == reference) {
+                continue;
+            }
+            let suffix = format!("_{reference}");
+            let mut matches = ids.iter().filter(|id| id.ends_with(&suffix));
+            if let (Some(id), None) = (matches.next(), matches.next()) {
+                *value = Value::String(id.clone());
+            }
+        }
+    }
 }
 
 /// Sets `nackCount`, `pliCount` and `firCount` of each `outbound-rtp` entry from our own
@@ -70,5 +101,34 @@ pub(crate) fn patch_feedback_counts(json: &mut Value, writers: &[Arc<WriterState
         entry["nackCount"] = c.nack.load(Ordering::Relaxed).into();
         entry["pliCount"] = c.pli.load(Ordering::Relaxed).into();
         entry["firCount"] = c.fir.load(Ordering::Relaxed).into();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn references_name_the_entries_they_refer_to() {
+        let mut entries = vec![
+            json!({ "id": "RTCTransport", "type": "transport", "selectedCandidatePairId": "P" }),
+            json!({ "id": "P", "type": "candidate-pair", "transportId": "RTCTransport",
+                    "localCandidateId": "candidate:a", "remoteCandidateId": "candidate:b",
+                    "codecId": "unknown" }),
+            json!({ "id": "RTCLocalIceCandidate_candidate:a", "type": "local-candidate" }),
+            json!({ "id": "RTCRemoteIceCandidate_candidate:b", "type": "remote-candidate" }),
+        ];
+        repair_references(&mut entries);
+        let pair = &entries[1];
+        assert_eq!(pair["localCandidateId"], "RTCLocalIceCandidate_candidate:a");
+        assert_eq!(
+            pair["remoteCandidateId"],
+            "RTCRemoteIceCandidate_candidate:b"
+        );
+        // right already, or naming nothing: left as they are
+        assert_eq!(pair["transportId"], "RTCTransport");
+        assert_eq!(pair["codecId"], "unknown");
+        assert_eq!(entries[0]["selectedCandidatePairId"], "P");
     }
 }

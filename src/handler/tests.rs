@@ -445,8 +445,20 @@ async fn single_encoding_arrives_intact_with_stats() {
         "{transport:#}"
     );
     for c in entries(&transport, "local-candidate") {
-        assert_eq!(c["address"], "127.0.0.1", "{c:#}");
+        let address: std::net::IpAddr = c["address"].as_str().unwrap().parse().unwrap();
+        assert!(address.is_loopback(), "{c:#}");
     }
+    // the pair in use names its local candidate by that entry's id (W3C), on 127.0.0.1 as the
+    // remote is
+    let pair = entries(&transport, "candidate-pair")
+        .into_iter()
+        .find(|p| p["nominated"] == true)
+        .expect("a nominated pair");
+    let local = entries(&transport, "local-candidate")
+        .into_iter()
+        .find(|c| c["id"] == pair["localCandidateId"])
+        .unwrap_or_else(|| panic!("{transport:#}"));
+    assert_eq!(local["address"], "127.0.0.1", "{local:#}");
 
     handler.close().await;
     let err = writer
