@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
-use msc_handler::{HandlerOptions, IceServer, RtpWriter, SendHandler};
+use msc_handler::{HandlerOptions, IceServer, LocalAddresses, RtpWriter, SendHandler};
 use msc_ortc::{
     extended::{get_sending_remote_rtp_parameters, get_sending_rtp_parameters, reduce_codecs},
     validate, DtlsParameters, DtlsRole, IceCandidate, IceParameters, MediaKind, RtpCodecCapability,
@@ -215,7 +215,7 @@ impl SendTransport {
                 .map(IceServer::from)
                 .collect(),
             ice_transport_policy_relay: options.ice_transport_policy.as_deref() == Some("relay"),
-            ..Default::default()
+            local_addresses: local_addresses(&options),
         })
         .await
         .map_err(|e| Error::other(format!("cannot create the PeerConnection: {e}")))?;
@@ -626,11 +626,53 @@ fn merge_encoding(into: &mut RtpEncodingParameters, asked: &RtpEncodingParameter
     into.adaptive_ptime = asked.adaptive_ptime.or(into.adaptive_ptime);
 }
 
+/// Where the transport's sockets listen: loopback for a server whose candidates are all
+/// loopback (a mediasoup on this machine), every interface for any other server (including one
+/// announcing host names). STUN/TURN servers, when given, are reached from the same sockets.
+fn local_addresses(options: &SendTransportOptions) -> LocalAddresses {
+    LocalAddresses::for_remote(
+        options
+            .ice_candidates
+            .iter()
+            .filter_map(|c| c.address.parse::<std::net::IpAddr>().ok()),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::Kind;
     use serde_json::json;
+
+    #[test]
+    fn sockets_listen_where_the_server_can_be_reached() {
+        let options = |addresses: &[&str]| {
+            let candidates: Vec<Value> = addresses
+                .iter()
+                .map(|a| {
+                    json!({ "foundation": "f", "priority": 1, "address": a, "protocol": "udp",
+                            "port": 40000, "type": "host" })
+                })
+                .collect();
+            serde_json::from_value::<SendTransportOptions>(json!({
+                "id": "t",
+                "iceParameters": { "usernameFragment": "u", "password": "p", "iceLite": true },
+                "iceCandidates": candidates,
+                "dtlsParameters": { "role": "auto", "fingerprints": [] },
+            }))
+            .unwrap()
+        };
+        let local = |a: &[&str]| local_addresses(&options(a));
+        assert_eq!(local(&["127.0.0.1"]), LocalAddresses::Loopback);
+        assert_eq!(local(&["::1", "127.0.0.1"]), LocalAddresses::Loopback);
+        // a server on another machine: every interface (not loopback only, which cannot reach it)
+        assert_eq!(local(&["192.0.2.10"]), LocalAddresses::AllInterfaces);
+        assert_eq!(
+            local(&["127.0.0.1", "2001:db8::1"]),
+            LocalAddresses::AllInterfaces
+        );
+        assert_eq!(local(&["sfu.example.org"]), LocalAddresses::AllInterfaces);
+    }
 
     #[test]
     fn ice_servers_as_js_gives_them() {
