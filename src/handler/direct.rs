@@ -35,6 +35,7 @@ use rtc::sansio::Protocol;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use rtc::statistics::report::RTCStatsReport;
 use rtc::statistics::StatsSelector;
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -63,7 +64,12 @@ enum Notice {
 
 struct Socket {
     local: SocketAddr,
+    /// For reads and for waiting until writable.
     udp: Arc<UdpSocket>,
+    /// The same socket, for sends that do not go through tokio's readiness: a socket tokio
+    /// has not polled yet reads as not writable, and its first datagrams would wait for the
+    /// reactor instead of leaving at once.
+    raw: std::net::UdpSocket,
 }
 
 /// Everything behind the lock: the core, its sockets and the STUN gathering.
@@ -119,11 +125,21 @@ impl Core {
             tracing::trace!(local = %datagram.transport.local_addr, "no socket for a datagram");
             return true;
         };
-        match socket
-            .udp
-            .try_send_to(&datagram.message, datagram.transport.peer_addr)
-        {
-            Ok(n) => self.pacer.sent(now, n),
+        let (message, peer) = (&datagram.message, datagram.transport.peer_addr);
+        // Straight to the socket while it takes datagrams; once it was full, through tokio's
+        // readiness, so that a socket still full clears it and `writable()` waits again.
+        let sent = if self.blocked {
+            socket
+                .udp
+                .try_io(Interest::WRITABLE, || socket.raw.send_to(message, peer))
+        } else {
+            socket.raw.send_to(message, peer)
+        };
+        match sent {
+            Ok(n) => {
+                self.blocked = false;
+                self.pacer.sent(now, n);
+            }
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                 self.blocked = true;
                 return false;
@@ -136,7 +152,6 @@ impl Core {
     /// Sends what waited, as far as the pacer and the socket take it now.
     fn drain_backlog(&mut self) {
         let now = Instant::now();
-        self.blocked = false;
         while let Some(datagram) = self.backlog.pop_front() {
             if !self.try_send(&datagram, now) {
                 self.backlog.push_front(datagram);
@@ -407,17 +422,16 @@ impl DirectPc {
         let mut sockets = Vec::with_capacity(bind.len());
         let mut first_error = None;
         for addr in bind {
-            let bound = std::net::UdpSocket::bind(addr)
-                .and_then(|s| {
-                    s.set_nonblocking(true)?;
-                    Ok(s)
-                })
-                .and_then(UdpSocket::from_std)
-                .and_then(|udp| Ok((udp.local_addr()?, udp)));
+            let bound = std::net::UdpSocket::bind(addr).and_then(|s| {
+                s.set_nonblocking(true)?;
+                let raw = s.try_clone()?;
+                Ok((s.local_addr()?, UdpSocket::from_std(s)?, raw))
+            });
             match bound {
-                Ok((local, udp)) => sockets.push(Socket {
+                Ok((local, udp, raw)) => sockets.push(Socket {
                     local,
                     udp: Arc::new(udp),
+                    raw,
                 }),
                 Err(e) => {
                     tracing::debug!(%addr, %e, "UDP address not bound");
