@@ -124,21 +124,23 @@ pub(crate) struct Srflx {
 
 impl Srflx {
     /// Sends (queues) a Binding request from each local address to each server of its family.
+    /// Requests of an earlier gathering still unanswered are abandoned: a new gathering (an
+    /// ICE restart) asks the servers configured now.
     pub(crate) fn start(&mut self, now: Instant, locals: &[SocketAddr], servers: &[SocketAddr]) {
+        for (_, mut client) in self.clients.drain() {
+            let _ = client.close();
+        }
         for &local in locals {
             for &server in servers.iter().filter(|s| s.is_ipv4() == local.is_ipv4()) {
                 let four_tuple = FourTuple {
                     local_addr: local,
                     peer_addr: server,
                 };
-                if self.clients.contains_key(&four_tuple) {
-                    continue;
-                }
                 let started = ClientBuilder::new()
                     .build(now, local, server, TransportProtocol::UDP)
                     .and_then(|mut client| {
                         let mut msg = Message::new();
-                        msg.build(&[Box::<TransactionId>::default(), Box::new(BINDING_REQUEST)])?;
+                        msg.build(&[Box::new(TransactionId::new()), Box::new(BINDING_REQUEST)])?;
                         client.handle_write(TaggedMessage { now, message: msg })?;
                         Ok(client)
                     });
@@ -294,5 +296,14 @@ mod tests {
         );
         assert!(c.contains("raddr 127.0.0.1 rport 40000"), "{c}");
         assert!(!srflx.owns(local, server), "the request is over");
+
+        // a new gathering is a new transaction (a random id, not the zeros of a default one)
+        srflx.start(now, &[local], &[server]);
+        let mut again = Message::new();
+        again
+            .unmarshal_binary(&srflx.poll_write().unwrap().message)
+            .unwrap();
+        assert_ne!(again.transaction_id, request.transaction_id);
+        assert_ne!(again.transaction_id.0, [0u8; 12]);
     }
 }

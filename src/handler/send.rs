@@ -130,6 +130,7 @@ fn has_turn(servers: &[IceServer]) -> bool {
     servers
         .iter()
         .flat_map(|s| s.urls.iter())
+        .map(|u| u.to_ascii_lowercase())
         .any(|u| u.starts_with("turn:") || u.starts_with("turns:"))
 }
 
@@ -432,10 +433,14 @@ impl SendHandler {
     /// created (see [`crate::LocalAddresses`]: loopback only for a handler created without
     /// servers under `Auto`).
     ///
+    /// An empty list removes the servers: the next ICE restart gathers host candidates only.
+    ///
     /// Errors: `InvalidArgument` for a URL that is not `stun:`/`stuns:`/`turn:`/`turns:` or a
-    /// TURN server without username and credential (see [`validate_ice_servers`]);
-    /// `InvalidArgument` too for an empty list when servers are set: webrtc-rs 0.21 keeps the
-    /// previous servers on an empty list, and saying so beats pretending they were removed.
+    /// TURN server without username and credential (see [`validate_ice_servers`]); for a TURN
+    /// server on the direct driver (TURN is given at creation, see `pc.rs`); on webrtc-rs'
+    /// driver (TURN transports), for an empty list when servers are set: webrtc-rs 0.21 keeps
+    /// the previous servers on an empty list, and saying so beats pretending they were
+    /// removed.
     pub async fn update_ice_servers(&self, servers: Vec<IceServer>) -> Result<(), HandlerError> {
         validate_ice_servers(&servers)?;
         let _guard = self.senders.lock().await;
@@ -446,7 +451,7 @@ impl SendHandler {
             .lock()
             .map(|c| !c.is_empty())
             .unwrap_or(true);
-        if servers.is_empty() {
+        if servers.is_empty() && matches!(self.pc, Pc::Webrtc(_)) {
             if !have_servers {
                 return Ok(());
             }

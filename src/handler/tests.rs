@@ -499,6 +499,11 @@ async fn a_turn_transport_runs_on_webrtc_rs_driver() {
     write_and_check(&mut remote, &sent.writers[0], 100, 20, 96).await;
     let stats = handler.sender_stats(&sent.mid).await.unwrap();
     assert_eq!(entries(&stats, "outbound-rtp")[0]["packetsSent"], 20);
+    // webrtc-rs' driver would keep the servers on an empty list: refused, not silently kept
+    assert!(matches!(
+        handler.update_ice_servers(vec![]).await,
+        Err(HandlerError::InvalidArgument(_))
+    ));
     handler.close().await;
     assert_eq!(handler.connection_state(), "closed");
 }
@@ -754,21 +759,40 @@ fn close_section(sdp: &str, mid: &str) -> String {
     sections.join("\r\nm=")
 }
 
+/// STUN servers given later are asked at the next ICE restart, and removed ones are not.
 #[tokio::test]
-async fn ice_servers_can_be_replaced() {
+async fn ice_servers_can_be_replaced_and_removed() {
+    let stun = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    stun.set_read_timeout(Some(WAIT)).unwrap();
+    let binding_request = |buf: &[u8]| buf.len() >= 20 && buf[..2] == [0x00, 0x01];
+    let mut buf = [0u8; 1500];
+
     let handler = SendHandler::new(loopback()).await.unwrap();
     handler
+        .send(MediaKind::Audio, opus(), vec![])
+        .await
+        .unwrap();
+    handler
         .update_ice_servers(vec![IceServer {
-            urls: vec!["stun:127.0.0.1:3478".into()],
+            urls: vec![format!("stun:{}", stun.local_addr().unwrap())],
             ..Default::default()
         }])
         .await
         .unwrap();
-    // webrtc-rs would keep the servers on an empty list: refused instead of a silent no-op
-    assert!(matches!(
-        handler.update_ice_servers(vec![]).await,
-        Err(HandlerError::InvalidArgument(_))
-    ));
+    handler.restart_ice_offer().await.unwrap();
+    let n = stun
+        .recv(&mut buf)
+        .expect("a Binding request after the restart");
+    assert!(binding_request(&buf[..n]));
+
+    handler.update_ice_servers(vec![]).await.unwrap();
+    handler.restart_ice_offer().await.unwrap();
+    // the offer is set, and what it gathers already sent (loopback delivers within the send)
+    stun.set_nonblocking(true).unwrap();
+    assert!(
+        stun.recv(&mut buf).is_err(),
+        "a STUN request after the servers were removed"
+    );
     // Dropped without close(): closes in the background.
     drop(handler);
 }
