@@ -178,16 +178,7 @@ impl Core {
 
     /// One datagram from the network.
     fn read(&mut self, now: Instant, local: SocketAddr, peer: SocketAddr, data: &[u8]) {
-        let datagram = TaggedBytesMut {
-            now,
-            transport: TransportContext {
-                local_addr: local,
-                peer_addr: peer,
-                ecn: None,
-                transport_protocol: TransportProtocol::UDP,
-            },
-            message: BytesMut::from(data),
-        };
+        let datagram = udp_datagram(now, local, peer, data);
         if self.srflx.owns(local, peer) {
             self.srflx.handle_read(datagram);
             return;
@@ -239,6 +230,25 @@ impl Core {
         };
         self.deadline = next;
         earlier || std::mem::take(&mut self.backlog_started)
+    }
+}
+
+/// A UDP datagram from `peer` to `local`, as the sans-IO protocols take it.
+pub(crate) fn udp_datagram(
+    now: Instant,
+    local: SocketAddr,
+    peer: SocketAddr,
+    data: &[u8],
+) -> TaggedBytesMut {
+    TaggedBytesMut {
+        now,
+        transport: TransportContext {
+            local_addr: local,
+            peer_addr: peer,
+            ecn: None,
+            transport_protocol: TransportProtocol::UDP,
+        },
+        message: BytesMut::from(data),
     }
 }
 

@@ -238,21 +238,8 @@ fn reflexive(msg: &Message, four_tuple: &FourTuple) -> Option<RTCIceCandidateIni
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rtc::shared::TransportContext;
+    use crate::direct::udp_datagram as datagram;
     use rtc::stun::message::BINDING_SUCCESS;
-
-    fn datagram(now: Instant, local: SocketAddr, peer: SocketAddr, data: &[u8]) -> TaggedBytesMut {
-        TaggedBytesMut {
-            now,
-            transport: TransportContext {
-                local_addr: local,
-                peer_addr: peer,
-                ecn: None,
-                transport_protocol: TransportProtocol::UDP,
-            },
-            message: bytes::BytesMut::from(data),
-        }
-    }
 
     #[test]
     fn a_binding_answer_gives_a_server_reflexive_candidate() {
