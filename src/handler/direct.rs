@@ -257,6 +257,8 @@ pub(crate) struct Inner {
     events: Arc<Events>,
     /// Wakes the timer task: a new earlier deadline, or datagrams waiting for a socket.
     wake: Notify,
+    /// Held while events are delivered (see `with_core`).
+    delivery: Mutex<()>,
     closed: AtomicBool,
 }
 
@@ -268,15 +270,19 @@ impl Inner {
     }
 
     /// Runs `f` on the core, moves what it produced, then (lock released) delivers the events.
+    /// Events are delivered in the order the core produced them, whichever task got them: the
+    /// delivery lock is taken before the core's is released.
     fn with_core<R>(
         &self,
         f: impl FnOnce(&mut Core) -> Result<R, HandlerError>,
     ) -> Result<R, HandlerError> {
-        let (result, notices, wake) = {
+        let (result, notices, wake, delivery) = {
             let mut core = self.lock()?;
             let result = f(&mut core);
             let wake = core.pump();
-            (result, std::mem::take(&mut core.notices), wake)
+            let notices = std::mem::take(&mut core.notices);
+            let delivery = (!notices.is_empty()).then(|| self.delivery.lock());
+            (result, notices, wake, delivery)
         };
         if wake {
             self.wake.notify_one();
@@ -289,6 +295,7 @@ impl Inner {
                 }
             }
         }
+        drop(delivery);
         result
     }
 
@@ -472,6 +479,7 @@ impl DirectPc {
             }),
             events,
             wake: Notify::new(),
+            delivery: Mutex::new(()),
             closed: AtomicBool::new(false),
         });
         let mut tasks: Vec<JoinHandle<()>> = readers
