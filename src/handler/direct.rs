@@ -167,6 +167,16 @@ impl Core {
         [self.deadline, pace].into_iter().flatten().min()
     }
 
+    /// Whether an offer made now gathers: the first one, and an ICE restart.
+    fn gathers(&self, ice_restart: bool) -> bool {
+        ice_restart || self.pc.local_description().is_none()
+    }
+
+    /// The addresses of the bound sockets.
+    fn locals(&self) -> Vec<SocketAddr> {
+        self.sockets.iter().map(|s| s.local).collect()
+    }
+
     fn flush_writes(&mut self) {
         while let Some(datagram) = self.pc.poll_write() {
             self.send(datagram);
@@ -413,9 +423,6 @@ async fn timer_loop(inner: Arc<Inner>) {
 pub(crate) struct DirectPc {
     inner: Arc<Inner>,
     tasks: Vec<JoinHandle<()>>,
-    locals: Vec<SocketAddr>,
-    /// Whether the next offer gathers (the first one, and ICE restarts).
-    gathered: AtomicBool,
 }
 
 impl DirectPc {
@@ -461,7 +468,6 @@ impl DirectPc {
                 first_error.unwrap_or_else(|| "no local address to bind".into()),
             ));
         }
-        let locals: Vec<SocketAddr> = sockets.iter().map(|s| s.local).collect();
         let readers: Vec<(Arc<UdpSocket>, SocketAddr)> =
             sockets.iter().map(|s| (s.udp.clone(), s.local)).collect();
         let inner = Arc::new(Inner {
@@ -487,12 +493,7 @@ impl DirectPc {
             .map(|(udp, local)| tokio::spawn(read_loop(inner.clone(), udp, local)))
             .collect();
         tasks.push(tokio::spawn(timer_loop(inner.clone())));
-        Ok(Self {
-            inner,
-            tasks,
-            locals,
-            gathered: AtomicBool::new(false),
-        })
+        Ok(Self { inner, tasks })
     }
 
     pub(crate) fn inner(&self) -> &Arc<Inner> {
@@ -547,11 +548,11 @@ impl DirectPc {
         options: Option<RTCOfferOptions>,
         stun_servers: &[SocketAddr],
     ) -> Result<String, HandlerError> {
-        let gather = options.as_ref().is_some_and(|o| o.ice_restart)
-            || !self.gathered.swap(true, Ordering::AcqRel);
         self.inner.with_core(|core| {
+            let gather = core.gathers(options.as_ref().is_some_and(|o| o.ice_restart));
+            let locals = core.locals();
             if gather {
-                for candidate in self.locals.iter().filter_map(|l| host_candidate(*l)) {
+                for candidate in locals.iter().filter_map(|l| host_candidate(*l)) {
                     core.pc
                         .add_local_candidate(candidate)
                         .map_err(HandlerError::webrtc)?;
@@ -566,7 +567,7 @@ impl DirectPc {
                 .set_local_description(now, offer)
                 .map_err(HandlerError::webrtc)?;
             if gather {
-                core.srflx.start(now, &self.locals, stun_servers);
+                core.srflx.start(now, &locals, stun_servers);
             }
             core.pc
                 .local_description()
@@ -575,9 +576,12 @@ impl DirectPc {
         })
     }
 
-    /// Whether the next offer gathers anyway (none was made yet).
-    pub(crate) fn will_gather(&self) -> bool {
-        !self.gathered.load(Ordering::Acquire)
+    /// Whether an offer made now gathers (it then needs the STUN servers resolved).
+    pub(crate) fn gathers(&self, ice_restart: bool) -> bool {
+        self.inner
+            .lock()
+            .map(|core| core.gathers(ice_restart))
+            .unwrap_or(false)
     }
 
     pub(crate) fn set_remote_description(

@@ -120,7 +120,7 @@ impl Pc {
     /// Whether the next offer needs the STUN servers resolved (the direct driver gathers).
     pub(crate) fn gathers_next(&self, ice_restart: bool) -> bool {
         match self {
-            Pc::Direct(pc) => ice_restart || pc.will_gather(),
+            Pc::Direct(pc) => pc.gathers(ice_restart),
             Pc::Webrtc(_) => false,
         }
     }
