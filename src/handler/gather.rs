@@ -23,16 +23,10 @@ use crate::{IceServer, LocalAddresses};
 /// The addresses to bind one UDP socket each, port 0. A wildcard becomes every usable interface
 /// address of its family present now (not loopback, not link-local), as webrtc-rs does; with
 /// none, the wildcard itself (no usable host candidate then, only server-reflexive ones).
-///
-/// Loopback is 127.0.0.1 and ::1 here (the direct driver skips an address it cannot bind, so a
-/// host without IPv6 is fine).
+/// Loopback is 127.0.0.1 and ::1 here (see [`LocalAddresses::socket_addrs`]).
 pub(crate) fn bind_addrs(local: &LocalAddresses, have_servers: bool) -> Vec<SocketAddr> {
     let mut out: Vec<SocketAddr> = Vec::new();
-    let mut configured = local.socket_addrs(have_servers);
-    if configured == ["127.0.0.1:0"] {
-        configured.push("[::1]:0".into());
-    }
-    for addr in configured {
+    for addr in local.socket_addrs(have_servers, true) {
         let Ok(addr) = addr.parse::<SocketAddr>() else {
             continue;
         };

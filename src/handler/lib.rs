@@ -128,10 +128,15 @@ impl LocalAddresses {
         }
     }
 
-    /// The socket addresses handed to webrtc-rs (port 0: ephemeral).
-    pub(crate) fn socket_addrs(&self, have_ice_servers: bool) -> Vec<String> {
+    /// The socket addresses to bind (port 0: ephemeral). Loopback is 127.0.0.1, and ::1 too
+    /// when `ipv6_loopback` (the direct driver, which skips an address that does not bind;
+    /// webrtc-rs' driver fails on one).
+    pub(crate) fn socket_addrs(&self, have_ice_servers: bool, ipv6_loopback: bool) -> Vec<String> {
         match self {
             LocalAddresses::Auto if have_ice_servers => vec!["0.0.0.0:0".into()],
+            LocalAddresses::Auto | LocalAddresses::Loopback if ipv6_loopback => {
+                vec!["127.0.0.1:0".into(), "[::1]:0".into()]
+            }
             LocalAddresses::Auto | LocalAddresses::Loopback => vec!["127.0.0.1:0".into()],
             LocalAddresses::AllInterfaces => vec!["0.0.0.0:0".into()],
             LocalAddresses::Ips(ips) => ips

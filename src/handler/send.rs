@@ -193,7 +193,7 @@ impl SendHandler {
                 .with_setting_engine(setting_engine)
                 .with_configuration(configuration(&opts))
                 .with_handler(events.clone())
-                .with_udp_addrs(opts.local_addresses.socket_addrs(have_servers))
+                .with_udp_addrs(opts.local_addresses.socket_addrs(have_servers, false))
                 .build()
                 .await
                 .map_err(HandlerError::webrtc)?;
