@@ -13,9 +13,19 @@
 //   track.writeFrame(); the library packetizes.
 // - msc-node: msc-node 0.0.21 on werift (bench/install-peers.sh), which takes RTP packets
 //   (track.writeRtp): packetized here, in JS, the way its users do.
+// - aiortc: mediasoup-client 3.24 with mediasoup-client-aiortc 3.16.1 (aiortc 1.14 in a
+//   Python process, bench/install-peers.sh). Its media comes from aiortc's MediaPlayer, not
+//   from the program: files holding the same frames (bench/media-files.js), played with
+//   decode: false (sent as encoded, at their timestamps). `send` only says how many packets
+//   the player sends for the frame. Its Python process counts in the client's CPU and RSS.
+//
+// A client may have `extraCpuSeconds()` and `extraRss()`: what its other processes use.
 
+const fs = require('node:fs');
 const path = require('node:path');
 const crypto = require('node:crypto');
+const { mediaFiles } = require('./media-files');
+const { processCpuSeconds } = require('./server');
 
 const VIDEO_FRAME_BYTES = 4000; // 30 fps: 960 kbps, 4 packets of <= 1200 bytes per frame
 const AUDIO_FRAME_BYTES = 120; // Opus, 20 ms: 48 kbps
@@ -198,9 +208,87 @@ function mscNodeClient(dir) {
   };
 }
 
+// Resident bytes of another process (0 once it is gone).
+function processRss(pid) {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number((status.match(/^VmRSS:\s+(\d+)/m) || [])[1] || 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function aiortcClient(dir) {
+  const modules = path.join(dir, 'node_modules');
+  const { createWorker } = require(path.join(modules, 'mediasoup-client-aiortc'));
+  const { Device } = require(path.join(modules, 'mediasoup-client'));
+  const files = mediaFiles(path.join(dir, 'media'), media, { seconds: 180, videoFps: VIDEO_FPS, audioFps: AUDIO_FPS });
+  // aiortc's VP8 packetizer: payloads of at most 1,300 bytes, a 4-byte descriptor in each
+  const videoPackets = Math.ceil(VIDEO_FRAME_BYTES / (1300 - 4));
+  let worker;
+  let capabilities;
+  let nativeCapabilities;
+  // A Device per transport: mediasoup-client-aiortc 3.16.1 names the Python side of a
+  // transport by its handler factory, so two transports of one Device share it (setting up
+  // one breaks the other's SDP; closing one closes both). The worker's native capabilities
+  // are asked once: loading a Device then stays in JS.
+  const newDevice = async () => {
+    const handlerFactory = worker.createHandlerFactory();
+    const ask = handlerFactory.getNativeRtpCapabilities;
+    handlerFactory.getNativeRtpCapabilities = async () => (nativeCapabilities ??= await ask());
+    const device = new Device({ handlerFactory });
+    await device.load({ routerRtpCapabilities: capabilities });
+    return device;
+  };
+  return {
+    name: 'aiortc',
+    // its Python worker times out requests when transports are set up concurrently
+    setupConcurrency: 1,
+    async load(routerRtpCapabilities) {
+      process.env.PYTHONPATH = [path.join(__dirname, 'aiortc'), process.env.PYTHONPATH].filter(Boolean).join(':');
+      worker = await createWorker({ logLevel: 'none' });
+      capabilities = routerRtpCapabilities;
+      await newDevice();
+    },
+    extraCpuSeconds: () => (worker ? processCpuSeconds(worker.pid) : 0),
+    extraRss: () => (worker ? processRss(worker.pid) : 0),
+    async createTransport(options, signal) {
+      const device = await newDevice();
+      const transport = device.createSendTransport({ ...options, iceServers: [] });
+      const connected = wire(transport, signal);
+      return {
+        connected,
+        async produce(kind) {
+          const video = kind === 'video';
+          const stream = await worker.getUserMedia({ [kind]: { source: 'file', file: video ? files.video : files.audio, decode: false } });
+          const track = video ? stream.getVideoTracks()[0] : stream.getAudioTracks()[0];
+          const producer = await transport.produce({ track });
+          return {
+            kind,
+            producer,
+            send() {
+              return video ? videoPackets : 1;
+            },
+            close() {
+              track.stop();
+            },
+          };
+        },
+        close() {
+          transport.close();
+        },
+      };
+    },
+    close() {
+      if (worker) worker.close();
+    },
+  };
+}
+
 function loadClient(name, dir) {
   if (name === 'native') return nativeClient(dir);
   if (name === 'msc-node') return mscNodeClient(dir);
+  if (name === 'aiortc') return aiortcClient(dir);
   throw new Error(`unknown client ${name}`);
 }
 

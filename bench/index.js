@@ -1,7 +1,7 @@
 'use strict';
 
 // npm run bench [-- options]: how fast and how light this client is, against the real local
-// mediasoup worker on 127.0.0.1, with an alternative client measured in the same run.
+// mediasoup worker on 127.0.0.1, with alternative clients measured in the same run.
 //
 //   --peers 1,10,50,100,200,500   fake peers: a send transport with VP8 (~1 Mbps, 120 packets/s)
 //                                 and Opus (50 packets/s) producers each
@@ -10,7 +10,9 @@
 //   --latency 50                  produce() -> first packet at the server, createSendTransport
 //                                 -> connected, over this many transports
 //   --cycles 10000 --cycle-concurrency 8   create/produce/close cycles (transport + producer)
-//   --alt msc-node|none           the alternative measured side by side (msc-node 0.0.21 on werift)
+//   --alt msc-node,aiortc|none    the alternatives measured side by side: msc-node 0.0.21 on
+//                                 werift (pure JS), mediasoup-client-aiortc 3.16.1 (aiortc 1.14
+//                                 in a Python process); bench/install-peers.sh installs them
 //   --workers auto|N              mediasoup workers (auto: one per 40,000 packets/s, at most
 //                                 one per core)
 //   --commit REV | --worktree     what to measure (default HEAD, built by bench/build-addon.sh)
@@ -40,7 +42,7 @@ const { values: args } = parseArgs({
     latency: { type: 'string' },
     cycles: { type: 'string' },
     'cycle-concurrency': { type: 'string' },
-    alt: { type: 'string', default: 'msc-node' },
+    alt: { type: 'string', default: 'msc-node,aiortc' },
     workers: { type: 'string', default: 'auto' },
     commit: { type: 'string', default: 'HEAD' },
     worktree: { type: 'boolean', default: false },
@@ -60,9 +62,16 @@ const cfg = {
   latency: Number(args.latency ?? (quick ? 10 : 50)),
   cycles: Number(args.cycles ?? (quick ? 200 : 10000)),
   cycleConcurrency: Number(args['cycle-concurrency'] ?? 8),
-  alt: args.alt === 'none' ? null : args.alt,
+  alts: args.alt === 'none' ? [] : args.alt.split(',').filter(Boolean),
   workers: args.workers,
 };
+const ALTERNATIVES = {
+  'msc-node': 'msc-node 0.0.21 (werift 0.18.17)',
+  aiortc: 'mediasoup-client-aiortc 3.16.1 (aiortc 1.14.0, Python)',
+};
+for (const name of cfg.alts) {
+  if (!ALTERNATIVES[name]) throw new Error(`--alt: unknown alternative '${name}' (${Object.keys(ALTERNATIVES).join(', ')} or none)`);
+}
 const HOLD = 0.95; // a step holds its rate when the server counts >= 95% of the packets asked
 const root = path.resolve(__dirname, '..');
 
@@ -183,45 +192,50 @@ async function main() {
   log('bench: building the release addon (bench/build-addon.sh)');
   const pkgDir = sh('build-addon.sh', args.worktree ? ['--worktree'] : [args.commit]);
   const commit = fs.readFileSync(path.join(pkgDir, 'COMMIT'), 'utf8').trim();
-  let altDir = null;
-  let altError = null;
-  if (cfg.alt) {
+  // the alternatives that installed: { name, label, dir, installed, error }
+  const alternatives = cfg.alts.map((name) => {
+    const alt = { name, label: ALTERNATIVES[name], dir: null, installed: false, error: null };
     try {
-      altDir = sh('install-peers.sh');
+      alt.dir = sh('install-peers.sh', [name]);
+      alt.installed = true;
     } catch (error) {
-      altError = String(error.message);
-      log(`bench: the alternative did not install (${altError}); going on without it`);
+      alt.error = String(error.message);
+      log(`bench: ${name} did not install (${alt.error}); going on without it`);
     }
-  }
+    return alt;
+  });
+  const installedAlts = alternatives.filter((a) => a.installed);
   const { version: mediasoupVersion } = require('../scripts/mediasoup-server');
   const result = {
     started: started.toISOString(),
     machine: { ...machine(), loadAverageAtStart: load0, quietAtStart: load0[0] < 0.5 },
     commit,
     mediasoup: mediasoupVersion,
-    alternative: cfg.alt ? { name: 'msc-node 0.0.21 (werift 0.18.17)', installed: Boolean(altDir), error: altError } : null,
+    alternatives: alternatives.map(({ name, label, installed, error }) => ({ name, label, installed, error })),
     networkNamespace: netns ? 'loopback only' : 'host network, 127.0.0.1 only',
     config: cfg,
     load: [],
     limits: {},
   };
 
-  // load: the native client and the alternative step by step, so both see the same machine
+  // load: the native client and the alternatives step by step, so all see the same machine
   const natives = [];
   const alts = [];
   let nativeLimit = null;
-  let altLimit = null;
+  const altLimits = {};
   for (const n of cfg.peers) {
     if (!nativeLimit) nativeLimit = await loadSeries('native', 'peers', [n], pkgDir, natives);
-    if (altDir && !altLimit) altLimit = await loadSeries('msc-node', 'peers', [n], altDir, alts);
-    if (nativeLimit && (altLimit || !altDir)) break;
+    for (const a of installedAlts) {
+      if (!altLimits[a.name]) altLimits[a.name] = await loadSeries(a.name, 'peers', [n], a.dir, alts);
+    }
+    if (nativeLimit && installedAlts.every((a) => altLimits[a.name])) break;
   }
   const ones = [];
   const oneLimit = await loadSeries('native', 'one-transport', cfg.oneTransport, pkgDir, ones);
   result.load.push(...natives, ...alts, ...ones);
   result.limits = {
     nativePeers: nativeLimit || 'held every step',
-    altPeers: altDir ? altLimit || 'held every step' : undefined,
+    alternativesPeers: Object.fromEntries(installedAlts.map((a) => [a.name, altLimits[a.name] || 'held every step'])),
     nativeOneTransport: oneLimit || 'held every step',
   };
 
@@ -258,9 +272,11 @@ async function main() {
   // latency and cycles
   log(`- latency over ${cfg.latency} transports (native)`);
   result.latency = [await runPhase({ phase: 'latency', client: 'native', clientDir: pkgDir, count: cfg.latency }, 300_000)];
-  if (altDir) {
-    log(`- latency over ${cfg.latency} transports (msc-node)`);
-    result.latency.push(await runPhase({ phase: 'latency', client: 'msc-node', clientDir: altDir, count: cfg.latency }, 300_000));
+  for (const a of installedAlts) {
+    log(`- latency over ${cfg.latency} transports (${a.name})`);
+    const r = await runPhase({ phase: 'latency', client: a.name, clientDir: a.dir, count: cfg.latency }, 300_000);
+    r.client ??= a.name;
+    result.latency.push(r);
   }
   log(`- ${cfg.cycles} create/produce/close cycles, ${cfg.cycleConcurrency} at a time (native)`);
   result.cycles = await runPhase(
@@ -279,15 +295,26 @@ async function main() {
   result.ratios = natives
     .filter((r) => !r.error)
     .map((r) => {
-      const a = alts.find((x) => x.peers === r.peers && !x.error);
-      // a ratio only where both held the rate (a saturated client's CPU per packet says little)
-      const both = a && a.delivered >= HOLD && r.delivered >= HOLD;
+      // per alternative; a ratio only where both held the rate (a saturated client's CPU per
+      // packet says little)
+      const versus = Object.fromEntries(
+        installedAlts.map(({ name }) => {
+          const a = alts.find((x) => x.client === name && x.peers === r.peers && !x.error);
+          const both = a && a.delivered >= HOLD && r.delivered >= HOLD;
+          return [
+            name,
+            {
+              usPerPacket: a ? a.clientCpuUsPerPacket : null,
+              held: a ? a.delivered >= HOLD : null,
+              nativeOverAlt: both ? round(r.clientCpuUsPerPacket / a.clientCpuUsPerPacket, 3) : null,
+            },
+          ];
+        })
+      );
       return {
         peers: r.peers,
         nativeUsPerPacket: r.clientCpuUsPerPacket,
-        altUsPerPacket: a ? a.clientCpuUsPerPacket : null,
-        altHeld: a ? a.delivered >= HOLD : null,
-        nativeOverAlt: both ? round(r.clientCpuUsPerPacket / a.clientCpuUsPerPacket, 3) : null,
+        versus,
         overFloorAes128CmSha1_80: cm ? round((r.clientCpuUsPerPacket * 1000) / cm.encryptAndSendNsPerPacket, 2) : null,
         overFloorNegotiated: neg ? round((r.clientCpuUsPerPacket * 1000) / neg.encryptAndSendNsPerPacket, 2) : null,
       };
@@ -324,7 +351,8 @@ async function main() {
     ])
   );
   out.push('');
-  out.push(`limits: native peers: ${JSON.stringify(result.limits.nativePeers)}; native one transport: ${JSON.stringify(result.limits.nativeOneTransport)}${altDir ? `; msc-node peers: ${JSON.stringify(result.limits.altPeers)}` : ''}`);
+  out.push(`limits: native peers: ${JSON.stringify(result.limits.nativePeers)}; native one transport: ${JSON.stringify(result.limits.nativeOneTransport)}`);
+  for (const [name, limit] of Object.entries(result.limits.alternativesPeers)) out.push(`  ${name} peers: ${JSON.stringify(limit)}`);
   if (floor && floor.profiles) {
     out.push('');
     out.push(`floor (SRTP protect + one UDP send, sending thread CPU; packets ${floor.sizes.join('/')} bytes): send alone ${fmt(floor.sendNsPerPacket / 1000, 2)} us`);
@@ -338,8 +366,10 @@ async function main() {
     table(result.ratios, [
       ['N', (r) => String(r.peers)],
       ['native us/pkt', (r) => fmt(r.nativeUsPerPacket, 1)],
-      ['msc-node us/pkt', (r) => (r.altHeld === false ? `${fmt(r.altUsPerPacket, 1)} (rate not held)` : fmt(r.altUsPerPacket, 1))],
-      ['native/msc-node', (r) => fmt(r.nativeOverAlt, 3)],
+      ...installedAlts.flatMap(({ name }) => [
+        [`${name} us/pkt`, (r) => (r.versus[name].held === false ? `${fmt(r.versus[name].usPerPacket, 1)} (rate not held)` : fmt(r.versus[name].usPerPacket, 1))],
+        [`native/${name}`, (r) => fmt(r.versus[name].nativeOverAlt, 3)],
+      ]),
       ['native/floor(AES-CM-SHA1-80)', (r) => fmt(r.overFloorAes128CmSha1_80, 1)],
       [`native/floor(${negotiatedKey || 'negotiated'})`, (r) => fmt(r.overFloorNegotiated, 1)],
     ])

@@ -26,9 +26,13 @@ function gc() {
   }
 }
 
+// The client under test, once loaded: its other processes (aiortc's Python worker) count in
+// its CPU and RSS.
+let client = null;
+
 function resources() {
   return {
-    rss: process.memoryUsage().rss,
+    rss: process.memoryUsage().rss + (client && client.extraRss ? client.extraRss() : 0),
     heapUsed: process.memoryUsage().heapUsed,
     fds: fs.readdirSync('/proc/self/fd').length,
     threads: fs.readdirSync('/proc/self/task').length,
@@ -37,7 +41,7 @@ function resources() {
 
 function cpuSeconds() {
   const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
+  return (u.user + u.system) / 1e6 + (client && client.extraCpuSeconds ? client.extraCpuSeconds() : 0);
 }
 
 function withTimeout(promise, ms, what) {
@@ -162,7 +166,7 @@ async function loadPhase(server, client) {
     peers.push(peer);
     for (let i = 0; i < n; i++) videos.push(await peer.transport.produce('video'));
   } else {
-    await pool(n, opts.setupConcurrency || 8, async () => {
+    await pool(n, opts.setupConcurrency || client.setupConcurrency || 8, async () => {
       const peer = await peerTransport(server, client);
       peers.push(peer);
       videos.push(await peer.transport.produce('video'));
@@ -415,7 +419,7 @@ function round(x, digits) {
 
 async function main() {
   const server = await startServer({ workers: opts.workers || 1 });
-  const client = loadClient(opts.client, opts.clientDir);
+  client = loadClient(opts.client, opts.clientDir);
   await client.load(server.routerRtpCapabilities);
   let result;
   try {
@@ -425,6 +429,7 @@ async function main() {
     else throw new Error(`unknown phase ${opts.phase}`);
   } finally {
     server.close();
+    if (client.close) client.close();
   }
   if (client.races) result.deviceLoadingRaces = client.races.count;
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
