@@ -256,11 +256,13 @@ function aiortcClient(dir) {
       const device = await newDevice();
       const transport = device.createSendTransport({ ...options, iceServers: [] });
       const connected = wire(transport, signal);
+      const streams = [];
       return {
         connected,
         async produce(kind) {
           const video = kind === 'video';
           const stream = await worker.getUserMedia({ [kind]: { source: 'file', file: video ? files.video : files.audio, decode: false } });
+          streams.push(stream);
           const track = video ? stream.getVideoTracks()[0] : stream.getAudioTracks()[0];
           const producer = await transport.produce({ track });
           return {
@@ -269,13 +271,12 @@ function aiortcClient(dir) {
             send() {
               return video ? videoPackets : 1;
             },
-            close() {
-              track.stop();
-            },
           };
         },
         close() {
           transport.close();
+          // the players (a file and a thread each in the Python worker) go with the transport
+          for (const stream of streams) stream.close();
         },
       };
     },
