@@ -15,7 +15,8 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpHeaderExtensionCapability, RtpCodecKind,
 };
 
-use crate::feedback::FeedbackInterceptor;
+use crate::feedback::Feedback;
+use crate::outbound::OutboundInterceptor;
 use crate::HandlerError;
 
 /// `urn:ietf:params:rtp-hdrext:sdes:mid`
@@ -26,12 +27,12 @@ pub(crate) const RID_URI: &str = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
 pub(crate) const RRID_URI: &str = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
 /// `urn:ietf:params:rtp-hdrext:ssrc-audio-level`
 pub(crate) const AUDIO_LEVEL_URI: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
-/// transport-wide-cc, stamped on every outgoing packet by webrtc-rs' TWCC sender interceptor.
+/// transport-wide-cc, stamped on every outgoing packet by [`OutboundInterceptor`].
 pub(crate) const TRANSPORT_CC_URI: &str =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 
-/// Slot of our own interceptor in the chain (after every built-in one: it only observes).
-const FEEDBACK_SLOT: usize = 14_000;
+/// Slot of our interceptor in the chain (the only one).
+const OUTBOUND_SLOT: usize = 14_000;
 
 fn fb(typ: &str, parameter: &str) -> RTCPFeedback {
     RTCPFeedback {
@@ -158,25 +159,16 @@ pub(crate) fn media_engine() -> Result<MediaEngine, HandlerError> {
 /// Packets kept per SSRC for retransmission: 2.5 s of a 1 Mbps video stream, 0.6 s at 4 Mbps,
 /// more than a NACK round trip to any SFU worth sending to. webrtc-rs's default, 1024, made a
 /// video producer cost ~1.25 MiB of RSS; 256 brought it to ~0.37 MiB at the same CPU
-/// (`npm run bench`, 200 peers). A power of two, as webrtc-rs requires.
+/// (`npm run bench`, 200 peers).
 const NACK_HISTORY: u16 = 256;
 
-/// The interceptor chain of a sending PeerConnection:
-/// - NACK responder: keeps the last [`NACK_HISTORY`] packets per SSRC and answers NACKs, over
-///   RTX when RTX was negotiated (RFC 4588), else by resending the packet as is;
-/// - TWCC sender: stamps the transport-wide sequence number on every outgoing packet;
-/// - sender reports (no receiver reports: a send transport receives no RTP, and that
-///   interceptor cost every outgoing packet a pass through it);
-/// - our [`FeedbackInterceptor`]: PLI/FIR to the writers, negotiated PT/extension ids to the
-///   writers.
-pub(crate) fn registry(feedback: FeedbackInterceptor) -> Registry {
-    use rtc::interceptor::{NackResponderBuilder, SenderReportBuilder, TwccSenderBuilder};
-    Registry::new()
-        .with(
-            Slot::NackResponder,
-            NackResponderBuilder::new().with_size(NACK_HISTORY).build(),
-        )
-        .with(Slot::TwccSender, TwccSenderBuilder::new().build())
-        .with(Slot::SenderReport, SenderReportBuilder::new().build())
-        .with(Slot::from(FEEDBACK_SLOT), feedback)
+/// The interceptor chain of a sending PeerConnection: one interceptor of ours
+/// ([`OutboundInterceptor`]: NACK answers over RTX, transport-wide sequence numbers, sender
+/// reports, feedback to the writers), with a NACK history of [`NACK_HISTORY`] packets per SSRC.
+/// No receiver reports: a send transport receives no RTP.
+pub(crate) fn registry(feedback: Feedback) -> Registry {
+    Registry::new().with(
+        Slot::from(OUTBOUND_SLOT),
+        OutboundInterceptor::new(feedback, NACK_HISTORY),
+    )
 }

@@ -1,24 +1,21 @@
-//! Our interceptor in webrtc-rs' chain. It only observes:
-//! - inbound RTCP: PLI and FIR become keyframe requests, queued by media SSRC for the
-//!   dispatcher task, which calls the writer's callback outside webrtc-rs' locks;
+//! What inbound RTCP feedback means to the writers, and what they learn when their stream is
+//! bound. Used by the connection's interceptor ([`crate::outbound::OutboundInterceptor`]):
+//! - PLI and FIR become keyframe requests, queued by media SSRC for the dispatcher task,
+//!   which calls the writer's callback outside webrtc-rs' locks; NACK/PLI/FIR are counted;
 //! - local stream binding (done by webrtc-rs when an answer is applied): the negotiated payload
 //!   type and header extension ids of each SSRC, which the writers stamp on their packets.
 //!
 //! webrtc-rs only delivers inbound RTCP to a `TrackLocal` when an interceptor marks it
 //! `DeliverToApplication`, and then through a bounded queue that somebody must poll; observing
-//! it here is simpler and costs nothing on the media path.
-
-use std::collections::{HashMap, VecDeque};
+//! it in the interceptor is simpler and costs nothing on the media path.
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
-use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
+use rtc::interceptor::StreamInfo;
 use rtc::rtcp::payload_feedbacks::full_intra_request::FullIntraRequest;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack;
-use rtc::sansio::Protocol;
-use rtc::shared::error::Error;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::writer::WriterState;
@@ -43,24 +40,20 @@ pub(crate) enum KeyframeRequest {
     Fir,
 }
 
-pub(crate) struct FeedbackInterceptor {
+pub(crate) struct Feedback {
     shared: Arc<Shared>,
     keyframe_tx: UnboundedSender<(u32, KeyframeRequest)>,
-    read_queue: VecDeque<TaggedPacket>,
-    write_queue: VecDeque<TaggedPacket>,
 }
 
-impl FeedbackInterceptor {
-    /// The interceptor and the receiving end of its keyframe requests. The channel closes when
-    /// the PeerConnection (which owns the interceptor) is dropped.
+impl Feedback {
+    /// The feedback and the receiving end of its keyframe requests. The channel closes when
+    /// the PeerConnection (which owns the interceptor holding it) is dropped.
     pub(crate) fn new(shared: Arc<Shared>) -> (Self, UnboundedReceiver<(u32, KeyframeRequest)>) {
         let (keyframe_tx, keyframe_rx) = tokio::sync::mpsc::unbounded_channel();
         (
             Self {
                 shared,
                 keyframe_tx,
-                read_queue: VecDeque::new(),
-                write_queue: VecDeque::new(),
             },
             keyframe_rx,
         )
@@ -69,7 +62,7 @@ impl FeedbackInterceptor {
     /// Keyframe requests go to the dispatcher; NACK/PLI/FIR are counted per writer, because
     /// webrtc-rs 0.21.1 never updates `nackCount`/`pliCount`/`firCount` of its outbound-rtp
     /// stats (the code exists but is not called).
-    fn observe_rtcp(&self, packets: &[Box<dyn rtc::rtcp::Packet>]) {
+    pub(crate) fn observe_rtcp(&self, packets: &[Box<dyn rtc::rtcp::Packet>]) {
         for packet in packets {
             let any = packet.as_any();
             if let Some(pli) = any.downcast_ref::<PictureLossIndication>() {
@@ -93,49 +86,13 @@ impl FeedbackInterceptor {
             }
         }
     }
-}
 
-impl Protocol<TaggedPacket, TaggedPacket, ()> for FeedbackInterceptor {
-    type Rout = TaggedPacket;
-    type Wout = TaggedPacket;
-    type Eout = ();
-    type Error = Error;
-    type Time = Instant;
-
-    fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
-        if let Packet::Rtcp(packets) = &msg.message.packet {
-            self.observe_rtcp(packets);
-        }
-        self.read_queue.push_back(msg);
-        Ok(())
-    }
-
-    fn poll_read(&mut self) -> Option<Self::Rout> {
-        self.read_queue.pop_front()
-    }
-
-    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
-        self.write_queue.push_back(msg);
-        Ok(())
-    }
-
-    fn poll_write(&mut self) -> Option<Self::Wout> {
-        self.write_queue.pop_front()
-    }
-}
-
-impl Interceptor for FeedbackInterceptor {
-    fn bind_local_stream(&mut self, info: &StreamInfo) {
+    /// The writer of `info.ssrc` learns its negotiated payload type and extension ids.
+    pub(crate) fn bind(&self, info: &StreamInfo) {
         if let Some(writer) = self.shared.writer(info.ssrc) {
             writer.bind(info);
         }
     }
-
-    fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
-
-    fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
-
-    fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
 }
 
 /// Calls the writers' keyframe callbacks, off webrtc-rs' driver, until the interceptor is gone.

@@ -31,9 +31,12 @@ mod engine;
 mod events;
 mod feedback;
 mod gather;
+mod nack_history;
+mod outbound;
 mod pacer;
 mod pc;
 mod send;
+mod sender_report;
 mod stats;
 mod writer;
 
@@ -180,7 +183,7 @@ pub struct HandlerOptions {
 /// Payload types and extension ids are the local ones [`SendHandler::send`] expects back.
 /// The offer has no candidates (it is made on webrtc-rs' sans-IO core: no socket).
 pub async fn native_offer_sdp() -> Result<String, HandlerError> {
-    let (feedback, _keyframes) = feedback::FeedbackInterceptor::new(Default::default());
+    let (feedback, _keyframes) = feedback::Feedback::new(Default::default());
     let mut pc = RTCPeerConnectionBuilder::new()
         .with_media_engine(engine::media_engine()?)
         .with_interceptor_registry(engine::registry(feedback))

@@ -25,7 +25,7 @@ use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit}
 
 use crate::direct::DirectPc;
 use crate::events::Events;
-use crate::feedback::{dispatch_keyframe_requests, FeedbackInterceptor, Shared};
+use crate::feedback::{dispatch_keyframe_requests, Feedback, Shared};
 use crate::gather::{bind_addrs, stun_server_addrs};
 use crate::pc::{Pc, Transceiver};
 use crate::writer::{RtpWriter, WriterState};
@@ -183,7 +183,7 @@ impl SendHandler {
         validate_ice_servers(&opts.ice_servers)?;
         let have_servers = !opts.ice_servers.is_empty();
         let shared = Arc::new(Shared::default());
-        let (feedback, keyframes) = FeedbackInterceptor::new(shared.clone());
+        let (feedback, keyframes) = Feedback::new(shared.clone());
         let events = Arc::new(Events::new());
         let setting_engine = setting_engine(opts.local_addresses.includes_loopback(have_servers));
         let pc = if needs_turn(&opts) {

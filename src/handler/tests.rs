@@ -1,16 +1,20 @@
 //! Two PeerConnections in one process on 127.0.0.1: our [`SendHandler`] as offerer, a plain
 //! webrtc-rs PeerConnection as answerer (recvonly, ICE-lite like mediasoup).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use rtc::interceptor::{ReceiverReportBuilder, Registry, Slot};
+use rtc::interceptor::{
+    Attribute, Interceptor, Packet, ReceiverReportBuilder, Registry, Slot, StreamInfo, TaggedPacket,
+};
 use rtc::rtcp::payload_feedbacks::full_intra_request::{FirEntry, FullIntraRequest};
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtcp::sender_report::SenderReport;
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::{NackPair, TransportLayerNack};
 use rtc::rtp;
+use rtc::sansio::Protocol;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
@@ -56,6 +60,55 @@ fn init_log() {
 enum Received {
     Open { ssrc: u32, rid: Option<String> },
     Rtp(rtp::Packet),
+    Rtcp(Vec<Box<dyn rtc::rtcp::Packet>>),
+}
+
+/// The answerer's interceptor that hands inbound RTCP to its tracks: webrtc-rs delivers none
+/// unless an interceptor marks it.
+#[derive(Default)]
+struct DeliverRtcp {
+    read: VecDeque<TaggedPacket>,
+    write: VecDeque<TaggedPacket>,
+}
+
+impl Protocol<TaggedPacket, TaggedPacket, ()> for DeliverRtcp {
+    type Rout = TaggedPacket;
+    type Wout = TaggedPacket;
+    type Eout = ();
+    type Error = rtc::shared::error::Error;
+    type Time = Instant;
+
+    fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
+        if matches!(msg.message.packet, Packet::Rtcp(_)) {
+            let message = std::mem::replace(
+                &mut msg.message,
+                rtc::interceptor::AttributedPacket::new(Packet::Rtcp(vec![])),
+            );
+            msg.message = message.with(Attribute::DeliverToApplication);
+        }
+        self.read.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_read(&mut self) -> Option<TaggedPacket> {
+        self.read.pop_front()
+    }
+
+    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
+        self.write.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_write(&mut self) -> Option<TaggedPacket> {
+        self.write.pop_front()
+    }
+}
+
+impl Interceptor for DeliverRtcp {
+    fn bind_local_stream(&mut self, _info: &StreamInfo) {}
+    fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
+    fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
+    fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
 }
 
 struct RemoteEvents {
@@ -86,6 +139,7 @@ impl PeerConnectionEventHandler for RemoteEvents {
                         rid: init.rid,
                     },
                     TrackRemoteEvent::OnRtpPacket(packet) => Received::Rtp(packet),
+                    TrackRemoteEvent::OnRtcpPacket(packets) => Received::Rtcp(packets),
                     _ => continue,
                 };
                 if tx.send(out).is_err() {
@@ -126,7 +180,9 @@ impl Remote {
         let pc = PeerConnectionBuilder::new()
             .with_media_engine(engine::media_engine().unwrap())
             .with_interceptor_registry(
-                Registry::new().with(Slot::ReceiverReport, ReceiverReportBuilder::new().build()),
+                Registry::new()
+                    .with(Slot::ReceiverReport, ReceiverReportBuilder::new().build())
+                    .with(Slot::from(15_000), DeliverRtcp::default()),
             )
             .with_setting_engine(settings.build())
             .with_handler(Arc::new(RemoteEvents {
@@ -194,6 +250,27 @@ impl Remote {
         })
         .await
         .expect("rtp packet")
+    }
+
+    /// The next sender report about `ssrc`, skipping everything else.
+    async fn next_sender_report(&mut self, ssrc: u32) -> SenderReport {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                if let Received::Rtcp(packets) = self.received.recv().await.expect("tracks alive") {
+                    let report = packets.iter().find_map(|p| {
+                        p.as_any()
+                            .downcast_ref::<SenderReport>()
+                            .filter(|sr| sr.ssrc == ssrc)
+                            .cloned()
+                    });
+                    if let Some(report) = report {
+                        return report;
+                    }
+                }
+            }
+        })
+        .await
+        .expect("sender report")
     }
 
     /// Sends RTCP about a received SSRC from the answerer.
@@ -584,6 +661,7 @@ async fn simulcast_arrives_per_rid() {
                     assert_eq!(p.header.sequence_number / 100, i as u16);
                     *counts.entry(p.header.ssrc).or_default() += 1;
                 }
+                Received::Rtcp(_) => {}
             }
         }
     })
@@ -690,6 +768,76 @@ async fn nack_is_answered_over_rtx() {
     let stats = handler.sender_stats(&sent.mid).await.unwrap();
     let outbound = entries(&stats, "outbound-rtp");
     assert_eq!(outbound[0]["nackCount"], 1, "{stats:#}");
+    handler.close().await;
+}
+
+/// The id `sdp` gives the header extension `uri`.
+fn extmap_id(sdp: &str, uri: &str) -> u8 {
+    sdp.lines()
+        .filter_map(|l| l.strip_prefix("a=extmap:"))
+        .find(|l| l.ends_with(uri))
+        .and_then(|l| l.split([' ', '/']).next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no extmap for {uri}"))
+}
+
+#[tokio::test]
+async fn packets_carry_transport_wide_numbers_and_sender_reports_count_them() {
+    let handler = SendHandler::new(loopback()).await.unwrap();
+    let mut remote = Remote::new(false).await;
+    let audio = handler
+        .send(MediaKind::Audio, opus(), vec![])
+        .await
+        .unwrap();
+    connect(&handler, &mut remote, &audio.offer_sdp).await;
+    let video = handler
+        .send(MediaKind::Video, vp8_with_rtx(), vec![])
+        .await
+        .unwrap();
+    let answer = remote.answer(&video.offer_sdp).await;
+    handler.set_remote_answer(answer).await.unwrap();
+    let twcc_id = extmap_id(&video.offer_sdp, engine::TRANSPORT_CC_URI);
+
+    // one counter for the whole transport, whichever stream a packet belongs to
+    let mut numbers = Vec::new();
+    let mut video_octets = 0;
+    for i in 0..6u16 {
+        let writer = if i % 2 == 0 {
+            &video.writers[0]
+        } else {
+            &audio.writers[0]
+        };
+        let payload = Bytes::from(vec![i as u8; 100 + usize::from(i)]);
+        if i % 2 == 0 {
+            video_octets += payload.len() as u32;
+        }
+        writer
+            .write(10 + i, 3000 * u32::from(i), false, payload)
+            .await
+            .unwrap();
+        let p = remote.next_rtp(writer.ssrc()).await;
+        let number = p
+            .header
+            .get_extension(twcc_id)
+            .expect("a transport-wide sequence number");
+        numbers.push(u16::from_be_bytes([number[0], number[1]]));
+    }
+    assert!(
+        numbers.windows(2).all(|w| w[1] == w[0].wrapping_add(1)),
+        "{numbers:?}"
+    );
+
+    let sent_at = Instant::now();
+    let report = remote.next_sender_report(video.writers[0].ssrc()).await;
+    assert_eq!(report.packet_count, 3, "{report:?}");
+    assert_eq!(report.octet_count, video_octets, "{report:?}");
+    // the RTP time of the report's wall-clock time: the last timestamp (12,000) plus the
+    // time since, at 90 kHz
+    let since = sent_at.elapsed().as_secs_f64() * 90_000.0;
+    let rtp_time = f64::from(report.rtp_time);
+    assert!(
+        (12_000.0..=12_000.0 + since + 9_000.0).contains(&rtp_time),
+        "{report:?}"
+    );
     handler.close().await;
 }
 

@@ -30,7 +30,7 @@ type Callback = Arc<dyn Fn() + Send + Sync>;
 /// extension id (0 = not negotiated), bit 32 = bound (an answer has been applied).
 const BOUND: u64 = 1 << 32;
 
-/// RTCP feedback received about this SSRC (see `feedback::FeedbackInterceptor`).
+/// RTCP feedback received about this SSRC (see `feedback::Feedback`).
 #[derive(Default)]
 pub(crate) struct FeedbackCounters {
     pub(crate) nack: AtomicU32,
@@ -145,8 +145,9 @@ impl RtpWriter {
 
     /// Sends one RTP packet on this encoding. The caller chooses sequence number, timestamp,
     /// marker and payload; SSRC, payload type and the MID (and RID) header extensions are
-    /// stamped here with the negotiated values; webrtc-rs adds the transport-wide-cc sequence
-    /// number, keeps the packet for NACK, encrypts and sends it.
+    /// stamped here with the negotiated values; the connection's interceptor
+    /// (`outbound::OutboundInterceptor`) adds the transport-wide-cc sequence number and keeps
+    /// the packet for NACK; webrtc-rs encrypts it and it is sent.
     ///
     /// Errors: `InvalidState` before an answer has been applied, after
     /// [`crate::SendHandler::stop_sending`] or after the handler is closed. A packet written
@@ -241,8 +242,9 @@ impl RtpWriter {
     }
 
     /// The SSRC of this encoding's RTX stream, when the codecs given to `send` include RTX.
-    /// webrtc-rs' NACK responder sends retransmissions there (RFC 4588), without header
-    /// extensions: the server must know this SSRC from the RTP parameters.
+    /// NACKs are answered there (RFC 4588, `nack_history.rs`), with no header extension but
+    /// the transport-wide sequence number: the server must know this SSRC from the RTP
+    /// parameters.
     pub fn rtx_ssrc(&self) -> Option<u32> {
         self.state.rtx_ssrc
     }

@@ -1,0 +1,209 @@
+//! The packets of one SSRC kept for retransmission, and what a NACK (RFC 4585 generic NACK)
+//! sends back: over RTX (RFC 4588) when it was negotiated, else the packet again as it was.
+
+use bytes::{BufMut, Bytes, BytesMut};
+use rtc::rtcp::transport_feedbacks::transport_layer_nack::NackPair;
+use rtc::rtp;
+
+/// The last `size` packets by sequence number (`size` a power of two).
+pub(crate) struct NackHistory {
+    slots: Vec<Option<rtp::Packet>>,
+    mask: usize,
+    /// The highest sequence number kept, once one was.
+    highest: Option<u16>,
+    /// RTX SSRC and payload type, when negotiated.
+    rtx: Option<(u32, u8)>,
+    rtx_sequence: u16,
+}
+
+impl NackHistory {
+    pub(crate) fn new(size: u16, rtx: Option<(u32, u8)>) -> Self {
+        let size = usize::from(size.max(1)).next_power_of_two();
+        Self {
+            slots: (0..size).map(|_| None).collect(),
+            mask: size - 1,
+            highest: None,
+            rtx,
+            rtx_sequence: rand_u16(),
+        }
+    }
+
+    /// Keeps `packet` (sent just now).
+    pub(crate) fn add(&mut self, packet: &rtp::Packet) {
+        let seq = packet.header.sequence_number;
+        match self.highest {
+            Some(highest) => {
+                let ahead = seq.wrapping_sub(highest);
+                if ahead != 0 && ahead < 0x8000 {
+                    // the sequence numbers skipped are not in the history any more
+                    for skipped in 1..ahead.min(self.slots.len() as u16) {
+                        self.slots[usize::from(highest.wrapping_add(skipped)) & self.mask] = None;
+                    }
+                    self.highest = Some(seq);
+                }
+            }
+            None => self.highest = Some(seq),
+        }
+        self.slots[usize::from(seq) & self.mask] = Some(packet.clone());
+    }
+
+    fn get(&self, seq: u16) -> Option<&rtp::Packet> {
+        let highest = self.highest?;
+        if usize::from(highest.wrapping_sub(seq)) >= self.slots.len() {
+            return None;
+        }
+        self.slots[usize::from(seq) & self.mask]
+            .as_ref()
+            .filter(|p| p.header.sequence_number == seq)
+    }
+
+    /// What answers the NACKed sequence numbers of `pairs` that are still kept, in order.
+    pub(crate) fn answer(&mut self, pairs: &[NackPair]) -> Vec<rtp::Packet> {
+        let mut out = Vec::new();
+        for pair in pairs {
+            let lost = std::iter::once(pair.packet_id).chain(
+                (0..16u16)
+                    .filter(|i| pair.lost_packets & (1 << i) != 0)
+                    .map(|i| pair.packet_id.wrapping_add(i + 1)),
+            );
+            for seq in lost {
+                let Some(original) = self.get(seq) else {
+                    continue;
+                };
+                let packet = match self.rtx {
+                    Some((ssrc, payload_type)) => {
+                        let packet = rtx_packet(original, ssrc, payload_type, self.rtx_sequence);
+                        self.rtx_sequence = self.rtx_sequence.wrapping_add(1);
+                        packet
+                    }
+                    None => original.clone(),
+                };
+                out.push(packet);
+            }
+        }
+        out
+    }
+}
+
+/// RFC 4588: the original sequence number before the original payload, on the RTX SSRC and
+/// payload type with a sequence of its own; same timestamp and marker, no header extension.
+fn rtx_packet(original: &rtp::Packet, ssrc: u32, payload_type: u8, sequence: u16) -> rtp::Packet {
+    let mut payload = BytesMut::with_capacity(2 + original.payload.len());
+    payload.put_u16(original.header.sequence_number);
+    payload.put_slice(&original.payload);
+    rtp::Packet {
+        header: rtp::header::Header {
+            version: 2,
+            ssrc,
+            payload_type,
+            sequence_number: sequence,
+            timestamp: original.header.timestamp,
+            marker: original.header.marker,
+            ..Default::default()
+        },
+        payload: Bytes::from(payload),
+    }
+}
+
+fn rand_u16() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0x6d73636e);
+    h.finish() as u16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packet(seq: u16) -> rtp::Packet {
+        rtp::Packet {
+            header: rtp::header::Header {
+                version: 2,
+                ssrc: 1,
+                payload_type: 96,
+                sequence_number: seq,
+                timestamp: u32::from(seq) * 3000,
+                marker: seq.is_multiple_of(2),
+                ..Default::default()
+            },
+            payload: Bytes::from(vec![seq as u8; 10]),
+        }
+    }
+
+    fn nack(packet_id: u16, lost_packets: u16) -> Vec<NackPair> {
+        vec![NackPair {
+            packet_id,
+            lost_packets,
+        }]
+    }
+
+    #[test]
+    fn answers_over_rtx_with_the_original_sequence_number_first() {
+        let mut history = NackHistory::new(8, Some((99, 97)));
+        for seq in 100..105 {
+            history.add(&packet(seq));
+        }
+        let out = history.answer(&nack(101, 0b101)); // 101, 102 and 104
+        assert_eq!(out.len(), 3);
+        for (p, original) in out.iter().zip([101u16, 102, 104]) {
+            assert_eq!(p.header.version, 2);
+            assert_eq!(p.header.ssrc, 99);
+            assert_eq!(p.header.payload_type, 97);
+            assert_eq!(p.header.timestamp, u32::from(original) * 3000);
+            assert_eq!(p.header.marker, original.is_multiple_of(2));
+            assert_eq!(&p.payload[..2], &original.to_be_bytes());
+            assert_eq!(&p.payload[2..], &[original as u8; 10][..]);
+        }
+        // RTX has a sequence of its own
+        assert_eq!(
+            out[1].header.sequence_number,
+            out[0].header.sequence_number.wrapping_add(1)
+        );
+        assert_eq!(
+            out[2].header.sequence_number,
+            out[0].header.sequence_number.wrapping_add(2)
+        );
+    }
+
+    #[test]
+    fn without_rtx_the_packet_goes_again_as_it_was() {
+        let mut history = NackHistory::new(8, None);
+        history.add(&packet(7));
+        let out = history.answer(&nack(7, 0));
+        assert_eq!(out, vec![packet(7)]);
+    }
+
+    #[test]
+    fn only_the_last_packets_are_kept() {
+        let mut history = NackHistory::new(4, None);
+        for seq in 0..10 {
+            history.add(&packet(seq));
+        }
+        let kept: Vec<u16> = history
+            .answer(&nack(0, 0xffff))
+            .iter()
+            .map(|p| p.header.sequence_number)
+            .collect();
+        assert_eq!(kept, vec![6, 7, 8, 9]);
+    }
+
+    #[test]
+    fn a_gap_forgets_what_its_slots_held() {
+        let mut history = NackHistory::new(8, None);
+        history.add(&packet(65534));
+        history.add(&packet(65535));
+        // 0..2 never sent; across the wrap
+        history.add(&packet(3));
+        let answered: Vec<u16> = history
+            .answer(&nack(65534, 0b11111))
+            .iter()
+            .map(|p| p.header.sequence_number)
+            .collect();
+        assert_eq!(answered, vec![65534, 65535, 3]);
+        // a far jump forgets everything before it
+        history.add(&packet(1000));
+        assert!(history.answer(&nack(3, 0)).is_empty());
+        assert_eq!(history.answer(&nack(1000, 0)).len(), 1);
+    }
+}
