@@ -5,9 +5,20 @@ use bytes::{BufMut, Bytes, BytesMut};
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::NackPair;
 use rtc::rtp;
 
+/// What is kept of a sent packet: what its RTX packet needs, and its whole header only when
+/// there is no RTX (then the packet goes again as it was). Kept small on purpose: the slot a
+/// packet replaces was written 256 packets ago and is cold, so what it drops should be cheap.
+struct Kept {
+    sequence: u16,
+    timestamp: u32,
+    marker: bool,
+    payload: Bytes,
+    header: Option<rtp::header::Header>,
+}
+
 /// The last `size` packets by sequence number (`size` a power of two).
 pub(crate) struct NackHistory {
-    slots: Vec<Option<rtp::Packet>>,
+    slots: Vec<Option<Kept>>,
     mask: usize,
     /// The highest sequence number kept, once one was.
     highest: Option<u16>,
@@ -44,17 +55,23 @@ impl NackHistory {
             }
             None => self.highest = Some(seq),
         }
-        self.slots[usize::from(seq) & self.mask] = Some(packet.clone());
+        self.slots[usize::from(seq) & self.mask] = Some(Kept {
+            sequence: seq,
+            timestamp: packet.header.timestamp,
+            marker: packet.header.marker,
+            payload: packet.payload.clone(),
+            header: self.rtx.is_none().then(|| packet.header.clone()),
+        });
     }
 
-    fn get(&self, seq: u16) -> Option<&rtp::Packet> {
+    fn get(&self, seq: u16) -> Option<&Kept> {
         let highest = self.highest?;
         if usize::from(highest.wrapping_sub(seq)) >= self.slots.len() {
             return None;
         }
         self.slots[usize::from(seq) & self.mask]
             .as_ref()
-            .filter(|p| p.header.sequence_number == seq)
+            .filter(|k| k.sequence == seq)
     }
 
     /// What answers the NACKed sequence numbers of `pairs` that are still kept, in order.
@@ -70,13 +87,17 @@ impl NackHistory {
                 let Some(original) = self.get(seq) else {
                     continue;
                 };
-                let packet = match self.rtx {
-                    Some((ssrc, payload_type)) => {
+                let packet = match (self.rtx, &original.header) {
+                    (Some((ssrc, payload_type)), _) => {
                         let packet = rtx_packet(original, ssrc, payload_type, self.rtx_sequence);
                         self.rtx_sequence = self.rtx_sequence.wrapping_add(1);
                         packet
                     }
-                    None => original.clone(),
+                    (None, Some(header)) => rtp::Packet {
+                        header: header.clone(),
+                        payload: original.payload.clone(),
+                    },
+                    (None, None) => continue,
                 };
                 out.push(packet);
             }
@@ -87,9 +108,9 @@ impl NackHistory {
 
 /// RFC 4588: the original sequence number before the original payload, on the RTX SSRC and
 /// payload type with a sequence of its own; same timestamp and marker, no header extension.
-fn rtx_packet(original: &rtp::Packet, ssrc: u32, payload_type: u8, sequence: u16) -> rtp::Packet {
+fn rtx_packet(original: &Kept, ssrc: u32, payload_type: u8, sequence: u16) -> rtp::Packet {
     let mut payload = BytesMut::with_capacity(2 + original.payload.len());
-    payload.put_u16(original.header.sequence_number);
+    payload.put_u16(original.sequence);
     payload.put_slice(&original.payload);
     rtp::Packet {
         header: rtp::header::Header {
@@ -97,8 +118,8 @@ fn rtx_packet(original: &rtp::Packet, ssrc: u32, payload_type: u8, sequence: u16
             ssrc,
             payload_type,
             sequence_number: sequence,
-            timestamp: original.header.timestamp,
-            marker: original.header.marker,
+            timestamp: original.timestamp,
+            marker: original.marker,
             ..Default::default()
         },
         payload: Bytes::from(payload),

@@ -15,6 +15,7 @@
 //! to the writers ([`Feedback`]: keyframe requests, counters).
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -49,6 +50,27 @@ fn sequence_bytes(seq: u16) -> Bytes {
     Bytes::from_static(&SEQUENCE_BYTES[at..at + 2])
 }
 
+/// SSRCs are random already: a multiplication spreads them over the hash's bits, where SipHash
+/// cost a visible share of the per-packet lookup.
+#[derive(Default)]
+struct SsrcHasher(u64);
+
+impl Hasher for SsrcHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 struct LocalStream {
     /// The transport-cc header extension id, when negotiated.
     twcc_id: Option<u8>,
@@ -59,7 +81,7 @@ struct LocalStream {
 pub(crate) struct OutboundInterceptor {
     feedback: Feedback,
     nack_history: u16,
-    streams: HashMap<u32, LocalStream>,
+    streams: HashMap<u32, LocalStream, BuildHasherDefault<SsrcHasher>>,
     twcc_sequence: u16,
     next_report: Option<Instant>,
     read_queue: VecDeque<TaggedPacket>,
@@ -72,7 +94,7 @@ impl OutboundInterceptor {
         Self {
             feedback,
             nack_history,
-            streams: HashMap::new(),
+            streams: HashMap::default(),
             twcc_sequence: 0,
             next_report: None,
             read_queue: VecDeque::new(),
