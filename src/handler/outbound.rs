@@ -233,6 +233,10 @@ impl Interceptor for OutboundInterceptor {
 
     fn unbind_local_stream(&mut self, info: &StreamInfo) {
         self.streams.remove(&info.ssrc);
+        if self.streams.is_empty() {
+            // nothing left to report on: no timer until media flows again
+            self.next_report = None;
+        }
     }
 
     fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
@@ -384,5 +388,9 @@ mod tests {
         let sr = rtcp[0].as_any().downcast_ref::<SenderReport>().unwrap();
         assert_eq!((sr.ssrc, sr.packet_count, sr.octet_count), (1, 2, 200));
         assert_eq!(i.poll_timeout(), Some(due + REPORT_INTERVAL));
+        i.unbind_local_stream(&info(1, None));
+        assert!(i.poll_timeout().is_some(), "SSRC 2 is still bound");
+        i.unbind_local_stream(&info(2, None));
+        assert_eq!(i.poll_timeout(), None, "no stream left, no timer");
     }
 }
