@@ -325,6 +325,23 @@ async fn wait_state(handler: &SendHandler, state: &'static str) {
 }
 
 /// Offer (already made by `send`) -> answer -> connected on both sides.
+/// An Opus sender on a connected transport, then a VP8 sender with RTX added to it (offer
+/// and answer applied).
+async fn audio_then_video(handler: &SendHandler, remote: &mut Remote) -> (SendResult, SendResult) {
+    let audio = handler
+        .send(MediaKind::Audio, opus(), vec![])
+        .await
+        .unwrap();
+    connect(handler, remote, &audio.offer_sdp).await;
+    let video = handler
+        .send(MediaKind::Video, vp8_with_rtx(), vec![])
+        .await
+        .unwrap();
+    let answer = remote.answer(&video.offer_sdp).await;
+    handler.set_remote_answer(answer).await.unwrap();
+    (audio, video)
+}
+
 async fn connect(handler: &SendHandler, remote: &mut Remote, offer: &str) {
     let answer = remote.answer(offer).await;
     handler.set_remote_answer(answer).await.unwrap();
@@ -784,17 +801,7 @@ fn extmap_id(sdp: &str, uri: &str) -> u8 {
 async fn packets_carry_transport_wide_numbers_and_sender_reports_count_them() {
     let handler = SendHandler::new(loopback()).await.unwrap();
     let mut remote = Remote::new(false).await;
-    let audio = handler
-        .send(MediaKind::Audio, opus(), vec![])
-        .await
-        .unwrap();
-    connect(&handler, &mut remote, &audio.offer_sdp).await;
-    let video = handler
-        .send(MediaKind::Video, vp8_with_rtx(), vec![])
-        .await
-        .unwrap();
-    let answer = remote.answer(&video.offer_sdp).await;
-    handler.set_remote_answer(answer).await.unwrap();
+    let (audio, video) = audio_then_video(&handler, &mut remote).await;
     let twcc_id = extmap_id(&video.offer_sdp, engine::TRANSPORT_CC_URI);
 
     // one counter for the whole transport, whichever stream a packet belongs to
@@ -845,18 +852,8 @@ async fn packets_carry_transport_wide_numbers_and_sender_reports_count_them() {
 async fn stop_sending_keeps_the_others_going() {
     let handler = SendHandler::new(loopback()).await.unwrap();
     let mut remote = Remote::new(false).await;
-    let audio = handler
-        .send(MediaKind::Audio, opus(), vec![])
-        .await
-        .unwrap();
-    connect(&handler, &mut remote, &audio.offer_sdp).await;
-    let video = handler
-        .send(MediaKind::Video, vp8_with_rtx(), vec![])
-        .await
-        .unwrap();
+    let (audio, video) = audio_then_video(&handler, &mut remote).await;
     assert_ne!(audio.mid, video.mid);
-    let answer = remote.answer(&video.offer_sdp).await;
-    handler.set_remote_answer(answer).await.unwrap();
     write_and_check(&mut remote, &video.writers[0], 1, 3, 96).await;
     write_and_check(&mut remote, &audio.writers[0], 1, 3, 111).await;
 
