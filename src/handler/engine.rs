@@ -6,7 +6,7 @@
 //! back to [`crate::SendHandler::send`]. They mimic Chrome's numbering so that SDP dumps are
 //! familiar, but nothing depends on that.
 
-use rtc::interceptor::{Registry, Slot};
+use rtc::interceptor::{Registry, Slot, StreamInfo};
 use rtc::peer_connection::configuration::media_engine::{
     MediaEngine, MIME_TYPE_AV1, MIME_TYPE_H264, MIME_TYPE_OPUS, MIME_TYPE_RTX, MIME_TYPE_VP8,
     MIME_TYPE_VP9,
@@ -30,6 +30,14 @@ pub(crate) const AUDIO_LEVEL_URI: &str = "urn:ietf:params:rtp-hdrext:ssrc-audio-
 /// transport-wide-cc, stamped on every outgoing packet by [`OutboundInterceptor`].
 pub(crate) const TRANSPORT_CC_URI: &str =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+
+/// The id the answer gave the header extension `uri` of a bound stream, if it negotiated it.
+pub(crate) fn extension_id(info: &StreamInfo, uri: &str) -> Option<u8> {
+    info.rtp_header_extensions
+        .iter()
+        .find(|e| e.uri == uri)
+        .and_then(|e| u8::try_from(e.id).ok())
+}
 
 /// Slot of our interceptor in the chain (the only one).
 const OUTBOUND_SLOT: usize = 14_000;

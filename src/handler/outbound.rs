@@ -27,7 +27,7 @@ use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
 use rtc::shared::TransportContext;
 
-use crate::engine::TRANSPORT_CC_URI;
+use crate::engine::{extension_id, TRANSPORT_CC_URI};
 use crate::feedback::Feedback;
 use crate::nack_history::NackHistory;
 use crate::sender_report::{SenderCounters, REPORT_INTERVAL};
@@ -48,6 +48,13 @@ static SEQUENCE_BYTES: [u8; 1 << 17] = {
 fn sequence_bytes(seq: u16) -> Bytes {
     let at = 2 * usize::from(seq);
     Bytes::from_static(&SEQUENCE_BYTES[at..at + 2])
+}
+
+/// Stamps the next transport-wide sequence number of `counter` on `packet`, as extension `id`.
+fn stamp_transport_sequence(counter: &mut u16, packet: &mut rtc::rtp::Packet, id: u8) {
+    let seq = *counter;
+    *counter = seq.wrapping_add(1);
+    let _ = packet.header.set_extension(id, sequence_bytes(seq));
 }
 
 /// SSRCs are random already: a multiplication spreads them over the hash's bits, where SipHash
@@ -121,9 +128,7 @@ impl OutboundInterceptor {
         for mut packet in history.answer(&nack.nacks) {
             // a retransmission is a new packet on the transport: it gets its own number
             if let Some(id) = twcc_id {
-                let seq = self.twcc_sequence;
-                self.twcc_sequence = seq.wrapping_add(1);
-                let _ = packet.header.set_extension(id, sequence_bytes(seq));
+                stamp_transport_sequence(&mut self.twcc_sequence, &mut packet, id);
             }
             self.write_queue.push_back(TaggedPacket {
                 now,
@@ -162,9 +167,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for OutboundInterceptor {
         if let Packet::Rtp(packet) = &mut msg.message.packet {
             if let Some(stream) = self.streams.get_mut(&packet.header.ssrc) {
                 if let Some(id) = stream.twcc_id {
-                    let seq = self.twcc_sequence;
-                    self.twcc_sequence = seq.wrapping_add(1);
-                    let _ = packet.header.set_extension(id, sequence_bytes(seq));
+                    stamp_transport_sequence(&mut self.twcc_sequence, packet, id);
                 }
                 if let Some(history) = stream.nack.as_mut() {
                     history.add(packet);
@@ -207,12 +210,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for OutboundInterceptor {
 impl Interceptor for OutboundInterceptor {
     fn bind_local_stream(&mut self, info: &StreamInfo) {
         self.feedback.bind(info);
-        let twcc_id = info
-            .rtp_header_extensions
-            .iter()
-            .find(|e| e.uri == TRANSPORT_CC_URI)
-            .and_then(|e| u8::try_from(e.id).ok())
-            .filter(|id| *id != 0);
+        let twcc_id = extension_id(info, TRANSPORT_CC_URI).filter(|id| *id != 0);
         let nack = info
             .rtcp_feedback
             .iter()

@@ -12,7 +12,7 @@ use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::TrackLocal;
 
 use crate::direct;
-use crate::engine::{AUDIO_LEVEL_URI, MID_URI, RID_URI};
+use crate::engine::{self, AUDIO_LEVEL_URI, MID_URI, RID_URI};
 use crate::HandlerError;
 
 /// Where a writer's packets go.
@@ -76,10 +76,7 @@ impl WriterState {
     /// Called (inside webrtc-rs) when the stream is bound after an answer.
     pub(crate) fn bind(&self, info: &StreamInfo) {
         let id_of = |uri: &str| {
-            info.rtp_header_extensions
-                .iter()
-                .find(|e| e.uri == uri)
-                .and_then(|e| u8::try_from(e.id).ok())
+            engine::extension_id(info, uri)
                 .filter(|id| (1..=14).contains(id))
                 .unwrap_or(0) as u64
         };
