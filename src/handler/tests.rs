@@ -325,6 +325,17 @@ async fn wait_state(handler: &SendHandler, state: &'static str) {
 }
 
 /// Offer (already made by `send`) -> answer -> connected on both sides.
+/// A VP8 sender with RTX on `handler`, connected to a new answerer.
+async fn connected_video(handler: &SendHandler) -> (Remote, SendResult) {
+    let mut remote = Remote::new(false).await;
+    let sent = handler
+        .send(MediaKind::Video, vp8_with_rtx(), vec![])
+        .await
+        .unwrap();
+    connect(handler, &mut remote, &sent.offer_sdp).await;
+    (remote, sent)
+}
+
 /// An Opus sender on a connected transport, then a VP8 sender with RTX added to it (offer
 /// and answer applied).
 async fn audio_then_video(handler: &SendHandler, remote: &mut Remote) -> (SendResult, SendResult) {
@@ -584,12 +595,7 @@ async fn a_turn_transport_runs_on_webrtc_rs_driver() {
         SendHandler::new(loopback()).await.unwrap().driver(),
         "direct"
     );
-    let mut remote = Remote::new(false).await;
-    let sent = handler
-        .send(MediaKind::Video, vp8_with_rtx(), vec![])
-        .await
-        .unwrap();
-    connect(&handler, &mut remote, &sent.offer_sdp).await;
+    let (mut remote, sent) = connected_video(&handler).await;
     write_and_check(&mut remote, &sent.writers[0], 100, 20, 96).await;
     let stats = handler.sender_stats(&sent.mid).await.unwrap();
     assert_eq!(entries(&stats, "outbound-rtp")[0]["packetsSent"], 20);
@@ -1009,12 +1015,7 @@ fn ufrag(sdp: &str) -> String {
 #[tokio::test]
 async fn ice_restart_reconnects_and_media_continues() {
     let handler = SendHandler::new(loopback()).await.unwrap();
-    let mut remote = Remote::new(false).await;
-    let sent = handler
-        .send(MediaKind::Video, vp8_with_rtx(), vec![])
-        .await
-        .unwrap();
-    connect(&handler, &mut remote, &sent.offer_sdp).await;
+    let (mut remote, sent) = connected_video(&handler).await;
     let writer = &sent.writers[0];
     write_and_check(&mut remote, writer, 1, 3, 96).await;
     let restarts_before = handler.ice_connected_count();
