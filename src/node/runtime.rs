@@ -1,21 +1,29 @@
-//! The tokio runtime that runs every transport, producer and track task: napi-rs' default (one
-//! worker thread per core) unless `MSC_WORKER_THREADS` (1..=64) sets the number of workers.
+//! The tokio runtime that runs every transport, producer and track task: one worker thread per
+//! core but one (at least one), unless `MSC_WORKER_THREADS` (1..=64) sets the number of workers.
 //!
-//! Why a knob and not a smaller default: on 2 cores, one worker instead of two cost 15% less
-//! CPU per packet with 200 peers and 35% less with 100 producers on one transport (`npm run
-//! bench`), because fewer packets cross threads; but the one worker sent each transport's
-//! packets in longer bursts, and with 200 producers on one transport and the mediasoup worker
-//! on the same 2 cores, those bursts overflowed the server's UDP receive buffer: ~30% of the
-//! packets were dropped there and repaired by RTX, and the server scored the producers 0-1
-//! instead of 9.
+//! Why not napi-rs' default of one worker per core: the JS thread that writes the frames is busy
+//! too, and on 2 cores two workers plus the JS thread were three busy threads taking turns on two
+//! cores. One worker cost 10-13% less CPU per packet with 200 and 500 peers and 10-13% less with
+//! 200 and 500 producers on one transport (`npm run bench`, two rounds each, same session), with
+//! the same loss at the server. Before the connection's pacer (`pacer.rs`), one worker sent a
+//! big transport's packets in bursts that overflowed the server's UDP receive buffer (~30% lost
+//! with 200 producers on one transport); with it, 0.1%.
 
 use napi_derive::module_init;
 
 const MAX_THREADS: usize = 64;
 
+/// One per core but one, at least one.
+fn default_worker_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .saturating_sub(1)
+        .max(1)
+}
+
 /// The number asked for, if any. A value that is not a number from 1 to 64 is ignored with a
 /// line on stderr (logging may not be set up yet when the addon loads).
-fn worker_threads() -> Option<usize> {
+fn asked_worker_threads() -> Option<usize> {
     let value = std::env::var("MSC_WORKER_THREADS").ok()?;
     let threads = value
         .trim()
@@ -25,7 +33,7 @@ fn worker_threads() -> Option<usize> {
     if threads.is_none() {
         eprintln!(
             "mediasoup-client-native: MSC_WORKER_THREADS={value:?} is not a number from 1 to \
-             {MAX_THREADS}; using one worker thread per core"
+             {MAX_THREADS}; using one worker thread per core but one"
         );
     }
     threads
@@ -33,9 +41,7 @@ fn worker_threads() -> Option<usize> {
 
 #[module_init]
 fn init_runtime() {
-    let Some(threads) = worker_threads() else {
-        return;
-    };
+    let threads = asked_worker_threads().unwrap_or_else(default_worker_threads);
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all().worker_threads(threads);
     // on failure napi-rs builds its default runtime on first use
