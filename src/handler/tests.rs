@@ -324,7 +324,6 @@ async fn wait_state(handler: &SendHandler, state: &'static str) {
         .unwrap();
 }
 
-/// Offer (already made by `send`) -> answer -> connected on both sides.
 /// A VP8 sender with RTX on `handler`, connected to a new answerer.
 async fn connected_video(handler: &SendHandler) -> (Remote, SendResult) {
     let mut remote = Remote::new(false).await;
@@ -353,6 +352,7 @@ async fn audio_then_video(handler: &SendHandler, remote: &mut Remote) -> (SendRe
     (audio, video)
 }
 
+/// Offer (already made by `send`) -> answer -> connected on both sides.
 async fn connect(handler: &SendHandler, remote: &mut Remote, offer: &str) {
     let answer = remote.answer(offer).await;
     handler.set_remote_answer(answer).await.unwrap();
