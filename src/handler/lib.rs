@@ -35,6 +35,7 @@ mod nack_history;
 mod outbound;
 mod pacer;
 mod pc;
+mod retransmission_budget;
 mod send;
 mod sender_report;
 mod stats;

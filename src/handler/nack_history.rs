@@ -1,5 +1,11 @@
 //! The packets of one SSRC kept for retransmission, and what a NACK (RFC 4585 generic NACK)
 //! sends back: over RTX (RFC 4588) when it was negotiated, else the packet again as it was.
+//!
+//! As libwebrtc does, a packet is not sent again within one round trip of its last
+//! retransmission (a NACK sent before that one arrived asks for it again), and each
+//! retransmission must fit the connection's budget (`retransmission_budget.rs`).
+
+use std::time::{Duration, Instant};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::NackPair;
@@ -14,6 +20,8 @@ struct Kept {
     marker: bool,
     payload: Bytes,
     header: Option<rtp::header::Header>,
+    /// When it was last retransmitted.
+    resent: Option<Instant>,
 }
 
 /// The last `size` packets by sequence number (`size` a power of two).
@@ -61,21 +69,33 @@ impl NackHistory {
             marker: packet.header.marker,
             payload: packet.payload.clone(),
             header: self.rtx.is_none().then(|| packet.header.clone()),
+            resent: None,
         });
     }
 
-    fn get(&self, seq: u16) -> Option<&Kept> {
+    /// The slot of `seq`, when it is still kept.
+    fn index(&self, seq: u16) -> Option<usize> {
         let highest = self.highest?;
         if usize::from(highest.wrapping_sub(seq)) >= self.slots.len() {
             return None;
         }
-        self.slots[usize::from(seq) & self.mask]
+        let index = usize::from(seq) & self.mask;
+        self.slots[index]
             .as_ref()
-            .filter(|k| k.sequence == seq)
+            .is_some_and(|k| k.sequence == seq)
+            .then_some(index)
     }
 
-    /// What answers the NACKed sequence numbers of `pairs` that are still kept, in order.
-    pub(crate) fn answer(&mut self, pairs: &[NackPair]) -> Vec<rtp::Packet> {
+    /// What answers the NACKed sequence numbers of `pairs` at `now`, in order: those still
+    /// kept, not retransmitted within the last `round_trip`, and that `fits` (given the size of
+    /// the packet to send; it counts what it lets through).
+    pub(crate) fn answer(
+        &mut self,
+        now: Instant,
+        round_trip: Duration,
+        pairs: &[NackPair],
+        mut fits: impl FnMut(usize) -> bool,
+    ) -> Vec<rtp::Packet> {
         let mut out = Vec::new();
         for pair in pairs {
             let lost = std::iter::once(pair.packet_id).chain(
@@ -84,20 +104,35 @@ impl NackHistory {
                     .map(|i| pair.packet_id.wrapping_add(i + 1)),
             );
             for seq in lost {
-                let Some(original) = self.get(seq) else {
+                let Some(original) = self.index(seq).and_then(|i| self.slots[i].as_mut()) else {
                     continue;
                 };
+                if original
+                    .resent
+                    .is_some_and(|at| now.saturating_duration_since(at) < round_trip)
+                {
+                    continue;
+                }
+                let size = match (self.rtx, &original.header) {
+                    (Some(_), _) => 2 + original.payload.len(),
+                    (None, Some(_)) => original.payload.len(),
+                    (None, None) => continue,
+                };
+                if !fits(size) {
+                    continue;
+                }
+                original.resent = Some(now);
                 let packet = match (self.rtx, &original.header) {
                     (Some((ssrc, payload_type)), _) => {
-                        let packet = rtx_packet(original, ssrc, payload_type, self.rtx_sequence);
-                        self.rtx_sequence = self.rtx_sequence.wrapping_add(1);
-                        packet
+                        let sequence = self.rtx_sequence;
+                        self.rtx_sequence = sequence.wrapping_add(1);
+                        rtx_packet(original, ssrc, payload_type, sequence)
                     }
-                    (None, Some(header)) => rtp::Packet {
-                        header: header.clone(),
+                    (None, header) => rtp::Packet {
+                        // kept whenever there is no RTX (see `add`)
+                        header: header.clone().unwrap_or_default(),
                         payload: original.payload.clone(),
                     },
-                    (None, None) => continue,
                 };
                 out.push(packet);
             }
@@ -159,13 +194,18 @@ mod tests {
         }]
     }
 
+    /// Every NACKed packet still kept, at a new time each call, with no budget.
+    fn answer_all(history: &mut NackHistory, pairs: &[NackPair]) -> Vec<rtp::Packet> {
+        history.answer(Instant::now(), Duration::ZERO, pairs, |_| true)
+    }
+
     #[test]
     fn answers_over_rtx_with_the_original_sequence_number_first() {
         let mut history = NackHistory::new(8, Some((99, 97)));
         for seq in 100..105 {
             history.add(&packet(seq));
         }
-        let out = history.answer(&nack(101, 0b101)); // 101, 102 and 104
+        let out = answer_all(&mut history, &nack(101, 0b101)); // 101, 102 and 104
         assert_eq!(out.len(), 3);
         for (p, original) in out.iter().zip([101u16, 102, 104]) {
             assert_eq!(p.header.version, 2);
@@ -191,7 +231,7 @@ mod tests {
     fn without_rtx_the_packet_goes_again_as_it_was() {
         let mut history = NackHistory::new(8, None);
         history.add(&packet(7));
-        let out = history.answer(&nack(7, 0));
+        let out = answer_all(&mut history, &nack(7, 0));
         assert_eq!(out, vec![packet(7)]);
     }
 
@@ -201,8 +241,7 @@ mod tests {
         for seq in 0..10 {
             history.add(&packet(seq));
         }
-        let kept: Vec<u16> = history
-            .answer(&nack(0, 0xffff))
+        let kept: Vec<u16> = answer_all(&mut history, &nack(0, 0xffff))
             .iter()
             .map(|p| p.header.sequence_number)
             .collect();
@@ -216,15 +255,82 @@ mod tests {
         history.add(&packet(65535));
         // 0..2 never sent; across the wrap
         history.add(&packet(3));
-        let answered: Vec<u16> = history
-            .answer(&nack(65534, 0b11111))
+        let answered: Vec<u16> = answer_all(&mut history, &nack(65534, 0b11111))
             .iter()
             .map(|p| p.header.sequence_number)
             .collect();
         assert_eq!(answered, vec![65534, 65535, 3]);
         // a far jump forgets everything before it
         history.add(&packet(1000));
-        assert!(history.answer(&nack(3, 0)).is_empty());
-        assert_eq!(history.answer(&nack(1000, 0)).len(), 1);
+        assert!(answer_all(&mut history, &nack(3, 0)).is_empty());
+        assert_eq!(answer_all(&mut history, &nack(1000, 0)).len(), 1);
+    }
+
+    #[test]
+    fn a_packet_goes_again_only_once_per_round_trip() {
+        let mut history = NackHistory::new(8, Some((99, 97)));
+        history.add(&packet(1));
+        history.add(&packet(2));
+        let rtt = Duration::from_millis(40);
+        let t0 = Instant::now();
+        let seqs = |out: Vec<rtp::Packet>| -> Vec<u16> {
+            out.iter()
+                .map(|p| u16::from_be_bytes([p.payload[0], p.payload[1]]))
+                .collect()
+        };
+        assert_eq!(
+            seqs(history.answer(t0, rtt, &nack(1, 0), |_| true)),
+            vec![1]
+        );
+        // asked again before a round trip passed: only the packet not resent yet goes
+        let t1 = t0 + Duration::from_millis(39);
+        assert_eq!(
+            seqs(history.answer(t1, rtt, &nack(1, 0b1), |_| true)),
+            vec![2]
+        );
+        let t2 = t0 + rtt;
+        assert_eq!(
+            seqs(history.answer(t2, rtt, &nack(1, 0b1), |_| true)),
+            vec![1]
+        );
+    }
+
+    #[test]
+    fn what_the_budget_refuses_is_not_sent_and_may_go_later() {
+        let mut history = NackHistory::new(8, Some((99, 97)));
+        for seq in 1..=3 {
+            history.add(&packet(seq));
+        }
+        let t0 = Instant::now();
+        let mut sizes = Vec::new();
+        // room for one packet: 2 bytes of original sequence number and 10 of payload
+        let mut room = 12;
+        let out = history.answer(t0, Duration::from_secs(1), &nack(1, 0b11), |size| {
+            sizes.push(size);
+            let fits = size <= room;
+            if fits {
+                room -= size;
+            }
+            fits
+        });
+        assert_eq!(out.len(), 1);
+        assert_eq!(&out[0].payload[..2], &1u16.to_be_bytes());
+        assert_eq!(
+            sizes,
+            vec![12, 12, 12],
+            "each packet is offered at its RTX size"
+        );
+        // the refused ones were not marked as sent: they go when there is room
+        let out = history.answer(t0, Duration::from_secs(1), &nack(1, 0b11), |_| true);
+        let seqs: Vec<u16> = out
+            .iter()
+            .map(|p| u16::from_be_bytes([p.payload[0], p.payload[1]]))
+            .collect();
+        assert_eq!(seqs, vec![2, 3]);
+        // RTX sequence numbers follow on, with no gap for the refused packets
+        assert_eq!(
+            out[1].header.sequence_number,
+            out[0].header.sequence_number.wrapping_add(1)
+        );
     }
 }

@@ -11,17 +11,20 @@
 //! - kept for NACKs when `nack` was negotiated ([`NackHistory`]);
 //! - counted for its sender reports ([`SenderCounters`], one per second per SSRC).
 //!
-//! Per incoming RTCP: NACKs answered (over RTX when negotiated), and the rest of the feedback
-//! to the writers ([`Feedback`]: keyframe requests, counters).
+//! Per incoming RTCP: NACKs answered (over RTX when negotiated) within the connection's
+//! [`RetransmissionBudget`] and not twice within a round trip, which the receiver reports give
+//! against our sender reports; the rest of the feedback to the writers ([`Feedback`]: keyframe
+//! requests, counters).
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rtc::interceptor::{
     Attribute, AttributedPacket, Interceptor, Packet, StreamInfo, TaggedPacket,
 };
+use rtc::rtcp::receiver_report::ReceiverReport;
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack;
 use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
@@ -30,6 +33,7 @@ use rtc::shared::TransportContext;
 use crate::engine::{extension_id, TRANSPORT_CC_URI};
 use crate::feedback::Feedback;
 use crate::nack_history::NackHistory;
+use crate::retransmission_budget::RetransmissionBudget;
 use crate::sender_report::{SenderCounters, REPORT_INTERVAL};
 
 /// Every 16-bit sequence number's two big-endian bytes, so that stamping one on a packet
@@ -91,6 +95,9 @@ pub(crate) struct OutboundInterceptor {
     streams: HashMap<u32, LocalStream, BuildHasherDefault<SsrcHasher>>,
     twcc_sequence: u16,
     next_report: Option<Instant>,
+    budget: RetransmissionBudget,
+    /// The round trip, smoothed, once a receiver report gave one.
+    round_trip: Option<Duration>,
     read_queue: VecDeque<TaggedPacket>,
     write_queue: VecDeque<TaggedPacket>,
 }
@@ -104,6 +111,8 @@ impl OutboundInterceptor {
             streams: HashMap::default(),
             twcc_sequence: 0,
             next_report: None,
+            budget: RetransmissionBudget::new(Instant::now()),
+            round_trip: None,
             read_queue: VecDeque::new(),
             write_queue: VecDeque::new(),
         }
@@ -125,7 +134,11 @@ impl OutboundInterceptor {
         let Some(history) = stream.nack.as_mut() else {
             return;
         };
-        for mut packet in history.answer(&nack.nacks) {
+        let budget = &mut self.budget;
+        let round_trip = self.round_trip.unwrap_or_default();
+        for mut packet in history.answer(now, round_trip, &nack.nacks, |size| {
+            budget.try_resend(now, size)
+        }) {
             // a retransmission is a new packet on the transport: it gets its own number
             if let Some(id) = twcc_id {
                 stamp_transport_sequence(&mut self.twcc_sequence, &mut packet, id);
@@ -134,6 +147,26 @@ impl OutboundInterceptor {
                 now,
                 transport: TransportContext::default(),
                 message: AttributedPacket::new(Packet::Rtp(packet)).with(Attribute::Retransmission),
+            });
+        }
+    }
+
+    /// The round trips our sent streams' reception reports give, into the smoothed one.
+    fn observe_reports(&mut self, now: Instant, rr: &ReceiverReport) {
+        for block in &rr.reports {
+            let Some(stream) = self.streams.get(&block.ssrc) else {
+                continue;
+            };
+            let Some(sample) = stream
+                .report
+                .round_trip(now, block.last_sender_report, block.delay)
+            else {
+                continue;
+            };
+            // as TCP smooths its round trip (RFC 6298): an eighth of each new sample
+            self.round_trip = Some(match self.round_trip {
+                Some(smoothed) => (smoothed * 7 + sample) / 8,
+                None => sample,
             });
         }
     }
@@ -150,8 +183,11 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for OutboundInterceptor {
         if let Packet::Rtcp(packets) = &msg.message.packet {
             self.feedback.observe_rtcp(packets);
             for packet in packets {
-                if let Some(nack) = packet.as_any().downcast_ref::<TransportLayerNack>() {
+                let any = packet.as_any();
+                if let Some(nack) = any.downcast_ref::<TransportLayerNack>() {
                     self.answer_nack(msg.now, nack);
+                } else if let Some(rr) = any.downcast_ref::<ReceiverReport>() {
+                    self.observe_reports(msg.now, rr);
                 }
             }
         }
@@ -178,6 +214,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for OutboundInterceptor {
                     packet.header.timestamp,
                     packet.payload.len(),
                 );
+                self.budget.media(msg.now, packet.payload.len());
                 self.next_report.get_or_insert(msg.now + REPORT_INTERVAL);
             }
         }
@@ -192,7 +229,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for OutboundInterceptor {
     fn handle_timeout(&mut self, now: Instant) -> Result<(), Self::Error> {
         if self.next_report.is_some_and(|at| at <= now) {
             self.next_report = Some(now + REPORT_INTERVAL);
-            for stream in self.streams.values() {
+            for stream in self.streams.values_mut() {
                 if let Some(report) = stream.report.report(now) {
                     self.write_queue
                         .push_back(Self::rtcp_packet(now, vec![Box::new(report)]));
@@ -330,10 +367,10 @@ mod tests {
         let mut i = interceptor();
         i.bind_local_stream(&info(1, Some((5, 97))));
         let now = Instant::now();
-        for seq in 10..14 {
+        for seq in 10..16 {
             i.handle_write(rtp_packet(now, 1, seq)).unwrap();
         }
-        assert_eq!(written(&mut i).len(), 4);
+        assert_eq!(written(&mut i).len(), 6);
         let nack = TransportLayerNack {
             sender_ssrc: 0,
             media_ssrc: 1,
@@ -357,7 +394,7 @@ mod tests {
         }
         assert_eq!(
             out.iter().map(twcc).collect::<Vec<_>>(),
-            vec![Some(4), Some(5)]
+            vec![Some(6), Some(7)]
         );
     }
 
@@ -390,5 +427,79 @@ mod tests {
         assert!(i.poll_timeout().is_some(), "SSRC 2 is still bound");
         i.unbind_local_stream(&info(2, None));
         assert_eq!(i.poll_timeout(), None, "no stream left, no timer");
+    }
+
+    fn nack(now: Instant, ssrc: u32, seq: u16) -> TaggedPacket {
+        let nack = TransportLayerNack {
+            sender_ssrc: 0,
+            media_ssrc: ssrc,
+            nacks: vec![NackPair {
+                packet_id: seq,
+                lost_packets: 0,
+            }],
+        };
+        OutboundInterceptor::rtcp_packet(now, vec![Box::new(nack)])
+    }
+
+    #[test]
+    fn retransmissions_stay_within_half_the_media_sent() {
+        let mut i = interceptor();
+        i.bind_local_stream(&info(1, Some((5, 97))));
+        let now = Instant::now();
+        // 8 packets of 100 bytes: room for 400 bytes of RTX, 3 packets of 102
+        for seq in 0..8 {
+            i.handle_write(rtp_packet(now, 1, seq)).unwrap();
+        }
+        written(&mut i);
+        for seq in 0..8 {
+            i.handle_read(nack(now, 1, seq)).unwrap();
+        }
+        assert_eq!(written(&mut i).len(), 3);
+    }
+
+    #[test]
+    fn the_receiver_reports_give_the_round_trip_within_which_a_packet_is_not_resent() {
+        let mut i = interceptor();
+        i.bind_local_stream(&info(1, Some((5, 97))));
+        let t0 = Instant::now();
+        for seq in 0..8 {
+            i.handle_write(rtp_packet(t0, 1, seq)).unwrap();
+        }
+        written(&mut i);
+        let due = i.poll_timeout().unwrap();
+        i.handle_timeout(due).unwrap();
+        let sent = written(&mut i);
+        let Packet::Rtcp(rtcp) = &sent[0].message.packet else {
+            panic!("not RTCP");
+        };
+        let sr = rtcp[0].as_any().downcast_ref::<SenderReport>().unwrap();
+        // the server held our report 250 ms and its report arrived 350 ms after ours left
+        let rr = ReceiverReport {
+            ssrc: 0,
+            reports: vec![rtc::rtcp::reception_report::ReceptionReport {
+                ssrc: 1,
+                last_sender_report: (sr.ntp_time >> 16) as u32,
+                delay: 65536 / 4,
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let t1 = due + Duration::from_millis(350);
+        // media goes on (the budget counts the last second's)
+        for seq in 8..16 {
+            i.handle_write(rtp_packet(t1, 1, seq)).unwrap();
+        }
+        written(&mut i);
+        i.handle_read(OutboundInterceptor::rtcp_packet(t1, vec![Box::new(rr)]))
+            .unwrap();
+        let rtt = i.round_trip.expect("a round trip");
+        assert!(rtt.abs_diff(Duration::from_millis(100)) < Duration::from_millis(1));
+        let resent = |i: &mut OutboundInterceptor, at: Instant| {
+            i.handle_read(nack(at, 1, 10)).unwrap();
+            written(i).len()
+        };
+        assert_eq!(resent(&mut i, t1), 1);
+        assert_eq!(resent(&mut i, t1 + Duration::from_millis(99)), 0);
+        assert_eq!(resent(&mut i, t1 + Duration::from_millis(100)), 1);
     }
 }

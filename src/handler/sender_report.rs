@@ -5,6 +5,9 @@
 //! As webrtc-rs' sender-report interceptor did: one report per SSRC every second once media
 //! flowed, no report blocks (a send transport receives no RTP), the RTP time extrapolated from
 //! the newest timestamp at the clock rate, counts of packets and payload octets.
+//!
+//! The receiver's reports name our last report it got (the middle of its NTP time) and how long
+//! it held it: with when we sent that one, that is the round trip (RFC 3550 §6.4.1).
 
 use std::time::{Duration, Instant};
 
@@ -23,7 +26,12 @@ pub(crate) struct SenderCounters {
     last_timestamp: Option<(u32, Instant)>,
     packets: u32,
     octets: u32,
+    /// The last reports sent: the middle 32 bits of their NTP time, and when.
+    sent_reports: [Option<(u32, Instant)>; KEPT_REPORTS],
 }
+
+/// Reports remembered for the round trip: a receiver report may name one sent a few seconds ago.
+const KEPT_REPORTS: usize = 4;
 
 impl SenderCounters {
     pub(crate) fn new(ssrc: u32, clock_rate: u32) -> Self {
@@ -34,6 +42,7 @@ impl SenderCounters {
             last_timestamp: None,
             packets: 0,
             octets: 0,
+            sent_reports: [None; KEPT_REPORTS],
         }
     }
 
@@ -55,19 +64,47 @@ impl SenderCounters {
             .wrapping_add(u32::try_from(payload).unwrap_or(u32::MAX));
     }
 
-    /// The report at `now` (the current time: the wall clock is read for it); none before the
-    /// first packet.
-    pub(crate) fn report(&self, now: Instant) -> Option<SenderReport> {
+    /// The report at `now` (the current time: the wall clock is read for it), remembered for
+    /// the round trip; none before the first packet.
+    pub(crate) fn report(&mut self, now: Instant) -> Option<SenderReport> {
+        self.report_at(now, SystemInstant::now(now).ntp(now))
+    }
+
+    /// The report at `now`, whose wall-clock time is `ntp_time`.
+    fn report_at(&mut self, now: Instant, ntp_time: u64) -> Option<SenderReport> {
         let (timestamp, at) = self.last_timestamp?;
         let elapsed = now.saturating_duration_since(at).as_secs_f64() * self.clock_rate;
+        self.sent_reports.rotate_right(1);
+        self.sent_reports[0] = Some(((ntp_time >> 16) as u32, now));
         Some(SenderReport {
             ssrc: self.ssrc,
-            ntp_time: SystemInstant::now(now).ntp(now),
+            ntp_time,
             rtp_time: timestamp.wrapping_add(elapsed as u32),
             packet_count: self.packets,
             octet_count: self.octets,
             ..Default::default()
         })
+    }
+
+    /// The round trip a reception report got at `now` tells: `last_report` names one of our
+    /// reports, which the receiver held for `delay` (1/65536 s) before reporting. None when it
+    /// names no report we remember.
+    pub(crate) fn round_trip(
+        &self,
+        now: Instant,
+        last_report: u32,
+        delay: u32,
+    ) -> Option<Duration> {
+        if last_report == 0 {
+            return None;
+        }
+        let (_, sent) = self
+            .sent_reports
+            .iter()
+            .flatten()
+            .find(|(ntp, _)| *ntp == last_report)?;
+        let held = Duration::from_secs_f64(f64::from(delay) / 65536.0);
+        Some(now.saturating_duration_since(*sent).saturating_sub(held))
     }
 }
 
@@ -77,7 +114,7 @@ mod tests {
 
     #[test]
     fn no_report_before_a_packet() {
-        let counters = SenderCounters::new(7, 90_000);
+        let mut counters = SenderCounters::new(7, 90_000);
         assert!(counters.report(Instant::now()).is_none());
     }
 
@@ -114,5 +151,44 @@ mod tests {
         counters.sent(t0 + Duration::from_millis(20), 2, 960, 100);
         let report = counters.report(t0 + Duration::from_millis(20)).unwrap();
         assert_eq!(report.rtp_time, 960);
+    }
+
+    #[test]
+    fn a_reception_report_naming_a_sent_report_gives_the_round_trip() {
+        let t0 = Instant::now();
+        let mut counters = SenderCounters::new(7, 90_000);
+        counters.sent(t0, 1, 0, 100);
+        // NTP times one second apart, as the wall clock would give them
+        let ntp0 = 0xe6a1_0000_4000_0000;
+        let first = counters.report_at(t0, ntp0).unwrap();
+        let t1 = t0 + Duration::from_secs(1);
+        let second = counters.report_at(t1, ntp0 + (1 << 32)).unwrap();
+        let middle = |ntp: u64| (ntp >> 16) as u32;
+        // the receiver got the first report, held it 250 ms, and its report came 300 ms after
+        // the first was sent
+        let rtt = counters
+            .round_trip(
+                t0 + Duration::from_millis(300),
+                middle(first.ntp_time),
+                65536 / 4,
+            )
+            .unwrap();
+        assert!(
+            rtt.abs_diff(Duration::from_millis(50)) < Duration::from_millis(1),
+            "{rtt:?}"
+        );
+        let rtt = counters
+            .round_trip(t1 + Duration::from_millis(20), middle(second.ntp_time), 0)
+            .unwrap();
+        assert!(
+            rtt.abs_diff(Duration::from_millis(20)) < Duration::from_millis(1),
+            "{rtt:?}"
+        );
+        // no report yet (0), or one we do not know
+        assert_eq!(counters.round_trip(t1, 0, 0), None);
+        assert_eq!(
+            counters.round_trip(t1, middle(second.ntp_time) ^ 0x8000, 0),
+            None
+        );
     }
 }
