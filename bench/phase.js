@@ -12,7 +12,7 @@
 // - cycles: create/produce/close cycles; RSS, fds and threads before and after.
 
 const fs = require('node:fs');
-const { startServer, producerSnapshot, machineCpuSeconds } = require('./server');
+const { startServer, producerSnapshot, machineCpuSeconds, udpCounters } = require('./server');
 const { loadClient, VIDEO_FPS, AUDIO_FPS } = require('./clients');
 
 const opts = JSON.parse(process.argv[2] || '{}');
@@ -190,6 +190,7 @@ async function loadPhase(server, client) {
   const cpu0 = cpuSeconds();
   const worker0 = server.workersCpuSeconds();
   const machine0 = machineCpuSeconds();
+  const udp0 = udpCounters();
   const written0 = videoFeed.packets + (audioFeed ? audioFeed.packets : 0);
   const frames0 = videoFeed.frames;
   const s0 = now();
@@ -204,6 +205,7 @@ async function loadPhase(server, client) {
   const cpu1 = cpuSeconds();
   const worker1 = server.workersCpuSeconds();
   const machine1 = machineCpuSeconds();
+  const udp1 = udpCounters();
   const written1 = videoFeed.packets + (audioFeed ? audioFeed.packets : 0);
   const frames1 = videoFeed.frames;
   const steady = resources();
@@ -268,6 +270,13 @@ async function loadPhase(server, client) {
     serverLostShare: round(serverLost / (serverPackets + serverLost), 4),
     serverRepairedShare: round(serverRepaired / (serverPackets + serverLost), 4),
     starvedProducers: starved,
+    // datagrams the kernel dropped in the window because a receive buffer was full (both
+    // directions: the server's RTP, the client's RTCP), as a share of those received
+    udpRcvbufDropShare: round(
+      (udp1.rcvbufErrors - udp0.rcvbufErrors) /
+        (udp1.inDatagrams - udp0.inDatagrams + udp1.rcvbufErrors - udp0.rcvbufErrors),
+      4
+    ),
     feedErrors: videoFeed.errors + (audioFeed ? audioFeed.errors : 0),
     lastFeedError: videoFeed.lastError || (audioFeed && audioFeed.lastError) || undefined,
     rssBaseMiB: round(base.rss / 2 ** 20, 1),

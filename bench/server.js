@@ -32,6 +32,16 @@ function machineCpuSeconds() {
   return { busy: (total - idle) / TICKS, total: total / TICKS };
 }
 
+// The kernel's UDP counters of this network namespace (/proc/net/snmp): datagrams received,
+// and those dropped because a socket's receive buffer was full.
+function udpCounters() {
+  const lines = fs.readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp: '));
+  const names = lines[0].trim().split(/\s+/).slice(1);
+  const values = lines[1].trim().split(/\s+/).slice(1).map(Number);
+  const get = (name) => values[names.indexOf(name)];
+  return { inDatagrams: get('InDatagrams'), rcvbufErrors: get('RcvbufErrors') };
+}
+
 async function startServer({ workers = 1, logLevel = 'error' } = {}) {
   const mediasoup = loadMediasoup();
   const list = [];
@@ -106,4 +116,4 @@ function machine() {
   };
 }
 
-module.exports = { startServer, producerSnapshot, processCpuSeconds, machineCpuSeconds, machine, mediaCodecs };
+module.exports = { startServer, producerSnapshot, processCpuSeconds, machineCpuSeconds, udpCounters, machine, mediaCodecs };
