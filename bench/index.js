@@ -345,6 +345,8 @@ async function main() {
       ['scored>0', (r) => `${fmt(r.scoredShare * 100, 0)}%`],
       ['score', (r) => fmt(r.medianScore, 0)],
       ['lost', (r) => `${fmt(r.serverLostShare * 100, 1)}%`],
+      // of those, dropped by the kernel: a receive buffer full (the server's, as a rule)
+      ['rcvbuf drops', (r) => (r.udpRcvbufDropShare == null ? '-' : `${fmt(r.udpRcvbufDropShare * 100, 1)}%`)],
       // RSS deltas of a few MiB are GC and allocator noise: shown from 10 producers on
       ['KiB/producer', (r) => (r.producers >= 10 ? fmt(r.rssPerProducerKiB, 0) : '-')],
       ['KiB/transport', (r) => (r.producers >= 10 ? fmt(r.rssPerTransportKiB, 0) : '-')],
