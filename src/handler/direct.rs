@@ -35,8 +35,6 @@ use rtc::sansio::Protocol;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use rtc::statistics::report::RTCStatsReport;
 use rtc::statistics::StatsSelector;
-use tokio::io::Interest;
-use tokio::net::UdpSocket;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use webrtc::peer_connection::{
@@ -46,6 +44,7 @@ use webrtc::peer_connection::{
 use crate::events::Events;
 use crate::gather::{host_candidate, Srflx};
 use crate::pacer::Pacer;
+use crate::udp::UdpPort;
 use crate::HandlerError;
 
 /// Datagrams kept waiting for the pacer or a full socket (then the newest are dropped): the
@@ -64,12 +63,8 @@ enum Notice {
 
 struct Socket {
     local: SocketAddr,
-    /// For reads and for waiting until writable.
-    udp: Arc<UdpSocket>,
-    /// The same socket, for sends that do not go through tokio's readiness: a socket tokio
-    /// has not polled yet reads as not writable, and its first datagrams would wait for the
-    /// reactor instead of leaving at once.
-    raw: std::net::UdpSocket,
+    /// Shared with the socket's read task.
+    udp: Arc<UdpPort>,
 }
 
 /// Everything behind the lock: the core, its sockets and the STUN gathering.
@@ -125,17 +120,10 @@ impl Core {
             tracing::trace!(local = %datagram.transport.local_addr, "no socket for a datagram");
             return true;
         };
-        let (message, peer) = (&datagram.message, datagram.transport.peer_addr);
-        // Straight to the socket while it takes datagrams; once it was full, through tokio's
-        // readiness, so that a socket still full clears it and `writable()` waits again.
-        let sent = if self.blocked {
-            socket
-                .udp
-                .try_io(Interest::WRITABLE, || socket.raw.send_to(message, peer))
-        } else {
-            socket.raw.send_to(message, peer)
-        };
-        match sent {
+        match socket
+            .udp
+            .send_to(&datagram.message, datagram.transport.peer_addr)
+        {
             Ok(n) => {
                 self.blocked = false;
                 self.pacer.sent(now, n);
@@ -338,7 +326,7 @@ impl Inner {
 }
 
 /// Reads datagrams from one socket into the core until the connection closes.
-async fn read_loop(inner: Arc<Inner>, udp: Arc<UdpSocket>, local: SocketAddr) {
+async fn read_loop(inner: Arc<Inner>, udp: Arc<UdpPort>, local: SocketAddr) {
     let mut buf = vec![0u8; 2048];
     loop {
         let first = udp.recv_from(&mut buf).await;
@@ -390,7 +378,13 @@ async fn timer_loop(inner: Arc<Inner>) {
         );
         let writable = async {
             match &blocked {
-                Some(udp) => udp.writable().await,
+                Some(udp) => {
+                    if let Err(err) = udp.writable().await {
+                        // cannot wait on the socket: retry as the pacer would
+                        tracing::debug!(%err, "waiting for a full socket");
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                }
                 None => std::future::pending().await,
             }
         };
@@ -446,16 +440,11 @@ impl DirectPc {
         let mut sockets = Vec::with_capacity(bind.len());
         let mut first_error = None;
         for addr in bind {
-            let bound = std::net::UdpSocket::bind(addr).and_then(|s| {
-                s.set_nonblocking(true)?;
-                let raw = s.try_clone()?;
-                Ok((s.local_addr()?, UdpSocket::from_std(s)?, raw))
-            });
+            let bound = UdpPort::bind(*addr).and_then(|udp| Ok((udp.local_addr()?, udp)));
             match bound {
-                Ok((local, udp, raw)) => sockets.push(Socket {
+                Ok((local, udp)) => sockets.push(Socket {
                     local,
                     udp: Arc::new(udp),
-                    raw,
                 }),
                 Err(e) => {
                     tracing::debug!(%addr, %e, "UDP address not bound");
@@ -468,7 +457,7 @@ impl DirectPc {
                 first_error.unwrap_or_else(|| "no local address to bind".into()),
             ));
         }
-        let readers: Vec<(Arc<UdpSocket>, SocketAddr)> =
+        let readers: Vec<(Arc<UdpPort>, SocketAddr)> =
             sockets.iter().map(|s| (s.udp.clone(), s.local)).collect();
         let inner = Arc::new(Inner {
             core: Mutex::new(Core {

@@ -39,6 +39,7 @@ mod retransmission_budget;
 mod send;
 mod sender_report;
 mod stats;
+mod udp;
 mod writer;
 
 #[cfg(test)]
