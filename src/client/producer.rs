@@ -102,16 +102,27 @@ impl ProducerSink {
     }
 }
 
-/// Writes the producer's packets, in order, until the producer is gone.
+/// The most packets the pump takes from its queue at once.
+const PUMP_BATCH: usize = 64;
+
+/// Writes the producer's packets, in order, until the producer is gone. What is queued when
+/// the task runs (a frame's packets, as a rule) is written together, each run of one layer in
+/// one call: its datagrams leave together.
 async fn pump(writers: Vec<RtpWriter>, mut rx: mpsc::UnboundedReceiver<Outgoing>) {
-    while let Some(p) = rx.recv().await {
-        if let Err(e) = writers[p.layer]
-            .write(p.seq, p.timestamp, p.marker, p.payload)
-            .await
-        {
-            tracing::debug!("rtp write failed on layer {}: {e}", p.layer);
-            if writers[p.layer].closed() {
-                return;
+    let mut batch = Vec::with_capacity(PUMP_BATCH);
+    while rx.recv_many(&mut batch, PUMP_BATCH).await > 0 {
+        let mut packets = batch.drain(..).peekable();
+        while let Some(first) = packets.next() {
+            let layer = first.layer;
+            let mut run = vec![(first.seq, first.timestamp, first.marker, first.payload)];
+            while let Some(p) = packets.next_if(|p| p.layer == layer) {
+                run.push((p.seq, p.timestamp, p.marker, p.payload));
+            }
+            if let Err(e) = writers[layer].write_many(run).await {
+                tracing::debug!("rtp write failed on layer {layer}: {e}");
+                if writers[layer].closed() {
+                    return;
+                }
             }
         }
     }

@@ -17,7 +17,7 @@
 //! does everything behind a socket whose send buffer is full.
 
 use std::collections::VecDeque;
-use std::io;
+use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -44,7 +44,7 @@ use webrtc::peer_connection::{
 use crate::events::Events;
 use crate::gather::{host_candidate, Srflx};
 use crate::pacer::Pacer;
-use crate::udp::UdpPort;
+use crate::udp::{segment_run, UdpPort};
 use crate::HandlerError;
 
 /// Datagrams kept waiting for the pacer or a full socket (then the newest are dropped): the
@@ -83,6 +83,18 @@ pub(crate) struct Core {
     pacer: Pacer,
     dropped: u64,
     notices: Vec<Notice>,
+    /// What the core produced, on its way out (kept for its capacity).
+    outgoing: Vec<TaggedBytesMut>,
+}
+
+/// What became of datagrams given to the socket.
+enum Sent {
+    /// Sent, or dropped for good (no socket, an error): done with them.
+    Done,
+    /// The pacer or a full socket holds them: they wait in the backlog.
+    Wait,
+    /// GSO was refused: send them one by one.
+    OneByOne,
 }
 
 impl Core {
@@ -90,13 +102,44 @@ impl Core {
         self.sockets.iter().find(|s| s.local == local)
     }
 
-    /// Sends one datagram now, or queues it behind others waiting for the pacer or the socket.
-    fn send(&mut self, datagram: TaggedBytesMut) {
+    /// Sends `datagrams` now, runs of them to one peer in one GSO send, or queues them (in
+    /// order) behind others waiting for the pacer or the socket. Leaves `datagrams` empty.
+    fn send_all(&mut self, datagrams: &mut Vec<TaggedBytesMut>) {
         let now = Instant::now();
-        self.pacer.offered(now, datagram.message.len());
-        if self.backlog.is_empty() && self.try_send(&datagram, now) {
-            return;
+        for d in datagrams.iter() {
+            self.pacer.offered(now, d.message.len());
         }
+        let mut start = 0;
+        while start < datagrams.len() && self.backlog.is_empty() {
+            let rest = &datagrams[start..];
+            let segments = self
+                .socket(rest[0].transport.local_addr)
+                .is_some_and(|s| s.udp.segments());
+            let run = if segments {
+                segment_run(rest.iter().map(|d| {
+                    (
+                        d.transport.local_addr,
+                        d.transport.peer_addr,
+                        d.message.len(),
+                    )
+                }))
+            } else {
+                1
+            };
+            match self.try_send(&rest[..run], now) {
+                Sent::Done => start += run,
+                Sent::Wait => break,
+                Sent::OneByOne => {}
+            }
+        }
+        for datagram in datagrams.drain(start..) {
+            self.enqueue(datagram);
+        }
+        datagrams.clear();
+    }
+
+    /// Queues `datagram` behind the others waiting (or drops it when the backlog is full).
+    fn enqueue(&mut self, datagram: TaggedBytesMut) {
         if self.backlog.len() < BACKLOG_LIMIT {
             self.backlog_started |= self.backlog.is_empty();
             self.backlog.push_back(datagram);
@@ -111,37 +154,44 @@ impl Core {
         }
     }
 
-    /// Sends `datagram` if the pacer and the socket take it now; false when it must wait.
-    fn try_send(&mut self, datagram: &TaggedBytesMut, now: Instant) -> bool {
+    /// Sends `run` (one datagram, or a [`segment_run`] in one GSO send) if the pacer and the
+    /// socket take it now.
+    fn try_send(&mut self, run: &[TaggedBytesMut], now: Instant) -> Sent {
         if !self.pacer.may_send(now) {
-            return false;
+            return Sent::Wait;
         }
-        let Some(socket) = self.socket(datagram.transport.local_addr) else {
-            tracing::trace!(local = %datagram.transport.local_addr, "no socket for a datagram");
-            return true;
+        let first = &run[0];
+        let Some(socket) = self.socket(first.transport.local_addr) else {
+            tracing::trace!(local = %first.transport.local_addr, "no socket for a datagram");
+            return Sent::Done;
         };
-        match socket
-            .udp
-            .send_to(&datagram.message, datagram.transport.peer_addr)
-        {
+        let peer = first.transport.peer_addr;
+        let sent = if let [one] = run {
+            socket.udp.send_to(&one.message, peer)
+        } else {
+            let slices: Vec<IoSlice<'_>> = run.iter().map(|d| IoSlice::new(&d.message)).collect();
+            socket.udp.send_segments(&slices, first.message.len(), peer)
+        };
+        match sent {
             Ok(n) => {
                 self.blocked = false;
                 self.pacer.sent(now, n);
             }
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                 self.blocked = true;
-                return false;
+                return Sent::Wait;
             }
-            Err(err) => tracing::trace!(peer = %datagram.transport.peer_addr, %err, "send failed"),
+            Err(_) if run.len() > 1 && !socket.udp.segments() => return Sent::OneByOne,
+            Err(err) => tracing::trace!(%peer, %err, "send failed"),
         }
-        true
+        Sent::Done
     }
 
     /// Sends what waited, as far as the pacer and the socket take it now.
     fn drain_backlog(&mut self) {
         let now = Instant::now();
         while let Some(datagram) = self.backlog.pop_front() {
-            if !self.try_send(&datagram, now) {
+            if let Sent::Wait = self.try_send(std::slice::from_ref(&datagram), now) {
                 self.backlog.push_front(datagram);
                 return;
             }
@@ -166,12 +216,11 @@ impl Core {
     }
 
     fn flush_writes(&mut self) {
-        while let Some(datagram) = self.pc.poll_write() {
-            self.send(datagram);
-        }
-        while let Some(datagram) = self.srflx.poll_write() {
-            self.send(datagram);
-        }
+        let mut out = std::mem::take(&mut self.outgoing);
+        out.extend(std::iter::from_fn(|| self.pc.poll_write()));
+        out.extend(std::iter::from_fn(|| self.srflx.poll_write()));
+        self.send_all(&mut out);
+        self.outgoing = out;
     }
 
     /// One datagram from the network.
@@ -297,12 +346,12 @@ impl Inner {
         result
     }
 
-    /// The hot path: one RTP packet through the sender's interceptors and SRTP, out on the
-    /// caller's thread.
+    /// The hot path: RTP packets of one sender through its interceptors and SRTP, out on the
+    /// caller's thread; the datagrams of several packets to one peer leave in one GSO send.
     pub(crate) fn write_rtp(
         &self,
         sender: RTCRtpSenderId,
-        packet: rtp::Packet,
+        packets: impl IntoIterator<Item = rtp::Packet>,
     ) -> Result<(), HandlerError> {
         let waiting = {
             let mut core = self.lock()?;
@@ -310,10 +359,13 @@ impl Inner {
                 .pc
                 .rtp_sender(sender)
                 .ok_or_else(|| HandlerError::InvalidState("the RTP sender is gone".into()))?;
-            // Refused packets (DTLS not up yet, an SSRC or extension not negotiated) are
-            // dropped, as webrtc-rs' own driver does: the media source goes on.
-            if let Err(err) = rtp_sender.write_rtp(Instant::now(), packet) {
-                tracing::trace!(%err, "RTP packet dropped");
+            let now = Instant::now();
+            for packet in packets {
+                // Refused packets (DTLS not up yet, an SSRC or extension not negotiated) are
+                // dropped, as webrtc-rs' own driver does: the media source goes on.
+                if let Err(err) = rtp_sender.write_rtp(now, packet) {
+                    tracing::trace!(%err, "RTP packet dropped");
+                }
             }
             core.flush_writes();
             std::mem::take(&mut core.backlog_started)
@@ -471,6 +523,7 @@ impl DirectPc {
                 pacer: Pacer::new(Instant::now()),
                 dropped: 0,
                 notices: Vec::new(),
+                outgoing: Vec::new(),
             }),
             events,
             wake: Notify::new(),

@@ -180,6 +180,23 @@ impl RtpWriter {
             .await
     }
 
+    /// As [`write`](Self::write), for several packets of this encoding at once: on the direct
+    /// driver they go through the connection in one turn, and their datagrams leave together
+    /// (one GSO send on Linux). Either all are written or, on an error, none.
+    pub async fn write_many(
+        &self,
+        packets: impl IntoIterator<Item = (u16, u32, bool, Bytes)>,
+    ) -> Result<(), HandlerError> {
+        let word = self.negotiated()?;
+        let packets = packets
+            .into_iter()
+            .map(|(seq, timestamp, marker, payload)| {
+                self.packet(word, seq, timestamp, marker, payload, None)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.send(packets).await
+    }
+
     async fn write_packet(
         &self,
         seq: u16,
@@ -188,6 +205,13 @@ impl RtpWriter {
         payload: Bytes,
         audio_level: Option<u8>,
     ) -> Result<(), HandlerError> {
+        let word = self.negotiated()?;
+        let packet = self.packet(word, seq, timestamp, marker, payload, audio_level)?;
+        self.send([packet]).await
+    }
+
+    /// The negotiated ids (see `BOUND`), or why nothing can be written now.
+    fn negotiated(&self) -> Result<u64, HandlerError> {
         let state = &*self.state;
         if state.closed.load(Ordering::Acquire) {
             return Err(HandlerError::InvalidState(
@@ -200,6 +224,20 @@ impl RtpWriter {
                 "the RTP writer is not negotiated yet (no answer applied)".into(),
             ));
         }
+        Ok(word)
+    }
+
+    /// The packet with its header: SSRC, payload type, MID/RID and audio level from `word`.
+    fn packet(
+        &self,
+        word: u64,
+        seq: u16,
+        timestamp: u32,
+        marker: bool,
+        payload: Bytes,
+        audio_level: Option<u8>,
+    ) -> Result<rtp::Packet, HandlerError> {
+        let state = &*self.state;
         let id = |shift: u32| ((word >> shift) & 0xff) as u8;
         let mut header = rtp::header::Header {
             version: 2,
@@ -226,10 +264,24 @@ impl RtpWriter {
         if let Some(level) = audio_level {
             set(id(24), Bytes::copy_from_slice(&[level]))?;
         }
-        let packet = rtp::Packet { header, payload };
-        match &*state.sink {
-            Sink::Direct(pc, sender) => pc.write_rtp(*sender, packet),
-            Sink::Track(track) => track.write_rtp(packet).await.map_err(HandlerError::webrtc),
+        Ok(rtp::Packet { header, payload })
+    }
+
+    async fn send(
+        &self,
+        packets: impl IntoIterator<Item = rtp::Packet>,
+    ) -> Result<(), HandlerError> {
+        match &*self.state.sink {
+            Sink::Direct(pc, sender) => pc.write_rtp(*sender, packets),
+            Sink::Track(track) => {
+                for packet in packets {
+                    track
+                        .write_rtp(packet)
+                        .await
+                        .map_err(HandlerError::webrtc)?;
+                }
+                Ok(())
+            }
         }
     }
 
