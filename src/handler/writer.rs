@@ -182,7 +182,8 @@ impl RtpWriter {
 
     /// As [`write`](Self::write), for several packets of this encoding at once: on the direct
     /// driver they go through the connection in one turn, and their datagrams leave together
-    /// (one GSO send on Linux). Either all are written or, on an error, none.
+    /// (one GSO send on Linux). When the writer cannot write (closed, not negotiated), none is
+    /// written.
     pub async fn write_many(
         &self,
         packets: impl IntoIterator<Item = (u16, u32, bool, Bytes)>,
