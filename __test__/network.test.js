@@ -255,6 +255,33 @@ test('RTX/NACK: 5% of the media RTP lost on the way is NACKed by the server and 
   assert.ok(client.retransmittedBytesSent > 0);
 });
 
+test('RTX has a budget: with 80% of the media RTP lost, retransmissions stay within about half the media bytes', async (t) => {
+  const { transport, serverProducers, relay } = await sendTransport(t, { relay: { seed: 7 } });
+  const { producer, serverProducer } = await videoProducer(t, transport, serverProducers, { size: 3000 });
+  const [codec, rtx] = producer.rtpParameters.codecs;
+  const bytes = (pt) => relay.counts.upRtpBytes[pt] || 0;
+  relay.setLoss({ loss: 0.8, payloadTypes: [codec.payloadType] });
+  // The budget is half the media bytes of the last second: over a window of W seconds the
+  // retransmissions are at most half the media of W + 1 seconds. Asked for every lost packet,
+  // without the budget they would be ~80% of the media.
+  await until(async () => (await serverProducer.getStats())[0].nackCount > 0, { what: 'NACKs' });
+  const media0 = bytes(codec.payloadType);
+  const rtx0 = bytes(rtx.payloadType);
+  const start = relay.counts.up.rtp;
+  // ~90 packets/s: about 5 s
+  await until(() => relay.counts.up.rtp - start >= 600, { timeout: 15000, what: '600 more RTP packets' });
+  const media = bytes(codec.payloadType) - media0;
+  const resent = bytes(rtx.payloadType) - rtx0;
+  const [stats] = await serverProducer.getStats();
+  t.diagnostic(
+    `80% loss: media ${media} bytes, RTX ${resent} bytes (${((resent / media) * 100).toFixed(1)}%); ` +
+      `server nackCount ${stats.nackCount}, packetsRepaired ${stats.packetsRepaired}`
+  );
+  assert.ok(resent / media <= 0.62, `RTX ${resent} bytes for ${media} bytes of media`);
+  // the budget is used, not merely never reached
+  assert.ok(resent / media >= 0.35, `RTX ${resent} bytes for ${media} bytes of media`);
+});
+
 // mediasoup asks a producer for a keyframe with PLI when its codec has `nack pli`, else with FIR
 // when it has `ccm fir`: stripping `nack pli` from what the server is told selects FIR.
 for (const request of ['pli', 'fir']) {

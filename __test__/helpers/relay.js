@@ -50,6 +50,8 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1 }) {
   const counts = {
     up: { stun: 0, dtls: 0, rtp: 0, rtcp: 0, other: 0 },
     down: { stun: 0, dtls: 0, rtp: 0, rtcp: 0, other: 0 },
+    // bytes of the client's RTP by payload type, dropped ones included
+    upRtpBytes: {},
     dropped: 0,
     droppedSeqs: [],
     blocked: 0,
@@ -88,6 +90,10 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1 }) {
     if (kind === 'stun') {
       const username = stunUsername(packet);
       if (username) usernames.add(username);
+    }
+    if (kind === 'rtp') {
+      const pt = packet[1] & 0x7f;
+      counts.upRtpBytes[pt] = (counts.upRtpBytes[pt] || 0) + packet.length;
     }
     if (kind === 'rtp' && settings.payloadTypes.has(packet[1] & 0x7f) && random() < settings.loss) {
       counts.dropped++;
