@@ -163,6 +163,11 @@ impl OutboundInterceptor {
             else {
                 continue;
             };
+            tracing::trace!(
+                ssrc = block.ssrc,
+                ?sample,
+                "round trip from a receiver report"
+            );
             // as TCP smooths its round trip (RFC 6298): an eighth of each new sample
             self.round_trip = Some(match self.round_trip {
                 Some(smoothed) => (smoothed * 7 + sample) / 8,
