@@ -102,8 +102,9 @@ impl ProducerSink {
     }
 }
 
-/// The most packets the pump takes from its queue at once.
-const PUMP_BATCH: usize = 64;
+/// The most packets the pump takes from its queue at once: a few frames of a 1-2 Mbps video
+/// stream. Its buffer lives as long as the producer (16 packets: 768 bytes).
+const PUMP_BATCH: usize = 16;
 
 /// Writes the producer's packets, in order, until the producer is gone. What is queued when
 /// the task runs (a frame's packets, as a rule) is written together, each run of one layer in
