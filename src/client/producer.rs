@@ -115,10 +115,9 @@ async fn pump(writers: Vec<RtpWriter>, mut rx: mpsc::UnboundedReceiver<Outgoing>
         let mut packets = batch.drain(..).peekable();
         while let Some(first) = packets.next() {
             let layer = first.layer;
-            let mut run = vec![(first.seq, first.timestamp, first.marker, first.payload)];
-            while let Some(p) = packets.next_if(|p| p.layer == layer) {
-                run.push((p.seq, p.timestamp, p.marker, p.payload));
-            }
+            let run = std::iter::once(first)
+                .chain(std::iter::from_fn(|| packets.next_if(|p| p.layer == layer)))
+                .map(|p| (p.seq, p.timestamp, p.marker, p.payload));
             if let Err(e) = writers[layer].write_many(run).await {
                 tracing::debug!("rtp write failed on layer {layer}: {e}");
                 if writers[layer].closed() {
