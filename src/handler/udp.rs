@@ -103,66 +103,64 @@ impl UdpPort {
     /// Sends `datagrams` to `peer` in one GSO send: each but the last `size` bytes long, the
     /// last at most (see [`segment_run`]). `WouldBlock` when the socket is full. When the
     /// kernel refuses GSO itself, it is turned off for this socket
-    /// ([`segments`](Self::segments)) and the error returned: send them one by one.
-    #[cfg(target_os = "linux")]
+    /// ([`segments`](Self::segments)) and the error returned: send them one by one. Linux
+    /// only (elsewhere `segments` is false and this is not called).
     pub(crate) fn send_segments(
         &self,
         datagrams: &[IoSlice<'_>],
         size: usize,
         peer: SocketAddr,
     ) -> io::Result<usize> {
-        /// The control message of a GSO send: `UDP_SEGMENT` and the segment size.
-        #[repr(C)]
-        struct Control {
-            header: libc::cmsghdr,
-            size: u16,
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (datagrams, size, peer);
+            Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "no UDP GSO here",
+            ))
         }
-        // SAFETY: cmsghdr is plain data (integers), valid zeroed.
-        let mut control: Control = unsafe { std::mem::zeroed() };
-        control.header.cmsg_level = libc::SOL_UDP;
-        control.header.cmsg_type = libc::UDP_SEGMENT;
-        // SAFETY: CMSG_LEN only computes a length.
-        control.header.cmsg_len = unsafe { libc::CMSG_LEN(2) } as _;
-        control.size = u16::try_from(size)
-            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "segment too large"))?;
-        // SAFETY: `control` is a live, initialized repr(C) value; its bytes are read only for
-        // the duration of the call. Its padding was zeroed above.
-        let bytes = unsafe {
-            std::slice::from_raw_parts(
-                (&control as *const Control).cast::<u8>(),
-                std::mem::size_of::<Control>(),
-            )
-        };
-        let addr = socket2::SockAddr::from(peer);
-        let message = socket2::MsgHdr::new()
-            .with_addr(&addr)
-            .with_buffers(datagrams)
-            .with_control(bytes);
-        let sent = socket2::SockRef::from(self.std()).sendmsg(&message, 0);
-        if let Err(err) = &sent {
-            // EIO: the device cannot segment; EINVAL/ENOPROTOOPT/EOPNOTSUPP: no UDP_SEGMENT
-            if matches!(
-                err.raw_os_error(),
-                Some(libc::EIO | libc::EINVAL | libc::ENOPROTOOPT | libc::EOPNOTSUPP)
-            ) {
-                tracing::debug!(%err, "UDP GSO refused: datagrams go one by one");
-                self.segments.store(false, Ordering::Relaxed);
+        #[cfg(target_os = "linux")]
+        {
+            /// The control message of a GSO send: `UDP_SEGMENT` and the segment size.
+            #[repr(C)]
+            struct Control {
+                header: libc::cmsghdr,
+                size: u16,
             }
+            // SAFETY: cmsghdr is plain data (integers), valid zeroed.
+            let mut control: Control = unsafe { std::mem::zeroed() };
+            control.header.cmsg_level = libc::SOL_UDP;
+            control.header.cmsg_type = libc::UDP_SEGMENT;
+            // SAFETY: CMSG_LEN only computes a length.
+            control.header.cmsg_len = unsafe { libc::CMSG_LEN(2) } as _;
+            control.size = u16::try_from(size)
+                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "segment too large"))?;
+            // SAFETY: `control` is a live, initialized repr(C) value; its bytes are read only
+            // for the duration of the call. Its padding was zeroed above.
+            let bytes = unsafe {
+                std::slice::from_raw_parts(
+                    (&control as *const Control).cast::<u8>(),
+                    std::mem::size_of::<Control>(),
+                )
+            };
+            let addr = socket2::SockAddr::from(peer);
+            let message = socket2::MsgHdr::new()
+                .with_addr(&addr)
+                .with_buffers(datagrams)
+                .with_control(bytes);
+            let sent = socket2::SockRef::from(self.std()).sendmsg(&message, 0);
+            if let Err(err) = &sent {
+                // EIO: the device cannot segment; EINVAL/ENOPROTOOPT/EOPNOTSUPP: no UDP_SEGMENT
+                if matches!(
+                    err.raw_os_error(),
+                    Some(libc::EIO | libc::EINVAL | libc::ENOPROTOOPT | libc::EOPNOTSUPP)
+                ) {
+                    tracing::debug!(%err, "UDP GSO refused: datagrams go one by one");
+                    self.segments.store(false, Ordering::Relaxed);
+                }
+            }
+            sent
         }
-        sent
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    pub(crate) fn send_segments(
-        &self,
-        _datagrams: &[IoSlice<'_>],
-        _size: usize,
-        _peer: SocketAddr,
-    ) -> io::Result<usize> {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "no UDP GSO here",
-        ))
     }
 
     /// A datagram already received, or `WouldBlock`.
