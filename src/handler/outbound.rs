@@ -338,6 +338,21 @@ mod tests {
         std::iter::from_fn(|| i.poll_write()).collect()
     }
 
+    /// An interceptor with SSRC 1 bound, NACKs answered over RTX on SSRC 5, payload type 97.
+    fn rtx_interceptor() -> OutboundInterceptor {
+        let mut i = interceptor();
+        i.bind_local_stream(&info(1, Some((5, 97))));
+        i
+    }
+
+    /// Writes the packets `seqs` of SSRC 1 at `at`, and takes what went out: how many.
+    fn send(i: &mut OutboundInterceptor, at: Instant, seqs: std::ops::Range<u16>) -> usize {
+        for seq in seqs {
+            i.handle_write(rtp_packet(at, 1, seq)).unwrap();
+        }
+        written(i).len()
+    }
+
     fn twcc(p: &TaggedPacket) -> Option<u16> {
         let Packet::Rtp(p) = &p.message.packet else {
             return None;
@@ -369,13 +384,9 @@ mod tests {
 
     #[test]
     fn a_nack_is_answered_over_rtx_with_a_transport_wide_number_of_its_own() {
-        let mut i = interceptor();
-        i.bind_local_stream(&info(1, Some((5, 97))));
+        let mut i = rtx_interceptor();
         let now = Instant::now();
-        for seq in 10..16 {
-            i.handle_write(rtp_packet(now, 1, seq)).unwrap();
-        }
-        assert_eq!(written(&mut i).len(), 6);
+        assert_eq!(send(&mut i, now, 10..16), 6);
         let nack = TransportLayerNack {
             sender_ssrc: 0,
             media_ssrc: 1,
@@ -448,14 +459,10 @@ mod tests {
 
     #[test]
     fn retransmissions_stay_within_half_the_media_sent() {
-        let mut i = interceptor();
-        i.bind_local_stream(&info(1, Some((5, 97))));
+        let mut i = rtx_interceptor();
         let now = Instant::now();
         // 8 packets of 100 bytes: room for 400 bytes of RTX, 3 packets of 102
-        for seq in 0..8 {
-            i.handle_write(rtp_packet(now, 1, seq)).unwrap();
-        }
-        written(&mut i);
+        send(&mut i, now, 0..8);
         for seq in 0..8 {
             i.handle_read(nack(now, 1, seq)).unwrap();
         }
@@ -464,13 +471,9 @@ mod tests {
 
     #[test]
     fn the_receiver_reports_give_the_round_trip_within_which_a_packet_is_not_resent() {
-        let mut i = interceptor();
-        i.bind_local_stream(&info(1, Some((5, 97))));
+        let mut i = rtx_interceptor();
         let t0 = Instant::now();
-        for seq in 0..8 {
-            i.handle_write(rtp_packet(t0, 1, seq)).unwrap();
-        }
-        written(&mut i);
+        send(&mut i, t0, 0..8);
         let due = i.poll_timeout().unwrap();
         i.handle_timeout(due).unwrap();
         let sent = written(&mut i);
@@ -491,10 +494,7 @@ mod tests {
         };
         let t1 = due + Duration::from_millis(350);
         // media goes on (the budget counts the last second's)
-        for seq in 8..16 {
-            i.handle_write(rtp_packet(t1, 1, seq)).unwrap();
-        }
-        written(&mut i);
+        send(&mut i, t1, 8..16);
         i.handle_read(OutboundInterceptor::rtcp_packet(t1, vec![Box::new(rr)]))
             .unwrap();
         let rtt = i.round_trip.expect("a round trip");
