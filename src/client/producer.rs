@@ -162,7 +162,7 @@ impl Producer {
             .map(|_| Layer {
                 active: AtomicBool::new(true),
                 stamp: Mutex::new(Stamp {
-                    next_seq: rand_u16(),
+                    next_seq: msc_handler::first_sequence_number(),
                     ts_offset: 0,
                     rebase: false,
                     last: None,
@@ -364,12 +364,4 @@ impl Producer {
         }
         old
     }
-}
-
-fn rand_u16() -> u16 {
-    use std::hash::{BuildHasher, Hasher};
-    // RandomState is seeded randomly: a random first sequence number, as RFC 3550 asks
-    std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish() as u16
 }

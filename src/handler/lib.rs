@@ -30,6 +30,7 @@ mod direct;
 mod engine;
 mod events;
 mod feedback;
+mod first_sequence;
 mod gather;
 mod nack_history;
 mod outbound;
@@ -54,6 +55,7 @@ use rtc::peer_connection::RTCPeerConnectionBuilder;
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
+pub use first_sequence::first_sequence_number;
 pub use msc_ortc::types::{MediaKind, RtpCodecCapability};
 pub use send::{validate_ice_servers, SendHandler, SendResult};
 pub use writer::RtpWriter;

@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::first_sequence::first_sequence_number;
 use bytes::{BufMut, Bytes, BytesMut};
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::NackPair;
 use rtc::rtp;
@@ -43,7 +44,7 @@ impl NackHistory {
             mask: size - 1,
             highest: None,
             rtx,
-            rtx_sequence: rand_u16(),
+            rtx_sequence: first_sequence_number(),
         }
     }
 
@@ -159,13 +160,6 @@ fn rtx_packet(original: &Kept, ssrc: u32, payload_type: u8, sequence: u16) -> rt
         },
         payload: Bytes::from(payload),
     }
-}
-
-fn rand_u16() -> u16 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0x6d73636e);
-    h.finish() as u16
 }
 
 #[cfg(test)]
