@@ -1,5 +1,5 @@
-//! Where a stream's sequence numbers start: at a random value, as RFC 3550 (5.1) asks, so that
-//! a known-plaintext start gives nothing away under SRTP. Media streams (the producer) and
+//! Where a stream's sequence numbers start: at a random value, as RFC 3550 (5.1) asks, which
+//! makes known-plaintext attacks on the encryption harder. Media streams (the producer) and
 //! their RTX streams (`nack_history.rs`) each start their own.
 
 use std::hash::{BuildHasher, Hasher};
