@@ -168,9 +168,16 @@ export interface WriteFrameOptions {
   layer?: number;
 }
 
+export type KeyframeRequestReason = 'start' | 'resume' | 'server';
+
 export interface TrackEvents {
   ended: [];
-  keyframerequest: [layer: number];
+  /**
+   * A keyframe of encoding `layer` is wanted: the track was just plugged into a producer or a
+   * layer switched back on ('start'), media restarts after a pause ('resume'), or the server
+   * asked for one with an RTCP PLI/FIR ('server').
+   */
+  keyframerequest: [layer: number, reason: KeyframeRequestReason];
 }
 
 /** A track a Node program feeds with encoded frames. */

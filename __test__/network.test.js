@@ -310,8 +310,9 @@ for (const request of ['pli', 'fir']) {
     const firstForwarded = eventWithin(rtp, 'packet');
     const { direct, consumer } = await server.consumeDirect(serverProducer, (packet) => rtp.emit('packet', packet));
     t.after(() => direct.close());
-    const [layer] = await asked;
+    const [layer, reason] = await asked;
     assert.equal(layer, 0);
+    assert.equal(reason, 'server');
     // and so does requestKeyFrame(), once the keyframe asked for has arrived (the consumer
     // forwards from a keyframe on; mediasoup does not repeat a request still pending)
     await firstForwarded;

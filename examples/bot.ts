@@ -24,7 +24,7 @@ export async function runBot(): Promise<void> {
 
   const track = createTrack({ kind: 'video' });
   const producer = await transport.produce({ track, appData: { name: 'bot-camera' } });
-  track.on('keyframerequest', () => console.log('the server wants a keyframe'));
+  track.on('keyframerequest', (layer, reason) => console.log('keyframe wanted:', reason));
 
   // 30 frames per second, with timestamps in microseconds
   let timestamp = 0;

@@ -4,7 +4,7 @@ const native = require('../native.js');
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { InvalidStateError, callNative, awaitNative } = require('./errors');
 const { SendTransport } = require('./SendTransport');
-const { checkAppData } = require('./validate');
+const { checkAppData, checkFiniteNumbers } = require('./validate');
 
 // A mediasoup-client Device: load it with the router's RTP capabilities, then create
 // transports.
@@ -43,6 +43,7 @@ class Device {
     if (routerRtpCapabilities === null || typeof routerRtpCapabilities !== 'object') {
       throw new TypeError('missing routerRtpCapabilities');
     }
+    checkFiniteNumbers(routerRtpCapabilities, 'routerRtpCapabilities');
     // a deep copy: the caller's object is neither kept nor modified
     const caps = JSON.parse(JSON.stringify(routerRtpCapabilities));
     this._loading = awaitNative(this._native.load(caps));
@@ -73,6 +74,7 @@ class Device {
       iceServers: options.iceServers ?? [],
       iceTransportPolicy: options.iceTransportPolicy ?? null,
     };
+    checkFiniteNumbers(nativeOptions, 'options');
     callNative(() => this._native.validateSendTransportOptions(nativeOptions));
     const transport = new SendTransport({
       id: options.id,

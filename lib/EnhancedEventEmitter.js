@@ -27,7 +27,9 @@ class EnhancedEventEmitter extends EventEmitter {
   }
 
   // Resolves with what the (single) listener passes to its callback, or what its returned
-  // Promise resolves to; rejects on errback, a rejected Promise or a thrown exception.
+  // Promise resolves to (undefined counts only from a listener that does not take the
+  // callback); rejects on errback, a rejected Promise or a thrown exception. The first answer
+  // wins.
   safeEmitAsPromise(event, ...args) {
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -51,7 +53,14 @@ class EnhancedEventEmitter extends EventEmitter {
       for (const listener of listeners) {
         try {
           const returned = listener.call(this, ...args, callback, errback);
-          if (returned && typeof returned.then === 'function') returned.then(callback, errback);
+          if (returned && typeof returned.then === 'function') {
+            // A listener that takes the callback answers through it (socket.io style): its
+            // Promise settling with undefined is not an answer, only a value or a rejection.
+            const answersByCallback = listener.length > args.length;
+            returned.then((value) => {
+              if (value !== undefined || !answersByCallback) callback(value);
+            }, errback);
+          }
         } catch (error) {
           errback(error);
         }

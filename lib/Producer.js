@@ -4,6 +4,7 @@ const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { InvalidStateError, UnsupportedError, callNative, awaitNative } = require('./errors');
 const { Track } = require('./Track');
 const { toStatsMap } = require('./stats');
+const { checkFiniteNumbers } = require('./validate');
 
 // A mediasoup-client Producer. Events: 'transportclose', 'trackended'; observer: 'close',
 // 'pause', 'resume', 'trackended'.
@@ -21,7 +22,8 @@ class Producer extends EnhancedEventEmitter {
     this._appData = appData;
     this._onClose = onClose;
     this._closed = false;
-    this._paused = false;
+    // as mediasoup-client: a disabled track gives a paused producer (with disableTrackOnPause)
+    this._paused = disableTrackOnPause ? !track.enabled : false;
     this._maxSpatialLayer = undefined;
     this._track = null;
     this._observer = new EnhancedEventEmitter();
@@ -29,6 +31,7 @@ class Producer extends EnhancedEventEmitter {
       this.safeEmit('trackended');
       this._observer.safeEmit('trackended');
     };
+    if (this._paused) callNative(() => this._native.pause());
     this._useTrack(track);
   }
 
@@ -110,7 +113,11 @@ class Producer extends EnhancedEventEmitter {
   }
 
   async replaceTrack({ track } = {}) {
-    if (this._closed) throw new InvalidStateError('closed');
+    if (this._closed) {
+      // the producer owns the given track (stopTracks): nobody else could stop it
+      if (track instanceof Track && this._stopTracks) track.stop();
+      throw new InvalidStateError('closed');
+    }
     if (track !== null && track !== undefined) {
       if (!(track instanceof Track)) throw new TypeError('track must be a track of mediasoup-client-native');
       if (track.readyState === 'ended') throw new InvalidStateError('track ended');
@@ -118,15 +125,30 @@ class Producer extends EnhancedEventEmitter {
     }
     track = track ?? null;
     if (track === this._track) return;
-    this._releaseTrack();
-    this._useTrack(track);
+    if (track) track._claim();
+    try {
+      // the native producer switches atomically: a refused track leaves the current one in place
+      callNative(() => this._native.setTrack(track ? track._native : null));
+    } catch (error) {
+      if (track) track._unclaim();
+      throw error;
+    }
+    this._releaseTrack({ unplug: false });
+    this._adoptTrack(track);
   }
 
   async setMaxSpatialLayer(spatialLayer) {
     if (this._closed) throw new InvalidStateError('closed');
     if (this._kind !== 'video') throw new UnsupportedError('not a video Producer');
-    if (typeof spatialLayer !== 'number') throw new TypeError('invalid spatialLayer');
+    if (!Number.isInteger(spatialLayer) || spatialLayer < 0) {
+      throw new TypeError(`invalid spatialLayer ${String(spatialLayer)}: a non-negative integer`);
+    }
     if (spatialLayer === this._maxSpatialLayer) return;
+    if (spatialLayer >= this._rtpParameters.encodings.length) {
+      throw new TypeError(
+        `invalid spatialLayer ${spatialLayer}: this producer has ${this._rtpParameters.encodings.length} encoding(s)`
+      );
+    }
     callNative(() => this._native.setMaxSpatialLayer(spatialLayer));
     this._maxSpatialLayer = spatialLayer;
   }
@@ -134,25 +156,37 @@ class Producer extends EnhancedEventEmitter {
   async setRtpEncodingParameters(params) {
     if (this._closed) throw new InvalidStateError('closed');
     if (params === null || typeof params !== 'object') throw new TypeError('invalid params');
+    checkFiniteNumbers(params, 'params');
     // `active` is applied by the send path; the other fields are recorded on the parameters
     const active = this._rtpParameters.encodings.map(() => (params.active === undefined ? null : Boolean(params.active)));
     callNative(() => this._native.setEncodingsActive(active));
     this._rtpParameters.encodings = this._rtpParameters.encodings.map((e) => ({ ...e, ...params }));
   }
 
+  // Plugs `track` into the native producer and adopts it.
   _useTrack(track) {
-    this._track = track;
-    if (track && this._disableTrackOnPause) track.enabled = !this._paused;
     callNative(() => this._native.setTrack(track ? track._native : null));
-    if (track) track.on('ended', this._onTrackEnded);
+    this._adoptTrack(track);
   }
 
-  _releaseTrack() {
+  // `track` now feeds this producer (the native side has it): follow its end, and gate it
+  // by the paused state.
+  _adoptTrack(track) {
+    this._track = track;
+    if (!track) return;
+    if (this._disableTrackOnPause) track.enabled = !this._paused;
+    track.on('ended', this._onTrackEnded);
+  }
+
+  // Lets go of the current track: unplugged from the native producer unless `unplug` is false
+  // (it was already replaced there), no longer claimed, and stopped if the producer owns it.
+  _releaseTrack({ unplug = true } = {}) {
     const track = this._track;
     if (!track) return;
     track.off('ended', this._onTrackEnded);
     this._track = null;
-    if (!this._closed) callNative(() => this._native.setTrack(null));
+    if (unplug && !this._closed) callNative(() => this._native.setTrack(null));
+    track._unclaim();
     if (this._stopTracks) track.stop();
   }
 }

@@ -5,7 +5,7 @@ const { InvalidStateError, UnsupportedError, awaitNative } = require('./errors')
 const { SerialQueue } = require('./queue');
 const { Producer } = require('./Producer');
 const { Track } = require('./Track');
-const { checkAppData } = require('./validate');
+const { checkAppData, checkFiniteNumbers } = require('./validate');
 const { toStatsMap } = require('./stats');
 const { codecForTrack } = require('./codecs');
 
@@ -102,6 +102,7 @@ class SendTransport extends EnhancedEventEmitter {
   async restartIce({ iceParameters } = {}) {
     if (this._closed) throw new InvalidStateError('closed');
     if (!iceParameters || typeof iceParameters !== 'object') throw new TypeError('missing iceParameters');
+    checkFiniteNumbers(iceParameters, 'iceParameters');
     return this._queue.push(async () => {
       const nativeTransport = await this._creating;
       if (this._closed) throw new InvalidStateError('closed');
@@ -114,6 +115,7 @@ class SendTransport extends EnhancedEventEmitter {
   async updateIceServers({ iceServers } = {}) {
     if (this._closed) throw new InvalidStateError('closed');
     if (!Array.isArray(iceServers)) throw new TypeError('missing iceServers');
+    checkFiniteNumbers(iceServers, 'iceServers');
     return this._queue.push(async () => {
       const nativeTransport = await this._creating;
       if (this._closed) throw new InvalidStateError('closed');
@@ -153,6 +155,10 @@ class SendTransport extends EnhancedEventEmitter {
       }
       if (encodings.length === 0) encodings = undefined;
     }
+    checkFiniteNumbers(encodings, 'encodings');
+    checkFiniteNumbers(codecOptions, 'codecOptions');
+    checkFiniteNumbers(codec, 'codec');
+    track._claim();
 
     return this._queue.push(async () => {
       const nativeTransport = await this._creating;
@@ -203,6 +209,7 @@ class SendTransport extends EnhancedEventEmitter {
       return producer;
     }).catch((error) => {
       // as mediasoup-client: a failed produce() stops the track it was given (stopTracks)
+      track._unclaim();
       if (stopTracks) track.stop();
       throw error;
     });

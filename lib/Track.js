@@ -2,7 +2,8 @@
 
 const native = require('../native.js');
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
-const { callNative } = require('./errors');
+const { InvalidStateError, callNative } = require('./errors');
+const { checkBoolean, checkInteger } = require('./validate');
 
 // The native track keeps its callbacks as long as it lives, so callbacks that held the Track
 // would make a reference cycle through napi that no GC sees: every track would leak. They
@@ -11,7 +12,7 @@ const { callNative } = require('./errors');
 function nativeListeners(track) {
   const holder = { track };
   return {
-    keyframeRequest: (layer) => holder.track?.safeEmit('keyframerequest', layer),
+    keyframeRequest: (layer, reason) => holder.track?.safeEmit('keyframerequest', layer, reason),
     ended: (reason) => {
       const ended = holder.track;
       holder.track = null;
@@ -23,7 +24,9 @@ function nativeListeners(track) {
 // A track that a Node program feeds with encoded frames: what `transport.produce({ track })`
 // takes. Like a W3C MediaStreamTrack it has `kind`, `id`, `enabled`, `readyState` and `stop()`.
 // Events: 'ended' (the source ended; `stop()` ends the track silently, as in browsers),
-// 'keyframerequest' (layer): the server asked for a keyframe of that encoding.
+// 'keyframerequest' (layer, reason): a keyframe of that encoding is wanted, because the track
+// was just plugged into a producer or a layer switched back on ('start'), media restarts after
+// a pause ('resume'), or the server asked for one with a PLI/FIR ('server').
 class Track extends EnhancedEventEmitter {
   constructor(nativeTrack) {
     super();
@@ -53,6 +56,17 @@ class Track extends EnhancedEventEmitter {
     this._native.stop();
   }
 
+  // A track feeds one producer at a time: produce() and replaceTrack() claim it before they
+  // touch it, so a second producer is refused while the first one keeps the track live.
+  _claim() {
+    if (this._claimed) throw new InvalidStateError('track already in use by another producer');
+    this._claimed = true;
+  }
+
+  _unclaim() {
+    this._claimed = false;
+  }
+
   // Writes one encoded frame (a Buffer or Uint8Array): VP8/VP9 frame, H.264 Annex B access
   // unit, AV1 temporal unit, Opus packet. Options: `timestamp` or `duration` in microseconds
   // (as WebCodecs), `keyframe` (read from the bitstream when omitted), `layer` (simulcast
@@ -61,11 +75,12 @@ class Track extends EnhancedEventEmitter {
   writeFrame(data, { timestamp, duration, keyframe, layer = 0 } = {}) {
     if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Buffer or Uint8Array');
     for (const [name, value] of [['timestamp', timestamp], ['duration', duration]]) {
-      if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) {
-        throw new TypeError(`${name} must be a non-negative number of microseconds`);
+      if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
+        throw new TypeError(`${name} must be a finite, non-negative number of microseconds`);
       }
     }
-    if (!Number.isInteger(layer) || layer < 0) throw new TypeError('layer must be a non-negative integer');
+    checkBoolean(keyframe, 'keyframe');
+    checkInteger(layer, 'layer');
     const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     return callNative(() => this._native.writeFrame(buffer, timestamp, duration, keyframe, layer));
   }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 
 use msc_handler::RtpWriter;
-use msc_media::{FrameTrack, RtpChunk, RtpSink};
+use msc_media::{FrameTrack, KeyframeReason, RtpChunk, RtpSink};
 use msc_ortc::{MediaKind, RtpParameters};
 
 use crate::error::{Error, Result};
@@ -185,7 +185,7 @@ impl Producer {
             let weak = Arc::downgrade(&sink);
             writer.on_keyframe_request(Box::new(move || {
                 if let Some(track) = weak.upgrade().and_then(|s| s.current_track()) {
-                    track.request_keyframe(index);
+                    track.request_keyframe(index, KeyframeReason::Server);
                 }
             }));
         }
@@ -275,7 +275,7 @@ impl Producer {
         // a new source starts with a keyframe on every layer
         if let Some(t) = self.track() {
             for layer in 0..self.num_layers() {
-                t.request_keyframe(layer);
+                t.request_keyframe(layer, KeyframeReason::Start);
             }
         }
         Ok(old)
@@ -293,7 +293,7 @@ impl Producer {
         if was_paused {
             if let Some(t) = self.track() {
                 for layer in 0..self.num_layers() {
-                    t.request_keyframe(layer);
+                    t.request_keyframe(layer, KeyframeReason::Resume);
                 }
             }
         }
@@ -319,7 +319,7 @@ impl Producer {
         if (layer as usize) > old {
             if let Some(t) = self.track() {
                 for l in old + 1..=layer as usize {
-                    t.request_keyframe(l);
+                    t.request_keyframe(l, KeyframeReason::Start);
                 }
             }
         }

@@ -437,6 +437,7 @@ impl SendTransport {
         if let Some(options) = &p.codec_options {
             options.apply_to_offer_parameters(&mut p.rtp_parameters);
         }
+        p.rtp_parameters = validate::normalized_rtp_parameters(&p.rtp_parameters)?;
         remote_sdp
             .send(msc_sdp::SendParams {
                 offer_media: media,

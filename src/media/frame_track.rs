@@ -62,8 +62,31 @@ pub enum EndReason {
     SourceEnded,
 }
 
+/// Why a keyframe is wanted, given to the keyframe-request callbacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyframeReason {
+    /// The track was just plugged into a producer (produce, replaceTrack) or a layer was
+    /// switched back on: its stream must start with a keyframe.
+    Start,
+    /// Media restarts after a pause (the producer resumed, or the track was re-enabled).
+    Resume,
+    /// The server asked for one (RTCP PLI or FIR).
+    Server,
+}
+
+impl KeyframeReason {
+    /// "start", "resume" or "server".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyframeReason::Start => "start",
+            KeyframeReason::Resume => "resume",
+            KeyframeReason::Server => "server",
+        }
+    }
+}
+
 type EndedCallback = Arc<dyn Fn(EndReason) + Send + Sync>;
-type KeyframeCallback = Arc<dyn Fn(usize) + Send + Sync>;
+type KeyframeCallback = Arc<dyn Fn(usize, KeyframeReason) + Send + Sync>;
 type AttachedCallback = Arc<dyn Fn() + Send + Sync>;
 
 /// A track fed with encoded frames by the program. Share it as `Arc<FrameTrack>`.
@@ -159,7 +182,7 @@ impl FrameTrack {
         if enabled && !was {
             let layers = lock(&self.writer).as_ref().map_or(0, |a| a.layers.len());
             for layer in 0..layers {
-                self.request_keyframe(layer);
+                self.request_keyframe(layer, KeyframeReason::Resume);
             }
         }
     }
@@ -211,10 +234,10 @@ impl FrameTrack {
         lock(&self.listeners).ended.push(Arc::from(cb));
     }
 
-    /// Runs `cb(layer)` when a keyframe is wanted on `layer` (the producer got a PLI or FIR,
-    /// or the track was re-enabled). The program should then write a keyframe on that layer.
-    /// Callbacks may call back into the track (e.g. write the keyframe at once).
-    pub fn on_keyframe_request(&self, cb: Box<dyn Fn(usize) + Send + Sync>) {
+    /// Runs `cb(layer, reason)` when a keyframe is wanted on `layer` (see [`KeyframeReason`]).
+    /// The program should then write a keyframe on that layer. Callbacks may call back into
+    /// the track (e.g. write the keyframe at once).
+    pub fn on_keyframe_request(&self, cb: Box<dyn Fn(usize, KeyframeReason) + Send + Sync>) {
         lock(&self.listeners).keyframe.push(Arc::from(cb));
     }
 
@@ -228,15 +251,15 @@ impl FrameTrack {
         lock(&self.writer).as_ref().map_or(0, |a| a.layers.len())
     }
 
-    /// Called by the producer on PLI/FIR for `layer`: runs the keyframe-request callbacks.
+    /// Asks for a keyframe on `layer` for `reason`: runs the keyframe-request callbacks.
     /// Ignored once the track has ended.
-    pub fn request_keyframe(&self, layer: usize) {
+    pub fn request_keyframe(&self, layer: usize, reason: KeyframeReason) {
         if self.ended.load(Ordering::SeqCst) {
             return;
         }
         let callbacks = lock(&self.listeners).keyframe.clone();
         for cb in callbacks {
-            cb(layer);
+            cb(layer, reason);
         }
     }
 

@@ -28,7 +28,7 @@ pub use error::MediaError;
 pub use file_player::{
     FileFormat, FileInfo, FilePlayer, FilePlayerOptions, DEFAULT_H264_FRAME_RATE, MAX_FRAME_GAP_US,
 };
-pub use frame_track::{EndReason, FrameTiming, FrameTrack, TrackState};
+pub use frame_track::{EndReason, FrameTiming, FrameTrack, KeyframeReason, TrackState};
 pub use h264_annexb::{H264AccessUnit, H264Reader};
 pub use ivf::{IvfFrame, IvfHeader, IvfReader};
 pub use ogg_opus::{OggOpusPacket, OggOpusReader, OpusHead};

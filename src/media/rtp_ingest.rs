@@ -309,7 +309,7 @@ impl RtpIngest {
         let shared = Arc::new(Shared::default());
         {
             let weak = Arc::downgrade(&shared);
-            track.on_keyframe_request(Box::new(move |_layer| {
+            track.on_keyframe_request(Box::new(move |_layer, _reason| {
                 if let Some(s) = weak.upgrade() {
                     s.keyframe_wanted.store(true, Ordering::SeqCst);
                     s.wake.notify_one();

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use msc_media::{FrameTiming, FrameTrack};
-use napi::bindgen_prelude::BufferSlice;
+use napi::bindgen_prelude::{BufferSlice, FnArgs};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
 
@@ -65,11 +65,13 @@ impl NativeTrack {
         self.inner.stop()
     }
 
-    /// `callback(layer)` when the server asks for a keyframe.
+    /// `callback(layer, reason)` when a keyframe is wanted: reason 'start', 'resume' or
+    /// 'server'.
     #[napi]
-    pub fn on_keyframe_request(&self, callback: JsCallback<u32>) {
-        self.inner.on_keyframe_request(Box::new(move |layer| {
-            callback.call(layer as u32, ThreadsafeFunctionCallMode::NonBlocking);
+    pub fn on_keyframe_request(&self, callback: JsCallback<FnArgs<(u32, String)>>) {
+        self.inner.on_keyframe_request(Box::new(move |layer, reason| {
+            let args = (layer as u32, reason.as_str().to_string());
+            callback.call(args.into(), ThreadsafeFunctionCallMode::NonBlocking);
         }));
     }
 

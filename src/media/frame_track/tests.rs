@@ -247,7 +247,7 @@ fn keyframe_requests_reach_the_program_which_may_write_at_once() {
     let requests = Arc::new(Mutex::new(Vec::new()));
     let r2 = requests.clone();
     let weak = Arc::downgrade(&t);
-    t.on_keyframe_request(Box::new(move |layer| {
+    t.on_keyframe_request(Box::new(move |layer, _reason| {
         lock(&r2).push(layer);
         // Re-entrant write from the callback: must not deadlock.
         if let Some(t) = weak.upgrade() {
@@ -255,7 +255,7 @@ fn keyframe_requests_reach_the_program_which_may_write_at_once() {
                 .unwrap();
         }
     }));
-    t.request_keyframe(1);
+    t.request_keyframe(1, KeyframeReason::Server);
     assert_eq!(*lock(&requests), [1]);
     let sent = sink.take();
     assert_eq!(sent.len(), 1);
@@ -263,7 +263,7 @@ fn keyframe_requests_reach_the_program_which_may_write_at_once() {
     assert!(sent[0].1.keyframe);
 
     t.stop();
-    t.request_keyframe(0);
+    t.request_keyframe(0, KeyframeReason::Server);
     assert_eq!(*lock(&requests), [1], "ignored once ended");
 }
 
@@ -272,7 +272,7 @@ fn disabled_tracks_drop_frames_and_keep_time_then_ask_for_a_keyframe() {
     let (t, sink) = attached(MediaKind::Video, &vp8(), 2);
     let requests = Arc::new(AtomicUsize::new(0));
     let r2 = requests.clone();
-    t.on_keyframe_request(Box::new(move |_| {
+    t.on_keyframe_request(Box::new(move |_, _| {
         r2.fetch_add(1, Ordering::SeqCst);
     }));
     t.write_frame(vp8_key(10), at(0), None, 0).unwrap();

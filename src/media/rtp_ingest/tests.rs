@@ -203,7 +203,7 @@ async fn forwards_payloads_survives_a_restart_and_passes_keyframe_requests_back(
     assert_eq!(sent[2].timestamp.wrapping_sub(sent[0].timestamp), 3000);
 
     // no RTCP from the tool yet: a keyframe request cannot go anywhere
-    track.request_keyframe(0);
+    track.request_keyframe(0, crate::KeyframeReason::Server);
     tokio::time::timeout(Duration::from_secs(5), async {
         while ingest.stats().pli_unsent == 0 {
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -233,7 +233,7 @@ async fn forwards_payloads_survives_a_restart_and_passes_keyframe_requests_back(
     assert_eq!(stats.packets_forwarded, 4);
 
     // now a keyframe request reaches the tool as a PLI about its SSRC
-    track.request_keyframe(0);
+    track.request_keyframe(0, crate::KeyframeReason::Server);
     let p = recv_pli(&tool).await;
     assert_eq!(&p[..4], &[0x81, 206, 0, 2]);
     assert_eq!(&p[8..], &88u32.to_be_bytes());
@@ -261,7 +261,7 @@ async fn keyframe_requests_go_to_the_rtcp_port_given() {
         .await
         .unwrap();
     sink.wait_for(1).await;
-    ingest.track().request_keyframe(0);
+    ingest.track().request_keyframe(0, crate::KeyframeReason::Server);
     let p = recv_pli(&feedback).await;
     assert_eq!(&p[8..], &0x1234u32.to_be_bytes());
     // dropping the ingest closes the port

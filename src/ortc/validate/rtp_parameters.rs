@@ -149,3 +149,12 @@ pub fn validate_and_normalize_rtcp_parameters(rtcp: &mut Value) -> Result<RtcpPa
     }
     typed(rtcp, "rtcp")
 }
+
+/// `params` as mediasoup-client's `validateAndNormalizeRtpParameters` leaves them (every
+/// encoding has `dtx`, `rtcp.reducedSize` is set, header extensions have `parameters`): the
+/// form the `produce` event and `producer.rtpParameters` carry.
+pub fn normalized_rtp_parameters(params: &RtpParameters) -> Result<RtpParameters> {
+    let mut value = serde_json::to_value(params)
+        .map_err(|e| OrtcError::type_error(format!("invalid rtpParameters: {e}")))?;
+    validate_and_normalize_rtp_parameters(&mut value)
+}

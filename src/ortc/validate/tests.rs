@@ -710,3 +710,21 @@ fn normalizes_ice_and_dtls() {
         json!({ "role": null, "fingerprints": [{ "algorithm": "sha-256", "value": "AB:CD" }] });
     assert_eq!(validate_dtls_parameters(&mut no_role).unwrap().role, None);
 }
+
+#[test]
+fn sending_parameters_are_normalized_as_mediasoup_client_does() {
+    let params: RtpParameters = serde_json::from_value(json!({
+        "mid": "0",
+        "codecs": [{ "mimeType": "video/VP8", "payloadType": 96, "clockRate": 90000 }],
+        "headerExtensions": [{ "uri": "urn:ietf:params:rtp-hdrext:sdes:mid", "id": 1 }],
+        "encodings": [{ "ssrc": 1111 }, { "ssrc": 2222, "dtx": true }],
+        "rtcp": { "cname": "c" },
+    }))
+    .unwrap();
+    let normalized = normalized_rtp_parameters(&params).unwrap();
+    let dtx: Vec<_> = normalized.encodings.iter().map(|e| e.dtx).collect();
+    assert_eq!(dtx, [Some(false), Some(true)]);
+    assert_eq!(normalized.rtcp.reduced_size, Some(true));
+    assert_eq!(normalized.rtcp.cname.as_deref(), Some("c"));
+    assert_eq!(normalized.mid.as_deref(), Some("0"));
+}

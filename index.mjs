@@ -1,0 +1,22 @@
+// mediasoup-client-native for ES modules: the same objects as the CommonJS entry (index.js),
+// as named exports and as the default export.
+import cjs from './index.js';
+
+export const {
+  version,
+  Device,
+  createTrack,
+  Track,
+  Transport,
+  Producer,
+  UnsupportedError,
+  InvalidStateError,
+  ortc,
+  parseScalabilityMode,
+  createFileTrack,
+  FileTrack,
+  createRtpTrack,
+  RtpTrack,
+} = cjs;
+
+export default cjs;
