@@ -100,8 +100,11 @@ export declare class NativeTrack {
   set enabled(enabled: boolean)
   get readyState(): string
   stop(): void
-  /** `callback(layer)` when the server asks for a keyframe. */
-  onKeyframeRequest(callback: JsCallback<number>): void
+  /**
+   * `callback(layer, reason)` when a keyframe is wanted: reason 'start', 'resume' or
+   * 'server'.
+   */
+  onKeyframeRequest(callback: (layer: number, reason: string) => void): void
   /** `callback(reason)` when the track ends: 'stopped' or 'source-ended'. */
   onEnded(callback: JsCallback<string>): void
   /** Writes one encoded frame; returns the number of RTP packets it made. */

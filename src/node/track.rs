@@ -67,7 +67,7 @@ impl NativeTrack {
 
     /// `callback(layer, reason)` when a keyframe is wanted: reason 'start', 'resume' or
     /// 'server'.
-    #[napi]
+    #[napi(ts_args_type = "callback: (layer: number, reason: string) => void")]
     pub fn on_keyframe_request(&self, callback: JsCallback<FnArgs<(u32, String)>>) {
         self.inner.on_keyframe_request(Box::new(move |layer, reason| {
             let args = (layer as u32, reason.as_str().to_string());
