@@ -713,7 +713,7 @@ fn normalizes_ice_and_dtls() {
 
 #[test]
 fn sending_parameters_are_normalized_as_mediasoup_client_does() {
-    let params: RtpParameters = serde_json::from_value(json!({
+    let params: crate::RtpParameters = serde_json::from_value(json!({
         "mid": "0",
         "codecs": [{ "mimeType": "video/VP8", "payloadType": 96, "clockRate": 90000 }],
         "headerExtensions": [{ "uri": "urn:ietf:params:rtp-hdrext:sdes:mid", "id": 1 }],
