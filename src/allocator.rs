@@ -1,4 +1,4 @@
-//! The addon's memory allocator: mimalloc instead of glibc's malloc, on Linux.
+//! The addon's memory allocator: mimalloc instead of the C library's malloc, on every target.
 //!
 //! Why: every RTP packet allocates and frees a few small buffers on its way through webrtc-rs
 //! (header extensions, queues, the marshalled and encrypted datagram), often freed on another
@@ -7,9 +7,11 @@
 //! with mimalloc, `npm run bench` measured 7% less CPU per packet with 200 peers and 8% less
 //! with 500 (means of two rounds each, same session), and RSS per transport within 2%.
 //!
-//! Only Rust's allocations use it: Node, V8 and libuv keep their own. Built with local-dynamic
-//! TLS, since Node loads the addon with `dlopen`, where mimalloc's default (initial-exec TLS)
-//! can fail to load with "cannot allocate memory in static TLS block".
+//! Only Rust's allocations use it: Node, V8 and libuv keep their own. On Unix (glibc, musl,
+//! macOS) it is built with local-dynamic TLS, since Node loads the addon with `dlopen`, where
+//! mimalloc's default there (initial-exec TLS) can fail to load with "cannot allocate memory in
+//! static TLS block"; Windows has no such TLS model to choose (see the target sections of
+//! Cargo.toml).
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -2,6 +2,6 @@
 //! browser. Layers, top to bottom: `node` (napi glue), `client`, `handler` (webrtc-rs), `media`;
 //! the pure protocol layers are the crates `msc-ortc` (src/ortc) and `msc-sdp` (src/sdp).
 
-#[cfg(target_os = "linux")]
+#[cfg(any(unix, windows))]
 mod allocator;
 pub mod node;
