@@ -1,9 +1,9 @@
 'use strict';
 
 // mediasoup-client-native: the public entry point. The classes live in lib/; the native addon
-// (loaded by the generated native.js) is an implementation detail.
+// (loaded by the generated native.js, through lib/binding.js) is an implementation detail.
 
-const native = require('./native.js');
+const native = require('./lib/binding');
 const errors = require('./lib/errors');
 const { Device } = require('./lib/Device');
 const { createTrack, Track } = require('./lib/Track');
