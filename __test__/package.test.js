@@ -31,7 +31,8 @@ const pathWithoutCargo = pathDirs.filter((dir) => dir && !hasCargo(dir)).join(pa
 // The environment of a user's shell: no npm_* variables of the npm that runs these tests, an
 // empty npm cache of its own (so `--offline` cannot be served from a warm one), and no cargo.
 function userEnv(cache) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  // (Windows spells PATH as it likes: one key for it)
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_.*|path)$/i.test(k)));
   return { ...env, PATH: pathWithoutCargo, npm_config_cache: cache, npm_config_update_notifier: 'false' };
 }
 
@@ -113,11 +114,14 @@ test('the tarball: the library, its loader and sources, LICENSE, examples and sa
   assert.deepEqual(unwanted, [], 'no tests, test data, bench harness or binary');
 });
 
-test('every napi target has its npm/ folder and is an optional dependency of this version', () => {
+test('every napi target: its npm/ folder, an optional dependency of this version, built and tested by CI', () => {
+  const workflow = fs.readFileSync(path.join(root, '.github', 'workflows', 'prebuilt.yml'), 'utf8');
   for (const dir of fs.readdirSync(path.join(root, 'npm'))) {
     const manifest = require(path.join(root, 'npm', dir, 'package.json'));
     assert.equal(manifest.version, pkg.version, `npm/${dir} has the package's version`);
     assert.equal(pkg.optionalDependencies[manifest.name], pkg.version, `${manifest.name} is an optional dependency`);
+    const jobs = workflow.split(`{ platform: ${dir},`).length - 1;
+    assert.equal(jobs, 2, `the workflow builds and tests ${dir}`);
   }
   assert.equal(fs.readdirSync(path.join(root, 'npm')).length, pkg.napi.targets.length);
   assert.equal(Object.keys(pkg.optionalDependencies).length, pkg.napi.targets.length);

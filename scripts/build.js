@@ -11,7 +11,8 @@
 // goes to the terminal even where npm hides an install script's output (it writes to /dev/tty).
 //
 // In a checkout (the napi-rs CLI, a dev dependency, is installed) the addon is always built from
-// source, by napi build, which also regenerates the loader (native.js) and its typings.
+// source, by napi build, which also regenerates the loader (native.js) and its typings; other
+// arguments than --debug are napi build's (CI: `--target <triple>`, `--use-napi-cross`).
 //
 // Cargo's output is kept outside the package, in ~/.cache/mediasoup-client-native/target (or
 // CARGO_TARGET_DIR, or MSC_CACHE_DIR/target).
@@ -95,7 +96,9 @@ function prebuiltProblem() {
 
 const cli = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
 if (fs.existsSync(cli)) {
-  const args = [cli, 'build', '--platform', '--js', 'native.js', '--dts', 'native.d.ts'];
+  // other arguments go to napi build (CI: --target, --use-napi-cross)
+  const extra = process.argv.slice(2).filter((arg) => arg !== '--debug');
+  const args = [cli, 'build', '--platform', '--js', 'native.js', '--dts', 'native.d.ts', ...extra];
   if (!debug) args.push('--release');
   run(process.execPath, args, 'inherit');
   process.exit(0);
