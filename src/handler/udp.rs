@@ -15,10 +15,9 @@
 //! the sending thread 1.2-1.3 µs each that way, against 1.8-2.0 µs sent one by one (this VM,
 //! loopback; `sendmmsg` gained nothing). [`segment_run`] says which datagrams may go together.
 //!
-//! The readable-only registration is Unix's (tokio's `AsyncFd` over epoll or kqueue). Elsewhere
-//! (Windows) the port is a plain `tokio::net::UdpSocket`, whose readiness comes from completion
-//! of the operations it starts, so an unwanted writable wake-up cannot happen there; GSO is
-//! Linux's alone, and elsewhere datagrams go one by one.
+//! The readable-only registration needs Unix (tokio's `AsyncFd` over epoll or kqueue). Elsewhere
+//! (Windows) the port is a plain `tokio::net::UdpSocket`, with the same methods: the wake-ups
+//! avoided above are epoll's. GSO is Linux's alone; elsewhere datagrams go one by one.
 
 use std::io::{self, IoSlice};
 use std::net::{SocketAddr, UdpSocket};
