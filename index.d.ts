@@ -7,6 +7,14 @@ import * as ortcModule from './lib/ortc';
 /** mediasoup-client's `ortc` functions, on the native ORTC layer. */
 export declare const ortc: typeof ortcModule;
 export declare const parseScalabilityMode: typeof ortcModule.parseScalabilityMode;
+export type ScalabilityMode = ortcModule.ScalabilityMode;
+
+/**
+ * mediasoup-client's `types` namespace: `import { types } from 'mediasoup-client-native'`, then
+ * `types.RtpCapabilities`, `types.Producer`... (the names of this file's types that
+ * mediasoup-client has). At runtime an empty object, as mediasoup-client's.
+ */
+export * as types from './types';
 
 export type MediaKind = 'audio' | 'video';
 export type AppData = Record<string, unknown>;
@@ -19,19 +27,39 @@ export interface RtcpFeedback {
 export interface RtpCodecCapability {
   kind: MediaKind;
   mimeType: string;
-  preferredPayloadType?: number;
+  preferredPayloadType: number;
   clockRate: number;
   channels?: number;
   parameters?: Record<string, unknown>;
   rtcpFeedback?: RtcpFeedback[];
 }
 
+/**
+ * The header extensions a mediasoup (3.19) router offers. mediasoup-client's list also has
+ * 'urn:mediasoup:params:rtp-hdrext:packet-id', which no such router offers, so no parameters of
+ * this client carry it; leaving it out keeps these values assignable to mediasoup's types.
+ */
+export type RtpHeaderExtensionUri =
+  | 'urn:ietf:params:rtp-hdrext:sdes:mid'
+  | 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id'
+  | 'urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id'
+  | 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time'
+  | 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01'
+  | 'urn:ietf:params:rtp-hdrext:ssrc-audio-level'
+  | 'https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension'
+  | 'urn:3gpp:video-orientation'
+  | 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time'
+  | 'urn:ietf:params:rtp-hdrext:toffset'
+  | 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
+
+export type RtpHeaderExtensionDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
 export interface RtpHeaderExtension {
   kind: MediaKind;
-  uri: string;
+  uri: RtpHeaderExtensionUri;
   preferredId: number;
   preferredEncrypt?: boolean;
-  direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+  direction?: RtpHeaderExtensionDirection;
 }
 
 export interface RtpCapabilities {
@@ -49,7 +77,7 @@ export interface RtpCodecParameters {
 }
 
 export interface RtpHeaderExtensionParameters {
-  uri: string;
+  uri: RtpHeaderExtensionUri;
   id: number;
   encrypt?: boolean;
   parameters?: Record<string, unknown>;
@@ -85,8 +113,13 @@ export interface RtpParameters {
   rtcp?: RtcpParameters;
 }
 
+export interface NumSctpStreams {
+  OS: number;
+  MIS: number;
+}
+
 export interface SctpCapabilities {
-  numStreams: { OS: number; MIS: number };
+  numStreams: NumSctpStreams;
 }
 
 export interface SctpParameters {
@@ -106,7 +139,7 @@ export interface IceCandidate {
   foundation: string;
   priority: number;
   address: string;
-  ip?: string;
+  ip: string;
   protocol: 'udp' | 'tcp';
   port: number;
   type: 'host' | 'srflx' | 'prflx' | 'relay';
@@ -115,8 +148,10 @@ export interface IceCandidate {
 
 export type DtlsRole = 'auto' | 'client' | 'server';
 
+export type FingerprintAlgorithm = 'sha-1' | 'sha-224' | 'sha-256' | 'sha-384' | 'sha-512';
+
 export interface DtlsFingerprint {
-  algorithm: string;
+  algorithm: FingerprintAlgorithm;
   value: string;
 }
 
@@ -208,13 +243,20 @@ export interface ProducerObserverEvents {
   trackended: [];
 }
 
-declare class TypedEmitter<E extends Record<string, unknown[]>> extends EventEmitter {
+/**
+ * The EventEmitter of this package's classes and observers, typed by their events (E: event
+ * name -> listener arguments). A type only: the package exports no such class.
+ */
+declare class EnhancedEventEmitter<E extends { [K in keyof E]: unknown[] } = Record<string, unknown[]>> extends EventEmitter {
   on<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this;
   once<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this;
   off<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this;
 }
+export type { EnhancedEventEmitter };
 
-export declare class Producer<ProducerAppData extends AppData = AppData> extends TypedEmitter<{
+export type ProducerObserver = EnhancedEventEmitter<ProducerObserverEvents>;
+
+export declare class Producer<ProducerAppData extends AppData = AppData> extends EnhancedEventEmitter<{
   transportclose: [];
   trackended: [];
 }> {
@@ -228,7 +270,7 @@ export declare class Producer<ProducerAppData extends AppData = AppData> extends
   readonly paused: boolean;
   readonly maxSpatialLayer: number | undefined;
   appData: ProducerAppData;
-  readonly observer: TypedEmitter<{ close: []; pause: []; resume: []; trackended: [] }>;
+  readonly observer: ProducerObserver;
   close(): void;
   getStats(): Promise<StatsReport>;
   pause(): void;
@@ -257,6 +299,15 @@ export interface SendTransportEvents {
   produce: [{ kind: MediaKind; rtpParameters: RtpParameters; appData: AppData }, Callback<{ id: string }>, Errback];
   connectionstatechange: [ConnectionState];
 }
+/** mediasoup-client's name: the events of a (send) transport. */
+export type TransportEvents = SendTransportEvents;
+
+export interface TransportObserverEvents {
+  close: [];
+  newproducer: [Producer];
+  connectionstatechange: [ConnectionState];
+}
+export type TransportObserver = EnhancedEventEmitter<TransportObserverEvents>;
 
 export declare class Transport<TransportAppData extends AppData = AppData> extends EventEmitter {
   readonly id: string;
@@ -264,7 +315,7 @@ export declare class Transport<TransportAppData extends AppData = AppData> exten
   readonly direction: 'send' | 'recv';
   readonly connectionState: ConnectionState;
   appData: TransportAppData;
-  readonly observer: TypedEmitter<{ close: []; newproducer: [Producer]; connectionstatechange: [ConnectionState] }>;
+  readonly observer: TransportObserver;
   close(): void;
   getStats(): Promise<StatsReport>;
   restartIce(options: { iceParameters: IceParameters }): Promise<void>;
@@ -280,7 +331,7 @@ export declare class Transport<TransportAppData extends AppData = AppData> exten
       params: { kind: MediaKind; rtpParameters: RtpParameters; appData: AppData },
       callback: Callback<{ id: string }>,
       errback: Errback
-    ) => void | Promise<{ id: string }>
+    ) => void | Promise<{ id: string } | void>
   ): this;
   on(event: 'connectionstatechange', listener: (state: ConnectionState) => void): this;
 }
@@ -296,13 +347,18 @@ export interface TransportOptions<TransportAppData extends AppData = AppData> {
   appData?: TransportAppData;
 }
 
+export interface DeviceObserverEvents {
+  newtransport: [Transport];
+}
+export type DeviceObserver = EnhancedEventEmitter<DeviceObserverEvents>;
+
 export declare class Device {
   constructor();
   readonly handlerName: string;
   readonly loaded: boolean;
   readonly rtpCapabilities: RtpCapabilities;
   readonly sctpCapabilities: SctpCapabilities;
-  readonly observer: TypedEmitter<{ newtransport: [Transport] }>;
+  readonly observer: DeviceObserver;
   load(options: { routerRtpCapabilities: RtpCapabilities }): Promise<void>;
   canProduce(kind: MediaKind): boolean;
   createSendTransport<TransportAppData extends AppData = AppData>(
