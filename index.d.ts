@@ -166,6 +166,15 @@ export interface WriteFrameOptions {
   keyframe?: boolean;
   /** simulcast encoding index, 0 = lowest (default) */
   layer?: number;
+  /**
+   * audio only: the frame's level as RFC 6464 has it, in -dBov, an integer from 0 (loudest)
+   * to 127 (silence), sent in the `ssrc-audio-level` header extension of its packets (what
+   * mediasoup's AudioLevelObserver and ActiveSpeakerObserver read). When omitted, the packets
+   * carry no level, unless the track was made with `measureAudioLevel: true`.
+   */
+  audioLevel?: number;
+  /** the V bit of `audioLevel`: the frame holds voice (default false); needs `audioLevel` */
+  voiceActivity?: boolean;
 }
 
 export interface TrackEvents {
@@ -187,7 +196,17 @@ export declare class Track extends EventEmitter {
   off<K extends keyof TrackEvents>(event: K, listener: (...args: TrackEvents[K]) => void): this;
 }
 
-export declare function createTrack(options: { kind: MediaKind }): Track;
+export interface TrackOptions {
+  kind: MediaKind;
+  /**
+   * audio only: when `writeFrame` is given no `audioLevel`, measure it by decoding the Opus
+   * frame (costs a decode per frame; default false: such frames carry no level). File and RTP
+   * tracks of Opus always measure it.
+   */
+  measureAudioLevel?: boolean;
+}
+
+export declare function createTrack(options: TrackOptions): Track;
 
 export interface ProducerEvents {
   transportclose: [];
