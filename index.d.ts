@@ -338,6 +338,7 @@ export interface FileTrackOptions {
 /**
  * A track that plays a file in real time (IVF: VP8, VP9, AV1; Ogg/Opus; H.264 Annex B),
  * from when a producer first uses it. `produce()` picks the router's codec of `codec`.
+ * Opus packets carry their audio level (RFC 6464), measured by decoding them.
  */
 export declare class FileTrack extends Track {
   /** the file's codec: 'video/VP8', 'video/VP9', 'video/AV1', 'video/H264' or 'audio/opus' */
@@ -384,7 +385,10 @@ export interface RtpTrackStats {
   sender?: string;
 }
 
-/** A track fed by RTP sent to a local UDP port by another tool (ffmpeg, GStreamer). */
+/**
+ * A track fed by RTP sent to a local UDP port by another tool (ffmpeg, GStreamer). Opus
+ * packets go out with their audio level (RFC 6464), measured by decoding them.
+ */
 export declare class RtpTrack extends Track {
   readonly codec: string;
   readonly port: number;
