@@ -201,7 +201,7 @@ export interface TrackOptions {
   /**
    * audio only: when `writeFrame` is given no `audioLevel`, measure it by decoding the Opus
    * frame (costs a decode per frame; default false: such frames carry no level). File and RTP
-   * tracks of Opus always measure it.
+   * tracks of Opus always measure it. A measured level claims no voice activity (V bit 0).
    */
   measureAudioLevel?: boolean;
 }
