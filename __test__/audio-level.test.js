@@ -5,7 +5,7 @@
 // The observer averages the levels of a producer's packets over each interval and emits
 // 'volumes' (dBov, -127..0, above its threshold) or, when every producer falls below the
 // threshold after one was above it, 'silence'. A producer whose packets carry no level is in
-// neither.
+// neither. The ActiveSpeakerObserver reads the same levels.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -141,6 +141,42 @@ test('an RTP track of Opus from ffmpeg is heard at the level of its tone', { ski
   const volume = await nextVolume(o, serverProducers[0], { timeout: 20000 });
   t.diagnostic(`heard at ${volume} dBov`);
   assert.ok(Math.abs(volume - TONE_DBOV) <= 3, `a tone of ${TONE_DBOV} dBov heard at ${volume}`);
+});
+
+test('an ActiveSpeakerObserver follows the levels: the one who talks is the dominant speaker', async (t) => {
+  const { transport, serverProducers } = await server.sendTransport(t, device);
+  const tracks = [createTrack({ kind: 'audio' }), createTrack({ kind: 'audio' })];
+  for (const track of tracks) {
+    t.after(() => track.stop());
+    await transport.produce({ track });
+  }
+  // The observer looks for speech above each producer's noise floor (a steady level counts as
+  // noise): the talker sends spurts of 0.6 s at -20 dBov between 0.4 s at -80 dBov, the
+  // other one -80 dBov throughout.
+  let talker = 0;
+  for (const [i, track] of tracks.entries()) {
+    let n = 0;
+    writeEvery20ms(t, track, () => opusPacket(), () => {
+      const talking = talker === i && n++ % 50 < 30;
+      return { audioLevel: talking ? 20 : 80, voiceActivity: talking };
+    });
+  }
+  const o = await server.router.createActiveSpeakerObserver({ interval: 100 });
+  t.after(() => o.close());
+  const dominant = [];
+  o.on('dominantspeaker', ({ producer }) => dominant.push(serverProducers.findIndex((p) => p.id === producer.id)));
+  for (const p of serverProducers) await o.addProducer({ producerId: p.id });
+  // the observer names one of them at once; each must become dominant when it talks
+  for (const next of [0, 1]) {
+    talker = next;
+    const signal = AbortSignal.timeout(10000);
+    while (dominant[dominant.length - 1] !== next) {
+      await once(o, 'dominantspeaker', { signal }).catch((e) => {
+        throw e.name === 'AbortError' ? new Error(`producer ${next} talks but is not dominant: ${dominant}`) : e;
+      });
+    }
+  }
+  t.diagnostic(`dominant speakers in turn: ${dominant}`);
 });
 
 test('audioLevel, voiceActivity and measureAudioLevel: bad values are TypeErrors', () => {
