@@ -201,6 +201,15 @@ export interface WriteFrameOptions {
   keyframe?: boolean;
   /** simulcast encoding index, 0 = lowest (default) */
   layer?: number;
+  /**
+   * audio only: the frame's level as RFC 6464 has it, in -dBov, an integer from 0 (loudest)
+   * to 127 (silence), sent in the `ssrc-audio-level` header extension of its packets (what
+   * mediasoup's AudioLevelObserver and ActiveSpeakerObserver read). When omitted, the packets
+   * carry no level, unless the track was made with `measureAudioLevel: true`.
+   */
+  audioLevel?: number;
+  /** the V bit of `audioLevel`: the frame holds voice (default false); needs `audioLevel` */
+  voiceActivity?: boolean;
 }
 
 export type KeyframeRequestReason = 'start' | 'resume' | 'server';
@@ -229,7 +238,17 @@ export declare class Track extends EventEmitter {
   off<K extends keyof TrackEvents>(event: K, listener: (...args: TrackEvents[K]) => void): this;
 }
 
-export declare function createTrack(options: { kind: MediaKind }): Track;
+export interface TrackOptions {
+  kind: MediaKind;
+  /**
+   * audio only: when `writeFrame` is given no `audioLevel`, measure it by decoding the Opus
+   * frame (costs a decode per frame; default false: such frames carry no level). File and RTP
+   * tracks of Opus always measure it. A measured level claims no voice activity (V bit 0).
+   */
+  measureAudioLevel?: boolean;
+}
+
+export declare function createTrack(options: TrackOptions): Track;
 
 export interface ProducerEvents {
   transportclose: [];
@@ -382,6 +401,7 @@ export interface FileTrackOptions {
 /**
  * A track that plays a file in real time (IVF: VP8, VP9, AV1; Ogg/Opus; H.264 Annex B),
  * from when a producer first uses it. `produce()` picks the router's codec of `codec`.
+ * Opus packets carry their audio level (RFC 6464), measured by decoding them.
  */
 export declare class FileTrack extends Track {
   /** the file's codec: 'video/VP8', 'video/VP9', 'video/AV1', 'video/H264' or 'audio/opus' */
@@ -428,7 +448,10 @@ export interface RtpTrackStats {
   sender?: string;
 }
 
-/** A track fed by RTP sent to a local UDP port by another tool (ffmpeg, GStreamer). */
+/**
+ * A track fed by RTP sent to a local UDP port by another tool (ffmpeg, GStreamer). Opus
+ * packets go out with their audio level (RFC 6464), measured by decoding them.
+ */
 export declare class RtpTrack extends Track {
   readonly codec: string;
   readonly port: number;

@@ -93,7 +93,11 @@ export declare class NativeSendTransport {
 }
 
 export declare class NativeTrack {
-  constructor(kind: string)
+  /**
+   * `measure_audio_level`: audio levels that `writeFrame` is not given are measured by
+   * decoding the frames (Opus).
+   */
+  constructor(kind: string, measureAudioLevel?: boolean | undefined | null)
   get id(): string
   get kind(): string
   get enabled(): boolean
@@ -107,8 +111,11 @@ export declare class NativeTrack {
   onKeyframeRequest(callback: (layer: number, reason: string) => void): void
   /** `callback(reason)` when the track ends: 'stopped' or 'source-ended'. */
   onEnded(callback: JsCallback<string>): void
-  /** Writes one encoded frame; returns the number of RTP packets it made. */
-  writeFrame(data: Buffer, timestampUs?: number | undefined | null, durationUs?: number | undefined | null, keyframe?: boolean | undefined | null, layer?: number | undefined | null): number
+  /**
+   * Writes one encoded frame; returns the number of RTP packets it made. `audio_level`
+   * (-dBov, 0..=127) and `voice_activity` (its V bit) are the frame's RFC 6464 level.
+   */
+  writeFrame(data: Buffer, timestampUs?: number | undefined | null, durationUs?: number | undefined | null, keyframe?: boolean | undefined | null, layer?: number | undefined | null, audioLevel?: number | undefined | null, voiceActivity?: boolean | undefined | null): number
 }
 
 /** Binds a UDP port for RTP from another tool and starts receiving. */

@@ -31,6 +31,27 @@ function run(cmd, args) {
   }
 }
 
+// libopus (decoding Opus to measure audio levels) is built from the `opus` crate's bundled
+// source, with cmake. Installed from Debian when missing and this is root with apt-get, as
+// the other setup scripts do; otherwise the build stops here saying what to install.
+function ensureCmake() {
+  const has = (cmd) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+  if (has('cmake')) return;
+  if (process.getuid?.() === 0 && has('apt-get')) {
+    console.error('mediasoup-client-native: installing cmake from Debian (it builds libopus)');
+    const apt = { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } };
+    spawnSync('apt-get', ['update', '-qq'], apt);
+    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'cmake'], apt);
+    if (has('cmake')) return;
+  }
+  console.error(
+    'mediasoup-client-native: the native build needs cmake (to build libopus): install it ' +
+      '(Debian/Ubuntu: apt-get install cmake) and retry with `npm run build`.'
+  );
+  process.exit(1);
+}
+ensureCmake();
+
 const cli = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
 if (fs.existsSync(cli)) {
   const args = [cli, 'build', '--platform', '--js', 'native.js', '--dts', 'native.d.ts'];
