@@ -24,6 +24,7 @@
 use crate::counted;
 use crate::{FrameTiming, FrameTrack, H264Reader, IvfReader, MediaError, MediaKind, OggOpusReader};
 use bytes::Bytes;
+use msc_ortc::CodecParameters;
 use std::fs::File;
 use std::future::Future;
 use std::io::{BufReader, Read};
@@ -83,6 +84,8 @@ pub struct FileInfo {
     pub channels: u8,
     /// Frames per second for H.264 Annex B (None for the formats that carry times).
     pub frame_rate: Option<f64>,
+    /// The profile the first frame declares, as codec parameters ([`crate::codec_parameters`]).
+    pub parameters: CodecParameters,
 }
 
 /// One frame or packet with its time.
@@ -185,6 +188,7 @@ fn probe(
         height: 0,
         channels: 0,
         frame_rate: None,
+        parameters: CodecParameters::new(),
     };
     let reader = if magic.starts_with(b"DKIF") {
         let r = IvfReader::open(path)?;
@@ -243,6 +247,7 @@ fn probe(
             "no frame in the file".into(),
         )
     })?;
+    info.parameters = crate::codec_parameters(info.mime_type, &first.data);
     Ok((info, reader, first))
 }
 

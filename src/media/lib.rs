@@ -22,6 +22,7 @@ mod h264_annexb;
 mod ivf;
 mod ogg_opus;
 mod packetizer;
+mod profile;
 mod rtp_ingest;
 
 pub use error::MediaError;
@@ -33,6 +34,7 @@ pub use h264_annexb::{H264AccessUnit, H264Reader};
 pub use ivf::{IvfFrame, IvfHeader, IvfReader};
 pub use ogg_opus::{OggOpusPacket, OggOpusReader, OpusHead};
 pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};
+pub use profile::codec_parameters;
 pub use rtp_ingest::{RtpIngest, RtpIngestOptions, RtpIngestStats};
 
 pub use msc_ortc::MediaKind;
