@@ -7,8 +7,8 @@ const ortc = require('./ortc');
 // profile-id, AV1 profile, H.264 profile-level-id and packetization-mode): the router's codec
 // of that mime type and profile, from the device's RTP capabilities (profiles read from the
 // router's RTP capabilities the device was loaded with); an UnsupportedError naming what the
-// router has when there is none. `codec`, when the application gives it,
-// must be of that mime type and profile (TypeError). The rules are the native ORTC layer's
+// router has when there is none. `codec`, when the application gives it, must be of that
+// mime type and profile (TypeError). The rules are the native ORTC layer's
 // (src/ortc/track_codec.rs). Tracks with no codec take `codec` as it is.
 function codecForTrack(track, rtpCapabilities, codec, routerRtpCapabilities) {
   const mimeType = track.codec;
