@@ -5,7 +5,8 @@
 //! - [`FilePlayer::open`] recognises the format from the file's first bytes (not its name),
 //!   reads the header and the first frame, and fails with the file name and the byte offset
 //!   when the file is not one of those formats, is empty or is malformed there.
-//! - The track it makes is bound to the file's codec ([`FrameTrack::with_codec`]).
+//! - The track it makes is bound to the file's codec and the profile its first frame declares
+//!   ([`FrameTrack::with_codec_parameters`]).
 //! - Playing starts when the track is first attached to a producer, from the first frame;
 //!   from then on the file plays in real time like a camera, whether or not a producer uses
 //!   the track (frames written while detached are dropped). Every layer of the producer gets
@@ -302,7 +303,11 @@ impl FilePlayer {
             }
         }
         let (info, reader, first) = probe(&path, &options)?;
-        let track = Arc::new(FrameTrack::with_codec(info.kind, info.mime_type));
+        let track = Arc::new(FrameTrack::with_codec_parameters(
+            info.kind,
+            info.mime_type,
+            info.parameters.clone(),
+        ));
         let shared = Arc::new(Shared::default());
         let waker = |shared: &Arc<Shared>| {
             let weak = Arc::downgrade(shared);
