@@ -11,7 +11,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Device, createFileTrack, createRtpTrack, UnsupportedError } = require('..');
+const { Device, createFileTrack, createRtpTrack, InvalidStateError, UnsupportedError } = require('..');
 const { startServer, producerCounters, until } = require('./helpers/server');
 
 const sample = (name) => path.join(__dirname, '..', 'samples', name);
@@ -74,6 +74,18 @@ function h264WithProfile(name, profileIdc, constraintFlags) {
   return file;
 }
 
+// A copy of the VP9 sample whose frames declare profile 2 (the profile bits of each frame's
+// first byte set to 2): only the declared profile changes, which is all the library reads.
+function vp9Profile2(name) {
+  const data = Buffer.from(fs.readFileSync(sample('vp9.ivf')));
+  for (let offset = data.readUInt16LE(6); offset + 12 < data.length; offset += 12 + data.readUInt32LE(offset)) {
+    data[offset + 12] = (data[offset + 12] & ~0x30) | 0x10;
+  }
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, data);
+  return file;
+}
+
 test('a VP9 profile 0 file and a router with only profile-id 2: UnsupportedError naming what the router has', async (t) => {
   const { transport } = await routerSession(t, [vp9(2)]);
   const { transport: sendTransport, serverProducers } = await transport();
@@ -89,7 +101,7 @@ test('a VP9 profile 0 file and a router with only profile-id 2: UnsupportedError
   assert.equal(track.readyState, 'live');
 });
 
-test('a router with VP9 profile-id 2 then 0: a profile 0 file goes out as profile-id 0, the server scores it; a codec option of profile 2 is a TypeError', async (t) => {
+test('a router with VP9 profile-id 2 then 0: a profile 0 file goes out as profile-id 0, the server scores it; a codec option or a replacing track of profile 2 is refused', async (t) => {
   const { device, transport } = await routerSession(t, [vp9(2), vp9(0)]);
   const vp9Codecs = device.rtpCapabilities.codecs.filter((c) => c.mimeType === 'video/VP9');
   assert.deepEqual(
@@ -109,6 +121,17 @@ test('a router with VP9 profile-id 2 then 0: a profile 0 file goes out as profil
   assert.equal(producer.rtpParameters.codecs[0].parameters['profile-id'], 0);
   assert.equal(serverProducers[0].rtpParameters.codecs[0].parameters['profile-id'], 0);
   await scored(serverProducers[0], 'the VP9 file');
+
+  // a profile 2 file cannot replace it: the producer is profile 0 (the class is the one
+  // replaceTrack gives to every track that cannot feed the producer, another codec included)
+  const p2 = await createFileTrack(vp9Profile2('p2.ivf'));
+  t.after(() => p2.stop());
+  assert.deepEqual(p2.codecParameters, { 'profile-id': 2 });
+  await assert.rejects(producer.replaceTrack({ track: p2 }), (e) => {
+    assert.ok(e instanceof InvalidStateError, `${e}`);
+    assert.match(e.message, /cannot feed the producer: codec video\/VP9 \(profile-id 0\) does not match the track, which holds video\/VP9 \(profile-id 2\)/);
+    return true;
+  });
 });
 
 test('H.264 files: the same profile first, else one that includes it; a profile the router lacks is an UnsupportedError', async (t) => {
