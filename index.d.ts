@@ -399,13 +399,29 @@ export interface FileTrackOptions {
 }
 
 /**
+ * The profile a file or RTP track holds, as codec parameters: VP9 `'profile-id'`, AV1
+ * `profile`, H.264 `'profile-level-id'` and `'packetization-mode'`. `produce()` sends the
+ * track as a router codec of the same mime type and profile (for H.264, else one whose
+ * profile includes the track's: Constrained Baseline in Baseline, Main, Constrained High,
+ * High; Main and Constrained High in High), or rejects with an UnsupportedError naming what
+ * the router has. A `codec` option that does not fit is a TypeError.
+ */
+export type TrackCodecParameters = { [key: string]: string | number | boolean };
+
+/**
  * A track that plays a file in real time (IVF: VP8, VP9, AV1; Ogg/Opus; H.264 Annex B),
- * from when a producer first uses it. `produce()` picks the router's codec of `codec`.
- * Opus packets carry their audio level (RFC 6464), measured by decoding them.
+ * from when a producer first uses it. `produce()` picks the router's codec of `codec` and
+ * `codecParameters`. Opus packets carry their audio level (RFC 6464), measured by decoding them.
  */
 export declare class FileTrack extends Track {
   /** the file's codec: 'video/VP8', 'video/VP9', 'video/AV1', 'video/H264' or 'audio/opus' */
   readonly codec: string;
+  /**
+   * the profile the file's first frame declares: `{ 'profile-id': 0 }` (VP9),
+   * `{ profile: 0 }` (AV1), `{ 'packetization-mode': 1, 'profile-level-id': '42e01f' }`
+   * (H.264, from its SPS); `{}` for VP8, Opus, or when the first frame does not tell
+   */
+  readonly codecParameters: TrackCodecParameters;
   readonly path: string;
   readonly format: 'ivf' | 'ogg' | 'h264';
   readonly loop: boolean;
@@ -423,8 +439,12 @@ export declare function createFileTrack(path: string, options?: FileTrackOptions
 
 export interface RtpTrackOptions {
   kind: MediaKind;
-  /** what the tool sends: 'video/VP8' (video default), 'video/VP9', 'video/H264', 'video/AV1', 'audio/opus' (audio default) */
-  codec?: string | { mimeType: string };
+  /**
+   * what the tool sends: 'video/VP8' (video default), 'video/VP9', 'video/H264', 'video/AV1',
+   * 'audio/opus' (audio default); with `parameters`, the profile it sends, which `produce()`
+   * matches (unstated: VP9 and AV1 profile 0, H.264 packetization-mode 1 and any profile)
+   */
+  codec?: string | { mimeType: string; parameters?: TrackCodecParameters };
   /** local UDP port (default 0: any free port, see `track.port`) */
   port?: number;
   /** local address (default '127.0.0.1') */
@@ -454,6 +474,8 @@ export interface RtpTrackStats {
  */
 export declare class RtpTrack extends Track {
   readonly codec: string;
+  /** the `codec.parameters` given to createRtpTrack() (a copy), `{}` when none */
+  readonly codecParameters: TrackCodecParameters;
   readonly port: number;
   readonly address: string;
   readonly stats: RtpTrackStats;

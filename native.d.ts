@@ -29,6 +29,11 @@ export declare class NativeFilePlayer {
   track(): NativeTrack
   get path(): string
   get codec(): string
+  /**
+   * The profile the file declares (VP9 `profile-id`, AV1 `profile`, H.264
+   * `profile-level-id` and `packetization-mode`), as codec parameters.
+   */
+  get codecParameters(): any
   get format(): string
   get width(): number
   get height(): number
@@ -161,6 +166,19 @@ export declare function openFilePlayer(path: string, looped: boolean, frameRate?
 export declare function ortcCanReceive(rtpParameters: any, rtpCapabilities: any): boolean
 
 export declare function ortcCanSend(kind: string, rtpCapabilities: any): boolean
+
+/**
+ * Checks the `codec` an application gave produce() for such a track: TypeError when it is
+ * not of the track's mime type and profile.
+ */
+export declare function ortcCheckCodecForTrack(track: any, codec: any): void
+
+/**
+ * The codec of `rtpCapabilities` (a loaded device's) to send a track bound to one bitstream
+ * as, profiles read from `routerRtpCapabilities` (what the device was loaded with) when
+ * given; UnsupportedError when there is none.
+ */
+export declare function ortcCodecForTrack(track: any, rtpCapabilities: any, routerRtpCapabilities?: any | undefined | null): any
 
 export declare function ortcGenerateProbatorRtpParameters(videoRtpParameters: any): any
 

@@ -31,12 +31,13 @@ function nativeListener(transport) {
 // 'connectionstatechange' (state). A listener may also return a Promise instead of calling
 // callback/errback.
 class SendTransport extends EnhancedEventEmitter {
-  constructor({ id, appData, creating, canProduce, rtpCapabilities }) {
+  constructor({ id, appData, creating, canProduce, rtpCapabilities, routerRtpCapabilities }) {
     super();
     this._id = id;
     this._appData = appData;
     this._canProduce = canProduce;
     this._rtpCapabilities = rtpCapabilities;
+    this._routerRtpCapabilities = routerRtpCapabilities;
     this._closed = false;
     this._connectionState = 'new';
     this._producers = new Map();
@@ -141,7 +142,8 @@ class SendTransport extends EnhancedEventEmitter {
     if (track.readyState === 'ended') throw new InvalidStateError('track ended');
     if (!this._canProduce(track.kind)) throw new UnsupportedError(`cannot produce ${track.kind}`);
     // a file or RTP track holds one codec: the producer uses the router's codec of that type
-    if (track.codec) codec = codecForTrack(track, this._rtpCapabilities(), codec);
+    // and profile
+    if (track.codec) codec = codecForTrack(track, this._rtpCapabilities(), codec, this._routerRtpCapabilities?.());
     if (this.listenerCount('connect') === 0 && this._connectionState === 'new') {
       throw new TypeError('no "connect" listener set into this transport');
     }

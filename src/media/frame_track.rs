@@ -13,7 +13,10 @@
 //! - A track feeds at most one producer at a time; `attach` resets the per-layer state
 //!   (packetizers, picture ids, random timestamp bases).
 //! - A track made for one codec ([`FrameTrack::with_codec`]: file and RTP tracks) attaches only
-//!   to a producer of that codec; sources that already hold RTP payloads write them with
+//!   to a producer of that codec, and of its profile when the track knows it
+//!   ([`FrameTrack::with_codec_parameters`]: VP9 profile-id, H.264 profile, as
+//!   `msc_ortc::track_codec` matches them; a parameter the producer's codec does not state is
+//!   not checked); sources that already hold RTP payloads write them with
 //!   [`FrameTrack::write_rtp`], bypassing the packetizer.
 //! - Audio levels (RFC 6464 `ssrc-audio-level`): a level the program gives with a frame
 //!   ([`FrameTrack::write_frame_with_level`]) goes out as given. Otherwise an audio track made
@@ -27,7 +30,7 @@ use crate::opus_level::OpusLevelMeter;
 use crate::packetizer::{Packetizer, DEFAULT_MTU};
 use crate::{AudioLevel, MediaError, MediaKind, RtpChunk, RtpSink};
 use bytes::Bytes;
-use msc_ortc::RtpCodecParameters;
+use msc_ortc::{CodecParameters, RtpCodecParameters, TrackCodec};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -104,6 +107,8 @@ pub struct FrameTrack {
     codec: Option<String>,
     /// Audio levels the program does not give are measured by decoding (see the module doc).
     measure_audio_level: bool,
+    /// The profile of that codec the frames are of (empty: not known).
+    codec_parameters: CodecParameters,
     enabled: AtomicBool,
     ended: AtomicBool,
     writer: Mutex<Option<Attachment>>,
@@ -153,6 +158,7 @@ impl FrameTrack {
             kind,
             codec: None,
             measure_audio_level: false,
+            codec_parameters: CodecParameters::new(),
             enabled: AtomicBool::new(true),
             ended: AtomicBool::new(false),
             writer: Mutex::new(None),
@@ -182,6 +188,20 @@ impl FrameTrack {
     /// Whether audio levels that the program does not give are measured.
     pub fn measures_audio_level(&self) -> bool {
         self.measure_audio_level
+    }
+
+    /// A track whose frames are of one codec and profile (`parameters`: VP9 `profile-id`,
+    /// H.264 `profile-level-id` and `packetization-mode`...): it attaches only to producers
+    /// whose codec has that profile.
+    pub fn with_codec_parameters(
+        kind: MediaKind,
+        mime_type: impl Into<String>,
+        parameters: CodecParameters,
+    ) -> Self {
+        FrameTrack {
+            codec_parameters: parameters,
+            ..FrameTrack::with_codec(kind, mime_type)
+        }
     }
 
     /// The codec this track is bound to, if any ([`FrameTrack::with_codec`]).
@@ -357,6 +377,7 @@ impl FrameTrack {
                 mime_type: format!("{} with packetization-mode=0", codec.mime_type),
             });
         }
+        self.check_profile(codec)?;
         let mut layers = Vec::with_capacity(num_layers);
         for _ in 0..num_layers {
             let packetizer =
@@ -381,6 +402,33 @@ impl FrameTrack {
         }
         *writer = Some(Attachment { sink, layers });
         Ok(())
+    }
+
+    /// The track's known profile against the producer's codec. Only the parameters the
+    /// codec states count: a producer's codec has the device's parameters, which do not
+    /// state what device.load does not match (AV1 `profile`).
+    fn check_profile(&self, codec: &RtpCodecParameters) -> Result<(), MediaError> {
+        let Some(own) = &self.codec else {
+            return Ok(());
+        };
+        if self.codec_parameters.is_empty() {
+            return Ok(());
+        }
+        // what the codec does not state is taken as the track's
+        let mut parameters = codec.parameters.clone();
+        for (key, value) in &self.codec_parameters {
+            if !parameters.contains_key(key) {
+                parameters.insert(key.clone(), value.clone());
+            }
+        }
+        let track = TrackCodec {
+            kind: self.kind,
+            mime_type: own.clone(),
+            parameters: self.codec_parameters.clone(),
+        };
+        msc_ortc::check_codec_for_track(&track, &codec.mime_type, &parameters).map_err(|e| {
+            MediaError::InvalidArgument(format!("this track cannot feed the producer: {e}"))
+        })
     }
 
     /// Unplugs the track from its producer (no-op when not attached). Returns once no frame

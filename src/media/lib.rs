@@ -26,6 +26,7 @@ mod ivf;
 mod ogg_opus;
 mod opus_level;
 mod packetizer;
+mod profile;
 mod rtp_ingest;
 
 pub use audio_level::AudioLevel;
@@ -38,6 +39,7 @@ pub use h264_annexb::{H264AccessUnit, H264Reader};
 pub use ivf::{IvfFrame, IvfHeader, IvfReader};
 pub use ogg_opus::{OggOpusPacket, OggOpusReader, OpusHead};
 pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};
+pub use profile::codec_parameters;
 pub use rtp_ingest::{RtpIngest, RtpIngestOptions, RtpIngestStats};
 
 pub use msc_ortc::MediaKind;

@@ -363,6 +363,84 @@ fn a_codec_bound_track_attaches_only_to_its_codec() {
 }
 
 #[test]
+fn a_track_of_known_profile_attaches_only_to_a_codec_of_that_profile() {
+    let with = |mime: &str, params: serde_json::Value| RtpCodecParameters {
+        parameters: params.as_object().unwrap().clone(),
+        ..codec(mime, 90_000)
+    };
+    let params = |v: serde_json::Value| v.as_object().unwrap().clone();
+    let sink = Arc::new(MockSink::default());
+
+    let vp9_p2 = FrameTrack::with_codec_parameters(
+        MediaKind::Video,
+        "video/VP9",
+        params(serde_json::json!({ "profile-id": 2 })),
+    );
+    let e = vp9_p2
+        .attach(
+            sink.clone(),
+            &with("video/VP9", serde_json::json!({ "profile-id": 0 })),
+            1,
+        )
+        .unwrap_err();
+    assert!(matches!(e, MediaError::InvalidArgument(_)));
+    assert_eq!(
+        e.to_string(),
+        "this track cannot feed the producer: codec video/VP9 (profile-id 0) does not match the \
+         track, which holds video/VP9 (profile-id 2)"
+    );
+    assert!(!vp9_p2.is_attached());
+    vp9_p2
+        .attach(
+            sink.clone(),
+            &with("video/VP9", serde_json::json!({ "profile-id": 2 })),
+            1,
+        )
+        .unwrap();
+    vp9_p2.detach();
+
+    // H.264: a High stream cannot go as Constrained Baseline; Constrained Baseline can go as High
+    let h264 = |plid: &str| {
+        with(
+            "video/H264",
+            serde_json::json!({ "packetization-mode": 1, "profile-level-id": plid }),
+        )
+    };
+    let file = |plid: &str| {
+        FrameTrack::with_codec_parameters(
+            MediaKind::Video,
+            "video/H264",
+            params(serde_json::json!({ "packetization-mode": 1, "profile-level-id": plid })),
+        )
+    };
+    assert!(file("640028")
+        .attach(sink.clone(), &h264("42e01f"), 1)
+        .is_err());
+    file("42e01f")
+        .attach(sink.clone(), &h264("640032"), 1)
+        .unwrap();
+
+    // a parameter the producer's codec does not state is not checked (a device's AV1 codec
+    // has no profile: device.load does not match it)
+    let av1_p1 = FrameTrack::with_codec_parameters(
+        MediaKind::Video,
+        "video/AV1",
+        params(serde_json::json!({ "profile": 1 })),
+    );
+    av1_p1
+        .attach(sink.clone(), &with("video/AV1", serde_json::json!({})), 1)
+        .unwrap();
+    av1_p1.detach();
+    assert!(av1_p1
+        .attach(
+            sink,
+            &with("video/AV1", serde_json::json!({ "profile": 0 })),
+            1
+        )
+        .is_err());
+}
+
+#[test]
 fn attached_callbacks_run_after_each_successful_attach() {
     let track = FrameTrack::new(MediaKind::Video);
     let count = Arc::new(AtomicUsize::new(0));
