@@ -237,7 +237,10 @@ impl Core {
         if self.handshake == Handshake::Pending
             && out.iter().any(|d| has_plaintext_fatal_alert(&d.message))
         {
-            self.handshake_failed("the DTLS handshake failed here (fatal alert sent)");
+            self.handshake_failed(
+                "fatal DTLS alert sent (the server's certificate may match no fingerprint of the \
+                 transport's dtlsParameters)",
+            );
         }
         self.send_all(&mut out);
         self.outgoing = out;
@@ -249,7 +252,7 @@ impl Core {
         if self.handshake != Handshake::Pending {
             return;
         }
-        tracing::warn!("{why}: the connection has failed");
+        tracing::warn!("DTLS handshake failed, the connection has failed: {why}");
         self.handshake = Handshake::Failed;
         self.notices
             .push(Notice::State(RTCPeerConnectionState::Failed));
@@ -275,7 +278,7 @@ impl Core {
         if let Err(err) = &result {
             tracing::debug!(%err, "timer of the connection");
             if self.handshake == Handshake::Pending {
-                self.handshake_failed("the DTLS handshake timed out");
+                self.handshake_failed("the server never completed the DTLS handshake");
             }
         }
         result.map_err(HandlerError::webrtc)
@@ -289,7 +292,7 @@ impl Core {
             return;
         }
         if self.handshake == Handshake::Pending && has_plaintext_fatal_alert(data) {
-            self.handshake_failed("the server refused the DTLS handshake (fatal alert received)");
+            self.handshake_failed("fatal DTLS alert received from the server");
         }
         let result = self.pc.handle_read(datagram);
         if let Err(err) = result {
