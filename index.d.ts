@@ -335,6 +335,7 @@ export declare class Transport<TransportAppData extends AppData = AppData> exten
   readonly connectionState: ConnectionState;
   appData: TransportAppData;
   readonly observer: TransportObserver;
+  /** Closes the transport and its producers; every operation still pending rejects with InvalidStateError. */
   close(): void;
   getStats(): Promise<StatsReport>;
   restartIce(options: { iceParameters: IceParameters }): Promise<void>;

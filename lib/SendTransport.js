@@ -42,6 +42,8 @@ class SendTransport extends EnhancedEventEmitter {
     this._connectionState = 'new';
     this._producers = new Map();
     this._queue = new SerialQueue();
+    // what close() rejects: the waits of running operations (see _whileOpen)
+    this._onClose = new Set();
     this._observer = new EnhancedEventEmitter();
     const listener = nativeListener(this);
     this._releaseNative = listener.release;
@@ -83,9 +85,14 @@ class SendTransport extends EnhancedEventEmitter {
     return this._observer;
   }
 
+  // Every operation still pending (running or queued: produce, restartIce, updateIceServers,
+  // getStats) rejects with InvalidStateError; a running produce() stops what it prepared.
   close() {
     if (this._closed) return;
     this._closed = true;
+    this._queue.close(new InvalidStateError('closed'));
+    for (const reject of this._onClose) reject(new InvalidStateError('closed'));
+    this._onClose.clear();
     this._releaseNative();
     this._connectionState = 'closed';
     this._creating.then((nativeTransport) => nativeTransport.close()).catch(() => {});
@@ -96,8 +103,27 @@ class SendTransport extends EnhancedEventEmitter {
 
   async getStats() {
     if (this._closed) throw new InvalidStateError('closed');
-    const nativeTransport = await this._creating;
-    return toStatsMap(await awaitNative(nativeTransport.getStats()));
+    return this._whileOpen(
+      (async () => {
+        const nativeTransport = await this._creating;
+        return toStatsMap(await awaitNative(nativeTransport.getStats()));
+      })()
+    );
+  }
+
+  // Settles as `promise` does, unless the transport closes first: then rejects with
+  // InvalidStateError at once (what `promise` does later is ignored). For waits that may never
+  // end by themselves, such as the application's answer to 'connect' or 'produce'.
+  _whileOpen(promise) {
+    return new Promise((resolve, reject) => {
+      if (this._closed) {
+        promise.catch(() => {});
+        reject(new InvalidStateError('closed'));
+        return;
+      }
+      this._onClose.add(reject);
+      promise.then(resolve, reject).finally(() => this._onClose.delete(reject));
+    });
   }
 
   async restartIce({ iceParameters } = {}) {
@@ -173,7 +199,7 @@ class SendTransport extends EnhancedEventEmitter {
       try {
         if (prepared.connect) {
           try {
-            await this.safeEmitAsPromise('connect', { dtlsParameters: prepared.connect });
+            await this._whileOpen(this.safeEmitAsPromise('connect', { dtlsParameters: prepared.connect }));
             await nativeTransport.connected(true);
           } catch (error) {
             await nativeTransport.connected(false);
@@ -181,11 +207,13 @@ class SendTransport extends EnhancedEventEmitter {
           }
         }
         ({ rtpParameters } = await awaitNative(nativeTransport.finishProduce(prepared.localId)));
-        const answer = await this.safeEmitAsPromise('produce', {
-          kind: track.kind,
-          rtpParameters: structuredClone(rtpParameters),
-          appData,
-        });
+        const answer = await this._whileOpen(
+          this.safeEmitAsPromise('produce', {
+            kind: track.kind,
+            rtpParameters: structuredClone(rtpParameters),
+            appData,
+          })
+        );
         const id = answer && answer.id;
         if (typeof id !== 'string' || id === '') {
           throw new TypeError('the "produce" callback must be given { id } (the server producer id)');
