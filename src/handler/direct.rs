@@ -2,10 +2,10 @@
 //! I/O of our own, instead of webrtc-rs' async `PeerConnection` and its driver task.
 //!
 //! Why: the async driver hands every RTP packet from the track to its task through a channel,
-//! wakes that task, and loops over every queue of the core per packet. That hand-off and loop
-//! were ~40% of the client's CPU per packet (`bench/profile.sh`). Here a writer takes the core's
-//! lock, writes the packet through the interceptors and SRTP, and sends the datagrams the core
-//! produced, on the caller's thread: no task wakes per packet.
+//! wakes that task, and loops over every queue of the core per packet
+//! (`docs/performance.md#the-direct-driver`). Here a writer takes the core's lock, writes the
+//! packet through the interceptors and SRTP, and sends the datagrams the core produced, on the
+//! caller's thread: no task wakes per packet.
 //!
 //! What still runs in the background, per connection:
 //! - one task per socket reading datagrams (STUN answers, DTLS, RTCP) into the core;
@@ -425,10 +425,11 @@ impl Inner {
             for packet in packets {
                 // Straight into the core, not through `RTCRtpSender::write_rtp`: that checks
                 // the SSRC, payload type and extension ids against the sender's parameters,
-                // which it rebuilds for every packet (~2.4% of the client's CPU), while the
-                // writer built this packet from exactly those negotiated values
-                // (`writer.rs`). The core ignores the track id. Refused packets (DTLS not up
-                // yet) are dropped, as webrtc-rs' own driver does: the media source goes on.
+                // which it rebuilds for every packet, while the writer built this packet from
+                // exactly those negotiated values (`writer.rs`; the cost:
+                // `docs/performance.md#writes-straight-into-the-core`). The core ignores the
+                // track id. Refused packets (DTLS not up yet) are dropped, as webrtc-rs' own
+                // driver does: the media source goes on.
                 let message = TaggedRTCMessage {
                     now,
                     message: RTCMessage::RtpPacket(String::new(), packet),
@@ -437,8 +438,8 @@ impl Inner {
                     tracing::trace!(%err, "RTP packet dropped");
                 }
                 // One packet at a time through the core, whose queues then stay one packet
-                // deep (writing them all first grew them by ~40 KiB per connection); the
-                // datagrams wait in `outgoing` to leave together.
+                // deep instead of a batch deep per connection; the datagrams wait in
+                // `outgoing` to leave together.
                 core.outgoing
                     .extend(std::iter::from_fn(|| core.pc.poll_write()));
             }
