@@ -7,6 +7,14 @@ import * as ortcModule from './lib/ortc';
 /** mediasoup-client's `ortc` functions, on the native ORTC layer. */
 export declare const ortc: typeof ortcModule;
 export declare const parseScalabilityMode: typeof ortcModule.parseScalabilityMode;
+export type ScalabilityMode = ortcModule.ScalabilityMode;
+
+/**
+ * mediasoup-client's `types` namespace: `import { types } from 'mediasoup-client-native'`, then
+ * `types.RtpCapabilities`, `types.Producer`... (the names of this file's types that
+ * mediasoup-client has). At runtime an empty object, as mediasoup-client's.
+ */
+export * as types from './types';
 
 export type MediaKind = 'audio' | 'video';
 export type AppData = Record<string, unknown>;
@@ -19,19 +27,39 @@ export interface RtcpFeedback {
 export interface RtpCodecCapability {
   kind: MediaKind;
   mimeType: string;
-  preferredPayloadType?: number;
+  preferredPayloadType: number;
   clockRate: number;
   channels?: number;
   parameters?: Record<string, unknown>;
   rtcpFeedback?: RtcpFeedback[];
 }
 
+/**
+ * The header extensions a mediasoup (3.19) router offers. mediasoup-client's list also has
+ * 'urn:mediasoup:params:rtp-hdrext:packet-id', which no such router offers, so no parameters of
+ * this client carry it; leaving it out keeps these values assignable to mediasoup's types.
+ */
+export type RtpHeaderExtensionUri =
+  | 'urn:ietf:params:rtp-hdrext:sdes:mid'
+  | 'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id'
+  | 'urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id'
+  | 'http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time'
+  | 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01'
+  | 'urn:ietf:params:rtp-hdrext:ssrc-audio-level'
+  | 'https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension'
+  | 'urn:3gpp:video-orientation'
+  | 'http://www.webrtc.org/experiments/rtp-hdrext/abs-capture-time'
+  | 'urn:ietf:params:rtp-hdrext:toffset'
+  | 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
+
+export type RtpHeaderExtensionDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+
 export interface RtpHeaderExtension {
   kind: MediaKind;
-  uri: string;
+  uri: RtpHeaderExtensionUri;
   preferredId: number;
   preferredEncrypt?: boolean;
-  direction?: 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+  direction?: RtpHeaderExtensionDirection;
 }
 
 export interface RtpCapabilities {
@@ -49,7 +77,7 @@ export interface RtpCodecParameters {
 }
 
 export interface RtpHeaderExtensionParameters {
-  uri: string;
+  uri: RtpHeaderExtensionUri;
   id: number;
   encrypt?: boolean;
   parameters?: Record<string, unknown>;
@@ -85,8 +113,13 @@ export interface RtpParameters {
   rtcp?: RtcpParameters;
 }
 
+export interface NumSctpStreams {
+  OS: number;
+  MIS: number;
+}
+
 export interface SctpCapabilities {
-  numStreams: { OS: number; MIS: number };
+  numStreams: NumSctpStreams;
 }
 
 export interface SctpParameters {
@@ -106,7 +139,7 @@ export interface IceCandidate {
   foundation: string;
   priority: number;
   address: string;
-  ip?: string;
+  ip: string;
   protocol: 'udp' | 'tcp';
   port: number;
   type: 'host' | 'srflx' | 'prflx' | 'relay';
@@ -115,8 +148,10 @@ export interface IceCandidate {
 
 export type DtlsRole = 'auto' | 'client' | 'server';
 
+export type FingerprintAlgorithm = 'sha-1' | 'sha-224' | 'sha-256' | 'sha-384' | 'sha-512';
+
 export interface DtlsFingerprint {
-  algorithm: string;
+  algorithm: FingerprintAlgorithm;
   value: string;
 }
 
@@ -166,6 +201,15 @@ export interface WriteFrameOptions {
   keyframe?: boolean;
   /** simulcast encoding index, 0 = lowest (default) */
   layer?: number;
+  /**
+   * audio only: the frame's level as RFC 6464 has it, in -dBov, an integer from 0 (loudest)
+   * to 127 (silence), sent in the `ssrc-audio-level` header extension of its packets (what
+   * mediasoup's AudioLevelObserver and ActiveSpeakerObserver read). When omitted, the packets
+   * carry no level, unless the track was made with `measureAudioLevel: true`.
+   */
+  audioLevel?: number;
+  /** the V bit of `audioLevel`: the frame holds voice (default false); needs `audioLevel` */
+  voiceActivity?: boolean;
 }
 
 export type KeyframeRequestReason = 'start' | 'resume' | 'server';
@@ -194,7 +238,17 @@ export declare class Track extends EventEmitter {
   off<K extends keyof TrackEvents>(event: K, listener: (...args: TrackEvents[K]) => void): this;
 }
 
-export declare function createTrack(options: { kind: MediaKind }): Track;
+export interface TrackOptions {
+  kind: MediaKind;
+  /**
+   * audio only: when `writeFrame` is given no `audioLevel`, measure it by decoding the Opus
+   * frame (costs a decode per frame; default false: such frames carry no level). File and RTP
+   * tracks of Opus always measure it. A measured level claims no voice activity (V bit 0).
+   */
+  measureAudioLevel?: boolean;
+}
+
+export declare function createTrack(options: TrackOptions): Track;
 
 export interface ProducerEvents {
   transportclose: [];
@@ -208,13 +262,20 @@ export interface ProducerObserverEvents {
   trackended: [];
 }
 
-declare class TypedEmitter<E extends Record<string, unknown[]>> extends EventEmitter {
+/**
+ * The EventEmitter of this package's classes and observers, typed by their events (E: event
+ * name -> listener arguments). A type only: the package exports no such class.
+ */
+declare class EnhancedEventEmitter<E extends { [K in keyof E]: unknown[] } = Record<string, unknown[]>> extends EventEmitter {
   on<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this;
   once<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this;
   off<K extends keyof E & string>(event: K, listener: (...args: E[K]) => void): this;
 }
+export type { EnhancedEventEmitter };
 
-export declare class Producer<ProducerAppData extends AppData = AppData> extends TypedEmitter<{
+export type ProducerObserver = EnhancedEventEmitter<ProducerObserverEvents>;
+
+export declare class Producer<ProducerAppData extends AppData = AppData> extends EnhancedEventEmitter<{
   transportclose: [];
   trackended: [];
 }> {
@@ -228,7 +289,7 @@ export declare class Producer<ProducerAppData extends AppData = AppData> extends
   readonly paused: boolean;
   readonly maxSpatialLayer: number | undefined;
   appData: ProducerAppData;
-  readonly observer: TypedEmitter<{ close: []; pause: []; resume: []; trackended: [] }>;
+  readonly observer: ProducerObserver;
   close(): void;
   getStats(): Promise<StatsReport>;
   pause(): void;
@@ -257,6 +318,15 @@ export interface SendTransportEvents {
   produce: [{ kind: MediaKind; rtpParameters: RtpParameters; appData: AppData }, Callback<{ id: string }>, Errback];
   connectionstatechange: [ConnectionState];
 }
+/** mediasoup-client's name: the events of a (send) transport. */
+export type TransportEvents = SendTransportEvents;
+
+export interface TransportObserverEvents {
+  close: [];
+  newproducer: [Producer];
+  connectionstatechange: [ConnectionState];
+}
+export type TransportObserver = EnhancedEventEmitter<TransportObserverEvents>;
 
 export declare class Transport<TransportAppData extends AppData = AppData> extends EventEmitter {
   readonly id: string;
@@ -264,7 +334,8 @@ export declare class Transport<TransportAppData extends AppData = AppData> exten
   readonly direction: 'send' | 'recv';
   readonly connectionState: ConnectionState;
   appData: TransportAppData;
-  readonly observer: TypedEmitter<{ close: []; newproducer: [Producer]; connectionstatechange: [ConnectionState] }>;
+  readonly observer: TransportObserver;
+  /** Closes the transport and its producers; every operation still pending rejects with InvalidStateError. */
   close(): void;
   getStats(): Promise<StatsReport>;
   restartIce(options: { iceParameters: IceParameters }): Promise<void>;
@@ -280,7 +351,7 @@ export declare class Transport<TransportAppData extends AppData = AppData> exten
       params: { kind: MediaKind; rtpParameters: RtpParameters; appData: AppData },
       callback: Callback<{ id: string }>,
       errback: Errback
-    ) => void | Promise<{ id: string }>
+    ) => void | Promise<{ id: string } | void>
   ): this;
   on(event: 'connectionstatechange', listener: (state: ConnectionState) => void): this;
 }
@@ -296,13 +367,18 @@ export interface TransportOptions<TransportAppData extends AppData = AppData> {
   appData?: TransportAppData;
 }
 
+export interface DeviceObserverEvents {
+  newtransport: [Transport];
+}
+export type DeviceObserver = EnhancedEventEmitter<DeviceObserverEvents>;
+
 export declare class Device {
   constructor();
   readonly handlerName: string;
   readonly loaded: boolean;
   readonly rtpCapabilities: RtpCapabilities;
   readonly sctpCapabilities: SctpCapabilities;
-  readonly observer: TypedEmitter<{ newtransport: [Transport] }>;
+  readonly observer: DeviceObserver;
   load(options: { routerRtpCapabilities: RtpCapabilities }): Promise<void>;
   canProduce(kind: MediaKind): boolean;
   createSendTransport<TransportAppData extends AppData = AppData>(
@@ -324,12 +400,29 @@ export interface FileTrackOptions {
 }
 
 /**
+ * The profile a file or RTP track holds, as codec parameters: VP9 `'profile-id'`, AV1
+ * `profile`, H.264 `'profile-level-id'` and `'packetization-mode'`. `produce()` sends the
+ * track as a router codec of the same mime type and profile (for H.264, else one whose
+ * profile includes the track's: Constrained Baseline in Baseline, Main, Constrained High,
+ * High; Main and Constrained High in High), or rejects with an UnsupportedError naming what
+ * the router has. A `codec` option that does not fit is a TypeError.
+ */
+export type TrackCodecParameters = { [key: string]: string | number | boolean };
+
+/**
  * A track that plays a file in real time (IVF: VP8, VP9, AV1; Ogg/Opus; H.264 Annex B),
- * from when a producer first uses it. `produce()` picks the router's codec of `codec`.
+ * from when a producer first uses it. `produce()` picks the router's codec of `codec` and
+ * `codecParameters`. Opus packets carry their audio level (RFC 6464), measured by decoding them.
  */
 export declare class FileTrack extends Track {
   /** the file's codec: 'video/VP8', 'video/VP9', 'video/AV1', 'video/H264' or 'audio/opus' */
   readonly codec: string;
+  /**
+   * the profile the file's first frame declares: `{ 'profile-id': 0 }` (VP9),
+   * `{ profile: 0 }` (AV1), `{ 'packetization-mode': 1, 'profile-level-id': '42e01f' }`
+   * (H.264, from its SPS); `{}` for VP8, Opus, or when the first frame does not tell
+   */
+  readonly codecParameters: TrackCodecParameters;
   readonly path: string;
   readonly format: 'ivf' | 'ogg' | 'h264';
   readonly loop: boolean;
@@ -347,8 +440,12 @@ export declare function createFileTrack(path: string, options?: FileTrackOptions
 
 export interface RtpTrackOptions {
   kind: MediaKind;
-  /** what the tool sends: 'video/VP8' (video default), 'video/VP9', 'video/H264', 'video/AV1', 'audio/opus' (audio default) */
-  codec?: string | { mimeType: string };
+  /**
+   * what the tool sends: 'video/VP8' (video default), 'video/VP9', 'video/H264', 'video/AV1',
+   * 'audio/opus' (audio default); with `parameters`, the profile it sends, which `produce()`
+   * matches (unstated: VP9 and AV1 profile 0, H.264 packetization-mode 1 and any profile)
+   */
+  codec?: string | { mimeType: string; parameters?: TrackCodecParameters };
   /** local UDP port (default 0: any free port, see `track.port`) */
   port?: number;
   /** local address (default '127.0.0.1') */
@@ -372,9 +469,14 @@ export interface RtpTrackStats {
   sender?: string;
 }
 
-/** A track fed by RTP sent to a local UDP port by another tool (ffmpeg, GStreamer). */
+/**
+ * A track fed by RTP sent to a local UDP port by another tool (ffmpeg, GStreamer). Opus
+ * packets go out with their audio level (RFC 6464), measured by decoding them.
+ */
 export declare class RtpTrack extends Track {
   readonly codec: string;
+  /** the `codec.parameters` given to createRtpTrack() (a copy), `{}` when none */
+  readonly codecParameters: TrackCodecParameters;
   readonly port: number;
   readonly address: string;
   readonly stats: RtpTrackStats;

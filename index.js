@@ -22,6 +22,8 @@ module.exports = {
   // mediasoup-client's `ortc` module (mediasoup-client/ortc), and its parseScalabilityMode
   ortc: require('./lib/ortc'),
   parseScalabilityMode: require('./lib/ortc').parseScalabilityMode,
+  // mediasoup-client's `types`: a namespace of types (index.d.ts), so no values at runtime
+  types: Object.freeze({}),
 };
 
 // Tracks fed by a file or by RTP from another tool (ffmpeg, GStreamer).

@@ -13,6 +13,7 @@ export const {
   InvalidStateError,
   ortc,
   parseScalabilityMode,
+  types,
   createFileTrack,
   FileTrack,
   createRtpTrack,

@@ -29,6 +29,11 @@ export declare class NativeFilePlayer {
   track(): NativeTrack
   get path(): string
   get codec(): string
+  /**
+   * The profile the file declares (VP9 `profile-id`, AV1 `profile`, H.264
+   * `profile-level-id` and `packetization-mode`), as codec parameters.
+   */
+  get codecParameters(): any
   get format(): string
   get width(): number
   get height(): number
@@ -93,7 +98,11 @@ export declare class NativeSendTransport {
 }
 
 export declare class NativeTrack {
-  constructor(kind: string)
+  /**
+   * `measure_audio_level`: audio levels that `writeFrame` is not given are measured by
+   * decoding the frames (Opus).
+   */
+  constructor(kind: string, measureAudioLevel?: boolean | undefined | null)
   get id(): string
   get kind(): string
   get enabled(): boolean
@@ -107,8 +116,11 @@ export declare class NativeTrack {
   onKeyframeRequest(callback: (layer: number, reason: string) => void): void
   /** `callback(reason)` when the track ends: 'stopped' or 'source-ended'. */
   onEnded(callback: JsCallback<string>): void
-  /** Writes one encoded frame; returns the number of RTP packets it made. */
-  writeFrame(data: Buffer, timestampUs?: number | undefined | null, durationUs?: number | undefined | null, keyframe?: boolean | undefined | null, layer?: number | undefined | null): number
+  /**
+   * Writes one encoded frame; returns the number of RTP packets it made. `audio_level`
+   * (-dBov, 0..=127) and `voice_activity` (its V bit) are the frame's RFC 6464 level.
+   */
+  writeFrame(data: Buffer, timestampUs?: number | undefined | null, durationUs?: number | undefined | null, keyframe?: boolean | undefined | null, layer?: number | undefined | null, audioLevel?: number | undefined | null, voiceActivity?: boolean | undefined | null): number
 }
 
 /** Binds a UDP port for RTP from another tool and starts receiving. */
@@ -154,6 +166,19 @@ export declare function openFilePlayer(path: string, looped: boolean, frameRate?
 export declare function ortcCanReceive(rtpParameters: any, rtpCapabilities: any): boolean
 
 export declare function ortcCanSend(kind: string, rtpCapabilities: any): boolean
+
+/**
+ * Checks the `codec` an application gave produce() for such a track: TypeError when it is
+ * not of the track's mime type and profile.
+ */
+export declare function ortcCheckCodecForTrack(track: any, codec: any): void
+
+/**
+ * The codec of `rtpCapabilities` (a loaded device's) to send a track bound to one bitstream
+ * as, profiles read from `routerRtpCapabilities` (what the device was loaded with) when
+ * given; UnsupportedError when there is none.
+ */
+export declare function ortcCodecForTrack(track: any, rtpCapabilities: any, routerRtpCapabilities?: any | undefined | null): any
 
 export declare function ortcGenerateProbatorRtpParameters(videoRtpParameters: any): any
 

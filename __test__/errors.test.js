@@ -31,3 +31,14 @@ test('an untagged native error stays a plain Error', () => {
     (error) => error.constructor === Error && error.message === 'boom'
   );
 });
+
+test("a value napi cannot convert to an argument's Rust type is a TypeError, never a napi message alone", () => {
+  const track = new native.NativeTrack('video');
+  for (const call of [
+    () => track.writeFrame(Buffer.alloc(3), undefined, undefined, 'yes', 0),
+    () => track.writeFrame(Buffer.alloc(3), 'soon', undefined, undefined, 0),
+    () => new native.NativeDevice().validateSendTransportOptions({ iceCandidates: [{ port: NaN }] }),
+  ]) {
+    assert.throws(() => callNative(call), (error) => error instanceof TypeError && /^invalid argument: /.test(error.message));
+  }
+});

@@ -177,6 +177,7 @@ test('a router without the file codec: UnsupportedError; a codec option of anoth
   await vp8Only.load({ routerRtpCapabilities: router.rtpCapabilities });
   const { transport, serverProducers } = await sendTransport(t, { router, dev: vp8Only });
   const vp9 = await createFileTrack(sample('vp9.ivf'));
+  t.after(() => vp9.stop());
   await assert.rejects(transport.produce({ track: vp9 }), (e) => {
     assert.ok(e instanceof UnsupportedError);
     assert.match(e.message, /does not take video\/VP9, the codec of this track; its video codecs: video\/VP8/);
@@ -193,5 +194,7 @@ test('a router without the file codec: UnsupportedError; a codec option of anoth
   assert.equal(producer.rtpParameters.codecs[0].mimeType, 'video/VP8');
   // replacing it with a file of another codec is refused; writeFrame is not for file tracks
   await assert.rejects(producer.replaceTrack({ track: vp9 }), /holds video\/VP9 media/);
+  assert.equal(producer.track, vp8, 'the refused track leaves the producer as it was');
+  assert.equal(vp9.readyState, 'live', 'the program still owns the refused track');
   assert.throws(() => vp8.writeFrame(Buffer.alloc(10)), InvalidStateError);
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds what the benchmark measures, from a commit (default HEAD), in release mode, outside
 # the work tree: a copy of the package at that commit with its release addon, and the
-# srtp_floor example. Prints the package directory. Idempotent: a commit already built is
+# srtp_floor program (bench/native). Prints the package directory. Idempotent: a commit already built is
 # reused.
 #
 #   bash bench/build-addon.sh [COMMIT]      # a snapshot of COMMIT (git archive)
@@ -40,8 +40,13 @@ fi
 echo "bench: building the release addon and srtp_floor from $src" >&2
 (cd "$src" && cargo build --release --lib -p mediasoup-client-native >&2)
 cp "$CARGO_TARGET_DIR/release/libmediasoup_client_native.so" "$dir/mediasoup-client-native.linux-x64-gnu.node"
-(cd "$src" && cargo build --release -p msc-handler --example srtp_floor >&2)
-cp "$CARGO_TARGET_DIR/release/examples/srtp_floor" "$dir/srtp_floor"
+if [ -f "$src/bench/native/Cargo.toml" ]; then
+	(cd "$src" && cargo build --release -p msc-bench --bin srtp_floor >&2)
+	cp "$CARGO_TARGET_DIR/release/srtp_floor" "$dir/srtp_floor"
+else # a commit from before bench/native: the floor was an example of msc-handler
+	(cd "$src" && cargo build --release -p msc-handler --example srtp_floor >&2)
+	cp "$CARGO_TARGET_DIR/release/examples/srtp_floor" "$dir/srtp_floor"
+fi
 if [ "${1:-}" = "--worktree" ]; then
 	echo "worktree at $(git -C "$root" rev-parse HEAD) with uncommitted changes" >"$dir/COMMIT"
 else

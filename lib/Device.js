@@ -49,6 +49,8 @@ class Device {
     this._loading = awaitNative(this._native.load(caps));
     try {
       await this._loading;
+      // kept for what device.load does not match: the profiles of file and RTP tracks
+      this._routerRtpCapabilities = caps;
       this._loaded = true;
     } finally {
       this._loading = null;
@@ -82,6 +84,7 @@ class Device {
       creating: awaitNative(this._native.createSendTransport(nativeOptions)),
       canProduce: (kind) => this.canProduce(kind),
       rtpCapabilities: () => this.rtpCapabilities,
+      routerRtpCapabilities: () => this._routerRtpCapabilities,
     });
     this._observer.safeEmit('newtransport', transport);
     return transport;

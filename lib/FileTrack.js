@@ -7,7 +7,9 @@ const { InvalidStateError, awaitNative } = require('./errors');
 // A track that plays a file in real time: IVF (VP8, VP9, AV1), Ogg/Opus or H.264 Annex B,
 // recognised from its content. It starts playing when a producer first uses it, then plays
 // like a camera until its end ('ended'), or for ever with `loop`. `codec` tells the file's
-// codec ('video/VP8', ...): `transport.produce()` picks the router's codec of that type.
+// codec ('video/VP8', ...) and `codecParameters` the profile its bitstream declares (VP9
+// profile-id, AV1 profile, H.264 profile-level-id and packetization-mode):
+// `transport.produce()` picks the router's codec of that type and profile.
 // When the file turns out truncated or malformed while playing, the track ends too and
 // `error` says what and where (file name and byte offset). A live file track keeps Node
 // running (as a socket does) until it ends or is stopped.
@@ -23,6 +25,10 @@ class FileTrack extends Track {
 
   get codec() {
     return this._player.codec;
+  }
+  // a new object at each read: the file's profile cannot be changed through it
+  get codecParameters() {
+    return this._player.codecParameters;
   }
   get path() {
     return this._player.path;

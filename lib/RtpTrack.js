@@ -13,9 +13,10 @@ const DEFAULT_CODEC = { audio: 'audio/opus', video: 'video/VP8' };
 // listens on `rtcpPort`). `stop()` closes the port; until then it keeps Node running, as a
 // socket does.
 class RtpTrack extends Track {
-  constructor(ingest) {
+  constructor(ingest, codecParameters) {
     super(ingest.track());
     this._ingest = ingest;
+    this._codecParameters = codecParameters;
     // like a socket, a listening port keeps Node running until stop()
     const keepAlive = setInterval(() => {}, 0x7fffffff);
     this._native.onEnded(() => clearInterval(keepAlive));
@@ -23,6 +24,10 @@ class RtpTrack extends Track {
 
   get codec() {
     return this._ingest.codec;
+  }
+  // the profile the program said the tool sends (a copy): what produce() matches
+  get codecParameters() {
+    return structuredClone(this._codecParameters);
   }
   get port() {
     return this._ingest.port;
@@ -45,10 +50,25 @@ class RtpTrack extends Track {
 // createRtpTrack({ kind, codec, port, address, rtcpPort }): binds `address`:`port`
 // (127.0.0.1 and any free port by default) at once; throws when the port cannot be bound.
 // `codec` is what the tool sends: 'video/VP8' (video default), 'video/VP9', 'video/H264',
-// 'video/AV1', 'audio/opus' (audio default).
+// 'video/AV1', 'audio/opus' (audio default), or `{ mimeType, parameters }` with the profile
+// the tool sends (VP9 'profile-id', AV1 'profile', H.264 'profile-level-id' and
+// 'packetization-mode'), which produce() then matches with the router's codecs.
 function createRtpTrack({ kind, codec, port = 0, address = '127.0.0.1', rtcpPort } = {}) {
   if (kind !== 'audio' && kind !== 'video') throw new TypeError(`invalid kind "${kind}" (expected 'audio' or 'video')`);
-  if (codec !== undefined && typeof codec === 'object' && codec !== null) codec = codec.mimeType;
+  let codecParameters = {};
+  if (codec !== undefined && typeof codec === 'object' && codec !== null) {
+    const { parameters } = codec;
+    if (parameters !== undefined && (parameters === null || typeof parameters !== 'object' || Array.isArray(parameters))) {
+      throw new TypeError('codec.parameters must be an object');
+    }
+    for (const [key, value] of Object.entries(parameters ?? {})) {
+      if (!(typeof value === 'string' || typeof value === 'boolean' || Number.isFinite(value))) {
+        throw new TypeError(`codec.parameters["${key}"] must be a string, a number or a boolean`);
+      }
+    }
+    codecParameters = structuredClone(parameters ?? {});
+    codec = codec.mimeType;
+  }
   codec = codec ?? DEFAULT_CODEC[kind];
   if (typeof codec !== 'string') throw new TypeError('codec must be a mime type such as "video/VP8"');
   for (const [name, value] of [['port', port], ['rtcpPort', rtcpPort ?? 1]]) {
@@ -56,7 +76,7 @@ function createRtpTrack({ kind, codec, port = 0, address = '127.0.0.1', rtcpPort
   }
   if (typeof address !== 'string') throw new TypeError('address must be a string');
   const ingest = callNative(() => native.createRtpIngest(kind, codec, address, port, rtcpPort ?? null));
-  return new RtpTrack(ingest);
+  return new RtpTrack(ingest, codecParameters);
 }
 
 module.exports = { RtpTrack, createRtpTrack };

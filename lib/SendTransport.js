@@ -31,16 +31,19 @@ function nativeListener(transport) {
 // 'connectionstatechange' (state). A listener may also return a Promise instead of calling
 // callback/errback.
 class SendTransport extends EnhancedEventEmitter {
-  constructor({ id, appData, creating, canProduce, rtpCapabilities }) {
+  constructor({ id, appData, creating, canProduce, rtpCapabilities, routerRtpCapabilities }) {
     super();
     this._id = id;
     this._appData = appData;
     this._canProduce = canProduce;
     this._rtpCapabilities = rtpCapabilities;
+    this._routerRtpCapabilities = routerRtpCapabilities;
     this._closed = false;
     this._connectionState = 'new';
     this._producers = new Map();
     this._queue = new SerialQueue();
+    // what close() rejects: the waits of running operations (see _whileOpen)
+    this._onClose = new Set();
     this._observer = new EnhancedEventEmitter();
     const listener = nativeListener(this);
     this._releaseNative = listener.release;
@@ -82,9 +85,14 @@ class SendTransport extends EnhancedEventEmitter {
     return this._observer;
   }
 
+  // Every operation still pending (running or queued: produce, restartIce, updateIceServers,
+  // getStats) rejects with InvalidStateError; a running produce() stops what it prepared.
   close() {
     if (this._closed) return;
     this._closed = true;
+    this._queue.close(new InvalidStateError('closed'));
+    for (const reject of this._onClose) reject(new InvalidStateError('closed'));
+    this._onClose.clear();
     this._releaseNative();
     this._connectionState = 'closed';
     this._creating.then((nativeTransport) => nativeTransport.close()).catch(() => {});
@@ -95,8 +103,27 @@ class SendTransport extends EnhancedEventEmitter {
 
   async getStats() {
     if (this._closed) throw new InvalidStateError('closed');
-    const nativeTransport = await this._creating;
-    return toStatsMap(await awaitNative(nativeTransport.getStats()));
+    return this._whileOpen(
+      (async () => {
+        const nativeTransport = await this._creating;
+        return toStatsMap(await awaitNative(nativeTransport.getStats()));
+      })()
+    );
+  }
+
+  // Settles as `promise` does, unless the transport closes first: then rejects with
+  // InvalidStateError at once (what `promise` does later is ignored). For waits that may never
+  // end by themselves, such as the application's answer to 'connect' or 'produce'.
+  _whileOpen(promise) {
+    return new Promise((resolve, reject) => {
+      if (this._closed) {
+        promise.catch(() => {});
+        reject(new InvalidStateError('closed'));
+        return;
+      }
+      this._onClose.add(reject);
+      promise.then(resolve, reject).finally(() => this._onClose.delete(reject));
+    });
   }
 
   async restartIce({ iceParameters } = {}) {
@@ -141,7 +168,8 @@ class SendTransport extends EnhancedEventEmitter {
     if (track.readyState === 'ended') throw new InvalidStateError('track ended');
     if (!this._canProduce(track.kind)) throw new UnsupportedError(`cannot produce ${track.kind}`);
     // a file or RTP track holds one codec: the producer uses the router's codec of that type
-    if (track.codec) codec = codecForTrack(track, this._rtpCapabilities(), codec);
+    // and profile
+    if (track.codec) codec = codecForTrack(track, this._rtpCapabilities(), codec, this._routerRtpCapabilities?.());
     if (this.listenerCount('connect') === 0 && this._connectionState === 'new') {
       throw new TypeError('no "connect" listener set into this transport');
     }
@@ -171,7 +199,7 @@ class SendTransport extends EnhancedEventEmitter {
       try {
         if (prepared.connect) {
           try {
-            await this.safeEmitAsPromise('connect', { dtlsParameters: prepared.connect });
+            await this._whileOpen(this.safeEmitAsPromise('connect', { dtlsParameters: prepared.connect }));
             await nativeTransport.connected(true);
           } catch (error) {
             await nativeTransport.connected(false);
@@ -179,11 +207,13 @@ class SendTransport extends EnhancedEventEmitter {
           }
         }
         ({ rtpParameters } = await awaitNative(nativeTransport.finishProduce(prepared.localId)));
-        const answer = await this.safeEmitAsPromise('produce', {
-          kind: track.kind,
-          rtpParameters: structuredClone(rtpParameters),
-          appData,
-        });
+        const answer = await this._whileOpen(
+          this.safeEmitAsPromise('produce', {
+            kind: track.kind,
+            rtpParameters: structuredClone(rtpParameters),
+            appData,
+          })
+        );
         const id = answer && answer.id;
         if (typeof id !== 'string' || id === '') {
           throw new TypeError('the "produce" callback must be given { id } (the server producer id)');

@@ -70,9 +70,10 @@ class Track extends EnhancedEventEmitter {
   // Writes one encoded frame (a Buffer or Uint8Array): VP8/VP9 frame, H.264 Annex B access
   // unit, AV1 temporal unit, Opus packet. Options: `timestamp` or `duration` in microseconds
   // (as WebCodecs), `keyframe` (read from the bitstream when omitted), `layer` (simulcast
-  // encoding index, 0 = lowest). Returns the number of RTP packets sent; throws an
-  // InvalidStateError when the track is not producing or has ended.
-  writeFrame(data, { timestamp, duration, keyframe, layer = 0 } = {}) {
+  // encoding index, 0 = lowest), audio only: `audioLevel` (RFC 6464 -dBov, 0 = loudest, 127 =
+  // silence) and `voiceActivity` (its V bit). Returns the number of RTP packets sent; throws
+  // an InvalidStateError when the track is not producing or has ended.
+  writeFrame(data, { timestamp, duration, keyframe, layer = 0, audioLevel, voiceActivity } = {}) {
     if (!(data instanceof Uint8Array)) throw new TypeError('data must be a Buffer or Uint8Array');
     for (const [name, value] of [['timestamp', timestamp], ['duration', duration]]) {
       if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
@@ -81,15 +82,23 @@ class Track extends EnhancedEventEmitter {
     }
     checkBoolean(keyframe, 'keyframe');
     checkInteger(layer, 'layer');
+    if (audioLevel !== undefined && (!Number.isInteger(audioLevel) || audioLevel < 0 || audioLevel > 127)) {
+      throw new TypeError('audioLevel must be an integer from 0 (loudest) to 127 (silence): -dBov as in RFC 6464');
+    }
+    if (voiceActivity !== undefined && typeof voiceActivity !== 'boolean') throw new TypeError('voiceActivity must be a boolean');
     const buffer = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    return callNative(() => this._native.writeFrame(buffer, timestamp, duration, keyframe, layer));
+    return callNative(() =>
+      this._native.writeFrame(buffer, timestamp, duration, keyframe, layer, audioLevel, voiceActivity)
+    );
   }
 }
 
-// createTrack({ kind }): a track fed with encoded frames by the program.
-function createTrack({ kind } = {}) {
+// createTrack({ kind, measureAudioLevel }): a track fed with encoded frames by the program.
+// `measureAudioLevel` (audio): frames written with no `audioLevel` are decoded for it.
+function createTrack({ kind, measureAudioLevel = false } = {}) {
   if (kind !== 'audio' && kind !== 'video') throw new TypeError(`invalid kind "${kind}" (expected 'audio' or 'video')`);
-  return new Track(new native.NativeTrack(kind));
+  if (typeof measureAudioLevel !== 'boolean') throw new TypeError('measureAudioLevel must be a boolean');
+  return new Track(new native.NativeTrack(kind, measureAudioLevel));
 }
 
 module.exports = { Track, createTrack };

@@ -15,8 +15,8 @@ try {
     `mediasoup-client-native: no native addon loads for ${platform}: neither the prebuilt ` +
       `package mediasoup-client-native-${platform} (an optional dependency) nor a binary built ` +
       `from source (mediasoup-client-native.${platform}.node in the package). Build it from ` +
-      'source with `npm rebuild mediasoup-client-native` (needs Rust\'s cargo and a C ' +
-      'compiler); error.cause has what each place tried said.'
+      'source with `npm rebuild mediasoup-client-native` (needs Rust\'s cargo, a C compiler ' +
+      'and cmake); error.cause has what each place tried said.'
   );
   error.cause = cause;
   throw error;

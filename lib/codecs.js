@@ -1,35 +1,32 @@
 'use strict';
 
-const { UnsupportedError } = require('./errors');
+const ortc = require('./ortc');
 
-// The codec a producer must use for a track bound to one codec (file and RTP tracks have
-// `track.codec`, e.g. 'video/VP8'): the router's codec of that mime type, from the device's
-// RTP capabilities (for H.264, one with packetization-mode 1). `codec`, when the application
-// gives it, must be of that mime type. Tracks with no codec take `codec` as it is.
-function codecForTrack(track, rtpCapabilities, codec) {
+// The codec a producer must use for a track bound to one bitstream (file and RTP tracks have
+// `track.codec`, e.g. 'video/VP9', and `track.codecParameters`, the profile they hold: VP9
+// profile-id, AV1 profile, H.264 profile-level-id and packetization-mode): the router's codec
+// of that mime type and profile, from the device's RTP capabilities (profiles read from the
+// router's RTP capabilities the device was loaded with); an UnsupportedError naming what the
+// router has when there is none. `codec`, when the application gives it, must be of that
+// mime type and profile (TypeError). The rules are the native ORTC layer's
+// (src/ortc/track_codec.rs). Tracks with no codec take `codec` as it is.
+function codecForTrack(track, rtpCapabilities, codec, routerRtpCapabilities) {
   const mimeType = track.codec;
   if (!mimeType) return codec;
-  const same = (c) => typeof c?.mimeType === 'string' && c.mimeType.toLowerCase() === mimeType.toLowerCase();
+  const trackCodec = { kind: track.kind, mimeType, parameters: track.codecParameters ?? {} };
   if (codec !== undefined && codec !== null) {
-    if (!same(codec)) {
-      throw new TypeError(`codec ${codec?.mimeType} does not match the track, which holds ${mimeType}`);
+    const asked = typeof codec === 'object' ? codec.mimeType : undefined;
+    if (typeof asked !== 'string') {
+      throw new TypeError(`codec ${asked} does not match the track, which holds ${mimeType}`);
     }
+    const { parameters } = codec;
+    ortc.checkCodecForTrack(trackCodec, {
+      mimeType: asked,
+      parameters: parameters !== null && typeof parameters === 'object' ? parameters : {},
+    });
     return codec;
   }
-  const codecs = (rtpCapabilities?.codecs ?? []).filter((c) => c.kind === track.kind);
-  const found = codecs.filter(same).find((c) => {
-    if (mimeType.toLowerCase() !== 'video/h264') return true;
-    return String(c.parameters?.['packetization-mode'] ?? 0) === '1';
-  });
-  if (!found) {
-    const offered = [...new Set(codecs.map((c) => c.mimeType).filter((m) => !/\/(rtx|red|ulpfec)$/i.test(m)))];
-    throw new UnsupportedError(
-      `the router does not take ${mimeType}, the codec of this track` +
-        (mimeType.toLowerCase() === 'video/h264' ? ' (with packetization-mode 1)' : '') +
-        `; its ${track.kind} codecs: ${offered.join(', ') || 'none'}`
-    );
-  }
-  return found;
+  return ortc.codecForTrack(trackCodec, rtpCapabilities ?? { codecs: [] }, routerRtpCapabilities);
 }
 
 module.exports = { codecForTrack };

@@ -23,9 +23,32 @@ class InvalidStateError extends Error {
 const classes = { TypeError, UnsupportedError, InvalidStateError };
 const TAG = /^\[(TypeError|UnsupportedError|InvalidStateError)\] /;
 
+// napi's codes for a JS value it could not convert to the Rust type of an argument. The JS
+// classes check every argument first, so one of these means a check is missing; it is still
+// bad input, so it surfaces as a TypeError.
+const CONVERSION_CODES = new Set([
+  'InvalidArg',
+  'ObjectExpected',
+  'StringExpected',
+  'NameExpected',
+  'FunctionExpected',
+  'NumberExpected',
+  'BooleanExpected',
+  'ArrayExpected',
+  'BigintExpected',
+  'DateExpected',
+  'ArrayBufferExpected',
+  'DetachableArraybufferExpected',
+]);
+
 // Turns an error from the native layer into the class its tag names.
 function fromNative(error) {
   if (!(error instanceof Error)) return error;
+  if (!(error instanceof TypeError) && CONVERSION_CODES.has(error.code)) {
+    const converted = new TypeError(`invalid argument: ${error.message}`);
+    converted.stack = `TypeError: ${converted.message}\n${(error.stack || '').split('\n').slice(1).join('\n')}`;
+    return converted;
+  }
   const match = TAG.exec(error.message);
   if (!match) return error;
   const message = error.message.slice(match[0].length);

@@ -31,3 +31,15 @@ export function generateProbatorRtpParameters(videoRtpParameters: Json): Json;
 export function canSend(kind: 'audio' | 'video', rtpCapabilities: Json): boolean;
 export function canReceive(rtpParameters: Json, rtpCapabilities: Json): boolean;
 export function parseScalabilityMode(scalabilityMode?: string): ScalabilityMode;
+
+/** What a track bound to one bitstream (file, RTP) holds: its codec and profile parameters. */
+export interface TrackCodec {
+  kind: 'audio' | 'video';
+  mimeType: string;
+  /** VP9 `profile-id`, AV1 `profile`, H.264 `profile-level-id` and `packetization-mode` */
+  parameters?: Json;
+}
+/** Not in mediasoup-client: the codec of `rtpCapabilities` to send such a track as. Throws UnsupportedError. */
+export function codecForTrack(trackCodec: TrackCodec, rtpCapabilities: Json, routerRtpCapabilities?: Json): Json;
+/** Not in mediasoup-client: throws TypeError when `codec` is not of the track's mime type and profile. */
+export function checkCodecForTrack(trackCodec: TrackCodec, codec: Json): void;

@@ -165,6 +165,19 @@ function parseScalabilityMode(scalabilityMode) {
   return call(native.ortcParseScalabilityMode, mode);
 }
 
+// Not in mediasoup-client: for a track bound to one bitstream (`{ kind, mimeType, parameters }`,
+// parameters being its profile), the codec of `rtpCapabilities` (a loaded device's) to send it
+// as, profiles read from `routerRtpCapabilities` (what the device was loaded with) when given
+// (UnsupportedError naming what there is when none fits); and whether a codec the application
+// asked for fits it (TypeError when not). Rules: src/ortc/track_codec.rs.
+function codecForTrack(trackCodec, rtpCapabilities, routerRtpCapabilities) {
+  return call(native.ortcCodecForTrack, trackCodec, rtpCapabilities, routerRtpCapabilities ?? null);
+}
+
+function checkCodecForTrack(trackCodec, codec) {
+  call(native.ortcCheckCodecForTrack, trackCodec, codec);
+}
+
 module.exports = {
   validateAndNormalizeRtpCapabilities,
   validateAndNormalizeRtpParameters,
@@ -184,4 +197,6 @@ module.exports = {
   canSend,
   canReceive,
   parseScalabilityMode,
+  codecForTrack,
+  checkCodecForTrack,
 };

@@ -56,15 +56,15 @@ function run(cmd, args, output) {
   if (result.error && result.error.code === 'ENOENT') {
     fail(
       output,
-      `\`${cmd}\` is not on PATH. Building from source needs Rust (cargo, from rustup) and a ` +
-        `C compiler; with them, run \`npm rebuild ${name}\`.`
+      `\`${cmd}\` is not on PATH. Building from source needs Rust (cargo, from rustup), a ` +
+        `C compiler and cmake; with them, run \`npm rebuild ${name}\`.`
     );
   }
   if (result.status !== 0) {
     fail(
       output,
       `the native build failed (${cmd} ${result.error ? result.error.message : `exit ${result.status}`}); ` +
-        `it needs Rust (cargo) and a C compiler. Retry with \`npm rebuild ${name}\`.`
+        `it needs Rust (cargo), a C compiler and cmake. Retry with \`npm rebuild ${name}\`.`
     );
   }
 }
@@ -94,12 +94,35 @@ function prebuiltProblem() {
   }
 }
 
+const has = (cmd) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+
+// libopus (decoding Opus to measure audio levels) is built from the `opus` crate's bundled
+// source, with cmake. In a checkout it is installed from Debian when missing and this is root
+// with apt-get, as the other setup scripts do; otherwise the build stops here saying what to
+// install.
+function ensureCmake() {
+  if (has('cmake')) return;
+  if (process.getuid?.() === 0 && has('apt-get')) {
+    console.error('mediasoup-client-native: installing cmake from Debian (it builds libopus)');
+    const apt = { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } };
+    spawnSync('apt-get', ['update', '-qq'], apt);
+    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'cmake'], apt);
+    if (has('cmake')) return;
+  }
+  console.error(
+    'mediasoup-client-native: the native build needs cmake (to build libopus): install it ' +
+      '(Debian/Ubuntu: apt-get install cmake) and retry with `npm run build`.'
+  );
+  process.exit(1);
+}
+
 const cli = path.join(root, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js');
 if (fs.existsSync(cli)) {
   // other arguments go to napi build (CI: --target, --use-napi-cross)
   const extra = process.argv.slice(2).filter((arg) => arg !== '--debug');
   const args = [cli, 'build', '--platform', '--js', 'native.js', '--dts', 'native.d.ts', ...extra];
   if (!debug) args.push('--release');
+  ensureCmake();
   run(process.execPath, args, 'inherit');
   process.exit(0);
 }
@@ -113,6 +136,15 @@ say(
   `${problem}: building the addon for ${platform} from source with cargo ` +
     `(a few minutes; its build files go to ${env.CARGO_TARGET_DIR})`
 );
+// an installed package installs nothing on the system: it says what is missing
+const missing = ['cargo', 'cmake'].filter((tool) => !has(tool));
+if (missing.length > 0) {
+  fail(
+    output,
+    `not on PATH: ${missing.join(', ')}. Building from source needs Rust (cargo, from rustup), ` +
+      `a C compiler and cmake; with them, run \`npm rebuild ${name}\`.`
+  );
+}
 const profile = debug ? 'debug' : 'release';
 run(
   'cargo',

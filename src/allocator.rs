@@ -3,9 +3,8 @@
 //! Why: every RTP packet allocates and frees a few small buffers on its way through webrtc-rs
 //! (header extensions, queues, the marshalled and encrypted datagram), often freed on another
 //! thread than the one that allocated them (the JS thread copies a frame, a tokio worker sends
-//! it). glibc's malloc and free were ~7% of the client's CPU at 500 peers (`bench/profile.sh`);
-//! with mimalloc, `npm run bench` measured 7% less CPU per packet with 200 peers and 8% less
-//! with 500 (means of two rounds each, same session), and RSS per transport within 2%.
+//! it). mimalloc costs less CPU per packet than glibc's malloc there, at about the same RSS
+//! (`docs/performance.md#allocator`).
 //!
 //! Only Rust's allocations use it: Node, V8 and libuv keep their own. On Unix (glibc, musl,
 //! macOS) it is built with local-dynamic TLS, since Node loads the addon with `dlopen`, where

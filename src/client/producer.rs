@@ -41,6 +41,8 @@ struct Outgoing {
     timestamp: u32,
     marker: bool,
     payload: bytes::Bytes,
+    /// RFC 6464 byte of the `ssrc-audio-level` extension, when the chunk has a level.
+    audio_level: Option<u8>,
 }
 
 /// Where the track's packets go: drops what must not be sent, numbers the rest and hands them
@@ -92,6 +94,7 @@ impl RtpSink for ProducerSink {
             timestamp,
             marker: chunk.marker,
             payload: chunk.payload,
+            audio_level: chunk.audio_level.map(|l| l.to_byte()),
         });
     }
 }
@@ -117,7 +120,7 @@ async fn pump(writers: Vec<RtpWriter>, mut rx: mpsc::UnboundedReceiver<Outgoing>
             let layer = first.layer;
             let run = std::iter::once(first)
                 .chain(std::iter::from_fn(|| packets.next_if(|p| p.layer == layer)))
-                .map(|p| (p.seq, p.timestamp, p.marker, p.payload));
+                .map(|p| (p.seq, p.timestamp, p.marker, p.payload, p.audio_level));
             if let Err(e) = writers[layer].write_many(run).await {
                 tracing::debug!("rtp write failed on layer {layer}: {e}");
                 if writers[layer].closed() {

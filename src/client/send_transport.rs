@@ -183,10 +183,39 @@ struct Pending {
     remote_rtp_parameters: RtpParameters,
     codec_options: Option<CodecOptions>,
     writers: Vec<RtpWriter>,
+    /// The remote SDP has the answer section of this producer's offer section.
+    in_remote_sdp: bool,
+}
+
+impl Pending {
+    /// Adds the answer section of this producer's offer section to `remote_sdp`.
+    fn answer_into(&mut self, remote_sdp: &mut RemoteSdp) -> Result<()> {
+        let offer = msc_sdp::parse_sdp(&self.offer_sdp)
+            .map_err(|e| Error::other(format!("bad local offer: {e}")))?;
+        let media = msc_sdp::media_by_mid(&offer, &self.mid)
+            .ok_or_else(|| Error::other(format!("local offer lacks mid {}", self.mid)))?;
+        if let Some(options) = &self.codec_options {
+            options.apply_to_offer_parameters(&mut self.rtp_parameters);
+        }
+        self.rtp_parameters = validate::normalized_rtp_parameters(&self.rtp_parameters)?;
+        remote_sdp
+            .send(msc_sdp::SendParams {
+                offer_media: media,
+                reuse_mid: None,
+                offer_rtp_parameters: &self.rtp_parameters,
+                answer_rtp_parameters: &self.remote_rtp_parameters,
+                codec_options: self.codec_options.as_ref(),
+            })
+            .map_err(|e| Error::other(format!("cannot build the answer: {e}")))?;
+        self.in_remote_sdp = true;
+        Ok(())
+    }
 }
 
 struct State {
     remote_sdp: RemoteSdp,
+    /// A remote answer was set (the PeerConnection has a remote description).
+    answered: bool,
     connected: bool,
     connect_in_flight: bool,
     pending: HashMap<String, Pending>,
@@ -245,6 +274,7 @@ impl SendTransport {
             handler,
             state: Mutex::new(State {
                 remote_sdp,
+                answered: false,
                 connected: false,
                 connect_in_flight: false,
                 pending: HashMap::new(),
@@ -383,6 +413,8 @@ impl SendTransport {
         };
 
         let mut state = self.state.lock().await;
+        // close() clears the pending producers under this lock: none may be added after it
+        self.check_open()?;
         let connect = if !state.connected && !state.connect_in_flight {
             let mut dtls = msc_sdp::extract_dtls_parameters(&offer)
                 .map_err(|e| Error::other(format!("no DTLS parameters in the local offer: {e}")))?;
@@ -406,6 +438,7 @@ impl SendTransport {
                 remote_rtp_parameters,
                 codec_options: options.codec_options,
                 writers: sent.writers,
+                in_remote_sdp: false,
             },
         );
         Ok(Prepared { local_id, connect })
@@ -425,33 +458,19 @@ impl SendTransport {
         let State {
             remote_sdp,
             pending,
+            answered,
             ..
         } = &mut *state;
         let p = pending
             .get_mut(local_id)
             .ok_or_else(|| Error::invalid_state("no such pending produce"))?;
-        let offer = msc_sdp::parse_sdp(&p.offer_sdp)
-            .map_err(|e| Error::other(format!("bad local offer: {e}")))?;
-        let media = msc_sdp::media_by_mid(&offer, &p.mid)
-            .ok_or_else(|| Error::other(format!("local offer lacks mid {}", p.mid)))?;
-        if let Some(options) = &p.codec_options {
-            options.apply_to_offer_parameters(&mut p.rtp_parameters);
-        }
-        p.rtp_parameters = validate::normalized_rtp_parameters(&p.rtp_parameters)?;
-        remote_sdp
-            .send(msc_sdp::SendParams {
-                offer_media: media,
-                reuse_mid: None,
-                offer_rtp_parameters: &p.rtp_parameters,
-                answer_rtp_parameters: &p.remote_rtp_parameters,
-                codec_options: p.codec_options.as_ref(),
-            })
-            .map_err(|e| Error::other(format!("cannot build the answer: {e}")))?;
+        p.answer_into(remote_sdp)?;
         let answer = remote_sdp.get_sdp();
         self.handler
             .set_remote_answer(answer)
             .await
             .map_err(|e| Error::other(format!("the answer was refused: {e}")))?;
+        *answered = true;
         Ok((p.kind, p.rtp_parameters.clone()))
     }
 
@@ -481,13 +500,22 @@ impl SendTransport {
     }
 
     /// The application refused (or a step failed): stop sending what was prepared.
+    ///
+    /// An offer section whose producer never reached `finish_produce` (its `connect` was
+    /// refused) gets its answer section now, to be closed with it: every later answer must have
+    /// one section per section of the offer, in the offer's order, and the offer keeps this one.
     pub async fn abort_produce(&self, local_id: &str) {
         let mid = {
             let mut state = self.state.lock().await;
-            match state.pending.remove(local_id) {
-                Some(p) => p.mid,
-                None => return,
+            let Some(mut p) = state.pending.remove(local_id) else {
+                return;
+            };
+            if !p.in_remote_sdp {
+                if let Err(e) = p.answer_into(&mut state.remote_sdp) {
+                    tracing::warn!("abort produce {}: {e}", p.mid);
+                }
             }
+            p.mid
         };
         self.stop_sending(&mid).await;
     }
@@ -502,9 +530,14 @@ impl SendTransport {
                 if let Err(e) = state.remote_sdp.close_media_section(mid) {
                     tracing::warn!("stop sending {mid}: {e}");
                 }
-                let answer = state.remote_sdp.get_sdp();
-                if let Err(e) = self.handler.set_remote_answer(answer).await {
-                    tracing::warn!("stop sending {mid}: answer refused: {e}");
+                // Before any answer, none is set here: a first answer would start ICE and DTLS
+                // towards a server that was never connected. The next produce's answer covers
+                // the closed section.
+                if state.answered {
+                    let answer = state.remote_sdp.get_sdp();
+                    if let Err(e) = self.handler.set_remote_answer(answer).await {
+                        tracing::warn!("stop sending {mid}: answer refused: {e}");
+                    }
                 }
             }
             Err(e) => tracing::warn!("stop sending {mid}: {e}"),
@@ -551,7 +584,9 @@ impl SendTransport {
         self.handler
             .set_remote_answer(answer)
             .await
-            .map_err(|e| Error::other(e.to_string()))
+            .map_err(|e| Error::other(e.to_string()))?;
+        state.answered = true;
+        Ok(())
     }
 
     /// `transport.updateIceServers({ iceServers })`: validated (TypeError), then given to the

@@ -2,10 +2,10 @@
 //! I/O of our own, instead of webrtc-rs' async `PeerConnection` and its driver task.
 //!
 //! Why: the async driver hands every RTP packet from the track to its task through a channel,
-//! wakes that task, and loops over every queue of the core per packet. That hand-off and loop
-//! were ~40% of the client's CPU per packet (`bench/profile.sh`). Here a writer takes the core's
-//! lock, writes the packet through the interceptors and SRTP, and sends the datagrams the core
-//! produced, on the caller's thread: no task wakes per packet.
+//! wakes that task, and loops over every queue of the core per packet
+//! (`docs/performance.md#the-direct-driver`). Here a writer takes the core's lock, writes the
+//! packet through the interceptors and SRTP, and sends the datagrams the core produced, on the
+//! caller's thread: no task wakes per packet.
 //!
 //! What still runs in the background, per connection:
 //! - one task per socket reading datagrams (STUN answers, DTLS, RTCP) into the core;
@@ -42,6 +42,7 @@ use webrtc::peer_connection::{
     RTCIceConnectionState, RTCPeerConnectionState, RTCSessionDescription, SettingEngine,
 };
 
+use crate::dtls_failure::has_plaintext_fatal_alert;
 use crate::events::Events;
 use crate::gather::{host_candidate, Srflx};
 use crate::pacer::Pacer;
@@ -55,6 +56,18 @@ const BACKLOG_LIMIT: usize = 8192;
 
 /// How far ahead the timer task sleeps when the core has no deadline.
 const IDLE: Duration = Duration::from_secs(3600);
+
+/// Where the DTLS handshake stands, as the driver tracks it (the core's own DTLS state never
+/// becomes `failed`: see `dtls_failure.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Handshake {
+    /// Not completed yet: datagrams and timer errors are watched for a failure.
+    Pending,
+    /// Completed (the connection was `connected` once); nothing is watched any more.
+    Done,
+    /// Failed: the connection is `failed` for good, whatever the core reports afterwards.
+    Failed,
+}
 
 /// What happened under the lock, for the events to deliver once it is released.
 enum Notice {
@@ -86,6 +99,7 @@ pub(crate) struct Core {
     notices: Vec<Notice>,
     /// What the core produced, on its way out (kept for its capacity).
     outgoing: Vec<TaggedBytesMut>,
+    handshake: Handshake,
 }
 
 /// What became of datagrams given to the socket.
@@ -220,8 +234,54 @@ impl Core {
         let mut out = std::mem::take(&mut self.outgoing);
         out.extend(std::iter::from_fn(|| self.pc.poll_write()));
         out.extend(std::iter::from_fn(|| self.srflx.poll_write()));
+        if self.handshake == Handshake::Pending
+            && out.iter().any(|d| has_plaintext_fatal_alert(&d.message))
+        {
+            self.handshake_failed(
+                "fatal DTLS alert sent (the server's certificate may match no fingerprint of the \
+                 transport's dtlsParameters)",
+            );
+        }
         self.send_all(&mut out);
         self.outgoing = out;
+    }
+
+    /// The DTLS handshake failed: the connection becomes `failed`, and stays so (a DTLS
+    /// transport never handshakes again, not even after an ICE restart).
+    fn handshake_failed(&mut self, why: &str) {
+        if self.handshake != Handshake::Pending {
+            return;
+        }
+        tracing::warn!("DTLS handshake failed, the connection has failed: {why}");
+        self.handshake = Handshake::Failed;
+        self.notices
+            .push(Notice::State(RTCPeerConnectionState::Failed));
+    }
+
+    /// A connection state from the core, unless the handshake failed: then only `closed`.
+    fn core_state(&mut self, state: RTCPeerConnectionState) {
+        match self.handshake {
+            Handshake::Failed if state != RTCPeerConnectionState::Closed => return,
+            Handshake::Pending if state == RTCPeerConnectionState::Connected => {
+                self.handshake = Handshake::Done;
+            }
+            _ => {}
+        }
+        self.notices.push(Notice::State(state));
+    }
+
+    /// The core's timers; an error from them before the handshake completed is the DTLS
+    /// handshake giving up (its retransmissions exhausted: no other timer of the core fails).
+    fn handle_timeout(&mut self, now: Instant) -> Result<(), HandlerError> {
+        self.srflx.handle_timeout(now);
+        let result = self.pc.handle_timeout(now);
+        if let Err(err) = &result {
+            tracing::debug!(%err, "timer of the connection");
+            if self.handshake == Handshake::Pending {
+                self.handshake_failed("the server never completed the DTLS handshake");
+            }
+        }
+        result.map_err(HandlerError::webrtc)
     }
 
     /// One datagram from the network.
@@ -230,6 +290,9 @@ impl Core {
         if self.srflx.owns(local, peer) {
             self.srflx.handle_read(datagram);
             return;
+        }
+        if self.handshake == Handshake::Pending && has_plaintext_fatal_alert(data) {
+            self.handshake_failed("fatal DTLS alert received from the server");
         }
         let result = self.pc.handle_read(datagram);
         if let Err(err) = result {
@@ -248,9 +311,7 @@ impl Core {
                     RTCPeerConnectionEvent::OnIceConnectionStateChangeEvent(s) => {
                         self.notices.push(Notice::Ice(s))
                     }
-                    RTCPeerConnectionEvent::OnConnectionStateChangeEvent(s) => {
-                        self.notices.push(Notice::State(s))
-                    }
+                    RTCPeerConnectionEvent::OnConnectionStateChangeEvent(s) => self.core_state(s),
                     _ => {}
                 }
             }
@@ -364,10 +425,11 @@ impl Inner {
             for packet in packets {
                 // Straight into the core, not through `RTCRtpSender::write_rtp`: that checks
                 // the SSRC, payload type and extension ids against the sender's parameters,
-                // which it rebuilds for every packet (~2.4% of the client's CPU), while the
-                // writer built this packet from exactly those negotiated values
-                // (`writer.rs`). The core ignores the track id. Refused packets (DTLS not up
-                // yet) are dropped, as webrtc-rs' own driver does: the media source goes on.
+                // which it rebuilds for every packet, while the writer built this packet from
+                // exactly those negotiated values (`writer.rs`; the cost:
+                // `docs/performance.md#writes-straight-into-the-core`). The core ignores the
+                // track id. Refused packets (DTLS not up yet) are dropped, as webrtc-rs' own
+                // driver does: the media source goes on.
                 let message = TaggedRTCMessage {
                     now,
                     message: RTCMessage::RtpPacket(String::new(), packet),
@@ -376,8 +438,8 @@ impl Inner {
                     tracing::trace!(%err, "RTP packet dropped");
                 }
                 // One packet at a time through the core, whose queues then stay one packet
-                // deep (writing them all first grew them by ~40 KiB per connection); the
-                // datagrams wait in `outgoing` to leave together.
+                // deep instead of a batch deep per connection; the datagrams wait in
+                // `outgoing` to leave together.
                 core.outgoing
                     .extend(std::iter::from_fn(|| core.pc.poll_write()));
             }
@@ -462,8 +524,7 @@ async fn timer_loop(inner: Arc<Inner>) {
                         core.drain_backlog();
                     }
                     if core.deadline.is_some_and(|d| d <= now) {
-                        core.srflx.handle_timeout(now);
-                        core.pc.handle_timeout(now).map_err(HandlerError::webrtc)?;
+                        core.handle_timeout(now)?;
                     }
                     Ok(())
                 });
@@ -538,6 +599,7 @@ impl DirectPc {
                 dropped: 0,
                 notices: Vec::new(),
                 outgoing: Vec::new(),
+                handshake: Handshake::Pending,
             }),
             events,
             wake: Notify::new(),

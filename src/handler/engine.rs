@@ -165,9 +165,9 @@ pub(crate) fn media_engine() -> Result<MediaEngine, HandlerError> {
 }
 
 /// Packets kept per SSRC for retransmission: 2.5 s of a 1 Mbps video stream, 0.6 s at 4 Mbps,
-/// more than a NACK round trip to any SFU worth sending to. webrtc-rs's default, 1024, made a
-/// video producer cost ~1.25 MiB of RSS; 256 brought it to ~0.37 MiB at the same CPU
-/// (`npm run bench`, 200 peers).
+/// more than a NACK round trip to any SFU worth sending to. A quarter of webrtc-rs's default,
+/// 1024, for a fraction of the RSS per video producer at the same CPU
+/// (`docs/performance.md#nack-history`).
 const NACK_HISTORY: u16 = 256;
 
 /// The interceptor chain of a sending PeerConnection: one interceptor of ours

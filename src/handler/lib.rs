@@ -27,6 +27,7 @@
 //! are given.
 
 mod direct;
+mod dtls_failure;
 mod engine;
 mod events;
 mod feedback;

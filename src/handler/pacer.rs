@@ -3,13 +3,10 @@
 //! milliseconds instead of all at once, as browsers pace.
 //!
 //! Why: a receiver takes datagrams at its own pace, and what arrives faster waits in its
-//! socket's receive buffer, 208 KiB by default on Linux (~90 datagrams of 1,000 bytes); what
-//! does not fit is lost. Measured against mediasoup on the same 2 cores (`npm run bench`, one
-//! transport with 500 VP8 producers, 60,000 packets/s, their frames written at the same
-//! moment): without pacing, 23% of the packets were lost (repaired by RTX) and the server's
-//! median score was 2; paced at 1.1 times the offered rate, 15% and 7 (1.25: 20% and 3; 1.5:
-//! 23% and 3). Part of that loss is the worker being descheduled on 2 busy cores, which no
-//! pacing removes.
+//! socket's receive buffer (208 KiB by default on Linux); what does not fit is lost. Against
+//! mediasoup, a transport whose producers all write their frames at once lost far fewer packets
+//! paced than unpaced, and fewer at 1.1 times the offered rate than at 1.25 or 1.5
+//! (`docs/performance.md#pacing`).
 //!
 //! The rate is [`FACTOR`] times what the connection was given to send lately, at least
 //! [`MIN_RATE`]; up to [`BURST`] bytes leave at once. A steady stream is never held, nor is
@@ -17,8 +14,8 @@
 //! second half of a 128 KB keyframe leaves over 5 ms). On a bigger transport a burst leaves
 //! within the interval between bursts divided by `FACTOR` (the frames of every producer
 //! written at once, every 33 ms: within 30 ms). Browsers pace at 2.5 times their bandwidth
-//! estimate, to keep queues short on the network; here the measured bottleneck was the
-//! receiver, and a smoother stream served it better.
+//! estimate, to keep queues short on the network; here the bottleneck is the receiver, which a
+//! smoother stream serves better.
 
 use std::time::{Duration, Instant};
 

@@ -3,11 +3,10 @@
 //!
 //! Why: a receiver NACKs every packet it misses, and mediasoup asks again every 100 ms, up to
 //! ten times. When packets are lost because the receiver or this process is short of CPU,
-//! answering every NACK adds the work that causes the loss: with 500 VP8 producers on one
-//! transport on 2 cores, the client spent two thirds of its CPU on retransmissions, new media
-//! went out late and was lost in turn, and the server got 7-65% of the packets
-//! (`bench/results/2026-11-24T21-20-profile-one-transport-500-nack-storm.txt`). Under the cap,
-//! a NACK beyond it goes unanswered: the receiver asks again later, or asks for a keyframe.
+//! answering every NACK adds the work that causes the loss: new media goes out late and is lost
+//! in turn, until retransmissions take most of the CPU and little new media gets through
+//! (`docs/performance.md#retransmission-budget`). Under the cap, a NACK beyond it goes
+//! unanswered: the receiver asks again later, or asks for a keyframe.
 
 use std::time::{Duration, Instant};
 

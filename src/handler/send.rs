@@ -38,12 +38,10 @@ use crate::{
 ///
 /// Why: when ICE selects a pair, webrtc-rs 0.21.1 creates the DTLS ClientHello
 /// (`DtlsHandler::handle_event` -> `dtls_endpoint.connect`) but does not flush it; it leaves on
-/// the next `handle_timeout`, i.e. the ICE agent's next check tick. With 200 ms that was the
-/// ~200 ms between "ICE connected" and "connected" (answer to connected: ~205 ms against a
-/// webrtc-rs peer, ~410 ms against mediasoup); with 20 ms it was ~30 ms and ~47 ms, with 10 ms
-/// `createSendTransport` to `connected` against mediasoup is ~26 ms (median of 50, `npm run
-/// bench`). Only the checking phase ticks at this rate, a few ms on loopback; once connected
-/// the agent ticks at the keepalive interval.
+/// the next `handle_timeout`, i.e. the ICE agent's next check tick, so the check interval is a
+/// floor under the time from "ICE connected" to "connected"
+/// (`docs/performance.md#time-to-first-packet`). Only the checking phase ticks at this rate, a
+/// few ms on loopback; once connected the agent ticks at the keepalive interval.
 const ICE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10);
 const ICE_MAX_BINDING_REQUESTS: u16 = 140;
 
@@ -52,8 +50,7 @@ const ICE_MAX_BINDING_REQUESTS: u16 = 140;
 /// `disconnected` after 4 s without anything from the server (three or four unanswered
 /// requests), `failed` 8 s after that (12 s of silence), which is when an application calls
 /// `restartIce()`. The agent ticks at the smallest of these, so states change within 1 s of
-/// their deadline. Measured against mediasoup (server transport closed): `disconnected` after
-/// ~3-4 s, `failed` after ~12 s.
+/// their deadline (`docs/performance.md#ice-consent-timeouts`).
 const ICE_KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
 const ICE_DISCONNECTED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
 const ICE_FAILED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);

@@ -1035,3 +1035,74 @@ async fn ice_restart_reconnects_and_media_continues() {
     assert_eq!(handler.connection_state(), "connected");
     handler.close().await;
 }
+
+/// `sdp` with the first byte of its sha-256 fingerprint changed.
+fn wrong_fingerprint(sdp: &str) -> String {
+    const KEY: &str = "a=fingerprint:sha-256 ";
+    let at = sdp.find(KEY).expect("a sha-256 fingerprint") + KEY.len();
+    let byte = u8::from_str_radix(&sdp[at..at + 2], 16).unwrap();
+    format!(
+        "{}{:02X}{}",
+        &sdp[..at],
+        byte.wrapping_add(1),
+        &sdp[at + 2..]
+    )
+}
+
+/// The handler's connection states, in order, until `last`; fails if that takes longer than
+/// `within`.
+async fn states_until(
+    handler: &SendHandler,
+    last: &'static str,
+    within: Duration,
+) -> Vec<&'static str> {
+    let mut rx = handler.subscribe_connection_state();
+    let mut seen = vec![*rx.borrow_and_update()];
+    tokio::time::timeout(within, async {
+        while *seen.last().unwrap() != last {
+            rx.changed().await.unwrap();
+            seen.push(*rx.borrow_and_update());
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("never reached {last}: {seen:?}"));
+    seen
+}
+
+#[tokio::test]
+async fn a_certificate_matching_no_fingerprint_of_the_answer_fails_the_connection() {
+    let handler = SendHandler::new(loopback()).await.unwrap();
+    let mut remote = Remote::new(false).await;
+    let sent = handler
+        .send(MediaKind::Audio, opus(), vec![])
+        .await
+        .unwrap();
+    let answer = remote.answer(&sent.offer_sdp).await;
+    handler
+        .set_remote_answer(wrong_fingerprint(&answer))
+        .await
+        .unwrap();
+    // at once: the alert we send (not the handshake's retransmissions running out, ~8 s)
+    let states = states_until(&handler, "failed", Duration::from_secs(2)).await;
+    assert!(!states.contains(&"connected"), "{states:?}");
+    handler.close().await;
+    assert_eq!(handler.connection_state(), "closed");
+}
+
+#[tokio::test]
+async fn a_peer_refusing_our_certificate_fails_the_connection() {
+    let handler = SendHandler::new(loopback()).await.unwrap();
+    let mut remote = Remote::new(false).await;
+    let sent = handler
+        .send(MediaKind::Audio, opus(), vec![])
+        .await
+        .unwrap();
+    // the peer is told another fingerprint than ours: it answers our certificate with a
+    // fatal alert
+    let answer = remote.answer(&wrong_fingerprint(&sent.offer_sdp)).await;
+    handler.set_remote_answer(answer).await.unwrap();
+    // at once: the alert received (not the handshake's retransmissions running out, ~8 s)
+    let states = states_until(&handler, "failed", Duration::from_secs(2)).await;
+    assert!(!states.contains(&"connected"), "{states:?}");
+    handler.close().await;
+}

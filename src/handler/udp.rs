@@ -3,17 +3,17 @@
 //!
 //! Why not `tokio::net::UdpSocket`: it registers the socket for readable and writable. Each
 //! datagram sent later frees send-buffer space, which then puts the socket on the epoll ready
-//! list and wakes the reactor for a writable state nobody waits for: `ep_send_events` and
-//! `sock_poll` were ~3% of the client's CPU at 500 peers. Here the socket is registered for
-//! readable only; when a send finds it full (rare: a datagram socket is full only when the
-//! network interface queue is), [`UdpPort::writable`] registers a second descriptor of it for
-//! writable for as long as the wait lasts.
+//! list and wakes the reactor for a writable state nobody waits for, a cost paid per packet
+//! (`docs/performance.md#udp-sockets-and-gso`). Here the socket is registered for readable
+//! only; when a send finds it full (rare: a datagram socket is full only when the network
+//! interface queue is), [`UdpPort::writable`] registers a second descriptor of it for writable
+//! for as long as the wait lasts.
 //!
 //! On Linux, datagrams of one burst to one peer leave in one `sendmsg` with `UDP_SEGMENT`
 //! (GSO): the kernel takes them through its UDP and IP layers once and splits them at the end
-//! (on loopback: when the receiving socket queues them). Four datagrams of 1,028 bytes cost
-//! the sending thread 1.2-1.3 µs each that way, against 1.8-2.0 µs sent one by one (this VM,
-//! loopback; `sendmmsg` gained nothing). [`segment_run`] says which datagrams may go together.
+//! (on loopback: when the receiving socket queues them), which costs the sending thread less
+//! per datagram than one send each (`docs/performance.md#udp-sockets-and-gso`).
+//! [`segment_run`] says which datagrams may go together.
 //!
 //! The readable-only registration needs Unix (tokio's `AsyncFd` over epoll or kqueue). Elsewhere
 //! (Windows) the port is a plain `tokio::net::UdpSocket`, with the same methods: the wake-ups

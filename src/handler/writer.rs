@@ -30,6 +30,18 @@ type Callback = Arc<dyn Fn() + Send + Sync>;
 /// extension id (0 = not negotiated), bit 32 = bound (an answer has been applied).
 const BOUND: u64 = 1 << 32;
 
+/// Every one-byte value, so that a one-byte extension value is a slice of static memory (no
+/// allocation per packet).
+static ONE_BYTE_VALUES: [u8; 256] = {
+    let mut all = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        all[i] = i as u8;
+        i += 1;
+    }
+    all
+};
+
 /// RTCP feedback received about this SSRC (see `feedback::Feedback`).
 #[derive(Default)]
 pub(crate) struct FeedbackCounters {
@@ -163,36 +175,23 @@ impl RtpWriter {
             .await
     }
 
-    /// As [`write`](Self::write), plus the `ssrc-audio-level` header extension (RFC 6464) when
-    /// it was negotiated: `level` is -dBov (0 = loudest, 127 = silence), `voice` the V bit.
-    /// mediasoup's AudioLevelObserver and ActiveSpeakerObserver read it.
-    pub async fn write_with_audio_level(
-        &self,
-        seq: u16,
-        timestamp: u32,
-        marker: bool,
-        payload: Bytes,
-        voice: bool,
-        level: u8,
-    ) -> Result<(), HandlerError> {
-        let byte = (level.min(127)) | if voice { 0x80 } else { 0 };
-        self.write_packet(seq, timestamp, marker, payload, Some(byte))
-            .await
-    }
-
     /// As [`write`](Self::write), for several packets of this encoding at once: on the direct
     /// driver they go through the connection in one turn, and their datagrams leave together
     /// (one GSO send on Linux). When the writer cannot write (closed, not negotiated), none is
     /// written.
+    ///
+    /// The last item of a packet is its `ssrc-audio-level` byte in RFC 6464's form (the V bit,
+    /// then -dBov in the low 7 bits), sent when that extension was negotiated; `None` sends
+    /// none.
     pub async fn write_many(
         &self,
-        packets: impl IntoIterator<Item = (u16, u32, bool, Bytes)>,
+        packets: impl IntoIterator<Item = (u16, u32, bool, Bytes, Option<u8>)>,
     ) -> Result<(), HandlerError> {
         let word = self.negotiated()?;
         let packets = packets
             .into_iter()
-            .map(|(seq, timestamp, marker, payload)| {
-                self.packet(word, seq, timestamp, marker, payload, None)
+            .map(|(seq, timestamp, marker, payload, audio_level)| {
+                self.packet(word, seq, timestamp, marker, payload, audio_level)
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.send(packets).await
@@ -263,7 +262,8 @@ impl RtpWriter {
             set(id(16), rid.clone())?;
         }
         if let Some(level) = audio_level {
-            set(id(24), Bytes::copy_from_slice(&[level]))?;
+            let at = usize::from(level);
+            set(id(24), Bytes::from_static(&ONE_BYTE_VALUES[at..=at]))?;
         }
         Ok(rtp::Packet { header, payload })
     }

@@ -5,7 +5,8 @@
 //! - [`FilePlayer::open`] recognises the format from the file's first bytes (not its name),
 //!   reads the header and the first frame, and fails with the file name and the byte offset
 //!   when the file is not one of those formats, is empty or is malformed there.
-//! - The track it makes is bound to the file's codec ([`FrameTrack::with_codec`]).
+//! - The track it makes is bound to the file's codec and the profile its first frame declares
+//!   ([`FrameTrack::with_codec_parameters`]).
 //! - Playing starts when the track is first attached to a producer, from the first frame;
 //!   from then on the file plays in real time like a camera, whether or not a producer uses
 //!   the track (frames written while detached are dropped). Every layer of the producer gets
@@ -24,6 +25,7 @@
 use crate::counted;
 use crate::{FrameTiming, FrameTrack, H264Reader, IvfReader, MediaError, MediaKind, OggOpusReader};
 use bytes::Bytes;
+use msc_ortc::CodecParameters;
 use std::fs::File;
 use std::future::Future;
 use std::io::{BufReader, Read};
@@ -83,6 +85,8 @@ pub struct FileInfo {
     pub channels: u8,
     /// Frames per second for H.264 Annex B (None for the formats that carry times).
     pub frame_rate: Option<f64>,
+    /// The profile the first frame declares, as codec parameters ([`crate::codec_parameters`]).
+    pub parameters: CodecParameters,
 }
 
 /// One frame or packet with its time.
@@ -185,6 +189,7 @@ fn probe(
         height: 0,
         channels: 0,
         frame_rate: None,
+        parameters: CodecParameters::new(),
     };
     let reader = if magic.starts_with(b"DKIF") {
         let r = IvfReader::open(path)?;
@@ -243,6 +248,7 @@ fn probe(
             "no frame in the file".into(),
         )
     })?;
+    info.parameters = crate::codec_parameters(info.mime_type, &first.data);
     Ok((info, reader, first))
 }
 
@@ -297,7 +303,11 @@ impl FilePlayer {
             }
         }
         let (info, reader, first) = probe(&path, &options)?;
-        let track = Arc::new(FrameTrack::with_codec(info.kind, info.mime_type));
+        let track = Arc::new(FrameTrack::with_codec_parameters(
+            info.kind,
+            info.mime_type,
+            info.parameters.clone(),
+        ));
         let shared = Arc::new(Shared::default());
         let waker = |shared: &Arc<Shared>| {
             let weak = Arc::downgrade(shared);

@@ -13,14 +13,24 @@
 //! - A track feeds at most one producer at a time; `attach` resets the per-layer state
 //!   (packetizers, picture ids, random timestamp bases).
 //! - A track made for one codec ([`FrameTrack::with_codec`]: file and RTP tracks) attaches only
-//!   to a producer of that codec; sources that already hold RTP payloads write them with
+//!   to a producer of that codec, and of its profile when the track knows it
+//!   ([`FrameTrack::with_codec_parameters`]: VP9 profile-id, H.264 profile, as
+//!   `msc_ortc::track_codec` matches them; a parameter the producer's codec does not state is
+//!   not checked); sources that already hold RTP payloads write them with
 //!   [`FrameTrack::write_rtp`], bypassing the packetizer.
+//! - Audio levels (RFC 6464 `ssrc-audio-level`): a level the program gives with a frame
+//!   ([`FrameTrack::write_frame_with_level`]) goes out as given. Otherwise an audio track made
+//!   for Opus ([`FrameTrack::with_codec`]) measures it by decoding each packet (see
+//!   `opus_level.rs`); a plain [`FrameTrack::new`] audio track decodes nothing and its packets
+//!   carry no level, unless [`FrameTrack::measuring_audio_level`] turned measuring on. A packet
+//!   that does not decode carries no level.
 
 use crate::clock::LayerClock;
+use crate::opus_level::OpusLevelMeter;
 use crate::packetizer::{Packetizer, DEFAULT_MTU};
-use crate::{MediaError, MediaKind, RtpChunk, RtpSink};
+use crate::{AudioLevel, MediaError, MediaKind, RtpChunk, RtpSink};
 use bytes::Bytes;
-use msc_ortc::RtpCodecParameters;
+use msc_ortc::{CodecParameters, RtpCodecParameters, TrackCodec};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -95,6 +105,10 @@ pub struct FrameTrack {
     kind: MediaKind,
     /// Some: the only codec this track's frames can be sent as (mime type).
     codec: Option<String>,
+    /// Audio levels the program does not give are measured by decoding (see the module doc).
+    measure_audio_level: bool,
+    /// The profile of that codec the frames are of (empty: not known).
+    codec_parameters: CodecParameters,
     enabled: AtomicBool,
     ended: AtomicBool,
     writer: Mutex<Option<Attachment>>,
@@ -109,6 +123,8 @@ struct Attachment {
 struct Layer {
     packetizer: Packetizer,
     clock: LayerClock,
+    /// Some on audio layers of a track that measures its levels.
+    meter: Option<OpusLevelMeter>,
 }
 
 #[derive(Default)]
@@ -141,6 +157,8 @@ impl FrameTrack {
             id: random_uuid(),
             kind,
             codec: None,
+            measure_audio_level: false,
+            codec_parameters: CodecParameters::new(),
             enabled: AtomicBool::new(true),
             ended: AtomicBool::new(false),
             writer: Mutex::new(None),
@@ -149,11 +167,40 @@ impl FrameTrack {
     }
 
     /// A track whose frames are of one codec (`mime_type`, e.g. "video/VP8"): it attaches
-    /// only to producers of that codec.
+    /// only to producers of that codec. An audio one measures the levels of its packets.
     pub fn with_codec(kind: MediaKind, mime_type: impl Into<String>) -> Self {
         FrameTrack {
             codec: Some(mime_type.into()),
+            measure_audio_level: kind == MediaKind::Audio,
             ..FrameTrack::new(kind)
+        }
+    }
+
+    /// The same track, measuring (`true`) or not the audio levels that the program does not
+    /// give, by decoding its Opus packets. Ignored on video tracks.
+    pub fn measuring_audio_level(self, measure: bool) -> Self {
+        FrameTrack {
+            measure_audio_level: measure && self.kind == MediaKind::Audio,
+            ..self
+        }
+    }
+
+    /// Whether audio levels that the program does not give are measured.
+    pub fn measures_audio_level(&self) -> bool {
+        self.measure_audio_level
+    }
+
+    /// A track whose frames are of one codec and profile (`parameters`: VP9 `profile-id`,
+    /// H.264 `profile-level-id` and `packetization-mode`...): it attaches only to producers
+    /// whose codec has that profile.
+    pub fn with_codec_parameters(
+        kind: MediaKind,
+        mime_type: impl Into<String>,
+        parameters: CodecParameters,
+    ) -> Self {
+        FrameTrack {
+            codec_parameters: parameters,
+            ..FrameTrack::with_codec(kind, mime_type)
         }
     }
 
@@ -330,6 +377,7 @@ impl FrameTrack {
                 mime_type: format!("{} with packetization-mode=0", codec.mime_type),
             });
         }
+        self.check_profile(codec)?;
         let mut layers = Vec::with_capacity(num_layers);
         for _ in 0..num_layers {
             let packetizer =
@@ -341,13 +389,46 @@ impl FrameTrack {
                     codec.mime_type
                 )));
             }
+            let meter = if self.measure_audio_level && packetizer.kind() == MediaKind::Audio {
+                OpusLevelMeter::new()
+            } else {
+                None
+            };
             layers.push(Layer {
                 clock: LayerClock::new(codec.clock_rate, timestamp_base()),
                 packetizer,
+                meter,
             });
         }
         *writer = Some(Attachment { sink, layers });
         Ok(())
+    }
+
+    /// The track's known profile against the producer's codec. Only the parameters the
+    /// codec states count: a producer's codec has the device's parameters, which do not
+    /// state what device.load does not match (AV1 `profile`).
+    fn check_profile(&self, codec: &RtpCodecParameters) -> Result<(), MediaError> {
+        let Some(own) = &self.codec else {
+            return Ok(());
+        };
+        if self.codec_parameters.is_empty() {
+            return Ok(());
+        }
+        // what the codec does not state is taken as the track's
+        let mut parameters = codec.parameters.clone();
+        for (key, value) in &self.codec_parameters {
+            if !parameters.contains_key(key) {
+                parameters.insert(key.clone(), value.clone());
+            }
+        }
+        let track = TrackCodec {
+            kind: self.kind,
+            mime_type: own.clone(),
+            parameters: self.codec_parameters.clone(),
+        };
+        msc_ortc::check_codec_for_track(&track, &codec.mime_type, &parameters).map_err(|e| {
+            MediaError::InvalidArgument(format!("this track cannot feed the producer: {e}"))
+        })
     }
 
     /// Unplugs the track from its producer (no-op when not attached). Returns once no frame
@@ -371,7 +452,21 @@ impl FrameTrack {
         keyframe: Option<bool>,
         layer: usize,
     ) -> Result<usize, MediaError> {
-        self.write_frame_at(data, timing, keyframe, layer, Instant::now())
+        self.write_frame_at(data, timing, keyframe, layer, None, Instant::now())
+    }
+
+    /// As [`FrameTrack::write_frame`], with the audio level of the frame: `Some` is sent as
+    /// is in the `ssrc-audio-level` extension of its packets (audio tracks only: an error on a
+    /// video track); `None` is as `write_frame` (measured or not, see the module doc).
+    pub fn write_frame_with_level(
+        &self,
+        data: Bytes,
+        timing: FrameTiming,
+        keyframe: Option<bool>,
+        layer: usize,
+        audio_level: Option<AudioLevel>,
+    ) -> Result<usize, MediaError> {
+        self.write_frame_at(data, timing, keyframe, layer, audio_level, Instant::now())
     }
 
     fn write_frame_at(
@@ -380,8 +475,14 @@ impl FrameTrack {
         timing: FrameTiming,
         keyframe: Option<bool>,
         layer: usize,
+        audio_level: Option<AudioLevel>,
         now: Instant,
     ) -> Result<usize, MediaError> {
+        if audio_level.is_some() && self.kind != MediaKind::Audio {
+            return Err(MediaError::InvalidArgument(
+                "audioLevel is for audio tracks: this is a video track".into(),
+            ));
+        }
         let mut writer = lock(&self.writer);
         if self.ended.load(Ordering::SeqCst) {
             return Err(MediaError::Ended);
@@ -400,8 +501,10 @@ impl FrameTrack {
             return Ok(0);
         }
         let chunks = state.packetizer.packetize(&data, keyframe, timestamp)?;
+        let audio_level = audio_level.or_else(|| state.meter.as_mut()?.measure(&data));
         let count = chunks.len();
-        for chunk in chunks {
+        for mut chunk in chunks {
+            chunk.audio_level = audio_level;
             attachment.sink.send(layer, chunk);
         }
         Ok(count)
@@ -412,7 +515,8 @@ impl FrameTrack {
     /// Sends one RTP payload as it is (no packetizer) on `layer`: for sources that already
     /// hold RTP payloads of the producer's codec (RTP ingest). `timestamp` is in the codec
     /// clock on the track's own timeline (the producer re-bases it); `marker` is the RTP
-    /// marker bit. Returns whether it was sent (false while the track is disabled).
+    /// marker bit. Returns whether it was sent (false while the track is disabled). On a
+    /// track that measures audio levels, the payload (an Opus packet) is decoded for its level.
     pub fn write_rtp(
         &self,
         layer: usize,
@@ -420,11 +524,11 @@ impl FrameTrack {
         timestamp: u32,
         marker: bool,
     ) -> Result<bool, MediaError> {
-        let writer = lock(&self.writer);
+        let mut writer = lock(&self.writer);
         if self.ended.load(Ordering::SeqCst) {
             return Err(MediaError::Ended);
         }
-        let attachment = writer.as_ref().ok_or(MediaError::NotAttached)?;
+        let attachment = writer.as_mut().ok_or(MediaError::NotAttached)?;
         if layer >= attachment.layers.len() {
             return Err(MediaError::InvalidArgument(format!(
                 "layer {layer} out of range: the producer sends {} layer(s)",
@@ -437,6 +541,10 @@ impl FrameTrack {
         if !self.enabled() {
             return Ok(false);
         }
+        let audio_level = attachment.layers[layer]
+            .meter
+            .as_mut()
+            .and_then(|m| m.measure(&payload));
         attachment.sink.send(
             layer,
             RtpChunk {
@@ -444,6 +552,7 @@ impl FrameTrack {
                 marker,
                 timestamp,
                 keyframe: false,
+                audio_level,
             },
         );
         Ok(true)

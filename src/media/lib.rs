@@ -12,7 +12,10 @@
 //! - [`FilePlayer`]: a track that plays such a file in real time (JS `createFileTrack`).
 //! - [`RtpIngest`]: a track fed by RTP that another tool sends to a local port (JS
 //!   `createRtpTrack`).
+//! - [`AudioLevel`]: the RFC 6464 level that audio packets carry, given by the program or
+//!   measured by decoding the Opus packets (file and RTP tracks).
 
+mod audio_level;
 mod clock;
 mod counted;
 mod error;
@@ -21,9 +24,12 @@ mod frame_track;
 mod h264_annexb;
 mod ivf;
 mod ogg_opus;
+mod opus_level;
 mod packetizer;
+mod profile;
 mod rtp_ingest;
 
+pub use audio_level::AudioLevel;
 pub use error::MediaError;
 pub use file_player::{
     FileFormat, FileInfo, FilePlayer, FilePlayerOptions, DEFAULT_H264_FRAME_RATE, MAX_FRAME_GAP_US,
@@ -33,6 +39,7 @@ pub use h264_annexb::{H264AccessUnit, H264Reader};
 pub use ivf::{IvfFrame, IvfHeader, IvfReader};
 pub use ogg_opus::{OggOpusPacket, OggOpusReader, OpusHead};
 pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};
+pub use profile::codec_parameters;
 pub use rtp_ingest::{RtpIngest, RtpIngestOptions, RtpIngestStats};
 
 pub use msc_ortc::MediaKind;
@@ -50,6 +57,9 @@ pub struct RtpChunk {
     pub timestamp: u32,
     /// The chunk belongs to a keyframe (every Opus packet counts as one).
     pub keyframe: bool,
+    /// Audio: the level to send in the `ssrc-audio-level` header extension (RFC 6464);
+    /// `None` sends no level. Always `None` for video.
+    pub audio_level: Option<AudioLevel>,
 }
 
 /// Where a track sends its packets: implemented by the producer, one per producer.

@@ -140,6 +140,7 @@ impl Packetizer {
                 marker: video && i == last,
                 timestamp,
                 keyframe,
+                audio_level: None,
             })
             .collect())
     }

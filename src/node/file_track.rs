@@ -48,6 +48,13 @@ impl NativeFilePlayer {
         self.inner.info().mime_type.to_string()
     }
 
+    /// The profile the file declares (VP9 `profile-id`, AV1 `profile`, H.264
+    /// `profile-level-id` and `packetization-mode`), as codec parameters.
+    #[napi(getter)]
+    pub fn codec_parameters(&self) -> serde_json::Value {
+        serde_json::Value::Object(self.inner.info().parameters.clone())
+    }
+
     #[napi(getter)]
     pub fn format(&self) -> String {
         self.inner.info().format.as_str().to_string()

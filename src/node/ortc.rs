@@ -178,3 +178,73 @@ pub fn can_receive(rtp_parameters: Value, rtp_capabilities: Value) -> napi::Resu
 pub fn parse_scalability_mode(scalability_mode: Option<String>) -> napi::Result<Value> {
     to_json(&ortc::parse_scalability_mode(scalability_mode.as_deref()))
 }
+
+/// The track's codec from its JS description `{ kind, mimeType, parameters }`.
+fn track_codec(track: Value) -> napi::Result<ortc::TrackCodec> {
+    let field = |name: &str| track.get(name).and_then(Value::as_str);
+    let kind = field("kind")
+        .and_then(kind)
+        .ok_or_else(|| js_error("TypeError", "invalid track kind"))?;
+    let mime_type = field("mimeType")
+        .ok_or_else(|| js_error("TypeError", "invalid track codec"))?
+        .to_owned();
+    let parameters = match track.get("parameters") {
+        None | Some(Value::Null) => ortc::CodecParameters::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(_) => {
+            return Err(js_error(
+                "TypeError",
+                "track codec parameters must be an object",
+            ))
+        }
+    };
+    Ok(ortc::TrackCodec {
+        kind,
+        mime_type,
+        parameters,
+    })
+}
+
+/// The codec of `rtpCapabilities` (a loaded device's) to send a track bound to one bitstream
+/// as, profiles read from `routerRtpCapabilities` (what the device was loaded with) when
+/// given; UnsupportedError when there is none.
+#[napi(js_name = "ortcCodecForTrack", catch_unwind)]
+pub fn codec_for_track(
+    track: Value,
+    rtp_capabilities: Value,
+    router_rtp_capabilities: Option<Value>,
+) -> napi::Result<Value> {
+    let track = track_codec(track)?;
+    let caps: ortc::RtpCapabilities = arg(rtp_capabilities, "rtpCapabilities")?;
+    let router: ortc::RtpCapabilities = match router_rtp_capabilities {
+        None | Some(Value::Null) => ortc::RtpCapabilities::default(),
+        Some(mut value) => {
+            ortc::validate_and_normalize_rtp_capabilities(&mut value).map_err(to_js)?
+        }
+    };
+    let index = ortc::codec_for_track(&track, &caps.codecs, &router.codecs).map_err(to_js)?;
+    to_json(&caps.codecs[index])
+}
+
+/// Checks the `codec` an application gave produce() for such a track: TypeError when it is
+/// not of the track's mime type and profile.
+#[napi(js_name = "ortcCheckCodecForTrack", catch_unwind)]
+pub fn check_codec_for_track(track: Value, codec: Value) -> napi::Result<()> {
+    let track = track_codec(track)?;
+    let mime_type = codec.get("mimeType").and_then(Value::as_str);
+    let parameters = match codec.get("parameters") {
+        Some(Value::Object(map)) => map.clone(),
+        _ => ortc::CodecParameters::new(),
+    };
+    match mime_type {
+        Some(mime_type) => ortc::check_codec_for_track(&track, mime_type, &parameters),
+        None => Err(OrtcError::type_error(format!(
+            "codec {} does not match the track, which holds {}",
+            codec
+                .get("mimeType")
+                .map_or("undefined".into(), |v| v.to_string()),
+            track.mime_type
+        ))),
+    }
+    .map_err(to_js)
+}

@@ -2,14 +2,10 @@
 //! core but one (at least one), unless `MSC_WORKER_THREADS` (1..=64) sets the number of workers.
 //!
 //! Why not napi-rs' default of one worker per core: the JS thread that writes the frames is busy
-//! too, and on 2 cores two workers plus the JS thread were three busy threads taking turns on two
-//! cores. One worker cost less CPU per packet in every comparison but one (`npm run bench`,
-//! alternating runs in one session): 8-13% less with 200 and 500 peers and with 200 and 500
-//! producers on one transport in the first rounds; 3-5% less at 200 peers and about the same at
-//! 500 in later ones (README, "Threads"), with the same loss at the server. Before the
-//! connection's pacer (`pacer.rs`), one worker sent a big transport's packets in bursts that
-//! overflowed the server's UDP receive buffer (~30% lost with 200 producers on one transport);
-//! with it, 0.1%.
+//! too, and one worker per core makes one busy thread more than there are cores, taking turns.
+//! On 2 cores one worker cost less CPU per packet than two, with the same loss at the server:
+//! the connection's pacer (msc-handler's `pacer.rs`) keeps one worker's bursts within what the
+//! server's socket takes (`docs/performance.md#worker-threads`).
 
 use napi_derive::module_init;
 

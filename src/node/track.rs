@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use msc_media::{FrameTiming, FrameTrack};
+use msc_media::{AudioLevel, FrameTiming, FrameTrack, MediaError};
 use napi::bindgen_prelude::{BufferSlice, FnArgs};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
@@ -28,10 +28,14 @@ impl NativeTrack {
 
 #[napi]
 impl NativeTrack {
+    /// `measure_audio_level`: audio levels that `writeFrame` is not given are measured by
+    /// decoding the frames (Opus).
     #[napi(constructor)]
-    pub fn new(kind: String) -> napi::Result<Self> {
+    pub fn new(kind: String, measure_audio_level: Option<bool>) -> napi::Result<Self> {
+        let track = FrameTrack::new(kind_from_js(&kind)?)
+            .measuring_audio_level(measure_audio_level.unwrap_or(false));
         Ok(NativeTrack {
-            inner: Arc::new(FrameTrack::new(kind_from_js(&kind)?)),
+            inner: Arc::new(track),
         })
     }
 
@@ -69,10 +73,11 @@ impl NativeTrack {
     /// 'server'.
     #[napi(ts_args_type = "callback: (layer: number, reason: string) => void")]
     pub fn on_keyframe_request(&self, callback: JsCallback<FnArgs<(u32, String)>>) {
-        self.inner.on_keyframe_request(Box::new(move |layer, reason| {
-            let args = (layer as u32, reason.as_str().to_string());
-            callback.call(args.into(), ThreadsafeFunctionCallMode::NonBlocking);
-        }));
+        self.inner
+            .on_keyframe_request(Box::new(move |layer, reason| {
+                let args = (layer as u32, reason.as_str().to_string());
+                callback.call(args.into(), ThreadsafeFunctionCallMode::NonBlocking);
+            }));
     }
 
     /// `callback(reason)` when the track ends: 'stopped' or 'source-ended'.
@@ -87,8 +92,10 @@ impl NativeTrack {
         }));
     }
 
-    /// Writes one encoded frame; returns the number of RTP packets it made.
+    /// Writes one encoded frame; returns the number of RTP packets it made. `audio_level`
+    /// (-dBov, 0..=127) and `voice_activity` (its V bit) are the frame's RFC 6464 level.
     #[napi(catch_unwind)]
+    #[allow(clippy::too_many_arguments)]
     pub fn write_frame(
         &self,
         data: BufferSlice,
@@ -96,14 +103,34 @@ impl NativeTrack {
         duration_us: Option<f64>,
         keyframe: Option<bool>,
         layer: Option<u32>,
+        audio_level: Option<u32>,
+        voice_activity: Option<bool>,
     ) -> napi::Result<u32> {
         let timing = FrameTiming {
             timestamp_us: timestamp_us.map(|t| t.max(0.0) as u64),
             duration_us: duration_us.map(|d| d.max(0.0) as u64),
         };
+        let audio_level = audio_level
+            .map(|level| {
+                let level = u8::try_from(level).unwrap_or(u8::MAX);
+                AudioLevel::new(level, voice_activity.unwrap_or(false))
+            })
+            .transpose()
+            .map_err(media_to_js)?;
+        if audio_level.is_none() && voice_activity.is_some() {
+            return Err(media_to_js(MediaError::InvalidArgument(
+                "voiceActivity is the V bit of an audioLevel: give audioLevel too".into(),
+            )));
+        }
         let data = bytes::Bytes::copy_from_slice(&data);
         self.inner
-            .write_frame(data, timing, keyframe, layer.unwrap_or(0) as usize)
+            .write_frame_with_level(
+                data,
+                timing,
+                keyframe,
+                layer.unwrap_or(0) as usize,
+                audio_level,
+            )
             .map(|n| n as u32)
             .map_err(media_to_js)
     }

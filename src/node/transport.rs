@@ -17,9 +17,9 @@ use super::convert::{json, kind_from_js, to_js, JsCallback};
 use super::errors::js_error;
 use super::producer::NativeProducer;
 
-/// What a transport holds natively (its PeerConnection, sockets, buffers), as measured by
-/// `npm run bench`. V8 cannot see it: told of it, V8 collects closed transports sooner
-/// instead of letting them pile up between collections.
+/// About what a transport holds natively (its PeerConnection, sockets, buffers;
+/// `docs/performance.md#native-memory`). V8 cannot see it: told of it, V8 collects closed
+/// transports sooner instead of letting them pile up between collections.
 const NATIVE_TRANSPORT_BYTES: i64 = 1536 * 1024;
 
 #[napi(custom_finalize)]

@@ -164,6 +164,39 @@ pub fn parse_profile_level_id(text: &str) -> Option<ProfileLevelId> {
 }
 
 impl ProfileLevelId {
+    /// The profile and level a bitstream declares in its sequence parameter set (the three
+    /// bytes after the SPS NAL header: profile_idc, constraint_set flags, level_idc), read as
+    /// a decoder reads them rather than with [`parse_profile_level_id`]'s exact table: flags
+    /// that add constraints a profile does not need are ignored (High with constraint_set4,
+    /// Main with constraint_set2). A constraint_set flag that makes the stream conform to a
+    /// narrower profile gives that profile (Baseline or Main conforming to both is
+    /// Constrained Baseline; High with constraint_set4 and 5 is Constrained High).
+    /// `None` for profiles WebRTC does not send (Extended without constraint_set0, High 10,
+    /// 4:2:2, ...) and unknown levels.
+    pub fn from_sps(profile_idc: u8, constraint_flags: u8, level_idc: u8) -> Option<Self> {
+        let set = |n: u8| constraint_flags & (0x80 >> n) != 0;
+        let profile = match profile_idc {
+            0x42 if set(1) => Profile::ConstrainedBaseline,
+            0x42 => Profile::Baseline,
+            0x4d if set(0) => Profile::ConstrainedBaseline,
+            0x4d => Profile::Main,
+            0x58 if set(0) && set(1) => Profile::ConstrainedBaseline,
+            0x58 if set(0) => Profile::Baseline,
+            0x64 if set(4) && set(5) => Profile::ConstrainedHigh,
+            0x64 => Profile::High,
+            0xf4 => Profile::PredictiveHigh444,
+            _ => return None,
+        };
+        // Level 1b: level_idc 11 with constraint_set3 in the Baseline family and Main,
+        // level_idc 9 in the High profiles.
+        let level = match level_idc {
+            11 if set(3) && matches!(profile_idc, 0x42 | 0x4d | 0x58) => Level::L1b,
+            9 => Level::L1b,
+            idc => Level::from_level_idc(idc)?,
+        };
+        Some(ProfileLevelId { profile, level })
+    }
+
     /// The canonical six hex digits, or `None` for level 1b with a profile that cannot
     /// have it.
     pub fn to_hex_string(&self) -> Option<String> {
@@ -379,6 +412,49 @@ mod tests {
             level: Level::L1b,
         };
         assert_eq!(high_1b.to_hex_string(), None);
+    }
+
+    #[test]
+    fn reads_sps_bytes() {
+        use Level::*;
+        use Profile::*;
+        let sps = |p, c, l| ProfileLevelId::from_sps(p, c, l);
+        // x264 and libwebrtc's usual SPS bytes
+        assert_eq!(sps(0x42, 0xc0, 0x1f), pli(ConstrainedBaseline, L3_1));
+        assert_eq!(sps(0x42, 0xe0, 0x1f), pli(ConstrainedBaseline, L3_1));
+        assert_eq!(sps(0x42, 0x00, 0x1e), pli(Baseline, L3));
+        assert_eq!(sps(0x4d, 0x40, 0x28), pli(Main, L4));
+        assert_eq!(
+            sps(0x4d, 0x20, 0x28),
+            pli(Main, L4),
+            "constraint_set2 ignored"
+        );
+        assert_eq!(sps(0x4d, 0x80, 0x1f), pli(ConstrainedBaseline, L3_1));
+        assert_eq!(sps(0x64, 0x00, 0x32), pli(High, L5));
+        assert_eq!(
+            sps(0x64, 0x08, 0x32),
+            pli(High, L5),
+            "constraint_set4 alone"
+        );
+        assert_eq!(sps(0x64, 0x0c, 0x2a), pli(ConstrainedHigh, L4_2));
+        assert_eq!(sps(0xf4, 0x00, 0x1f), pli(PredictiveHigh444, L3_1));
+        assert_eq!(sps(0x58, 0xc0, 0x1e), pli(ConstrainedBaseline, L3));
+        assert_eq!(sps(0x58, 0x80, 0x1e), pli(Baseline, L3));
+        // level 1b, both ways of writing it
+        assert_eq!(sps(0x42, 0x50, 0x0b), pli(ConstrainedBaseline, L1b));
+        assert_eq!(sps(0x42, 0x40, 0x0b), pli(ConstrainedBaseline, L1_1));
+        assert_eq!(sps(0x64, 0x00, 0x09), pli(High, L1b));
+        assert_eq!(sps(0x64, 0x10, 0x0b), pli(High, L1_1));
+        // not WebRTC's: Extended, High 10, High 4:2:2; unknown level
+        assert_eq!(sps(0x58, 0x00, 0x1e), None);
+        assert_eq!(sps(0x6e, 0x00, 0x1f), None);
+        assert_eq!(sps(0x7a, 0x00, 0x1f), None);
+        assert_eq!(sps(0x42, 0xc0, 0x21), None);
+        // the canonical text of what a file declares
+        assert_eq!(
+            sps(0x42, 0xc0, 0x1f).unwrap().to_hex_string().as_deref(),
+            Some("42e01f")
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod js;
 pub mod probator;
 pub mod scalability_mode;
 pub mod sending;
+pub mod track_codec;
 pub mod types;
 pub mod validate;
 
@@ -27,5 +28,6 @@ pub use extended::{
 pub use probator::generate_probator_rtp_parameters;
 pub use scalability_mode::{parse_scalability_mode, ScalabilityMode};
 pub use sending::{get_sending_remote_rtp_parameters, get_sending_rtp_parameters, reduce_codecs};
+pub use track_codec::{check_codec_for_track, codec_for_track, TrackCodec};
 pub use types::*;
 pub use validate::*;

@@ -1,7 +1,8 @@
 //! Signalling with `mediasoup_peer.mjs` (a real mediasoup transport in a node process), shared
-//! by `tests_mediasoup.rs` and `examples/sansio_spike.rs`: what mediasoup-client would answer
-//! for one VP8 sendonly m-section, and the `connect` + `produce` message for it. Written by
-//! hand from the transport's ICE-lite/DTLS parameters; the real answer builder is msc-sdp's.
+//! by `tests_mediasoup.rs` and the spike (`bench/native/src/bin/sansio_spike.rs`): what
+//! mediasoup-client would answer for one VP8 sendonly m-section, and the `connect` + `produce`
+//! message for it. Written by hand from the transport's ICE-lite/DTLS parameters; the real
+//! answer builder is msc-sdp's.
 
 use serde_json::{json, Value};
 

@@ -152,13 +152,14 @@ fn durations_and_wall_clock_drive_timestamps_when_no_timestamp_is_given() {
 
     let (t, sink) = attached(MediaKind::Video, &vp8(), 1);
     let t0 = Instant::now();
-    t.write_frame_at(vp8_key(10), FrameTiming::default(), None, 0, t0)
+    t.write_frame_at(vp8_key(10), FrameTiming::default(), None, 0, None, t0)
         .unwrap();
     t.write_frame_at(
         vp8_delta(10),
         FrameTiming::default(),
         None,
         0,
+        None,
         t0 + Duration::from_millis(40),
     )
     .unwrap();
@@ -362,6 +363,84 @@ fn a_codec_bound_track_attaches_only_to_its_codec() {
 }
 
 #[test]
+fn a_track_of_known_profile_attaches_only_to_a_codec_of_that_profile() {
+    let with = |mime: &str, params: serde_json::Value| RtpCodecParameters {
+        parameters: params.as_object().unwrap().clone(),
+        ..codec(mime, 90_000)
+    };
+    let params = |v: serde_json::Value| v.as_object().unwrap().clone();
+    let sink = Arc::new(MockSink::default());
+
+    let vp9_p2 = FrameTrack::with_codec_parameters(
+        MediaKind::Video,
+        "video/VP9",
+        params(serde_json::json!({ "profile-id": 2 })),
+    );
+    let e = vp9_p2
+        .attach(
+            sink.clone(),
+            &with("video/VP9", serde_json::json!({ "profile-id": 0 })),
+            1,
+        )
+        .unwrap_err();
+    assert!(matches!(e, MediaError::InvalidArgument(_)));
+    assert_eq!(
+        e.to_string(),
+        "this track cannot feed the producer: codec video/VP9 (profile-id 0) does not match the \
+         track, which holds video/VP9 (profile-id 2)"
+    );
+    assert!(!vp9_p2.is_attached());
+    vp9_p2
+        .attach(
+            sink.clone(),
+            &with("video/VP9", serde_json::json!({ "profile-id": 2 })),
+            1,
+        )
+        .unwrap();
+    vp9_p2.detach();
+
+    // H.264: a High stream cannot go as Constrained Baseline; Constrained Baseline can go as High
+    let h264 = |plid: &str| {
+        with(
+            "video/H264",
+            serde_json::json!({ "packetization-mode": 1, "profile-level-id": plid }),
+        )
+    };
+    let file = |plid: &str| {
+        FrameTrack::with_codec_parameters(
+            MediaKind::Video,
+            "video/H264",
+            params(serde_json::json!({ "packetization-mode": 1, "profile-level-id": plid })),
+        )
+    };
+    assert!(file("640028")
+        .attach(sink.clone(), &h264("42e01f"), 1)
+        .is_err());
+    file("42e01f")
+        .attach(sink.clone(), &h264("640032"), 1)
+        .unwrap();
+
+    // a parameter the producer's codec does not state is not checked (a device's AV1 codec
+    // has no profile: device.load does not match it)
+    let av1_p1 = FrameTrack::with_codec_parameters(
+        MediaKind::Video,
+        "video/AV1",
+        params(serde_json::json!({ "profile": 1 })),
+    );
+    av1_p1
+        .attach(sink.clone(), &with("video/AV1", serde_json::json!({})), 1)
+        .unwrap();
+    av1_p1.detach();
+    assert!(av1_p1
+        .attach(
+            sink,
+            &with("video/AV1", serde_json::json!({ "profile": 0 })),
+            1
+        )
+        .is_err());
+}
+
+#[test]
 fn attached_callbacks_run_after_each_successful_attach() {
     let track = FrameTrack::new(MediaKind::Video);
     let count = Arc::new(AtomicUsize::new(0));
@@ -421,5 +500,112 @@ fn write_rtp_passes_payloads_through_as_they_are() {
     assert_eq!(
         track.write_rtp(0, payload, 1, false),
         Err(MediaError::Ended)
+    );
+}
+
+fn opus() -> RtpCodecParameters {
+    codec("audio/opus", 48_000)
+}
+
+/// 20 ms Opus packets of a 440 Hz sine at `amplitude` of full scale.
+fn opus_sine(amplitude: f32, frames: usize) -> Vec<Bytes> {
+    let mut encoder =
+        opus::Encoder::new(48_000, opus::Channels::Mono, opus::Application::Audio).unwrap();
+    (0..frames)
+        .map(|f| {
+            let pcm: Vec<f32> = (0..960)
+                .map(|i| {
+                    let n = (f * 960 + i) as f32;
+                    amplitude * (2.0 * std::f32::consts::PI * 440.0 * n / 48_000.0).sin()
+                })
+                .collect();
+            Bytes::from(encoder.encode_vec_float(&pcm, 4000).unwrap())
+        })
+        .collect()
+}
+
+fn levels(sink: &MockSink) -> Vec<Option<u8>> {
+    sink.take()
+        .iter()
+        .map(|(_, c)| c.audio_level.map(AudioLevel::level))
+        .collect()
+}
+
+#[test]
+fn a_given_audio_level_is_sent_as_is() {
+    let (t, sink) = attached(MediaKind::Audio, &opus(), 1);
+    let level = AudioLevel::new(40, true).unwrap();
+    let frame = Bytes::from_static(&[0xf8, 1, 2, 3]);
+    t.write_frame_with_level(frame.clone(), at(0), None, 0, Some(level))
+        .unwrap();
+    let sent = sink.take();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1.audio_level, Some(level));
+
+    // a plain track measures nothing: no level without one from the program
+    t.write_frame(frame, at(20_000), None, 0).unwrap();
+    assert_eq!(levels(&sink), [None]);
+}
+
+#[test]
+fn an_audio_level_on_a_video_track_is_refused() {
+    let (t, sink) = attached(MediaKind::Video, &vp8(), 1);
+    let err = t
+        .write_frame_with_level(vp8_key(10), at(0), None, 0, Some(AudioLevel::SILENCE))
+        .unwrap_err();
+    assert!(matches!(err, MediaError::InvalidArgument(_)), "{err}");
+    assert!(err.to_string().contains("audioLevel"), "{err}");
+    assert!(sink.take().is_empty());
+}
+
+#[test]
+fn a_measuring_track_sends_the_level_of_what_it_decodes() {
+    let track = FrameTrack::new(MediaKind::Audio).measuring_audio_level(true);
+    assert!(track.measures_audio_level());
+    let sink = Arc::new(MockSink::default());
+    track.attach(sink.clone(), &opus(), 1).unwrap();
+    for (i, frame) in opus_sine(0.316, 10).into_iter().enumerate() {
+        track
+            .write_frame(frame, at(i as u64 * 20_000), None, 0)
+            .unwrap();
+    }
+    let measured = levels(&sink);
+    assert!(
+        measured[5..].iter().all(|l| matches!(l, Some(12..=14))),
+        "-10 dB sine: {measured:?}"
+    );
+    // a level from the program wins over the measurement
+    let frame = opus_sine(0.316, 1).remove(0);
+    let given = AudioLevel::new(90, false).unwrap();
+    track
+        .write_frame_with_level(frame, at(200_000), None, 0, Some(given))
+        .unwrap();
+    assert_eq!(levels(&sink), [Some(90)]);
+    // not decodable: no level
+    track
+        .write_frame(Bytes::from_static(&[0xfb, 0x00]), at(220_000), None, 0)
+        .unwrap();
+    assert_eq!(levels(&sink), [None]);
+}
+
+#[test]
+fn opus_file_and_rtp_tracks_measure_their_packets() {
+    let track = FrameTrack::with_codec(MediaKind::Audio, "audio/opus");
+    assert!(track.measures_audio_level());
+    assert!(!FrameTrack::with_codec(MediaKind::Video, "video/VP8").measures_audio_level());
+    assert!(!FrameTrack::new(MediaKind::Audio).measures_audio_level());
+    let sink = Arc::new(MockSink::default());
+    track.attach(sink.clone(), &opus(), 1).unwrap();
+    for (i, payload) in opus_sine(0.0, 5).into_iter().enumerate() {
+        assert!(track.write_rtp(0, payload, i as u32 * 960, false).unwrap());
+    }
+    assert_eq!(levels(&sink), [Some(127); 5]);
+    for (i, payload) in opus_sine(0.01, 10).into_iter().enumerate() {
+        track.write_rtp(0, payload, i as u32 * 960, false).unwrap();
+    }
+    let measured = levels(&sink);
+    assert!(
+        measured[5..].iter().all(|l| matches!(l, Some(42..=44))),
+        "-40 dB sine: {measured:?}"
     );
 }

@@ -261,7 +261,9 @@ async fn keyframe_requests_go_to_the_rtcp_port_given() {
         .await
         .unwrap();
     sink.wait_for(1).await;
-    ingest.track().request_keyframe(0, crate::KeyframeReason::Server);
+    ingest
+        .track()
+        .request_keyframe(0, crate::KeyframeReason::Server);
     let p = recv_pli(&feedback).await;
     assert_eq!(&p[8..], &0x1234u32.to_be_bytes());
     // dropping the ingest closes the port

@@ -2,7 +2,7 @@
 //! same `rtc::srtp` context and crypto provider as webrtc-rs uses) plus one UDP `send_to` on
 //! 127.0.0.1, nothing else.
 //!
-//! `cargo run --release -p msc-handler --example srtp_floor -- [--seconds S] [--sizes A,B,...]
+//! `cargo run --release -p msc-bench --bin srtp_floor -- [--seconds S] [--sizes A,B,...]
 //!  [--mix a,b,...] [--profiles aes128cm80,aeadaes128gcm,aeadaes256gcm]`
 //!
 //! - `--sizes`: RTP packet sizes in bytes before protection (header with mid and

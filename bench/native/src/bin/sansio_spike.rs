@@ -1,7 +1,5 @@
 //! Spike: what CPU per packet a driver of our own over webrtc-rs' sans-IO `rtc` core costs,
-//! against the real mediasoup worker, next to this project's handler under the same load. It
-//! led to the handler's direct driver (`direct.rs`); before it, the handler ran on webrtc-rs'
-//! async PeerConnection and its driver task.
+//! against the real mediasoup worker, next to this project's handler under the same load.
 //!
 //! N PeerConnections (one mediasoup transport each) with one VP8 SSRC each, PPS packets per
 //! second in all of 1,000 bytes written in batches every millisecond, the handler's
@@ -9,19 +7,13 @@
 //! that does everything for every connection: write the due packets into the core, drain its
 //! datagrams to the one socket they share, read what came back, run the timers.
 //!
-//! `cargo run --release -p msc-handler --example sansio_spike -- [PPS] [SECONDS] [MODE] [N]`
+//! `cargo run --release -p msc-bench --bin sansio_spike -- [PPS] [SECONDS] [MODE] [N]`
 //! MODE: `sansio` (the loop, one `send_to` per datagram), `gso` (the loop, runs of equal
 //! datagrams in one `sendmsg` with UDP_SEGMENT), `handler` (the handler, as the addon uses it).
 //! Needs node and the mediasoup that scripts/setup-worker.sh builds; run it in a loopback-only
 //! namespace. N: connections (default 1). Prints the process's CPU per packet (its threads'
-//! schedstat) and what the server counted.
-//!
-//! Measured on the 2-core VM (2026-11-24, 12,000 packets/s in all): one connection, the
-//! handler on webrtc-rs' driver 12.9 and 13.4 µs per packet, the loop 5.3-5.9 µs (GSO 5.2
-//! and 5.6); 100 connections, the handler on webrtc-rs' driver 16.1-18.2 µs, the loop
-//! 9.3-10.2 µs (GSO 9.3-11.0). The handler on its direct driver, 100 connections: 12.9 and
-//! 13.0 µs, the loop 10.0 and 10.5 in the same session (the rest: tokio's tasks and thread
-//! wake-ups, where the loop is one thread turning every connection each millisecond).
+//! schedstat) and what the server counted. What it measured:
+//! `docs/performance.md#the-direct-driver`.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::UdpSocket;
@@ -48,7 +40,7 @@ use rtc::sansio::Protocol;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use serde_json::{json, Value};
 
-#[path = "../testdata/mediasoup_signalling.rs"]
+#[path = "../../../../src/handler/testdata/mediasoup_signalling.rs"]
 mod signalling;
 use signalling::{
     answer, connect_and_produce, extmap_id, mediasoup_dir, peer_script, MID_URI, TWCC_URI,
@@ -579,6 +571,11 @@ fn run_sansio(
 }
 
 fn main() {
+    // The signalling helpers find their node script and the worker's version under msc-handler's
+    // directory, which they read from CARGO_MANIFEST_DIR (else `src/handler`, from the root).
+    if let Ok(dir) = std::env::var("CARGO_MANIFEST_DIR") {
+        std::env::set_var("CARGO_MANIFEST_DIR", format!("{dir}/../../src/handler"));
+    }
     let args: Vec<String> = std::env::args().collect();
     let pps: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(12_000);
     let seconds: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10);

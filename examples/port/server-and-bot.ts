@@ -1,0 +1,98 @@
+// A mediasoup server and a mediasoup-client bot in one program, each typed by its own package:
+// the bot was written for mediasoup-client and runs in Node by changing only the import of
+// 'mediasoup-client' to 'mediasoup-client-native' (and giving it a track of this package).
+// Values go from the server's typed API to the bot's and back, so `tsc --strict` checks that
+// the two packages' types fit (__test__/types.test.js).
+import * as mediasoup from 'mediasoup';
+import { Device, types } from 'mediasoup-client-native';
+
+/** What the bot sends: a MediaStreamTrack in a browser, a Track of this package in Node. */
+export type BotTrack = NonNullable<types.ProducerOptions['track']>;
+
+const mediaCodecs: mediasoup.types.RouterRtpCodecCapability[] = [
+  { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
+  { kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
+];
+
+export async function startRouter(): Promise<mediasoup.types.Router> {
+  const worker = await mediasoup.createWorker({ logLevel: 'warn' });
+  return worker.createRouter({ mediaCodecs });
+}
+
+// The server's answer to the bot's request for a transport (what signalling would carry).
+async function createTransport(
+  router: mediasoup.types.Router,
+  sctpCapabilities: types.SctpCapabilities
+): Promise<{ transport: mediasoup.types.WebRtcTransport; options: types.TransportOptions }> {
+  const transport = await router.createWebRtcTransport({
+    listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }],
+    enableSctp: true,
+    numSctpStreams: sctpCapabilities.numStreams,
+  });
+  const options: types.TransportOptions = {
+    id: transport.id,
+    iceParameters: transport.iceParameters,
+    iceCandidates: transport.iceCandidates,
+    dtlsParameters: transport.dtlsParameters,
+    sctpParameters: transport.sctpParameters,
+  };
+  return { transport, options };
+}
+
+// The server's handler of the bot's `connect` request.
+async function onConnect(
+  transport: mediasoup.types.WebRtcTransport,
+  dtlsParameters: types.DtlsParameters
+): Promise<void> {
+  const algorithms: types.FingerprintAlgorithm[] = dtlsParameters.fingerprints.map(({ algorithm }) => algorithm);
+  console.log('bot fingerprints:', algorithms.join(', '));
+  await transport.connect({ dtlsParameters });
+}
+
+/** Joins `router` as a bot sending `track`; resolves with the bot's producer. */
+export async function runBot(router: mediasoup.types.Router, track: BotTrack): Promise<types.Producer> {
+  const device = new Device();
+  await device.load({ routerRtpCapabilities: router.rtpCapabilities });
+  if (!device.canProduce('video')) throw new Error('the router takes no video');
+
+  const { transport: serverTransport, options } = await createTransport(router, device.sctpCapabilities);
+  const candidates: types.IceCandidate[] = serverTransport.iceCandidates;
+  console.log('server at', candidates.map(({ ip, port }) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`)));
+
+  const transport: types.Transport = device.createSendTransport(options);
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    onConnect(serverTransport, dtlsParameters).then(callback, errback);
+  });
+  transport.on('produce', async ({ kind, rtpParameters, appData }, callback, errback) => {
+    try {
+      const producer = await serverTransport.produce({ kind, rtpParameters, appData });
+      callback({ id: producer.id });
+    } catch (error) {
+      errback(error as Error);
+    }
+  });
+  transport.on('connectionstatechange', (state: types.ConnectionState) => {
+    if (state === 'failed') transport.close();
+  });
+  transport.observer.on('newproducer', (producer: types.Producer) => console.log('producing', producer.kind));
+
+  const producerOptions: types.ProducerOptions = {
+    track,
+    encodings: [{ maxBitrate: 500_000 }],
+    codecOptions: { videoGoogleStartBitrate: 1000 },
+    appData: { source: 'bot' },
+  };
+  const producer = await transport.produce(producerOptions);
+  producer.on('transportclose', () => console.log('transport closed'));
+
+  // What the bot can receive, asked of the server in its own types.
+  const rtpCapabilities: types.RtpCapabilities = device.rtpCapabilities;
+  if (!router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+    throw new Error('the bot could not consume its own producer');
+  }
+  // The bot's parameters as the server types them (to log, record or compare them).
+  const sent: mediasoup.types.RtpParameters = producer.rtpParameters;
+  const uris: types.RtpHeaderExtensionUri[] = (sent.headerExtensions ?? []).map(({ uri }) => uri);
+  console.log('header extensions:', uris.join(', '));
+  return producer;
+}
