@@ -2,7 +2,8 @@
 
 // The package as a user gets it: `npm pack` of this checkout (the main package) and of this
 // platform's prebuilt package (npm/<platform>, with the binary built here), installed into a new
-// app from the two tarballs with no registry and no cargo on PATH. The install takes seconds
+// app from the two tarballs (plus the main package's dependencies, packed from node_modules)
+// with no registry and no cargo on PATH. The install takes seconds
 // (the install script finds the prebuilt binary and builds nothing) and the app streams to the
 // real mediasoup server. Without the prebuilt package, the install script's source fallback
 // says plainly that it needs cargo.
@@ -66,6 +67,24 @@ let tmp;
 let mainTarball;
 let mainFiles;
 let platformTarball;
+// the main package's own dependencies (and theirs), packed from this checkout's node_modules:
+// what an app installs with it, here without a registry
+let dependencyTarballs = [];
+
+// Packs `names` and their dependencies from the checkout's node_modules into `tmp`.
+async function packDependencies(names, env, seen = new Set()) {
+  const tarballs = [];
+  for (const name of names) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const dir = path.join(root, 'node_modules', name);
+    const [packed] = JSON.parse(await npm(['pack', '--json', '--pack-destination', tmp, dir], { cwd: root, env }));
+    tarballs.push(path.join(tmp, packed.filename));
+    const manifest = require(path.join(dir, 'package.json'));
+    tarballs.push(...(await packDependencies(Object.keys(manifest.dependencies || {}), env, seen)));
+  }
+  return tarballs;
+}
 
 test.before(async () => {
   assert.ok(fs.existsSync(path.join(root, binary)), `${binary} is built here (npm run build)`);
@@ -82,13 +101,15 @@ test.before(async () => {
   const [prebuilt] = JSON.parse(await npm(['pack', '--json', '--pack-destination', tmp], { cwd: staged, env }));
   platformTarball = path.join(tmp, prebuilt.filename);
   assert.deepEqual(prebuilt.files.map((f) => f.path).sort(), [binary, 'package.json', 'README.md'].sort());
+  dependencyTarballs = await packDependencies(Object.keys(pkg.dependencies || {}), env);
 });
 
 test.after(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-// A new app (its own package.json) in which `npm install` is given `tarballs`, offline.
+// A new app (its own package.json) in which `npm install` is given `tarballs` (and the main
+// package's dependencies), offline.
 async function installApp(name, tarballs) {
   const app = path.join(tmp, name);
   fs.mkdirSync(app);
@@ -96,7 +117,7 @@ async function installApp(name, tarballs) {
   const env = userEnv(path.join(tmp, `${name}-npm-cache`));
   // --omit=optional: the other platforms' packages are not looked for (they are not in this
   // offline cache); this platform's comes from its tarball, named on the command line.
-  const args = ['install', '--offline', '--no-audit', '--no-fund', '--omit=optional', ...tarballs];
+  const args = ['install', '--offline', '--no-audit', '--no-fund', '--omit=optional', ...tarballs, ...dependencyTarballs];
   const started = Date.now();
   const result = await run('npm', args, { cwd: app, env });
   return { app, env, seconds: (Date.now() - started) / 1000, ...result };
