@@ -129,10 +129,23 @@ test('the tarball: the library, its loader and sources, LICENSE, examples and sa
     'demo/server.js', 'samples/vp8.ivf', 'samples/opus.ogg']) {
     assert.ok(mainFiles.includes(file), `${file} is in the tarball`);
   }
+  // bench/native is there only as a member of the cargo workspace, which cargo needs whole
   const unwanted = mainFiles.filter((f) =>
-    /^(__test__|bench|npm)\/|\/(tests|testdata|examples)\/|\/tests(_\w+)?\.rs$|\.node$/.test(f) && !f.startsWith('examples/')
+    /^(__test__|bench\/(?!native\/)|npm\/)|\/(tests|testdata|examples)\/|\/tests(_\w+)?\.rs$|\.node$/.test(f) &&
+    !f.startsWith('examples/')
   );
   assert.deepEqual(unwanted, [], 'no tests, test data, bench harness or binary');
+});
+
+test('the tarball\'s sources are a whole cargo workspace, locked (what a build from source needs)', async (t) => {
+  if (!pathDirs.some((dir) => dir && hasCargo(dir))) return t.skip('no cargo here');
+  const unpacked = path.join(tmp, 'unpacked');
+  fs.mkdirSync(unpacked);
+  const tar = await run('tar', ['-xzf', mainTarball, '-C', unpacked], { cwd: tmp, env: process.env });
+  assert.equal(tar.code, 0, tar.out);
+  const args = ['metadata', '--locked', '--offline', '--format-version', '1', '--no-deps'];
+  const metadata = await run('cargo', args, { cwd: path.join(unpacked, 'package'), env: process.env });
+  assert.equal(metadata.code, 0, metadata.out);
 });
 
 test('every napi target: its npm/ folder, an optional dependency of this version, built and tested by CI', () => {
