@@ -272,8 +272,82 @@ fn use_router_capabilities(router: &RtpCapabilities) {
     }
 }
 
+/// Valid inputs of the validators (by name), as a server sends them.
+fn valid_inputs() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "validate_and_normalize_rtp_parameters",
+            json!({
+                "mid": "0",
+                "codecs": [
+                    { "mimeType": "video/VP8", "payloadType": 101, "clockRate": 90000,
+                      "rtcpFeedback": [{ "type": "nack" }, { "type": "nack", "parameter": "pli" }] },
+                    { "mimeType": "video/rtx", "payloadType": 102, "clockRate": 90000,
+                      "parameters": { "apt": 101 } }
+                ],
+                "headerExtensions": [
+                    { "uri": "urn:ietf:params:rtp-hdrext:sdes:mid", "id": 1 },
+                    { "uri": "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time", "id": 4 }
+                ],
+                "encodings": [
+                    { "ssrc": 1111, "rtx": { "ssrc": 2222 }, "scalabilityMode": "L1T3",
+                      "maxBitrate": 500000, "dtx": false },
+                    { "rid": "r1", "scalabilityMode": "S3T3" }
+                ],
+                "rtcp": { "cname": "abc", "reducedSize": true }
+            }),
+        ),
+        (
+            "validate_ice_parameters",
+            json!({ "usernameFragment": "ufrag", "password": "pwd", "iceLite": true }),
+        ),
+        (
+            "validate_ice_candidates",
+            json!([{ "foundation": "udpcandidate", "priority": 1078862079, "address": "9.9.9.9",
+                     "protocol": "udp", "port": 40533, "type": "host" },
+                   { "foundation": "tcpcandidate", "priority": 1078862079, "ip": "9.9.9.9",
+                     "protocol": "tcp", "port": 40533, "type": "host", "tcpType": "passive" }]),
+        ),
+        (
+            "validate_dtls_parameters",
+            json!({ "role": "auto", "fingerprints": [
+                { "algorithm": "sha-256", "value": "AB:CD:EF" },
+                { "algorithm": "sha-512", "value": "01:23" }
+            ] }),
+        ),
+        (
+            "validate_sctp_parameters",
+            json!({ "port": 5000, "OS": 1024, "MIS": 1024, "maxMessageSize": 262144 }),
+        ),
+        (
+            "validate_and_normalize_sctp_stream_parameters",
+            json!({ "streamId": 3, "ordered": false, "maxRetransmits": 2, "label": "chat",
+                    "protocol": "" }),
+        ),
+    ]
+}
+
 proptest! {
     #![proptest_config(config(256))]
+
+    #[test]
+    fn valid_inputs_with_one_node_replaced(
+        which in any::<proptest::sample::Index>(),
+        path in proptest::collection::vec(any::<usize>(), 0..5),
+        replacement in json(),
+    ) {
+        let inputs = valid_inputs();
+        let (name, mut input) = inputs[which.index(inputs.len())].clone();
+        let validate = VALIDATORS.iter().find(|(n, _)| *n == name).expect("a validator").1;
+        prop_assert!(validate(&mut input.clone()).is_ok(), "{} refuses its valid input", name);
+        replace_node(&mut input, &path, replacement);
+        check(name, validate, &input)?;
+        if name == "validate_and_normalize_rtp_parameters" {
+            if let Ok(params) = validate_and_normalize_rtp_parameters(&mut input) {
+                let _ = can_receive(&params, &router());
+            }
+        }
+    }
 
     #[test]
     fn every_validator_on_random_json(which in 0..VALIDATORS.len(), input in json()) {
