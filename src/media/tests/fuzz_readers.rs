@@ -300,3 +300,60 @@ fn an_ivf_frame_size_claim_is_not_allocated() {
         .contains("truncated frame: 4194304 bytes expected, 56 found"));
     assert!(peak < 32 << 10, "{peak} bytes held for a 100-byte file");
 }
+
+/// Ogg's CRC-32 (polynomial 0x04c11db7, not reflected, initial value 0), to write test pages.
+fn ogg_crc(data: &[u8]) -> u32 {
+    let mut crc = 0u32;
+    for &byte in data {
+        crc ^= u32::from(byte) << 24;
+        for _ in 0..8 {
+            crc = if crc & 0x8000_0000 != 0 {
+                (crc << 1) ^ 0x04c1_1db7
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// One Ogg page of stream 1 with `lacing` and `body`.
+fn ogg_page(flags: u8, sequence: u32, lacing: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut page = b"OggS\0".to_vec();
+    page.push(flags);
+    page.extend(0u64.to_le_bytes()); // granule position
+    page.extend(1u32.to_le_bytes()); // serial
+    page.extend(sequence.to_le_bytes());
+    page.extend([0; 4]); // CRC, set below
+    page.push(lacing.len() as u8);
+    page.extend_from_slice(lacing);
+    page.extend_from_slice(body);
+    let crc = ogg_crc(&page);
+    page[22..26].copy_from_slice(&crc.to_le_bytes());
+    page
+}
+
+/// A packet continued over page after page is refused past 1 MiB instead of buffered for as
+/// long as the file goes on.
+#[test]
+fn an_ogg_packet_continued_without_end_is_refused_past_1_mib() {
+    let mut head = b"OpusHead\x01\x01".to_vec();
+    head.extend([0x38, 0x01, 0x80, 0xbb, 0, 0, 0, 0, 0]);
+    let mut data = ogg_page(0x02, 0, &[head.len() as u8], &head);
+    let tags = b"OpusTags\0\0\0\0\0\0\0\0";
+    data.extend(ogg_page(0, 1, &[tags.len() as u8], tags));
+    // 18 pages of 255 segments of 255 bytes: one packet of 1.1 MiB that never ends
+    let body = vec![0xfcu8; 255 * 255];
+    for sequence in 2..20 {
+        let flags = if sequence == 2 { 0 } else { 0x01 };
+        data.extend(ogg_page(flags, sequence, &[255; 255], &body));
+    }
+    let reader = OggOpusReader::new("fuzz", Cursor::new(&data)).unwrap();
+    let (result, peak) = peak_bytes(|| reader.collect::<Result<Vec<_>, _>>());
+    let e = result.unwrap_err().to_string();
+    assert!(
+        e.contains("a packet continued over pages grows past 1048576 bytes"),
+        "{e}"
+    );
+    assert!(peak < 3 << 20, "{peak} bytes held at once");
+}
