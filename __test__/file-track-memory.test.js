@@ -3,8 +3,8 @@
 // Memory of file tracks opened from untrusted files: 200 mutated copies of the bundled samples
 // opened at once through createFileTrack(). Each open runs on one of the addon's few blocking
 // threads (src/node/runtime.rs): the burst must not start a thread per call (each thread's
-// allocator pages stay resident), and RSS must stay within a bound that no per-file growth of
-// the readers fits in. No server: nothing is produced.
+// allocator pages stay resident), and RSS must stay under a bound that 256 KiB kept per file
+// would exceed. No server: nothing is produced.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -17,9 +17,8 @@ const samples = path.join(__dirname, '..', 'samples');
 const FILES = 200;
 // src/node/runtime.rs MAX_BLOCKING_THREADS
 const MAX_BLOCKING_THREADS = 4;
-// Generous: what a burst of 200 opens costs at most with a bounded thread pool, first-use
-// costs included (code pages, the runtime's first tasks); a reader that kept or touched even
-// 256 KiB per file would pass it.
+// Generous for a burst of 200 opens with a bounded thread pool, first-use costs included (code
+// pages, the runtime's first tasks).
 const MAX_RSS_GROWTH_MIB = 40;
 
 // A small deterministic generator (LCG), so that a failure can be replayed.
