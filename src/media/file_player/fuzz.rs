@@ -113,9 +113,11 @@ proptest! {
             let at = if byte & 1 == 0 { head.index(256) } else { anywhere.index(data.len()) };
             data[at] = byte;
         }
-        let dir = std::env::temp_dir().join(format!("msc-play-fuzz-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{which}-{:?}", std::thread::current().id()));
+        let path = std::env::temp_dir().join(format!(
+            "msc-play-fuzz-{}-{which}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         std::fs::write(&path, &data).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()

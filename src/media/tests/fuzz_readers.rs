@@ -261,9 +261,11 @@ proptest! {
     #[test]
     fn mutated_samples_through_the_file_player(which in 0..SAMPLES.len(), changes in mutations()) {
         let data = mutate(sample(SAMPLES[which]), &changes);
-        let dir = std::env::temp_dir().join(format!("msc-fuzz-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{which}-{:?}", std::thread::current().id()));
+        let path = std::env::temp_dir().join(format!(
+            "msc-fuzz-{}-{which}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         std::fs::write(&path, &data).unwrap();
         let (opened, peak) = peak_bytes(|| FilePlayer::open(&path, FilePlayerOptions::default()).map(drop));
         std::fs::remove_file(&path).unwrap();
