@@ -3,21 +3,11 @@
 //! `PROPTEST_CASES` sets the number of cases (see docs/testing.md).
 
 use super::*;
+use crate::proptest_config::config;
 use crate::{EndReason, RtpChunk, RtpSink};
 use msc_ortc::RtpCodecParameters;
 use proptest::prelude::*;
 use proptest::sample::Index;
-
-fn config(default: u32) -> ProptestConfig {
-    let mut config = ProptestConfig {
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    };
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = default;
-    }
-    config
-}
 
 const SAMPLES: [&str; 5] = ["av1.ivf", "h264.h264", "opus.ogg", "vp8.ivf", "vp9.ivf"];
 

@@ -3,21 +3,11 @@
 //! sender sequences. `PROPTEST_CASES` sets the number of cases (see docs/testing.md).
 
 use super::*;
+use crate::proptest_config::config;
 use crate::{RtpChunk, RtpSink};
 use msc_ortc::RtpCodecParameters;
 use proptest::prelude::*;
 use std::time::Duration;
-
-fn config(default: u32) -> ProptestConfig {
-    let mut config = ProptestConfig {
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    };
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = default;
-    }
-    config
-}
 
 /// An RTP header (version 2) with random padding/extension/CSRC-count bits and fields,
 /// followed by random bytes: the header's lengths may or may not fit.

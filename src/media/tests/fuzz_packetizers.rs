@@ -7,20 +7,13 @@
 use bytes::Bytes;
 use msc_media::{H264Reader, IvfReader, MediaError, OggOpusReader, Packetizer, MAX_MTU, MIN_MTU};
 use proptest::prelude::*;
+
+#[path = "../proptest_config.rs"]
+mod proptest_config;
 use proptest::sample::Index;
+use proptest_config::config;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-
-fn config(default: u32) -> ProptestConfig {
-    let mut config = ProptestConfig {
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    };
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = default;
-    }
-    config
-}
 
 const CODECS: [(&str, u32); 5] = [
     ("video/VP8", 90_000),

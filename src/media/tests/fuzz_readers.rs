@@ -11,7 +11,11 @@
 
 use msc_media::{FilePlayer, FilePlayerOptions, H264Reader, IvfReader, MediaError, OggOpusReader};
 use proptest::prelude::*;
+
+#[path = "../proptest_config.rs"]
+mod proptest_config;
 use proptest::sample::Index;
+use proptest_config::config;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::Cursor;
@@ -68,18 +72,6 @@ fn peak_bytes<T>(f: impl FnOnce() -> T) -> (T, usize) {
 /// 64 KiB at a time) and a few copies of the data it returns.
 fn allocation_bound(len: usize) -> usize {
     4 * len + (256 << 10)
-}
-
-/// Number of cases: `PROPTEST_CASES` when set, else `default` (a short run in `cargo test`).
-fn config(default: u32) -> ProptestConfig {
-    let mut config = ProptestConfig {
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    };
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = default;
-    }
-    config
 }
 
 fn samples_dir() -> PathBuf {
