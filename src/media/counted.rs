@@ -70,10 +70,11 @@ impl<R: Read> Counted<R> {
         Ok(())
     }
 
-    /// Reads `len` bytes into a new buffer without trusting `len` for the allocation.
+    /// Reads `len` bytes into a new buffer without trusting `len` for the allocation: at most
+    /// 16 KiB is reserved up front, then the buffer grows with the bytes actually read.
     pub(crate) fn vec(&mut self, len: usize, what: &str) -> Result<Vec<u8>, MediaError> {
         let start = self.offset;
-        let mut out = Vec::with_capacity(len.min(1 << 20));
+        let mut out = Vec::with_capacity(len.min(16 << 10));
         let mut chunk = [0u8; 8192];
         while out.len() < len {
             let want = chunk.len().min(len - out.len());

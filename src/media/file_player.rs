@@ -15,7 +15,8 @@
 //!   positions; H.264 Annex B has no times: a fixed frame rate, 30 by default).
 //! - At the end of the file the track ends ([`EndReason::SourceEnded`](crate::EndReason)),
 //!   unless looped: then the file starts again, its timestamps continuing after the last
-//!   frame (one frame duration later), never backwards.
+//!   frame (one frame duration later), never backwards. A pass lasts at least 1 ms per frame
+//!   (1000 frames per second), whatever the file's timestamps say.
 //! - A read error, a truncated or malformed frame, or a jump of more than
 //!   [`MAX_FRAME_GAP_US`] between two frames ends the track too; [`FilePlayer::error`] then
 //!   tells what and where (file name and byte offset), and it is logged at `warn`.
@@ -43,6 +44,9 @@ pub const MAX_FRAME_GAP_US: u64 = 60_000_000;
 /// Duration given to the last frame of a video file before a loop restarts when the file
 /// says nothing better (one frame at 30 fps).
 const DEFAULT_FRAME_US: u64 = 33_333;
+/// A pass of a looped file lasts at least this long per frame (1000 frames per second), so that
+/// a file whose timestamps are microseconds apart cannot make a loop send without pause.
+const MIN_LOOPED_FRAME_US: u64 = 1_000;
 
 /// How a file is played.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -430,6 +434,7 @@ impl Playback {
         let mut pass_first: Option<u64> = None;
         let mut last: Option<(u64, u64)> = None; // (position, duration) of the last frame
         let mut passes = 0u64;
+        let mut pass_frames = 0u64;
         loop {
             let frame = match next.take() {
                 Some(f) => f,
@@ -453,14 +458,17 @@ impl Playback {
                             Ok(r) => reader = r,
                             Err(e) => return Outcome::Failed(e),
                         }
-                        pass_base = pos + duration.max(1);
+                        pass_base = (pos + duration.max(1))
+                            .max(pass_base + pass_frames * MIN_LOOPED_FRAME_US);
                         pass_first = None;
+                        pass_frames = 0;
                         continue;
                     }
                     Err(e) => return Outcome::Failed(e),
                 },
             };
             let first_ts = *pass_first.get_or_insert(frame.timestamp_us);
+            pass_frames += 1;
             let position = pass_base + frame.timestamp_us.saturating_sub(first_ts);
             if let Some((prev, _)) = last {
                 if position > prev + MAX_FRAME_GAP_US {
@@ -532,3 +540,6 @@ impl Playback {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod fuzz;

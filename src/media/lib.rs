@@ -71,3 +71,6 @@ pub trait RtpSink: Send + Sync {
     /// One chunk for encoding `layer` (0 = lowest simulcast layer).
     fn send(&self, layer: usize, chunk: RtpChunk);
 }
+
+#[cfg(test)]
+mod proptest_config;

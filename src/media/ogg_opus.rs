@@ -20,6 +20,9 @@ const PAGE_HEADER_SIZE: usize = 27;
 const FLAG_CONTINUED: u8 = 0x01;
 const FLAG_BOS: u8 = 0x02;
 const FLAG_EOS: u8 = 0x04;
+/// Larger packets (continued over pages) are taken as a corrupt stream rather than buffered:
+/// an Opus packet is at most 120 ms of 48 frames of 1275 bytes, about 60 KiB.
+const MAX_PACKET_SIZE: usize = 1 << 20;
 
 /// The `OpusHead` packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,6 +222,15 @@ impl<R: Read> OggOpusReader<R> {
                         continue;
                     }
                     Pending::Packet(mut buf) => {
+                        if buf.len() + bytes.len() > MAX_PACKET_SIZE {
+                            return Err(self.src.malformed_at(
+                                page.offset,
+                                format!(
+                                    "a packet continued over pages grows past \
+                                     {MAX_PACKET_SIZE} bytes: not an Opus packet"
+                                ),
+                            ));
+                        }
                         buf.extend_from_slice(&bytes);
                         buf
                     }

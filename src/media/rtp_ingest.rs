@@ -498,3 +498,6 @@ impl Receiver {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod fuzz;

@@ -11,6 +11,14 @@ use napi_derive::module_init;
 
 const MAX_THREADS: usize = 64;
 
+/// Threads for blocking work: opening files (`createFileTrack`) and DNS look-ups of ICE server
+/// names. Each thread that allocates holds pages of its own in the allocator (mimalloc, see
+/// `allocator.rs`) that stay resident after it has freed what it allocated, and with tokio's
+/// default (up to 512 threads) a burst of concurrent calls starts about one thread per call.
+/// A fixed few bound that memory; the work is short, so calls beyond these wait their turn. A
+/// file that blocks its reader (a FIFO nobody writes to) holds one thread until it is written.
+const MAX_BLOCKING_THREADS: usize = 4;
+
 /// One per core but one, at least one.
 fn default_worker_threads() -> usize {
     std::thread::available_parallelism()
@@ -41,7 +49,10 @@ fn asked_worker_threads() -> Option<usize> {
 fn init_runtime() {
     let threads = asked_worker_threads().unwrap_or_else(default_worker_threads);
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.enable_all().worker_threads(threads);
+    builder
+        .enable_all()
+        .worker_threads(threads)
+        .max_blocking_threads(MAX_BLOCKING_THREADS);
     // on failure napi-rs builds its default runtime on first use
     if let Ok(rt) = builder.build() {
         napi::bindgen_prelude::create_custom_tokio_runtime(rt);

@@ -12,7 +12,9 @@
 //!   u32...): `invalid <field>`;
 //! - an optional field that is falsy and of the wrong type (`mid: 0`, `ssrc: ""`, `null`) is
 //!   removed rather than kept;
-//! - a header extension `direction` must be one of the four directions.
+//! - a header extension `direction` must be one of the four directions;
+//! - no string (nor object key) of RTP, ICE or DTLS parameters may hold a line break or NUL:
+//!   each goes into an SDP line (`invalid <what>: "..." holds a line break or NUL character`).
 
 mod rtp_capabilities;
 mod rtp_parameters;
@@ -55,11 +57,41 @@ fn integralize(value: &mut Value) {
     }
 }
 
-/// The typed struct of a validated value; a serde failure is `invalid <what>: <why>`.
+/// The typed struct of a validated value that goes into the remote SDP (RTP, ICE, DTLS): as
+/// [`deserialize`], and a string (or key) holding a line break or NUL is `invalid <what>`,
+/// since each such string is written into an SDP line, which a line break would end.
 fn typed<T: DeserializeOwned>(value: &Value, what: &str) -> Result<T> {
+    if let Some(text) = multiline_string(value) {
+        return Err(OrtcError::type_error(format!(
+            "invalid {what}: {} holds a line break or NUL character",
+            Value::from(text)
+        )));
+    }
+    deserialize(value, what)
+}
+
+/// The typed struct of a validated value; a serde failure is `invalid <what>: <why>`.
+fn deserialize<T: DeserializeOwned>(value: &Value, what: &str) -> Result<T> {
     let mut value = value.clone();
     integralize(&mut value);
     serde_json::from_value(value).map_err(|e| OrtcError::type_error(format!("invalid {what}: {e}")))
+}
+
+/// The first string or object key of `value` that holds CR, LF or NUL.
+fn multiline_string(value: &Value) -> Option<&str> {
+    let bad = |text: &str| text.contains(['\r', '\n', '\0']);
+    match value {
+        Value::String(text) => bad(text).then_some(text.as_str()),
+        Value::Array(items) => items.iter().find_map(multiline_string),
+        Value::Object(map) => map.iter().find_map(|(key, value)| {
+            if bad(key) {
+                Some(key.as_str())
+            } else {
+                multiline_string(value)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// An integer in `min..=max` (integral floats included).

@@ -1,6 +1,6 @@
 //! SCTP capabilities and parameters (DataChannels).
 
-use super::{object, optional, optional_integer, require_integer, typed, U16, U32};
+use super::{deserialize, object, optional, optional_integer, require_integer, typed, U16, U32};
 use crate::error::{OrtcError, Result};
 use crate::js;
 use crate::types::{NumSctpStreams, SctpCapabilities, SctpParameters, SctpStreamParameters};
@@ -68,5 +68,6 @@ pub fn validate_and_normalize_sctp_stream_parameters(
     }
     optional(obj, "label", "params.label", js::is_string)?;
     optional(obj, "protocol", "params.protocol", js::is_string)?;
-    typed(params, "params")
+    // label and protocol are the data channel's, not SDP text: any string
+    deserialize(params, "params")
 }

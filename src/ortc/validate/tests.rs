@@ -728,3 +728,51 @@ fn sending_parameters_are_normalized_as_mediasoup_client_does() {
     assert_eq!(normalized.rtcp.cname.as_deref(), Some("c"));
     assert_eq!(normalized.mid.as_deref(), Some("0"));
 }
+
+#[test]
+fn strings_that_go_into_sdp_lines_hold_no_line_break() {
+    let ice = v!(validate_ice_parameters);
+    let broken = json!({ "usernameFragment": "ufrag\r\na=ice-lite", "password": "pwd" });
+    assert_type_error(
+        ice,
+        broken,
+        "invalid params: \"ufrag\\r\\na=ice-lite\" holds a line break or NUL character",
+    );
+    let validate_candidate = v!(validate_ice_candidate);
+    for (key, value) in [("foundation", "a\nb"), ("address", "1.2.3.4\r\nm=video 9")] {
+        let message = format!(
+            "invalid params: {} holds a line break or NUL character",
+            json!(value)
+        );
+        assert_type_error(
+            validate_candidate,
+            with(candidate(), key, json!(value)),
+            &message,
+        );
+    }
+    let dtls = json!({ "fingerprints": [{ "algorithm": "sha-256", "value": "AB\u{0}CD" }] });
+    assert_type_error(
+        v!(validate_dtls_parameters),
+        dtls,
+        "invalid params: \"AB\\u0000CD\" holds a line break or NUL character",
+    );
+    let codec = with(
+        codec_params(),
+        "parameters",
+        json!({ "x-google": "1\r\na=x" }),
+    );
+    assert_type_error(
+        v!(validate_and_normalize_rtp_codec_parameters),
+        codec,
+        "invalid codec: \"1\\r\\na=x\" holds a line break or NUL character",
+    );
+    let keyed = with(codec_cap(), "parameters", json!({ "a\nb": 1 }));
+    assert_type_error(
+        v!(validate_and_normalize_rtp_capabilities),
+        json!({ "codecs": [keyed] }),
+        "invalid codec: \"a\\nb\" holds a line break or NUL character",
+    );
+    // a data channel's label is not SDP text
+    let mut stream = json!({ "streamId": 1, "label": "two\nlines" });
+    validate_and_normalize_sctp_stream_parameters(&mut stream).unwrap();
+}
