@@ -131,7 +131,7 @@ test('the tarball: the library, its loader and sources, LICENSE, examples and sa
   }
   // bench/native is there only as a member of the cargo workspace, which cargo needs whole
   const unwanted = mainFiles.filter((f) =>
-    /^(__test__|bench\/(?!native\/)|npm\/)|\/(tests|testdata|examples)\/|\/tests(_\w+)?\.rs$|\.node$/.test(f) &&
+    /^(__test__|bench\/(?!native\/)|npm\/)|\/(tests|testdata|examples)\/|\/(tests(_\w+)?|fuzz|proptest_config)\.rs$|\.node$/.test(f) &&
     !f.startsWith('examples/')
   );
   assert.deepEqual(unwanted, [], 'no tests, test data, bench harness or binary');
