@@ -169,6 +169,14 @@ test('every napi target: its npm/ folder of this version, built and tested by CI
   assert.ok(!Object.keys(lock.packages).some((p) => p.includes(`${pkg.name}-`)), 'the lock names no platform package');
 });
 
+test('package-lock.json is complete: npm ci accepts it (checked offline, without installing)', async () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'ci-'));
+  for (const file of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(root, file), path.join(dir, file));
+  const args = ['ci', '--dry-run', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'];
+  const result = await run('npm', args, { cwd: dir, env: userEnv(path.join(dir, 'npm-cache')) });
+  assert.equal(result.code, 0, result.out);
+});
+
 test('installed with the prebuilt package and no cargo: seconds, nothing built, media reach the server', async (t) => {
   const install = await installApp('app', [mainTarball, platformTarball]);
   assert.equal(install.code, 0, install.out);
