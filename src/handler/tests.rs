@@ -24,7 +24,7 @@ use webrtc::peer_connection::{
 };
 
 use super::*;
-use crate::engine;
+use crate::connection::setup as engine;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -808,7 +808,7 @@ async fn packets_carry_transport_wide_numbers_and_sender_reports_count_them() {
     let handler = SendHandler::new(loopback()).await.unwrap();
     let mut remote = Remote::new(false).await;
     let (audio, video) = audio_then_video(&handler, &mut remote).await;
-    let twcc_id = extmap_id(&video.offer_sdp, engine::TRANSPORT_CC_URI);
+    let twcc_id = extmap_id(&video.offer_sdp, crate::extensions::TRANSPORT_CC_URI);
 
     // one counter for the whole transport, whichever stream a packet belongs to
     let mut numbers = Vec::new();

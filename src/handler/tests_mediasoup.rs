@@ -102,8 +102,8 @@ async fn mediasoup_accepts_our_media() {
         let _ = tx.send(());
     }));
     let offer = &sent.offer_sdp;
-    let mid_id = extmap_id(offer, engine::MID_URI);
-    let twcc_id = extmap_id(offer, engine::TRANSPORT_CC_URI);
+    let mid_id = extmap_id(offer, crate::extensions::MID_URI);
+    let twcc_id = extmap_id(offer, crate::extensions::TRANSPORT_CC_URI);
 
     let t0 = Instant::now();
     handler

@@ -42,12 +42,12 @@ use webrtc::peer_connection::{
     RTCIceConnectionState, RTCPeerConnectionState, RTCSessionDescription, SettingEngine,
 };
 
-use crate::dtls_failure::has_plaintext_fatal_alert;
-use crate::events::Events;
-use crate::gather::{host_candidate, Srflx};
-use crate::pacer::Pacer;
-use crate::udp::{segment_run, UdpPort};
-use crate::HandlerError;
+use super::dtls_failure::has_plaintext_fatal_alert;
+use super::events::Events;
+use super::gather::{host_candidate, Srflx};
+use super::pacer::Pacer;
+use super::udp::{segment_run, UdpPort};
+use crate::error::HandlerError;
 
 /// Datagrams kept waiting for the pacer or a full socket (then the newest are dropped): the
 /// frames of 1,000 video producers written at once, far more than a socket stays full on any
@@ -426,7 +426,7 @@ impl Inner {
                 // Straight into the core, not through `RTCRtpSender::write_rtp`: that checks
                 // the SSRC, payload type and extension ids against the sender's parameters,
                 // which it rebuilds for every packet, while the writer built this packet from
-                // exactly those negotiated values (`writer.rs`; the cost:
+                // exactly those negotiated values (`send/writer.rs`; the cost:
                 // `docs/performance.md#writes-straight-into-the-core`). The core ignores the
                 // track id. Refused packets (DTLS not up yet) are dropped, as webrtc-rs' own
                 // driver does: the media source goes on.

@@ -1,5 +1,5 @@
 //! What inbound RTCP feedback means to the writers, and what they learn when their stream is
-//! bound. Used by the connection's interceptor ([`crate::outbound::OutboundInterceptor`]):
+//! bound. Used by the connection's interceptor ([`super::outbound::OutboundInterceptor`]):
 //! - PLI and FIR become keyframe requests, queued by media SSRC for the dispatcher task,
 //!   which calls the writer's callback outside webrtc-rs' locks; NACK/PLI/FIR are counted;
 //! - local stream binding (done by webrtc-rs when an answer is applied): the negotiated payload
@@ -18,7 +18,7 @@ use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use crate::writer::WriterState;
+use super::writer::WriterState;
 
 /// State shared by the handler, its writers' registry and the interceptor.
 #[derive(Default)]

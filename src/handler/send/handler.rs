@@ -6,130 +6,28 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use rtc::ice::mdns::MulticastDnsMode;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::MIME_TYPE_RTX;
-use rtc::peer_connection::configuration::{RTCOfferOptions, RTCRtcpMuxPolicy};
+use rtc::peer_connection::configuration::RTCOfferOptions;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RTCRtpRtxParameters,
     RtpCodecKind,
 };
 use rtc::rtp_transceiver::RTCRtpSenderId;
 use tokio::sync::watch;
-use webrtc::peer_connection::{
-    PeerConnectionBuilder, RTCBundlePolicy, RTCConfiguration, RTCConfigurationBuilder,
-    RTCIceServer, RTCIceTransportPolicy, RTCSessionDescription, SettingEngine,
-    SettingEngineBuilder, StatsSelector,
-};
+use webrtc::peer_connection::{RTCSessionDescription, StatsSelector};
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
-use crate::direct::DirectPc;
-use crate::events::Events;
-use crate::feedback::{dispatch_keyframe_requests, Feedback, Shared};
-use crate::gather::{bind_addrs, stun_server_addrs};
-use crate::pc::{Pc, Transceiver};
-use crate::writer::{RtpWriter, WriterState};
-use crate::{
-    engine, stats, HandlerError, HandlerOptions, IceServer, MediaKind, RtpCodecCapability,
-};
-
-/// ICE connectivity check interval, 10 ms instead of webrtc-rs' 200 ms (with 140 attempts per
-/// pair instead of 7, so a pair is still given 1.4 s).
-///
-/// Why: when ICE selects a pair, webrtc-rs 0.21.1 creates the DTLS ClientHello
-/// (`DtlsHandler::handle_event` -> `dtls_endpoint.connect`) but does not flush it; it leaves on
-/// the next `handle_timeout`, i.e. the ICE agent's next check tick, so the check interval is a
-/// floor under the time from "ICE connected" to "connected"
-/// (`docs/performance.md#time-to-first-packet`). Only the checking phase ticks at this rate, a
-/// few ms on loopback; once connected the agent ticks at the keepalive interval.
-const ICE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10);
-const ICE_MAX_BINDING_REQUESTS: u16 = 140;
-
-/// Consent freshness (RFC 7675) as browsers do it, instead of webrtc-rs' 2 s keepalive, 5 s to
-/// `disconnected` and 30 s to `failed`: a binding request every second on the selected pair;
-/// `disconnected` after 4 s without anything from the server (three or four unanswered
-/// requests), `failed` 8 s after that (12 s of silence), which is when an application calls
-/// `restartIce()`. The agent ticks at the smallest of these, so states change within 1 s of
-/// their deadline (`docs/performance.md#ice-consent-timeouts`).
-const ICE_KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
-const ICE_DISCONNECTED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
-const ICE_FAILED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
-
-/// Settings common to every PeerConnection of this crate: mDNS off (host candidates are plain
-/// IPs and remote `.local` candidates are ignored), loopback candidates allowed when asked, and
-/// `a=ssrc` lines (with `ssrc-group:FID` for RTX) written even for simulcast sections, so the
-/// offer names every SSRC the handler will send.
-pub(crate) fn setting_engine(include_loopback: bool) -> SettingEngine {
-    SettingEngineBuilder::new()
-        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
-        .with_include_loopback_candidate(include_loopback)
-        .with_write_ssrc_attributes_for_simulcast(true)
-        .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS))
-        .with_ice_timeouts(
-            Some(ICE_DISCONNECTED_TIMEOUT),
-            Some(ICE_FAILED_TIMEOUT),
-            Some(ICE_KEEPALIVE_INTERVAL),
-        )
-        .build()
-}
-
-fn ice_servers(servers: &[IceServer]) -> Vec<RTCIceServer> {
-    servers
-        .iter()
-        .map(|s| RTCIceServer {
-            urls: s.urls.clone(),
-            username: s.username.clone().unwrap_or_default(),
-            credential: s.credential.clone().unwrap_or_default(),
-        })
-        .collect()
-}
-
-/// Checks STUN/TURN servers as `RTCPeerConnection.setConfiguration()` does: each URL parses as
-/// `stun:`, `stuns:`, `turn:` or `turns:` (host, optional port, `?transport=`), and a TURN URL
-/// comes with a username and a credential. `InvalidArgument` names the bad server.
-pub fn validate_ice_servers(servers: &[IceServer]) -> Result<(), HandlerError> {
-    for (i, server) in ice_servers(servers).iter().enumerate() {
-        if server.urls.is_empty() {
-            return Err(HandlerError::InvalidArgument(format!(
-                "iceServers[{i}] has no urls"
-            )));
-        }
-        server.urls().map_err(|e| {
-            HandlerError::InvalidArgument(format!(
-                "iceServers[{i}] ({}): {e}",
-                server.urls.join(", ")
-            ))
-        })?;
-    }
-    Ok(())
-}
-
-/// max-bundle and rtcp-mux required, as mediasoup needs (and mediasoup-client configures).
-pub(crate) fn configuration(opts: &HandlerOptions) -> RTCConfiguration {
-    RTCConfigurationBuilder::new()
-        .with_ice_servers(ice_servers(&opts.ice_servers))
-        .with_ice_transport_policy(if opts.ice_transport_policy_relay {
-            RTCIceTransportPolicy::Relay
-        } else {
-            RTCIceTransportPolicy::All
-        })
-        .with_bundle_policy(RTCBundlePolicy::MaxBundle)
-        .with_rtcp_mux_policy(RTCRtcpMuxPolicy::Require)
-        .build()
-}
-
-/// Whether these options need webrtc-rs' own driver: TURN relaying is only there.
-fn needs_turn(opts: &HandlerOptions) -> bool {
-    opts.ice_transport_policy_relay || has_turn(&opts.ice_servers)
-}
-
-fn has_turn(servers: &[IceServer]) -> bool {
-    servers
-        .iter()
-        .flat_map(|s| s.urls.iter())
-        .map(|u| u.to_ascii_lowercase())
-        .any(|u| u.starts_with("turn:") || u.starts_with("turns:"))
-}
+use super::feedback::{dispatch_keyframe_requests, Feedback, Shared};
+use super::writer::{RtpWriter, WriterState};
+use crate::connection::driver::{has_turn, Pc, Transceiver};
+use crate::connection::events::Events;
+use crate::connection::gather::stun_server_addrs;
+use crate::connection::setup::{self, configuration, validate_ice_servers};
+use crate::connection::stats;
+use crate::error::HandlerError;
+use crate::options::{HandlerOptions, IceServer};
+use msc_ortc::types::{MediaKind, RtpCodecCapability};
 
 /// What [`SendHandler::send`] created.
 #[derive(Debug, Clone)]
@@ -174,37 +72,14 @@ impl SendHandler {
     /// Creates the PeerConnection and binds its UDP sockets (see
     /// [`crate::LocalAddresses`]). Must be called within a tokio runtime.
     ///
-    /// The connection runs on the direct driver (see `direct.rs`), or on webrtc-rs' own when
+    /// The connection runs on the direct driver (see `connection/direct.rs`), or on webrtc-rs' own when
     /// a TURN server or the relay policy is given.
     pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
         validate_ice_servers(&opts.ice_servers)?;
-        let have_servers = !opts.ice_servers.is_empty();
         let shared = Arc::new(Shared::default());
         let (feedback, keyframes) = Feedback::new(shared.clone());
         let events = Arc::new(Events::new());
-        let setting_engine = setting_engine(opts.local_addresses.includes_loopback(have_servers));
-        let pc = if needs_turn(&opts) {
-            let pc = PeerConnectionBuilder::new()
-                .with_media_engine(engine::media_engine()?)
-                .with_interceptor_registry(engine::registry(feedback))
-                .with_setting_engine(setting_engine)
-                .with_configuration(configuration(&opts))
-                .with_handler(events.clone())
-                .with_udp_addrs(opts.local_addresses.socket_addrs(have_servers, false))
-                .build()
-                .await
-                .map_err(HandlerError::webrtc)?;
-            Pc::Webrtc(Arc::new(pc))
-        } else {
-            Pc::Direct(DirectPc::new(
-                configuration(&opts),
-                setting_engine,
-                engine::media_engine()?,
-                engine::registry(feedback),
-                &bind_addrs(&opts.local_addresses, have_servers),
-                events.clone(),
-            )?)
-        };
+        let pc = Pc::new(&opts, super::interceptors(feedback), events.clone()).await?;
         let dispatcher = tokio::spawn(dispatch_keyframe_requests(shared.clone(), keyframes));
         Ok(Self {
             pc,
@@ -434,7 +309,7 @@ impl SendHandler {
     ///
     /// Errors: `InvalidArgument` for a URL that is not `stun:`/`stuns:`/`turn:`/`turns:` or a
     /// TURN server without username and credential (see [`validate_ice_servers`]); for a TURN
-    /// server on the direct driver (TURN is given at creation, see `pc.rs`); on webrtc-rs'
+    /// server on the direct driver (TURN is given at creation, see `connection/driver.rs`); on webrtc-rs'
     /// driver (TURN transports), for an empty list when servers are set: webrtc-rs 0.21 keeps
     /// the previous servers on an empty list, and saying so beats pretending they were
     /// removed.
@@ -476,7 +351,7 @@ impl SendHandler {
         Ok(())
     }
 
-    /// Transport-level stats, W3C-shaped (see the `stats` module): the `transport`,
+    /// Transport-level stats, W3C-shaped (see `connection/stats.rs`): the `transport`,
     /// `candidate-pair`, `local-candidate`, `remote-candidate` and `certificate` entries.
     pub async fn transport_stats(&self) -> Result<serde_json::Value, HandlerError> {
         self.check_open()?;
@@ -512,7 +387,7 @@ impl SendHandler {
         };
         let report = self.pc.get_stats(StatsSelector::Sender(sender)).await?;
         let mut json = stats::report_to_json(&report, |_| true);
-        stats::patch_feedback_counts(&mut json, &writers);
+        super::stats::patch_feedback_counts(&mut json, &writers);
         Ok(json)
     }
 
@@ -537,7 +412,7 @@ impl SendHandler {
         self.events.state.subscribe()
     }
 
-    /// Which driver runs the connection: `direct` or `webrtc-rs` (see `pc.rs`).
+    /// Which driver runs the connection: `direct` or `webrtc-rs` (see `connection/driver.rs`).
     #[cfg(test)]
     pub(crate) fn driver(&self) -> &'static str {
         match self.pc {
@@ -592,7 +467,7 @@ fn resolve_codecs(
     if codecs.is_empty() {
         return Err(HandlerError::InvalidArgument("no codecs given".into()));
     }
-    let engine = engine::codecs(codec_kind);
+    let engine = setup::codecs(codec_kind);
     let mut out: Vec<RTCRtpCodecParameters> = Vec::with_capacity(codecs.len());
     for c in codecs {
         if c.kind != kind {

@@ -7,21 +7,11 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use rtc::interceptor::StreamInfo;
 use rtc::rtp;
-use rtc::rtp_transceiver::RTCRtpSenderId;
-use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::TrackLocal;
 
-use crate::direct;
-use crate::engine::{self, AUDIO_LEVEL_URI, MID_URI, RID_URI};
-use crate::HandlerError;
-
-/// Where a writer's packets go.
-pub(crate) enum Sink {
-    /// Into the direct driver's core, on the caller's thread.
-    Direct(Arc<direct::Inner>, RTCRtpSenderId),
-    /// webrtc-rs' track, which hands them to its driver task.
-    Track(Arc<TrackLocalStaticRTP>),
-}
+use crate::connection::driver::Sink;
+use crate::error::HandlerError;
+use crate::extensions::{self, AUDIO_LEVEL_URI, MID_URI, RID_URI};
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
 
@@ -88,7 +78,7 @@ impl WriterState {
     /// Called (inside webrtc-rs) when the stream is bound after an answer.
     pub(crate) fn bind(&self, info: &StreamInfo) {
         let id_of = |uri: &str| {
-            engine::extension_id(info, uri)
+            extensions::extension_id(info, uri)
                 .filter(|id| (1..=14).contains(id))
                 .unwrap_or(0) as u64
         };

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::{RTCConfiguration, RTCOfferOptions};
 use rtc::rtp_transceiver::rtp_sender::RTCRtpCodecParameters;
@@ -18,12 +19,36 @@ use rtc::statistics::report::RTCStatsReport;
 use rtc::statistics::StatsSelector;
 use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use webrtc::media_stream::track_local::TrackLocal;
-use webrtc::peer_connection::{PeerConnection, RTCSessionDescription};
+use webrtc::peer_connection::{PeerConnection, PeerConnectionBuilder, RTCSessionDescription};
 use webrtc::rtp_transceiver::{RTCRtpTransceiverInit, RtpTransceiver};
 
-use crate::direct::DirectPc;
-use crate::writer::Sink;
-use crate::HandlerError;
+use super::direct::DirectPc;
+use super::events::Events;
+use super::gather::bind_addrs;
+use super::setup;
+use crate::error::HandlerError;
+use crate::options::{HandlerOptions, IceServer};
+
+/// Where a writer's packets go.
+pub(crate) enum Sink {
+    /// Into the direct driver's core, on the caller's thread.
+    Direct(Arc<super::direct::Inner>, RTCRtpSenderId),
+    /// webrtc-rs' track, which hands them to its driver task.
+    Track(Arc<TrackLocalStaticRTP>),
+}
+
+/// Whether these options need webrtc-rs' own driver: TURN relaying is only there.
+pub(crate) fn needs_turn(opts: &HandlerOptions) -> bool {
+    opts.ice_transport_policy_relay || has_turn(&opts.ice_servers)
+}
+
+pub(crate) fn has_turn(servers: &[IceServer]) -> bool {
+    servers
+        .iter()
+        .flat_map(|s| s.urls.iter())
+        .map(|u| u.to_ascii_lowercase())
+        .any(|u| u.starts_with("turn:") || u.starts_with("turns:"))
+}
 
 pub(crate) enum Pc {
     Direct(DirectPc),
@@ -37,6 +62,41 @@ pub(crate) enum Transceiver {
 }
 
 impl Pc {
+    /// The connection for `opts`, with `interceptors` (the directions' own): on the direct
+    /// driver, or on webrtc-rs' when TURN is asked for. Binds the sockets (see
+    /// [`crate::LocalAddresses`]); within a tokio runtime.
+    pub(crate) async fn new(
+        opts: &HandlerOptions,
+        interceptors: Registry,
+        events: Arc<Events>,
+    ) -> Result<Self, HandlerError> {
+        let have_servers = !opts.ice_servers.is_empty();
+        let setting_engine =
+            setup::setting_engine(opts.local_addresses.includes_loopback(have_servers));
+        if needs_turn(opts) {
+            let pc = PeerConnectionBuilder::new()
+                .with_media_engine(setup::media_engine()?)
+                .with_interceptor_registry(interceptors)
+                .with_setting_engine(setting_engine)
+                .with_configuration(setup::configuration(opts))
+                .with_handler(events)
+                .with_udp_addrs(opts.local_addresses.socket_addrs(have_servers, false))
+                .build()
+                .await
+                .map_err(HandlerError::webrtc)?;
+            Ok(Pc::Webrtc(Arc::new(pc)))
+        } else {
+            Ok(Pc::Direct(DirectPc::new(
+                setup::configuration(opts),
+                setting_engine,
+                setup::media_engine()?,
+                interceptors,
+                &bind_addrs(&opts.local_addresses, have_servers),
+                events,
+            )?))
+        }
+    }
+
     /// Adds a sendonly transceiver for `track` offering `preferences`; returns it, its sender,
     /// and where its writers send.
     pub(crate) async fn add_transceiver(

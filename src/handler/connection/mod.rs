@@ -1,0 +1,19 @@
+//! The connection, whatever its direction: one PeerConnection (webrtc-rs' sans-IO core) and what
+//! carries it. Its driver (`driver.rs`: ours in `direct.rs`, webrtc-rs' async one for TURN), its
+//! sockets (`udp.rs`, paced by `pacer.rs`), candidate gathering (`gather.rs`), connection events
+//! (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection (`dtls_failure.rs`) and
+//! how every PeerConnection is set up (`setup.rs`).
+//!
+//! Nothing here knows a direction: the send side (`crate::send`) and the receive side build on
+//! this module, never the other way round. What a direction adds to the connection (its
+//! interceptors) is given to it at creation.
+
+pub(crate) mod direct;
+pub(crate) mod driver;
+mod dtls_failure;
+pub(crate) mod events;
+pub(crate) mod gather;
+mod pacer;
+pub(crate) mod setup;
+pub(crate) mod stats;
+mod udp;
