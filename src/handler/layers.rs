@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-/// The top-level module a `crate::` path names (`crate::connection::driver::Pc`: `connection`).
+/// The top-level module a `crate::` path names (`crate::connection::driver::Driver`: `connection`).
 fn named_modules(source: &str) -> Vec<String> {
     let mut found = Vec::new();
     for line in source.lines() {

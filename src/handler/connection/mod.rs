@@ -8,6 +8,7 @@
 //! this module, never the other way round. What a direction adds to the connection (its
 //! interceptors) is given to it at creation.
 
+pub(crate) mod async_driver;
 pub(crate) mod direct;
 pub(crate) mod driver;
 mod dtls_failure;

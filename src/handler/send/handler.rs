@@ -18,9 +18,11 @@ use tokio::sync::watch;
 use webrtc::peer_connection::{RTCSessionDescription, StatsSelector};
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
-use super::feedback::{dispatch_keyframe_requests, Feedback, Shared};
+use super::feedback::{dispatch_keyframe_requests, Feedback, WriterRegistry};
 use super::writer::{RtpWriter, WriterState};
-use crate::connection::driver::{has_turn, Pc, Transceiver};
+use crate::connection::driver::{
+    self, has_turn, AddedTransceiver, Driver, DriverKind, Transceiver,
+};
 use crate::connection::events::Events;
 use crate::connection::gather::stun_server_addrs;
 use crate::connection::setup::{self, configuration, validate_ice_servers};
@@ -41,7 +43,7 @@ pub struct SendResult {
 }
 
 struct SenderEntry {
-    transceiver: Transceiver,
+    transceiver: Box<dyn Transceiver>,
     sender: RTCRtpSenderId,
     writers: Vec<Arc<WriterState>>,
 }
@@ -51,11 +53,11 @@ struct SenderEntry {
 /// Operations are serialized internally (one at a time), as mediasoup-client's transport queue
 /// does; the client should still not interleave an offer/answer exchange with another.
 pub struct SendHandler {
-    pc: Pc,
+    driver: Box<dyn Driver>,
     opts: HandlerOptions,
     /// The STUN/TURN servers now configured (`update_ice_servers` replaces them).
     ice_servers: Mutex<Vec<IceServer>>,
-    shared: Arc<Shared>,
+    writers: Arc<WriterRegistry>,
     pub(crate) events: Arc<Events>,
     senders: tokio::sync::Mutex<HashMap<String, SenderEntry>>,
     dispatcher: tokio::task::JoinHandle<()>,
@@ -76,16 +78,16 @@ impl SendHandler {
     /// a TURN server or the relay policy is given.
     pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
         validate_ice_servers(&opts.ice_servers)?;
-        let shared = Arc::new(Shared::default());
-        let (feedback, keyframes) = Feedback::new(shared.clone());
+        let writers = Arc::new(WriterRegistry::default());
+        let (feedback, keyframes) = Feedback::new(writers.clone());
         let events = Arc::new(Events::new());
-        let pc = Pc::new(&opts, super::interceptors(feedback), events.clone()).await?;
-        let dispatcher = tokio::spawn(dispatch_keyframe_requests(shared.clone(), keyframes));
+        let driver = driver::connect(&opts, super::interceptors(feedback), events.clone()).await?;
+        let dispatcher = tokio::spawn(dispatch_keyframe_requests(writers.clone(), keyframes));
         Ok(Self {
-            pc,
+            driver,
             ice_servers: Mutex::new(opts.ice_servers.clone()),
             opts,
-            shared,
+            writers,
             events,
             senders: tokio::sync::Mutex::new(HashMap::new()),
             dispatcher,
@@ -155,8 +157,8 @@ impl SendHandler {
         check_rids(&rids)?;
 
         let mut taken: HashSet<u32> = self
-            .shared
             .writers
+            .by_ssrc
             .lock()
             .map(|w| {
                 w.values()
@@ -200,9 +202,16 @@ impl SendHandler {
             streams: vec![],
             send_encodings: codings.clone(),
         };
-        let (transceiver, sender, sink) = self.pc.add_transceiver(track, init, preferences).await?;
+        let AddedTransceiver {
+            transceiver,
+            sender,
+            sink,
+        } = self
+            .driver
+            .add_transceiver(track, init, preferences)
+            .await?;
         let offer_sdp = self.set_new_offer(None).await?;
-        let mid = self.pc.mid(&transceiver).await?;
+        let mid = transceiver.mid().await?;
         let sink = Arc::new(sink);
 
         let writers: Vec<Arc<WriterState>> = codings
@@ -218,7 +227,7 @@ impl SendHandler {
                 ))
             })
             .collect();
-        if let Ok(mut registry) = self.shared.writers.lock() {
+        if let Ok(mut registry) = self.writers.by_ssrc.lock() {
             for w in &writers {
                 registry.insert(w.ssrc(), w.clone());
             }
@@ -244,7 +253,7 @@ impl SendHandler {
         options: Option<RTCOfferOptions>,
     ) -> Result<String, HandlerError> {
         let ice_restart = options.as_ref().is_some_and(|o| o.ice_restart);
-        let stun_servers = if self.pc.gathers_next(ice_restart) {
+        let stun_servers = if self.driver.gathers_next(ice_restart) {
             let servers = self
                 .ice_servers
                 .lock()
@@ -254,7 +263,7 @@ impl SendHandler {
         } else {
             vec![]
         };
-        self.pc.set_new_offer(options, &stun_servers).await
+        self.driver.set_new_offer(options, &stun_servers).await
     }
 
     /// Applies the answer to the last offer. Its `a=setup` decides the DTLS role (`passive`:
@@ -265,7 +274,7 @@ impl SendHandler {
         self.check_open()?;
         let answer = RTCSessionDescription::answer(sdp)
             .map_err(|e| HandlerError::InvalidArgument(format!("bad answer SDP: {e}")))?;
-        self.pc.set_remote_description(answer).await
+        self.driver.set_remote_description(answer).await
     }
 
     /// Stops the transceiver of `mid` (its producer closed): its writers are closed, the
@@ -279,7 +288,7 @@ impl SendHandler {
         let entry = senders.remove(mid).ok_or_else(|| {
             HandlerError::InvalidArgument(format!("no sending transceiver with mid {mid:?}"))
         })?;
-        if let Ok(mut registry) = self.shared.writers.lock() {
+        if let Ok(mut registry) = self.writers.by_ssrc.lock() {
             for w in &entry.writers {
                 registry.remove(&w.ssrc());
             }
@@ -287,7 +296,7 @@ impl SendHandler {
         for w in &entry.writers {
             w.close();
         }
-        self.pc.stop(&entry.transceiver).await?;
+        entry.transceiver.stop().await?;
         self.set_new_offer(None).await
     }
 
@@ -323,7 +332,7 @@ impl SendHandler {
             .lock()
             .map(|c| !c.is_empty())
             .unwrap_or(true);
-        if servers.is_empty() && matches!(self.pc, Pc::Webrtc(_)) {
+        if servers.is_empty() && self.driver.kind() == DriverKind::Async {
             if !have_servers {
                 return Ok(());
             }
@@ -333,7 +342,7 @@ impl SendHandler {
                     .into(),
             ));
         }
-        if matches!(self.pc, Pc::Direct(_)) && has_turn(&servers) {
+        if self.driver.kind() == DriverKind::Direct && has_turn(&servers) {
             return Err(HandlerError::InvalidArgument(
                 "TURN servers must be given when the transport is created (iceServers of \
                  createSendTransport): this transport was created without and relays nothing"
@@ -344,7 +353,7 @@ impl SendHandler {
             ice_servers: servers.clone(),
             ..self.opts.clone()
         };
-        self.pc.set_configuration(configuration(&opts)).await?;
+        self.driver.set_configuration(configuration(&opts)).await?;
         if let Ok(mut current) = self.ice_servers.lock() {
             *current = servers;
         }
@@ -355,7 +364,7 @@ impl SendHandler {
     /// `candidate-pair`, `local-candidate`, `remote-candidate` and `certificate` entries.
     pub async fn transport_stats(&self) -> Result<serde_json::Value, HandlerError> {
         self.check_open()?;
-        let report = self.pc.get_stats(StatsSelector::None).await?;
+        let report = self.driver.get_stats(StatsSelector::None).await?;
         Ok(stats::report_to_json(&report, |t| {
             matches!(
                 t,
@@ -385,7 +394,7 @@ impl SendHandler {
                     ))
                 })?
         };
-        let report = self.pc.get_stats(StatsSelector::Sender(sender)).await?;
+        let report = self.driver.get_stats(StatsSelector::Sender(sender)).await?;
         let mut json = stats::report_to_json(&report, |_| true);
         super::stats::patch_feedback_counts(&mut json, &writers);
         Ok(json)
@@ -415,9 +424,9 @@ impl SendHandler {
     /// Which driver runs the connection: `direct` or `webrtc-rs` (see `connection/driver.rs`).
     #[cfg(test)]
     pub(crate) fn driver(&self) -> &'static str {
-        match self.pc {
-            Pc::Direct(_) => "direct",
-            Pc::Webrtc(_) => "webrtc-rs",
+        match self.driver.kind() {
+            DriverKind::Direct => "direct",
+            DriverKind::Async => "webrtc-rs",
         }
     }
 
@@ -438,11 +447,11 @@ impl SendHandler {
                 w.close();
             }
         }
-        if let Ok(mut registry) = self.shared.writers.lock() {
+        if let Ok(mut registry) = self.writers.by_ssrc.lock() {
             registry.clear();
         }
         self.events.closed();
-        self.pc.close().await;
+        self.driver.close().await;
         self.dispatcher.abort();
     }
 }
@@ -453,7 +462,7 @@ impl Drop for SendHandler {
     fn drop(&mut self) {
         self.dispatcher.abort();
         if !self.closed.swap(true, Ordering::AcqRel) {
-            self.pc.close_soon(&self.runtime);
+            self.driver.close_soon(&self.runtime);
         }
     }
 }
