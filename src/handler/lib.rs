@@ -9,8 +9,9 @@
 //!
 //! Layout, one direction of dependency (checked by `layers.rs`):
 //! - leaves: `error.rs`, `options.rs`, `extensions.rs` (header extension URIs and ids);
-//! - `connection/`: the PeerConnection whatever the direction: drivers, sockets, pacing,
-//!   gathering, events, stats, engine setup;
+//! - `connection/`: the PeerConnection whatever the direction: `Transport` (what a handler
+//!   holds: offers, answers, ICE, state, stats), drivers, sockets, pacing, gathering, events,
+//!   stats, engine setup;
 //! - `send/`: the send direction, on `connection/`: [`SendHandler`], [`RtpWriter`], the
 //!   outbound interceptor and its parts (NACK history, sender reports, retransmission budget,
 //!   feedback to the writers);

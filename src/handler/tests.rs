@@ -504,7 +504,7 @@ async fn single_encoding_arrives_intact_with_stats() {
     let answer = remote.answer(&sent.offer_sdp).await;
     assert!(answer.contains("a=setup:passive"), "{answer}");
     let t0 = Instant::now();
-    let mut ice = handler.events.ice_connected.subscribe();
+    let mut ice = handler.transport.ice_connected();
     let ice_at = tokio::spawn(async move {
         ice.wait_for(|n| *n > 0).await.unwrap();
         t0.elapsed()
@@ -1025,7 +1025,7 @@ async fn ice_restart_reconnects_and_media_continues() {
     assert_ne!(ufrag(&offer), ufrag(&sent.offer_sdp));
     let answer = remote.answer(&offer).await;
     handler.set_remote_answer(answer).await.unwrap();
-    let mut ice = handler.events.ice_connected.subscribe();
+    let mut ice = handler.transport.ice_connected();
     tokio::time::timeout(WAIT, ice.wait_for(|n| *n > restarts_before))
         .await
         .expect("ICE connected again")

@@ -1,5 +1,6 @@
 //! The connection, whatever its direction: one PeerConnection (webrtc-rs' sans-IO core) and what
-//! carries it. Its driver (`driver.rs`: ours in `direct.rs`, webrtc-rs' async one for TURN), its
+//! carries it. [`Transport`](transport::Transport) (`transport.rs`) is what a handler holds:
+//! offers, answers, ICE restarts and servers, state, stats, close. Its driver (`driver.rs`: ours in `direct.rs`, webrtc-rs' async one for TURN), its
 //! sockets (`udp.rs`, paced by `pacer.rs`), candidate gathering (`gather.rs`), connection events
 //! (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection (`dtls_failure.rs`) and
 //! how every PeerConnection is set up (`setup.rs`).
@@ -17,4 +18,5 @@ pub(crate) mod gather;
 mod pacer;
 pub(crate) mod setup;
 pub(crate) mod stats;
+pub(crate) mod transport;
 mod udp;

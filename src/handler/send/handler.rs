@@ -2,8 +2,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rtc::media_stream::MediaStreamTrack;
@@ -15,18 +15,15 @@ use rtc::rtp_transceiver::rtp_sender::{
 };
 use rtc::rtp_transceiver::RTCRtpSenderId;
 use tokio::sync::watch;
-use webrtc::peer_connection::{RTCSessionDescription, StatsSelector};
+use webrtc::peer_connection::StatsSelector;
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
 use super::feedback::{dispatch_keyframe_requests, Feedback, WriterRegistry};
 use super::writer::{RtpWriter, WriterState};
-use crate::connection::driver::{
-    self, has_turn, AddedTransceiver, Driver, DriverKind, Transceiver,
-};
-use crate::connection::events::Events;
-use crate::connection::gather::stun_server_addrs;
-use crate::connection::setup::{self, configuration, validate_ice_servers};
+use crate::connection::driver::{AddedTransceiver, Transceiver};
+use crate::connection::setup::{self, validate_ice_servers};
 use crate::connection::stats;
+use crate::connection::transport::Transport;
 use crate::error::HandlerError;
 use crate::options::{HandlerOptions, IceServer};
 use msc_ortc::types::{MediaKind, RtpCodecCapability};
@@ -53,18 +50,12 @@ struct SenderEntry {
 /// Operations are serialized internally (one at a time), as mediasoup-client's transport queue
 /// does; the client should still not interleave an offer/answer exchange with another.
 pub struct SendHandler {
-    driver: Box<dyn Driver>,
-    opts: HandlerOptions,
-    /// The STUN/TURN servers now configured (`update_ice_servers` replaces them).
-    ice_servers: Mutex<Vec<IceServer>>,
+    pub(crate) transport: Transport,
     writers: Arc<WriterRegistry>,
-    pub(crate) events: Arc<Events>,
+    /// The sending transceivers by mid; its lock serializes the handler's operations.
     senders: tokio::sync::Mutex<HashMap<String, SenderEntry>>,
     dispatcher: tokio::task::JoinHandle<()>,
-    closed: AtomicBool,
     ids: AtomicU64,
-    /// Where `Drop` closes the PeerConnection (it may run outside the runtime).
-    runtime: tokio::runtime::Handle,
     /// One media stream id for every track: webrtc-rs writes it as the `a=ssrc:... cname:` of
     /// every SSRC, so all producers of a transport share one CNAME, as in a browser.
     cname: String,
@@ -77,33 +68,22 @@ impl SendHandler {
     /// The connection runs on the direct driver (see `connection/direct.rs`), or on webrtc-rs' own when
     /// a TURN server or the relay policy is given.
     pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
-        validate_ice_servers(&opts.ice_servers)?;
         let writers = Arc::new(WriterRegistry::default());
         let (feedback, keyframes) = Feedback::new(writers.clone());
-        let events = Arc::new(Events::new());
-        let driver = driver::connect(&opts, super::interceptors(feedback), events.clone()).await?;
+        let transport = Transport::new(opts, super::interceptors(feedback)).await?;
         let dispatcher = tokio::spawn(dispatch_keyframe_requests(writers.clone(), keyframes));
         Ok(Self {
-            driver,
-            ice_servers: Mutex::new(opts.ice_servers.clone()),
-            opts,
+            transport,
             writers,
-            events,
             senders: tokio::sync::Mutex::new(HashMap::new()),
             dispatcher,
-            closed: AtomicBool::new(false),
             ids: AtomicU64::new(0),
-            runtime: tokio::runtime::Handle::current(),
             cname: format!("msc-{:016x}", RandomState::new().hash_one(Instant::now())),
         })
     }
 
     fn check_open(&self) -> Result<(), HandlerError> {
-        if self.closed.load(Ordering::Acquire) {
-            Err(HandlerError::InvalidState("the handler is closed".into()))
-        } else {
-            Ok(())
-        }
+        self.transport.check_open()
     }
 
     /// A random non-zero SSRC not used by this handler.
@@ -207,7 +187,7 @@ impl SendHandler {
             sender,
             sink,
         } = self
-            .driver
+            .transport
             .add_transceiver(track, init, preferences)
             .await?;
         let offer_sdp = self.set_new_offer(None).await?;
@@ -252,18 +232,7 @@ impl SendHandler {
         &self,
         options: Option<RTCOfferOptions>,
     ) -> Result<String, HandlerError> {
-        let ice_restart = options.as_ref().is_some_and(|o| o.ice_restart);
-        let stun_servers = if self.driver.gathers_next(ice_restart) {
-            let servers = self
-                .ice_servers
-                .lock()
-                .map(|s| s.clone())
-                .unwrap_or_default();
-            stun_server_addrs(&servers).await
-        } else {
-            vec![]
-        };
-        self.driver.set_new_offer(options, &stun_servers).await
+        self.transport.set_new_offer(options).await
     }
 
     /// Applies the answer to the last offer. Its `a=setup` decides the DTLS role (`passive`:
@@ -272,9 +241,7 @@ impl SendHandler {
     pub async fn set_remote_answer(&self, sdp: String) -> Result<(), HandlerError> {
         let _guard = self.senders.lock().await;
         self.check_open()?;
-        let answer = RTCSessionDescription::answer(sdp)
-            .map_err(|e| HandlerError::InvalidArgument(format!("bad answer SDP: {e}")))?;
-        self.driver.set_remote_description(answer).await
+        self.transport.set_remote_answer(sdp).await
     }
 
     /// Stops the transceiver of `mid` (its producer closed): its writers are closed, the
@@ -326,55 +293,15 @@ impl SendHandler {
         validate_ice_servers(&servers)?;
         let _guard = self.senders.lock().await;
         self.check_open()?;
-        // (`senders` serializes updates: the list cannot change between here and the end)
-        let have_servers = self
-            .ice_servers
-            .lock()
-            .map(|c| !c.is_empty())
-            .unwrap_or(true);
-        if servers.is_empty() && self.driver.kind() == DriverKind::Async {
-            if !have_servers {
-                return Ok(());
-            }
-            return Err(HandlerError::InvalidArgument(
-                "cannot remove the ICE servers of a transport (webrtc-rs keeps them on an empty \
-                 list): give the servers to use instead"
-                    .into(),
-            ));
-        }
-        if self.driver.kind() == DriverKind::Direct && has_turn(&servers) {
-            return Err(HandlerError::InvalidArgument(
-                "TURN servers must be given when the transport is created (iceServers of \
-                 createSendTransport): this transport was created without and relays nothing"
-                    .into(),
-            ));
-        }
-        let opts = HandlerOptions {
-            ice_servers: servers.clone(),
-            ..self.opts.clone()
-        };
-        self.driver.set_configuration(configuration(&opts)).await?;
-        if let Ok(mut current) = self.ice_servers.lock() {
-            *current = servers;
-        }
-        Ok(())
+        // (`senders` serializes updates: the list cannot change until this one is done)
+        self.transport.update_ice_servers(servers).await
     }
 
     /// Transport-level stats, W3C-shaped (see `connection/stats.rs`): the `transport`,
     /// `candidate-pair`, `local-candidate`, `remote-candidate` and `certificate` entries.
     pub async fn transport_stats(&self) -> Result<serde_json::Value, HandlerError> {
         self.check_open()?;
-        let report = self.driver.get_stats(StatsSelector::None).await?;
-        Ok(stats::report_to_json(&report, |t| {
-            matches!(
-                t,
-                "transport"
-                    | "candidate-pair"
-                    | "local-candidate"
-                    | "remote-candidate"
-                    | "certificate"
-            )
-        }))
+        self.transport.transport_stats().await
     }
 
     /// Stats of the sender of `mid`, W3C-shaped: one `outbound-rtp` per encoding (`ssrc`, `rid`,
@@ -394,7 +321,7 @@ impl SendHandler {
                     ))
                 })?
         };
-        let report = self.driver.get_stats(StatsSelector::Sender(sender)).await?;
+        let report = self.transport.stats(StatsSelector::Sender(sender)).await?;
         let mut json = stats::report_to_json(&report, |_| true);
         super::stats::patch_feedback_counts(&mut json, &writers);
         Ok(json)
@@ -404,41 +331,36 @@ impl SendHandler {
     /// `connected`, `disconnected`, `failed`, `closed`. Called on the driver's tasks: it
     /// must return quickly and not call back into this handler synchronously.
     pub fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>) {
-        if let Ok(mut slot) = self.events.callback.lock() {
-            *slot = Some(Arc::from(f));
-        }
+        self.transport.on_connection_state(f);
     }
 
     /// The current connection state (same names as [`on_connection_state`]).
     ///
     /// [`on_connection_state`]: Self::on_connection_state
     pub fn connection_state(&self) -> &'static str {
-        *self.events.state.borrow()
+        self.transport.connection_state()
     }
 
     /// A watch of the connection state, for waiting on a state without a callback.
     pub fn subscribe_connection_state(&self) -> watch::Receiver<&'static str> {
-        self.events.state.subscribe()
+        self.transport.subscribe_connection_state()
     }
 
     /// Which driver runs the connection: `direct` or `webrtc-rs` (see `connection/driver.rs`).
     #[cfg(test)]
     pub(crate) fn driver(&self) -> &'static str {
-        match self.driver.kind() {
-            DriverKind::Direct => "direct",
-            DriverKind::Async => "webrtc-rs",
-        }
+        self.transport.driver_name()
     }
 
     /// How many times ICE reached `connected` so far.
     #[cfg(test)]
     pub(crate) fn ice_connected_count(&self) -> u32 {
-        *self.events.ice_connected.borrow()
+        *self.transport.ice_connected().borrow()
     }
 
     /// Closes the PeerConnection and every writer. Idempotent.
     pub async fn close(&self) {
-        if self.closed.swap(true, Ordering::AcqRel) {
+        if !self.transport.mark_closed() {
             return;
         }
         let mut senders = self.senders.lock().await;
@@ -450,20 +372,16 @@ impl SendHandler {
         if let Ok(mut registry) = self.writers.by_ssrc.lock() {
             registry.clear();
         }
-        self.events.closed();
-        self.driver.close().await;
+        self.transport.close().await;
         self.dispatcher.abort();
     }
 }
 
 impl Drop for SendHandler {
-    /// A handler dropped without [`SendHandler::close`] closes its connection (webrtc-rs'
-    /// driver, in the background: it keeps its sockets until then).
+    /// A handler dropped without [`SendHandler::close`] closes its connection (see
+    /// [`Transport`]'s `Drop`).
     fn drop(&mut self) {
         self.dispatcher.abort();
-        if !self.closed.swap(true, Ordering::AcqRel) {
-            self.driver.close_soon(&self.runtime);
-        }
     }
 }
 
