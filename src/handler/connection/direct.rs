@@ -86,7 +86,7 @@ struct Socket {
 }
 
 /// Everything behind the lock: the core, its sockets and the STUN gathering.
-pub(crate) struct CoreAndSockets {
+struct CoreAndSockets {
     pc: RTCPeerConnection,
     sockets: Vec<Socket>,
     srflx: Srflx,

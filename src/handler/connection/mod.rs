@@ -9,12 +9,12 @@
 //! this module, never the other way round. What a direction adds to the connection (its
 //! interceptors) is given to it at creation.
 
-pub(crate) mod async_driver;
-pub(crate) mod direct;
+mod async_driver;
+mod direct;
 pub(crate) mod driver;
 mod dtls_failure;
-pub(crate) mod events;
-pub(crate) mod gather;
+mod events;
+mod gather;
 mod pacer;
 pub(crate) mod setup;
 pub(crate) mod stats;
