@@ -1,7 +1,8 @@
 //! The connection, whatever its direction: one PeerConnection (webrtc-rs' sans-IO core) and what
 //! carries it. [`Transport`](transport::Transport) (`transport.rs`) is what a handler holds:
-//! offers, answers, ICE restarts and servers, state, stats, close. Its driver (`driver.rs`: ours in `direct.rs`, webrtc-rs' async one for TURN), its
-//! sockets (`udp.rs`, paced by `pacer.rs`), candidate gathering (`gather.rs`), connection events
+//! offers, answers, ICE restarts and servers, state, stats, close. Its driver (`driver.rs`:
+//! ours in `direct.rs`, webrtc-rs' async one in `async_driver.rs` for TURN), its sockets
+//! (`udp.rs`, paced by `pacer.rs`), candidate gathering (`gather.rs`), connection events
 //! (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection (`dtls_failure.rs`) and
 //! how every PeerConnection is set up (`setup.rs`).
 //!

@@ -65,8 +65,8 @@ impl SendHandler {
     /// Creates the PeerConnection and binds its UDP sockets (see
     /// [`crate::LocalAddresses`]). Must be called within a tokio runtime.
     ///
-    /// The connection runs on the direct driver (see `connection/direct.rs`), or on webrtc-rs' own when
-    /// a TURN server or the relay policy is given.
+    /// The connection runs on the direct driver (see `connection/direct.rs`), or on webrtc-rs'
+    /// async one when a TURN server or the relay policy is given.
     pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
         let writers = Arc::new(WriterRegistry::default());
         let (feedback, keyframes) = Feedback::new(writers.clone());
@@ -285,10 +285,10 @@ impl SendHandler {
     ///
     /// Errors: `InvalidArgument` for a URL that is not `stun:`/`stuns:`/`turn:`/`turns:` or a
     /// TURN server without username and credential (see [`validate_ice_servers`]); for a TURN
-    /// server on the direct driver (TURN is given at creation, see `connection/driver.rs`); on webrtc-rs'
-    /// driver (TURN transports), for an empty list when servers are set: webrtc-rs 0.21 keeps
-    /// the previous servers on an empty list, and saying so beats pretending they were
-    /// removed.
+    /// server on the direct driver (TURN is given at creation, see `connection/driver.rs`); on
+    /// webrtc-rs' async driver (TURN transports), for an empty list when servers are set:
+    /// webrtc-rs 0.21 keeps the previous servers on an empty list, and saying so beats
+    /// pretending they were removed.
     pub async fn update_ice_servers(&self, servers: Vec<IceServer>) -> Result<(), HandlerError> {
         validate_ice_servers(&servers)?;
         let _guard = self.senders.lock().await;
