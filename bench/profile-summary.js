@@ -6,14 +6,14 @@
 
 const parts = [
   ['ours', 'producer pump task (writes into the core, sends)', /msc_client::producer::pump::\{\{closure\}\}$/],
-  ['ours', '  direct driver write: lock, core, sendmsg', /msc_handler::direct::Inner::write_rtp$/],
+  ['ours', '  direct driver write: lock, core, sendmsg', /msc_handler::connection::direct::DirectConnection::write_rtp$/],
   ['webrtc-rs', '    rtc core: interceptors, SRTP, marshal', /RTCPeerConnection>::flush_writes$/],
   ['webrtc-rs', '      interceptor chain (its queues, around ours)', /^<rtc_interceptor::chain::Chain as .*>::handle_write$/],
-  ['ours', '        our interceptor (NACK history, TWCC, SR)', /^<msc_handler::outbound::OutboundInterceptor as .*>::handle_write$/],
+  ['ours', '        our interceptor (NACK history, TWCC, SR)', /^<msc_handler::send::outbound::OutboundInterceptor as .*>::handle_write$/],
   ['webrtc-rs', '      SRTP encryption', /rtc_srtp::context::srtp::<impl rtc_srtp::context::Context>::encrypt_rtp$/],
   ['kernel', '    sendmsg (UDP send, loopback delivery)', /^(__libc_sendmsg|__libc_sendto|__send)$/],
-  ['ours', 'direct driver reads (recv, SRTCP, interceptors)', /msc_handler::direct::read_loop::\{\{closure\}\}$/],
-  ['ours', 'direct driver timers', /msc_handler::direct::timer_loop::\{\{closure\}\}$/],
+  ['ours', 'direct driver reads (recv, SRTCP, interceptors)', /msc_handler::connection::direct::read_loop::\{\{closure\}\}$/],
+  ['ours', 'direct driver timers', /msc_handler::connection::direct::timer_loop::\{\{closure\}\}$/],
   ['webrtc-rs', 'async driver task (TURN transports only)', /PeerConnectionDriver<A>::event_loop::\{\{closure\}\}$/],
   ['ours', 'writeFrame from JS (napi, copy, packetize, queue)', /NativeTrack::write_frame$/],
   ['ours', '  packetizer', /msc_media::packetizer::Packetizer::packetize$/],

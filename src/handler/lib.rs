@@ -1,11 +1,23 @@
 //! The only code that touches webrtc-rs: one PeerConnection per transport.
 //!
 //! webrtc-rs here is 0.21: the sans-IO core `rtc` (ICE, DTLS, SRTP, RTP/RTCP, interceptors,
-//! SDP) and `webrtc`, its async layer. A connection runs on one of two drivers (`pc.rs`):
-//! the direct driver of this crate (`direct.rs`: the core with our own sockets and tasks, a
-//! packet written and sent on the writer's thread), or webrtc-rs' async `PeerConnection` when
-//! the transport is given a TURN server (only its driver relays over TURN). Everything the
-//! client layer needs goes through this small API:
+//! SDP) and `webrtc`, its async layer. A connection runs on one of two drivers
+//! (`connection/driver.rs`): the direct driver of this crate (`connection/direct.rs`: the core
+//! with our own sockets and tasks, a packet written and sent on the writer's thread), or
+//! webrtc-rs' async `PeerConnection` when the transport is given a TURN server (only its driver
+//! relays over TURN).
+//!
+//! Layout, one direction of dependency (checked by `layers.rs`):
+//! - leaves: `error.rs`, `options.rs`, `extensions.rs` (header extension URIs and ids);
+//! - `connection/`: the PeerConnection whatever the direction: `Transport` (what a handler
+//!   holds: offers, answers, ICE, state, stats), drivers, sockets, pacing, gathering, events,
+//!   stats, engine setup;
+//! - `send/`: the send direction, on `connection/`: [`SendHandler`], [`RtpWriter`], the
+//!   outbound interceptor and its parts (NACK history, sender reports, retransmission budget,
+//!   feedback to the writers);
+//! - the receive direction goes beside it (`recv/`), on `connection/` as well, never on `send/`.
+//!
+//! Everything the client layer needs goes through this small API:
 //!
 //! - [`native_offer_sdp`]: the SDP offer listing every codec and header extension this handler
 //!   can send; `Device.load` computes the native capabilities from it.
@@ -26,154 +38,31 @@
 //! Sockets: see [`LocalAddresses`]. mDNS is always off; STUN/TURN are used only when ICE servers
 //! are given.
 
-mod direct;
-mod dtls_failure;
-mod engine;
-mod events;
-mod feedback;
-mod first_sequence;
-mod gather;
-mod nack_history;
-mod outbound;
-mod pacer;
-mod pc;
-mod retransmission_budget;
+mod connection;
+mod error;
+mod extensions;
+mod options;
 mod send;
-mod sender_report;
-mod stats;
-mod udp;
-mod writer;
 
+#[cfg(test)]
+mod layers;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_mediasoup;
 
-use std::fmt;
-use std::net::IpAddr;
-
 use rtc::peer_connection::RTCPeerConnectionBuilder;
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
-pub use first_sequence::first_sequence_number;
+use connection::setup;
+pub use connection::setup::validate_ice_servers;
+pub use error::HandlerError;
 pub use msc_ortc::types::{MediaKind, RtpCodecCapability};
-pub use send::{validate_ice_servers, SendHandler, SendResult};
-pub use writer::RtpWriter;
-
-/// Errors of this crate, by the class the client layer maps them to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HandlerError {
-    /// Bad input from the caller (unknown codec, duplicated RID, unknown mid...): `TypeError`.
-    InvalidArgument(String),
-    /// The operation is not possible in the current state (closed handler or writer, writer not
-    /// negotiated yet): `InvalidStateError`.
-    InvalidState(String),
-    /// webrtc-rs failed; the message is webrtc-rs' own.
-    WebRtc(String),
-}
-
-impl HandlerError {
-    pub(crate) fn webrtc(err: impl fmt::Display) -> Self {
-        HandlerError::WebRtc(err.to_string())
-    }
-}
-
-impl fmt::Display for HandlerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HandlerError::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
-            HandlerError::InvalidState(m) => write!(f, "invalid state: {m}"),
-            HandlerError::WebRtc(m) => write!(f, "webrtc: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for HandlerError {}
-
-/// A STUN or TURN server (W3C `RTCIceServer`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IceServer {
-    pub urls: Vec<String>,
-    pub username: Option<String>,
-    pub credential: Option<String>,
-}
-
-/// Which local addresses the PeerConnection binds its UDP sockets to (one host candidate each).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum LocalAddresses {
-    /// [`AllInterfaces`](Self::AllInterfaces) when ICE servers are given (STUN/TURN cannot be
-    /// reached from loopback), else [`Loopback`](Self::Loopback). Safe by default: nothing
-    /// listens beyond this machine unless asked. A client talking to a remote server without
-    /// STUN/TURN must say so, e.g. with [`LocalAddresses::for_remote`].
-    #[default]
-    Auto,
-    /// Loopback only: a mediasoup on the same machine, tests. 127.0.0.1, and ::1 too on the
-    /// direct driver when the host has IPv6 (a server listening on ::1 is then reached).
-    Loopback,
-    /// Every non-loopback interface address present at bind time (and again at each ICE
-    /// restart), as webrtc-rs expands the `0.0.0.0` wildcard.
-    AllInterfaces,
-    /// Exactly these addresses.
-    Ips(Vec<IpAddr>),
-}
-
-impl LocalAddresses {
-    /// The natural choice for a server announcing these ICE candidate addresses: loopback when
-    /// all of them are loopback, every interface otherwise.
-    pub fn for_remote(remote: impl IntoIterator<Item = IpAddr>) -> Self {
-        let mut any = false;
-        for ip in remote {
-            any = true;
-            if !ip.is_loopback() {
-                return LocalAddresses::AllInterfaces;
-            }
-        }
-        if any {
-            LocalAddresses::Loopback
-        } else {
-            LocalAddresses::AllInterfaces
-        }
-    }
-
-    /// The socket addresses to bind (port 0: ephemeral). Loopback is 127.0.0.1, and ::1 too
-    /// when `ipv6_loopback` (the direct driver, which skips an address that does not bind;
-    /// webrtc-rs' driver fails on one).
-    pub(crate) fn socket_addrs(&self, have_ice_servers: bool, ipv6_loopback: bool) -> Vec<String> {
-        match self {
-            LocalAddresses::Auto if have_ice_servers => vec!["0.0.0.0:0".into()],
-            LocalAddresses::Auto | LocalAddresses::Loopback if ipv6_loopback => {
-                vec!["127.0.0.1:0".into(), "[::1]:0".into()]
-            }
-            LocalAddresses::Auto | LocalAddresses::Loopback => vec!["127.0.0.1:0".into()],
-            LocalAddresses::AllInterfaces => vec!["0.0.0.0:0".into()],
-            LocalAddresses::Ips(ips) => ips
-                .iter()
-                .map(|ip| std::net::SocketAddr::new(*ip, 0).to_string())
-                .collect(),
-        }
-    }
-
-    pub(crate) fn includes_loopback(&self, have_ice_servers: bool) -> bool {
-        match self {
-            LocalAddresses::Auto => !have_ice_servers,
-            LocalAddresses::Loopback => true,
-            LocalAddresses::AllInterfaces => false,
-            LocalAddresses::Ips(ips) => ips.iter().any(|ip| ip.is_loopback()),
-        }
-    }
-}
-
-/// Options of a [`SendHandler`] (the transport options that reach webrtc-rs).
-#[derive(Debug, Clone, Default)]
-pub struct HandlerOptions {
-    /// STUN/TURN servers; none by default (mediasoup is ICE-lite with public candidates).
-    pub ice_servers: Vec<IceServer>,
-    /// `iceTransportPolicy: 'relay'`: only TURN relay candidates.
-    pub ice_transport_policy_relay: bool,
-    /// Local addresses to bind; see [`LocalAddresses`].
-    pub local_addresses: LocalAddresses,
-}
+pub use options::{HandlerOptions, IceServer, LocalAddresses};
+pub use send::first_sequence::first_sequence_number;
+pub use send::handler::{SendHandler, SendResult};
+pub use send::writer::RtpWriter;
 
 /// SDP offer of a throwaway PeerConnection with one audio and one video transceiver, listing
 /// every codec and header extension this handler can send:
@@ -188,12 +77,12 @@ pub struct HandlerOptions {
 /// Payload types and extension ids are the local ones [`SendHandler::send`] expects back.
 /// The offer has no candidates (it is made on webrtc-rs' sans-IO core: no socket).
 pub async fn native_offer_sdp() -> Result<String, HandlerError> {
-    let (feedback, _keyframes) = feedback::Feedback::new(Default::default());
+    let (feedback, _keyframes) = send::feedback::Feedback::new(Default::default());
     let mut pc = RTCPeerConnectionBuilder::new()
-        .with_media_engine(engine::media_engine()?)
-        .with_interceptor_registry(engine::registry(feedback))
-        .with_setting_engine(send::setting_engine(false))
-        .with_configuration(send::configuration(&HandlerOptions::default()))
+        .with_media_engine(setup::media_engine()?)
+        .with_interceptor_registry(send::interceptors(feedback))
+        .with_setting_engine(setup::setting_engine(false))
+        .with_configuration(setup::configuration(&HandlerOptions::default()))
         .build(std::time::Instant::now())
         .map_err(HandlerError::webrtc)?;
     for kind in [RtpCodecKind::Audio, RtpCodecKind::Video] {

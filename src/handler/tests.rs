@@ -24,7 +24,7 @@ use webrtc::peer_connection::{
 };
 
 use super::*;
-use crate::engine;
+use crate::connection::setup as engine;
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -504,7 +504,7 @@ async fn single_encoding_arrives_intact_with_stats() {
     let answer = remote.answer(&sent.offer_sdp).await;
     assert!(answer.contains("a=setup:passive"), "{answer}");
     let t0 = Instant::now();
-    let mut ice = handler.events.ice_connected.subscribe();
+    let mut ice = handler.transport.ice_connected();
     let ice_at = tokio::spawn(async move {
         ice.wait_for(|n| *n > 0).await.unwrap();
         t0.elapsed()
@@ -808,7 +808,7 @@ async fn packets_carry_transport_wide_numbers_and_sender_reports_count_them() {
     let handler = SendHandler::new(loopback()).await.unwrap();
     let mut remote = Remote::new(false).await;
     let (audio, video) = audio_then_video(&handler, &mut remote).await;
-    let twcc_id = extmap_id(&video.offer_sdp, engine::TRANSPORT_CC_URI);
+    let twcc_id = extmap_id(&video.offer_sdp, crate::extensions::TRANSPORT_CC_URI);
 
     // one counter for the whole transport, whichever stream a packet belongs to
     let mut numbers = Vec::new();
@@ -1025,7 +1025,7 @@ async fn ice_restart_reconnects_and_media_continues() {
     assert_ne!(ufrag(&offer), ufrag(&sent.offer_sdp));
     let answer = remote.answer(&offer).await;
     handler.set_remote_answer(answer).await.unwrap();
-    let mut ice = handler.events.ice_connected.subscribe();
+    let mut ice = handler.transport.ice_connected();
     tokio::time::timeout(WAIT, ice.wait_for(|n| *n > restarts_before))
         .await
         .expect("ICE connected again")

@@ -76,15 +76,3 @@ impl Events {
         self.state.send_replace("closed");
     }
 }
-
-/// The async driver's events (webrtc-rs' `PeerConnection`).
-#[async_trait::async_trait]
-impl webrtc::peer_connection::PeerConnectionEventHandler for Events {
-    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
-        self.ice_state(state);
-    }
-
-    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
-        self.connection_state(state);
-    }
-}

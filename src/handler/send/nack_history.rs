@@ -11,7 +11,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::NackPair;
 use rtc::rtp;
 
-use crate::first_sequence::first_sequence_number;
+use super::first_sequence::first_sequence_number;
 
 /// What is kept of a sent packet: what its RTX packet needs, and its whole header only when
 /// there is no RTX (then the packet goes again as it was). Kept small on purpose: the slot a

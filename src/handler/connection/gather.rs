@@ -18,7 +18,7 @@ use rtc::stun::client::{Client as StunClient, ClientBuilder, TaggedMessage};
 use rtc::stun::message::{Getter, Message, TransactionId, BINDING_REQUEST};
 use rtc::stun::xoraddr::XorMappedAddress;
 
-use crate::{IceServer, LocalAddresses};
+use crate::options::{IceServer, LocalAddresses};
 
 /// The addresses to bind one UDP socket each, port 0. A wildcard becomes every usable interface
 /// address of its family present now (not loopback, not link-local), as webrtc-rs does; with
@@ -232,7 +232,7 @@ fn reflexive(msg: &Message, four_tuple: &FourTuple) -> Option<RTCIceCandidateIni
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::direct::udp_datagram as datagram;
+    use crate::connection::direct::udp_datagram as datagram;
     use rtc::stun::message::BINDING_SUCCESS;
 
     #[test]

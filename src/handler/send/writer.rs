@@ -7,28 +7,58 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use rtc::interceptor::StreamInfo;
 use rtc::rtp;
-use rtc::rtp_transceiver::RTCRtpSenderId;
-use webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
-use webrtc::media_stream::track_local::TrackLocal;
 
-use crate::direct;
-use crate::engine::{self, AUDIO_LEVEL_URI, MID_URI, RID_URI};
-use crate::HandlerError;
-
-/// Where a writer's packets go.
-pub(crate) enum Sink {
-    /// Into the direct driver's core, on the caller's thread.
-    Direct(Arc<direct::Inner>, RTCRtpSenderId),
-    /// webrtc-rs' track, which hands them to its driver task.
-    Track(Arc<TrackLocalStaticRTP>),
-}
+use crate::connection::driver::RtpSink;
+use crate::error::HandlerError;
+use crate::extensions::{self, AUDIO_LEVEL_URI, MID_URI, RID_URI};
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
 
-/// Negotiated values packed in one word, so the hot path reads them with one atomic load:
-/// bits 0-7 payload type, 8-15 mid extension id, 16-23 rid extension id, 24-31 audio-level
-/// extension id (0 = not negotiated), bit 32 = bound (an answer has been applied).
-const BOUND: u64 = 1 << 32;
+/// What an answer negotiated for a writer, packed in one `u64` so that the hot path reads it
+/// with one atomic load: bits 0-7 payload type, 8-15 mid extension id, 16-23 rid extension id,
+/// 24-31 audio-level extension id (0 = not negotiated), bit 32 = bound (an answer has been
+/// applied).
+#[derive(Clone, Copy)]
+struct Negotiated(u64);
+
+impl Negotiated {
+    const BOUND: u64 = 1 << 32;
+    const NOTHING: Negotiated = Negotiated(0);
+
+    fn bound(payload_type: u8, mid_id: u8, rid_id: u8, audio_level_id: u8) -> Self {
+        Self(
+            Self::BOUND
+                | u64::from(payload_type)
+                | u64::from(mid_id) << 8
+                | u64::from(rid_id) << 16
+                | u64::from(audio_level_id) << 24,
+        )
+    }
+
+    fn is_bound(self) -> bool {
+        self.0 & Self::BOUND != 0
+    }
+
+    fn byte(self, shift: u32) -> u8 {
+        (self.0 >> shift) as u8
+    }
+
+    fn payload_type(self) -> u8 {
+        self.byte(0)
+    }
+
+    fn mid_id(self) -> u8 {
+        self.byte(8)
+    }
+
+    fn rid_id(self) -> u8 {
+        self.byte(16)
+    }
+
+    fn audio_level_id(self) -> u8 {
+        self.byte(24)
+    }
+}
 
 /// Every one-byte value, so that a one-byte extension value is a slice of static memory (no
 /// allocation per packet).
@@ -51,7 +81,7 @@ pub(crate) struct FeedbackCounters {
 }
 
 pub(crate) struct WriterState {
-    sink: Arc<Sink>,
+    sink: Arc<RtpSink>,
     ssrc: u32,
     rtx_ssrc: Option<u32>,
     rid: Option<String>,
@@ -65,7 +95,7 @@ pub(crate) struct WriterState {
 
 impl WriterState {
     pub(crate) fn new(
-        sink: Arc<Sink>,
+        sink: Arc<RtpSink>,
         mid: &str,
         ssrc: u32,
         rtx_ssrc: Option<u32>,
@@ -78,7 +108,7 @@ impl WriterState {
             rid_bytes: rid.as_ref().map(|r| Bytes::copy_from_slice(r.as_bytes())),
             rid,
             mid: Bytes::copy_from_slice(mid.as_bytes()),
-            negotiated: AtomicU64::new(0),
+            negotiated: AtomicU64::new(Negotiated::NOTHING.0),
             closed: AtomicBool::new(false),
             on_keyframe_request: Mutex::new(None),
             counters: FeedbackCounters::default(),
@@ -88,16 +118,17 @@ impl WriterState {
     /// Called (inside webrtc-rs) when the stream is bound after an answer.
     pub(crate) fn bind(&self, info: &StreamInfo) {
         let id_of = |uri: &str| {
-            engine::extension_id(info, uri)
+            extensions::extension_id(info, uri)
                 .filter(|id| (1..=14).contains(id))
-                .unwrap_or(0) as u64
+                .unwrap_or(0)
         };
-        let word = BOUND
-            | info.payload_type as u64
-            | id_of(MID_URI) << 8
-            | id_of(RID_URI) << 16
-            | id_of(AUDIO_LEVEL_URI) << 24;
-        self.negotiated.store(word, Ordering::Release);
+        let negotiated = Negotiated::bound(
+            info.payload_type,
+            id_of(MID_URI),
+            id_of(RID_URI),
+            id_of(AUDIO_LEVEL_URI),
+        );
+        self.negotiated.store(negotiated.0, Ordering::Release);
         tracing::debug!(
             ssrc = self.ssrc,
             payload_type = info.payload_type,
@@ -187,11 +218,11 @@ impl RtpWriter {
         &self,
         packets: impl IntoIterator<Item = (u16, u32, bool, Bytes, Option<u8>)>,
     ) -> Result<(), HandlerError> {
-        let word = self.negotiated()?;
+        let negotiated = self.negotiated()?;
         let packets = packets
             .into_iter()
             .map(|(seq, timestamp, marker, payload, audio_level)| {
-                self.packet(word, seq, timestamp, marker, payload, audio_level)
+                self.packet(negotiated, seq, timestamp, marker, payload, audio_level)
             })
             .collect::<Result<Vec<_>, _>>()?;
         self.send(packets).await
@@ -205,32 +236,32 @@ impl RtpWriter {
         payload: Bytes,
         audio_level: Option<u8>,
     ) -> Result<(), HandlerError> {
-        let word = self.negotiated()?;
-        let packet = self.packet(word, seq, timestamp, marker, payload, audio_level)?;
+        let negotiated = self.negotiated()?;
+        let packet = self.packet(negotiated, seq, timestamp, marker, payload, audio_level)?;
         self.send([packet]).await
     }
 
-    /// The negotiated ids (see `BOUND`), or why nothing can be written now.
-    fn negotiated(&self) -> Result<u64, HandlerError> {
+    /// What was negotiated, or why nothing can be written now.
+    fn negotiated(&self) -> Result<Negotiated, HandlerError> {
         let state = &*self.state;
         if state.closed.load(Ordering::Acquire) {
             return Err(HandlerError::InvalidState(
                 "the RTP writer is closed".into(),
             ));
         }
-        let word = state.negotiated.load(Ordering::Acquire);
-        if word & BOUND == 0 {
+        let negotiated = Negotiated(state.negotiated.load(Ordering::Acquire));
+        if !negotiated.is_bound() {
             return Err(HandlerError::InvalidState(
                 "the RTP writer is not negotiated yet (no answer applied)".into(),
             ));
         }
-        Ok(word)
+        Ok(negotiated)
     }
 
-    /// The packet with its header: SSRC, payload type, MID/RID and audio level from `word`.
+    /// The packet with its header: SSRC, payload type, MID/RID and audio level from `negotiated`.
     fn packet(
         &self,
-        word: u64,
+        negotiated: Negotiated,
         seq: u16,
         timestamp: u32,
         marker: bool,
@@ -238,11 +269,10 @@ impl RtpWriter {
         audio_level: Option<u8>,
     ) -> Result<rtp::Packet, HandlerError> {
         let state = &*self.state;
-        let id = |shift: u32| ((word >> shift) & 0xff) as u8;
         let mut header = rtp::header::Header {
             version: 2,
             marker,
-            payload_type: id(0),
+            payload_type: negotiated.payload_type(),
             sequence_number: seq,
             timestamp,
             ssrc: state.ssrc,
@@ -257,13 +287,16 @@ impl RtpWriter {
                 Ok(())
             }
         };
-        set(id(8), state.mid.clone())?;
+        set(negotiated.mid_id(), state.mid.clone())?;
         if let Some(rid) = &state.rid_bytes {
-            set(id(16), rid.clone())?;
+            set(negotiated.rid_id(), rid.clone())?;
         }
         if let Some(level) = audio_level {
             let at = usize::from(level);
-            set(id(24), Bytes::from_static(&ONE_BYTE_VALUES[at..=at]))?;
+            set(
+                negotiated.audio_level_id(),
+                Bytes::from_static(&ONE_BYTE_VALUES[at..=at]),
+            )?;
         }
         Ok(rtp::Packet { header, payload })
     }
@@ -272,18 +305,7 @@ impl RtpWriter {
         &self,
         packets: impl IntoIterator<Item = rtp::Packet>,
     ) -> Result<(), HandlerError> {
-        match &*self.state.sink {
-            Sink::Direct(pc, sender) => pc.write_rtp(*sender, packets),
-            Sink::Track(track) => {
-                for packet in packets {
-                    track
-                        .write_rtp(packet)
-                        .await
-                        .map_err(HandlerError::webrtc)?;
-                }
-                Ok(())
-            }
-        }
+        self.state.sink.write(packets).await
     }
 
     /// The SSRC of this encoding (chosen by the handler when the transceiver was created).
@@ -306,8 +328,8 @@ impl RtpWriter {
 
     /// The payload type negotiated for this encoding, once an answer has been applied.
     pub fn payload_type(&self) -> Option<u8> {
-        let word = self.state.negotiated.load(Ordering::Acquire);
-        (word & BOUND != 0).then_some((word & 0xff) as u8)
+        let negotiated = Negotiated(self.state.negotiated.load(Ordering::Acquire));
+        negotiated.is_bound().then(|| negotiated.payload_type())
     }
 
     /// Whether the writer was closed (`stop_sending` or handler closed).

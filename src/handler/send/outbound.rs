@@ -30,11 +30,11 @@ use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
 use rtc::shared::TransportContext;
 
-use crate::engine::{extension_id, TRANSPORT_CC_URI};
-use crate::feedback::Feedback;
-use crate::nack_history::NackHistory;
-use crate::retransmission_budget::RetransmissionBudget;
-use crate::sender_report::{SenderCounters, REPORT_INTERVAL};
+use super::feedback::Feedback;
+use super::nack_history::NackHistory;
+use super::retransmission_budget::RetransmissionBudget;
+use super::sender_report::{SenderCounters, REPORT_INTERVAL};
+use crate::extensions::{extension_id, TRANSPORT_CC_URI};
 
 /// Every 16-bit sequence number's two big-endian bytes, so that stamping one on a packet
 /// takes a slice of this instead of an allocation.

@@ -2,13 +2,8 @@
 //! `timestamp` in ms since the epoch, then the W3C fields in camelCase), in report order.
 //! The Node layer turns it into the `Map` that `getStats()` resolves with.
 
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
-
 use serde_json::Value;
 use webrtc::peer_connection::{RTCStatsReport, RTCStatsReportEntry};
-
-use crate::writer::WriterState;
 
 fn entry_to_json(entry: &RTCStatsReportEntry) -> Option<Value> {
     use RTCStatsReportEntry as E;
@@ -78,29 +73,6 @@ fn repair_references(entries: &mut [Value]) {
                 *value = Value::String(id.clone());
             }
         }
-    }
-}
-
-/// Sets `nackCount`, `pliCount` and `firCount` of each `outbound-rtp` entry from our own
-/// counters (webrtc-rs 0.21.1 leaves them at 0).
-pub(crate) fn patch_feedback_counts(json: &mut Value, writers: &[Arc<WriterState>]) {
-    let Some(entries) = json.as_array_mut() else {
-        return;
-    };
-    for entry in entries {
-        if entry["type"] != "outbound-rtp" {
-            continue;
-        }
-        let Some(writer) = entry["ssrc"]
-            .as_u64()
-            .and_then(|ssrc| writers.iter().find(|w| u64::from(w.ssrc()) == ssrc))
-        else {
-            continue;
-        };
-        let c = &writer.counters;
-        entry["nackCount"] = c.nack.load(Ordering::Relaxed).into();
-        entry["pliCount"] = c.pli.load(Ordering::Relaxed).into();
-        entry["firCount"] = c.fir.load(Ordering::Relaxed).into();
     }
 }
 

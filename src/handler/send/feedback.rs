@@ -1,5 +1,5 @@
 //! What inbound RTCP feedback means to the writers, and what they learn when their stream is
-//! bound. Used by the connection's interceptor ([`crate::outbound::OutboundInterceptor`]):
+//! bound. Used by the connection's interceptor ([`super::outbound::OutboundInterceptor`]):
 //! - PLI and FIR become keyframe requests, queued by media SSRC for the dispatcher task,
 //!   which calls the writer's callback outside webrtc-rs' locks; NACK/PLI/FIR are counted;
 //! - local stream binding (done by webrtc-rs when an answer is applied): the negotiated payload
@@ -18,18 +18,18 @@ use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::TransportLayerNack;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use crate::writer::WriterState;
+use super::writer::WriterState;
 
-/// State shared by the handler, its writers' registry and the interceptor.
+/// The live writers of a connection by media SSRC, writers by the handler (which adds and
+/// removes them), the interceptor and the keyframe dispatcher (which look them up).
 #[derive(Default)]
-pub(crate) struct Shared {
-    /// Live writers by media SSRC.
-    pub(crate) writers: Mutex<HashMap<u32, Arc<WriterState>>>,
+pub(crate) struct WriterRegistry {
+    pub(crate) by_ssrc: Mutex<HashMap<u32, Arc<WriterState>>>,
 }
 
-impl Shared {
+impl WriterRegistry {
     pub(crate) fn writer(&self, ssrc: u32) -> Option<Arc<WriterState>> {
-        self.writers.lock().ok()?.get(&ssrc).cloned()
+        self.by_ssrc.lock().ok()?.get(&ssrc).cloned()
     }
 }
 
@@ -41,18 +41,20 @@ pub(crate) enum KeyframeRequest {
 }
 
 pub(crate) struct Feedback {
-    shared: Arc<Shared>,
+    writers: Arc<WriterRegistry>,
     keyframe_tx: UnboundedSender<(u32, KeyframeRequest)>,
 }
 
 impl Feedback {
     /// The feedback and the receiving end of its keyframe requests. The channel closes when
     /// the PeerConnection (which owns the interceptor holding it) is dropped.
-    pub(crate) fn new(shared: Arc<Shared>) -> (Self, UnboundedReceiver<(u32, KeyframeRequest)>) {
+    pub(crate) fn new(
+        writers: Arc<WriterRegistry>,
+    ) -> (Self, UnboundedReceiver<(u32, KeyframeRequest)>) {
         let (keyframe_tx, keyframe_rx) = tokio::sync::mpsc::unbounded_channel();
         (
             Self {
-                shared,
+                writers,
                 keyframe_tx,
             },
             keyframe_rx,
@@ -66,7 +68,7 @@ impl Feedback {
         for packet in packets {
             let any = packet.as_any();
             if let Some(pli) = any.downcast_ref::<PictureLossIndication>() {
-                if let Some(w) = self.shared.writer(pli.media_ssrc) {
+                if let Some(w) = self.writers.writer(pli.media_ssrc) {
                     w.counters.pli.fetch_add(1, Ordering::Relaxed);
                 }
                 let _ = self
@@ -74,13 +76,13 @@ impl Feedback {
                     .send((pli.media_ssrc, KeyframeRequest::Pli));
             } else if let Some(fir) = any.downcast_ref::<FullIntraRequest>() {
                 for entry in &fir.fir {
-                    if let Some(w) = self.shared.writer(entry.ssrc) {
+                    if let Some(w) = self.writers.writer(entry.ssrc) {
                         w.counters.fir.fetch_add(1, Ordering::Relaxed);
                     }
                     let _ = self.keyframe_tx.send((entry.ssrc, KeyframeRequest::Fir));
                 }
             } else if let Some(nack) = any.downcast_ref::<TransportLayerNack>() {
-                if let Some(w) = self.shared.writer(nack.media_ssrc) {
+                if let Some(w) = self.writers.writer(nack.media_ssrc) {
                     w.counters.nack.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -89,7 +91,7 @@ impl Feedback {
 
     /// The writer of `info.ssrc` learns its negotiated payload type and extension ids.
     pub(crate) fn bind(&self, info: &StreamInfo) {
-        if let Some(writer) = self.shared.writer(info.ssrc) {
+        if let Some(writer) = self.writers.writer(info.ssrc) {
             writer.bind(info);
         }
     }
@@ -97,11 +99,11 @@ impl Feedback {
 
 /// Calls the writers' keyframe callbacks, off webrtc-rs' driver, until the interceptor is gone.
 pub(crate) async fn dispatch_keyframe_requests(
-    shared: Arc<Shared>,
+    writers: Arc<WriterRegistry>,
     mut rx: UnboundedReceiver<(u32, KeyframeRequest)>,
 ) {
     while let Some((ssrc, kind)) = rx.recv().await {
-        match shared.writer(ssrc) {
+        match writers.writer(ssrc) {
             Some(writer) => {
                 tracing::debug!(ssrc, ?kind, "keyframe request");
                 writer.keyframe_requested();

@@ -2,134 +2,31 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Instant;
 
-use rtc::ice::mdns::MulticastDnsMode;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::MIME_TYPE_RTX;
-use rtc::peer_connection::configuration::{RTCOfferOptions, RTCRtcpMuxPolicy};
+use rtc::peer_connection::configuration::RTCOfferOptions;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RTCRtpRtxParameters,
     RtpCodecKind,
 };
 use rtc::rtp_transceiver::RTCRtpSenderId;
 use tokio::sync::watch;
-use webrtc::peer_connection::{
-    PeerConnectionBuilder, RTCBundlePolicy, RTCConfiguration, RTCConfigurationBuilder,
-    RTCIceServer, RTCIceTransportPolicy, RTCSessionDescription, SettingEngine,
-    SettingEngineBuilder, StatsSelector,
-};
+use webrtc::peer_connection::StatsSelector;
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
-use crate::direct::DirectPc;
-use crate::events::Events;
-use crate::feedback::{dispatch_keyframe_requests, Feedback, Shared};
-use crate::gather::{bind_addrs, stun_server_addrs};
-use crate::pc::{Pc, Transceiver};
-use crate::writer::{RtpWriter, WriterState};
-use crate::{
-    engine, stats, HandlerError, HandlerOptions, IceServer, MediaKind, RtpCodecCapability,
-};
-
-/// ICE connectivity check interval, 10 ms instead of webrtc-rs' 200 ms (with 140 attempts per
-/// pair instead of 7, so a pair is still given 1.4 s).
-///
-/// Why: when ICE selects a pair, webrtc-rs 0.21.1 creates the DTLS ClientHello
-/// (`DtlsHandler::handle_event` -> `dtls_endpoint.connect`) but does not flush it; it leaves on
-/// the next `handle_timeout`, i.e. the ICE agent's next check tick, so the check interval is a
-/// floor under the time from "ICE connected" to "connected"
-/// (`docs/performance.md#time-to-first-packet`). Only the checking phase ticks at this rate, a
-/// few ms on loopback; once connected the agent ticks at the keepalive interval.
-const ICE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_millis(10);
-const ICE_MAX_BINDING_REQUESTS: u16 = 140;
-
-/// Consent freshness (RFC 7675) as browsers do it, instead of webrtc-rs' 2 s keepalive, 5 s to
-/// `disconnected` and 30 s to `failed`: a binding request every second on the selected pair;
-/// `disconnected` after 4 s without anything from the server (three or four unanswered
-/// requests), `failed` 8 s after that (12 s of silence), which is when an application calls
-/// `restartIce()`. The agent ticks at the smallest of these, so states change within 1 s of
-/// their deadline (`docs/performance.md#ice-consent-timeouts`).
-const ICE_KEEPALIVE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
-const ICE_DISCONNECTED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(4);
-const ICE_FAILED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8);
-
-/// Settings common to every PeerConnection of this crate: mDNS off (host candidates are plain
-/// IPs and remote `.local` candidates are ignored), loopback candidates allowed when asked, and
-/// `a=ssrc` lines (with `ssrc-group:FID` for RTX) written even for simulcast sections, so the
-/// offer names every SSRC the handler will send.
-pub(crate) fn setting_engine(include_loopback: bool) -> SettingEngine {
-    SettingEngineBuilder::new()
-        .with_multicast_dns_mode(MulticastDnsMode::Disabled)
-        .with_include_loopback_candidate(include_loopback)
-        .with_write_ssrc_attributes_for_simulcast(true)
-        .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS))
-        .with_ice_timeouts(
-            Some(ICE_DISCONNECTED_TIMEOUT),
-            Some(ICE_FAILED_TIMEOUT),
-            Some(ICE_KEEPALIVE_INTERVAL),
-        )
-        .build()
-}
-
-fn ice_servers(servers: &[IceServer]) -> Vec<RTCIceServer> {
-    servers
-        .iter()
-        .map(|s| RTCIceServer {
-            urls: s.urls.clone(),
-            username: s.username.clone().unwrap_or_default(),
-            credential: s.credential.clone().unwrap_or_default(),
-        })
-        .collect()
-}
-
-/// Checks STUN/TURN servers as `RTCPeerConnection.setConfiguration()` does: each URL parses as
-/// `stun:`, `stuns:`, `turn:` or `turns:` (host, optional port, `?transport=`), and a TURN URL
-/// comes with a username and a credential. `InvalidArgument` names the bad server.
-pub fn validate_ice_servers(servers: &[IceServer]) -> Result<(), HandlerError> {
-    for (i, server) in ice_servers(servers).iter().enumerate() {
-        if server.urls.is_empty() {
-            return Err(HandlerError::InvalidArgument(format!(
-                "iceServers[{i}] has no urls"
-            )));
-        }
-        server.urls().map_err(|e| {
-            HandlerError::InvalidArgument(format!(
-                "iceServers[{i}] ({}): {e}",
-                server.urls.join(", ")
-            ))
-        })?;
-    }
-    Ok(())
-}
-
-/// max-bundle and rtcp-mux required, as mediasoup needs (and mediasoup-client configures).
-pub(crate) fn configuration(opts: &HandlerOptions) -> RTCConfiguration {
-    RTCConfigurationBuilder::new()
-        .with_ice_servers(ice_servers(&opts.ice_servers))
-        .with_ice_transport_policy(if opts.ice_transport_policy_relay {
-            RTCIceTransportPolicy::Relay
-        } else {
-            RTCIceTransportPolicy::All
-        })
-        .with_bundle_policy(RTCBundlePolicy::MaxBundle)
-        .with_rtcp_mux_policy(RTCRtcpMuxPolicy::Require)
-        .build()
-}
-
-/// Whether these options need webrtc-rs' own driver: TURN relaying is only there.
-fn needs_turn(opts: &HandlerOptions) -> bool {
-    opts.ice_transport_policy_relay || has_turn(&opts.ice_servers)
-}
-
-fn has_turn(servers: &[IceServer]) -> bool {
-    servers
-        .iter()
-        .flat_map(|s| s.urls.iter())
-        .map(|u| u.to_ascii_lowercase())
-        .any(|u| u.starts_with("turn:") || u.starts_with("turns:"))
-}
+use super::feedback::{dispatch_keyframe_requests, Feedback, WriterRegistry};
+use super::writer::{RtpWriter, WriterState};
+use crate::connection::driver::{AddedTransceiver, Transceiver};
+use crate::connection::setup::{self, validate_ice_servers};
+use crate::connection::stats;
+use crate::connection::transport::Transport;
+use crate::error::HandlerError;
+use crate::options::{HandlerOptions, IceServer};
+use msc_ortc::types::{MediaKind, RtpCodecCapability};
 
 /// What [`SendHandler::send`] created.
 #[derive(Debug, Clone)]
@@ -143,7 +40,7 @@ pub struct SendResult {
 }
 
 struct SenderEntry {
-    transceiver: Transceiver,
+    transceiver: Box<dyn Transceiver>,
     sender: RTCRtpSenderId,
     writers: Vec<Arc<WriterState>>,
 }
@@ -153,18 +50,12 @@ struct SenderEntry {
 /// Operations are serialized internally (one at a time), as mediasoup-client's transport queue
 /// does; the client should still not interleave an offer/answer exchange with another.
 pub struct SendHandler {
-    pc: Pc,
-    opts: HandlerOptions,
-    /// The STUN/TURN servers now configured (`update_ice_servers` replaces them).
-    ice_servers: Mutex<Vec<IceServer>>,
-    shared: Arc<Shared>,
-    pub(crate) events: Arc<Events>,
+    pub(crate) transport: Transport,
+    writers: Arc<WriterRegistry>,
+    /// The sending transceivers by mid; its lock serializes the handler's operations.
     senders: tokio::sync::Mutex<HashMap<String, SenderEntry>>,
     dispatcher: tokio::task::JoinHandle<()>,
-    closed: AtomicBool,
     ids: AtomicU64,
-    /// Where `Drop` closes the PeerConnection (it may run outside the runtime).
-    runtime: tokio::runtime::Handle,
     /// One media stream id for every track: webrtc-rs writes it as the `a=ssrc:... cname:` of
     /// every SSRC, so all producers of a transport share one CNAME, as in a browser.
     cname: String,
@@ -174,59 +65,25 @@ impl SendHandler {
     /// Creates the PeerConnection and binds its UDP sockets (see
     /// [`crate::LocalAddresses`]). Must be called within a tokio runtime.
     ///
-    /// The connection runs on the direct driver (see `direct.rs`), or on webrtc-rs' own when
-    /// a TURN server or the relay policy is given.
+    /// The connection runs on the direct driver (see `connection/direct.rs`), or on webrtc-rs'
+    /// async one when a TURN server or the relay policy is given.
     pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
-        validate_ice_servers(&opts.ice_servers)?;
-        let have_servers = !opts.ice_servers.is_empty();
-        let shared = Arc::new(Shared::default());
-        let (feedback, keyframes) = Feedback::new(shared.clone());
-        let events = Arc::new(Events::new());
-        let setting_engine = setting_engine(opts.local_addresses.includes_loopback(have_servers));
-        let pc = if needs_turn(&opts) {
-            let pc = PeerConnectionBuilder::new()
-                .with_media_engine(engine::media_engine()?)
-                .with_interceptor_registry(engine::registry(feedback))
-                .with_setting_engine(setting_engine)
-                .with_configuration(configuration(&opts))
-                .with_handler(events.clone())
-                .with_udp_addrs(opts.local_addresses.socket_addrs(have_servers, false))
-                .build()
-                .await
-                .map_err(HandlerError::webrtc)?;
-            Pc::Webrtc(Arc::new(pc))
-        } else {
-            Pc::Direct(DirectPc::new(
-                configuration(&opts),
-                setting_engine,
-                engine::media_engine()?,
-                engine::registry(feedback),
-                &bind_addrs(&opts.local_addresses, have_servers),
-                events.clone(),
-            )?)
-        };
-        let dispatcher = tokio::spawn(dispatch_keyframe_requests(shared.clone(), keyframes));
+        let writers = Arc::new(WriterRegistry::default());
+        let (feedback, keyframes) = Feedback::new(writers.clone());
+        let transport = Transport::new(opts, super::interceptors(feedback)).await?;
+        let dispatcher = tokio::spawn(dispatch_keyframe_requests(writers.clone(), keyframes));
         Ok(Self {
-            pc,
-            ice_servers: Mutex::new(opts.ice_servers.clone()),
-            opts,
-            shared,
-            events,
+            transport,
+            writers,
             senders: tokio::sync::Mutex::new(HashMap::new()),
             dispatcher,
-            closed: AtomicBool::new(false),
             ids: AtomicU64::new(0),
-            runtime: tokio::runtime::Handle::current(),
             cname: format!("msc-{:016x}", RandomState::new().hash_one(Instant::now())),
         })
     }
 
     fn check_open(&self) -> Result<(), HandlerError> {
-        if self.closed.load(Ordering::Acquire) {
-            Err(HandlerError::InvalidState("the handler is closed".into()))
-        } else {
-            Ok(())
-        }
+        self.transport.check_open()
     }
 
     /// A random non-zero SSRC not used by this handler.
@@ -280,8 +137,8 @@ impl SendHandler {
         check_rids(&rids)?;
 
         let mut taken: HashSet<u32> = self
-            .shared
             .writers
+            .by_ssrc
             .lock()
             .map(|w| {
                 w.values()
@@ -325,9 +182,16 @@ impl SendHandler {
             streams: vec![],
             send_encodings: codings.clone(),
         };
-        let (transceiver, sender, sink) = self.pc.add_transceiver(track, init, preferences).await?;
+        let AddedTransceiver {
+            transceiver,
+            sender,
+            sink,
+        } = self
+            .transport
+            .add_transceiver(track, init, preferences)
+            .await?;
         let offer_sdp = self.set_new_offer(None).await?;
-        let mid = self.pc.mid(&transceiver).await?;
+        let mid = transceiver.mid().await?;
         let sink = Arc::new(sink);
 
         let writers: Vec<Arc<WriterState>> = codings
@@ -343,7 +207,7 @@ impl SendHandler {
                 ))
             })
             .collect();
-        if let Ok(mut registry) = self.shared.writers.lock() {
+        if let Ok(mut registry) = self.writers.by_ssrc.lock() {
             for w in &writers {
                 registry.insert(w.ssrc(), w.clone());
             }
@@ -368,18 +232,7 @@ impl SendHandler {
         &self,
         options: Option<RTCOfferOptions>,
     ) -> Result<String, HandlerError> {
-        let ice_restart = options.as_ref().is_some_and(|o| o.ice_restart);
-        let stun_servers = if self.pc.gathers_next(ice_restart) {
-            let servers = self
-                .ice_servers
-                .lock()
-                .map(|s| s.clone())
-                .unwrap_or_default();
-            stun_server_addrs(&servers).await
-        } else {
-            vec![]
-        };
-        self.pc.set_new_offer(options, &stun_servers).await
+        self.transport.set_new_offer(options).await
     }
 
     /// Applies the answer to the last offer. Its `a=setup` decides the DTLS role (`passive`:
@@ -388,9 +241,7 @@ impl SendHandler {
     pub async fn set_remote_answer(&self, sdp: String) -> Result<(), HandlerError> {
         let _guard = self.senders.lock().await;
         self.check_open()?;
-        let answer = RTCSessionDescription::answer(sdp)
-            .map_err(|e| HandlerError::InvalidArgument(format!("bad answer SDP: {e}")))?;
-        self.pc.set_remote_description(answer).await
+        self.transport.set_remote_answer(sdp).await
     }
 
     /// Stops the transceiver of `mid` (its producer closed): its writers are closed, the
@@ -404,7 +255,7 @@ impl SendHandler {
         let entry = senders.remove(mid).ok_or_else(|| {
             HandlerError::InvalidArgument(format!("no sending transceiver with mid {mid:?}"))
         })?;
-        if let Ok(mut registry) = self.shared.writers.lock() {
+        if let Ok(mut registry) = self.writers.by_ssrc.lock() {
             for w in &entry.writers {
                 registry.remove(&w.ssrc());
             }
@@ -412,7 +263,7 @@ impl SendHandler {
         for w in &entry.writers {
             w.close();
         }
-        self.pc.stop(&entry.transceiver).await?;
+        entry.transceiver.stop().await?;
         self.set_new_offer(None).await
     }
 
@@ -434,63 +285,23 @@ impl SendHandler {
     ///
     /// Errors: `InvalidArgument` for a URL that is not `stun:`/`stuns:`/`turn:`/`turns:` or a
     /// TURN server without username and credential (see [`validate_ice_servers`]); for a TURN
-    /// server on the direct driver (TURN is given at creation, see `pc.rs`); on webrtc-rs'
-    /// driver (TURN transports), for an empty list when servers are set: webrtc-rs 0.21 keeps
-    /// the previous servers on an empty list, and saying so beats pretending they were
-    /// removed.
+    /// server on the direct driver (TURN is given at creation, see `connection/driver.rs`); on
+    /// webrtc-rs' async driver (TURN transports), for an empty list when servers are set:
+    /// webrtc-rs 0.21 keeps the previous servers on an empty list, and saying so beats
+    /// pretending they were removed.
     pub async fn update_ice_servers(&self, servers: Vec<IceServer>) -> Result<(), HandlerError> {
         validate_ice_servers(&servers)?;
         let _guard = self.senders.lock().await;
         self.check_open()?;
-        // (`senders` serializes updates: the list cannot change between here and the end)
-        let have_servers = self
-            .ice_servers
-            .lock()
-            .map(|c| !c.is_empty())
-            .unwrap_or(true);
-        if servers.is_empty() && matches!(self.pc, Pc::Webrtc(_)) {
-            if !have_servers {
-                return Ok(());
-            }
-            return Err(HandlerError::InvalidArgument(
-                "cannot remove the ICE servers of a transport (webrtc-rs keeps them on an empty \
-                 list): give the servers to use instead"
-                    .into(),
-            ));
-        }
-        if matches!(self.pc, Pc::Direct(_)) && has_turn(&servers) {
-            return Err(HandlerError::InvalidArgument(
-                "TURN servers must be given when the transport is created (iceServers of \
-                 createSendTransport): this transport was created without and relays nothing"
-                    .into(),
-            ));
-        }
-        let opts = HandlerOptions {
-            ice_servers: servers.clone(),
-            ..self.opts.clone()
-        };
-        self.pc.set_configuration(configuration(&opts)).await?;
-        if let Ok(mut current) = self.ice_servers.lock() {
-            *current = servers;
-        }
-        Ok(())
+        // (`senders` serializes updates: the list cannot change until this one is done)
+        self.transport.update_ice_servers(servers).await
     }
 
-    /// Transport-level stats, W3C-shaped (see the `stats` module): the `transport`,
+    /// Transport-level stats, W3C-shaped (see `connection/stats.rs`): the `transport`,
     /// `candidate-pair`, `local-candidate`, `remote-candidate` and `certificate` entries.
     pub async fn transport_stats(&self) -> Result<serde_json::Value, HandlerError> {
         self.check_open()?;
-        let report = self.pc.get_stats(StatsSelector::None).await?;
-        Ok(stats::report_to_json(&report, |t| {
-            matches!(
-                t,
-                "transport"
-                    | "candidate-pair"
-                    | "local-candidate"
-                    | "remote-candidate"
-                    | "certificate"
-            )
-        }))
+        self.transport.transport_stats().await
     }
 
     /// Stats of the sender of `mid`, W3C-shaped: one `outbound-rtp` per encoding (`ssrc`, `rid`,
@@ -510,9 +321,9 @@ impl SendHandler {
                     ))
                 })?
         };
-        let report = self.pc.get_stats(StatsSelector::Sender(sender)).await?;
+        let report = self.transport.stats(StatsSelector::Sender(sender)).await?;
         let mut json = stats::report_to_json(&report, |_| true);
-        stats::patch_feedback_counts(&mut json, &writers);
+        super::stats::patch_feedback_counts(&mut json, &writers);
         Ok(json)
     }
 
@@ -520,41 +331,36 @@ impl SendHandler {
     /// `connected`, `disconnected`, `failed`, `closed`. Called on the driver's tasks: it
     /// must return quickly and not call back into this handler synchronously.
     pub fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>) {
-        if let Ok(mut slot) = self.events.callback.lock() {
-            *slot = Some(Arc::from(f));
-        }
+        self.transport.on_connection_state(f);
     }
 
     /// The current connection state (same names as [`on_connection_state`]).
     ///
     /// [`on_connection_state`]: Self::on_connection_state
     pub fn connection_state(&self) -> &'static str {
-        *self.events.state.borrow()
+        self.transport.connection_state()
     }
 
     /// A watch of the connection state, for waiting on a state without a callback.
     pub fn subscribe_connection_state(&self) -> watch::Receiver<&'static str> {
-        self.events.state.subscribe()
+        self.transport.subscribe_connection_state()
     }
 
-    /// Which driver runs the connection: `direct` or `webrtc-rs` (see `pc.rs`).
+    /// Which driver runs the connection: `direct` or `webrtc-rs` (see `connection/driver.rs`).
     #[cfg(test)]
     pub(crate) fn driver(&self) -> &'static str {
-        match self.pc {
-            Pc::Direct(_) => "direct",
-            Pc::Webrtc(_) => "webrtc-rs",
-        }
+        self.transport.driver_name()
     }
 
     /// How many times ICE reached `connected` so far.
     #[cfg(test)]
     pub(crate) fn ice_connected_count(&self) -> u32 {
-        *self.events.ice_connected.borrow()
+        *self.transport.ice_connected().borrow()
     }
 
     /// Closes the PeerConnection and every writer. Idempotent.
     pub async fn close(&self) {
-        if self.closed.swap(true, Ordering::AcqRel) {
+        if !self.transport.mark_closed() {
             return;
         }
         let mut senders = self.senders.lock().await;
@@ -563,23 +369,19 @@ impl SendHandler {
                 w.close();
             }
         }
-        if let Ok(mut registry) = self.shared.writers.lock() {
+        if let Ok(mut registry) = self.writers.by_ssrc.lock() {
             registry.clear();
         }
-        self.events.closed();
-        self.pc.close().await;
+        self.transport.close().await;
         self.dispatcher.abort();
     }
 }
 
 impl Drop for SendHandler {
-    /// A handler dropped without [`SendHandler::close`] closes its connection (webrtc-rs'
-    /// driver, in the background: it keeps its sockets until then).
+    /// A handler dropped without [`SendHandler::close`] closes its connection (see
+    /// [`Transport`]'s `Drop`).
     fn drop(&mut self) {
         self.dispatcher.abort();
-        if !self.closed.swap(true, Ordering::AcqRel) {
-            self.pc.close_soon(&self.runtime);
-        }
     }
 }
 
@@ -592,7 +394,7 @@ fn resolve_codecs(
     if codecs.is_empty() {
         return Err(HandlerError::InvalidArgument("no codecs given".into()));
     }
-    let engine = engine::codecs(codec_kind);
+    let engine = setup::codecs(codec_kind);
     let mut out: Vec<RTCRtpCodecParameters> = Vec::with_capacity(codecs.len());
     for c in codecs {
         if c.kind != kind {

@@ -25,12 +25,14 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use rtc::interceptor::Registry;
+use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::peer_connection::configuration::{RTCConfiguration, RTCOfferOptions};
 use rtc::peer_connection::event::RTCPeerConnectionEvent;
 use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
 use rtc::peer_connection::{RTCPeerConnection, RTCPeerConnectionBuilder};
 use rtc::rtp;
+use rtc::rtp_transceiver::rtp_sender::RTCRtpCodecParameters;
 use rtc::rtp_transceiver::{RTCRtpSenderId, RTCRtpTransceiverId};
 use rtc::sansio::Protocol;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
@@ -41,13 +43,15 @@ use tokio::task::JoinHandle;
 use webrtc::peer_connection::{
     RTCIceConnectionState, RTCPeerConnectionState, RTCSessionDescription, SettingEngine,
 };
+use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 
-use crate::dtls_failure::has_plaintext_fatal_alert;
-use crate::events::Events;
-use crate::gather::{host_candidate, Srflx};
-use crate::pacer::Pacer;
-use crate::udp::{segment_run, UdpPort};
-use crate::HandlerError;
+use super::driver::{AddedTransceiver, Driver, DriverKind, RtpSink, Transceiver};
+use super::dtls_failure::has_plaintext_fatal_alert;
+use super::events::Events;
+use super::gather::{host_candidate, Srflx};
+use super::pacer::Pacer;
+use super::udp::{segment_run, UdpPort};
+use crate::error::HandlerError;
 
 /// Datagrams kept waiting for the pacer or a full socket (then the newest are dropped): the
 /// frames of 1,000 video producers written at once, far more than a socket stays full on any
@@ -82,7 +86,7 @@ struct Socket {
 }
 
 /// Everything behind the lock: the core, its sockets and the STUN gathering.
-pub(crate) struct Core {
+struct CoreAndSockets {
     pc: RTCPeerConnection,
     sockets: Vec<Socket>,
     srflx: Srflx,
@@ -112,7 +116,7 @@ enum Sent {
     OneByOne,
 }
 
-impl Core {
+impl CoreAndSockets {
     fn socket(&self, local: SocketAddr) -> Option<&Socket> {
         self.sockets.iter().find(|s| s.local == local)
     }
@@ -361,8 +365,8 @@ pub(crate) fn udp_datagram(
     }
 }
 
-pub(crate) struct Inner {
-    core: Mutex<Core>,
+pub(crate) struct DirectConnection {
+    core: Mutex<CoreAndSockets>,
     events: Arc<Events>,
     /// Wakes the timer task: a new earlier deadline, or datagrams waiting for a socket.
     wake: Notify,
@@ -371,8 +375,8 @@ pub(crate) struct Inner {
     closed: AtomicBool,
 }
 
-impl Inner {
-    fn lock(&self) -> Result<MutexGuard<'_, Core>, HandlerError> {
+impl DirectConnection {
+    fn lock(&self) -> Result<MutexGuard<'_, CoreAndSockets>, HandlerError> {
         self.core
             .lock()
             .map_err(|_| HandlerError::WebRtc("the connection's state is poisoned".into()))
@@ -383,7 +387,7 @@ impl Inner {
     /// delivery lock is taken before the core's is released.
     fn with_core<R>(
         &self,
-        f: impl FnOnce(&mut Core) -> Result<R, HandlerError>,
+        f: impl FnOnce(&mut CoreAndSockets) -> Result<R, HandlerError>,
     ) -> Result<R, HandlerError> {
         let (result, notices, wake, delivery) = {
             let mut core = self.lock()?;
@@ -426,7 +430,7 @@ impl Inner {
                 // Straight into the core, not through `RTCRtpSender::write_rtp`: that checks
                 // the SSRC, payload type and extension ids against the sender's parameters,
                 // which it rebuilds for every packet, while the writer built this packet from
-                // exactly those negotiated values (`writer.rs`; the cost:
+                // exactly those negotiated values (`send/writer.rs`; the cost:
                 // `docs/performance.md#writes-straight-into-the-core`). The core ignores the
                 // track id. Refused packets (DTLS not up yet) are dropped, as webrtc-rs' own
                 // driver does: the media source goes on.
@@ -454,11 +458,11 @@ impl Inner {
 }
 
 /// Reads datagrams from one socket into the core until the connection closes.
-async fn read_loop(inner: Arc<Inner>, udp: Arc<UdpPort>, local: SocketAddr) {
+async fn read_loop(connection: Arc<DirectConnection>, udp: Arc<UdpPort>, local: SocketAddr) {
     let mut buf = vec![0u8; 2048];
     loop {
         let first = udp.recv_from(&mut buf).await;
-        if inner.closed.load(Ordering::Acquire) {
+        if connection.closed.load(Ordering::Acquire) {
             return;
         }
         let (n, peer) = match first {
@@ -469,7 +473,7 @@ async fn read_loop(inner: Arc<Inner>, udp: Arc<UdpPort>, local: SocketAddr) {
                 continue;
             }
         };
-        let _ = inner.with_core(|core| {
+        let _ = connection.with_core(|core| {
             let now = Instant::now();
             core.read(now, local, peer, &buf[..n]);
             // what else is already queued, under the same lock
@@ -485,12 +489,12 @@ async fn read_loop(inner: Arc<Inner>, udp: Arc<UdpPort>, local: SocketAddr) {
 }
 
 /// Runs the core's timers and drains the backlog until the connection closes.
-async fn timer_loop(inner: Arc<Inner>) {
+async fn timer_loop(connection: Arc<DirectConnection>) {
     loop {
-        if inner.closed.load(Ordering::Acquire) {
+        if connection.closed.load(Ordering::Acquire) {
             return;
         }
-        let Ok((wake_at, blocked)) = inner.lock().map(|core| {
+        let Ok((wake_at, blocked)) = connection.lock().map(|core| {
             let blocked = core
                 .backlog
                 .front()
@@ -518,7 +522,7 @@ async fn timer_loop(inner: Arc<Inner>) {
         };
         tokio::select! {
             _ = sleep => {
-                let _ = inner.with_core(|core| {
+                let _ = connection.with_core(|core| {
                     let now = Instant::now();
                     if !core.blocked {
                         core.drain_backlog();
@@ -529,9 +533,9 @@ async fn timer_loop(inner: Arc<Inner>) {
                     Ok(())
                 });
             }
-            _ = inner.wake.notified() => {}
+            _ = connection.wake.notified() => {}
             _ = writable => {
-                let _ = inner.with_core(|core| {
+                let _ = connection.with_core(|core| {
                     core.drain_backlog();
                     Ok(())
                 });
@@ -541,12 +545,12 @@ async fn timer_loop(inner: Arc<Inner>) {
 }
 
 /// One connection on the direct driver.
-pub(crate) struct DirectPc {
-    inner: Arc<Inner>,
+pub(crate) struct DirectDriver {
+    connection: Arc<DirectConnection>,
     tasks: Vec<JoinHandle<()>>,
 }
 
-impl DirectPc {
+impl DirectDriver {
     /// Builds the core and binds one UDP socket per address (port 0). Within a tokio runtime.
     pub(crate) fn new(
         configuration: RTCConfiguration,
@@ -586,8 +590,8 @@ impl DirectPc {
         }
         let readers: Vec<(Arc<UdpPort>, SocketAddr)> =
             sockets.iter().map(|s| (s.udp.clone(), s.local)).collect();
-        let inner = Arc::new(Inner {
-            core: Mutex::new(Core {
+        let connection = Arc::new(DirectConnection {
+            core: Mutex::new(CoreAndSockets {
                 pc,
                 sockets,
                 srflx: Srflx::default(),
@@ -608,23 +612,46 @@ impl DirectPc {
         });
         let mut tasks: Vec<JoinHandle<()>> = readers
             .into_iter()
-            .map(|(udp, local)| tokio::spawn(read_loop(inner.clone(), udp, local)))
+            .map(|(udp, local)| tokio::spawn(read_loop(connection.clone(), udp, local)))
             .collect();
-        tasks.push(tokio::spawn(timer_loop(inner.clone())));
-        Ok(Self { inner, tasks })
+        tasks.push(tokio::spawn(timer_loop(connection.clone())));
+        Ok(Self { connection, tasks })
     }
 
-    pub(crate) fn inner(&self) -> &Arc<Inner> {
-        &self.inner
+    /// Closes the core (its DTLS close_notify goes out) and stops the tasks. Idempotent.
+    fn close_now(&self) {
+        if self.connection.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let _ = self.connection.with_core(|core| {
+            if let Err(err) = core.pc.close() {
+                tracing::debug!(%err, "closing the connection");
+            }
+            core.flush_writes();
+            // the sockets close now, not when the last writer is dropped
+            core.backlog.clear();
+            core.sockets.clear();
+            Ok(())
+        });
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Driver for DirectDriver {
+    fn kind(&self) -> DriverKind {
+        DriverKind::Direct
     }
 
-    pub(crate) fn add_transceiver(
+    async fn add_transceiver(
         &self,
-        track: rtc::media_stream::MediaStreamTrack,
-        init: webrtc::rtp_transceiver::RTCRtpTransceiverInit,
-        preferences: Vec<rtc::rtp_transceiver::rtp_sender::RTCRtpCodecParameters>,
-    ) -> Result<(RTCRtpTransceiverId, RTCRtpSenderId), HandlerError> {
-        self.inner.with_core(|core| {
+        track: MediaStreamTrack,
+        init: RTCRtpTransceiverInit,
+        preferences: Vec<RTCRtpCodecParameters>,
+    ) -> Result<AddedTransceiver, HandlerError> {
+        let (id, sender) = self.connection.with_core(|core| {
             let id = core
                 .pc
                 .add_transceiver_from_track(track, Some(init))
@@ -640,33 +667,25 @@ impl DirectPc {
                 .sender()
                 .ok_or_else(|| HandlerError::WebRtc("transceiver without sender".into()))?;
             Ok((id, sender))
+        })?;
+        Ok(AddedTransceiver {
+            transceiver: Box::new(DirectTransceiver {
+                connection: self.connection.clone(),
+                id,
+            }),
+            sender,
+            sink: RtpSink::Direct(self.connection.clone(), sender),
         })
     }
 
-    pub(crate) fn mid(&self, id: RTCRtpTransceiverId) -> Result<Option<String>, HandlerError> {
-        self.inner
-            .with_core(|core| Ok(core.pc.rtp_transceiver(id).and_then(|t| t.mid().clone())))
-    }
-
-    pub(crate) fn stop_transceiver(&self, id: RTCRtpTransceiverId) -> Result<(), HandlerError> {
-        self.inner.with_core(|core| {
-            core.pc
-                .rtp_transceiver(id)
-                .ok_or_else(|| HandlerError::WebRtc("transceiver not found".into()))?
-                .stop()
-                .map_err(HandlerError::webrtc)
-        })
-    }
-
-    /// Creates an offer, sets it as local description and returns it. The first offer, and an
-    /// ICE restart, also gather: host candidates of the sockets, and a STUN request to each of
-    /// `stun_servers`.
-    pub(crate) fn set_new_offer(
+    /// The first offer, and an ICE restart, also gather: host candidates of the sockets, and a
+    /// STUN request to each of `stun_servers`.
+    async fn set_new_offer(
         &self,
         options: Option<RTCOfferOptions>,
         stun_servers: &[SocketAddr],
     ) -> Result<String, HandlerError> {
-        self.inner.with_core(|core| {
+        self.connection.with_core(|core| {
             let gather = core.gathers(options.as_ref().is_some_and(|o| o.ice_restart));
             let locals = core.locals();
             if gather {
@@ -694,67 +713,75 @@ impl DirectPc {
         })
     }
 
-    /// Whether an offer made now gathers (it then needs the STUN servers resolved).
-    pub(crate) fn gathers(&self, ice_restart: bool) -> bool {
-        self.inner
+    fn gathers_next(&self, ice_restart: bool) -> bool {
+        self.connection
             .lock()
             .map(|core| core.gathers(ice_restart))
             .unwrap_or(false)
     }
 
-    pub(crate) fn set_remote_description(
+    async fn set_remote_description(
         &self,
-        answer: RTCSessionDescription,
+        description: RTCSessionDescription,
     ) -> Result<(), HandlerError> {
-        self.inner.with_core(|core| {
+        self.connection.with_core(|core| {
             core.pc
-                .set_remote_description(Instant::now(), answer)
+                .set_remote_description(Instant::now(), description)
                 .map_err(HandlerError::webrtc)
         })
     }
 
-    pub(crate) fn set_configuration(
-        &self,
-        configuration: RTCConfiguration,
-    ) -> Result<(), HandlerError> {
-        self.inner.with_core(|core| {
+    async fn set_configuration(&self, configuration: RTCConfiguration) -> Result<(), HandlerError> {
+        self.connection.with_core(|core| {
             core.pc
                 .set_configuration(configuration)
                 .map_err(HandlerError::webrtc)
         })
     }
 
-    pub(crate) fn get_stats(
-        &self,
-        selector: StatsSelector,
-    ) -> Result<RTCStatsReport, HandlerError> {
-        self.inner
+    async fn get_stats(&self, selector: StatsSelector) -> Result<RTCStatsReport, HandlerError> {
+        self.connection
             .with_core(|core| Ok(core.pc.get_stats(Instant::now(), selector)))
     }
 
-    /// Closes the core (its DTLS close_notify goes out) and stops the tasks. Idempotent.
-    pub(crate) fn close(&self) {
-        if self.inner.closed.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let _ = self.inner.with_core(|core| {
-            if let Err(err) = core.pc.close() {
-                tracing::debug!(%err, "closing the connection");
-            }
-            core.flush_writes();
-            // the sockets close now, not when the last writer is dropped
-            core.backlog.clear();
-            core.sockets.clear();
-            Ok(())
-        });
-        for task in &self.tasks {
-            task.abort();
-        }
+    async fn close(&self) {
+        self.close_now();
+    }
+
+    fn close_soon(&self, _runtime: &tokio::runtime::Handle) {
+        self.close_now();
     }
 }
 
-impl Drop for DirectPc {
+/// A transceiver of the direct driver (it holds the connection).
+struct DirectTransceiver {
+    connection: Arc<DirectConnection>,
+    id: RTCRtpTransceiverId,
+}
+
+#[async_trait::async_trait]
+impl Transceiver for DirectTransceiver {
+    async fn mid(&self) -> Result<String, HandlerError> {
+        let id = self.id;
+        self.connection
+            .with_core(|core| Ok(core.pc.rtp_transceiver(id).and_then(|t| t.mid().clone())))?
+            .ok_or_else(|| HandlerError::WebRtc("no mid after the offer".into()))
+    }
+
+    async fn stop(&self) -> Result<(), HandlerError> {
+        let id = self.id;
+        self.connection.with_core(|core| {
+            core.pc
+                .rtp_transceiver(id)
+                .ok_or_else(|| HandlerError::WebRtc("transceiver not found".into()))?
+                .stop()
+                .map_err(HandlerError::webrtc)
+        })
+    }
+}
+
+impl Drop for DirectDriver {
     fn drop(&mut self) {
-        self.close();
+        self.close_now();
     }
 }

@@ -1,0 +1,23 @@
+//! The connection, whatever its direction: one PeerConnection (webrtc-rs' sans-IO core) and what
+//! carries it. [`Transport`](transport::Transport) (`transport.rs`) is what a handler holds:
+//! offers, answers, ICE restarts and servers, state, stats, close. Its driver (`driver.rs`:
+//! ours in `direct.rs`, webrtc-rs' async one in `async_driver.rs` for TURN), its sockets
+//! (`udp.rs`, paced by `pacer.rs`), candidate gathering (`gather.rs`), connection events
+//! (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection (`dtls_failure.rs`) and
+//! how every PeerConnection is set up (`setup.rs`).
+//!
+//! Nothing here knows a direction: the send side (`crate::send`) and the receive side build on
+//! this module, never the other way round. What a direction adds to the connection (its
+//! interceptors) is given to it at creation.
+
+mod async_driver;
+mod direct;
+pub(crate) mod driver;
+mod dtls_failure;
+mod events;
+mod gather;
+mod pacer;
+pub(crate) mod setup;
+pub(crate) mod stats;
+pub(crate) mod transport;
+mod udp;

@@ -1,0 +1,218 @@
+//! [`Transport`]: what a transport's handler does with its connection, whatever the directions
+//! it carries: create it on the right driver, make offers (gathering from the ICE servers now
+//! configured), apply answers, restart ICE, replace the ICE servers, report the connection's
+//! state and stats, close. A direction (the send side today) adds its transceivers and keeps
+//! its own state; it serializes the operations (one at a time, as mediasoup-client's transport
+//! queue does), so nothing here waits on another operation.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use rtc::interceptor::Registry;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::RTCOfferOptions;
+use rtc::rtp_transceiver::rtp_sender::RTCRtpCodecParameters;
+use rtc::statistics::report::RTCStatsReport;
+use tokio::sync::watch;
+use webrtc::peer_connection::{RTCSessionDescription, StatsSelector};
+use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
+
+use super::driver::{self, has_turn, AddedTransceiver, Driver, DriverKind};
+use super::events::Events;
+use super::gather::stun_server_addrs;
+use super::setup::{configuration, validate_ice_servers};
+use super::stats;
+use crate::error::HandlerError;
+use crate::options::{HandlerOptions, IceServer};
+
+pub(crate) struct Transport {
+    driver: Box<dyn Driver>,
+    opts: HandlerOptions,
+    /// The STUN/TURN servers now configured (`update_ice_servers` replaces them).
+    ice_servers: Mutex<Vec<IceServer>>,
+    events: Arc<Events>,
+    closed: AtomicBool,
+    /// Where `Drop` closes the connection (it may run outside the runtime).
+    runtime: tokio::runtime::Handle,
+}
+
+impl Transport {
+    /// Creates the connection with the directions' `interceptors` and binds its UDP sockets
+    /// (see [`crate::LocalAddresses`]): on the direct driver, or on webrtc-rs' async one when
+    /// a TURN server or the relay policy is given. Within a tokio runtime.
+    pub(crate) async fn new(
+        opts: HandlerOptions,
+        interceptors: Registry,
+    ) -> Result<Self, HandlerError> {
+        validate_ice_servers(&opts.ice_servers)?;
+        let events = Arc::new(Events::new());
+        let driver = driver::connect(&opts, interceptors, events.clone()).await?;
+        Ok(Self {
+            driver,
+            ice_servers: Mutex::new(opts.ice_servers.clone()),
+            opts,
+            events,
+            closed: AtomicBool::new(false),
+            runtime: tokio::runtime::Handle::current(),
+        })
+    }
+
+    pub(crate) fn check_open(&self) -> Result<(), HandlerError> {
+        if self.closed.load(Ordering::Acquire) {
+            Err(HandlerError::InvalidState("the handler is closed".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Which driver runs the connection: `direct` or `webrtc-rs`.
+    #[cfg(test)]
+    pub(crate) fn driver_name(&self) -> &'static str {
+        match self.driver.kind() {
+            DriverKind::Direct => "direct",
+            DriverKind::Async => "webrtc-rs",
+        }
+    }
+
+    pub(crate) async fn add_transceiver(
+        &self,
+        track: MediaStreamTrack,
+        init: RTCRtpTransceiverInit,
+        preferences: Vec<RTCRtpCodecParameters>,
+    ) -> Result<AddedTransceiver, HandlerError> {
+        self.driver.add_transceiver(track, init, preferences).await
+    }
+
+    /// Creates an offer and sets it as local description; returns its SDP. An offer that
+    /// gathers (see [`Driver::gathers_next`]) asks the STUN servers now configured.
+    pub(crate) async fn set_new_offer(
+        &self,
+        options: Option<RTCOfferOptions>,
+    ) -> Result<String, HandlerError> {
+        let ice_restart = options.as_ref().is_some_and(|o| o.ice_restart);
+        let stun_servers = if self.driver.gathers_next(ice_restart) {
+            let servers = self
+                .ice_servers
+                .lock()
+                .map(|s| s.clone())
+                .unwrap_or_default();
+            stun_server_addrs(&servers).await
+        } else {
+            vec![]
+        };
+        self.driver.set_new_offer(options, &stun_servers).await
+    }
+
+    /// Applies the answer to the last offer (see `SendHandler::set_remote_answer`).
+    pub(crate) async fn set_remote_answer(&self, sdp: String) -> Result<(), HandlerError> {
+        let answer = RTCSessionDescription::answer(sdp)
+            .map_err(|e| HandlerError::InvalidArgument(format!("bad answer SDP: {e}")))?;
+        self.driver.set_remote_description(answer).await
+    }
+
+    /// Replaces the STUN/TURN servers (see `SendHandler::update_ice_servers` for the rules).
+    /// The caller serializes updates: the list cannot change between the check and the end.
+    pub(crate) async fn update_ice_servers(
+        &self,
+        servers: Vec<IceServer>,
+    ) -> Result<(), HandlerError> {
+        let have_servers = self
+            .ice_servers
+            .lock()
+            .map(|c| !c.is_empty())
+            .unwrap_or(true);
+        if servers.is_empty() && self.driver.kind() == DriverKind::Async {
+            if !have_servers {
+                return Ok(());
+            }
+            return Err(HandlerError::InvalidArgument(
+                "cannot remove the ICE servers of a transport (webrtc-rs keeps them on an empty \
+                 list): give the servers to use instead"
+                    .into(),
+            ));
+        }
+        if self.driver.kind() == DriverKind::Direct && has_turn(&servers) {
+            return Err(HandlerError::InvalidArgument(
+                "TURN servers must be given when the transport is created (iceServers of \
+                 createSendTransport): this transport was created without and relays nothing"
+                    .into(),
+            ));
+        }
+        let opts = HandlerOptions {
+            ice_servers: servers.clone(),
+            ..self.opts.clone()
+        };
+        self.driver.set_configuration(configuration(&opts)).await?;
+        if let Ok(mut current) = self.ice_servers.lock() {
+            *current = servers;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn stats(
+        &self,
+        selector: StatsSelector,
+    ) -> Result<RTCStatsReport, HandlerError> {
+        self.driver.get_stats(selector).await
+    }
+
+    /// The transport-level entries of the stats as JSON: `transport`, `candidate-pair`,
+    /// `local-candidate`, `remote-candidate` and `certificate`.
+    pub(crate) async fn transport_stats(&self) -> Result<serde_json::Value, HandlerError> {
+        let report = self.stats(StatsSelector::None).await?;
+        Ok(stats::report_to_json(&report, |t| {
+            matches!(
+                t,
+                "transport"
+                    | "candidate-pair"
+                    | "local-candidate"
+                    | "remote-candidate"
+                    | "certificate"
+            )
+        }))
+    }
+
+    pub(crate) fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>) {
+        if let Ok(mut slot) = self.events.callback.lock() {
+            *slot = Some(Arc::from(f));
+        }
+    }
+
+    pub(crate) fn connection_state(&self) -> &'static str {
+        *self.events.state.borrow()
+    }
+
+    pub(crate) fn subscribe_connection_state(&self) -> watch::Receiver<&'static str> {
+        self.events.state.subscribe()
+    }
+
+    /// A watch of how many times ICE reached `connected`.
+    #[cfg(test)]
+    pub(crate) fn ice_connected(&self) -> watch::Receiver<u32> {
+        self.events.ice_connected.subscribe()
+    }
+
+    /// Marks the transport closed; true the first time only. The caller closes its direction's
+    /// state, then [`close`](Self::close).
+    pub(crate) fn mark_closed(&self) -> bool {
+        !self.closed.swap(true, Ordering::AcqRel)
+    }
+
+    /// Closes the connection: its state becomes `closed` (without a callback: the client
+    /// closed it) and the driver stops.
+    pub(crate) async fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.events.closed();
+        self.driver.close().await;
+    }
+}
+
+impl Drop for Transport {
+    /// A transport dropped without [`Transport::close`] closes its connection (the async
+    /// driver in the background: it keeps its sockets until then).
+    fn drop(&mut self) {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            self.driver.close_soon(&self.runtime);
+        }
+    }
+}
