@@ -2,12 +2,12 @@
 
 use std::sync::Arc;
 
-use msc_client::{Device, SendTransport, SendTransportOptions};
+use msc_client::{Device, Transport, TransportOptions};
 use napi_derive::napi;
 use serde_json::Value;
 
 use super::convert::{json, kind_from_js, to_js};
-use super::transport::NativeSendTransport;
+use super::transport::NativeTransport;
 
 #[napi]
 pub struct NativeDevice {
@@ -57,17 +57,17 @@ impl NativeDevice {
     #[napi(catch_unwind)]
     pub fn validate_send_transport_options(&self, options: Value) -> napi::Result<()> {
         self.inner.state().map_err(to_js)?;
-        SendTransportOptions::from_json(options)
+        TransportOptions::from_json(options)
             .map(|_| ())
             .map_err(to_js)
     }
 
     #[napi]
-    pub async fn create_send_transport(&self, options: Value) -> napi::Result<NativeSendTransport> {
+    pub async fn create_send_transport(&self, options: Value) -> napi::Result<NativeTransport> {
         let loaded = self.inner.state().map_err(to_js)?;
-        let options = SendTransportOptions::from_json(options).map_err(to_js)?;
-        let transport = SendTransport::new(loaded, options).await.map_err(to_js)?;
-        Ok(NativeSendTransport::new(transport))
+        let options = TransportOptions::from_json(options).map_err(to_js)?;
+        let transport = Transport::new_send(loaded, options).await.map_err(to_js)?;
+        Ok(NativeTransport::new(transport))
     }
 }
 

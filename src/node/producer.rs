@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use msc_client::{Producer, SendTransport};
+use msc_client::{Producer, Transport};
 use napi_derive::napi;
 use serde_json::Value;
 
@@ -12,11 +12,11 @@ use super::track::NativeTrack;
 #[napi]
 pub struct NativeProducer {
     inner: Arc<Producer>,
-    transport: Arc<SendTransport>,
+    transport: Arc<Transport>,
 }
 
 impl NativeProducer {
-    pub fn new(inner: Arc<Producer>, transport: Arc<SendTransport>) -> Self {
+    pub fn new(inner: Arc<Producer>, transport: Arc<Transport>) -> Self {
         NativeProducer { inner, transport }
     }
 }
