@@ -147,8 +147,11 @@ export interface NativeProduceOptions {
   codec?: any
 }
 
-/** Throws an error of the class named by `code`: lets the JS tests check the error mapping. */
-export declare function nativeThrow(code: string, message: string): void
+/**
+ * Throws the error the client layer has for the JS class named `class` (test only, not
+ * exported by index.js): lets the JS tests check the error mapping.
+ */
+export declare function nativeThrow(className: string, message: string): void
 
 /** The version of the native addon (the crate's version). */
 export declare function nativeVersion(): string

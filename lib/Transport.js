@@ -166,7 +166,7 @@ class Transport extends EnhancedEventEmitter {
     track._claim();
 
     // The application's refusal of 'connect' or 'produce', as it gave it: produce() rejects
-    // with it (the native side only knows its message).
+    // with it when the native side reports the refusal (ERR_REFUSED: it only knows its message).
     let refusal = null;
     const ask = (event, params) =>
       this.safeEmitAsPromise(event, params).then(
@@ -190,7 +190,7 @@ class Transport extends EnhancedEventEmitter {
       // as mediasoup-client: a failed produce() stops the track it was given (stopTracks)
       track._unclaim();
       if (stopTracks) track.stop();
-      throw refusal && !(error instanceof InvalidStateError) ? refusal : error;
+      throw error.code === 'ERR_REFUSED' && refusal ? refusal : error;
     }
     const producer = new Producer({
       nativeProducer,

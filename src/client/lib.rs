@@ -8,7 +8,7 @@ pub mod producer;
 pub mod transport;
 
 pub use device::{Device, Loaded};
-pub use error::{Error, Kind, Result};
+pub use error::{Error, Result};
 pub use msc_media::FrameTrack;
 pub use producer::Producer;
 pub use transport::{

@@ -21,7 +21,7 @@ async fn ask(f: Arc<AskFn>, params: Value) -> msc_client::Result<Value> {
         .call_async_catch(params)
         .await
         .map_err(|e| Error::other(e.reason.clone()))?;
-    promise.await.map_err(|e| Error::other(e.reason.clone()))
+    promise.await.map_err(|e| Error::refused(e.reason.clone()))
 }
 
 pub struct JsSendListener {

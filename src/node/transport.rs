@@ -15,8 +15,8 @@ use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
 
-use super::convert::{to_js, JsCallback};
-use super::errors::js_error;
+use super::convert::JsCallback;
+use super::errors::{from_napi, invalid_argument, promise, Code};
 use super::listener::{AskFn, JsSendListener};
 use super::producer::NativeProducer;
 use super::track::NativeTrack;
@@ -73,9 +73,10 @@ impl NativeTransport {
     /// Tells V8 of the native memory this transport holds (once; given back when the JS
     /// object is collected).
     #[napi]
-    pub fn account_memory(&self, env: Env) -> napi::Result<()> {
+    pub fn account_memory(&self, env: Env) -> napi::Result<(), Code> {
         if !self.accounted.swap(true, Ordering::Relaxed) {
-            env.adjust_external_memory(NATIVE_TRANSPORT_BYTES)?;
+            env.adjust_external_memory(NATIVE_TRANSPORT_BYTES)
+                .map_err(from_napi)?;
         }
         Ok(())
     }
@@ -106,7 +107,7 @@ impl NativeTransport {
         #[napi(ts_arg_type = "(dtlsParameters: any) => Promise<any>")] connect: AskFn,
         #[napi(ts_arg_type = "(params: { kind: string, rtpParameters: any }) => Promise<any>")]
         produce: AskFn,
-    ) -> napi::Result<PromiseRaw<'env, NativeProducer>> {
+    ) -> napi::Result<PromiseRaw<'env, NativeProducer>, Code> {
         let options = ProduceOptions {
             track: Some(track.inner()),
             encodings: parse_opt::<Vec<RtpEncodingParameters>>(options.encodings, "encodings")?
@@ -117,16 +118,15 @@ impl NativeTransport {
         let listener = Arc::new(JsSendListener::new(connect, produce));
         let producing = self.inner.produce(options, listener);
         let transport = self.inner.clone();
-        env.spawn_future(async move {
-            let producer = producing.await.map_err(to_js)?;
+        promise(env, producing, move |_, producer| {
             Ok(NativeProducer::new(producer, transport))
         })
     }
 
     #[napi(ts_return_type = "Promise<any>")]
-    pub fn get_stats<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Value>> {
+    pub fn get_stats<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Value>, Code> {
         let stats = self.inner.get_stats();
-        env.spawn_future(async move { stats.await.map_err(to_js) })
+        promise(env, stats, |_, stats| Ok(stats))
     }
 
     #[napi(ts_return_type = "Promise<void>")]
@@ -134,9 +134,9 @@ impl NativeTransport {
         &self,
         env: &'env Env,
         ice_parameters: Value,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
+    ) -> napi::Result<PromiseRaw<'env, ()>, Code> {
         let restart = self.inner.restart_ice(ice_parameters);
-        env.spawn_future(async move { restart.await.map_err(to_js) })
+        promise(env, restart, |_, ()| Ok(()))
     }
 
     /// iceServers: an array of RTCIceServer (TypeError otherwise); used from the next ICE restart.
@@ -145,9 +145,9 @@ impl NativeTransport {
         &self,
         env: &'env Env,
         ice_servers: Value,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
+    ) -> napi::Result<PromiseRaw<'env, ()>, Code> {
         let update = self.inner.update_ice_servers(ice_servers);
-        env.spawn_future(async move { update.await.map_err(to_js) })
+        promise(env, update, |_, ()| Ok(()))
     }
 
     /// Closes the transport; resolves with the local ids of the producers that were live.
@@ -165,11 +165,11 @@ impl NativeTransport {
 fn parse_opt<T: serde::de::DeserializeOwned>(
     value: Option<Value>,
     what: &str,
-) -> napi::Result<Option<T>> {
+) -> napi::Result<Option<T>, Code> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(v) => serde_json::from_value(v)
             .map(Some)
-            .map_err(|e| js_error("TypeError", format!("invalid {what}: {e}"))),
+            .map_err(|e| invalid_argument(format!("invalid {what}: {e}"))),
     }
 }

@@ -344,12 +344,7 @@ impl Transport {
     /// `transport.getStats()`: the transport's W3C stats (an operation).
     pub fn get_stats(self: &Arc<Self>) -> impl Future<Output = Result<Value>> + Send + 'static {
         let me = self.clone();
-        self.operation(async move {
-            me.handler
-                .transport_stats()
-                .await
-                .map_err(|e| Error::other(e.to_string()))
-        })
+        self.operation(async move { me.handler.transport_stats().await.map_err(Error::from) })
     }
 
     /// ICE restart with the server's new ICE parameters (an operation).
@@ -371,15 +366,12 @@ impl Transport {
             if !state.connected && state.producers.is_empty() {
                 return Ok(());
             }
-            me.handler
-                .restart_ice_offer()
-                .await
-                .map_err(|e| Error::other(e.to_string()))?;
+            me.handler.restart_ice_offer().await.map_err(Error::from)?;
             let answer = state.remote_sdp.get_sdp();
             me.handler
                 .set_remote_answer(answer)
                 .await
-                .map_err(|e| Error::other(e.to_string()))?;
+                .map_err(Error::from)?;
             state.answered = true;
             Ok(())
         })
@@ -397,11 +389,7 @@ impl Transport {
             me.handler
                 .update_ice_servers(servers?)
                 .await
-                .map_err(|e| match e {
-                    msc_handler::HandlerError::InvalidArgument(m) => Error::type_error(m),
-                    msc_handler::HandlerError::InvalidState(_) => Error::invalid_state("closed"),
-                    other => Error::other(other.to_string()),
-                })
+                .map_err(Error::from)
         })
     }
 
@@ -439,7 +427,6 @@ fn local_addresses(options: &TransportOptions) -> LocalAddresses {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Kind;
     use serde_json::json;
 
     #[test]
@@ -499,7 +486,7 @@ mod tests {
             json!([{ "urls": "turn:127.0.0.1" }]),
         ] {
             let err = parse_ice_servers(bad.clone()).unwrap_err();
-            assert_eq!(err.kind, Kind::Type, "{bad}: {err}");
+            assert!(matches!(err, Error::InvalidArgument(_)), "{bad}: {err}");
         }
     }
 }

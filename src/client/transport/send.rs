@@ -309,7 +309,7 @@ impl Transport {
         self.handler
             .sender_stats(local_id)
             .await
-            .map_err(|e| Error::other(e.to_string()))
+            .map_err(Error::from)
     }
 }
 
