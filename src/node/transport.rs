@@ -110,6 +110,7 @@ impl NativeTransport {
     ) -> napi::Result<PromiseRaw<'env, NativeProducer>, Code> {
         let options = ProduceOptions {
             track: Some(track.inner()),
+            kind: None,
             encodings: parse_opt::<Vec<RtpEncodingParameters>>(options.encodings, "encodings")?
                 .unwrap_or_default(),
             codec_options: parse_opt::<CodecOptions>(options.codec_options, "codecOptions")?,

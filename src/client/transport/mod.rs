@@ -8,9 +8,14 @@
 //! and awaits its answers. close() settles every running and queued operation at once with an
 //! InvalidStateError.
 
+mod engine;
+#[cfg(any(test, feature = "test-hooks"))]
+pub mod fake_engine;
 mod listener;
 mod queue;
 mod send;
+#[cfg(test)]
+mod tests_flow;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -18,6 +23,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 use msc_handler::{HandlerOptions, IceServer, LocalAddresses, SendHandler};
+
+pub use engine::{Engine, EngineFuture};
 use msc_ortc::{validate, DtlsParameters, DtlsRole, IceCandidate, IceParameters, SctpParameters};
 use msc_sdp::RemoteSdp;
 use serde::Deserialize;
@@ -194,7 +201,7 @@ pub struct Transport {
     id: String,
     direction: Direction,
     loaded: Arc<Loaded>,
-    handler: SendHandler,
+    handler: Box<dyn Engine>,
     state: Mutex<State>,
     queue: OperationQueue,
     /// true once close() was called; operations waiting on it settle at once
@@ -229,6 +236,26 @@ impl Transport {
         })
         .await
         .map_err(|e| Error::other(format!("cannot create the PeerConnection: {e}")))?;
+        Self::with_engine(direction, loaded, options, Box::new(handler))
+    }
+
+    /// A transport over `engine` (the product's is a PeerConnection; tests give a fake).
+    #[cfg(any(test, feature = "test-hooks"))]
+    pub fn new_with_engine(
+        direction: Direction,
+        loaded: Arc<Loaded>,
+        options: TransportOptions,
+        engine: Box<dyn Engine>,
+    ) -> Result<Arc<Self>> {
+        Self::with_engine(direction, loaded, options, engine)
+    }
+
+    fn with_engine(
+        direction: Direction,
+        loaded: Arc<Loaded>,
+        options: TransportOptions,
+        handler: Box<dyn Engine>,
+    ) -> Result<Arc<Self>> {
         let mut server_dtls = options.dtls_parameters.clone();
         server_dtls.fingerprints.retain(|f| {
             msc_handler::VERIFIABLE_FINGERPRINT_ALGORITHMS

@@ -25,8 +25,11 @@ use crate::producer::{Producer, ProducerOwner};
 /// What `transport.produce()` asks for.
 #[derive(Default)]
 pub struct ProduceOptions {
-    /// What feeds the producer; it must be live and of a kind the device can produce.
+    /// What feeds the producer; it must be live and of a kind the device can produce. A
+    /// producer made with none (`kind` given) sends nothing until `Producer::set_track`.
     pub track: Option<Arc<FrameTrack>>,
+    /// The producer's kind: the track's when a track is given.
+    pub kind: Option<MediaKind>,
     pub encodings: Vec<RtpEncodingParameters>,
     pub codec_options: Option<CodecOptions>,
     pub codec: Option<RtpCodecCapability>,
@@ -90,14 +93,23 @@ impl Transport {
         if self.direction != Direction::Send {
             return Err(Error::invalid_state("not a sending transport"));
         }
-        let track = options
-            .track
-            .clone()
-            .ok_or_else(|| Error::type_error("missing track"))?;
-        if track.ended() {
+        let track = options.track.clone();
+        let kind = match (&track, options.kind) {
+            (None, None) => return Err(Error::type_error("missing track")),
+            (Some(t), Some(kind)) if t.kind() != kind => {
+                return Err(Error::type_error(format!(
+                    "a {} track for a {} producer",
+                    t.kind().as_str(),
+                    kind.as_str()
+                )))
+            }
+            (Some(t), _) => t.kind(),
+            (None, Some(kind)) => kind,
+        };
+        if track.as_ref().is_some_and(|t| t.ended()) {
             return Err(Error::invalid_state("track ended"));
         }
-        let mut pending = self.prepare(track.kind(), options).await?;
+        let mut pending = self.prepare(kind, options).await?;
         match self.signal(&mut pending, listener).await {
             Ok(id) => {
                 let local_id = pending.mid.clone();
@@ -110,10 +122,22 @@ impl Transport {
                     pending.writers,
                     owner,
                 )?;
-                producer.set_track(Some(track))?;
-                let mut state = self.state.lock().await;
-                self.check_open()?;
-                state.producers.insert(local_id, producer.clone());
+                {
+                    let mut state = self.state.lock().await;
+                    if self.closed() {
+                        producer.transport_closed();
+                        return Err(Error::invalid_state("closed"));
+                    }
+                    state.producers.insert(local_id, producer.clone());
+                }
+                // Plugged once the transport knows the producer (no await from here on): a
+                // close() from now on unplugs it with the producer.
+                if let Some(track) = track {
+                    if let Err(e) = producer.set_track(Some(track)) {
+                        producer.close();
+                        return Err(e);
+                    }
+                }
                 self.produced.fetch_add(1, Ordering::Relaxed);
                 Ok(producer)
             }
