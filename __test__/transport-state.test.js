@@ -285,3 +285,26 @@ test('close() while produce is unanswered: produce() rejects with InvalidStateEr
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(rejections, []);
 });
+
+test("a refused connect or produce rejects produce() with the application's own error object", async (t) => {
+  const { transport: serverTransport, clientOptions } = await server.createWebRtcTransport();
+  const transport = device.createSendTransport(clientOptions);
+  t.after(() => transport.close());
+  const refusals = [
+    Object.assign(new RangeError('no connect for you'), { code: 'APP_CONNECT' }),
+    Object.assign(new RangeError('no producer for you'), { code: 'APP_PRODUCE' }),
+  ];
+  let connects = 0;
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    if (connects++ === 0) errback(refusals[0]);
+    else serverTransport.connect({ dtlsParameters }).then(callback, errback);
+  });
+  transport.on('produce', async () => {
+    throw refusals[1];
+  });
+  for (const refusal of refusals) {
+    const track = createTrack({ kind: 'audio' });
+    await assert.rejects(transport.produce({ track }), (error) => error === refusal);
+    assert.equal(track.readyState, 'ended', 'stopTracks: the track of a failed produce() is stopped');
+  }
+});

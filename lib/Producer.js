@@ -119,10 +119,9 @@ class Producer extends EnhancedEventEmitter {
       if (track instanceof Track && this._stopTracks) track.stop();
       throw new InvalidStateError('closed');
     }
-    if (track !== null && track !== undefined) {
-      if (!(track instanceof Track)) throw new TypeError('track must be a track of mediasoup-client-native');
-      if (track.readyState === 'ended') throw new InvalidStateError('track ended');
-      if (track.kind !== this._kind) throw new TypeError(`cannot replace a ${this._kind} track with a ${track.kind} track`);
+    // the track's kind and state are checked by the native producer (it refuses atomically)
+    if (track !== null && track !== undefined && !(track instanceof Track)) {
+      throw new TypeError('track must be a track of mediasoup-client-native');
     }
     track = track ?? null;
     if (track === this._track) return;

@@ -19,7 +19,7 @@ mod tests_flow;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use msc_handler::{HandlerOptions, IceServer, LocalAddresses, SendHandler};
@@ -207,8 +207,6 @@ pub struct Transport {
     /// true once close() was called; operations waiting on it settle at once
     closed: watch::Sender<bool>,
     closed_flag: AtomicBool,
-    /// producers created so far (their numbering in logs)
-    produced: AtomicU64,
     runtime: tokio::runtime::Handle,
     me: Weak<Transport>,
 }
@@ -290,7 +288,6 @@ impl Transport {
             queue: OperationQueue::default(),
             closed: watch::channel(false).0,
             closed_flag: AtomicBool::new(false),
-            produced: AtomicU64::new(0),
             runtime: tokio::runtime::Handle::current(),
             me: me.clone(),
         }))

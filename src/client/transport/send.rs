@@ -6,7 +6,6 @@
 //! then the producer exists, with the server's id. Any failure on the way stops sending what
 //! was prepared.
 
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use msc_handler::RtpWriter;
@@ -138,7 +137,6 @@ impl Transport {
                         return Err(e);
                     }
                 }
-                self.produced.fetch_add(1, Ordering::Relaxed);
                 Ok(producer)
             }
             Err(e) => {
