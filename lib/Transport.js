@@ -168,9 +168,11 @@ class Transport extends EnhancedEventEmitter {
     // The application's refusal of 'connect' or 'produce', as it gave it: produce() rejects
     // with it when the native side reports the refusal (ERR_REFUSED: it only knows its message).
     let refusal = null;
+    // What reaches the native side of an answer: nothing of 'connect', the `id` of 'produce'
+    // when it is a string (the native side checks it): other values need not convert.
     const ask = (event, params) =>
       this.safeEmitAsPromise(event, params).then(
-        (answer) => answer ?? null,
+        (answer) => (event === 'produce' && typeof answer?.id === 'string' ? { id: answer.id } : null),
         (error) => {
           refusal = error;
           throw error;
