@@ -23,8 +23,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use msc_handler::{HandlerOptions, IceServer, LocalAddresses, SendHandler};
-
-pub use engine::{Engine, EngineFuture};
 use msc_ortc::{validate, DtlsParameters, DtlsRole, IceCandidate, IceParameters, SctpParameters};
 use msc_sdp::RemoteSdp;
 use serde::Deserialize;
@@ -35,6 +33,7 @@ use crate::device::Loaded;
 use crate::error::{Error, Result};
 use crate::producer::Producer;
 
+pub use engine::{Engine, EngineFuture};
 pub use listener::{Answer, SendListener, TransportListener};
 use queue::OperationQueue;
 pub use send::ProduceOptions;
