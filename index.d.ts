@@ -184,12 +184,32 @@ export interface ProducerCodecOptions {
 /** A W3C stats report: stats objects (type 'outbound-rtp', 'codec', 'transport', ...) by id. */
 export type StatsReport = Map<string, { id: string; type: string; timestamp?: number; [key: string]: unknown }>;
 
+/**
+ * The `code` of an error raised by the native layer: 'ERR_INVALID_ARGUMENT' (a TypeError: bad
+ * input), 'ERR_UNSUPPORTED' (an UnsupportedError: a valid request this device, router or
+ * transport cannot do), 'ERR_INVALID_STATE' (an InvalidStateError: closed, or not in the state
+ * the call needs), 'ERR_REFUSED' (the application's 'connect' or 'produce' refused; produce()
+ * rejects with the application's own error, which keeps its own code) and 'ERR_FAILED' (an
+ * Error: a failure below, in WebRTC or the network). Errors raised by the JS layer's own
+ * argument checks carry no code.
+ */
+export type NativeErrorCode =
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_UNSUPPORTED'
+  | 'ERR_INVALID_STATE'
+  | 'ERR_REFUSED'
+  | 'ERR_FAILED';
+
 export declare class UnsupportedError extends Error {
   name: 'UnsupportedError';
+  /** 'ERR_UNSUPPORTED' when raised by the native layer. */
+  code?: NativeErrorCode;
 }
 
 export declare class InvalidStateError extends Error {
   name: 'InvalidStateError';
+  /** 'ERR_INVALID_STATE' when raised by the native layer. */
+  code?: NativeErrorCode;
 }
 
 export interface WriteFrameOptions {

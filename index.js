@@ -7,7 +7,7 @@ const native = require('./lib/binding');
 const errors = require('./lib/errors');
 const { Device } = require('./lib/Device');
 const { createTrack, Track } = require('./lib/Track');
-const { SendTransport } = require('./lib/SendTransport');
+const { Transport } = require('./lib/Transport');
 const { Producer } = require('./lib/Producer');
 
 module.exports = {
@@ -15,7 +15,7 @@ module.exports = {
   Device,
   createTrack,
   Track,
-  Transport: SendTransport,
+  Transport,
   Producer,
   UnsupportedError: errors.UnsupportedError,
   InvalidStateError: errors.InvalidStateError,

@@ -21,7 +21,7 @@ export declare class NativeDevice {
    * its TypeError at once; the transport itself is built by `createSendTransport` below.
    */
   validateSendTransportOptions(options: any): void
-  createSendTransport(options: any): Promise<NativeSendTransport>
+  createSendTransport(options: any): Promise<NativeTransport>
 }
 
 export declare class NativeFilePlayer {
@@ -73,30 +73,6 @@ export declare class NativeRtpIngest {
   stats(): RtpTrackStats
 }
 
-export declare class NativeSendTransport {
-  get id(): string
-  get closed(): boolean
-  /**
-   * Tells V8 of the native memory this transport holds (once; given back when the JS
-   * object is collected).
-   */
-  accountMemory(): void
-  /** `callback(state)` on every connection state change. */
-  onConnectionStateChange(callback: JsCallback<string>): void
-  /** kind: 'audio' | 'video'; encodings, codecOptions, codec: as in mediasoup-client. */
-  prepareProduce(kind: string, encodings?: any | undefined | null, codecOptions?: any | undefined | null, codec?: any | undefined | null): Promise<NativePrepared>
-  connected(ok: boolean): Promise<void>
-  finishProduce(localId: string): Promise<NativeFinished>
-  completeProduce(localId: string, id: string): Promise<NativeProducer>
-  abortProduce(localId: string): Promise<void>
-  getStats(): Promise<any>
-  restartIce(iceParameters: any): Promise<void>
-  /** iceServers: an array of RTCIceServer (TypeError otherwise); used from the next ICE restart. */
-  updateIceServers(iceServers: any): Promise<void>
-  /** Closes the transport; resolves with the local ids of the producers that were live. */
-  close(): Promise<Array<string>>
-}
-
 export declare class NativeTrack {
   /**
    * `measure_audio_level`: audio levels that `writeFrame` is not given are measured by
@@ -123,13 +99,34 @@ export declare class NativeTrack {
   writeFrame(data: Buffer, timestampUs?: number | undefined | null, durationUs?: number | undefined | null, keyframe?: boolean | undefined | null, layer?: number | undefined | null, audioLevel?: number | undefined | null, voiceActivity?: boolean | undefined | null): number
 }
 
+export declare class NativeTransport {
+  get id(): string
+  get closed(): boolean
+  /**
+   * Tells V8 of the native memory this transport holds (once; given back when the JS
+   * object is collected).
+   */
+  accountMemory(): void
+  /** `callback(state)` on every connection state change. */
+  onConnectionStateChange(callback: JsCallback<string>): void
+  /** 'send' or 'recv'. */
+  get direction(): string
+  /**
+   * transport.produce(): resolves with the producer, fed by `track`. `connect(dtlsParameters)`
+   * and `produce({ kind, rtpParameters })` are the application's signalling: each returns a
+   * Promise of its answer. The operation takes its place in the transport's queue now.
+   */
+  produce(track: NativeTrack, options: NativeProduceOptions, connect: (dtlsParameters: any) => Promise<any>, produce: (params: { kind: string, rtpParameters: any }) => Promise<any>): Promise<NativeProducer>
+  getStats(): Promise<any>
+  restartIce(iceParameters: any): Promise<void>
+  /** iceServers: an array of RTCIceServer (TypeError otherwise); used from the next ICE restart. */
+  updateIceServers(iceServers: any): Promise<void>
+  /** Closes the transport; resolves with the local ids of the producers that were live. */
+  close(): Promise<Array<string>>
+}
+
 /** Binds a UDP port for RTP from another tool and starts receiving. */
 export declare function createRtpIngest(kind: string, codec: string, address: string, port: number, rtcpPort?: number | undefined | null): NativeRtpIngest
-
-export interface NativeFinished {
-  kind: string
-  rtpParameters: any
-}
 
 /**
  * Test only (not exported by index.js): panics inside an async call; napi-rs catches the panic
@@ -143,14 +140,18 @@ export declare function nativePanicAsync(message: string): Promise<void>
  */
 export declare function nativePanicSync(message: string): void
 
-export interface NativePrepared {
-  localId: string
-  /** DTLS parameters for the `connect` event, on the first produce only */
-  connect?: any
+/** What produce() takes besides the track, as in mediasoup-client (checked by lib/). */
+export interface NativeProduceOptions {
+  encodings?: any
+  codecOptions?: any
+  codec?: any
 }
 
-/** Throws an error of the class named by `code`: lets the JS tests check the error mapping. */
-export declare function nativeThrow(code: string, message: string): void
+/**
+ * Throws the error the client layer has for the JS class named `class` (test only, not
+ * exported by index.js): lets the JS tests check the error mapping.
+ */
+export declare function nativeThrow(className: string, message: string): void
 
 /** The version of the native addon (the crate's version). */
 export declare function nativeVersion(): string

@@ -6,29 +6,38 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const native = require('../native.js');
 const { UnsupportedError, InvalidStateError, version } = require('..');
-const { callNative } = require('../lib/errors');
+const { callNative, awaitNative } = require('../lib/errors');
 
 test('the addon loads and reports its version', () => {
   assert.equal(version, require('../package.json').version);
 });
 
-for (const [code, Cls] of [
-  ['TypeError', TypeError],
-  ['UnsupportedError', UnsupportedError],
-  ['InvalidStateError', InvalidStateError],
+for (const [name, Cls, code] of [
+  ['TypeError', TypeError, 'ERR_INVALID_ARGUMENT'],
+  ['UnsupportedError', UnsupportedError, 'ERR_UNSUPPORTED'],
+  ['InvalidStateError', InvalidStateError, 'ERR_INVALID_STATE'],
 ]) {
-  test(`a native ${code} becomes a ${Cls.name} with the message intact`, () => {
+  test(`a native ${name} becomes a ${Cls.name} with the message intact and error.code ${code}`, () => {
     assert.throws(
-      () => callNative(native.nativeThrow, code, 'missing codec.mimeType'),
-      (error) => error instanceof Cls && error.name === code && error.message === 'missing codec.mimeType'
+      () => callNative(native.nativeThrow, name, 'missing codec.mimeType'),
+      (error) =>
+        error instanceof Cls && error.name === name && error.message === 'missing codec.mimeType' && error.code === code
     );
   });
 }
 
+test('a native rejection carries its code too, and becomes its class', async () => {
+  await assert.rejects(awaitNative(new native.NativeDevice().load({ codecs: 'x' })), (error) => {
+    assert.ok(error instanceof TypeError, `${error}`);
+    assert.equal(error.code, 'ERR_INVALID_ARGUMENT');
+    return true;
+  });
+});
+
 test('an untagged native error stays a plain Error', () => {
   assert.throws(
     () => callNative(native.nativeThrow, 'Error', 'boom'),
-    (error) => error.constructor === Error && error.message === 'boom'
+    (error) => error.constructor === Error && error.message === 'boom' && error.code === 'ERR_FAILED'
   );
 });
 

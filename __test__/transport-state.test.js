@@ -285,3 +285,48 @@ test('close() while produce is unanswered: produce() rejects with InvalidStateEr
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(rejections, []);
 });
+
+test("a refused connect or produce rejects produce() with the application's own error object", async (t) => {
+  const { transport: serverTransport, clientOptions } = await server.createWebRtcTransport();
+  const transport = device.createSendTransport(clientOptions);
+  t.after(() => transport.close());
+  const refusals = [
+    Object.assign(new RangeError('no connect for you'), { code: 'APP_CONNECT' }),
+    Object.assign(new RangeError('no producer for you'), { code: 'APP_PRODUCE' }),
+  ];
+  let connects = 0;
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    if (connects++ === 0) errback(refusals[0]);
+    else serverTransport.connect({ dtlsParameters }).then(callback, errback);
+  });
+  transport.on('produce', async () => {
+    throw refusals[1];
+  });
+  for (const refusal of refusals) {
+    const track = createTrack({ kind: 'audio' });
+    await assert.rejects(transport.produce({ track }), (error) => error === refusal);
+    assert.equal(track.readyState, 'ended', 'stopTracks: the track of a failed produce() is stopped');
+  }
+});
+
+test('the "produce" answer must carry { id }: a TypeError otherwise; anything else in it is ignored', async (t) => {
+  const { transport: serverTransport, clientOptions } = await server.createWebRtcTransport();
+  const transport = device.createSendTransport(clientOptions);
+  t.after(() => transport.close());
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    serverTransport.connect({ dtlsParameters }).then(callback, errback);
+  });
+  let answer = () => ({});
+  transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
+    serverTransport.produce({ kind, rtpParameters }).then((p) => callback(answer(p)), errback);
+  });
+  await assert.rejects(transport.produce({ track: createTrack({ kind: 'audio' }) }), {
+    name: 'TypeError',
+    message: /"produce" callback must be given \{ id \}/,
+  });
+  // a BigInt or a function would not convert to JSON: only the id goes to the native side
+  answer = (p) => ({ id: p.id, serverProducer: p, version: 1n });
+  const producer = await transport.produce({ track: createTrack({ kind: 'audio' }) });
+  assert.equal(typeof producer.id, 'string');
+  assert.equal(producer.localId, '1');
+});

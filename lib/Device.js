@@ -3,7 +3,7 @@
 const native = require('../native.js');
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { InvalidStateError, callNative, awaitNative } = require('./errors');
-const { SendTransport } = require('./SendTransport');
+const { Transport } = require('./Transport');
 const { checkAppData, checkFiniteNumbers } = require('./validate');
 
 // A mediasoup-client Device: load it with the router's RTP capabilities, then create
@@ -78,11 +78,11 @@ class Device {
     };
     checkFiniteNumbers(nativeOptions, 'options');
     callNative(() => this._native.validateSendTransportOptions(nativeOptions));
-    const transport = new SendTransport({
+    const transport = new Transport({
       id: options.id,
+      direction: 'send',
       appData,
       creating: awaitNative(this._native.createSendTransport(nativeOptions)),
-      canProduce: (kind) => this.canProduce(kind),
       rtpCapabilities: () => this.rtpCapabilities,
       routerRtpCapabilities: () => this._routerRtpCapabilities,
     });

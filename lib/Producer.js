@@ -1,21 +1,22 @@
 'use strict';
 
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
-const { InvalidStateError, UnsupportedError, callNative, awaitNative } = require('./errors');
+const { InvalidStateError, callNative, awaitNative } = require('./errors');
 const { Track } = require('./Track');
 const { toStatsMap } = require('./stats');
 const { checkFiniteNumbers } = require('./validate');
 
-// A mediasoup-client Producer. Events: 'transportclose', 'trackended'; observer: 'close',
+// A mediasoup-client Producer, over the native producer that transport.produce() made (fed by
+// its track already). Events: 'transportclose', 'trackended'; observer: 'close',
 // 'pause', 'resume', 'trackended'.
 class Producer extends EnhancedEventEmitter {
-  constructor({ nativeProducer, track, rtpParameters, stopTracks, disableTrackOnPause, zeroRtpOnPause, appData, onClose }) {
+  constructor({ nativeProducer, track, stopTracks, disableTrackOnPause, zeroRtpOnPause, appData, onClose }) {
     super();
     this._native = nativeProducer;
     this._id = nativeProducer.id;
     this._localId = nativeProducer.localId;
     this._kind = nativeProducer.kind;
-    this._rtpParameters = rtpParameters;
+    this._rtpParameters = nativeProducer.rtpParameters();
     this._stopTracks = stopTracks;
     this._disableTrackOnPause = disableTrackOnPause;
     this._zeroRtpOnPause = zeroRtpOnPause;
@@ -32,7 +33,7 @@ class Producer extends EnhancedEventEmitter {
       this._observer.safeEmit('trackended');
     };
     if (this._paused) callNative(() => this._native.pause());
-    this._useTrack(track);
+    this._adoptTrack(track);
   }
 
   get id() {
@@ -118,10 +119,9 @@ class Producer extends EnhancedEventEmitter {
       if (track instanceof Track && this._stopTracks) track.stop();
       throw new InvalidStateError('closed');
     }
-    if (track !== null && track !== undefined) {
-      if (!(track instanceof Track)) throw new TypeError('track must be a track of mediasoup-client-native');
-      if (track.readyState === 'ended') throw new InvalidStateError('track ended');
-      if (track.kind !== this._kind) throw new TypeError(`cannot replace a ${this._kind} track with a ${track.kind} track`);
+    // the track's kind and state are checked by the native producer (it refuses atomically)
+    if (track !== null && track !== undefined && !(track instanceof Track)) {
+      throw new TypeError('track must be a track of mediasoup-client-native');
     }
     track = track ?? null;
     if (track === this._track) return;
@@ -137,17 +137,10 @@ class Producer extends EnhancedEventEmitter {
     this._adoptTrack(track);
   }
 
+  // The rules (closed, video only, a layer the producer has) are the native producer's.
   async setMaxSpatialLayer(spatialLayer) {
-    if (this._closed) throw new InvalidStateError('closed');
-    if (this._kind !== 'video') throw new UnsupportedError('not a video Producer');
     if (!Number.isInteger(spatialLayer) || spatialLayer < 0) {
       throw new TypeError(`invalid spatialLayer ${String(spatialLayer)}: a non-negative integer`);
-    }
-    if (spatialLayer === this._maxSpatialLayer) return;
-    if (spatialLayer >= this._rtpParameters.encodings.length) {
-      throw new TypeError(
-        `invalid spatialLayer ${spatialLayer}: this producer has ${this._rtpParameters.encodings.length} encoding(s)`
-      );
     }
     callNative(() => this._native.setMaxSpatialLayer(spatialLayer));
     this._maxSpatialLayer = spatialLayer;
@@ -161,12 +154,6 @@ class Producer extends EnhancedEventEmitter {
     const active = this._rtpParameters.encodings.map(() => (params.active === undefined ? null : Boolean(params.active)));
     callNative(() => this._native.setEncodingsActive(active));
     this._rtpParameters.encodings = this._rtpParameters.encodings.map((e) => ({ ...e, ...params }));
-  }
-
-  // Plugs `track` into the native producer and adopts it.
-  _useTrack(track) {
-    callNative(() => this._native.setTrack(track ? track._native : null));
-    this._adoptTrack(track);
   }
 
   // `track` now feeds this producer (the native side has it): follow its end, and gate it

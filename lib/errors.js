@@ -2,9 +2,9 @@
 
 // Error classes of mediasoup-client v3, and the mapping from the native layer's errors.
 //
-// The native addon throws (or rejects with) a plain Error whose message starts with a tag
-// naming the class the user should see: '[TypeError] ', '[UnsupportedError] ',
-// '[InvalidStateError] ' (see src/node/errors.rs); an untagged error stays an Error.
+// The native addon throws (or rejects with) an Error whose `code` names what went wrong (see
+// src/node/errors.rs and index.d.ts): this module gives it the class that code stands for,
+// keeping its message and code.
 
 class UnsupportedError extends Error {
   constructor(message) {
@@ -20,8 +20,13 @@ class InvalidStateError extends Error {
   }
 }
 
-const classes = { TypeError, UnsupportedError, InvalidStateError };
-const TAG = /^\[(TypeError|UnsupportedError|InvalidStateError)\] /;
+// The native codes and the class each stands for; ERR_REFUSED (the application's signalling
+// refused) and ERR_FAILED (a failure below) stay plain Errors.
+const CLASS_OF_CODE = {
+  ERR_INVALID_ARGUMENT: TypeError,
+  ERR_UNSUPPORTED: UnsupportedError,
+  ERR_INVALID_STATE: InvalidStateError,
+};
 
 // napi's codes for a JS value it could not convert to the Rust type of an argument. The JS
 // classes check every argument first, so one of these means a check is missing; it is still
@@ -41,7 +46,7 @@ const CONVERSION_CODES = new Set([
   'DetachableArraybufferExpected',
 ]);
 
-// Turns an error from the native layer into the class its tag names.
+// Turns an error from the native layer into the class its code stands for.
 function fromNative(error) {
   if (!(error instanceof Error)) return error;
   if (!(error instanceof TypeError) && CONVERSION_CODES.has(error.code)) {
@@ -49,12 +54,12 @@ function fromNative(error) {
     converted.stack = `TypeError: ${converted.message}\n${(error.stack || '').split('\n').slice(1).join('\n')}`;
     return converted;
   }
-  const match = TAG.exec(error.message);
-  if (!match) return error;
-  const message = error.message.slice(match[0].length);
-  const converted = new classes[match[1]](message);
+  const Class = CLASS_OF_CODE[error.code];
+  if (!Class || error instanceof Class) return error;
+  const converted = new Class(error.message);
+  converted.code = error.code;
   const frames = (error.stack || '').split('\n').slice(1).join('\n');
-  converted.stack = `${converted.name}: ${message}\n${frames}`;
+  converted.stack = `${converted.name}: ${converted.message}\n${frames}`;
   return converted;
 }
 

@@ -1,86 +1,115 @@
-//! The client layer's error: the JS class a user should see, and a message.
+//! The client layer's error: what went wrong, by what the user can do about it. Each variant is
+//! one JS class and one `error.code` (src/node/errors.rs maps them, in one place).
 
-use std::fmt;
-
+use msc_handler::HandlerError;
+use msc_media::MediaError;
 use msc_ortc::error::{ErrorKind, OrtcError};
 
-/// Which JS error class an [`Error`] becomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// bad arguments
-    Type,
-    /// a valid request this device, router or transport cannot do
-    Unsupported,
-    /// the object is closed, or not in the state the call needs
-    InvalidState,
-    /// a failure below us (WebRTC, the network, the application's signalling)
-    Other,
-}
-
-impl Kind {
-    pub fn js_class(self) -> &'static str {
-        match self {
-            Kind::Type => "TypeError",
-            Kind::Unsupported => "UnsupportedError",
-            Kind::InvalidState => "InvalidStateError",
-            Kind::Other => "Error",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
-    pub kind: Kind,
-    pub message: String,
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Bad arguments: a TypeError.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// A valid request this device, router or transport cannot do.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The object is closed, or not in the state the call needs.
+    #[error("{0}")]
+    InvalidState(String),
+    /// The application's signalling (`connect`, `produce`) refused; the message is its own.
+    #[error("{0}")]
+    Refused(String),
+    /// A failure below us (WebRTC, the network).
+    #[error("{0}")]
+    Failed(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn type_error(message: impl Into<String>) -> Self {
-        Error {
-            kind: Kind::Type,
-            message: message.into(),
-        }
+        Error::InvalidArgument(message.into())
     }
     pub fn unsupported(message: impl Into<String>) -> Self {
-        Error {
-            kind: Kind::Unsupported,
-            message: message.into(),
-        }
+        Error::Unsupported(message.into())
     }
     pub fn invalid_state(message: impl Into<String>) -> Self {
-        Error {
-            kind: Kind::InvalidState,
-            message: message.into(),
-        }
+        Error::InvalidState(message.into())
+    }
+    pub fn refused(message: impl Into<String>) -> Self {
+        Error::Refused(message.into())
     }
     pub fn other(message: impl Into<String>) -> Self {
-        Error {
-            kind: Kind::Other,
-            message: message.into(),
+        Error::Failed(message.into())
+    }
+
+    /// The message alone (Display gives the same).
+    pub fn message(&self) -> &str {
+        match self {
+            Error::InvalidArgument(m)
+            | Error::Unsupported(m)
+            | Error::InvalidState(m)
+            | Error::Refused(m)
+            | Error::Failed(m) => m,
         }
     }
 }
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Error {}
 
 impl From<OrtcError> for Error {
     fn from(e: OrtcError) -> Self {
-        let kind = match e.kind {
-            ErrorKind::TypeError => Kind::Type,
-            ErrorKind::UnsupportedError => Kind::Unsupported,
-            ErrorKind::InvalidStateError => Kind::InvalidState,
-        };
-        Error {
-            kind,
-            message: e.message,
+        match e.kind {
+            ErrorKind::TypeError => Error::InvalidArgument(e.message),
+            ErrorKind::UnsupportedError => Error::Unsupported(e.message),
+            ErrorKind::InvalidStateError => Error::InvalidState(e.message),
         }
+    }
+}
+
+/// The handler's errors keep their meaning: bad input stays bad input, a closed handler is a
+/// closed transport, anything webrtc-rs reports is a failure below us.
+impl From<HandlerError> for Error {
+    fn from(e: HandlerError) -> Self {
+        match e {
+            HandlerError::InvalidArgument(m) => Error::InvalidArgument(m),
+            HandlerError::InvalidState(_) => Error::InvalidState("closed".into()),
+            other => Error::Failed(other.to_string()),
+        }
+    }
+}
+
+/// A track's errors: bad input is an argument error, a track in the wrong state (ended,
+/// attached elsewhere) an invalid state, a codec the track cannot carry unsupported.
+impl From<MediaError> for Error {
+    fn from(e: MediaError) -> Self {
+        use MediaError as M;
+        match &e {
+            M::InvalidArgument(_) | M::MalformedFrame { .. } => {
+                Error::InvalidArgument(e.to_string())
+            }
+            M::UnsupportedCodec { .. } => Error::Unsupported(e.to_string()),
+            M::Ended | M::NotAttached | M::AlreadyAttached => Error::InvalidState(e.to_string()),
+            _ => Error::Failed(e.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handler_errors_keep_their_class() {
+        assert!(matches!(
+            Error::from(HandlerError::InvalidArgument("bad url".into())),
+            Error::InvalidArgument(m) if m == "bad url"
+        ));
+        assert_eq!(
+            Error::from(HandlerError::InvalidState("handler closed".into())),
+            Error::invalid_state("closed")
+        );
+        assert!(matches!(
+            Error::from(HandlerError::WebRtc("x".into())),
+            Error::Failed(_)
+        ));
     }
 }

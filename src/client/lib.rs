@@ -1,14 +1,16 @@
-//! The Rust API of mediasoup-client-native: Device, SendTransport, Producer. It knows nothing of
+//! The Rust API of mediasoup-client-native: Device, Transport, Producer. It knows nothing of
 //! napi; the protocol knowledge it applies lives in the ortc and sdp crates, and webrtc-rs is
 //! reached only through the handler crate.
 
 pub mod device;
 pub mod error;
 pub mod producer;
-pub mod send_transport;
+pub mod transport;
 
 pub use device::{Device, Loaded};
-pub use error::{Error, Kind, Result};
+pub use error::{Error, Result};
 pub use msc_media::FrameTrack;
 pub use producer::Producer;
-pub use send_transport::{Prepared, ProduceOptions, SendTransport, SendTransportOptions};
+pub use transport::{
+    Answer, Direction, ProduceOptions, SendListener, Transport, TransportListener, TransportOptions,
+};

@@ -146,6 +146,17 @@ pub struct Producer {
     codec: msc_ortc::RtpCodecParameters,
 }
 
+impl std::fmt::Debug for Producer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Producer")
+            .field("id", &self.id)
+            .field("local_id", &self.local_id)
+            .field("kind", &self.kind)
+            .field("closed", &self.closed())
+            .finish()
+    }
+}
+
 impl Producer {
     pub(crate) fn new(
         id: String,

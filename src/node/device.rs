@@ -2,12 +2,15 @@
 
 use std::sync::Arc;
 
-use msc_client::{Device, SendTransport, SendTransportOptions};
+use msc_client::{Device, Transport, TransportOptions};
+use napi::bindgen_prelude::PromiseRaw;
+use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
 
-use super::convert::{json, kind_from_js, to_js};
-use super::transport::NativeSendTransport;
+use super::convert::{json, kind_from_js};
+use super::errors::{promise, to_js, Code};
+use super::transport::NativeTransport;
 
 #[napi]
 pub struct NativeDevice {
@@ -23,12 +26,18 @@ impl NativeDevice {
         }
     }
 
-    #[napi]
-    pub async fn load(&self, router_rtp_capabilities: Value) -> napi::Result<()> {
-        self.inner
-            .load(router_rtp_capabilities)
-            .await
-            .map_err(to_js)
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn load<'env>(
+        &self,
+        env: &'env Env,
+        router_rtp_capabilities: Value,
+    ) -> napi::Result<PromiseRaw<'env, ()>, Code> {
+        let device = self.inner.clone();
+        promise(
+            env,
+            async move { device.load(router_rtp_capabilities).await },
+            |_, ()| Ok(()),
+        )
     }
 
     #[napi(getter)]
@@ -37,17 +46,17 @@ impl NativeDevice {
     }
 
     #[napi(catch_unwind)]
-    pub fn rtp_capabilities(&self) -> napi::Result<Value> {
+    pub fn rtp_capabilities(&self) -> napi::Result<Value, Code> {
         json(&self.inner.rtp_capabilities().map_err(to_js)?)
     }
 
     #[napi(catch_unwind)]
-    pub fn sctp_capabilities(&self) -> napi::Result<Value> {
+    pub fn sctp_capabilities(&self) -> napi::Result<Value, Code> {
         json(&self.inner.sctp_capabilities().map_err(to_js)?)
     }
 
     #[napi(catch_unwind)]
-    pub fn can_produce(&self, kind: String) -> napi::Result<bool> {
+    pub fn can_produce(&self, kind: String) -> napi::Result<bool, Code> {
         let kind = kind_from_js(&kind)?;
         self.inner.can_produce(kind).map_err(to_js)
     }
@@ -55,19 +64,28 @@ impl NativeDevice {
     /// Validates send transport options synchronously, so that `createSendTransport` can throw
     /// its TypeError at once; the transport itself is built by `createSendTransport` below.
     #[napi(catch_unwind)]
-    pub fn validate_send_transport_options(&self, options: Value) -> napi::Result<()> {
+    pub fn validate_send_transport_options(&self, options: Value) -> napi::Result<(), Code> {
         self.inner.state().map_err(to_js)?;
-        SendTransportOptions::from_json(options)
+        TransportOptions::from_json(options)
             .map(|_| ())
             .map_err(to_js)
     }
 
-    #[napi]
-    pub async fn create_send_transport(&self, options: Value) -> napi::Result<NativeSendTransport> {
-        let loaded = self.inner.state().map_err(to_js)?;
-        let options = SendTransportOptions::from_json(options).map_err(to_js)?;
-        let transport = SendTransport::new(loaded, options).await.map_err(to_js)?;
-        Ok(NativeSendTransport::new(transport))
+    #[napi(ts_return_type = "Promise<NativeTransport>")]
+    pub fn create_send_transport<'env>(
+        &self,
+        env: &'env Env,
+        options: Value,
+    ) -> napi::Result<PromiseRaw<'env, NativeTransport>, Code> {
+        let device = self.inner.clone();
+        let creating = async move {
+            let loaded = device.state()?;
+            let options = TransportOptions::from_json(options)?;
+            Transport::new_send(loaded, options).await
+        };
+        promise(env, creating, |_, transport| {
+            Ok(NativeTransport::new(transport))
+        })
     }
 }
 

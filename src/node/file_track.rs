@@ -3,8 +3,10 @@
 use msc_media::{FilePlayer, FilePlayerOptions};
 use napi_derive::napi;
 
-use super::convert::media_to_js;
-use super::errors::js_error;
+use napi::bindgen_prelude::PromiseRaw;
+use napi::Env;
+
+use super::errors::{promise, Code};
 use super::track::NativeTrack;
 
 #[napi]
@@ -15,19 +17,24 @@ pub struct NativeFilePlayer {
 /// Opens a file (IVF, Ogg/Opus, H.264 Annex B) and starts the task that plays it once its
 /// track is attached to a producer. Rejects with the file name and byte offset when the file
 /// cannot be played.
-#[napi]
-pub async fn open_file_player(
+#[napi(ts_return_type = "Promise<NativeFilePlayer>")]
+pub fn open_file_player(
+    env: &Env,
     path: String,
     looped: bool,
     frame_rate: Option<f64>,
-) -> napi::Result<NativeFilePlayer> {
+) -> napi::Result<PromiseRaw<'_, NativeFilePlayer>, Code> {
     let options = FilePlayerOptions { looped, frame_rate };
-    let (player, task) = tokio::task::spawn_blocking(move || FilePlayer::open(path, options))
-        .await
-        .map_err(|e| js_error("Error", format!("cannot open the file: {e}")))?
-        .map_err(media_to_js)?;
-    tokio::spawn(task);
-    Ok(NativeFilePlayer { inner: player })
+    let opening = async move {
+        let (player, task) = tokio::task::spawn_blocking(move || FilePlayer::open(path, options))
+            .await
+            .map_err(|e| msc_client::Error::other(format!("cannot open the file: {e}")))??;
+        tokio::spawn(task);
+        Ok(player)
+    };
+    promise(env, opening, |_, player| {
+        Ok(NativeFilePlayer { inner: player })
+    })
 }
 
 #[napi]

@@ -4,6 +4,7 @@ pub mod convert;
 pub mod device;
 pub mod errors;
 pub mod file_track;
+pub mod listener;
 pub mod logging;
 pub mod ortc;
 pub mod producer;

@@ -7,19 +7,15 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::errors::js_error;
+use super::errors::{failed, invalid_argument, to_js, Code};
 
-fn to_js(e: OrtcError) -> napi::Error {
-    js_error(e.kind.as_str(), e.message)
-}
-
-fn to_json<T: Serialize>(value: &T) -> napi::Result<Value> {
-    serde_json::to_value(value).map_err(|e| js_error("Error", e))
+fn to_json<T: Serialize>(value: &T) -> napi::Result<Value, Code> {
+    serde_json::to_value(value).map_err(failed)
 }
 
 /// A typed argument, or a TypeError naming it.
-fn arg<T: DeserializeOwned>(value: Value, name: &str) -> napi::Result<T> {
-    serde_json::from_value(value).map_err(|e| js_error("TypeError", format!("invalid {name}: {e}")))
+fn arg<T: DeserializeOwned>(value: Value, name: &str) -> napi::Result<T, Code> {
+    serde_json::from_value(value).map_err(|e| invalid_argument(format!("invalid {name}: {e}")))
 }
 
 /// `None` for a kind that is neither audio nor video: the reference then matches nothing.
@@ -35,48 +31,48 @@ fn kind(kind: &str) -> Option<MediaKind> {
 fn normalized<T>(
     mut value: Value,
     validate: fn(&mut Value) -> Result<T, OrtcError>,
-) -> napi::Result<Value> {
+) -> napi::Result<Value, Code> {
     validate(&mut value).map_err(to_js)?;
     Ok(value)
 }
 
 #[napi(js_name = "ortcValidateAndNormalizeRtpCapabilities", catch_unwind)]
-pub fn validate_and_normalize_rtp_capabilities(caps: Value) -> napi::Result<Value> {
+pub fn validate_and_normalize_rtp_capabilities(caps: Value) -> napi::Result<Value, Code> {
     normalized(caps, ortc::validate_and_normalize_rtp_capabilities)
 }
 
 #[napi(js_name = "ortcValidateAndNormalizeRtpParameters", catch_unwind)]
-pub fn validate_and_normalize_rtp_parameters(params: Value) -> napi::Result<Value> {
+pub fn validate_and_normalize_rtp_parameters(params: Value) -> napi::Result<Value, Code> {
     normalized(params, ortc::validate_and_normalize_rtp_parameters)
 }
 
 #[napi(js_name = "ortcValidateAndNormalizeSctpStreamParameters", catch_unwind)]
-pub fn validate_and_normalize_sctp_stream_parameters(params: Value) -> napi::Result<Value> {
+pub fn validate_and_normalize_sctp_stream_parameters(params: Value) -> napi::Result<Value, Code> {
     normalized(params, ortc::validate_and_normalize_sctp_stream_parameters)
 }
 
 #[napi(js_name = "ortcValidateSctpCapabilities", catch_unwind)]
-pub fn validate_sctp_capabilities(caps: Value) -> napi::Result<Value> {
+pub fn validate_sctp_capabilities(caps: Value) -> napi::Result<Value, Code> {
     normalized(caps, ortc::validate_sctp_capabilities)
 }
 
 #[napi(js_name = "ortcValidateSctpParameters", catch_unwind)]
-pub fn validate_sctp_parameters(params: Value) -> napi::Result<Value> {
+pub fn validate_sctp_parameters(params: Value) -> napi::Result<Value, Code> {
     normalized(params, ortc::validate_sctp_parameters)
 }
 
 #[napi(js_name = "ortcValidateIceParameters", catch_unwind)]
-pub fn validate_ice_parameters(params: Value) -> napi::Result<Value> {
+pub fn validate_ice_parameters(params: Value) -> napi::Result<Value, Code> {
     normalized(params, ortc::validate_ice_parameters)
 }
 
 #[napi(js_name = "ortcValidateIceCandidates", catch_unwind)]
-pub fn validate_ice_candidates(candidates: Value) -> napi::Result<Value> {
+pub fn validate_ice_candidates(candidates: Value) -> napi::Result<Value, Code> {
     normalized(candidates, ortc::validate_ice_candidates)
 }
 
 #[napi(js_name = "ortcValidateDtlsParameters", catch_unwind)]
-pub fn validate_dtls_parameters(params: Value) -> napi::Result<Value> {
+pub fn validate_dtls_parameters(params: Value) -> napi::Result<Value, Code> {
     normalized(params, ortc::validate_dtls_parameters)
 }
 
@@ -87,7 +83,7 @@ pub fn get_extended_rtp_capabilities(
     local_caps: Value,
     remote_caps: Value,
     prefer_local_codecs_order: Option<bool>,
-) -> napi::Result<Value> {
+) -> napi::Result<Value, Code> {
     let mut local: ortc::RtpCapabilities = arg(local_caps, "localCaps")?;
     let mut remote: ortc::RtpCapabilities = arg(remote_caps, "remoteCaps")?;
     let extended = ortc::get_extended_rtp_capabilities_mut(
@@ -103,14 +99,14 @@ pub fn get_extended_rtp_capabilities(
 }
 
 #[napi(js_name = "ortcGetRecvRtpCapabilities", catch_unwind)]
-pub fn get_recv_rtp_capabilities(extended_rtp_capabilities: Value) -> napi::Result<Value> {
+pub fn get_recv_rtp_capabilities(extended_rtp_capabilities: Value) -> napi::Result<Value, Code> {
     let extended: ortc::ExtendedRtpCapabilities =
         arg(extended_rtp_capabilities, "extendedRtpCapabilities")?;
     to_json(&ortc::get_recv_rtp_capabilities(&extended))
 }
 
 #[napi(js_name = "ortcGetSendRtpCapabilities", catch_unwind)]
-pub fn get_send_rtp_capabilities(extended_rtp_capabilities: Value) -> napi::Result<Value> {
+pub fn get_send_rtp_capabilities(extended_rtp_capabilities: Value) -> napi::Result<Value, Code> {
     let extended: ortc::ExtendedRtpCapabilities =
         arg(extended_rtp_capabilities, "extendedRtpCapabilities")?;
     to_json(&ortc::get_send_rtp_capabilities(&extended))
@@ -120,7 +116,7 @@ pub fn get_send_rtp_capabilities(extended_rtp_capabilities: Value) -> napi::Resu
 pub fn get_sending_rtp_parameters(
     kind_: String,
     extended_rtp_capabilities: Value,
-) -> napi::Result<Value> {
+) -> napi::Result<Value, Code> {
     let extended: ortc::ExtendedRtpCapabilities =
         arg(extended_rtp_capabilities, "extendedRtpCapabilities")?;
     match kind(&kind_) {
@@ -133,7 +129,7 @@ pub fn get_sending_rtp_parameters(
 pub fn get_sending_remote_rtp_parameters(
     kind_: String,
     extended_rtp_capabilities: Value,
-) -> napi::Result<Value> {
+) -> napi::Result<Value, Code> {
     let extended: ortc::ExtendedRtpCapabilities =
         arg(extended_rtp_capabilities, "extendedRtpCapabilities")?;
     match kind(&kind_) {
@@ -143,7 +139,7 @@ pub fn get_sending_remote_rtp_parameters(
 }
 
 #[napi(js_name = "ortcReduceCodecs", catch_unwind)]
-pub fn reduce_codecs(codecs: Value, cap_codec: Option<Value>) -> napi::Result<Value> {
+pub fn reduce_codecs(codecs: Value, cap_codec: Option<Value>) -> napi::Result<Value, Code> {
     let codecs: Vec<ortc::RtpCodecParameters> = arg(codecs, "codecs")?;
     let cap_codec: Option<ortc::RtpCodecCapability> = match cap_codec {
         None | Some(Value::Null) => None,
@@ -153,21 +149,21 @@ pub fn reduce_codecs(codecs: Value, cap_codec: Option<Value>) -> napi::Result<Va
 }
 
 #[napi(js_name = "ortcGenerateProbatorRtpParameters", catch_unwind)]
-pub fn generate_probator_rtp_parameters(video_rtp_parameters: Value) -> napi::Result<Value> {
+pub fn generate_probator_rtp_parameters(video_rtp_parameters: Value) -> napi::Result<Value, Code> {
     let mut value = video_rtp_parameters;
     let video = ortc::validate_and_normalize_rtp_parameters(&mut value).map_err(to_js)?;
     to_json(&ortc::generate_probator_rtp_parameters(&video).map_err(to_js)?)
 }
 
 #[napi(js_name = "ortcCanSend", catch_unwind)]
-pub fn can_send(kind_: String, rtp_capabilities: Value) -> napi::Result<bool> {
+pub fn can_send(kind_: String, rtp_capabilities: Value) -> napi::Result<bool, Code> {
     let caps: ortc::RtpCapabilities = arg(rtp_capabilities, "rtpCapabilities")?;
     Ok(kind(&kind_).is_some_and(|k| ortc::can_send(k, &caps)))
 }
 
 /// `rtpParameters` must be normalized already (lib/ortc.js validates them first, in place).
 #[napi(js_name = "ortcCanReceive", catch_unwind)]
-pub fn can_receive(rtp_parameters: Value, rtp_capabilities: Value) -> napi::Result<bool> {
+pub fn can_receive(rtp_parameters: Value, rtp_capabilities: Value) -> napi::Result<bool, Code> {
     let mut value = rtp_parameters;
     let params = ortc::validate_and_normalize_rtp_parameters(&mut value).map_err(to_js)?;
     let caps: ortc::RtpCapabilities = arg(rtp_capabilities, "rtpCapabilities")?;
@@ -175,28 +171,23 @@ pub fn can_receive(rtp_parameters: Value, rtp_capabilities: Value) -> napi::Resu
 }
 
 #[napi(js_name = "ortcParseScalabilityMode", catch_unwind)]
-pub fn parse_scalability_mode(scalability_mode: Option<String>) -> napi::Result<Value> {
+pub fn parse_scalability_mode(scalability_mode: Option<String>) -> napi::Result<Value, Code> {
     to_json(&ortc::parse_scalability_mode(scalability_mode.as_deref()))
 }
 
 /// The track's codec from its JS description `{ kind, mimeType, parameters }`.
-fn track_codec(track: Value) -> napi::Result<ortc::TrackCodec> {
+fn track_codec(track: Value) -> napi::Result<ortc::TrackCodec, Code> {
     let field = |name: &str| track.get(name).and_then(Value::as_str);
     let kind = field("kind")
         .and_then(kind)
-        .ok_or_else(|| js_error("TypeError", "invalid track kind"))?;
+        .ok_or_else(|| invalid_argument("invalid track kind"))?;
     let mime_type = field("mimeType")
-        .ok_or_else(|| js_error("TypeError", "invalid track codec"))?
+        .ok_or_else(|| invalid_argument("invalid track codec"))?
         .to_owned();
     let parameters = match track.get("parameters") {
         None | Some(Value::Null) => ortc::CodecParameters::new(),
         Some(Value::Object(map)) => map.clone(),
-        Some(_) => {
-            return Err(js_error(
-                "TypeError",
-                "track codec parameters must be an object",
-            ))
-        }
+        Some(_) => return Err(invalid_argument("track codec parameters must be an object")),
     };
     Ok(ortc::TrackCodec {
         kind,
@@ -213,7 +204,7 @@ pub fn codec_for_track(
     track: Value,
     rtp_capabilities: Value,
     router_rtp_capabilities: Option<Value>,
-) -> napi::Result<Value> {
+) -> napi::Result<Value, Code> {
     let track = track_codec(track)?;
     let caps: ortc::RtpCapabilities = arg(rtp_capabilities, "rtpCapabilities")?;
     let router: ortc::RtpCapabilities = match router_rtp_capabilities {
@@ -229,7 +220,7 @@ pub fn codec_for_track(
 /// Checks the `codec` an application gave produce() for such a track: TypeError when it is
 /// not of the track's mime type and profile.
 #[napi(js_name = "ortcCheckCodecForTrack", catch_unwind)]
-pub fn check_codec_for_track(track: Value, codec: Value) -> napi::Result<()> {
+pub fn check_codec_for_track(track: Value, codec: Value) -> napi::Result<(), Code> {
     let track = track_codec(track)?;
     let mime_type = codec.get("mimeType").and_then(Value::as_str);
     let parameters = match codec.get("parameters") {

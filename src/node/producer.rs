@@ -2,21 +2,24 @@
 
 use std::sync::Arc;
 
-use msc_client::{Producer, SendTransport};
+use msc_client::{Producer, Transport};
+use napi::bindgen_prelude::PromiseRaw;
+use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
 
-use super::convert::{json, to_js};
+use super::convert::json;
+use super::errors::{promise, to_js, Code};
 use super::track::NativeTrack;
 
 #[napi]
 pub struct NativeProducer {
     inner: Arc<Producer>,
-    transport: Arc<SendTransport>,
+    transport: Arc<Transport>,
 }
 
 impl NativeProducer {
-    pub fn new(inner: Arc<Producer>, transport: Arc<SendTransport>) -> Self {
+    pub fn new(inner: Arc<Producer>, transport: Arc<Transport>) -> Self {
         NativeProducer { inner, transport }
     }
 }
@@ -52,13 +55,13 @@ impl NativeProducer {
         self.inner.num_layers() as u32
     }
     #[napi(catch_unwind)]
-    pub fn rtp_parameters(&self) -> napi::Result<Value> {
+    pub fn rtp_parameters(&self) -> napi::Result<Value, Code> {
         json(self.inner.rtp_parameters())
     }
 
     /// Plugs a track (or nothing) in; returns whether a previous track was unplugged.
     #[napi(catch_unwind)]
-    pub fn set_track(&self, track: Option<&NativeTrack>) -> napi::Result<bool> {
+    pub fn set_track(&self, track: Option<&NativeTrack>) -> napi::Result<bool, Code> {
         let old = self
             .inner
             .set_track(track.map(|t| t.inner()))
@@ -67,23 +70,23 @@ impl NativeProducer {
     }
 
     #[napi(catch_unwind)]
-    pub fn pause(&self) -> napi::Result<()> {
+    pub fn pause(&self) -> napi::Result<(), Code> {
         self.inner.pause().map_err(to_js)
     }
 
     #[napi(catch_unwind)]
-    pub fn resume(&self) -> napi::Result<()> {
+    pub fn resume(&self) -> napi::Result<(), Code> {
         self.inner.resume().map_err(to_js)
     }
 
     #[napi(catch_unwind)]
-    pub fn set_max_spatial_layer(&self, layer: i64) -> napi::Result<()> {
+    pub fn set_max_spatial_layer(&self, layer: i64) -> napi::Result<(), Code> {
         self.inner.set_max_spatial_layer(layer).map_err(to_js)
     }
 
     /// encodings[i].active for each encoding (null: leave as is).
     #[napi(catch_unwind)]
-    pub fn set_encodings_active(&self, active: Vec<Option<bool>>) -> napi::Result<()> {
+    pub fn set_encodings_active(&self, active: Vec<Option<bool>>) -> napi::Result<(), Code> {
         self.inner.set_encodings_active(&active).map_err(to_js)
     }
 
@@ -92,14 +95,16 @@ impl NativeProducer {
         self.inner.close();
     }
 
-    #[napi]
-    pub async fn get_stats(&self) -> napi::Result<Value> {
-        if self.inner.closed() {
-            return Err(to_js(msc_client::Error::invalid_state("closed")));
-        }
-        self.transport
-            .producer_stats(self.inner.local_id())
-            .await
-            .map_err(to_js)
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn get_stats<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Value>, Code> {
+        let producer = self.inner.clone();
+        let transport = self.transport.clone();
+        let stats = async move {
+            if producer.closed() {
+                return Err(msc_client::Error::invalid_state("closed"));
+            }
+            transport.producer_stats(producer.local_id()).await
+        };
+        promise(env, stats, |_, stats| Ok(stats))
     }
 }

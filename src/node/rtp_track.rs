@@ -3,8 +3,8 @@
 use msc_media::{RtpIngest, RtpIngestOptions};
 use napi_derive::napi;
 
-use super::convert::{kind_from_js, media_to_js};
-use super::errors::js_error;
+use super::convert::kind_from_js;
+use super::errors::{invalid_argument, to_js, Code};
 use super::track::NativeTrack;
 
 #[napi]
@@ -36,16 +36,16 @@ pub fn create_rtp_ingest(
     address: String,
     port: u32,
     rtcp_port: Option<u32>,
-) -> napi::Result<NativeRtpIngest> {
+) -> napi::Result<NativeRtpIngest, Code> {
     let kind = kind_from_js(&kind)?;
     let address = address
         .parse()
-        .map_err(|_| js_error("TypeError", format!("invalid address {address:?}")))?;
-    let port = u16::try_from(port).map_err(|_| js_error("TypeError", "invalid port"))?;
+        .map_err(|_| invalid_argument(format!("invalid address {address:?}")))?;
+    let port = u16::try_from(port).map_err(|_| invalid_argument("invalid port"))?;
     let rtcp_port = rtcp_port
         .map(u16::try_from)
         .transpose()
-        .map_err(|_| js_error("TypeError", "invalid rtcpPort"))?;
+        .map_err(|_| invalid_argument("invalid rtcpPort"))?;
     let (inner, task) = RtpIngest::bind(RtpIngestOptions {
         kind,
         mime_type: codec,
@@ -53,7 +53,7 @@ pub fn create_rtp_ingest(
         port,
         rtcp_port,
     })
-    .map_err(media_to_js)?;
+    .map_err(to_js)?;
     napi::bindgen_prelude::spawn(task);
     Ok(NativeRtpIngest { inner })
 }

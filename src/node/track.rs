@@ -8,7 +8,8 @@ use napi::bindgen_prelude::{BufferSlice, FnArgs};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
 
-use super::convert::{kind_from_js, media_to_js, JsCallback};
+use super::convert::{kind_from_js, JsCallback};
+use super::errors::{to_js, Code};
 
 #[napi]
 pub struct NativeTrack {
@@ -31,7 +32,7 @@ impl NativeTrack {
     /// `measure_audio_level`: audio levels that `writeFrame` is not given are measured by
     /// decoding the frames (Opus).
     #[napi(constructor)]
-    pub fn new(kind: String, measure_audio_level: Option<bool>) -> napi::Result<Self> {
+    pub fn new(kind: String, measure_audio_level: Option<bool>) -> napi::Result<Self, Code> {
         let track = FrameTrack::new(kind_from_js(&kind)?)
             .measuring_audio_level(measure_audio_level.unwrap_or(false));
         Ok(NativeTrack {
@@ -105,7 +106,7 @@ impl NativeTrack {
         layer: Option<u32>,
         audio_level: Option<u32>,
         voice_activity: Option<bool>,
-    ) -> napi::Result<u32> {
+    ) -> napi::Result<u32, Code> {
         let timing = FrameTiming {
             timestamp_us: timestamp_us.map(|t| t.max(0.0) as u64),
             duration_us: duration_us.map(|d| d.max(0.0) as u64),
@@ -116,9 +117,9 @@ impl NativeTrack {
                 AudioLevel::new(level, voice_activity.unwrap_or(false))
             })
             .transpose()
-            .map_err(media_to_js)?;
+            .map_err(to_js)?;
         if audio_level.is_none() && voice_activity.is_some() {
-            return Err(media_to_js(MediaError::InvalidArgument(
+            return Err(to_js(MediaError::InvalidArgument(
                 "voiceActivity is the V bit of an audioLevel: give audioLevel too".into(),
             )));
         }
@@ -132,6 +133,6 @@ impl NativeTrack {
                 audio_level,
             )
             .map(|n| n as u32)
-            .map_err(media_to_js)
+            .map_err(to_js)
     }
 }

@@ -1,21 +1,25 @@
-//! #[napi] SendTransport: thin glue over msc_client::SendTransport. The JS class in
-//! lib/SendTransport.js drives the produce steps and the application's events.
+//! #[napi] Transport: thin glue over msc_client::Transport. Each operation is the client's,
+//! end to end; lib/Transport.js gives it the application's signalling as functions that
+//! return Promises (src/node/listener.rs).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use msc_client::{ProduceOptions, SendTransport};
+use msc_client::{ProduceOptions, Transport};
 use msc_ortc::RtpEncodingParameters;
 use msc_sdp::CodecOptions;
 use napi::bindgen_prelude::ObjectFinalize;
+use napi::bindgen_prelude::PromiseRaw;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;
 
-use super::convert::{json, kind_from_js, to_js, JsCallback};
-use super::errors::js_error;
+use super::convert::JsCallback;
+use super::errors::{from_napi, invalid_argument, promise, Code};
+use super::listener::{AskFn, JsSendListener};
 use super::producer::NativeProducer;
+use super::track::NativeTrack;
 
 /// About what a transport holds natively (its PeerConnection, sockets, buffers;
 /// `docs/performance.md#native-memory`). V8 cannot see it: told of it, V8 collects closed
@@ -23,21 +27,21 @@ use super::producer::NativeProducer;
 const NATIVE_TRANSPORT_BYTES: i64 = 1536 * 1024;
 
 #[napi(custom_finalize)]
-pub struct NativeSendTransport {
-    inner: Arc<SendTransport>,
+pub struct NativeTransport {
+    inner: Arc<Transport>,
     accounted: AtomicBool,
 }
 
-impl NativeSendTransport {
-    pub fn new(inner: Arc<SendTransport>) -> Self {
-        NativeSendTransport {
+impl NativeTransport {
+    pub fn new(inner: Arc<Transport>) -> Self {
+        NativeTransport {
             inner,
             accounted: AtomicBool::new(false),
         }
     }
 }
 
-impl ObjectFinalize for NativeSendTransport {
+impl ObjectFinalize for NativeTransport {
     fn finalize(self, env: Env) -> napi::Result<()> {
         if self.accounted.load(Ordering::Relaxed) {
             env.adjust_external_memory(-NATIVE_TRANSPORT_BYTES)?;
@@ -46,21 +50,16 @@ impl ObjectFinalize for NativeSendTransport {
     }
 }
 
+/// What produce() takes besides the track, as in mediasoup-client (checked by lib/).
 #[napi(object)]
-pub struct NativePrepared {
-    pub local_id: String,
-    /// DTLS parameters for the `connect` event, on the first produce only
-    pub connect: Option<Value>,
-}
-
-#[napi(object)]
-pub struct NativeFinished {
-    pub kind: String,
-    pub rtp_parameters: Value,
+pub struct NativeProduceOptions {
+    pub encodings: Option<Value>,
+    pub codec_options: Option<Value>,
+    pub codec: Option<Value>,
 }
 
 #[napi]
-impl NativeSendTransport {
+impl NativeTransport {
     #[napi(getter)]
     pub fn id(&self) -> String {
         self.inner.id().to_string()
@@ -74,9 +73,10 @@ impl NativeSendTransport {
     /// Tells V8 of the native memory this transport holds (once; given back when the JS
     /// object is collected).
     #[napi]
-    pub fn account_memory(&self, env: Env) -> napi::Result<()> {
+    pub fn account_memory(&self, env: Env) -> napi::Result<(), Code> {
         if !self.accounted.swap(true, Ordering::Relaxed) {
-            env.adjust_external_memory(NATIVE_TRANSPORT_BYTES)?;
+            env.adjust_external_memory(NATIVE_TRANSPORT_BYTES)
+                .map_err(from_napi)?;
         }
         Ok(())
     }
@@ -89,79 +89,66 @@ impl NativeSendTransport {
         }));
     }
 
-    /// kind: 'audio' | 'video'; encodings, codecOptions, codec: as in mediasoup-client.
-    #[napi]
-    pub async fn prepare_produce(
+    /// 'send' or 'recv'.
+    #[napi(getter)]
+    pub fn direction(&self) -> &'static str {
+        self.inner.direction().as_str()
+    }
+
+    /// transport.produce(): resolves with the producer, fed by `track`. `connect(dtlsParameters)`
+    /// and `produce({ kind, rtpParameters })` are the application's signalling: each returns a
+    /// Promise of its answer. The operation takes its place in the transport's queue now.
+    #[napi(ts_return_type = "Promise<NativeProducer>")]
+    pub fn produce<'env>(
         &self,
-        kind: String,
-        encodings: Option<Value>,
-        codec_options: Option<Value>,
-        codec: Option<Value>,
-    ) -> napi::Result<NativePrepared> {
+        env: &'env Env,
+        track: &NativeTrack,
+        options: NativeProduceOptions,
+        #[napi(ts_arg_type = "(dtlsParameters: any) => Promise<any>")] connect: AskFn,
+        #[napi(ts_arg_type = "(params: { kind: string, rtpParameters: any }) => Promise<any>")]
+        produce: AskFn,
+    ) -> napi::Result<PromiseRaw<'env, NativeProducer>, Code> {
         let options = ProduceOptions {
-            kind: Some(kind_from_js(&kind)?),
-            encodings: parse_opt::<Vec<RtpEncodingParameters>>(encodings, "encodings")?
+            track: Some(track.inner()),
+            kind: None,
+            encodings: parse_opt::<Vec<RtpEncodingParameters>>(options.encodings, "encodings")?
                 .unwrap_or_default(),
-            codec_options: parse_opt::<CodecOptions>(codec_options, "codecOptions")?,
-            codec: parse_opt(codec, "codec")?,
+            codec_options: parse_opt::<CodecOptions>(options.codec_options, "codecOptions")?,
+            codec: parse_opt(options.codec, "codec")?,
         };
-        let prepared = self.inner.prepare_produce(options).await.map_err(to_js)?;
-        Ok(NativePrepared {
-            local_id: prepared.local_id,
-            connect: prepared.connect.as_ref().map(json).transpose()?,
+        let listener = Arc::new(JsSendListener::new(connect, produce));
+        let producing = self.inner.produce(options, listener);
+        let transport = self.inner.clone();
+        promise(env, producing, move |_, producer| {
+            Ok(NativeProducer::new(producer, transport))
         })
     }
 
-    #[napi]
-    pub async fn connected(&self, ok: bool) {
-        self.inner.connected(ok).await
+    #[napi(ts_return_type = "Promise<any>")]
+    pub fn get_stats<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Value>, Code> {
+        let stats = self.inner.get_stats();
+        promise(env, stats, |_, stats| Ok(stats))
     }
 
-    #[napi]
-    pub async fn finish_produce(&self, local_id: String) -> napi::Result<NativeFinished> {
-        let (kind, rtp_parameters) = self.inner.finish_produce(&local_id).await.map_err(to_js)?;
-        Ok(NativeFinished {
-            kind: kind.as_str().to_string(),
-            rtp_parameters: json(&rtp_parameters)?,
-        })
-    }
-
-    #[napi]
-    pub async fn complete_produce(
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn restart_ice<'env>(
         &self,
-        local_id: String,
-        id: String,
-    ) -> napi::Result<NativeProducer> {
-        let producer = self
-            .inner
-            .complete_produce(&local_id, id)
-            .await
-            .map_err(to_js)?;
-        Ok(NativeProducer::new(producer, self.inner.clone()))
-    }
-
-    #[napi]
-    pub async fn abort_produce(&self, local_id: String) {
-        self.inner.abort_produce(&local_id).await
-    }
-
-    #[napi]
-    pub async fn get_stats(&self) -> napi::Result<Value> {
-        self.inner.get_stats().await.map_err(to_js)
-    }
-
-    #[napi]
-    pub async fn restart_ice(&self, ice_parameters: Value) -> napi::Result<()> {
-        self.inner.restart_ice(ice_parameters).await.map_err(to_js)
+        env: &'env Env,
+        ice_parameters: Value,
+    ) -> napi::Result<PromiseRaw<'env, ()>, Code> {
+        let restart = self.inner.restart_ice(ice_parameters);
+        promise(env, restart, |_, ()| Ok(()))
     }
 
     /// iceServers: an array of RTCIceServer (TypeError otherwise); used from the next ICE restart.
-    #[napi]
-    pub async fn update_ice_servers(&self, ice_servers: Value) -> napi::Result<()> {
-        self.inner
-            .update_ice_servers(ice_servers)
-            .await
-            .map_err(to_js)
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn update_ice_servers<'env>(
+        &self,
+        env: &'env Env,
+        ice_servers: Value,
+    ) -> napi::Result<PromiseRaw<'env, ()>, Code> {
+        let update = self.inner.update_ice_servers(ice_servers);
+        promise(env, update, |_, ()| Ok(()))
     }
 
     /// Closes the transport; resolves with the local ids of the producers that were live.
@@ -179,11 +166,11 @@ impl NativeSendTransport {
 fn parse_opt<T: serde::de::DeserializeOwned>(
     value: Option<Value>,
     what: &str,
-) -> napi::Result<Option<T>> {
+) -> napi::Result<Option<T>, Code> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(v) => serde_json::from_value(v)
             .map(Some)
-            .map_err(|e| js_error("TypeError", format!("invalid {what}: {e}"))),
+            .map_err(|e| invalid_argument(format!("invalid {what}: {e}"))),
     }
 }

@@ -1,6 +1,6 @@
 use napi_derive::napi;
 
-use super::errors::js_error;
+use super::errors::{failed, to_js, Code};
 
 /// The version of the native addon (the crate's version).
 #[napi]
@@ -8,10 +8,17 @@ pub fn native_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
-/// Throws an error of the class named by `code`: lets the JS tests check the error mapping.
+/// Throws the error the client layer has for the JS class named `class` (test only, not
+/// exported by index.js): lets the JS tests check the error mapping.
 #[napi]
-pub fn native_throw(code: String, message: String) -> napi::Result<()> {
-    Err(js_error(&code, message))
+pub fn native_throw(class_name: String, message: String) -> napi::Result<(), Code> {
+    use msc_client::Error as E;
+    Err(match class_name.as_str() {
+        "TypeError" => to_js(E::type_error(message)),
+        "UnsupportedError" => to_js(E::unsupported(message)),
+        "InvalidStateError" => to_js(E::invalid_state(message)),
+        _ => failed(message),
+    })
 }
 
 /// Test only (not exported by index.js): panics inside a synchronous call. `catch_unwind` turns

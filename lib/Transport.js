@@ -1,8 +1,7 @@
 'use strict';
 
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
-const { InvalidStateError, UnsupportedError, awaitNative } = require('./errors');
-const { SerialQueue } = require('./queue');
+const { InvalidStateError, awaitNative } = require('./errors');
 const { Producer } = require('./Producer');
 const { Track } = require('./Track');
 const { checkAppData, checkFiniteNumbers } = require('./validate');
@@ -10,7 +9,7 @@ const { toStatsMap } = require('./stats');
 const { codecForTrack } = require('./codecs');
 
 // The native transport keeps its callback as long as it lives, so a callback that held the
-// SendTransport would make a reference cycle through napi that no GC sees: every transport
+// Transport would make a reference cycle through napi that no GC sees: every transport
 // (and its PeerConnection) would leak. It holds it through `holder`, which lets go on
 // close() (an open transport stays alive, as a connected RTCPeerConnection does). Made here,
 // not in the constructor, so that no closure holds `this`.
@@ -24,26 +23,29 @@ function nativeListener(transport) {
   };
 }
 
-// A mediasoup-client send Transport: one PeerConnection to one server WebRtcTransport.
+// A mediasoup-client Transport: one PeerConnection to one server WebRtcTransport, with a
+// direction ('send'; 'recv' is to come).
 //
 // Events: 'connect' ({ dtlsParameters }, callback, errback) once before the first media;
 // 'produce' ({ kind, rtpParameters, appData }, callback({ id }), errback) for each producer;
 // 'connectionstatechange' (state). A listener may also return a Promise instead of calling
 // callback/errback.
-class SendTransport extends EnhancedEventEmitter {
-  constructor({ id, appData, creating, canProduce, rtpCapabilities, routerRtpCapabilities }) {
+//
+// The operations (produce, restartIce, updateIceServers, getStats) are the native transport's,
+// end to end: it queues them, runs them one at a time, asks the events above when it needs the
+// application's signalling, and settles every pending one with InvalidStateError on close().
+// This class checks the arguments, keeps the events' protocol and makes the JS objects.
+class Transport extends EnhancedEventEmitter {
+  constructor({ id, direction, appData, creating, rtpCapabilities, routerRtpCapabilities }) {
     super();
     this._id = id;
+    this._direction = direction;
     this._appData = appData;
-    this._canProduce = canProduce;
     this._rtpCapabilities = rtpCapabilities;
     this._routerRtpCapabilities = routerRtpCapabilities;
     this._closed = false;
     this._connectionState = 'new';
     this._producers = new Map();
-    this._queue = new SerialQueue();
-    // what close() rejects: the waits of running operations (see _whileOpen)
-    this._onClose = new Set();
     this._observer = new EnhancedEventEmitter();
     const listener = nativeListener(this);
     this._releaseNative = listener.release;
@@ -66,7 +68,7 @@ class SendTransport extends EnhancedEventEmitter {
   }
 
   get direction() {
-    return 'send';
+    return this._direction;
   }
 
   get connectionState() {
@@ -90,9 +92,6 @@ class SendTransport extends EnhancedEventEmitter {
   close() {
     if (this._closed) return;
     this._closed = true;
-    this._queue.close(new InvalidStateError('closed'));
-    for (const reject of this._onClose) reject(new InvalidStateError('closed'));
-    this._onClose.clear();
     this._releaseNative();
     this._connectionState = 'closed';
     this._creating.then((nativeTransport) => nativeTransport.close()).catch(() => {});
@@ -102,39 +101,23 @@ class SendTransport extends EnhancedEventEmitter {
   }
 
   async getStats() {
-    if (this._closed) throw new InvalidStateError('closed');
-    return this._whileOpen(
-      (async () => {
-        const nativeTransport = await this._creating;
-        return toStatsMap(await awaitNative(nativeTransport.getStats()));
-      })()
-    );
+    return toStatsMap(await this._operation((nativeTransport) => nativeTransport.getStats()));
   }
 
-  // Settles as `promise` does, unless the transport closes first: then rejects with
-  // InvalidStateError at once (what `promise` does later is ignored). For waits that may never
-  // end by themselves, such as the application's answer to 'connect' or 'produce'.
-  _whileOpen(promise) {
-    return new Promise((resolve, reject) => {
-      if (this._closed) {
-        promise.catch(() => {});
-        reject(new InvalidStateError('closed'));
-        return;
-      }
-      this._onClose.add(reject);
-      promise.then(resolve, reject).finally(() => this._onClose.delete(reject));
-    });
+  // Runs `call(nativeTransport)`, an operation of the native transport, once the transport
+  // exists; rejects with the class the native error names.
+  async _operation(call) {
+    if (this._closed) throw new InvalidStateError('closed');
+    const nativeTransport = await this._creating;
+    if (this._closed) throw new InvalidStateError('closed');
+    return awaitNative(call(nativeTransport));
   }
 
   async restartIce({ iceParameters } = {}) {
     if (this._closed) throw new InvalidStateError('closed');
     if (!iceParameters || typeof iceParameters !== 'object') throw new TypeError('missing iceParameters');
     checkFiniteNumbers(iceParameters, 'iceParameters');
-    return this._queue.push(async () => {
-      const nativeTransport = await this._creating;
-      if (this._closed) throw new InvalidStateError('closed');
-      await awaitNative(nativeTransport.restartIce(iceParameters));
-    });
+    await this._operation((nativeTransport) => nativeTransport.restartIce(iceParameters));
   }
 
   // Replaces the STUN/TURN servers; they are used from the next ICE restart on. A bad server
@@ -143,11 +126,7 @@ class SendTransport extends EnhancedEventEmitter {
     if (this._closed) throw new InvalidStateError('closed');
     if (!Array.isArray(iceServers)) throw new TypeError('missing iceServers');
     checkFiniteNumbers(iceServers, 'iceServers');
-    return this._queue.push(async () => {
-      const nativeTransport = await this._creating;
-      if (this._closed) throw new InvalidStateError('closed');
-      await awaitNative(nativeTransport.updateIceServers(iceServers));
-    });
+    await this._operation((nativeTransport) => nativeTransport.updateIceServers(iceServers));
   }
 
   async produce({
@@ -165,8 +144,6 @@ class SendTransport extends EnhancedEventEmitter {
       throw new TypeError('track must be a track of mediasoup-client-native (createTrack(), ...)');
     }
     if (this._closed) throw new InvalidStateError('closed');
-    if (track.readyState === 'ended') throw new InvalidStateError('track ended');
-    if (!this._canProduce(track.kind)) throw new UnsupportedError(`cannot produce ${track.kind}`);
     // a file or RTP track holds one codec: the producer uses the router's codec of that type
     // and profile
     if (track.codec) codec = codecForTrack(track, this._rtpCapabilities(), codec, this._routerRtpCapabilities?.());
@@ -188,61 +165,51 @@ class SendTransport extends EnhancedEventEmitter {
     checkFiniteNumbers(codec, 'codec');
     track._claim();
 
-    return this._queue.push(async () => {
-      const nativeTransport = await this._creating;
-      if (this._closed) throw new InvalidStateError('closed');
-      const prepared = await awaitNative(
-        nativeTransport.prepareProduce(track.kind, encodings ?? null, codecOptions ?? null, codec ?? null)
+    // The application's refusal of 'connect' or 'produce', as it gave it: produce() rejects
+    // with it when the native side reports the refusal (ERR_REFUSED: it only knows its message).
+    let refusal = null;
+    // What reaches the native side of an answer: nothing of 'connect', the `id` of 'produce'
+    // when it is a string (the native side checks it): other values need not convert.
+    const ask = (event, params) =>
+      this.safeEmitAsPromise(event, params).then(
+        (answer) => (event === 'produce' && typeof answer?.id === 'string' ? { id: answer.id } : null),
+        (error) => {
+          refusal = error;
+          throw error;
+        }
       );
-      let nativeProducer;
-      let rtpParameters;
-      try {
-        if (prepared.connect) {
-          try {
-            await this._whileOpen(this.safeEmitAsPromise('connect', { dtlsParameters: prepared.connect }));
-            await nativeTransport.connected(true);
-          } catch (error) {
-            await nativeTransport.connected(false);
-            throw error;
-          }
-        }
-        ({ rtpParameters } = await awaitNative(nativeTransport.finishProduce(prepared.localId)));
-        const answer = await this._whileOpen(
-          this.safeEmitAsPromise('produce', {
-            kind: track.kind,
-            rtpParameters: structuredClone(rtpParameters),
-            appData,
-          })
-        );
-        const id = answer && answer.id;
-        if (typeof id !== 'string' || id === '') {
-          throw new TypeError('the "produce" callback must be given { id } (the server producer id)');
-        }
-        if (this._closed) throw new InvalidStateError('closed');
-        nativeProducer = await awaitNative(nativeTransport.completeProduce(prepared.localId, id));
-      } catch (error) {
-        await nativeTransport.abortProduce(prepared.localId).catch(() => {});
-        throw error;
-      }
-      const producer = new Producer({
-        nativeProducer,
-        track,
-        rtpParameters,
-        stopTracks,
-        disableTrackOnPause,
-        zeroRtpOnPause,
-        appData,
-        onClose: () => this._producers.delete(producer.id),
-      });
-      this._producers.set(producer.id, producer);
-      this._observer.safeEmit('newproducer', producer);
-      return producer;
-    }).catch((error) => {
+    let nativeProducer;
+    try {
+      nativeProducer = await this._operation((nativeTransport) =>
+        nativeTransport.produce(
+          track._native,
+          { encodings: encodings ?? null, codecOptions: codecOptions ?? null, codec: codec ?? null },
+          (dtlsParameters) => ask('connect', { dtlsParameters }),
+          ({ kind, rtpParameters }) => ask('produce', { kind, rtpParameters, appData })
+        )
+      );
+    } catch (error) {
       // as mediasoup-client: a failed produce() stops the track it was given (stopTracks)
       track._unclaim();
       if (stopTracks) track.stop();
-      throw error;
+      throw error.code === 'ERR_REFUSED' && refusal ? refusal : error;
+    }
+    const producer = new Producer({
+      nativeProducer,
+      track,
+      stopTracks,
+      disableTrackOnPause,
+      zeroRtpOnPause,
+      appData,
+      onClose: () => this._producers.delete(producer.id),
     });
+    if (this._closed) {
+      producer._transportClosed();
+      throw new InvalidStateError('closed');
+    }
+    this._producers.set(producer.id, producer);
+    this._observer.safeEmit('newproducer', producer);
+    return producer;
   }
 
   _onConnectionState(state) {
@@ -253,4 +220,4 @@ class SendTransport extends EnhancedEventEmitter {
   }
 }
 
-module.exports = { SendTransport };
+module.exports = { Transport };

@@ -1,0 +1,26 @@
+//! What a transport asks of the application during an operation: its signalling with the
+//! server. The client calls these and awaits the answers; an `Err` is the application's refusal
+//! (its message is kept, and the operation fails with it).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use msc_ortc::{DtlsParameters, MediaKind, RtpParameters};
+use serde_json::Value;
+
+use crate::error::Result;
+
+pub type Answer<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
+
+/// Asked by every direction: `connect` once, before the first media of the transport.
+pub trait TransportListener: Send + Sync {
+    /// The server transport must be connected with these (the client's) DTLS parameters.
+    fn connect(&self, dtls_parameters: DtlsParameters) -> Answer<()>;
+}
+
+/// Asked by a send transport for each producer.
+pub trait SendListener: TransportListener {
+    /// The server must create a producer with these RTP parameters; the answer is what the
+    /// application's `produce` callback gave (`{ id }`, the server producer id).
+    fn produce(&self, kind: MediaKind, rtp_parameters: RtpParameters) -> Answer<Value>;
+}

@@ -1,0 +1,515 @@
+//! Transport: one PeerConnection to one server WebRtcTransport, as mediasoup-client's
+//! Transport. What every direction shares lives here: the options, ICE servers, connecting
+//! once, restartIce, updateIceServers, stats, close, and the operation queue. What a direction
+//! adds lives beside it: `send.rs` (produce).
+//!
+//! Each operation is owned here end to end: it takes its place in the queue when called, runs
+//! alone, asks the application through a listener ([`TransportListener`], [`SendListener`])
+//! and awaits its answers. close() settles every running and queued operation at once with an
+//! InvalidStateError.
+
+mod engine;
+#[cfg(any(test, feature = "test-hooks"))]
+pub mod fake_engine;
+mod listener;
+mod queue;
+mod send;
+#[cfg(test)]
+mod tests_flow;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+
+use msc_handler::{HandlerOptions, IceServer, LocalAddresses, SendHandler};
+use msc_ortc::{validate, DtlsParameters, DtlsRole, IceCandidate, IceParameters, SctpParameters};
+use msc_sdp::RemoteSdp;
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::{watch, Mutex};
+
+use crate::device::Loaded;
+use crate::error::{Error, Result};
+use crate::producer::Producer;
+
+pub use engine::{Engine, EngineFuture};
+pub use listener::{Answer, SendListener, TransportListener};
+use queue::OperationQueue;
+pub use send::ProduceOptions;
+
+/// Which way media flows on a transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Send,
+    Recv,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Send => "send",
+            Direction::Recv => "recv",
+        }
+    }
+}
+
+/// What `device.createSendTransport()` (and, later, `createRecvTransport()`) takes, after validation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransportOptions {
+    pub id: String,
+    pub ice_parameters: IceParameters,
+    pub ice_candidates: Vec<IceCandidate>,
+    pub dtls_parameters: DtlsParameters,
+    #[serde(default)]
+    pub sctp_parameters: Option<SctpParameters>,
+    #[serde(default)]
+    pub ice_servers: Vec<IceServerOption>,
+    #[serde(default)]
+    pub ice_transport_policy: Option<String>,
+}
+
+impl TransportOptions {
+    /// Validates the options a server handed over (a TypeError names the bad field).
+    pub fn from_json(mut value: Value) -> Result<Self> {
+        let obj = value
+            .as_object_mut()
+            .ok_or_else(|| Error::type_error("missing transport options"))?;
+        match obj.get("id") {
+            Some(Value::String(s)) if !s.is_empty() => {}
+            _ => return Err(Error::type_error("missing id")),
+        }
+        validate::validate_ice_parameters(
+            obj.get_mut("iceParameters").unwrap_or(&mut Value::Null),
+        )?;
+        validate::validate_ice_candidates(
+            obj.get_mut("iceCandidates").unwrap_or(&mut Value::Null),
+        )?;
+        validate::validate_dtls_parameters(
+            obj.get_mut("dtlsParameters").unwrap_or(&mut Value::Null),
+        )?;
+        if let Some(sctp) = obj.get_mut("sctpParameters") {
+            if !sctp.is_null() {
+                validate::validate_sctp_parameters(sctp)?;
+            }
+        }
+        if let Some(servers) = obj.get("iceServers") {
+            if !servers.is_null() {
+                parse_ice_servers(servers.clone())?;
+            }
+        }
+        if let Some(policy) = obj.get("iceTransportPolicy") {
+            if !matches!(policy.as_str(), Some("all") | Some("relay")) && !policy.is_null() {
+                return Err(Error::type_error(
+                    "invalid iceTransportPolicy (expected 'all' or 'relay')",
+                ));
+            }
+        }
+        serde_json::from_value(value)
+            .map_err(|e| Error::type_error(format!("invalid transport options: {e}")))
+    }
+}
+
+/// An RTCIceServer as JS gives it: `urls` is a string or an array of strings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct IceServerOption {
+    urls: Urls,
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    credential: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Urls {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<IceServerOption> for IceServer {
+    fn from(o: IceServerOption) -> Self {
+        let urls = match o.urls {
+            Urls::One(u) => vec![u],
+            Urls::Many(v) => v,
+        };
+        IceServer {
+            urls,
+            username: o.username,
+            credential: o.credential,
+        }
+    }
+}
+
+/// `iceServers` as JS gives them (an array of RTCIceServer), checked as
+/// `RTCPeerConnection.setConfiguration()` does; every problem is a TypeError naming the entry.
+pub fn parse_ice_servers(value: Value) -> Result<Vec<IceServer>> {
+    let Value::Array(list) = value else {
+        return Err(Error::type_error("iceServers must be an array"));
+    };
+    let mut servers = Vec::with_capacity(list.len());
+    for (i, entry) in list.into_iter().enumerate() {
+        let Some(obj) = entry.as_object() else {
+            return Err(Error::type_error(format!(
+                "iceServers[{i}] must be an object"
+            )));
+        };
+        let urls_ok = match obj.get("urls") {
+            Some(Value::String(_)) => true,
+            Some(Value::Array(urls)) => !urls.is_empty() && urls.iter().all(Value::is_string),
+            _ => false,
+        };
+        if !urls_ok {
+            return Err(Error::type_error(format!(
+                "iceServers[{i}].urls must be a string or a non-empty array of strings"
+            )));
+        }
+        for field in ["username", "credential"] {
+            if !matches!(
+                obj.get(field),
+                None | Some(Value::Null) | Some(Value::String(_))
+            ) {
+                return Err(Error::type_error(format!(
+                    "iceServers[{i}].{field} must be a string"
+                )));
+            }
+        }
+        let option: IceServerOption = serde_json::from_value(entry)
+            .map_err(|e| Error::type_error(format!("iceServers[{i}]: {e}")))?;
+        servers.push(IceServer::from(option));
+    }
+    msc_handler::validate_ice_servers(&servers).map_err(|e| match e {
+        msc_handler::HandlerError::InvalidArgument(m) => Error::type_error(m),
+        other => Error::type_error(other.to_string()),
+    })?;
+    Ok(servers)
+}
+
+struct State {
+    remote_sdp: RemoteSdp,
+    /// A remote answer was set (the PeerConnection has a remote description).
+    answered: bool,
+    /// The application's `connect` succeeded.
+    connected: bool,
+    /// local id (the transceiver's mid) -> producer
+    producers: HashMap<String, Arc<Producer>>,
+}
+
+pub struct Transport {
+    id: String,
+    direction: Direction,
+    loaded: Arc<Loaded>,
+    handler: Box<dyn Engine>,
+    state: Mutex<State>,
+    queue: OperationQueue,
+    /// true once close() was called; operations waiting on it settle at once
+    closed: watch::Sender<bool>,
+    closed_flag: AtomicBool,
+    runtime: tokio::runtime::Handle,
+    me: Weak<Transport>,
+}
+
+impl Transport {
+    /// A send transport (the only direction this client has yet).
+    pub async fn new_send(loaded: Arc<Loaded>, options: TransportOptions) -> Result<Arc<Self>> {
+        Self::new(Direction::Send, loaded, options).await
+    }
+
+    async fn new(
+        direction: Direction,
+        loaded: Arc<Loaded>,
+        options: TransportOptions,
+    ) -> Result<Arc<Self>> {
+        let handler = SendHandler::new(HandlerOptions {
+            ice_servers: options
+                .ice_servers
+                .iter()
+                .cloned()
+                .map(IceServer::from)
+                .collect(),
+            ice_transport_policy_relay: options.ice_transport_policy.as_deref() == Some("relay"),
+            local_addresses: local_addresses(&options),
+        })
+        .await
+        .map_err(|e| Error::other(format!("cannot create the PeerConnection: {e}")))?;
+        Self::with_engine(direction, loaded, options, Box::new(handler))
+    }
+
+    /// A transport over `engine` (the product's is a PeerConnection; tests give a fake).
+    #[cfg(any(test, feature = "test-hooks"))]
+    pub fn new_with_engine(
+        direction: Direction,
+        loaded: Arc<Loaded>,
+        options: TransportOptions,
+        engine: Box<dyn Engine>,
+    ) -> Result<Arc<Self>> {
+        Self::with_engine(direction, loaded, options, engine)
+    }
+
+    fn with_engine(
+        direction: Direction,
+        loaded: Arc<Loaded>,
+        options: TransportOptions,
+        handler: Box<dyn Engine>,
+    ) -> Result<Arc<Self>> {
+        let mut server_dtls = options.dtls_parameters.clone();
+        server_dtls.fingerprints.retain(|f| {
+            msc_handler::VERIFIABLE_FINGERPRINT_ALGORITHMS
+                .contains(&f.algorithm.to_ascii_lowercase().as_str())
+        });
+        if server_dtls.fingerprints.is_empty() {
+            return Err(Error::unsupported(format!(
+                "dtlsParameters has no fingerprint with an algorithm this client verifies ({})",
+                msc_handler::VERIFIABLE_FINGERPRINT_ALGORITHMS.join(", ")
+            )));
+        }
+        let mut remote_sdp = RemoteSdp::new(
+            options.ice_parameters.clone(),
+            options.ice_candidates.clone(),
+            server_dtls,
+            options.sctp_parameters,
+        )
+        .map_err(|e| Error::type_error(e.to_string()))?;
+        // we are the DTLS client: the server's section says setup:passive
+        remote_sdp.update_dtls_role(DtlsRole::Server);
+        Ok(Arc::new_cyclic(|me| Transport {
+            id: options.id,
+            direction,
+            loaded,
+            handler,
+            state: Mutex::new(State {
+                remote_sdp,
+                answered: false,
+                connected: false,
+                producers: HashMap::new(),
+            }),
+            queue: OperationQueue::default(),
+            closed: watch::channel(false).0,
+            closed_flag: AtomicBool::new(false),
+            runtime: tokio::runtime::Handle::current(),
+            me: me.clone(),
+        }))
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn direction(&self) -> Direction {
+        self.direction
+    }
+
+    pub fn closed(&self) -> bool {
+        self.closed_flag.load(Ordering::Relaxed)
+    }
+
+    fn check_open(&self) -> Result<()> {
+        if self.closed() {
+            Err(Error::invalid_state("closed"))
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>) {
+        self.handler.on_connection_state(f);
+    }
+
+    /// Runs `op` as an operation of this transport: after every operation called before it,
+    /// alone. The place in the queue is taken now; the returned future does the rest. It
+    /// settles with InvalidStateError as soon as the transport closes (`op` is then dropped
+    /// where it stands: close() has released what it held).
+    fn operation<T, F>(&self, op: F) -> impl Future<Output = Result<T>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        let mut turn = self.queue.reserve();
+        let mut closed = self.closed.subscribe();
+        let me = self.me.clone();
+        async move {
+            let run = async move {
+                turn.wait().await;
+                if me.upgrade().is_none_or(|t| t.closed()) {
+                    return Err(Error::invalid_state("closed"));
+                }
+                let result = op.await;
+                drop(turn);
+                result
+            };
+            tokio::select! {
+                biased;
+                _ = closed.wait_for(|closed| *closed) => Err(Error::invalid_state("closed")),
+                result = run => result,
+            }
+        }
+    }
+
+    /// Connects the server transport once, before the first media: asks the application's
+    /// `connect` with the DTLS parameters of `offer_sdp` (the client is the DTLS client). A
+    /// refusal leaves the transport unconnected: the next operation asks again.
+    async fn connect_once(&self, offer_sdp: &str, listener: &dyn TransportListener) -> Result<()> {
+        if self.state.lock().await.connected {
+            return Ok(());
+        }
+        let offer = msc_sdp::parse_sdp(offer_sdp)
+            .map_err(|e| Error::other(format!("bad local offer: {e}")))?;
+        let mut dtls: DtlsParameters = msc_sdp::extract_dtls_parameters(&offer)
+            .map_err(|e| Error::other(format!("no DTLS parameters in the local offer: {e}")))?;
+        dtls.role = Some(DtlsRole::Client);
+        listener.connect(dtls).await?;
+        self.check_open()?;
+        self.state.lock().await.connected = true;
+        Ok(())
+    }
+
+    /// `transport.getStats()`: the transport's W3C stats (an operation).
+    pub fn get_stats(self: &Arc<Self>) -> impl Future<Output = Result<Value>> + Send + 'static {
+        let me = self.clone();
+        self.operation(async move { me.handler.transport_stats().await.map_err(Error::from) })
+    }
+
+    /// ICE restart with the server's new ICE parameters (an operation).
+    pub fn restart_ice(
+        self: &Arc<Self>,
+        mut ice_parameters: Value,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let me = self.clone();
+        let ice = validate::validate_ice_parameters(&mut ice_parameters)
+            .map_err(Error::from)
+            .and_then(|_| {
+                serde_json::from_value::<IceParameters>(ice_parameters)
+                    .map_err(|e| Error::type_error(e.to_string()))
+            });
+        self.operation(async move {
+            let ice = ice?;
+            let mut state = me.state.lock().await;
+            state.remote_sdp.update_ice_parameters(ice);
+            if !state.connected && state.producers.is_empty() {
+                return Ok(());
+            }
+            me.handler.restart_ice_offer().await.map_err(Error::from)?;
+            let answer = state.remote_sdp.get_sdp();
+            me.handler
+                .set_remote_answer(answer)
+                .await
+                .map_err(Error::from)?;
+            state.answered = true;
+            Ok(())
+        })
+    }
+
+    /// `transport.updateIceServers({ iceServers })` (an operation): validated (TypeError),
+    /// then given to the PeerConnection; they are used from the next ICE restart on.
+    pub fn update_ice_servers(
+        self: &Arc<Self>,
+        ice_servers: Value,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let me = self.clone();
+        let servers = parse_ice_servers(ice_servers);
+        self.operation(async move {
+            me.handler
+                .update_ice_servers(servers?)
+                .await
+                .map_err(Error::from)
+        })
+    }
+
+    /// Closes the transport and its producers: every running and queued operation settles
+    /// with InvalidStateError. Returns the producers that were live.
+    pub async fn close(&self) -> Vec<Arc<Producer>> {
+        if self.closed_flag.swap(true, Ordering::Relaxed) {
+            return vec![];
+        }
+        self.closed.send_replace(true);
+        let producers: Vec<_> = {
+            let mut state = self.state.lock().await;
+            state.producers.drain().map(|(_, p)| p).collect()
+        };
+        for p in &producers {
+            p.transport_closed();
+        }
+        self.handler.close().await;
+        producers
+    }
+}
+
+/// Where the transport's sockets listen: loopback for a server whose candidates are all
+/// loopback (a mediasoup on this machine), every interface for any other server (including one
+/// announcing host names). STUN/TURN servers, when given, are reached from the same sockets.
+fn local_addresses(options: &TransportOptions) -> LocalAddresses {
+    LocalAddresses::for_remote(
+        options
+            .ice_candidates
+            .iter()
+            .filter_map(|c| c.address.parse::<std::net::IpAddr>().ok()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sockets_listen_where_the_server_can_be_reached() {
+        let options = |addresses: &[&str]| {
+            let candidates: Vec<Value> = addresses
+                .iter()
+                .map(|a| {
+                    json!({ "foundation": "f", "priority": 1, "address": a, "protocol": "udp",
+                            "port": 40000, "type": "host" })
+                })
+                .collect();
+            serde_json::from_value::<TransportOptions>(json!({
+                "id": "t",
+                "iceParameters": { "usernameFragment": "u", "password": "p", "iceLite": true },
+                "iceCandidates": candidates,
+                "dtlsParameters": { "role": "auto", "fingerprints": [] },
+            }))
+            .unwrap()
+        };
+        let local = |a: &[&str]| local_addresses(&options(a));
+        assert_eq!(local(&["127.0.0.1"]), LocalAddresses::Loopback);
+        assert_eq!(local(&["::1", "127.0.0.1"]), LocalAddresses::Loopback);
+        // a server on another machine: every interface (not loopback only, which cannot reach it)
+        assert_eq!(local(&["192.0.2.10"]), LocalAddresses::AllInterfaces);
+        assert_eq!(
+            local(&["127.0.0.1", "2001:db8::1"]),
+            LocalAddresses::AllInterfaces
+        );
+        assert_eq!(local(&["sfu.example.org"]), LocalAddresses::AllInterfaces);
+    }
+
+    #[test]
+    fn ice_servers_as_js_gives_them() {
+        let servers = parse_ice_servers(json!([
+            { "urls": "stun:127.0.0.1:3478" },
+            { "urls": ["turn:127.0.0.1?transport=udp", "turns:127.0.0.1"], "username": "u", "credential": "c" },
+        ]))
+        .unwrap();
+        assert_eq!(servers[0].urls, ["stun:127.0.0.1:3478"]);
+        assert_eq!(servers[1].urls.len(), 2);
+        assert_eq!(servers[1].username.as_deref(), Some("u"));
+        assert!(parse_ice_servers(json!([])).unwrap().is_empty());
+    }
+
+    #[test]
+    fn bad_ice_servers_are_type_errors() {
+        for bad in [
+            json!(null),
+            json!("stun:127.0.0.1"),
+            json!([1]),
+            json!([{}]),
+            json!([{ "urls": [] }]),
+            json!([{ "urls": [1] }]),
+            json!([{ "urls": "stun:127.0.0.1", "credential": 1 }]),
+            json!([{ "urls": "ftp:127.0.0.1" }]),
+            json!([{ "urls": "turn:127.0.0.1" }]),
+        ] {
+            let err = parse_ice_servers(bad.clone()).unwrap_err();
+            assert!(matches!(err, Error::InvalidArgument(_)), "{bad}: {err}");
+        }
+    }
+}
