@@ -9,11 +9,18 @@ use serde_json::Value;
 
 /// What codec matching reads from a codec capability or a codec of RTP parameters.
 pub trait Codec {
+    /// `type/subtype`, in any case.
     fn mime_type(&self) -> &str;
+    /// RTP clock rate in Hz.
     fn clock_rate(&self) -> u32;
+    /// Number of audio channels, when given.
     fn channels(&self) -> Option<u8>;
+    /// Codec-specific parameters.
     fn parameters(&self) -> &CodecParameters;
+    /// Codec-specific parameters, writable: matching stores the negotiated H.264
+    /// `profile-level-id` here.
     fn parameters_mut(&mut self) -> &mut CodecParameters;
+    /// The RTCP feedback the codec supports.
     fn rtcp_feedback(&self) -> &[RtcpFeedback];
 }
 
@@ -64,15 +71,19 @@ pub fn is_rtx<C: Codec>(codec: &C) -> bool {
 /// The outcome of a codec match.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodecMatch {
+    /// They are different codecs.
     No,
     /// They match. For H.264 in strict mode, `profile_level_id` is what both codecs should
     /// carry once negotiated: `Some(None)` means neither should carry one.
     Yes {
+        /// `None` when nothing is to be written (not H.264, or not strict); `Some(id)` is
+        /// the value to write, `Some(None)` meaning to remove it.
         profile_level_id: Option<Option<String>>,
     },
 }
 
 impl CodecMatch {
+    /// Whether the codecs match, whatever the negotiated profile.
     pub fn matched(&self) -> bool {
         matches!(self, CodecMatch::Yes { .. })
     }

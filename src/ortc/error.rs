@@ -7,8 +7,11 @@ use std::fmt;
 /// Which JS error class an [`OrtcError`] becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
+    /// A bad argument: a missing or ill-typed field, an out-of-range value.
     TypeError,
+    /// Something the capabilities of either side cannot do (no common codec, for example).
     UnsupportedError,
+    /// A call that the current state does not allow.
     InvalidStateError,
 }
 
@@ -33,11 +36,14 @@ impl fmt::Display for ErrorKind {
 /// (for example `missing codec.mimeType`). `Display` prints the message alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrtcError {
+    /// The JS error class.
     pub kind: ErrorKind,
+    /// What went wrong, naming the field or value.
     pub message: String,
 }
 
 impl OrtcError {
+    /// An error of `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         OrtcError {
             kind,
@@ -45,14 +51,17 @@ impl OrtcError {
         }
     }
 
+    /// A [`ErrorKind::TypeError`] with `message`.
     pub fn type_error(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::TypeError, message)
     }
 
+    /// An [`ErrorKind::UnsupportedError`] with `message`.
     pub fn unsupported(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::UnsupportedError, message)
     }
 
+    /// An [`ErrorKind::InvalidStateError`] with `message`.
     pub fn invalid_state(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidStateError, message)
     }

@@ -26,23 +26,36 @@ pub use crate::sending::{
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExtendedRtpCodec {
+    /// Audio or video.
     pub kind: MediaKind,
+    /// The local codec's `type/subtype`.
     pub mime_type: String,
+    /// RTP clock rate in Hz (JSON `clockRate`).
     pub clock_rate: u32,
+    /// Number of audio channels; absent for video.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channels: Option<u8>,
+    /// The payload type the local side uses for the codec (JSON `localPayloadType`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_payload_type: Option<u8>,
+    /// The local payload type of the codec's RTX (JSON `localRtxPayloadType`); set only
+    /// when both sides have RTX for the codec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_rtx_payload_type: Option<u8>,
+    /// The payload type the router uses for the codec (JSON `remotePayloadType`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_payload_type: Option<u8>,
+    /// The router's payload type of the codec's RTX (JSON `remoteRtxPayloadType`); set only
+    /// when both sides have RTX for the codec.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_rtx_payload_type: Option<u8>,
+    /// The local codec's parameters after matching (JSON `localParameters`).
     #[serde(default)]
     pub local_parameters: CodecParameters,
+    /// The router codec's parameters after matching (JSON `remoteParameters`).
     #[serde(default)]
     pub remote_parameters: CodecParameters,
+    /// The RTCP feedback both sides support (JSON `rtcpFeedback`).
     #[serde(default)]
     pub rtcp_feedback: Vec<RtcpFeedback>,
 }
@@ -51,12 +64,19 @@ pub struct ExtendedRtpCodec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExtendedRtpHeaderExtension {
+    /// The media kind this entry applies to.
     pub kind: MediaKind,
+    /// The extension's URI.
     pub uri: String,
+    /// The id used when sending: the local side's preferred id (JSON `sendId`).
     pub send_id: u8,
+    /// The id expected when receiving: the router's preferred id (JSON `recvId`).
     pub recv_id: u8,
+    /// Whether the extension is encrypted, as the local side prefers.
     #[serde(default)]
     pub encrypt: bool,
+    /// Which way the extension may flow from the local side: the router's direction
+    /// mirrored (its `recvonly` is our `sendonly`).
     pub direction: Direction,
 }
 
@@ -64,8 +84,10 @@ pub struct ExtendedRtpHeaderExtension {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExtendedRtpCapabilities {
+    /// The matched media codecs, each with its RTX payload types when both sides have RTX.
     #[serde(default)]
     pub codecs: Vec<ExtendedRtpCodec>,
+    /// The header extensions both sides know, by kind and URI (JSON `headerExtensions`).
     #[serde(default)]
     pub header_extensions: Vec<ExtendedRtpHeaderExtension>,
 }

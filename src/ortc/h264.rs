@@ -11,33 +11,56 @@ use serde_json::Value;
 /// H.264 profiles that WebRTC distinguishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Profile {
+    /// Constrained Baseline (written `42e0..`).
     ConstrainedBaseline,
+    /// Baseline (written `4200..`).
     Baseline,
+    /// Main (written `4d00..`).
     Main,
+    /// Constrained High (written `640c..`).
     ConstrainedHigh,
+    /// High (written `6400..`).
     High,
+    /// High 4:4:4 Predictive (written `f400..`).
     PredictiveHigh444,
 }
 
 /// H.264 levels (ITU-T H.264 Table A-1). `L1b` is level 1b.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Level {
+    /// Level 1b.
     L1b,
+    /// Level 1 (level_idc 10).
     L1,
+    /// Level 1.1 (level_idc 11).
     L1_1,
+    /// Level 1.2 (level_idc 12).
     L1_2,
+    /// Level 1.3 (level_idc 13).
     L1_3,
+    /// Level 2 (level_idc 20).
     L2,
+    /// Level 2.1 (level_idc 21).
     L2_1,
+    /// Level 2.2 (level_idc 22).
     L2_2,
+    /// Level 3 (level_idc 30).
     L3,
+    /// Level 3.1 (level_idc 31; the level of [`DEFAULT_PROFILE_LEVEL_ID`]).
     L3_1,
+    /// Level 3.2 (level_idc 32).
     L3_2,
+    /// Level 4 (level_idc 40).
     L4,
+    /// Level 4.1 (level_idc 41).
     L4_1,
+    /// Level 4.2 (level_idc 42).
     L4_2,
+    /// Level 5 (level_idc 50).
     L5,
+    /// Level 5.1 (level_idc 51).
     L5_1,
+    /// Level 5.2 (level_idc 52).
     L5_2,
 }
 
@@ -101,7 +124,9 @@ impl Level {
 /// A parsed `profile-level-id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ProfileLevelId {
+    /// The profile the first two bytes describe.
     pub profile: Profile,
+    /// The level the third byte (with constraint_set3 for 1b) describes.
     pub level: Level,
 }
 

@@ -4,6 +4,8 @@
 //! Behaviour follows mediasoup-client 3.18.7's `ortc` module (and libmediasoupclient where
 //! mediasoup-client has nothing): same defaults, same matching, same JSON out.
 
+#![warn(missing_docs)]
+
 pub mod capabilities;
 pub mod codec_match;
 pub mod error;

@@ -4,8 +4,11 @@
 use crate::error::{OrtcError, Result};
 use crate::types::{RtcpParameters, RtpEncodingParameters, RtpParameters};
 
+/// The mid (and CNAME) of the probator consumer.
 pub const RTP_PROBATOR_MID: &str = "probator";
+/// The SSRC mediasoup sends probation packets on.
 pub const RTP_PROBATOR_SSRC: u32 = 1234;
+/// The payload type of the probator's codec.
 pub const RTP_PROBATOR_CODEC_PAYLOAD_TYPE: u8 = 127;
 
 /// The RTP parameters of the probator consumer, after the (validated) RTP parameters of a

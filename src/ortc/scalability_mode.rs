@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ScalabilityMode {
+    /// Number of spatial layers (the `L` or `S` number; JSON `spatialLayers`), 1 by default.
     pub spatial_layers: u8,
+    /// Number of temporal layers (the `T` number; JSON `temporalLayers`), 1 by default.
     pub temporal_layers: u8,
     /// K-SVC (`_KEY` suffix): spatial layers depend on each other only at key frames.
     pub ksvc: bool,

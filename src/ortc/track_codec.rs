@@ -28,6 +28,7 @@ use serde_json::Value;
 /// What a track knows of its bitstream.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrackCodec {
+    /// Audio or video.
     pub kind: MediaKind,
     /// e.g. `video/VP9`
     pub mime_type: String,
