@@ -13,6 +13,8 @@
 //! 4. [`RemoteSdp::send`] with the sending parameters and [`CodecOptions`], then
 //!    [`RemoteSdp::get_sdp`] is the answer.
 
+#![warn(missing_docs)]
+
 mod capabilities;
 mod codec_options;
 mod dtls;

@@ -44,7 +44,12 @@ pub struct SendParams<'a> {
 /// section it replaces if one is reused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaSectionIdx {
+    /// Index of the section among the media sections of the SDP: the first closed one, or
+    /// one past the last when none is closed. The local offer's section at this index
+    /// carries the new sender.
     pub idx: usize,
+    /// The mid of the closed section at `idx`, which the new section replaces; `None` when
+    /// the section is appended.
     pub reuse_mid: Option<String>,
 }
 
