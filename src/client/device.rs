@@ -23,9 +23,14 @@ const SCTP_NUM_STREAMS: NumSctpStreams = NumSctpStreams {
 /// The result of `load()`: everything later calls read, shared with the transports.
 #[derive(Debug)]
 pub struct Loaded {
+    /// The codecs and header extensions both this device and the router support, with the
+    /// payload types of each side: what every send and receive parameter is derived from.
     pub extended: ExtendedRtpCapabilities,
+    /// What this device can receive (`device.rtpCapabilities`).
     pub recv_rtp_capabilities: RtpCapabilities,
+    /// At least one audio codec is common to this device and the router.
     pub can_produce_audio: bool,
+    /// At least one video codec is common to this device and the router.
     pub can_produce_video: bool,
 }
 
@@ -38,6 +43,8 @@ pub struct Device {
 }
 
 impl Device {
+    /// A device not loaded yet: every call but [`Device::load`] is an InvalidStateError until
+    /// it is.
     pub fn new() -> Self {
         Device::default()
     }
@@ -62,6 +69,7 @@ impl Device {
         }
     }
 
+    /// Whether [`Device::load`] has succeeded (`device.loaded`).
     pub fn loaded(&self) -> bool {
         self.loaded.get().is_some()
     }
@@ -79,6 +87,8 @@ impl Device {
         Ok(self.state()?.recv_rtp_capabilities.clone())
     }
 
+    /// The SCTP capabilities to send to the server for a data-channel transport: 1024 outgoing
+    /// and incoming streams, as mediasoup-client announces. InvalidStateError before `load()`.
     pub fn sctp_capabilities(&self) -> Result<SctpCapabilities> {
         self.state()?;
         Ok(SctpCapabilities {
@@ -86,6 +96,9 @@ impl Device {
         })
     }
 
+    /// Whether a producer of this kind can be created (`device.canProduce(kind)`): true when
+    /// the router and this device share a codec of that kind. InvalidStateError before
+    /// `load()`.
     pub fn can_produce(&self, kind: MediaKind) -> Result<bool> {
         let loaded = self.state()?;
         Ok(match kind {

@@ -5,6 +5,8 @@ use msc_handler::HandlerError;
 use msc_media::MediaError;
 use msc_ortc::error::{ErrorKind, OrtcError};
 
+/// An error of the client layer. Display is the message alone; the variant says the class
+/// (TypeError, UnsupportedError, InvalidStateError) or `error.code` the Node program sees.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
     /// Bad arguments: a TypeError.
@@ -16,29 +18,36 @@ pub enum Error {
     /// The object is closed, or not in the state the call needs.
     #[error("{0}")]
     InvalidState(String),
-    /// The application's signalling (`connect`, `produce`) refused; the message is its own.
+    /// The application's signalling (`connect`, `produce`) refused; the message is its own
+    /// (`ERR_REFUSED`).
     #[error("{0}")]
     Refused(String),
-    /// A failure below us (WebRTC, the network).
+    /// A failure below us (WebRTC, the network, a file) (`ERR_FAILED`).
     #[error("{0}")]
     Failed(String),
 }
 
+/// The result of every fallible call of this crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    /// [`Error::InvalidArgument`]: a TypeError in Node.
     pub fn type_error(message: impl Into<String>) -> Self {
         Error::InvalidArgument(message.into())
     }
+    /// [`Error::Unsupported`]: an UnsupportedError in Node.
     pub fn unsupported(message: impl Into<String>) -> Self {
         Error::Unsupported(message.into())
     }
+    /// [`Error::InvalidState`]: an InvalidStateError in Node.
     pub fn invalid_state(message: impl Into<String>) -> Self {
         Error::InvalidState(message.into())
     }
+    /// [`Error::Refused`]: the application's own refusal, message kept as is.
     pub fn refused(message: impl Into<String>) -> Self {
         Error::Refused(message.into())
     }
+    /// [`Error::Failed`]: a failure below this layer.
     pub fn other(message: impl Into<String>) -> Self {
         Error::Failed(message.into())
     }

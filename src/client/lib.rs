@@ -2,6 +2,8 @@
 //! napi; the protocol knowledge it applies lives in the ortc and sdp crates, and webrtc-rs is
 //! reached only through the handler crate.
 
+#![warn(missing_docs)]
+
 pub mod device;
 pub mod error;
 pub mod producer;

@@ -136,6 +136,10 @@ pub(crate) trait ProducerOwner: Send + Sync {
     fn producer_closed(&self, local_id: &str);
 }
 
+/// One track's media sent over a send transport (mediasoup-client's `Producer`). Made by
+/// [`Transport::produce`](crate::Transport::produce); shared as an `Arc`, every method takes
+/// `&self`, and every call but the getters and [`Producer::close`] is an InvalidStateError
+/// once it is closed.
 pub struct Producer {
     id: String,
     local_id: String,
@@ -215,30 +219,42 @@ impl Producer {
         }))
     }
 
+    /// The server-side producer id, as the application's `produce` signalling returned it.
     pub fn id(&self) -> &str {
         &self.id
     }
+    /// The MID of this producer's transceiver in the transport's SDP (mediasoup-client's
+    /// `localId`); unique within the transport.
     pub fn local_id(&self) -> &str {
         &self.local_id
     }
+    /// Audio or video, fixed at creation; a replacement track must be of the same kind.
     pub fn kind(&self) -> MediaKind {
         self.kind
     }
+    /// The RTP parameters sent to the server in the `produce` signalling (codecs, header
+    /// extensions, encodings with their SSRCs or RIDs).
     pub fn rtp_parameters(&self) -> &RtpParameters {
         &self.rtp_parameters
     }
+    /// Closed by [`Producer::close`] or by its transport closing; a producer never reopens.
     pub fn closed(&self) -> bool {
         self.sink.closed.load(Ordering::Relaxed)
     }
+    /// Paused: frames written to the track are dropped, nothing is sent. False at creation.
     pub fn paused(&self) -> bool {
         self.sink.paused.load(Ordering::Relaxed)
     }
+    /// Index of the highest encoding sent; encodings above it are not sent. The last encoding
+    /// (all of them sent) at creation.
     pub fn max_spatial_layer(&self) -> usize {
         self.sink.max_spatial_layer.load(Ordering::Relaxed)
     }
+    /// Number of encodings (1 without simulcast), fixed for the producer's life.
     pub fn num_layers(&self) -> usize {
         self.sink.layers.len()
     }
+    /// The track plugged in now, if any.
     pub fn track(&self) -> Option<Arc<FrameTrack>> {
         self.sink.current_track()
     }
@@ -295,12 +311,16 @@ impl Producer {
         Ok(old)
     }
 
+    /// Stops sending (`producer.pause()`); the track stays plugged in and its frames are
+    /// dropped. Only this side stops: telling the server is the application's signalling.
     pub fn pause(&self) -> Result<()> {
         self.check_open()?;
         self.sink.paused.store(true, Ordering::Relaxed);
         Ok(())
     }
 
+    /// Sends again after [`Producer::pause`], asking the track for a keyframe on every encoding
+    /// so that the receivers can decode at once. No effect when not paused.
     pub fn resume(&self) -> Result<()> {
         self.check_open()?;
         let was_paused = self.sink.paused.swap(false, Ordering::Relaxed);
@@ -314,6 +334,9 @@ impl Producer {
         Ok(())
     }
 
+    /// `producer.setMaxSpatialLayer(layer)`: sends encodings `0..=layer` only; encodings coming
+    /// back get a keyframe request. UnsupportedError for an audio producer, TypeError for a
+    /// layer outside `0..num_layers()`.
     pub fn set_max_spatial_layer(&self, layer: i64) -> Result<()> {
         self.check_open()?;
         if self.kind != MediaKind::Video {

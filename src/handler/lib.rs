@@ -38,6 +38,8 @@
 //! Sockets: see [`LocalAddresses`]. mDNS is always off; STUN/TURN are used only when ICE servers
 //! are given.
 
+#![warn(missing_docs)]
+
 mod connection;
 mod error;
 mod extensions;

@@ -5,8 +5,12 @@ use std::net::IpAddr;
 /// A STUN or TURN server (W3C `RTCIceServer`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IceServer {
+    /// `stun:`, `stuns:`, `turn:` or `turns:` URLs of this one server (host, optional port,
+    /// optional `?transport=`); checked by [`validate_ice_servers`](crate::validate_ice_servers).
     pub urls: Vec<String>,
+    /// TURN username; required for `turn:`/`turns:` URLs, ignored for STUN.
     pub username: Option<String>,
+    /// TURN password (long-term credential); required for `turn:`/`turns:` URLs.
     pub credential: Option<String>,
 }
 

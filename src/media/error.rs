@@ -14,7 +14,10 @@ pub enum MediaError {
         "unsupported codec {mime_type:?}: frames can be written for video/VP8, video/VP9, \
          video/H264, video/AV1 and audio/opus"
     )]
-    UnsupportedCodec { mime_type: String },
+    UnsupportedCodec {
+        /// The MIME type asked for, as given (e.g. `video/H265`).
+        mime_type: String,
+    },
 
     /// A bad argument (clock rate, MTU, layer index, empty frame, kind mismatch...).
     #[error("{0}")]
@@ -22,7 +25,12 @@ pub enum MediaError {
 
     /// A frame that is not a valid access unit of its codec.
     #[error("malformed {codec} frame: {reason}")]
-    MalformedFrame { codec: &'static str, reason: String },
+    MalformedFrame {
+        /// Codec name as the packetizer knows it (`VP8`, `H264`, ...).
+        codec: &'static str,
+        /// What is wrong with the frame.
+        reason: String,
+    },
 
     /// The track was stopped: it can no longer be written to or attached.
     #[error("track has ended (stop() was called): it can no longer be written to or attached")]
@@ -44,14 +52,23 @@ pub enum MediaError {
 
     /// A file that cannot be opened or read.
     #[error("{file}: {reason}")]
-    Io { file: String, reason: String },
+    Io {
+        /// The path, as given by the program.
+        file: String,
+        /// The OS error, with the byte offset when it happened mid-read.
+        reason: String,
+    },
 
     /// A file (IVF, Ogg) that is truncated or not of the expected format.
     #[error("{file}: malformed {format} at byte offset {offset}: {reason}")]
     MalformedFile {
+        /// The path, as given by the program.
         file: String,
+        /// What the file was read as (`IVF`, `Ogg/Opus`, `H.264 Annex B`).
         format: &'static str,
+        /// Byte offset in the file where the problem was found.
         offset: u64,
+        /// What is wrong there.
         reason: String,
     },
 }

@@ -60,12 +60,16 @@ pub struct FilePlayerOptions {
 /// The container formats a file player reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {
+    /// IVF: VP8, VP9 or AV1 frames with their timestamps.
     Ivf,
+    /// Ogg with one Opus stream (RFC 7845).
     OggOpus,
+    /// H.264 Annex B byte stream: no times, played at [`FilePlayerOptions::frame_rate`].
     H264AnnexB,
 }
 
 impl FileFormat {
+    /// Short name shown to the program (JS `fileTrack.format`): `ivf`, `ogg` or `h264`.
     pub fn as_str(self) -> &'static str {
         match self {
             FileFormat::Ivf => "ivf",
@@ -78,12 +82,15 @@ impl FileFormat {
 /// What a file holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileInfo {
+    /// The container, recognised from the file's first bytes (not its name).
     pub format: FileFormat,
+    /// Audio for Ogg/Opus, video otherwise; the kind of the track made for the file.
     pub kind: MediaKind,
     /// video/VP8, video/VP9, video/AV1, video/H264 or audio/opus.
     pub mime_type: &'static str,
-    /// Video size from the IVF header (0 when unknown).
+    /// Video width in pixels from the IVF header (0 when unknown).
     pub width: u32,
+    /// Video height in pixels from the IVF header (0 when unknown).
     pub height: u32,
     /// Opus channels (0 for video).
     pub channels: u8,
@@ -344,18 +351,23 @@ impl FilePlayer {
         ))
     }
 
+    /// The track the file is played into: give it to a producer; playback waits until it is
+    /// attached, and ends it at the end of the file (unless looped) or on a read error.
     pub fn track(&self) -> Arc<FrameTrack> {
         self.track.clone()
     }
 
+    /// What the file holds, as probed by [`FilePlayer::open`].
     pub fn info(&self) -> &FileInfo {
         &self.info
     }
 
+    /// The path as given to [`FilePlayer::open`].
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// The options given to [`FilePlayer::open`].
     pub fn options(&self) -> FilePlayerOptions {
         self.options
     }

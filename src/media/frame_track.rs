@@ -49,7 +49,10 @@ pub struct FrameTiming {
 /// `readyState` of a track.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TrackState {
+    /// Frames can be written and the track attached.
     Live,
+    /// Stopped for good ([`FrameTrack::stop`] or the end of its source); a track never comes
+    /// back to live.
     Ended,
 }
 
@@ -214,10 +217,12 @@ impl FrameTrack {
         &self.id
     }
 
+    /// Audio or video, fixed at creation; a producer takes only tracks of its own kind.
     pub fn kind(&self) -> MediaKind {
         self.kind
     }
 
+    /// W3C `MediaStreamTrack.enabled`: true at creation; see [`FrameTrack::set_enabled`].
     pub fn enabled(&self) -> bool {
         self.enabled.load(Ordering::SeqCst)
     }
@@ -234,6 +239,7 @@ impl FrameTrack {
         }
     }
 
+    /// W3C `MediaStreamTrack.readyState`.
     pub fn ready_state(&self) -> TrackState {
         if self.ended.load(Ordering::SeqCst) {
             TrackState::Ended

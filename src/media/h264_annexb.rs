@@ -99,6 +99,8 @@ impl<R: Read> H264Reader<R> {
         Ok(r)
     }
 
+    /// Frames per second given to [`H264Reader::new`]; access units are timed by it, as the
+    /// stream carries no times.
     pub fn frame_rate(&self) -> f64 {
         self.frame_rate
     }

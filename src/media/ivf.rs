@@ -30,10 +30,13 @@ pub struct IvfHeader {
     pub fourcc: [u8; 4],
     /// The mime type it maps to: video/VP8, video/VP9 or video/AV1.
     pub mime_type: &'static str,
+    /// Width in pixels as the header declares it (frames may differ).
     pub width: u16,
+    /// Height in pixels as the header declares it (frames may differ).
     pub height: u16,
     /// A pts unit is `timebase_numerator / timebase_denominator` seconds.
     pub timebase_numerator: u32,
+    /// Denominator of the pts unit; never 0 (the reader rejects such a header).
     pub timebase_denominator: u32,
     /// As written by the muxer (0 or wrong in some files).
     pub frame_count: u32,
@@ -42,6 +45,7 @@ pub struct IvfHeader {
 /// One frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IvfFrame {
+    /// The encoded frame, without the 12-byte IVF frame header.
     pub data: Bytes,
     /// Presentation time in timebase units.
     pub pts: u64,
@@ -123,6 +127,7 @@ impl<R: Read> IvfReader<R> {
         Ok(IvfReader { src, header })
     }
 
+    /// The file header, read and checked by the constructor.
     pub fn header(&self) -> &IvfHeader {
         &self.header
     }

@@ -15,6 +15,8 @@
 //! - [`AudioLevel`]: the RFC 6464 level that audio packets carry, given by the program or
 //!   measured by decoding the Opus packets (file and RTP tracks).
 
+#![warn(missing_docs)]
+
 mod audio_level;
 mod clock;
 mod counted;

@@ -27,6 +27,7 @@ const MAX_PACKET_SIZE: usize = 1 << 20;
 /// The `OpusHead` packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpusHead {
+    /// Output channels (1 or 2 for the mapping family `audio/opus` over RTP carries).
     pub channels: u8,
     /// Samples (48 kHz) to drop at the start when decoding.
     pub pre_skip: u16,
@@ -41,6 +42,7 @@ pub struct OpusHead {
 /// One Opus packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OggOpusPacket {
+    /// The Opus packet (TOC byte first), reassembled across Ogg pages.
     pub data: Bytes,
     /// Start time in 48 kHz samples from the first audio packet (sum of earlier durations).
     pub position_samples: u64,
@@ -146,6 +148,7 @@ impl<R: Read> OggOpusReader<R> {
         }
     }
 
+    /// The stream's `OpusHead`, read and checked by the constructor.
     pub fn head(&self) -> &OpusHead {
         &self.head
     }

@@ -42,6 +42,7 @@ const SAFE_PAYLOAD: usize = 1200;
 /// Where to listen and what the sender sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RtpIngestOptions {
+    /// Kind of the track made for the stream; must match `mime_type`.
     pub kind: MediaKind,
     /// The codec the sender sends (video/VP8, video/VP9, video/H264, video/AV1, audio/opus).
     pub mime_type: String,
@@ -58,6 +59,7 @@ pub struct RtpIngestOptions {
 pub struct RtpIngestStats {
     /// RTP packets received (valid ones).
     pub packets_received: u64,
+    /// Size of those packets, RTP header included.
     pub bytes_received: u64,
     /// Passed on to the producer.
     pub packets_forwarded: u64,
@@ -65,7 +67,10 @@ pub struct RtpIngestStats {
     pub packets_dropped: u64,
     /// Senders seen in turn (1 after the first packet, +1 at each restart).
     pub senders: u64,
+    /// RTCP datagrams received on the port (ignored, apart from noting the sender's RTCP
+    /// address for keyframe requests when `rtcp_port` is not given).
     pub rtcp_received: u64,
+    /// PLIs sent to the sender for the producer's keyframe requests.
     pub pli_sent: u64,
     /// Keyframe requests that could not be passed on (no RTCP address known).
     pub pli_unsent: u64,
@@ -342,14 +347,18 @@ impl RtpIngest {
         ))
     }
 
+    /// The track the received stream feeds: give it to a producer; packets are dropped until
+    /// it is attached.
     pub fn track(&self) -> Arc<FrameTrack> {
         self.track.clone()
     }
 
+    /// The bound address, with the actual port when 0 was asked: where the sender sends.
     pub fn local_addr(&self) -> SocketAddr {
         self.local
     }
 
+    /// A snapshot of the counters.
     pub fn stats(&self) -> RtpIngestStats {
         self.shared.stats.lock().unwrap().clone()
     }

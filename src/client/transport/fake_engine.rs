@@ -31,6 +31,7 @@ struct Inner {
 pub struct FakeLog(Arc<Mutex<Vec<String>>>);
 
 impl FakeLog {
+    /// A copy of the entries so far, oldest first.
     pub fn entries(&self) -> Vec<String> {
         self.0.lock().unwrap().clone()
     }
@@ -39,6 +40,8 @@ impl FakeLog {
     }
 }
 
+/// The fake connection; give it to `Transport::new_with_engine`. After `close()` its steps
+/// fail as a closed handler's do.
 #[derive(Default)]
 pub struct FakeEngine {
     inner: Mutex<Inner>,
@@ -46,6 +49,8 @@ pub struct FakeEngine {
 }
 
 impl FakeEngine {
+    /// A fake with no sections, and the log it writes to (shared: read it while the
+    /// transport runs).
     pub fn new() -> (Self, FakeLog) {
         let engine = FakeEngine::default();
         let log = engine.log.clone();

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::error::Result;
 
+/// The application's answer to a request: `Err` is its refusal, kept as the operation's error.
 pub type Answer<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
 
 /// Asked by every direction: `connect` once, before the first media of the transport.

@@ -41,11 +41,14 @@ pub use send::ProduceOptions;
 /// Which way media flows on a transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
+    /// The client sends media to the server (producers).
     Send,
+    /// The server sends media to the client (consumers).
     Recv,
 }
 
 impl Direction {
+    /// `send` or `recv`, as mediasoup-client's `transport.direction`.
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::Send => "send",
@@ -58,14 +61,23 @@ impl Direction {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransportOptions {
+    /// The server transport's id (never empty).
     pub id: String,
+    /// The server's ICE username fragment and password (mediasoup is ICE-lite).
     pub ice_parameters: IceParameters,
+    /// The server's ICE candidates; their addresses also choose the local addresses bound
+    /// (see [`LocalAddresses::for_remote`]).
     pub ice_candidates: Vec<IceCandidate>,
+    /// The server's DTLS role and certificate fingerprints; at least one fingerprint must use
+    /// an algorithm this client verifies.
     pub dtls_parameters: DtlsParameters,
+    /// The server's SCTP parameters when it enabled data channels.
     #[serde(default)]
     pub sctp_parameters: Option<SctpParameters>,
+    /// STUN/TURN servers; none by default (mediasoup needs none).
     #[serde(default)]
     pub ice_servers: Vec<IceServerOption>,
+    /// `all` (the default, also when absent) or `relay` (TURN relay candidates only).
     #[serde(default)]
     pub ice_transport_policy: Option<String>,
 }
@@ -196,6 +208,9 @@ struct State {
     producers: HashMap<String, Arc<Producer>>,
 }
 
+/// One PeerConnection to one server WebRtcTransport (mediasoup-client's `Transport`). Shared as
+/// an `Arc`; its operations run one at a time in call order, and all of them fail with
+/// InvalidStateError once it is closed.
 pub struct Transport {
     id: String,
     direction: Direction,
@@ -292,14 +307,17 @@ impl Transport {
         }))
     }
 
+    /// The server transport's id, from [`TransportOptions::id`].
     pub fn id(&self) -> &str {
         &self.id
     }
 
+    /// Which way media flows, fixed at creation.
     pub fn direction(&self) -> Direction {
         self.direction
     }
 
+    /// Whether [`Transport::close`] was called; a transport never reopens.
     pub fn closed(&self) -> bool {
         self.closed_flag.load(Ordering::Relaxed)
     }
@@ -312,6 +330,9 @@ impl Transport {
         }
     }
 
+    /// Sets (replaces) the callback of the PeerConnection's state changes (`new`,
+    /// `connecting`, `connected`, `disconnected`, `failed`, `closed`: mediasoup-client's
+    /// `connectionstatechange`). Called on the connection's tasks: it must return quickly.
     pub fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>) {
         self.handler.on_connection_state(f);
     }

@@ -29,8 +29,14 @@ pub struct ProduceOptions {
     pub track: Option<Arc<FrameTrack>>,
     /// The producer's kind: the track's when a track is given.
     pub kind: Option<MediaKind>,
+    /// Simulcast encodings (more than one: one RID each, `r0`, `r1`...; video only), or the
+    /// settings of the single encoding; empty: one encoding with defaults.
     pub encodings: Vec<RtpEncodingParameters>,
+    /// Codec settings applied to the sent parameters and the answer (Opus stereo, DTX...,
+    /// video start bitrate), as mediasoup-client's `codecOptions`.
     pub codec_options: Option<CodecOptions>,
+    /// The codec to send, one of the device's `rtpCapabilities` codecs; none: the first of
+    /// the kind. A codec the router does not share is a TypeError.
     pub codec: Option<RtpCodecCapability>,
 }
 
