@@ -363,7 +363,7 @@ impl Producer {
         Ok(())
     }
 
-    /// encodings[i].active for each encoding (None: leave as is).
+    /// `encodings[i].active` for each encoding (None: leave as is).
     pub fn set_encodings_active(&self, active: &[Option<bool>]) -> Result<()> {
         self.check_open()?;
         for (l, a) in self.sink.layers.iter().zip(active) {

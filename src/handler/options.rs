@@ -79,7 +79,7 @@ impl LocalAddresses {
     }
 }
 
-/// Options of a [`SendHandler`] (the transport options that reach webrtc-rs).
+/// Options of a [`SendHandler`](crate::SendHandler) (the transport options that reach webrtc-rs).
 #[derive(Debug, Clone, Default)]
 pub struct HandlerOptions {
     /// STUN/TURN servers; none by default (mediasoup is ICE-lite with public candidates).

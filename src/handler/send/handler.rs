@@ -379,7 +379,7 @@ impl SendHandler {
 
 impl Drop for SendHandler {
     /// A handler dropped without [`SendHandler::close`] closes its connection (see
-    /// [`Transport`]'s `Drop`).
+    /// the connection transport's `Drop`).
     fn drop(&mut self) {
         self.dispatcher.abort();
     }
