@@ -1,0 +1,242 @@
+//! The direct driver's send path on injected instants: the backlog behind a full socket, the
+//! pacer's release times, the timer task's wake-up time, and the fallback from a refused GSO
+//! send. The socket's failures are injected (`UdpPort::fail_next_send`); datagrams that leave
+//! go to a socket on loopback.
+
+use super::*;
+
+/// A core with one socket on loopback, and a socket on loopback to send to.
+fn core() -> (CoreAndSockets, std::net::UdpSocket) {
+    let pc = RTCPeerConnectionBuilder::new()
+        .build(Instant::now())
+        .unwrap();
+    let udp = UdpPort::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let local = udp.local_addr().unwrap();
+    let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    receiver.set_nonblocking(true).unwrap();
+    let core = CoreAndSockets {
+        pc,
+        sockets: vec![Socket {
+            local,
+            udp: Arc::new(udp),
+        }],
+        srflx: Srflx::default(),
+        deadline: None,
+        backlog: VecDeque::new(),
+        blocked: false,
+        backlog_started: false,
+        pacer: Pacer::new(Instant::now()),
+        dropped: 0,
+        notices: Vec::new(),
+        outgoing: Vec::new(),
+        handshake: Handshake::Pending,
+    };
+    (core, receiver)
+}
+
+/// Datagrams `first..first + count`, `len` bytes each, their number in the first two bytes.
+fn datagrams(
+    core: &CoreAndSockets,
+    to: &std::net::UdpSocket,
+    first: u16,
+    count: u16,
+    len: usize,
+) -> Vec<TaggedBytesMut> {
+    let local = core.sockets[0].local;
+    let peer = to.local_addr().unwrap();
+    (first..first + count)
+        .map(|n| {
+            let mut data = vec![0u8; len];
+            data[..2].copy_from_slice(&n.to_be_bytes());
+            udp_datagram(Instant::now(), local, peer, &data)
+        })
+        .collect()
+}
+
+/// The numbers of the datagrams received so far, in order.
+fn received(receiver: &std::net::UdpSocket) -> Vec<u16> {
+    let mut buf = [0u8; 2048];
+    let mut got = Vec::new();
+    loop {
+        match receiver.recv(&mut buf) {
+            Ok(n) => {
+                assert!(n >= 2);
+                got.push(u16::from_be_bytes([buf[0], buf[1]]));
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return got,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+fn would_block() -> io::Error {
+    io::Error::from(io::ErrorKind::WouldBlock)
+}
+
+fn udp(core: &CoreAndSockets) -> &UdpPort {
+    &core.sockets[0].udp
+}
+
+#[tokio::test]
+async fn a_full_socket_keeps_datagrams_in_order_until_it_takes_them() {
+    let (mut core, receiver) = core();
+    let t0 = Instant::now();
+    udp(&core).fail_next_send(would_block());
+    let mut out = datagrams(&core, &receiver, 0, 3, 100);
+    core.send_all(t0, &mut out);
+    assert!(out.is_empty());
+    assert_eq!(core.backlog.len(), 3);
+    assert!(core.blocked);
+    assert!(core.backlog_started, "the timer task must learn of it");
+    // while the socket is full, the timer task waits for the socket, not for the pacer
+    assert_eq!(core.wake_at(), None);
+    // later datagrams queue behind, even though the socket would take them now
+    let mut out = datagrams(&core, &receiver, 3, 2, 100);
+    core.send_all(t0, &mut out);
+    assert_eq!(core.backlog.len(), 5);
+    assert_eq!(received(&receiver), Vec::<u16>::new());
+    // still full when the drain starts: nothing leaves, nothing is lost
+    udp(&core).fail_next_send(would_block());
+    core.drain_backlog(t0);
+    assert_eq!(core.backlog.len(), 5);
+    assert!(core.blocked);
+    // writable: all of them, in order
+    core.drain_backlog(t0);
+    assert!(core.backlog.is_empty());
+    assert!(!core.blocked);
+    assert_eq!(received(&receiver), vec![0, 1, 2, 3, 4]);
+    // and the next ones go straight out
+    let mut out = datagrams(&core, &receiver, 5, 1, 100);
+    core.send_all(t0, &mut out);
+    assert!(core.backlog.is_empty());
+    assert_eq!(received(&receiver), vec![5]);
+}
+
+#[tokio::test]
+async fn the_backlog_is_bounded_and_the_newest_are_dropped() {
+    let (mut core, receiver) = core();
+    let t0 = Instant::now();
+    udp(&core).fail_next_send(would_block());
+    let extra = 10;
+    let mut out = datagrams(&core, &receiver, 0, BACKLOG_LIMIT as u16 + extra, 20);
+    core.send_all(t0, &mut out);
+    assert_eq!(core.backlog.len(), BACKLOG_LIMIT);
+    assert_eq!(core.dropped, u64::from(extra));
+    let number = |d: &TaggedBytesMut| u16::from_be_bytes([d.message[0], d.message[1]]);
+    let kept: Vec<u16> = core.backlog.iter().map(number).collect();
+    let expected: Vec<u16> = (0..BACKLOG_LIMIT as u16).collect();
+    assert_eq!(kept, expected, "the oldest kept, in order");
+    assert_eq!(received(&receiver), Vec::<u16>::new());
+}
+
+#[tokio::test]
+async fn the_pacer_releases_a_held_burst_at_its_times() {
+    let (mut core, receiver) = core();
+    let t0 = Instant::now();
+    core.pacer = Pacer::new(t0);
+    // the bucket spent, and 4,464 bytes owed: 357 µs at the minimum rate
+    core.pacer
+        .sent(t0, super::super::pacer::BURST as usize + 4_464);
+    let mut out = datagrams(&core, &receiver, 0, 10, 1000);
+    core.send_all(t0, &mut out);
+    assert_eq!(core.backlog.len(), 10);
+    assert!(!core.blocked);
+    let first = core.wake_at().expect("the pacer's time");
+    let owed = Duration::from_secs_f64(4_464.0 / super::super::pacer::MIN_RATE);
+    let error = (first - t0).abs_diff(owed);
+    assert!(error < Duration::from_micros(2), "{:?}", first - t0);
+    // a microsecond early: held
+    core.drain_backlog(first - Duration::from_micros(1));
+    assert_eq!(core.backlog.len(), 10);
+    assert_eq!(received(&receiver), Vec::<u16>::new());
+    // at each time the pacer gives, one datagram of 1,000 bytes (80 µs at the minimum rate)
+    let mut now = first;
+    let mut times = Vec::new();
+    while !core.backlog.is_empty() {
+        let before = core.backlog.len();
+        core.drain_backlog(now);
+        assert_eq!(core.backlog.len(), before - 1, "one at {:?}", now - t0);
+        times.push(now);
+        if let Some(next) = core.wake_at() {
+            assert!(next > now);
+            now = next;
+        }
+    }
+    assert_eq!(received(&receiver), (0..10).collect::<Vec<u16>>());
+    let step = Duration::from_secs_f64(1000.0 / super::super::pacer::MIN_RATE);
+    for pair in times.windows(2) {
+        assert!((pair[1] - pair[0]).abs_diff(step) < Duration::from_micros(2));
+    }
+    // the backlog empty: the timer task sleeps to the core's deadline alone
+    assert_eq!(core.wake_at(), None);
+}
+
+#[tokio::test]
+async fn the_timer_wakes_at_the_earlier_of_the_core_and_the_pacer() {
+    let (mut core, receiver) = core();
+    let t0 = Instant::now();
+    core.pacer = Pacer::new(t0);
+    core.pacer
+        .sent(t0, super::super::pacer::BURST as usize + 125_000);
+    // (the pacer owes 125,000 bytes: 10 ms)
+    let pace = t0 + Duration::from_millis(10);
+    core.deadline = Some(t0 + Duration::from_millis(50));
+    assert_eq!(
+        core.wake_at(),
+        core.deadline,
+        "no backlog: the core's deadline"
+    );
+    let mut out = datagrams(&core, &receiver, 0, 1, 100);
+    core.send_all(t0, &mut out);
+    let wake = core.wake_at().unwrap();
+    let error = wake.max(pace) - wake.min(pace);
+    assert!(error < Duration::from_micros(2), "{error:?}");
+    core.deadline = Some(t0 + Duration::from_millis(5));
+    assert_eq!(core.wake_at(), core.deadline, "the core's deadline first");
+    core.blocked = true;
+    core.deadline = Some(t0 + Duration::from_millis(50));
+    assert_eq!(
+        core.wake_at(),
+        core.deadline,
+        "a full socket: not the pacer"
+    );
+    core.deadline = None;
+    assert_eq!(core.wake_at(), None);
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_refused_gso_send_falls_back_to_one_datagram_per_send() {
+    let (mut core, receiver) = core();
+    let t0 = Instant::now();
+    assert!(udp(&core).segments());
+    // the kernel refuses the GSO send of the first run
+    udp(&core).fail_next_send(io::Error::from_raw_os_error(libc::EIO));
+    let mut out = datagrams(&core, &receiver, 0, 3, 100);
+    core.send_all(t0, &mut out);
+    assert!(!udp(&core).segments(), "GSO off for good");
+    assert!(core.backlog.is_empty());
+    assert_eq!(received(&receiver), vec![0, 1, 2]);
+    // the next ones go one by one: a send error now loses one datagram, not a run
+    udp(&core).fail_next_send(io::Error::from_raw_os_error(libc::ECONNREFUSED));
+    let mut out = datagrams(&core, &receiver, 3, 4, 100);
+    core.send_all(t0, &mut out);
+    assert!(core.backlog.is_empty());
+    assert_eq!(received(&receiver), vec![4, 5, 6]);
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn another_gso_error_leaves_gso_on() {
+    let (mut core, receiver) = core();
+    let t0 = Instant::now();
+    udp(&core).fail_next_send(io::Error::from_raw_os_error(libc::ECONNREFUSED));
+    let mut out = datagrams(&core, &receiver, 0, 3, 100);
+    core.send_all(t0, &mut out);
+    assert!(udp(&core).segments());
+    assert!(core.backlog.is_empty());
+    // that run is lost (as a single datagram's send error loses it); the next run leaves
+    let mut out = datagrams(&core, &receiver, 3, 3, 100);
+    core.send_all(t0, &mut out);
+    assert_eq!(received(&receiver), vec![3, 4, 5]);
+}
