@@ -240,3 +240,105 @@ async fn another_gso_error_leaves_gso_on() {
     core.send_all(t0, &mut out);
     assert_eq!(received(&receiver), vec![3, 4, 5]);
 }
+
+/// A core as the driver builds it, with one receive-only audio section offered and answered by
+/// a sans-IO peer whose one candidate is `remote` (where nothing answers).
+fn offered_to(remote: &std::net::UdpSocket) -> CoreAndSockets {
+    use super::super::setup;
+    use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+    use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
+    let build = || {
+        RTCPeerConnectionBuilder::new()
+            .with_configuration(setup::configuration(&Default::default()))
+            .with_setting_engine(setup::setting_engine(true))
+            .with_media_engine(setup::media_engine().unwrap())
+            .build(Instant::now())
+            .unwrap()
+    };
+    let (mut core, _) = core();
+    core.pc = build();
+    let t0 = Instant::now();
+    core.pc
+        .add_transceiver_from_kind(
+            RtpCodecKind::Audio,
+            Some(RTCRtpTransceiverInit {
+                direction: RTCRtpTransceiverDirection::Recvonly,
+                streams: vec![],
+                send_encodings: vec![],
+            }),
+        )
+        .unwrap();
+    let local = core.sockets[0].local;
+    core.pc
+        .add_local_candidate(host_candidate(local).unwrap())
+        .unwrap();
+    let offer = core.pc.create_offer(None).unwrap();
+    core.pc.set_local_description(t0, offer.clone()).unwrap();
+    let mut peer = build();
+    peer.set_remote_description(t0, offer).unwrap();
+    let answer = peer.create_answer(None).unwrap();
+    peer.set_local_description(t0, answer.clone()).unwrap();
+    core.pc.set_remote_description(t0, answer).unwrap();
+    core.pc
+        .add_remote_candidate(host_candidate(remote.local_addr().unwrap()).unwrap())
+        .unwrap();
+    core
+}
+
+/// Whether `data` is a STUN binding request.
+fn binding_request(data: &[u8]) -> bool {
+    data.len() >= 20 && data[..2] == [0x00, 0x01] && data[4..8] == [0x21, 0x12, 0xa4, 0x42]
+}
+
+/// The checking phase in virtual time: a binding request at each of the core's deadlines, every
+/// `ICE_CHECK_INTERVAL` (10 ms) for `ICE_MAX_BINDING_REQUESTS` (140), none when its timers run
+/// early; then, nothing answering, `failed` after `ICE_DISCONNECTED_TIMEOUT` and
+/// `ICE_FAILED_TIMEOUT` (4 + 8 s, within the 1 s keepalive tick) (`setup.rs`).
+#[tokio::test]
+async fn ice_checks_leave_at_the_cores_deadlines_until_the_pair_fails() {
+    let remote = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    remote.set_nonblocking(true).unwrap();
+    let mut core = offered_to(&remote);
+    assert!(core.pump(), "a first deadline wakes the timer task");
+    let mut buf = [0u8; 2048];
+    let mut checks = Vec::new();
+    let mut failed_at = None;
+    let t0 = core.deadline.expect("a deadline once checking");
+    let mut now = t0;
+    for _ in 0..100_000 {
+        let deadline = core.deadline.expect("a deadline until failed");
+        assert!(deadline >= now, "deadlines move forward");
+        if checks.len() < 20 && deadline > t0 {
+            // early: no check leaves
+            core.handle_timeout(deadline - Duration::from_millis(1))
+                .unwrap();
+            core.pump();
+            assert!(remote.recv(&mut buf).is_err(), "a check before its time");
+        }
+        now = deadline;
+        core.handle_timeout(now).unwrap();
+        core.pump();
+        while let Ok(n) = remote.recv(&mut buf) {
+            if binding_request(&buf[..n]) {
+                checks.push(now - t0);
+            }
+        }
+        for notice in core.notices.drain(..) {
+            if let Notice::Ice(RTCIceConnectionState::Failed) = notice {
+                failed_at.get_or_insert(now - t0);
+            }
+        }
+        if failed_at.is_some() || now - t0 > Duration::from_secs(60) {
+            break;
+        }
+    }
+    assert!(checks.len() > 140, "{} checks", checks.len());
+    for (i, at) in checks.iter().enumerate() {
+        assert_eq!(*at, Duration::from_millis(10) * i as u32, "check {i}");
+    }
+    let failed_at = failed_at.expect("failed");
+    assert!(
+        failed_at >= Duration::from_secs(12) && failed_at <= Duration::from_secs(13),
+        "failed at {failed_at:?}"
+    );
+}
