@@ -244,6 +244,14 @@ async fn another_gso_error_leaves_gso_on() {
 /// A core as the driver builds it, with one receive-only audio section offered and answered by
 /// a sans-IO peer whose one candidate is `remote` (where nothing answers).
 fn offered_to(remote: &std::net::UdpSocket) -> CoreAndSockets {
+    offered_to_peer(remote, |answer| answer).0
+}
+
+/// [`offered_to`], with the peer's core, the answer edited by `edit` before our core takes it.
+fn offered_to_peer(
+    remote: &std::net::UdpSocket,
+    edit: impl FnOnce(String) -> String,
+) -> (CoreAndSockets, RTCPeerConnection) {
     use super::super::setup;
     use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
     use rtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
@@ -276,13 +284,20 @@ fn offered_to(remote: &std::net::UdpSocket) -> CoreAndSockets {
     core.pc.set_local_description(t0, offer.clone()).unwrap();
     let mut peer = build();
     peer.set_remote_description(t0, offer).unwrap();
+    peer.add_local_candidate(host_candidate(remote.local_addr().unwrap()).unwrap())
+        .unwrap();
     let answer = peer.create_answer(None).unwrap();
     peer.set_local_description(t0, answer.clone()).unwrap();
+    let mut answer = answer;
+    answer.sdp = edit(answer.sdp);
+    let answer = RTCSessionDescription::answer(answer.sdp).unwrap();
     core.pc.set_remote_description(t0, answer).unwrap();
     core.pc
         .add_remote_candidate(host_candidate(remote.local_addr().unwrap()).unwrap())
         .unwrap();
-    core
+    peer.add_remote_candidate(host_candidate(local).unwrap())
+        .unwrap();
+    (core, peer)
 }
 
 /// Whether `data` is a STUN binding request.
@@ -341,4 +356,120 @@ async fn ice_checks_leave_at_the_cores_deadlines_until_the_pair_fails() {
         failed_at >= Duration::from_secs(12) && failed_at <= Duration::from_secs(13),
         "failed at {failed_at:?}"
     );
+}
+
+/// Whether `data` is a DTLS record (RFC 7983: first byte 20 to 63).
+fn dtls(data: &[u8]) -> bool {
+    data.first().is_some_and(|b| (20..=63).contains(b))
+}
+
+/// The DTLS handshake in virtual time: ICE connects (the peer answers checks), the core, DTLS
+/// client, sends its ClientHello and, nothing answering it, retransmits it at its deadlines
+/// until the handshake gives up: the connection is then `failed`.
+#[tokio::test]
+async fn dtls_retransmits_at_the_cores_deadlines_until_the_handshake_fails() {
+    let remote = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    remote.set_nonblocking(true).unwrap();
+    let (mut core, mut peer) = offered_to_peer(&remote, |sdp| {
+        sdp.replace("a=setup:active", "a=setup:passive")
+    });
+    let local = core.sockets[0].local;
+    let remote_addr = remote.local_addr().unwrap();
+    core.pump();
+    let t0 = core.deadline.unwrap();
+    let mut now = t0;
+    let mut buf = [0u8; 4096];
+    let mut hellos = Vec::new();
+    let mut states = Vec::new();
+    let mut ice = Vec::new();
+    for _ in 0..100_000 {
+        let next = [core.deadline, peer.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap();
+        assert!(next >= now);
+        now = next;
+        if core.deadline.is_some_and(|d| d <= now) {
+            let _ = core.handle_timeout(now);
+        }
+        if peer.poll_timeout().is_some_and(|d| d <= now) {
+            let _ = peer.handle_timeout(now);
+        }
+        loop {
+            core.pump();
+            let mut moved = false;
+            while let Ok((n, from)) = remote.recv_from(&mut buf) {
+                moved = true;
+                if dtls(&buf[..n]) {
+                    hellos.push(now - t0);
+                } else {
+                    let _ = peer.handle_read(udp_datagram(now, remote_addr, from, &buf[..n]));
+                }
+            }
+            while let Some(d) = peer.poll_write() {
+                if !dtls(&d.message) {
+                    remote.send_to(&d.message, d.transport.peer_addr).unwrap();
+                }
+            }
+            while peer.poll_event().is_some() {}
+            while peer.poll_read().is_some() {}
+            while let Ok((n, from)) = core.sockets[0].udp.try_recv_from(&mut buf) {
+                moved = true;
+                core.read(now, local, from, &buf[..n]);
+            }
+            if !moved {
+                break;
+            }
+        }
+        for notice in core.notices.drain(..) {
+            match notice {
+                Notice::State(s) => states.push((now - t0, s)),
+                Notice::Ice(s) => ice.push((now - t0, s)),
+            }
+        }
+        if states
+            .iter()
+            .any(|(_, s)| *s == RTCPeerConnectionState::Failed)
+            || now - t0 > Duration::from_secs(120)
+        {
+            break;
+        }
+    }
+    // ICE connected on the first answered check; the ClientHello leaves on the next tick
+    assert_eq!(
+        ice,
+        [
+            (Duration::ZERO, RTCIceConnectionState::Checking),
+            (Duration::from_millis(10), RTCIceConnectionState::Connected)
+        ]
+    );
+    assert_eq!(
+        hellos.first(),
+        Some(&Duration::from_millis(20)),
+        "{hellos:?}"
+    );
+    // then again about every second (webrtc-rs' retransmit interval, on the 1 s keepalive tick)
+    assert!(hellos.len() >= 5, "{hellos:?}");
+    for pair in hellos.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= Duration::from_millis(900) && gap <= Duration::from_millis(1100),
+            "{hellos:?}"
+        );
+    }
+    // until the handshake gives up: `failed`, from the driver (the core's DTLS never fails)
+    let last = *hellos.last().unwrap();
+    let (failed_at, _) = states
+        .iter()
+        .find(|(_, s)| *s == RTCPeerConnectionState::Failed)
+        .expect("failed");
+    assert!(
+        *failed_at > last && *failed_at - last <= Duration::from_millis(1100),
+        "{states:?}"
+    );
+    assert!(!states
+        .iter()
+        .any(|(_, s)| *s == RTCPeerConnectionState::Connected));
+    assert_eq!(core.handshake, Handshake::Failed);
 }
