@@ -53,19 +53,25 @@ fn datagrams(
         .collect()
 }
 
-/// The numbers of the datagrams received so far, in order.
-fn received(receiver: &std::net::UdpSocket) -> Vec<u16> {
+/// The numbers of the `count` datagrams received next, in order (waiting for them, as loopback
+/// may deliver after the send returns); none more already there.
+fn received(receiver: &std::net::UdpSocket, count: usize) -> Vec<u16> {
     let mut buf = [0u8; 2048];
     let mut got = Vec::new();
-    loop {
-        match receiver.recv(&mut buf) {
-            Ok(n) => {
-                assert!(n >= 2);
-                got.push(u16::from_be_bytes([buf[0], buf[1]]));
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return got,
-            Err(e) => panic!("{e}"),
-        }
+    receiver.set_nonblocking(false).unwrap();
+    receiver
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    while got.len() < count {
+        let n = receiver.recv(&mut buf).expect("a datagram within 5 s");
+        assert!(n >= 2);
+        got.push(u16::from_be_bytes([buf[0], buf[1]]));
+    }
+    receiver.set_nonblocking(true).unwrap();
+    match receiver.recv(&mut buf) {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => got,
+        Ok(_) => panic!("more than {count} datagrams: {got:?} and more"),
+        Err(e) => panic!("{e}"),
     }
 }
 
@@ -94,7 +100,7 @@ async fn a_full_socket_keeps_datagrams_in_order_until_it_takes_them() {
     let mut out = datagrams(&core, &receiver, 3, 2, 100);
     core.send_all(t0, &mut out);
     assert_eq!(core.backlog.len(), 5);
-    assert_eq!(received(&receiver), Vec::<u16>::new());
+    assert_eq!(received(&receiver, 0), Vec::<u16>::new());
     // still full when the drain starts: nothing leaves, nothing is lost
     udp(&core).fail_next_send(would_block());
     core.drain_backlog(t0);
@@ -104,12 +110,12 @@ async fn a_full_socket_keeps_datagrams_in_order_until_it_takes_them() {
     core.drain_backlog(t0);
     assert!(core.backlog.is_empty());
     assert!(!core.blocked);
-    assert_eq!(received(&receiver), vec![0, 1, 2, 3, 4]);
+    assert_eq!(received(&receiver, 5), vec![0, 1, 2, 3, 4]);
     // and the next ones go straight out
     let mut out = datagrams(&core, &receiver, 5, 1, 100);
     core.send_all(t0, &mut out);
     assert!(core.backlog.is_empty());
-    assert_eq!(received(&receiver), vec![5]);
+    assert_eq!(received(&receiver, 1), vec![5]);
 }
 
 #[tokio::test]
@@ -126,7 +132,7 @@ async fn the_backlog_is_bounded_and_the_newest_are_dropped() {
     let kept: Vec<u16> = core.backlog.iter().map(number).collect();
     let expected: Vec<u16> = (0..BACKLOG_LIMIT as u16).collect();
     assert_eq!(kept, expected, "the oldest kept, in order");
-    assert_eq!(received(&receiver), Vec::<u16>::new());
+    assert_eq!(received(&receiver, 0), Vec::<u16>::new());
 }
 
 #[tokio::test]
@@ -148,7 +154,7 @@ async fn the_pacer_releases_a_held_burst_at_its_times() {
     // a microsecond early: held
     core.drain_backlog(first - Duration::from_micros(1));
     assert_eq!(core.backlog.len(), 10);
-    assert_eq!(received(&receiver), Vec::<u16>::new());
+    assert_eq!(received(&receiver, 0), Vec::<u16>::new());
     // at each time the pacer gives, one datagram of 1,000 bytes (80 µs at the minimum rate)
     let mut now = first;
     let mut times = Vec::new();
@@ -162,7 +168,7 @@ async fn the_pacer_releases_a_held_burst_at_its_times() {
             now = next;
         }
     }
-    assert_eq!(received(&receiver), (0..10).collect::<Vec<u16>>());
+    assert_eq!(received(&receiver, 10), (0..10).collect::<Vec<u16>>());
     let step = Duration::from_secs_f64(1000.0 / super::super::pacer::MIN_RATE);
     for pair in times.windows(2) {
         assert!((pair[1] - pair[0]).abs_diff(step) < Duration::from_micros(2));
@@ -216,13 +222,13 @@ async fn a_refused_gso_send_falls_back_to_one_datagram_per_send() {
     core.send_all(t0, &mut out);
     assert!(!udp(&core).segments(), "GSO off for good");
     assert!(core.backlog.is_empty());
-    assert_eq!(received(&receiver), vec![0, 1, 2]);
+    assert_eq!(received(&receiver, 3), vec![0, 1, 2]);
     // the next ones go one by one: a send error now loses one datagram, not a run
     udp(&core).fail_next_send(io::Error::from_raw_os_error(libc::ECONNREFUSED));
     let mut out = datagrams(&core, &receiver, 3, 4, 100);
     core.send_all(t0, &mut out);
     assert!(core.backlog.is_empty());
-    assert_eq!(received(&receiver), vec![4, 5, 6]);
+    assert_eq!(received(&receiver, 3), vec![4, 5, 6]);
 }
 
 #[cfg(target_os = "linux")]
@@ -238,7 +244,7 @@ async fn another_gso_error_leaves_gso_on() {
     // that run is lost (as a single datagram's send error loses it); the next run leaves
     let mut out = datagrams(&core, &receiver, 3, 3, 100);
     core.send_all(t0, &mut out);
-    assert_eq!(received(&receiver), vec![3, 4, 5]);
+    assert_eq!(received(&receiver, 3), vec![3, 4, 5]);
 }
 
 /// A core as the driver builds it, with one receive-only audio section offered and answered by
