@@ -123,8 +123,7 @@ impl CoreAndSockets {
 
     /// Sends `datagrams` now, runs of them to one peer in one GSO send, or queues them (in
     /// order) behind others waiting for the pacer or the socket. Leaves `datagrams` empty.
-    fn send_all(&mut self, datagrams: &mut Vec<TaggedBytesMut>) {
-        let now = Instant::now();
+    fn send_all(&mut self, now: Instant, datagrams: &mut Vec<TaggedBytesMut>) {
         for d in datagrams.iter() {
             self.pacer.offered(now, d.message.len());
         }
@@ -207,8 +206,7 @@ impl CoreAndSockets {
     }
 
     /// Sends what waited, as far as the pacer and the socket take it now.
-    fn drain_backlog(&mut self) {
-        let now = Instant::now();
+    fn drain_backlog(&mut self, now: Instant) {
         while let Some(datagram) = self.backlog.pop_front() {
             if let Sent::Wait = self.try_send(std::slice::from_ref(&datagram), now) {
                 self.backlog.push_front(datagram);
@@ -246,7 +244,7 @@ impl CoreAndSockets {
                  transport's dtlsParameters)",
             );
         }
-        self.send_all(&mut out);
+        self.send_all(Instant::now(), &mut out);
         self.outgoing = out;
     }
 
@@ -525,7 +523,7 @@ async fn timer_loop(connection: Arc<DirectConnection>) {
                 let _ = connection.with_core(|core| {
                     let now = Instant::now();
                     if !core.blocked {
-                        core.drain_backlog();
+                        core.drain_backlog(now);
                     }
                     if core.deadline.is_some_and(|d| d <= now) {
                         core.handle_timeout(now)?;
@@ -536,7 +534,7 @@ async fn timer_loop(connection: Arc<DirectConnection>) {
             _ = connection.wake.notified() => {}
             _ = writable => {
                 let _ = connection.with_core(|core| {
-                    core.drain_backlog();
+                    core.drain_backlog(Instant::now());
                     Ok(())
                 });
             }
@@ -785,3 +783,7 @@ impl Drop for DirectDriver {
         self.close_now();
     }
 }
+
+#[cfg(test)]
+#[path = "direct_tests.rs"]
+mod tests;

@@ -74,6 +74,10 @@ pub(crate) struct UdpPort {
     socket: tokio::net::UdpSocket,
     /// Whether GSO sends are still tried (off for good after the kernel refused one).
     segments: AtomicBool,
+    /// Errors the next sends return instead of sending (tests only: a full socket, a refused
+    /// GSO send).
+    #[cfg(test)]
+    faults: std::sync::Mutex<std::collections::VecDeque<io::Error>>,
 }
 
 #[cfg(unix)]
@@ -85,6 +89,8 @@ impl UdpPort {
         Ok(Self {
             socket: register(socket, Interest::READABLE)?,
             segments: AtomicBool::new(cfg!(target_os = "linux")),
+            #[cfg(test)]
+            faults: Default::default(),
         })
     }
 
@@ -98,6 +104,10 @@ impl UdpPort {
 
     /// Sends now, or fails with `WouldBlock` when the socket is full.
     pub(crate) fn send_to(&self, data: &[u8], peer: SocketAddr) -> io::Result<usize> {
+        #[cfg(test)]
+        if let Some(err) = self.fault() {
+            return Err(err);
+        }
         self.std().send_to(data, peer)
     }
 
@@ -137,6 +147,8 @@ impl UdpPort {
         Ok(Self {
             socket: tokio::net::UdpSocket::from_std(socket)?,
             segments: AtomicBool::new(false),
+            #[cfg(test)]
+            faults: Default::default(),
         })
     }
 
@@ -146,6 +158,10 @@ impl UdpPort {
 
     /// Sends now, or fails with `WouldBlock` when the socket is full.
     pub(crate) fn send_to(&self, data: &[u8], peer: SocketAddr) -> io::Result<usize> {
+        #[cfg(test)]
+        if let Some(err) = self.fault() {
+            return Err(err);
+        }
         self.socket.try_send_to(data, peer)
     }
 
@@ -166,6 +182,17 @@ impl UdpPort {
 }
 
 impl UdpPort {
+    /// The next send fails with `err` instead of sending (tests only).
+    #[cfg(test)]
+    pub(crate) fn fail_next_send(&self, err: io::Error) {
+        self.faults.lock().unwrap().push_back(err);
+    }
+
+    #[cfg(test)]
+    fn fault(&self) -> Option<io::Error> {
+        self.faults.lock().unwrap().pop_front()
+    }
+
     /// Whether [`send_segments`](Self::send_segments) is worth trying.
     pub(crate) fn segments(&self) -> bool {
         self.segments.load(Ordering::Relaxed)
@@ -218,7 +245,14 @@ impl UdpPort {
                 .with_addr(&addr)
                 .with_buffers(datagrams)
                 .with_control(bytes);
-            let sent = socket2::SockRef::from(self.std()).sendmsg(&message, 0);
+            #[cfg(test)]
+            let fault = self.fault();
+            #[cfg(not(test))]
+            let fault: Option<io::Error> = None;
+            let sent = match fault {
+                Some(err) => Err(err),
+                None => socket2::SockRef::from(self.std()).sendmsg(&message, 0),
+            };
             if let Err(err) = &sent {
                 // EIO: the device cannot segment; EINVAL/ENOPROTOOPT/EOPNOTSUPP: no UDP_SEGMENT
                 if matches!(
@@ -309,6 +343,7 @@ mod tests {
         let port = UdpPort {
             socket: register(socket, Interest::READABLE).unwrap(),
             segments: AtomicBool::new(false),
+            faults: Default::default(),
         };
         assert_eq!(port.std().as_raw_fd(), fd);
         let wait = port.writable();
