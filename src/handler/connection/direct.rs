@@ -117,6 +117,24 @@ enum Sent {
 }
 
 impl CoreAndSockets {
+    /// A core with its sockets, before any offer: nothing waiting, the handshake pending.
+    fn new(pc: RTCPeerConnection, sockets: Vec<Socket>) -> Self {
+        CoreAndSockets {
+            pc,
+            sockets,
+            srflx: Srflx::default(),
+            deadline: None,
+            backlog: VecDeque::new(),
+            blocked: false,
+            backlog_started: false,
+            pacer: Pacer::new(Instant::now()),
+            dropped: 0,
+            notices: Vec::new(),
+            outgoing: Vec::new(),
+            handshake: Handshake::Pending,
+        }
+    }
+
     fn socket(&self, local: SocketAddr) -> Option<&Socket> {
         self.sockets.iter().find(|s| s.local == local)
     }
@@ -589,20 +607,7 @@ impl DirectDriver {
         let readers: Vec<(Arc<UdpPort>, SocketAddr)> =
             sockets.iter().map(|s| (s.udp.clone(), s.local)).collect();
         let connection = Arc::new(DirectConnection {
-            core: Mutex::new(CoreAndSockets {
-                pc,
-                sockets,
-                srflx: Srflx::default(),
-                deadline: None,
-                backlog: VecDeque::new(),
-                blocked: false,
-                backlog_started: false,
-                pacer: Pacer::new(Instant::now()),
-                dropped: 0,
-                notices: Vec::new(),
-                outgoing: Vec::new(),
-                handshake: Handshake::Pending,
-            }),
+            core: Mutex::new(CoreAndSockets::new(pc, sockets)),
             events,
             wake: Notify::new(),
             delivery: Mutex::new(()),

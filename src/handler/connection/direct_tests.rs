@@ -14,23 +14,11 @@ fn core() -> (CoreAndSockets, std::net::UdpSocket) {
     let local = udp.local_addr().unwrap();
     let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     receiver.set_nonblocking(true).unwrap();
-    let core = CoreAndSockets {
-        pc,
-        sockets: vec![Socket {
-            local,
-            udp: Arc::new(udp),
-        }],
-        srflx: Srflx::default(),
-        deadline: None,
-        backlog: VecDeque::new(),
-        blocked: false,
-        backlog_started: false,
-        pacer: Pacer::new(Instant::now()),
-        dropped: 0,
-        notices: Vec::new(),
-        outgoing: Vec::new(),
-        handshake: Handshake::Pending,
-    };
+    let sockets = vec![Socket {
+        local,
+        udp: Arc::new(udp),
+    }];
+    let core = CoreAndSockets::new(pc, sockets);
     (core, receiver)
 }
 
