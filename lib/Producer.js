@@ -133,7 +133,7 @@ class Producer extends EnhancedEventEmitter {
       if (track) track._unclaim();
       throw error;
     }
-    this._releaseTrack({ unplug: false });
+    this._releaseTrack();
     this._adoptTrack(track);
   }
 
@@ -165,14 +165,13 @@ class Producer extends EnhancedEventEmitter {
     track.on('ended', this._onTrackEnded);
   }
 
-  // Lets go of the current track: unplugged from the native producer unless `unplug` is false
-  // (it was already replaced there), no longer claimed, and stopped if the producer owns it.
-  _releaseTrack({ unplug = true } = {}) {
+  // Lets go of the current track, which the native producer no longer has (it was replaced
+  // there, or the producer is closing): no longer claimed, stopped if the producer owns it.
+  _releaseTrack() {
     const track = this._track;
     if (!track) return;
     track.off('ended', this._onTrackEnded);
     this._track = null;
-    if (unplug && !this._closed) callNative(() => this._native.setTrack(null));
     track._unclaim();
     if (this._stopTracks) track.stop();
   }

@@ -46,20 +46,24 @@ const CONVERSION_CODES = new Set([
   'DetachableArraybufferExpected',
 ]);
 
+// `error` as an error of `Class` with `message`, keeping its stack frames.
+function retyped(error, Class, message) {
+  const converted = new Class(message);
+  const frames = (error.stack || '').split('\n').slice(1).join('\n');
+  converted.stack = `${converted.name}: ${message}\n${frames}`;
+  return converted;
+}
+
 // Turns an error from the native layer into the class its code stands for.
 function fromNative(error) {
   if (!(error instanceof Error)) return error;
   if (!(error instanceof TypeError) && CONVERSION_CODES.has(error.code)) {
-    const converted = new TypeError(`invalid argument: ${error.message}`);
-    converted.stack = `TypeError: ${converted.message}\n${(error.stack || '').split('\n').slice(1).join('\n')}`;
-    return converted;
+    return retyped(error, TypeError, `invalid argument: ${error.message}`);
   }
   const Class = CLASS_OF_CODE[error.code];
   if (!Class || error instanceof Class) return error;
-  const converted = new Class(error.message);
+  const converted = retyped(error, Class, error.message);
   converted.code = error.code;
-  const frames = (error.stack || '').split('\n').slice(1).join('\n');
-  converted.stack = `${converted.name}: ${converted.message}\n${frames}`;
   return converted;
 }
 
