@@ -330,6 +330,115 @@ export interface ProducerOptions<ProducerAppData extends AppData = AppData> {
   appData?: ProducerAppData;
 }
 
+/** One whole encoded frame of a RemoteTrack. */
+export interface ReceivedFrame {
+  /**
+   * The frame: a VP8 or VP9 frame (a VP9 superframe when a picture has several spatial
+   * layers), an AV1 temporal unit (OBUs with size fields, as in IVF), an H.264 access unit
+   * (Annex B), an Opus packet.
+   */
+  data: Buffer;
+  /** Microseconds since the track's first frame, from the RTP timestamps (the convention of `writeFrame`). */
+  timestamp: number;
+  rtpTimestamp: number;
+  /** A keyframe (every Opus packet is one). */
+  keyframe: boolean;
+  /** Spatial layer, where the payload format says (VP9). */
+  spatialLayer?: number;
+  /** Temporal layer, where the payload format says (VP8, VP9). */
+  temporalLayer?: number;
+  /** Packets were lost (not repaired) between the previous frame and this one. */
+  gapBefore: boolean;
+  /** Wall-clock time of the frame (ms since the Unix epoch) by the server's sender reports, once one arrived. */
+  ntpTime?: number;
+}
+
+export interface RemoteTrackStats {
+  packets: number;
+  bytes: number;
+  frames: number;
+  /** Frames that could not be decoded after an unrepaired loss (dropped until the next keyframe). */
+  framesDropped: number;
+  /** Frames a reader that fell behind lost (whole frames, up to the next keyframe). */
+  framesDroppedReader: number;
+  packetsLost: number;
+  duplicates: number;
+  packetsDroppedReader: number;
+  keyframeRequests: number;
+}
+
+export interface RemoteTrackEvents {
+  frame: [ReceivedFrame];
+  rtp: [Buffer];
+  ended: [];
+}
+
+/**
+ * What a consumer receives, for a program (not a browser MediaStreamTrack): whole encoded
+ * frames in order, raw RTP packets, keyframe requests.
+ */
+export declare class RemoteTrack extends EventEmitter {
+  readonly id: string;
+  readonly kind: MediaKind;
+  readonly codec: { mimeType: string; clockRate: number; payloadType: number };
+  readonly readyState: 'live' | 'ended';
+  readonly enabled: boolean;
+  /** Frames, in order, until the track ends (a bounded queue while iterating). */
+  frames(): AsyncIterableIterator<ReceivedFrame>;
+  /** RTP packets (header included; retransmissions in place), until the track ends. */
+  rtp(): AsyncIterableIterator<Buffer>;
+  /** Sends an RTCP PLI unless one went less than 300 ms ago; true when sent (video only). */
+  requestKeyFrame(): boolean;
+  stats(): RemoteTrackStats;
+  /** Does nothing: a remote track ends with its consumer (`consumer.close()`). */
+  stop(): void;
+  on<K extends keyof RemoteTrackEvents>(event: K, listener: (...args: RemoteTrackEvents[K]) => void): this;
+  once<K extends keyof RemoteTrackEvents>(event: K, listener: (...args: RemoteTrackEvents[K]) => void): this;
+  off<K extends keyof RemoteTrackEvents>(event: K, listener: (...args: RemoteTrackEvents[K]) => void): this;
+}
+
+export interface ConsumerEvents {
+  transportclose: [];
+  trackended: [];
+}
+
+export interface ConsumerObserverEvents {
+  close: [];
+  pause: [];
+  resume: [];
+  trackended: [];
+}
+
+export type ConsumerObserver = EnhancedEventEmitter<ConsumerObserverEvents>;
+
+export declare class Consumer<ConsumerAppData extends AppData = AppData> extends EnhancedEventEmitter<ConsumerEvents> {
+  readonly id: string;
+  readonly producerId: string;
+  readonly localId: string;
+  readonly closed: boolean;
+  readonly kind: MediaKind;
+  readonly rtpReceiver: undefined;
+  readonly track: RemoteTrack;
+  readonly rtpParameters: RtpParameters;
+  /** Local: a paused consumer's track delivers nothing (the server keeps sending until its consumer is paused). */
+  readonly paused: boolean;
+  appData: ConsumerAppData;
+  readonly observer: ConsumerObserver;
+  close(): void;
+  getStats(): Promise<StatsReport>;
+  pause(): void;
+  resume(): void;
+}
+
+export interface ConsumerOptions<ConsumerAppData extends AppData = AppData> {
+  id: string;
+  producerId: string;
+  kind: MediaKind;
+  rtpParameters: RtpParameters;
+  streamId?: string;
+  appData?: ConsumerAppData;
+}
+
 export type Callback<T = void> = (value: T) => void;
 export type Errback = (error: Error) => void;
 
@@ -338,12 +447,17 @@ export interface SendTransportEvents {
   produce: [{ kind: MediaKind; rtpParameters: RtpParameters; appData: AppData }, Callback<{ id: string }>, Errback];
   connectionstatechange: [ConnectionState];
 }
-/** mediasoup-client's name: the events of a (send) transport. */
+export interface RecvTransportEvents {
+  connect: [{ dtlsParameters: DtlsParameters }, Callback, Errback];
+  connectionstatechange: [ConnectionState];
+}
+/** mediasoup-client's name: the events of a transport. */
 export type TransportEvents = SendTransportEvents;
 
 export interface TransportObserverEvents {
   close: [];
   newproducer: [Producer];
+  newconsumer: [Consumer];
   connectionstatechange: [ConnectionState];
 }
 export type TransportObserver = EnhancedEventEmitter<TransportObserverEvents>;
@@ -355,12 +469,17 @@ export declare class Transport<TransportAppData extends AppData = AppData> exten
   readonly connectionState: ConnectionState;
   appData: TransportAppData;
   readonly observer: TransportObserver;
-  /** Closes the transport and its producers; every operation still pending rejects with InvalidStateError. */
+  /** Closes the transport, its producers and consumers; every operation still pending rejects with InvalidStateError. */
   close(): void;
   getStats(): Promise<StatsReport>;
   restartIce(options: { iceParameters: IceParameters }): Promise<void>;
   updateIceServers(options: { iceServers: IceServer[] }): Promise<void>;
   produce<ProducerAppData extends AppData = AppData>(options: ProducerOptions<ProducerAppData>): Promise<Producer<ProducerAppData>>;
+  /**
+   * On a 'recv' transport. Consumers created in one tick share one negotiation. Create the
+   * server consumer paused and resume it once this resolves: RTP sent before is lost.
+   */
+  consume<ConsumerAppData extends AppData = AppData>(options: ConsumerOptions<ConsumerAppData>): Promise<Consumer<ConsumerAppData>>;
   on(
     event: 'connect',
     listener: (params: { dtlsParameters: DtlsParameters }, callback: Callback, errback: Errback) => void | Promise<void>
@@ -402,6 +521,9 @@ export declare class Device {
   load(options: { routerRtpCapabilities: RtpCapabilities }): Promise<void>;
   canProduce(kind: MediaKind): boolean;
   createSendTransport<TransportAppData extends AppData = AppData>(
+    options: TransportOptions<TransportAppData>
+  ): Transport<TransportAppData>;
+  createRecvTransport<TransportAppData extends AppData = AppData>(
     options: TransportOptions<TransportAppData>
   ): Transport<TransportAppData>;
 }

@@ -9,6 +9,8 @@ const { Device } = require('./lib/Device');
 const { createTrack, Track } = require('./lib/Track');
 const { Transport } = require('./lib/Transport');
 const { Producer } = require('./lib/Producer');
+const { Consumer } = require('./lib/Consumer');
+const { RemoteTrack } = require('./lib/RemoteTrack');
 
 module.exports = {
   version: native.nativeVersion(),
@@ -17,6 +19,8 @@ module.exports = {
   Track,
   Transport,
   Producer,
+  Consumer,
+  RemoteTrack,
   UnsupportedError: errors.UnsupportedError,
   InvalidStateError: errors.InvalidStateError,
   // mediasoup-client's `ortc` module (mediasoup-client/ortc), and its parseScalabilityMode

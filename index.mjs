@@ -9,6 +9,8 @@ export const {
   Track,
   Transport,
   Producer,
+  Consumer,
+  RemoteTrack,
   UnsupportedError,
   InvalidStateError,
   ortc,

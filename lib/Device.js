@@ -64,8 +64,16 @@ class Device {
   }
 
   createSendTransport(options = {}) {
+    return this._createTransport('send', options);
+  }
+
+  createRecvTransport(options = {}) {
+    return this._createTransport('recv', options);
+  }
+
+  _createTransport(direction, options) {
     this._checkLoaded();
-    const { appData = {} } = options;
+    const { appData = {} } = options ?? {};
     checkAppData(appData);
     const nativeOptions = {
       id: options.id,
@@ -78,20 +86,20 @@ class Device {
     };
     checkFiniteNumbers(nativeOptions, 'options');
     callNative(() => this._native.validateSendTransportOptions(nativeOptions));
+    const creating =
+      direction === 'send'
+        ? this._native.createSendTransport(nativeOptions)
+        : this._native.createRecvTransport(nativeOptions);
     const transport = new Transport({
       id: options.id,
-      direction: 'send',
+      direction,
       appData,
-      creating: awaitNative(this._native.createSendTransport(nativeOptions)),
+      creating: awaitNative(creating),
       rtpCapabilities: () => this.rtpCapabilities,
       routerRtpCapabilities: () => this._routerRtpCapabilities,
     });
     this._observer.safeEmit('newtransport', transport);
     return transport;
-  }
-
-  createRecvTransport() {
-    throw new Error('createRecvTransport() is not implemented yet in mediasoup-client-native');
   }
 
   _checkLoaded() {

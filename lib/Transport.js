@@ -1,8 +1,9 @@
 'use strict';
 
 const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
-const { InvalidStateError, awaitNative } = require('./errors');
+const { InvalidStateError, awaitNative, fromNative } = require('./errors');
 const { Producer } = require('./Producer');
+const { Consumer } = require('./Consumer');
 const { Track } = require('./Track');
 const { checkAppData, checkFiniteNumbers } = require('./validate');
 const { toStatsMap } = require('./stats');
@@ -24,14 +25,15 @@ function nativeListener(transport) {
 }
 
 // A mediasoup-client Transport: one PeerConnection to one server WebRtcTransport, with a
-// direction ('send'; 'recv' is to come).
+// direction: 'send' (produce) or 'recv' (consume).
 //
 // Events: 'connect' ({ dtlsParameters }, callback, errback) once before the first media;
 // 'produce' ({ kind, rtpParameters, appData }, callback({ id }), errback) for each producer;
 // 'connectionstatechange' (state). A listener may also return a Promise instead of calling
 // callback/errback.
 //
-// The operations (produce, restartIce, updateIceServers, getStats) are the native transport's,
+// The operations (produce, consume, restartIce, updateIceServers, getStats) are the native
+// transport's,
 // end to end: it queues them, runs them one at a time, asks the events above when it needs the
 // application's signalling, and settles every pending one with InvalidStateError on close().
 // This class checks the arguments, keeps the events' protocol and makes the JS objects.
@@ -46,6 +48,9 @@ class Transport extends EnhancedEventEmitter {
     this._closed = false;
     this._connectionState = 'new';
     this._producers = new Map();
+    this._consumers = new Map();
+    // consume() calls of the current tick, negotiated together
+    this._pendingConsumes = [];
     this._observer = new EnhancedEventEmitter();
     const listener = nativeListener(this);
     this._releaseNative = listener.release;
@@ -97,6 +102,8 @@ class Transport extends EnhancedEventEmitter {
     this._creating.then((nativeTransport) => nativeTransport.close()).catch(() => {});
     for (const producer of this._producers.values()) producer._transportClosed();
     this._producers.clear();
+    for (const consumer of this._consumers.values()) consumer._transportClosed();
+    this._consumers.clear();
     this._observer.safeEmit('close');
   }
 
@@ -210,6 +217,78 @@ class Transport extends EnhancedEventEmitter {
     this._producers.set(producer.id, producer);
     this._observer.safeEmit('newproducer', producer);
     return producer;
+  }
+
+  // Consumers created in one tick share one negotiation (as mediasoup-client). The server
+  // consumer should be created paused and resumed once this resolves: RTP sent before the
+  // answer is set is lost.
+  async consume({ id, producerId, kind, rtpParameters, streamId, appData = {} } = {}) {
+    if (this._closed) throw new InvalidStateError('closed');
+    if (this._direction !== 'recv') throw new InvalidStateError('not a receiving transport');
+    if (typeof id !== 'string' || !id) throw new TypeError('missing id');
+    if (typeof producerId !== 'string' || !producerId) throw new TypeError('missing producerId');
+    if (kind !== 'audio' && kind !== 'video') throw new TypeError(`invalid kind '${kind}'`);
+    if (!rtpParameters || typeof rtpParameters !== 'object') throw new TypeError('missing rtpParameters');
+    if (streamId !== undefined && typeof streamId !== 'string') throw new TypeError('streamId must be a string');
+    if (this.listenerCount('connect') === 0 && this._connectionState === 'new') {
+      throw new TypeError('no "connect" listener set into this transport');
+    }
+    checkAppData(appData);
+    checkFiniteNumbers(rtpParameters, 'rtpParameters');
+    const nativeConsumer = await new Promise((resolve, reject) => {
+      this._pendingConsumes.push({
+        options: { id, producerId, kind, rtpParameters, streamId: streamId ?? null },
+        resolve,
+        reject,
+      });
+      if (this._pendingConsumes.length === 1) queueMicrotask(() => this._consumePending());
+    });
+    const consumer = new Consumer({
+      nativeConsumer,
+      appData,
+      onClose: () => this._consumers.delete(consumer.id),
+    });
+    if (this._closed) {
+      consumer._transportClosed();
+      throw new InvalidStateError('closed');
+    }
+    this._consumers.set(consumer.id, consumer);
+    this._observer.safeEmit('newconsumer', consumer);
+    return consumer;
+  }
+
+  _consumePending() {
+    const batch = this._pendingConsumes;
+    this._pendingConsumes = [];
+    let refusal = null;
+    const connect = (dtlsParameters) =>
+      this.safeEmitAsPromise('connect', { dtlsParameters }).then(
+        () => null,
+        (error) => {
+          refusal = error;
+          throw error;
+        }
+      );
+    this._operation((nativeTransport) =>
+      nativeTransport.consume(
+        batch.map((c) => c.options),
+        connect
+      )
+    ).then(
+      (results) => {
+        results.forEach((result, i) => {
+          if (result instanceof Error) {
+            const error = fromNative(result);
+            batch[i].reject(error.code === 'ERR_REFUSED' && refusal ? refusal : error);
+          } else {
+            batch[i].resolve(result);
+          }
+        });
+      },
+      (error) => {
+        for (const c of batch) c.reject(error.code === 'ERR_REFUSED' && refusal ? refusal : error);
+      }
+    );
   }
 
   _onConnectionState(state) {

@@ -52,6 +52,15 @@ impl Error {
         Error::Failed(message.into())
     }
 
+    /// The same error, its message prefixed with `context` (a failure below this layer) or
+    /// kept (any other class, whose message already says what the caller did wrong).
+    pub fn with_context(self, context: &str) -> Self {
+        match self {
+            Error::Failed(m) => Error::Failed(format!("{context}: {m}")),
+            other => other,
+        }
+    }
+
     /// The message alone (Display gives the same).
     pub fn message(&self) -> &str {
         match self {
@@ -81,6 +90,7 @@ impl From<HandlerError> for Error {
         match e {
             HandlerError::InvalidArgument(m) => Error::InvalidArgument(m),
             HandlerError::InvalidState(_) => Error::InvalidState("closed".into()),
+            HandlerError::Unsupported(m) => Error::Unsupported(m),
             other => Error::Failed(other.to_string()),
         }
     }

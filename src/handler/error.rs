@@ -10,6 +10,8 @@ pub enum HandlerError {
     /// The operation is not possible in the current state (closed handler or writer, writer not
     /// negotiated yet): `InvalidStateError`.
     InvalidState(String),
+    /// Not possible with this connection (receiving over TURN): `UnsupportedError`.
+    Unsupported(String),
     /// webrtc-rs failed; the message is webrtc-rs' own.
     WebRtc(String),
 }
@@ -25,6 +27,7 @@ impl fmt::Display for HandlerError {
         match self {
             HandlerError::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
             HandlerError::InvalidState(m) => write!(f, "invalid state: {m}"),
+            HandlerError::Unsupported(m) => write!(f, "unsupported: {m}"),
             HandlerError::WebRtc(m) => write!(f, "webrtc: {m}"),
         }
     }

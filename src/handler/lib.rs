@@ -15,7 +15,9 @@
 //! - `send/`: the send direction, on `connection/`: [`SendHandler`], [`RtpWriter`], the
 //!   outbound interceptor and its parts (NACK history, sender reports, retransmission budget,
 //!   feedback to the writers);
-//! - the receive direction goes beside it (`recv/`), on `connection/` as well, never on `send/`.
+//! - `recv/`: the receive direction, on `connection/` as well, never on `send/`:
+//!   [`RecvHandler`] (the server offers, this side answers) and the routes of received
+//!   packets to each consumer's [`ReceiveSink`].
 //!
 //! Everything the client layer needs goes through this small API:
 //!
@@ -44,6 +46,7 @@ mod connection;
 mod error;
 mod extensions;
 mod options;
+mod recv;
 mod send;
 
 #[cfg(test)]
@@ -62,6 +65,10 @@ pub use connection::setup::validate_ice_servers;
 pub use error::HandlerError;
 pub use msc_ortc::types::{MediaKind, RtpCodecCapability};
 pub use options::{HandlerOptions, IceServer, LocalAddresses};
+pub use recv::handler::RecvHandler;
+pub use recv::routes::{marshal_rtp, ReceiveSink};
+/// An RTP packet, as a [`ReceiveSink`] receives it.
+pub use rtc::rtp::Packet as RtpPacket;
 pub use send::first_sequence::first_sequence_number;
 pub use send::handler::{SendHandler, SendResult};
 pub use send::writer::RtpWriter;

@@ -12,6 +12,8 @@
 //! - [`FilePlayer`]: a track that plays such a file in real time (JS `createFileTrack`).
 //! - [`RtpIngest`]: a track fed by RTP that another tool sends to a local port (JS
 //!   `createRtpTrack`).
+//! - [`RemoteTrack`]: what a consumer receives: whole frames in order (the frame assembler),
+//!   raw RTP packets, keyframe requests, taps for recording and forwarding.
 //! - [`AudioLevel`]: the RFC 6464 level that audio packets carry, given by the program or
 //!   measured by decoding the Opus packets (file and RTP tracks).
 
@@ -20,6 +22,7 @@
 mod audio_level;
 mod clock;
 mod counted;
+mod depacketizer;
 mod error;
 mod file_player;
 mod frame_track;
@@ -29,6 +32,7 @@ mod ogg_opus;
 mod opus_level;
 mod packetizer;
 mod profile;
+mod remote_track;
 mod rtp_ingest;
 
 pub use audio_level::AudioLevel;
@@ -42,6 +46,10 @@ pub use ivf::{IvfFrame, IvfHeader, IvfReader};
 pub use ogg_opus::{OggOpusPacket, OggOpusReader, OpusHead};
 pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};
 pub use profile::codec_parameters;
+pub use remote_track::{
+    FrameTap, KeyframeRequester, PacketTap, ReceivedFrame, RemoteTrack, RemoteTrackInfo,
+    RemoteTrackStats, FRAME_QUEUE, KEYFRAME_REQUEST_INTERVAL, RTP_QUEUE,
+};
 pub use rtp_ingest::{RtpIngest, RtpIngestOptions, RtpIngestStats};
 
 pub use msc_ortc::MediaKind;

@@ -87,6 +87,23 @@ impl NativeDevice {
             Ok(NativeTransport::new(transport))
         })
     }
+
+    #[napi(ts_return_type = "Promise<NativeTransport>")]
+    pub fn create_recv_transport<'env>(
+        &self,
+        env: &'env Env,
+        options: Value,
+    ) -> napi::Result<PromiseRaw<'env, NativeTransport>, Code> {
+        let device = self.inner.clone();
+        let creating = async move {
+            let loaded = device.state()?;
+            let options = TransportOptions::from_json(options)?;
+            Transport::new_recv(loaded, options).await
+        };
+        promise(env, creating, |_, transport| {
+            Ok(NativeTransport::new(transport))
+        })
+    }
 }
 
 impl Default for NativeDevice {

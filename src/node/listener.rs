@@ -58,3 +58,28 @@ impl SendListener for JsSendListener {
         })
     }
 }
+
+/// The signalling of a receive transport: `connect` only (consumers are created by the
+/// server first, so consume() asks nothing more).
+pub struct JsConnectListener {
+    connect: Arc<AskFn>,
+}
+
+impl JsConnectListener {
+    pub fn new(connect: AskFn) -> Self {
+        JsConnectListener {
+            connect: Arc::new(connect),
+        }
+    }
+}
+
+impl TransportListener for JsConnectListener {
+    fn connect(&self, dtls_parameters: DtlsParameters) -> Answer<()> {
+        let f = self.connect.clone();
+        Box::pin(async move {
+            let params =
+                serde_json::to_value(dtls_parameters).map_err(|e| Error::other(e.to_string()))?;
+            ask(f, params).await.map(|_| ())
+        })
+    }
+}

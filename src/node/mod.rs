@@ -1,5 +1,6 @@
 //! napi glue: thin #[napi] wrappers over the client layer. No protocol logic lives here.
 
+pub mod consumer;
 pub mod convert;
 pub mod device;
 pub mod errors;
@@ -8,6 +9,7 @@ pub mod listener;
 pub mod logging;
 pub mod ortc;
 pub mod producer;
+pub mod remote_track;
 pub mod rtp_track;
 pub mod runtime;
 pub mod track;

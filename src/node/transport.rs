@@ -5,19 +5,20 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use msc_client::{ProduceOptions, Transport};
+use msc_client::{ConsumeOptions, ProduceOptions, Transport};
 use msc_ortc::RtpEncodingParameters;
 use msc_sdp::CodecOptions;
 use napi::bindgen_prelude::ObjectFinalize;
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{Array, PromiseRaw};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
-use napi::Env;
+use napi::{Env, JsError};
 use napi_derive::napi;
 use serde_json::Value;
 
+use super::consumer::NativeConsumer;
 use super::convert::JsCallback;
-use super::errors::{from_napi, invalid_argument, promise, Code};
-use super::listener::{AskFn, JsSendListener};
+use super::errors::{from_napi, invalid_argument, promise, to_js, Code};
+use super::listener::{AskFn, JsConnectListener, JsSendListener};
 use super::producer::NativeProducer;
 use super::track::NativeTrack;
 
@@ -48,6 +49,17 @@ impl ObjectFinalize for NativeTransport {
         }
         Ok(())
     }
+}
+
+/// What consume() takes, as in mediasoup-client (checked by the client layer; `appData` stays
+/// in lib/).
+#[napi(object)]
+pub struct NativeConsumeOptions {
+    pub id: String,
+    pub producer_id: String,
+    pub kind: String,
+    pub rtp_parameters: Value,
+    pub stream_id: Option<String>,
 }
 
 /// What produce() takes besides the track, as in mediasoup-client (checked by lib/).
@@ -124,6 +136,43 @@ impl NativeTransport {
         })
     }
 
+    /// transport.consume() for the consumers created in one tick: resolves with one entry
+    /// per option, in order: the consumer, or the Error that option got. `connect` is the
+    /// application's signalling, as for produce().
+    #[napi(ts_return_type = "Promise<Array<NativeConsumer | Error>>")]
+    pub fn consume<'env>(
+        &self,
+        env: &'env Env,
+        batch: Vec<NativeConsumeOptions>,
+        #[napi(ts_arg_type = "(dtlsParameters: any) => Promise<any>")] connect: AskFn,
+    ) -> napi::Result<PromiseRaw<'env, Array<'env>>, Code> {
+        let batch = batch
+            .into_iter()
+            .map(|o| ConsumeOptions {
+                id: o.id,
+                producer_id: o.producer_id,
+                kind: Value::String(o.kind),
+                rtp_parameters: o.rtp_parameters,
+                stream_id: o.stream_id,
+            })
+            .collect();
+        let listener = Arc::new(JsConnectListener::new(connect));
+        let consuming = self.inner.consume(batch, listener);
+        let transport = self.inner.clone();
+        promise(env, consuming, move |env, results| {
+            let mut array = env.create_array(results.len() as u32)?;
+            for (i, result) in results.into_iter().enumerate() {
+                match result {
+                    Ok(consumer) => {
+                        array.set(i as u32, NativeConsumer::new(consumer, transport.clone()))?
+                    }
+                    Err(e) => array.set(i as u32, JsError::from(to_js(e)).into_unknown(*env))?,
+                }
+            }
+            Ok(array)
+        })
+    }
+
     #[napi(ts_return_type = "Promise<any>")]
     pub fn get_stats<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Value>, Code> {
         let stats = self.inner.get_stats();
@@ -151,15 +200,11 @@ impl NativeTransport {
         promise(env, update, |_, ()| Ok(()))
     }
 
-    /// Closes the transport; resolves with the local ids of the producers that were live.
+    /// Closes the transport; resolves with the local ids of the producers and consumers that
+    /// were live.
     #[napi]
     pub async fn close(&self) -> Vec<String> {
-        self.inner
-            .close()
-            .await
-            .iter()
-            .map(|p| p.local_id().to_string())
-            .collect()
+        self.inner.close().await
     }
 }
 

@@ -1,12 +1,15 @@
 //! What a transport needs of the connection below it: the handler crate's PeerConnection in
 //! the product, a fake in tests (`fake_engine.rs`), so that the operation flow can be tested
 //! without sockets. One call per step of an operation, never per packet: the producer writes
-//! its packets to the handler's writers directly.
+//! its packets to the handler's writers directly, and received packets go from the handler to
+//! each consumer's sink.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use msc_handler::{HandlerError, IceServer, SendHandler, SendResult};
+use std::sync::Arc;
+
+use msc_handler::{HandlerError, IceServer, ReceiveSink, RecvHandler, SendHandler, SendResult};
 use msc_ortc::{MediaKind, RtpCodecCapability};
 use serde_json::Value;
 
@@ -15,7 +18,8 @@ use serde_json::Value;
 pub type EngineFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, HandlerError>> + Send + 'a>>;
 
 /// The connection below a transport, one method per step of an operation. Implemented by the
-/// handler's [`SendHandler`]; a transport owns one for its life.
+/// handler's [`SendHandler`] and [`RecvHandler`] (each refuses the other direction's steps); a
+/// transport owns one for its life.
 pub trait Engine: Send + Sync + 'static {
     /// Adds a sendonly transceiver (simulcast: one rid per encoding) and makes the offer.
     fn send(
@@ -40,6 +44,89 @@ pub trait Engine: Send + Sync + 'static {
     fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>);
     /// Closes the connection: sockets and tasks end; idempotent.
     fn close(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+
+    /// Receiving: sets the server's offer and creates the answer, not set yet.
+    fn answer(&self, _offer_sdp: String) -> EngineFuture<'_, String> {
+        Box::pin(async { Err(not_receiving()) })
+    }
+    /// Receiving: sets the answer [`Engine::answer`] made.
+    fn set_local_answer(&self, _answer_sdp: String) -> EngineFuture<'_, ()> {
+        Box::pin(async { Err(not_receiving()) })
+    }
+    /// Receiving: the packets of track `track_id` and the sender reports of `ssrc` go to
+    /// `sink`.
+    fn add_receiver(&self, _track_id: &str, _ssrc: u32, _sink: Arc<dyn ReceiveSink>) {}
+    /// Receiving: nothing goes to the sink of `track_id` any more.
+    fn remove_receiver(&self, _track_id: &str) {}
+    /// Receiving: asks the server for a keyframe of `ssrc` (RTCP PLI).
+    fn request_keyframe(&self, _ssrc: u32) -> Result<(), HandlerError> {
+        Err(not_receiving())
+    }
+    /// Receiving: W3C stats of the receiver of `track_id` (`consumer.getStats()`), as JSON.
+    fn receiver_stats<'a>(&'a self, _track_id: &'a str) -> EngineFuture<'a, Value> {
+        Box::pin(async { Err(not_receiving()) })
+    }
+}
+
+fn not_receiving() -> HandlerError {
+    HandlerError::InvalidState("not a receiving transport".into())
+}
+
+fn not_sending() -> HandlerError {
+    HandlerError::InvalidState("not a sending transport".into())
+}
+
+impl Engine for RecvHandler {
+    fn send(
+        &self,
+        _kind: MediaKind,
+        _codecs: Vec<RtpCodecCapability>,
+        _rids: Vec<String>,
+    ) -> EngineFuture<'_, SendResult> {
+        Box::pin(async { Err(not_sending()) })
+    }
+    fn set_remote_answer(&self, _sdp: String) -> EngineFuture<'_, ()> {
+        Box::pin(async { Err(not_sending()) })
+    }
+    fn stop_sending<'a>(&'a self, _mid: &'a str) -> EngineFuture<'a, String> {
+        Box::pin(async { Err(not_sending()) })
+    }
+    fn restart_ice_offer(&self) -> EngineFuture<'_, String> {
+        Box::pin(async { Err(not_sending()) })
+    }
+    fn update_ice_servers(&self, servers: Vec<IceServer>) -> EngineFuture<'_, ()> {
+        Box::pin(RecvHandler::update_ice_servers(self, servers))
+    }
+    fn transport_stats(&self) -> EngineFuture<'_, Value> {
+        Box::pin(RecvHandler::transport_stats(self))
+    }
+    fn sender_stats<'a>(&'a self, _mid: &'a str) -> EngineFuture<'a, Value> {
+        Box::pin(async { Err(not_sending()) })
+    }
+    fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>) {
+        RecvHandler::on_connection_state(self, f)
+    }
+    fn close(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(RecvHandler::close(self))
+    }
+    fn answer(&self, offer_sdp: String) -> EngineFuture<'_, String> {
+        Box::pin(RecvHandler::answer(self, offer_sdp))
+    }
+    fn set_local_answer(&self, answer_sdp: String) -> EngineFuture<'_, ()> {
+        Box::pin(RecvHandler::set_local_answer(self, answer_sdp))
+    }
+    fn add_receiver(&self, track_id: &str, ssrc: u32, sink: Arc<dyn ReceiveSink>) {
+        RecvHandler::add_receiver(self, track_id, ssrc, sink)
+    }
+    fn remove_receiver(&self, track_id: &str) {
+        RecvHandler::remove_receiver(self, track_id)
+    }
+    fn request_keyframe(&self, ssrc: u32) -> Result<(), HandlerError> {
+        RecvHandler::request_keyframe(self, ssrc)
+    }
+    fn receiver_stats<'a>(&'a self, track_id: &'a str) -> EngineFuture<'a, Value> {
+        Box::pin(RecvHandler::receiver_stats(self, track_id))
+    }
 }
 
 impl Engine for SendHandler {

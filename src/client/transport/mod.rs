@@ -13,6 +13,7 @@ mod engine;
 pub mod fake_engine;
 mod listener;
 mod queue;
+mod recv;
 mod send;
 #[cfg(test)]
 mod tests_flow;
@@ -22,13 +23,14 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
-use msc_handler::{HandlerOptions, IceServer, LocalAddresses, SendHandler};
+use msc_handler::{HandlerOptions, IceServer, LocalAddresses, RecvHandler, SendHandler};
 use msc_ortc::{validate, DtlsParameters, DtlsRole, IceCandidate, IceParameters, SctpParameters};
 use msc_sdp::RemoteSdp;
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::{watch, Mutex};
 
+use crate::consumer::Consumer;
 use crate::device::Loaded;
 use crate::error::{Error, Result};
 use crate::producer::Producer;
@@ -36,6 +38,7 @@ use crate::producer::Producer;
 pub use engine::{Engine, EngineFuture};
 pub use listener::{Answer, SendListener, TransportListener};
 use queue::OperationQueue;
+pub use recv::ConsumeOptions;
 pub use send::ProduceOptions;
 
 /// Which way media flows on a transport.
@@ -57,7 +60,7 @@ impl Direction {
     }
 }
 
-/// What `device.createSendTransport()` (and, later, `createRecvTransport()`) takes, after validation.
+/// What `device.createSendTransport()` and `createRecvTransport()` take, after validation.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TransportOptions {
@@ -206,6 +209,12 @@ struct State {
     connected: bool,
     /// local id (the transceiver's mid) -> producer
     producers: HashMap<String, Arc<Producer>>,
+    /// local id (the offer section's mid) -> consumer
+    consumers: HashMap<String, Arc<Consumer>>,
+    /// The probator's section is in the remote offer.
+    probator: bool,
+    /// For consumers whose RTP parameters have no mid.
+    next_local_id: u64,
 }
 
 /// One PeerConnection to one server WebRtcTransport (mediasoup-client's `Transport`). Shared as
@@ -226,9 +235,14 @@ pub struct Transport {
 }
 
 impl Transport {
-    /// A send transport (the only direction this client has yet).
+    /// A send transport.
     pub async fn new_send(loaded: Arc<Loaded>, options: TransportOptions) -> Result<Arc<Self>> {
         Self::new(Direction::Send, loaded, options).await
+    }
+
+    /// A receive transport.
+    pub async fn new_recv(loaded: Arc<Loaded>, options: TransportOptions) -> Result<Arc<Self>> {
+        Self::new(Direction::Recv, loaded, options).await
     }
 
     async fn new(
@@ -236,7 +250,7 @@ impl Transport {
         loaded: Arc<Loaded>,
         options: TransportOptions,
     ) -> Result<Arc<Self>> {
-        let handler = SendHandler::new(HandlerOptions {
+        let handler_options = HandlerOptions {
             ice_servers: options
                 .ice_servers
                 .iter()
@@ -245,10 +259,13 @@ impl Transport {
                 .collect(),
             ice_transport_policy_relay: options.ice_transport_policy.as_deref() == Some("relay"),
             local_addresses: local_addresses(&options),
-        })
-        .await
-        .map_err(|e| Error::other(format!("cannot create the PeerConnection: {e}")))?;
-        Self::with_engine(direction, loaded, options, Box::new(handler))
+        };
+        let failed = |e| Error::other(format!("cannot create the PeerConnection: {e}"));
+        let handler: Box<dyn Engine> = match direction {
+            Direction::Send => Box::new(SendHandler::new(handler_options).await.map_err(failed)?),
+            Direction::Recv => Box::new(RecvHandler::new(handler_options).await.map_err(failed)?),
+        };
+        Self::with_engine(direction, loaded, options, handler)
     }
 
     /// A transport over `engine` (the product's is a PeerConnection; tests give a fake).
@@ -286,8 +303,12 @@ impl Transport {
             options.sctp_parameters,
         )
         .map_err(|e| Error::type_error(e.to_string()))?;
-        // we are the DTLS client: the server's section says setup:passive
-        remote_sdp.update_dtls_role(DtlsRole::Server);
+        // We are the DTLS client. Sending, the server answers: its sections say setup:passive.
+        // Receiving, the server offers: setup:actpass (its role `auto`), and the answer makes
+        // us the client.
+        if direction == Direction::Send {
+            remote_sdp.update_dtls_role(DtlsRole::Server);
+        }
         Ok(Arc::new_cyclic(|me| Transport {
             id: options.id,
             direction,
@@ -298,6 +319,9 @@ impl Transport {
                 answered: false,
                 connected: false,
                 producers: HashMap::new(),
+                consumers: HashMap::new(),
+                probator: false,
+                next_local_id: 0,
             }),
             queue: OperationQueue::default(),
             closed: watch::channel(false).0,
@@ -368,16 +392,18 @@ impl Transport {
     }
 
     /// Connects the server transport once, before the first media: asks the application's
-    /// `connect` with the DTLS parameters of `offer_sdp` (the client is the DTLS client). A
-    /// refusal leaves the transport unconnected: the next operation asks again.
-    async fn connect_once(&self, offer_sdp: &str, listener: &dyn TransportListener) -> Result<()> {
+    /// `connect` with the DTLS parameters of `local_sdp` (our offer, or our answer when
+    /// receiving; the client is the DTLS client). A refusal leaves the transport unconnected:
+    /// the next operation asks again.
+    async fn connect_once(&self, local_sdp: &str, listener: &dyn TransportListener) -> Result<()> {
         if self.state.lock().await.connected {
             return Ok(());
         }
-        let offer = msc_sdp::parse_sdp(offer_sdp)
-            .map_err(|e| Error::other(format!("bad local offer: {e}")))?;
-        let mut dtls: DtlsParameters = msc_sdp::extract_dtls_parameters(&offer)
-            .map_err(|e| Error::other(format!("no DTLS parameters in the local offer: {e}")))?;
+        let local = msc_sdp::parse_sdp(local_sdp)
+            .map_err(|e| Error::other(format!("bad local description: {e}")))?;
+        let mut dtls: DtlsParameters = msc_sdp::extract_dtls_parameters(&local).map_err(|e| {
+            Error::other(format!("no DTLS parameters in the local description: {e}"))
+        })?;
         dtls.role = Some(DtlsRole::Client);
         listener.connect(dtls).await?;
         self.check_open()?;
@@ -407,8 +433,17 @@ impl Transport {
             let ice = ice?;
             let mut state = me.state.lock().await;
             state.remote_sdp.update_ice_parameters(ice);
-            if !state.connected && state.producers.is_empty() {
+            if !state.connected && state.producers.is_empty() && state.consumers.is_empty() {
                 return Ok(());
+            }
+            if me.direction == Direction::Recv {
+                let offer = state.remote_sdp.get_sdp();
+                let answer = me.handler.answer(offer).await.map_err(Error::from)?;
+                return me
+                    .handler
+                    .set_local_answer(answer)
+                    .await
+                    .map_err(Error::from);
             }
             me.handler.restart_ice_offer().await.map_err(Error::from)?;
             let answer = state.remote_sdp.get_sdp();
@@ -437,22 +472,33 @@ impl Transport {
         })
     }
 
-    /// Closes the transport and its producers: every running and queued operation settles
-    /// with InvalidStateError. Returns the producers that were live.
-    pub async fn close(&self) -> Vec<Arc<Producer>> {
+    /// Closes the transport, its producers and consumers: every running and queued operation
+    /// settles with InvalidStateError. Returns the local ids of the producers and consumers
+    /// that were live.
+    pub async fn close(&self) -> Vec<String> {
         if self.closed_flag.swap(true, Ordering::Relaxed) {
             return vec![];
         }
         self.closed.send_replace(true);
-        let producers: Vec<_> = {
+        let (producers, consumers): (Vec<_>, Vec<_>) = {
             let mut state = self.state.lock().await;
-            state.producers.drain().map(|(_, p)| p).collect()
+            (
+                state.producers.drain().map(|(_, p)| p).collect(),
+                state.consumers.drain().map(|(_, c)| c).collect(),
+            )
         };
         for p in &producers {
             p.transport_closed();
         }
+        for c in &consumers {
+            c.transport_closed();
+        }
         self.handler.close().await;
         producers
+            .iter()
+            .map(|p| p.local_id().to_owned())
+            .chain(consumers.iter().map(|c| c.local_id().to_owned()))
+            .collect()
     }
 }
 

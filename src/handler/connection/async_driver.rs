@@ -113,6 +113,37 @@ impl Driver for AsyncDriver {
         false
     }
 
+    async fn answer(
+        &self,
+        _offer: RTCSessionDescription,
+        _stun_servers: &[SocketAddr],
+    ) -> Result<String, HandlerError> {
+        Err(HandlerError::Unsupported(
+            "receiving over TURN (iceServers with a TURN server, or iceTransportPolicy 'relay') \
+             is not supported"
+                .into(),
+        ))
+    }
+
+    async fn set_local_answer(&self, _answer: RTCSessionDescription) -> Result<(), HandlerError> {
+        Err(HandlerError::Unsupported(
+            "receiving over TURN is not supported".into(),
+        ))
+    }
+
+    async fn receiver_stats(
+        &self,
+        _track_id: &str,
+    ) -> Result<Option<RTCStatsReport>, HandlerError> {
+        Ok(None)
+    }
+
+    fn write_rtcp(&self, _packets: Vec<Box<dyn rtc::rtcp::Packet>>) -> Result<(), HandlerError> {
+        Err(HandlerError::Unsupported(
+            "receiving over TURN is not supported".into(),
+        ))
+    }
+
     async fn set_remote_description(
         &self,
         description: RTCSessionDescription,

@@ -49,6 +49,7 @@ use super::driver::{AddedTransceiver, Driver, DriverKind, RtpSink, Transceiver};
 use super::dtls_failure::has_plaintext_fatal_alert;
 use super::events::Events;
 use super::gather::{host_candidate, Srflx};
+use super::inbound::Inbound;
 use super::pacer::Pacer;
 use super::udp::{segment_run, UdpPort};
 use crate::error::HandlerError;
@@ -101,6 +102,8 @@ struct CoreAndSockets {
     pacer: Pacer,
     dropped: u64,
     notices: Vec<Notice>,
+    /// What the core delivered to the application, for the connection's [`Inbound`].
+    inbound: Vec<TaggedRTCMessage>,
     /// What the core produced, on its way out (kept for its capacity).
     outgoing: Vec<TaggedBytesMut>,
     handshake: Handshake,
@@ -130,6 +133,7 @@ impl CoreAndSockets {
             pacer: Pacer::new(Instant::now()),
             dropped: 0,
             notices: Vec::new(),
+            inbound: Vec::new(),
             outgoing: Vec::new(),
             handshake: Handshake::Pending,
         }
@@ -335,8 +339,8 @@ impl CoreAndSockets {
                     _ => {}
                 }
             }
-            // Inbound RTCP was observed by the interceptors; nothing here consumes it.
-            while self.pc.poll_read().is_some() {}
+            self.inbound
+                .extend(std::iter::from_fn(|| self.pc.poll_read()));
             let candidates = self.srflx.poll_candidates();
             if candidates.is_empty() {
                 break;
@@ -384,6 +388,8 @@ pub(crate) fn udp_datagram(
 pub(crate) struct DirectConnection {
     core: Mutex<CoreAndSockets>,
     events: Arc<Events>,
+    /// Where what the core delivers goes (see `inbound.rs`).
+    inbound: Arc<dyn Inbound>,
     /// Wakes the timer task: a new earlier deadline, or datagrams waiting for a socket.
     wake: Notify,
     /// Held while events are delivered (see `with_core`).
@@ -398,21 +404,26 @@ impl DirectConnection {
             .map_err(|_| HandlerError::WebRtc("the connection's state is poisoned".into()))
     }
 
-    /// Runs `f` on the core, moves what it produced, then (lock released) delivers the events.
-    /// Events are delivered in the order the core produced them, whichever task got them: the
-    /// delivery lock is taken before the core's is released.
+    /// Runs `f` on the core, moves what it produced, then (lock released) delivers the events
+    /// and the inbound messages. Both are delivered in the order the core produced them,
+    /// whichever task got them: the delivery lock is taken before the core's is released.
     fn with_core<R>(
         &self,
         f: impl FnOnce(&mut CoreAndSockets) -> Result<R, HandlerError>,
     ) -> Result<R, HandlerError> {
-        let (result, notices, wake, delivery) = {
+        let (result, notices, mut inbound, wake, delivery) = {
             let mut core = self.lock()?;
             let result = f(&mut core);
             let wake = core.pump();
             let notices = std::mem::take(&mut core.notices);
-            let delivery = (!notices.is_empty()).then(|| self.delivery.lock());
-            (result, notices, wake, delivery)
+            let inbound = std::mem::take(&mut core.inbound);
+            let delivery =
+                (!notices.is_empty() || !inbound.is_empty()).then(|| self.delivery.lock());
+            (result, notices, inbound, wake, delivery)
         };
+        if !inbound.is_empty() {
+            self.inbound.deliver(&mut inbound);
+        }
         if wake {
             self.wake.notify_one();
         }
@@ -575,6 +586,7 @@ impl DirectDriver {
         registry: Registry,
         bind: &[SocketAddr],
         events: Arc<Events>,
+        inbound: Arc<dyn Inbound>,
     ) -> Result<Self, HandlerError> {
         let pc = RTCPeerConnectionBuilder::new()
             .with_configuration(configuration)
@@ -609,6 +621,7 @@ impl DirectDriver {
         let connection = Arc::new(DirectConnection {
             core: Mutex::new(CoreAndSockets::new(pc, sockets)),
             events,
+            inbound,
             wake: Notify::new(),
             delivery: Mutex::new(()),
             closed: AtomicBool::new(false),
@@ -713,6 +726,65 @@ impl Driver for DirectDriver {
                 .local_description()
                 .map(|d| d.sdp)
                 .ok_or_else(|| HandlerError::WebRtc("no local description after setting it".into()))
+        })
+    }
+
+    async fn answer(
+        &self,
+        offer: RTCSessionDescription,
+        stun_servers: &[SocketAddr],
+    ) -> Result<String, HandlerError> {
+        self.connection.with_core(|core| {
+            let now = Instant::now();
+            core.pc
+                .set_remote_description(now, offer)
+                .map_err(HandlerError::webrtc)?;
+            let gather = core.gathers(false);
+            let locals = core.locals();
+            if gather {
+                for candidate in locals.iter().filter_map(|l| host_candidate(*l)) {
+                    core.pc
+                        .add_local_candidate(candidate)
+                        .map_err(HandlerError::webrtc)?;
+                }
+                core.srflx.start(now, &locals, stun_servers);
+            }
+            let answer = core.pc.create_answer(None).map_err(HandlerError::webrtc)?;
+            Ok(answer.sdp)
+        })
+    }
+
+    async fn set_local_answer(&self, answer: RTCSessionDescription) -> Result<(), HandlerError> {
+        self.connection.with_core(|core| {
+            core.pc
+                .set_local_description(Instant::now(), answer)
+                .map_err(HandlerError::webrtc)
+        })
+    }
+
+    async fn receiver_stats(&self, track_id: &str) -> Result<Option<RTCStatsReport>, HandlerError> {
+        self.connection.with_core(|core| {
+            let receivers: Vec<_> = core.pc.get_receivers().collect();
+            let found = receivers.into_iter().find(|id| {
+                core.pc
+                    .rtp_receiver(*id)
+                    .is_some_and(|r| r.track().track_id() == track_id)
+            });
+            Ok(found.map(|id| {
+                core.pc
+                    .get_stats(Instant::now(), StatsSelector::Receiver(id))
+            }))
+        })
+    }
+
+    fn write_rtcp(&self, packets: Vec<Box<dyn rtc::rtcp::Packet>>) -> Result<(), HandlerError> {
+        self.connection.with_core(|core| {
+            core.pc
+                .handle_write(TaggedRTCMessage {
+                    now: Instant::now(),
+                    message: RTCMessage::RtcpPacket(String::new(), packets),
+                })
+                .map_err(HandlerError::webrtc)
         })
     }
 

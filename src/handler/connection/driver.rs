@@ -32,6 +32,7 @@ use super::async_driver::AsyncDriver;
 use super::direct::{DirectConnection, DirectDriver};
 use super::events::Events;
 use super::gather::bind_addrs;
+use super::inbound::Inbound;
 use super::setup;
 use crate::error::HandlerError;
 use crate::options::{HandlerOptions, IceServer};
@@ -74,6 +75,25 @@ pub(crate) trait Driver: Send + Sync {
         &self,
         description: RTCSessionDescription,
     ) -> Result<(), HandlerError>;
+
+    /// Sets `offer` as remote description and creates the answer, not set yet (see
+    /// [`Driver::set_local_answer`]): the receiving side, where the server offers. The first
+    /// answer gathers, as the first offer does.
+    async fn answer(
+        &self,
+        offer: RTCSessionDescription,
+        stun_servers: &[SocketAddr],
+    ) -> Result<String, HandlerError>;
+
+    /// Sets the answer made by [`Driver::answer`] as local description.
+    async fn set_local_answer(&self, answer: RTCSessionDescription) -> Result<(), HandlerError>;
+
+    /// Stats of the receiver whose track is `track_id` (the W3C inbound-rtp entries and
+    /// what they refer to); `None` when no receiver has that track.
+    async fn receiver_stats(&self, track_id: &str) -> Result<Option<RTCStatsReport>, HandlerError>;
+
+    /// Sends RTCP packets (keyframe requests of a receiver) now.
+    fn write_rtcp(&self, packets: Vec<Box<dyn rtc::rtcp::Packet>>) -> Result<(), HandlerError>;
 
     async fn set_configuration(&self, configuration: RTCConfiguration) -> Result<(), HandlerError>;
 
@@ -152,6 +172,7 @@ pub(crate) async fn connect(
     opts: &HandlerOptions,
     interceptors: Registry,
     events: Arc<Events>,
+    inbound: Arc<dyn Inbound>,
 ) -> Result<Box<dyn Driver>, HandlerError> {
     let have_servers = !opts.ice_servers.is_empty();
     let setting_engine =
@@ -175,6 +196,7 @@ pub(crate) async fn connect(
             interceptors,
             &bind_addrs(&opts.local_addresses, have_servers),
             events,
+            inbound,
         )?))
     }
 }

@@ -16,6 +16,7 @@ pub(crate) mod driver;
 mod dtls_failure;
 mod events;
 mod gather;
+pub(crate) mod inbound;
 mod pacer;
 pub(crate) mod setup;
 pub(crate) mod stats;

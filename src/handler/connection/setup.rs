@@ -14,6 +14,7 @@ use rtc::peer_connection::configuration::media_engine::{
     MIME_TYPE_VP9,
 };
 use rtc::peer_connection::configuration::RTCRtcpMuxPolicy;
+use rtc::peer_connection::transport::RTCDtlsRole;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpHeaderExtensionCapability, RtpCodecKind,
 };
@@ -173,12 +174,14 @@ const ICE_FAILED_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(8
 /// Settings common to every PeerConnection of this crate: mDNS off (host candidates are plain
 /// IPs and remote `.local` candidates are ignored), loopback candidates allowed when asked, and
 /// `a=ssrc` lines (with `ssrc-group:FID` for RTX) written even for simulcast sections, so the
-/// offer names every SSRC the handler will send.
+/// offer names every SSRC the handler will send. When answering (a receive transport, where the server
+/// offers with `a=setup:actpass`), the client is the DTLS client, as mediasoup-client is.
 pub(crate) fn setting_engine(include_loopback: bool) -> SettingEngine {
     SettingEngineBuilder::new()
         .with_multicast_dns_mode(MulticastDnsMode::Disabled)
         .with_include_loopback_candidate(include_loopback)
         .with_write_ssrc_attributes_for_simulcast(true)
+        .with_answering_dtls_role(RTCDtlsRole::Client)
         .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS))
         .with_ice_timeouts(
             Some(ICE_DISCONNECTED_TIMEOUT),

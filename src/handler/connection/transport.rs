@@ -20,6 +20,7 @@ use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 use super::driver::{self, has_turn, AddedTransceiver, Driver, DriverKind};
 use super::events::Events;
 use super::gather::stun_server_addrs;
+use super::inbound::Inbound;
 use super::setup::{configuration, validate_ice_servers};
 use super::stats;
 use crate::error::HandlerError;
@@ -43,10 +44,11 @@ impl Transport {
     pub(crate) async fn new(
         opts: HandlerOptions,
         interceptors: Registry,
+        inbound: Arc<dyn Inbound>,
     ) -> Result<Self, HandlerError> {
         validate_ice_servers(&opts.ice_servers)?;
         let events = Arc::new(Events::new());
-        let driver = driver::connect(&opts, interceptors, events.clone()).await?;
+        let driver = driver::connect(&opts, interceptors, events.clone(), inbound).await?;
         Ok(Self {
             driver,
             ice_servers: Mutex::new(opts.ice_servers.clone()),
@@ -101,6 +103,50 @@ impl Transport {
             vec![]
         };
         self.driver.set_new_offer(options, &stun_servers).await
+    }
+
+    /// Sets the server's offer (built by the SDP layer) as remote description and creates the
+    /// answer, not set yet: [`Transport::set_local_answer`] sets it. The first answer gathers
+    /// from the STUN servers now configured.
+    pub(crate) async fn answer(&self, offer_sdp: String) -> Result<String, HandlerError> {
+        let offer = RTCSessionDescription::offer(offer_sdp)
+            .map_err(|e| HandlerError::InvalidArgument(format!("bad offer SDP: {e}")))?;
+        let stun_servers = if self.driver.gathers_next(false) {
+            let servers = self
+                .ice_servers
+                .lock()
+                .map(|s| s.clone())
+                .unwrap_or_default();
+            stun_server_addrs(&servers).await
+        } else {
+            vec![]
+        };
+        self.driver.answer(offer, &stun_servers).await
+    }
+
+    /// Sets the answer made by [`Transport::answer`] as local description.
+    pub(crate) async fn set_local_answer(&self, sdp: String) -> Result<(), HandlerError> {
+        let answer = RTCSessionDescription::answer(sdp)
+            .map_err(|e| HandlerError::InvalidArgument(format!("bad answer SDP: {e}")))?;
+        self.driver.set_local_answer(answer).await
+    }
+
+    /// The W3C stats of the receiver of `track_id`, as JSON (`None`: no such receiver).
+    pub(crate) async fn receiver_stats(
+        &self,
+        track_id: &str,
+    ) -> Result<Option<serde_json::Value>, HandlerError> {
+        let report = self.driver.receiver_stats(track_id).await?;
+        Ok(report.map(|r| stats::report_to_json(&r, |_| true)))
+    }
+
+    /// Sends RTCP packets now (a receiver's keyframe requests).
+    pub(crate) fn write_rtcp(
+        &self,
+        packets: Vec<Box<dyn rtc::rtcp::Packet>>,
+    ) -> Result<(), HandlerError> {
+        self.check_open()?;
+        self.driver.write_rtcp(packets)
     }
 
     /// Applies the answer to the last offer (see `SendHandler::set_remote_answer`).

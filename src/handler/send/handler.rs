@@ -21,6 +21,7 @@ use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit}
 use super::feedback::{dispatch_keyframe_requests, Feedback, WriterRegistry};
 use super::writer::{RtpWriter, WriterState};
 use crate::connection::driver::{AddedTransceiver, Transceiver};
+use crate::connection::inbound::Discard;
 use crate::connection::setup::{self, validate_ice_servers};
 use crate::connection::stats;
 use crate::connection::transport::Transport;
@@ -70,7 +71,8 @@ impl SendHandler {
     pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
         let writers = Arc::new(WriterRegistry::default());
         let (feedback, keyframes) = Feedback::new(writers.clone());
-        let transport = Transport::new(opts, super::interceptors(feedback)).await?;
+        let transport =
+            Transport::new(opts, super::interceptors(feedback), Arc::new(Discard)).await?;
         let dispatcher = tokio::spawn(dispatch_keyframe_requests(writers.clone(), keyframes));
         Ok(Self {
             transport,

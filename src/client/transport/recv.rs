@@ -1,0 +1,365 @@
+//! The receive direction of a [`Transport`]: consume, and what a consumer needs of its
+//! transport.
+//!
+//! One batch of consumers (those the application created in one tick) is one operation: each
+//! is checked on its own (a bad one fails alone), the others share one negotiation: an offer
+//! section per consumer in the remote SDP (the server's side), set as remote offer; on the
+//! transport's first media, `connect` (the listener) with the answer's DTLS parameters; the
+//! answer set as local description; then each consumer's packets go to its track. The first
+//! video consumer brings the probator section (the server's bandwidth probes), as
+//! mediasoup-client does.
+
+use std::sync::{Arc, Weak};
+
+use msc_media::{RemoteTrack, RemoteTrackInfo};
+use msc_ortc::{probator, validate, MediaKind, RtpParameters};
+use serde_json::Value;
+
+use super::{Direction, Transport, TransportListener};
+use crate::consumer::{Consumer, ConsumerOwner, TrackSink};
+use crate::error::{Error, Result};
+
+/// What `transport.consume()` takes (`appData` stays in JS).
+#[derive(Debug, Clone)]
+pub struct ConsumeOptions {
+    /// The server consumer's id.
+    pub id: String,
+    /// The server producer's id.
+    pub producer_id: String,
+    /// `audio` or `video`.
+    pub kind: Value,
+    /// The server consumer's `rtpParameters`.
+    pub rtp_parameters: Value,
+    /// The `a=msid` stream id; the RTP parameters' CNAME when absent.
+    pub stream_id: Option<String>,
+}
+
+/// A consume checked and ready to be negotiated.
+struct Accepted {
+    id: String,
+    producer_id: String,
+    kind: MediaKind,
+    rtp_parameters: RtpParameters,
+    stream_id: String,
+    local_id: String,
+}
+
+impl Transport {
+    /// `transport.consume()` for the consumers created in one tick: one operation, one
+    /// negotiation; a result per option, in order.
+    pub fn consume(
+        self: &Arc<Self>,
+        batch: Vec<ConsumeOptions>,
+        listener: Arc<dyn TransportListener>,
+    ) -> impl std::future::Future<Output = Result<Vec<Result<Arc<Consumer>>>>> + Send + 'static
+    {
+        let me = self.clone();
+        self.operation(async move { Ok(me.consume_now(batch, listener.as_ref()).await) })
+    }
+
+    async fn consume_now(
+        &self,
+        batch: Vec<ConsumeOptions>,
+        listener: &dyn TransportListener,
+    ) -> Vec<Result<Arc<Consumer>>> {
+        if self.direction != Direction::Recv {
+            return batch
+                .iter()
+                .map(|_| Err(Error::invalid_state("not a receiving transport")))
+                .collect();
+        }
+        let mut results: Vec<Option<Result<Arc<Consumer>>>> = Vec::with_capacity(batch.len());
+        let mut accepted = Vec::new();
+        {
+            let mut state = self.state.lock().await;
+            for options in batch {
+                match self.check(options, &mut state.next_local_id) {
+                    Ok(a) => {
+                        accepted.push((results.len(), a));
+                        results.push(None);
+                    }
+                    Err(e) => results.push(Some(Err(e))),
+                }
+            }
+        }
+        if !accepted.is_empty() {
+            let items: Vec<Accepted> = accepted.iter().map(|(_, a)| a.clone()).collect();
+            match self.negotiate(items, listener).await {
+                Ok(consumers) => {
+                    for ((at, _), consumer) in accepted.iter().zip(consumers) {
+                        results[*at] = Some(Ok(consumer));
+                    }
+                }
+                Err(e) => {
+                    for (at, _) in &accepted {
+                        results[*at] = Some(Err(e.clone()));
+                    }
+                }
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(Error::other("consume was not run"))))
+            .collect()
+    }
+
+    /// Checks one consume as mediasoup-client does: ids, kind, RTP parameters, and that the
+    /// device can receive them.
+    fn check(&self, options: ConsumeOptions, next_local_id: &mut u64) -> Result<Accepted> {
+        if options.id.is_empty() {
+            return Err(Error::type_error("missing id"));
+        }
+        if options.producer_id.is_empty() {
+            return Err(Error::type_error("missing producerId"));
+        }
+        let kind = match options.kind.as_str() {
+            Some("audio") => MediaKind::Audio,
+            Some("video") => MediaKind::Video,
+            _ => return Err(Error::type_error("invalid kind 'audio' | 'video'")),
+        };
+        let mut value = options.rtp_parameters;
+        let rtp_parameters = validate::validate_and_normalize_rtp_parameters(&mut value)?;
+        if !msc_ortc::can_receive(&rtp_parameters, &self.loaded.extended) {
+            return Err(Error::unsupported("cannot consume this Producer"));
+        }
+        let codec = &rtp_parameters.codecs[0];
+        if !codec
+            .mime_type
+            .to_ascii_lowercase()
+            .starts_with(kind.as_str())
+        {
+            return Err(Error::type_error(format!(
+                "rtpParameters.codecs[0] ({}) is not of kind {}",
+                codec.mime_type,
+                kind.as_str()
+            )));
+        }
+        if rtp_parameters
+            .encodings
+            .first()
+            .and_then(|e| e.ssrc)
+            .is_none()
+        {
+            return Err(Error::type_error("missing rtpParameters.encodings[0].ssrc"));
+        }
+        let local_id = match &rtp_parameters.mid {
+            Some(mid) => mid.clone(),
+            None => {
+                *next_local_id += 1;
+                format!("r{}", *next_local_id - 1)
+            }
+        };
+        let stream_id = options
+            .stream_id
+            .clone()
+            .or_else(|| rtp_parameters.rtcp.cname.clone())
+            .unwrap_or_else(|| "-".into());
+        Ok(Accepted {
+            id: options.id,
+            producer_id: options.producer_id,
+            kind,
+            rtp_parameters,
+            stream_id,
+            local_id,
+        })
+    }
+
+    /// One negotiation for `items`: remote offer, answer, connect (first time), local answer,
+    /// then the consumers, receiving.
+    async fn negotiate(
+        &self,
+        items: Vec<Accepted>,
+        listener: &dyn TransportListener,
+    ) -> Result<Vec<Arc<Consumer>>> {
+        let mut state = self.state.lock().await;
+        let mut tracks = Vec::with_capacity(items.len());
+        for item in &items {
+            if state.consumers.contains_key(&item.local_id) {
+                return Err(Error::invalid_state(format!(
+                    "a consumer with mid {:?} exists on this transport",
+                    item.local_id
+                )));
+            }
+            tracks.push(Arc::new(RemoteTrack::new(track_info(item)?)?));
+        }
+        let snapshot = state.remote_sdp.clone();
+        for item in &items {
+            let extra = msc_ortc::receivable_codecs(item.kind, &self.loaded.extended);
+            state
+                .remote_sdp
+                .receive(msc_sdp::RecvParams {
+                    mid: &item.local_id,
+                    kind: item.kind,
+                    offer_rtp_parameters: &item.rtp_parameters,
+                    stream_id: &item.stream_id,
+                    track_id: &item.id,
+                    extra_codecs: &extra,
+                })
+                .map_err(|e| Error::type_error(format!("cannot consume {}: {e}", item.id)))?;
+            if item.kind == MediaKind::Video && !state.probator {
+                let parameters = probator::generate_probator_rtp_parameters(&item.rtp_parameters)?;
+                state
+                    .remote_sdp
+                    .receive(msc_sdp::RecvParams {
+                        mid: probator::RTP_PROBATOR_MID,
+                        kind: MediaKind::Video,
+                        offer_rtp_parameters: &parameters,
+                        stream_id: probator::RTP_PROBATOR_MID,
+                        track_id: probator::RTP_PROBATOR_MID,
+                        extra_codecs: &extra,
+                    })
+                    .map_err(|e| Error::other(format!("cannot add the probator: {e}")))?;
+                state.probator = true;
+            }
+        }
+        let offer = state.remote_sdp.get_sdp();
+        let answer = match self.handler.answer(offer).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                state.remote_sdp = snapshot;
+                return Err(Error::from(e).with_context("the offer was refused"));
+            }
+        };
+        if !state.connected {
+            drop(state);
+            self.connect_once(&answer, listener).await?;
+            state = self.state.lock().await;
+        }
+        self.check_open()?;
+        let owner: Weak<dyn ConsumerOwner> = self.me.clone();
+        let mut consumers = Vec::with_capacity(items.len());
+        for (item, track) in items.into_iter().zip(tracks) {
+            let ssrc = track.info().ssrc;
+            self.handler
+                .add_receiver(&item.id, ssrc, Arc::new(TrackSink(track.clone())));
+            let handler = self.me.clone();
+            track.set_keyframe_requester(Box::new(move || {
+                if let Some(t) = handler.upgrade() {
+                    if let Err(e) = t.handler.request_keyframe(ssrc) {
+                        tracing::debug!("keyframe request for {ssrc}: {e}");
+                    }
+                }
+            }));
+            let consumer = Consumer::new(
+                item.id,
+                item.producer_id,
+                item.local_id.clone(),
+                item.kind,
+                item.rtp_parameters,
+                track,
+                owner.clone(),
+            );
+            state.consumers.insert(item.local_id, consumer.clone());
+            consumers.push(consumer);
+        }
+        if let Err(e) = self.handler.set_local_answer(answer).await {
+            for c in &consumers {
+                state.consumers.remove(c.local_id());
+                self.handler.remove_receiver(c.id());
+                c.transport_closed();
+            }
+            return Err(Error::from(e).with_context("the answer was refused"));
+        }
+        state.answered = true;
+        Ok(consumers)
+    }
+
+    /// A consumer's W3C stats (its receiver's), with the track's own counters.
+    pub async fn consumer_stats(&self, local_id: &str) -> Result<Value> {
+        let id = match self.state.lock().await.consumers.get(local_id) {
+            Some(c) => c.id().to_owned(),
+            None => return Err(Error::invalid_state("closed")),
+        };
+        self.handler.receiver_stats(&id).await.map_err(Error::from)
+    }
+
+    /// Stops receiving the consumer `local_id`: its section closed, a new offer and answer.
+    async fn stop_receiving(&self, local_id: &str) {
+        let mut state = self.state.lock().await;
+        let Some(consumer) = state.consumers.remove(local_id) else {
+            return;
+        };
+        self.handler.remove_receiver(consumer.id());
+        if self.closed() {
+            return;
+        }
+        match state.remote_sdp.close_media_section(local_id) {
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!("stop receiving {local_id}: {e}");
+                return;
+            }
+        }
+        let offer = state.remote_sdp.get_sdp();
+        match self.handler.answer(offer).await {
+            Ok(answer) => {
+                if let Err(e) = self.handler.set_local_answer(answer).await {
+                    tracing::warn!("stop receiving {local_id}: answer refused: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("stop receiving {local_id}: offer refused: {e}"),
+        }
+    }
+}
+
+impl ConsumerOwner for Transport {
+    fn consumer_closed(&self, local_id: &str) {
+        let Some(me) = self.me.upgrade() else { return };
+        let local_id = local_id.to_string();
+        let stopping = self.operation({
+            let me = me.clone();
+            async move {
+                me.stop_receiving(&local_id).await;
+                Ok(())
+            }
+        });
+        self.runtime.spawn(stopping);
+    }
+}
+
+/// What the track of a consumer carries: its first codec and first encoding.
+fn track_info(item: &Accepted) -> Result<RemoteTrackInfo> {
+    let codec = &item.rtp_parameters.codecs[0];
+    let ssrc = item
+        .rtp_parameters
+        .encodings
+        .first()
+        .and_then(|e| e.ssrc)
+        .ok_or_else(|| Error::type_error("missing rtpParameters.encodings[0].ssrc"))?;
+    let fmtp = codec
+        .parameters
+        .iter()
+        .map(|(k, v)| format!("{k}={}", fmtp_value(v)))
+        .collect::<Vec<_>>()
+        .join(";");
+    Ok(RemoteTrackInfo {
+        id: item.id.clone(),
+        kind: item.kind,
+        mime_type: codec.mime_type.clone(),
+        clock_rate: codec.clock_rate,
+        channels: codec.channels,
+        payload_type: codec.payload_type,
+        fmtp: (!fmtp.is_empty()).then_some(fmtp),
+        ssrc,
+    })
+}
+
+fn fmtp_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl Clone for Accepted {
+    fn clone(&self) -> Self {
+        Accepted {
+            id: self.id.clone(),
+            producer_id: self.producer_id.clone(),
+            kind: self.kind,
+            rtp_parameters: self.rtp_parameters.clone(),
+            stream_id: self.stream_id.clone(),
+            local_id: self.local_id.clone(),
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! What a connection does with what its core delivers to the application (RTP and RTCP of its
+//! receivers; data channel messages later): hands it, in the order the core produced it, to
+//! the [`Inbound`] its direction gave at creation. Called outside the core's lock, so that a
+//! direction's processing never holds up the sockets and timers of the connection.
+
+use rtc::peer_connection::message::TaggedRTCMessage;
+
+/// Takes what the core delivered. Called on the connection's tasks, one call at a time, in
+/// order: it must not block (hand the messages over and return).
+pub(crate) trait Inbound: Send + Sync {
+    /// Messages read since the last call, oldest first; `messages` is left for the caller to
+    /// reuse (drain it).
+    fn deliver(&self, messages: &mut Vec<TaggedRTCMessage>);
+}
+
+/// A connection that receives nothing (a send transport): drops whatever the core delivers
+/// (the interceptors have already observed inbound RTCP).
+pub(crate) struct Discard;
+
+impl Inbound for Discard {
+    fn deliver(&self, messages: &mut Vec<TaggedRTCMessage>) {
+        messages.clear();
+    }
+}

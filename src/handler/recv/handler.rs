@@ -1,0 +1,137 @@
+//! [`RecvHandler`]: the PeerConnection of a receive transport.
+
+use std::sync::Arc;
+
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use tokio::sync::watch;
+use webrtc::peer_connection::StatsSelector;
+
+use super::routes::{ReceiveSink, Routes};
+use crate::connection::setup::validate_ice_servers;
+use crate::connection::stats;
+use crate::connection::transport::Transport;
+use crate::error::HandlerError;
+use crate::options::{HandlerOptions, IceServer};
+
+/// One PeerConnection receiving what a server WebRtcTransport sends: the server's consumers
+/// are described in a remote offer (built by the SDP layer), this side answers, ICE
+/// controlling against mediasoup's ICE-lite, DTLS client. Each consumer's packets go to the
+/// [`ReceiveSink`] added for its track id.
+///
+/// Offer/answer operations are serialized internally; the client should still not interleave
+/// an exchange with another.
+pub struct RecvHandler {
+    pub(crate) transport: Transport,
+    routes: Arc<Routes>,
+    exchange: tokio::sync::Mutex<()>,
+}
+
+impl RecvHandler {
+    /// Creates the PeerConnection and binds its UDP sockets (see [`crate::LocalAddresses`]).
+    /// Within a tokio runtime. Receiving over TURN is not supported: the first
+    /// [`answer`](Self::answer) of a connection given a TURN server fails with
+    /// [`HandlerError::Unsupported`].
+    pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
+        let routes = Arc::new(Routes::default());
+        let transport = Transport::new(opts, super::interceptors(), routes.clone()).await?;
+        Ok(Self {
+            transport,
+            routes,
+            exchange: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Sets the server's `offer_sdp` as remote description and creates the answer, which is
+    /// not set yet: the caller connects the server transport with its DTLS parameters first
+    /// (on the first exchange), then calls [`set_local_answer`](Self::set_local_answer).
+    pub async fn answer(&self, offer_sdp: String) -> Result<String, HandlerError> {
+        let _exchange = self.exchange.lock().await;
+        self.transport.check_open()?;
+        self.transport.answer(offer_sdp).await
+    }
+
+    /// Sets the answer [`answer`](Self::answer) made: the connection starts (first exchange)
+    /// and the receivers of the offer take their packets.
+    pub async fn set_local_answer(&self, answer_sdp: String) -> Result<(), HandlerError> {
+        let _exchange = self.exchange.lock().await;
+        self.transport.check_open()?;
+        self.transport.set_local_answer(answer_sdp).await
+    }
+
+    /// The packets of the receiver whose track id (`a=msid` track) is `track_id`, and the
+    /// sender reports of `ssrc`, go to `sink` from now on.
+    pub fn add_receiver(&self, track_id: &str, ssrc: u32, sink: Arc<dyn ReceiveSink>) {
+        self.routes.add(track_id, ssrc, sink);
+    }
+
+    /// Nothing goes to the sink of `track_id` any more.
+    pub fn remove_receiver(&self, track_id: &str) {
+        self.routes.remove(track_id);
+    }
+
+    /// Asks the server for a keyframe of the stream `media_ssrc` (an RTCP PLI), now.
+    pub fn request_keyframe(&self, media_ssrc: u32) -> Result<(), HandlerError> {
+        self.transport
+            .write_rtcp(vec![Box::new(PictureLossIndication {
+                sender_ssrc: 0,
+                media_ssrc,
+            })])
+    }
+
+    /// The W3C stats of the receiver of `track_id` (`consumer.getStats()`), as JSON.
+    pub async fn receiver_stats(&self, track_id: &str) -> Result<serde_json::Value, HandlerError> {
+        self.transport.check_open()?;
+        self.transport
+            .receiver_stats(track_id)
+            .await?
+            .ok_or_else(|| HandlerError::InvalidArgument(format!("no receiver {track_id:?}")))
+    }
+
+    /// The transport-level W3C stats (`transport.getStats()`), as JSON.
+    pub async fn transport_stats(&self) -> Result<serde_json::Value, HandlerError> {
+        self.transport.check_open()?;
+        self.transport.transport_stats().await
+    }
+
+    /// The connection's whole W3C stats report, as JSON.
+    pub async fn stats(&self) -> Result<serde_json::Value, HandlerError> {
+        self.transport.check_open()?;
+        let report = self.transport.stats(StatsSelector::None).await?;
+        Ok(stats::report_to_json(&report, |_| true))
+    }
+
+    /// Replaces the STUN servers, used from the next ICE restart on (as for sending).
+    pub async fn update_ice_servers(&self, servers: Vec<IceServer>) -> Result<(), HandlerError> {
+        validate_ice_servers(&servers)?;
+        let _exchange = self.exchange.lock().await;
+        self.transport.check_open()?;
+        self.transport.update_ice_servers(servers).await
+    }
+
+    /// Sets (replaces) the callback of connection state changes: `new`, `connecting`,
+    /// `connected`, `disconnected`, `failed`, `closed`. Called on the driver's tasks: it
+    /// must return quickly and not call back into this handler synchronously.
+    pub fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>) {
+        self.transport.on_connection_state(f);
+    }
+
+    /// The current connection state (same names as [`on_connection_state`]).
+    ///
+    /// [`on_connection_state`]: Self::on_connection_state
+    pub fn connection_state(&self) -> &'static str {
+        self.transport.connection_state()
+    }
+
+    /// A watch of the connection state, for waiting on a state without a callback.
+    pub fn subscribe_connection_state(&self) -> watch::Receiver<&'static str> {
+        self.transport.subscribe_connection_state()
+    }
+
+    /// Closes the connection; nothing is delivered to any sink afterwards. Idempotent.
+    pub async fn close(&self) {
+        self.routes.clear();
+        if self.transport.mark_closed() {
+            self.transport.close().await;
+        }
+    }
+}

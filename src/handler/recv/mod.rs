@@ -1,0 +1,56 @@
+//! The receive direction: what a connection needs to receive RTP for consumers.
+//!
+//! - `handler.rs`: [`RecvHandler`](handler::RecvHandler), the connection of a receive
+//!   transport: the server offers, this side answers;
+//! - `routes.rs`: where each receiver's packets go ([`ReceiveSink`](routes::ReceiveSink), one
+//!   per consumer), by track id, and the server's sender reports by SSRC.
+
+pub(crate) mod handler;
+pub(crate) mod routes;
+
+use std::time::Duration;
+
+use rtc::interceptor::{
+    NackGeneratorBuilder, ReceiverReportBuilder, Registry, Slot, TwccReceiverBuilder,
+};
+
+/// Packets remembered per stream to find holes in: 512 sequence numbers, ~0.5 s of a 1 Mbps
+/// video stream, longer than the frame assembler waits for a retransmission.
+const NACK_LOG: u16 = 512;
+/// How often holes are asked for: every 20 ms, so that a loss is asked for within a frame
+/// interval and a lost retransmission is asked for again well within the assembler's wait.
+const NACK_INTERVAL: Duration = Duration::from_millis(20);
+/// How many times one lost packet is asked for (0 would be forever): 10 requests, 200 ms at
+/// [`NACK_INTERVAL`], as long as the frame assembler waits for a hole.
+const NACKS_PER_PACKET: u16 = 10;
+/// Receiver reports once a second, as browsers send them.
+const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
+/// Transport-wide congestion control feedback every 100 ms: mediasoup's bandwidth estimation
+/// (which chooses the simulcast and SVC layers it forwards) is fed by it.
+const TWCC_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The interceptor chain of a receiving PeerConnection: NACKs for lost packets (repaired over
+/// RTX by the server), transport-wide congestion control feedback, receiver reports.
+pub(crate) fn interceptors() -> Registry {
+    Registry::new()
+        .with(
+            Slot::NackGenerator,
+            NackGeneratorBuilder::new()
+                .with_size(NACK_LOG)
+                .with_interval(NACK_INTERVAL)
+                .with_max_nacks_per_packet(NACKS_PER_PACKET)
+                .build(),
+        )
+        .with(
+            Slot::TwccReceiver,
+            TwccReceiverBuilder::new()
+                .with_interval(TWCC_INTERVAL)
+                .build(),
+        )
+        .with(
+            Slot::ReceiverReport,
+            ReceiverReportBuilder::new()
+                .with_interval(RECEIVER_REPORT_INTERVAL)
+                .build(),
+        )
+}

@@ -1,0 +1,118 @@
+//! Where the packets of each receiver go: a [`ReceiveSink`] per consumer, found by the track id
+//! the core tags its packets with (the `a=msid` track id of the consumer's offer section, the
+//! consumer id), and per SSRC for the server's sender reports.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
+use rtc::rtcp::sender_report::SenderReport;
+use rtc::rtp;
+
+use crate::connection::inbound::Inbound;
+
+/// What a consumer does with the packets of its stream. Called on the connection's tasks, one
+/// call at a time per connection, in arrival order; it must not block or call back into the
+/// handler synchronously.
+pub trait ReceiveSink: Send + Sync {
+    /// One RTP packet of the stream, decrypted, a retransmission already unwrapped to the
+    /// packet it repairs (so sequence numbers may repeat or go back).
+    fn rtp(&self, now: Instant, packet: rtp::Packet);
+    /// A sender report of the stream: the server's NTP time (64-bit, RFC 3550) at RTP time
+    /// `rtp_time`.
+    fn sender_report(&self, now: Instant, ntp_time: u64, rtp_time: u32);
+}
+
+struct Route {
+    ssrc: u32,
+    sink: Arc<dyn ReceiveSink>,
+}
+
+/// The routes of one connection.
+#[derive(Default)]
+pub(crate) struct Routes {
+    by_track: RwLock<HashMap<String, Route>>,
+    by_ssrc: RwLock<HashMap<u32, Arc<dyn ReceiveSink>>>,
+}
+
+impl Routes {
+    /// Packets tagged `track_id` and sender reports of `ssrc` go to `sink` from now on.
+    pub(crate) fn add(&self, track_id: &str, ssrc: u32, sink: Arc<dyn ReceiveSink>) {
+        if let Ok(mut by_ssrc) = self.by_ssrc.write() {
+            by_ssrc.insert(ssrc, sink.clone());
+        }
+        if let Ok(mut by_track) = self.by_track.write() {
+            by_track.insert(track_id.to_owned(), Route { ssrc, sink });
+        }
+    }
+
+    /// Nothing goes to the sink of `track_id` any more.
+    pub(crate) fn remove(&self, track_id: &str) {
+        let removed = self
+            .by_track
+            .write()
+            .ok()
+            .and_then(|mut m| m.remove(track_id));
+        if let (Some(route), Ok(mut by_ssrc)) = (removed, self.by_ssrc.write()) {
+            if by_ssrc
+                .get(&route.ssrc)
+                .is_some_and(|s| Arc::ptr_eq(s, &route.sink))
+            {
+                by_ssrc.remove(&route.ssrc);
+            }
+        }
+    }
+
+    pub(crate) fn clear(&self) {
+        if let Ok(mut m) = self.by_track.write() {
+            m.clear();
+        }
+        if let Ok(mut m) = self.by_ssrc.write() {
+            m.clear();
+        }
+    }
+}
+
+impl Inbound for Routes {
+    fn deliver(&self, messages: &mut Vec<TaggedRTCMessage>) {
+        let Ok(by_track) = self.by_track.read() else {
+            messages.clear();
+            return;
+        };
+        for message in messages.drain(..) {
+            match message.message {
+                RTCMessage::RtpPacket(track_id, packet) => {
+                    if let Some(route) = by_track.get(&track_id) {
+                        route.sink.rtp(message.now, packet);
+                    }
+                }
+                // A compound packet is tagged with the track of its first SSRC only: each
+                // sender report goes by its own SSRC.
+                RTCMessage::RtcpPacket(_, packets) => {
+                    for packet in &packets {
+                        let Some(sr) = packet.as_any().downcast_ref::<SenderReport>() else {
+                            continue;
+                        };
+                        let sink = self
+                            .by_ssrc
+                            .read()
+                            .ok()
+                            .and_then(|m| m.get(&sr.ssrc).cloned());
+                        if let Some(sink) = sink {
+                            sink.sender_report(message.now, sr.ntp_time, sr.rtp_time);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The packet as it came on the wire (header included, decrypted; a retransmission as the
+/// packet it repairs), for programs that want raw RTP.
+pub fn marshal_rtp(packet: &rtp::Packet) -> bytes::Bytes {
+    use rtc::shared::marshal::Marshal;
+    packet.marshal().map(|b| b.freeze()).unwrap_or_default()
+}

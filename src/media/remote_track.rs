@@ -1,0 +1,502 @@
+//! [`RemoteTrack`]: what a consumer receives, for a program: whole encoded frames in order,
+//! the raw RTP packets, keyframe requests.
+//!
+//! Behaviour a program can rely on:
+//! - Packets go through the frame assembler (`depacketizer/`): frames come out whole, in
+//!   order, a hole waited for while a retransmission may still repair it; video frames that
+//!   cannot be decoded after an unrepaired loss are dropped until the next keyframe, which is
+//!   asked for by itself (through the keyframe requester the consumer installs).
+//! - Frames are queued only while the program reads them ([`RemoteTrack::next_frames`] was
+//!   called and [`RemoteTrack::stop_reading`] not since), in a queue of
+//!   [`FRAME_QUEUE`] frames: a reader that falls that far behind loses whole frames, the
+//!   newest, up to the next keyframe (video), and the loss is counted; a keyframe is asked for
+//!   so that reading resumes soon.
+//! - Raw packets likewise, while [`RemoteTrack::next_packets`] is being called, in a queue of
+//!   [`RTP_QUEUE`] packets (the newest are dropped and counted beyond it).
+//! - A frame's `timestamp_us` is the time since the track's first frame, from RTP timestamps
+//!   (the convention of `writeFrame`); its wall-clock time comes from the server's sender
+//!   reports once one arrived.
+//! - While paused nothing is delivered; resuming asks for a keyframe (video).
+//! - Once ended, readers get `None` and nothing else is delivered.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tokio::sync::Notify;
+
+use crate::depacketizer::{AssemblerOptions, FrameAssembler, ReceivedPacket};
+use crate::{MediaError, MediaKind};
+
+/// Frames kept for a reader that is behind: ~2 s of 30 fps video, ~1.3 s of Opus.
+pub const FRAME_QUEUE: usize = 64;
+/// Raw RTP packets kept for a reader that is behind.
+pub const RTP_QUEUE: usize = 1024;
+/// Keyframe requests closer together than this are merged into the first.
+pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
+
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+const NTP_UNIX_OFFSET_S: f64 = 2_208_988_800.0;
+
+/// What a remote track carries (the consumer's codec and stream).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteTrackInfo {
+    /// The track id: the consumer id.
+    pub id: String,
+    /// Audio or video.
+    pub kind: MediaKind,
+    /// The codec, e.g. `video/VP8`.
+    pub mime_type: String,
+    /// The codec's RTP clock rate.
+    pub clock_rate: u32,
+    /// Audio channels (Opus: 2).
+    pub channels: Option<u8>,
+    /// The codec's payload type in the stream.
+    pub payload_type: u8,
+    /// The codec's fmtp parameters, as `key=value;...`.
+    pub fmtp: Option<String>,
+    /// The stream's SSRC.
+    pub ssrc: u32,
+}
+
+/// One whole encoded frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedFrame {
+    /// The frame: VP8/VP9 frame (a VP9 superframe for several spatial layers), AV1 temporal
+    /// unit (OBUs with size fields), H.264 access unit (Annex B), Opus packet.
+    pub data: Bytes,
+    /// Microseconds since the track's first frame, from the RTP timestamps.
+    pub timestamp_us: u64,
+    /// The RTP timestamp.
+    pub rtp_timestamp: u32,
+    /// A keyframe (every Opus packet is one).
+    pub keyframe: bool,
+    /// Spatial layer, where the payload format tells (VP9).
+    pub spatial_layer: Option<u8>,
+    /// Temporal layer, where the payload format tells (VP8, VP9).
+    pub temporal_layer: Option<u8>,
+    /// Packets were lost, not repaired, between the previous frame and this one.
+    pub gap_before: bool,
+    /// Wall-clock time of the frame (milliseconds since the Unix epoch) by the server's
+    /// sender reports; `None` before the first one.
+    pub ntp_time_ms: Option<f64>,
+}
+
+/// Counters of a remote track.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteTrackStats {
+    /// RTP packets received (retransmissions included, duplicates included).
+    pub packets: u64,
+    /// Their payload bytes.
+    pub bytes: u64,
+    /// Frames assembled.
+    pub frames: u64,
+    /// Frames the assembler discarded (incomplete, or undecodable after a loss).
+    pub frames_dropped: u64,
+    /// Frames a slow reader lost (its queue was full).
+    pub frames_dropped_reader: u64,
+    /// Packets never received in time.
+    pub packets_lost: u64,
+    /// Packets received twice.
+    pub duplicates: u64,
+    /// Raw packets a slow reader of `next_packets` lost.
+    pub packets_dropped_reader: u64,
+    /// Keyframe requests sent to the server.
+    pub keyframe_requests: u64,
+}
+
+/// Asks the server for a keyframe (an RTCP PLI for the track's SSRC).
+pub type KeyframeRequester = Box<dyn Fn() + Send + Sync>;
+
+/// Something more that sees every frame (a recording).
+pub trait FrameTap: Send {
+    /// One whole frame, `extended_timestamp` being its RTP timestamp unwrapped.
+    fn frame(&mut self, data: &[u8], extended_timestamp: u64, keyframe: bool);
+}
+
+/// Something more that sees every RTP packet (a forwarder).
+pub trait PacketTap: Send + Sync {
+    /// One RTP packet, header included, as received (RTX unwrapped).
+    fn packet(&self, packet: &[u8]);
+}
+
+struct Inner {
+    assembler: FrameAssembler,
+    first_timestamp: Option<u64>,
+    /// Last sender report: NTP time (64-bit) and its RTP time.
+    sender_report: Option<(u64, u32)>,
+    frames: Option<VecDeque<ReceivedFrame>>,
+    /// A frame was dropped for a slow reader: video frames are dropped until a keyframe.
+    reader_skipping: bool,
+    packets: Option<VecDeque<Bytes>>,
+    frame_taps: Vec<(u64, Box<dyn FrameTap>)>,
+    packet_taps: Vec<(u64, Arc<dyn PacketTap>)>,
+    next_tap: u64,
+    paused: bool,
+    ended: bool,
+    last_keyframe_request: Option<Instant>,
+    stats: RemoteTrackStats,
+}
+
+/// The track of a consumer. Shared: the receive path pushes packets in, readers take frames.
+pub struct RemoteTrack {
+    info: RemoteTrackInfo,
+    inner: Mutex<Inner>,
+    frames_ready: Notify,
+    packets_ready: Notify,
+    requester: Mutex<Option<KeyframeRequester>>,
+    ended: AtomicBool,
+}
+
+impl RemoteTrack {
+    /// A track for the stream `info` describes; fails for a codec without a depacketizer.
+    pub fn new(info: RemoteTrackInfo) -> Result<Self, MediaError> {
+        let assembler = FrameAssembler::new(&info.mime_type, AssemblerOptions::default())?;
+        Ok(RemoteTrack {
+            info,
+            inner: Mutex::new(Inner {
+                assembler,
+                first_timestamp: None,
+                sender_report: None,
+                frames: None,
+                reader_skipping: false,
+                packets: None,
+                frame_taps: Vec::new(),
+                packet_taps: Vec::new(),
+                next_tap: 0,
+                paused: false,
+                ended: false,
+                last_keyframe_request: None,
+                stats: RemoteTrackStats::default(),
+            }),
+            frames_ready: Notify::new(),
+            packets_ready: Notify::new(),
+            requester: Mutex::new(None),
+            ended: AtomicBool::new(false),
+        })
+    }
+
+    /// What the track carries.
+    pub fn info(&self) -> &RemoteTrackInfo {
+        &self.info
+    }
+
+    /// Installs how keyframes are asked for.
+    pub fn set_keyframe_requester(&self, requester: KeyframeRequester) {
+        if let Ok(mut slot) = self.requester.lock() {
+            *slot = Some(requester);
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One RTP packet of the stream, header included (`raw`, for raw readers and taps), with
+    /// the fields the assembler needs.
+    pub fn push_rtp(
+        &self,
+        now: Instant,
+        sequence_number: u16,
+        timestamp: u32,
+        marker: bool,
+        payload: Bytes,
+        raw: impl FnOnce() -> Bytes,
+    ) {
+        let mut keyframe = false;
+        let (frames_ready, packets_ready) = {
+            let mut guard = self.lock();
+            let inner = &mut *guard;
+            if inner.ended || inner.paused {
+                return;
+            }
+            inner.stats.packets += 1;
+            inner.stats.bytes += payload.len() as u64;
+            let mut packets_ready = false;
+            if inner.packets.is_some() || !inner.packet_taps.is_empty() {
+                let raw = raw();
+                for (_, tap) in &inner.packet_taps {
+                    tap.packet(&raw);
+                }
+                if let Some(queue) = &mut inner.packets {
+                    if queue.len() < RTP_QUEUE {
+                        queue.push_back(raw);
+                        packets_ready = true;
+                    } else {
+                        inner.stats.packets_dropped_reader += 1;
+                    }
+                }
+            }
+            inner.assembler.handle_timeout(now);
+            inner.assembler.push(
+                now,
+                ReceivedPacket {
+                    sequence_number,
+                    timestamp,
+                    marker,
+                    payload,
+                },
+            );
+            let frames_ready = self.take_frames(inner, &mut keyframe);
+            keyframe |= inner.assembler.take_keyframe_request();
+            (frames_ready, packets_ready)
+        };
+        if frames_ready {
+            self.frames_ready.notify_one();
+        }
+        if packets_ready {
+            self.packets_ready.notify_one();
+        }
+        if keyframe {
+            self.request_keyframe_at(now);
+        }
+    }
+
+    /// Moves the frames the assembler completed to the taps and the reader's queue. True when
+    /// the queue got one.
+    fn take_frames(&self, inner: &mut Inner, keyframe_needed: &mut bool) -> bool {
+        let mut queued = false;
+        while let Some(frame) = inner.assembler.poll_frame() {
+            inner.stats.frames += 1;
+            for (_, tap) in &mut inner.frame_taps {
+                tap.frame(&frame.data, frame.extended_timestamp, frame.keyframe);
+            }
+            let Some(queue) = &mut inner.frames else {
+                continue;
+            };
+            let video = self.info.kind == MediaKind::Video;
+            if inner.reader_skipping && !(frame.keyframe && queue.len() < FRAME_QUEUE) {
+                inner.stats.frames_dropped_reader += 1;
+                continue;
+            }
+            if queue.len() >= FRAME_QUEUE {
+                inner.stats.frames_dropped_reader += 1;
+                if video {
+                    inner.reader_skipping = true;
+                    *keyframe_needed = true;
+                }
+                continue;
+            }
+            inner.reader_skipping = false;
+            let first = *inner
+                .first_timestamp
+                .get_or_insert(frame.extended_timestamp);
+            let ticks = frame.extended_timestamp.saturating_sub(first);
+            let timestamp_us =
+                (ticks as u128 * 1_000_000 / self.info.clock_rate.max(1) as u128) as u64;
+            let ntp_time_ms = inner.sender_report.map(|(ntp, rtp)| {
+                ntp_ms(ntp) + rtp_delta_ms(frame.rtp_timestamp, rtp, self.info.clock_rate)
+            });
+            queue.push_back(ReceivedFrame {
+                data: frame.data,
+                timestamp_us,
+                rtp_timestamp: frame.rtp_timestamp,
+                keyframe: frame.keyframe,
+                spatial_layer: frame.spatial_layer,
+                temporal_layer: frame.temporal_layer,
+                gap_before: frame.gap_before,
+                ntp_time_ms,
+            });
+            queued = true;
+        }
+        queued
+    }
+
+    /// A sender report of the stream.
+    pub fn sender_report(&self, ntp_time: u64, rtp_time: u32) {
+        self.lock().sender_report = Some((ntp_time, rtp_time));
+    }
+
+    /// Up to `max` frames, waiting for at least one; `None` once the track ended. The first
+    /// call starts queueing frames for the reader.
+    pub async fn next_frames(&self, max: usize) -> Option<Vec<ReceivedFrame>> {
+        loop {
+            let notified = self.frames_ready.notified();
+            {
+                let mut inner = self.lock();
+                if inner.ended {
+                    return None;
+                }
+                let queue = inner.frames.get_or_insert_with(VecDeque::new);
+                if !queue.is_empty() {
+                    let n = queue.len().min(max.max(1));
+                    return Some(queue.drain(..n).collect());
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Stops queueing frames (the reader went away); what was queued is dropped.
+    pub fn stop_reading(&self) {
+        self.lock().frames = None;
+    }
+
+    /// Up to `max` raw RTP packets, waiting for at least one; `None` once the track ended.
+    /// The first call starts queueing packets.
+    pub async fn next_packets(&self, max: usize) -> Option<Vec<Bytes>> {
+        loop {
+            let notified = self.packets_ready.notified();
+            {
+                let mut inner = self.lock();
+                if inner.ended {
+                    return None;
+                }
+                let queue = inner.packets.get_or_insert_with(VecDeque::new);
+                if !queue.is_empty() {
+                    let n = queue.len().min(max.max(1));
+                    return Some(queue.drain(..n).collect());
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Stops queueing raw packets.
+    pub fn stop_reading_packets(&self) {
+        self.lock().packets = None;
+    }
+
+    /// Adds a tap that sees every frame from now on; returns its id for [`remove_tap`].
+    ///
+    /// [`remove_tap`]: Self::remove_tap
+    pub fn add_frame_tap(&self, tap: Box<dyn FrameTap>) -> u64 {
+        let mut inner = self.lock();
+        inner.next_tap += 1;
+        let id = inner.next_tap;
+        inner.frame_taps.push((id, tap));
+        id
+    }
+
+    /// Adds a tap that sees every RTP packet from now on.
+    pub fn add_packet_tap(&self, tap: Arc<dyn PacketTap>) -> u64 {
+        let mut inner = self.lock();
+        inner.next_tap += 1;
+        let id = inner.next_tap;
+        inner.packet_taps.push((id, tap));
+        id
+    }
+
+    /// Removes a frame tap (returning it) or a packet tap.
+    pub fn remove_tap(&self, id: u64) -> Option<Box<dyn FrameTap>> {
+        let mut inner = self.lock();
+        inner.packet_taps.retain(|(i, _)| *i != id);
+        let at = inner.frame_taps.iter().position(|(i, _)| *i == id)?;
+        Some(inner.frame_taps.remove(at).1)
+    }
+
+    /// Asks the server for a keyframe, unless one was asked for less than
+    /// [`KEYFRAME_REQUEST_INTERVAL`] ago. True when a request was sent. Audio has no keyframes:
+    /// false.
+    pub fn request_keyframe(&self) -> bool {
+        self.request_keyframe_at(Instant::now())
+    }
+
+    fn request_keyframe_at(&self, now: Instant) -> bool {
+        if self.info.kind != MediaKind::Video {
+            return false;
+        }
+        {
+            let mut inner = self.lock();
+            if inner.ended
+                || inner
+                    .last_keyframe_request
+                    .is_some_and(|t| now.saturating_duration_since(t) < KEYFRAME_REQUEST_INTERVAL)
+            {
+                return false;
+            }
+            inner.last_keyframe_request = Some(now);
+            inner.stats.keyframe_requests += 1;
+        }
+        if let Ok(requester) = self.requester.lock() {
+            if let Some(request) = requester.as_ref() {
+                request();
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Pauses (nothing delivered) or resumes; resuming video asks for a keyframe.
+    pub fn set_paused(&self, paused: bool) {
+        let was = std::mem::replace(&mut self.lock().paused, paused);
+        if was && !paused {
+            self.request_keyframe();
+        }
+    }
+
+    /// Whether the track is paused.
+    pub fn paused(&self) -> bool {
+        self.lock().paused
+    }
+
+    /// Ends the track: readers get `None`, taps are dropped (a recording is finished by
+    /// dropping its tap), nothing else is delivered. True the first time.
+    pub fn end(&self) -> bool {
+        if self.ended.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        let taps = {
+            let mut inner = self.lock();
+            inner.ended = true;
+            inner.frames = None;
+            inner.packets = None;
+            inner.packet_taps.clear();
+            std::mem::take(&mut inner.frame_taps)
+        };
+        drop(taps);
+        if let Ok(mut r) = self.requester.lock() {
+            *r = None;
+        }
+        self.frames_ready.notify_waiters();
+        self.packets_ready.notify_waiters();
+        true
+    }
+
+    /// Whether the track ended.
+    pub fn ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
+    }
+
+    /// The track's counters.
+    pub fn stats(&self) -> RemoteTrackStats {
+        let inner = self.lock();
+        let assembler = inner.assembler.stats();
+        RemoteTrackStats {
+            frames_dropped: assembler.frames_dropped,
+            packets_lost: assembler.packets_lost,
+            duplicates: assembler.duplicates,
+            ..inner.stats.clone()
+        }
+    }
+}
+
+/// A 64-bit NTP time in milliseconds since the Unix epoch.
+fn ntp_ms(ntp: u64) -> f64 {
+    let seconds = (ntp >> 32) as f64;
+    let fraction = (ntp & 0xffff_ffff) as f64 / 4_294_967_296.0;
+    (seconds - NTP_UNIX_OFFSET_S + fraction) * 1000.0
+}
+
+/// Milliseconds from RTP time `from` to `to` (the nearest way round the 32-bit wrap).
+fn rtp_delta_ms(to: u32, from: u32, clock_rate: u32) -> f64 {
+    let delta = to.wrapping_sub(from) as i32;
+    delta as f64 * 1000.0 / clock_rate.max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ntp_times_are_unix_milliseconds() {
+        // 2026-01-01T00:00:00Z is 1767225600 s after the Unix epoch
+        let ntp = ((1_767_225_600u64 + 2_208_988_800) << 32) | (1u64 << 31);
+        assert_eq!(ntp_ms(ntp), 1_767_225_600_500.0);
+        assert_eq!(rtp_delta_ms(90_000, 0, 90_000), 1000.0);
+        assert_eq!(rtp_delta_ms(0, u32::MAX - 89_999, 90_000), 1000.0);
+        assert_eq!(rtp_delta_ms(0, 90_000, 90_000), -1000.0);
+    }
+}
