@@ -13,6 +13,7 @@ pub mod extended;
 pub mod h264;
 mod js;
 pub mod probator;
+pub mod receiving;
 pub mod scalability_mode;
 pub mod sending;
 pub mod track_codec;
@@ -28,6 +29,7 @@ pub use extended::{
     ExtendedRtpCodec, ExtendedRtpHeaderExtension,
 };
 pub use probator::generate_probator_rtp_parameters;
+pub use receiving::receivable_codecs;
 pub use scalability_mode::{parse_scalability_mode, ScalabilityMode};
 pub use sending::{get_sending_remote_rtp_parameters, get_sending_rtp_parameters, reduce_codecs};
 pub use track_codec::{check_codec_for_track, codec_for_track, TrackCodec};

@@ -54,6 +54,20 @@ pub fn extract_dtls_parameters(sdp: &SessionDescription) -> Result<DtlsParameter
     })
 }
 
+/// The DTLS role our answer took (a receiving transport's PeerConnection answers the
+/// server's offer): `a=setup:active` -> `client`, `passive` -> `server`, read as
+/// [`extract_dtls_parameters`] reads it. This is the role to send in `connect`.
+///
+/// An answer must choose (RFC 5763): `actpass`, another value or no `a=setup` is an error.
+pub fn answer_dtls_role(answer: &SessionDescription) -> Result<DtlsRole, SdpError> {
+    match extract_dtls_parameters(answer)?.role {
+        Some(role @ (DtlsRole::Client | DtlsRole::Server)) => Ok(role),
+        _ => Err(SdpError::Invalid(
+            "the answer's a=setup is neither active nor passive".into(),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +116,32 @@ mod tests {
             extract_dtls_parameters(&sdp).unwrap().role,
             Some(DtlsRole::Server)
         );
+    }
+
+    #[test]
+    fn answer_role_is_active_or_passive() {
+        let answer = |setup: &str| {
+            parse_sdp(&format!(
+                "{HEAD}m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=setup:{setup}\r\na=fingerprint:sha-256 CC\r\n"
+            ))
+            .unwrap()
+        };
+        assert_eq!(answer_dtls_role(&answer("active")), Ok(DtlsRole::Client));
+        assert_eq!(answer_dtls_role(&answer("passive")), Ok(DtlsRole::Server));
+        for bad in ["actpass", "holdconn"] {
+            assert_eq!(
+                answer_dtls_role(&answer(bad)).unwrap_err().to_string(),
+                "the answer's a=setup is neither active nor passive"
+            );
+        }
+        let no_setup = parse_sdp(&format!(
+            "{HEAD}m=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=fingerprint:sha-256 CC\r\n"
+        ))
+        .unwrap();
+        assert!(matches!(
+            answer_dtls_role(&no_setup),
+            Err(SdpError::Missing(_))
+        ));
     }
 
     #[test]

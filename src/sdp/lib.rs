@@ -12,6 +12,12 @@
 //!    [`get_rtp_encodings`];
 //! 4. [`RemoteSdp::send`] with the sending parameters and [`CodecOptions`], then
 //!    [`RemoteSdp::get_sdp`] is the answer.
+//!
+//! The receive path the other way round (the server offers, the PeerConnection answers):
+//! 1. [`RemoteSdp::receive`] for each consumer (and [`RemoteSdp::receive_sctp_association`]
+//!    for data channels), then [`RemoteSdp::get_sdp`] is the offer;
+//! 2. once answered, [`answer_dtls_role`] of the answer is the role to `connect` with;
+//! 3. [`RemoteSdp::close_media_section`] when a consumer closes, then a new offer.
 
 #![warn(missing_docs)]
 
@@ -28,11 +34,11 @@ mod remote_sdp;
 
 pub use capabilities::extract_rtp_capabilities;
 pub use codec_options::CodecOptions;
-pub use dtls::extract_dtls_parameters;
+pub use dtls::{answer_dtls_role, extract_dtls_parameters};
 pub use encodings::{get_cname, get_rtp_encodings};
 pub use error::SdpError;
 pub use legacy_simulcast::add_legacy_simulcast;
-pub use remote_sdp::{MediaSectionIdx, RemoteSdp, SendParams};
+pub use remote_sdp::{MediaSectionIdx, RecvParams, RemoteSdp, SendParams};
 pub use rtc_sdp::{MediaDescription, SessionDescription};
 
 /// Parses SDP text (CRLF or LF line ends).

@@ -1,11 +1,21 @@
 //! One m= section of the remote SDP, kept as data and rendered with `rtc-sdp`.
 //!
+//! Two flavours: *answer* sections (the server receiving what we send, built from our offer)
+//! and *offer* sections (the server sending to us: its consumers, built from their RTP
+//! parameters, for a PeerConnection that answers).
+//!
 //! Attribute order follows what mediasoup-client's sdp-transform writes: rtpmap, fmtp,
-//! rtcp-fb, extmap, extmap-allow-mixed, setup, mid, direction, ice-ufrag, ice-pwd, candidates,
-//! end-of-candidates, ice-options, rtcp-mux, rtcp-rsize, rid, simulcast, sctp-port,
-//! max-message-size.
+//! rtcp-fb, extmap, extmap-allow-mixed, setup, mid, msid, direction, ice-ufrag, ice-pwd,
+//! candidates, end-of-candidates, ice-options, ssrc, ssrc-group, rtcp-mux, rtcp-rsize, rid,
+//! simulcast, sctp-port, max-message-size.
 
-use msc_ortc::{DtlsRole, IceCandidate, IceParameters, RtpParameters, SctpParameters};
+use std::collections::{HashMap, HashSet};
+
+use msc_ortc::codec_match::is_rtx_mime_type;
+use msc_ortc::{
+    DtlsRole, IceCandidate, IceParameters, MediaKind, RtpCodecParameters, RtpParameters,
+    SctpParameters,
+};
 use rtc_sdp::description::common::{Address, Attribute, ConnectionInformation};
 use rtc_sdp::description::media::{MediaName, RangedPort};
 use rtc_sdp::MediaDescription;
@@ -20,6 +30,9 @@ const OPEN_PORT: isize = 7;
 /// The dependency descriptor extension, kept only for codecs mediasoup supports it with.
 const DEPENDENCY_DESCRIPTOR_URI: &str =
     "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension";
+
+/// The mid of the offer's data channel section.
+pub(crate) const SCTP_OFFER_MID: &str = "datachannel";
 
 /// What every section takes from the transport.
 pub(crate) struct TransportInfo<'a> {
@@ -51,6 +64,21 @@ pub(crate) struct MediaSection {
     sctp_port: Option<u16>,
     max_message_size: Option<u32>,
     sctpmap: Option<String>,
+    msid: Option<String>,
+    ssrcs: Vec<String>,
+    ssrc_groups: Vec<String>,
+    /// An offer section: its `a=setup` is `actpass` whatever the server's DTLS role.
+    offer: bool,
+}
+
+/// What an offer section for one consumer is made of; see `RemoteSdp::receive`.
+pub(crate) struct OfferRtp<'a> {
+    pub mid: &'a str,
+    pub kind: MediaKind,
+    pub rtp_parameters: &'a RtpParameters,
+    pub stream_id: &'a str,
+    pub track_id: &'a str,
+    pub extra_codecs: &'a [RtpCodecParameters],
 }
 
 /// The `a=setup` that stands for the remote DTLS role: the server acting as DTLS client is
@@ -76,6 +104,19 @@ fn candidate_line(c: &IceCandidate) -> String {
     line
 }
 
+fn is_rtx(codec: &RtpCodecParameters) -> bool {
+    is_rtx_mime_type(&codec.mime_type)
+}
+
+/// The payload type an RTX codec repairs (its `apt`, a number or a numeric string).
+fn rtx_apt(codec: &RtpCodecParameters) -> Option<u8> {
+    match codec.parameters.get("apt")? {
+        serde_json::Value::Number(n) => n.as_u64().and_then(|apt| u8::try_from(apt).ok()),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 /// `audio/opus` -> `opus`.
 fn codec_name(mime_type: &str) -> Result<&str, SdpError> {
     match mime_type.split_once('/') {
@@ -98,10 +139,20 @@ impl MediaSection {
     ) -> Result<Self, SdpError> {
         let mid = lines::mid(offer_media)
             .ok_or_else(|| SdpError::Missing("offer media section has no a=mid".into()))?;
-        Ok(MediaSection {
+        Ok(Self::open(
+            transport,
+            mid,
+            &offer_media.media_name.media,
+            offer_media.media_name.protos.clone(),
+        ))
+    }
+
+    /// An open section with the transport's ICE and DTLS lines and nothing else.
+    fn open(transport: &TransportInfo<'_>, mid: &str, kind: &str, protos: Vec<String>) -> Self {
+        MediaSection {
             mid: mid.to_owned(),
-            kind: offer_media.media_name.media.clone(),
-            protos: offer_media.media_name.protos.clone(),
+            kind: kind.to_owned(),
+            protos,
             port: OPEN_PORT,
             formats: Vec::new(),
             rtpmaps: Vec::new(),
@@ -127,7 +178,162 @@ impl MediaSection {
             sctp_port: None,
             max_message_size: None,
             sctpmap: None,
-        })
+            msid: None,
+            ssrcs: Vec::new(),
+            ssrc_groups: Vec::new(),
+            offer: false,
+        }
+    }
+
+    /// Writes one codec's rtpmap, fmtp and rtcp-fb lines, and its payload type on the m= line.
+    fn push_codec(&mut self, codec: &RtpCodecParameters) -> Result<(), SdpError> {
+        let pt = codec.payload_type;
+        let name = codec_name(&codec.mime_type)?;
+        self.formats.push(pt.to_string());
+        self.rtpmaps.push(match codec.channels {
+            Some(channels) if channels > 1 => {
+                format!("{pt} {name}/{}/{channels}", codec.clock_rate)
+            }
+            _ => format!("{pt} {name}/{}", codec.clock_rate),
+        });
+        let config = write_params(&codec.parameters);
+        if !config.is_empty() {
+            self.fmtps.push(format!("{pt} {config}"));
+        }
+        for fb in &codec.rtcp_feedback {
+            self.rtcp_fbs.push(if fb.parameter.is_empty() {
+                format!("{pt} {}", fb.kind)
+            } else {
+                format!("{pt} {} {}", fb.kind, fb.parameter)
+            });
+        }
+        Ok(())
+    }
+
+    /// The sendonly offer section of one consumer: its codecs (each with its RTX), then the
+    /// extra codecs whose payload types are still free (an extra RTX only when the extra codec
+    /// it repairs is in the section under its payload type), its header extensions, `a=msid`,
+    /// and `a=ssrc` cname lines with `a=ssrc-group:FID` for the first encoding's SSRC and RTX
+    /// SSRC.
+    ///
+    /// Every codec's mimeType must be of the section's kind; the parameters need an encoding.
+    pub(crate) fn rtp_offer(
+        transport: &TransportInfo<'_>,
+        params: &OfferRtp<'_>,
+    ) -> Result<Self, SdpError> {
+        let kind = params.kind.as_str();
+        let mut section = Self::open(
+            transport,
+            params.mid,
+            kind,
+            vec!["UDP".into(), "TLS".into(), "RTP".into(), "SAVPF".into()],
+        );
+        section.offer = true;
+        section.setup = Some("actpass");
+        section.direction = Some("sendonly");
+        // mediasoup may send one-byte and two-byte header extensions.
+        section.extmap_allow_mixed = true;
+
+        let of_kind = |codec: &RtpCodecParameters| -> Result<(), SdpError> {
+            codec_name(&codec.mime_type)?;
+            if codec.mime_type[..5].eq_ignore_ascii_case(kind) {
+                Ok(())
+            } else {
+                Err(SdpError::Invalid(format!(
+                    "codec.mimeType '{}' is not of kind '{kind}'",
+                    codec.mime_type
+                )))
+            }
+        };
+        let rtp = params.rtp_parameters;
+        if rtp.codecs.is_empty() {
+            return Err(SdpError::Missing(
+                "offerRtpParameters.codecs is empty".into(),
+            ));
+        }
+        // The section's payload types, with the mimeType of the codec on each.
+        let mut taken: HashMap<u8, &str> = HashMap::new();
+        for codec in &rtp.codecs {
+            of_kind(codec)?;
+            if taken.insert(codec.payload_type, &codec.mime_type).is_some() {
+                return Err(SdpError::Invalid(format!(
+                    "payload type {} appears twice in offerRtpParameters.codecs",
+                    codec.payload_type
+                )));
+            }
+            section.push_codec(codec)?;
+        }
+        // Extra media codecs whose payload type carries them in the section (added here, or
+        // the same codec among the consumer's): only their RTX may follow. An extra codec that
+        // gives way to another one on its payload type (the probator's 127) takes its RTX
+        // with it.
+        let mut repairable = HashSet::new();
+        for codec in params.extra_codecs {
+            of_kind(codec)?;
+            let pt = codec.payload_type;
+            if is_rtx(codec) {
+                if !taken.contains_key(&pt)
+                    && rtx_apt(codec).is_some_and(|apt| repairable.contains(&apt))
+                {
+                    taken.insert(pt, &codec.mime_type);
+                    section.push_codec(codec)?;
+                }
+                continue;
+            }
+            match taken.get(&pt) {
+                None => {
+                    taken.insert(pt, &codec.mime_type);
+                    repairable.insert(pt);
+                    section.push_codec(codec)?;
+                }
+                Some(mime) if mime.eq_ignore_ascii_case(&codec.mime_type) => {
+                    repairable.insert(pt);
+                }
+                Some(_) => {}
+            }
+        }
+
+        section.extmaps = rtp
+            .header_extensions
+            .iter()
+            .map(|ext| format!("{} {}", ext.id, ext.uri))
+            .collect();
+        section.msid = Some(format!("{} {}", params.stream_id, params.track_id));
+
+        let encoding = rtp
+            .encodings
+            .first()
+            .ok_or_else(|| SdpError::Missing("offerRtpParameters.encodings is empty".into()))?;
+        let rtx_ssrc = encoding.rtx.map(|rtx| rtx.ssrc);
+        if let Some(cname) = &rtp.rtcp.cname {
+            for ssrc in encoding.ssrc.into_iter().chain(rtx_ssrc) {
+                section.ssrcs.push(format!("{ssrc} cname:{cname}"));
+            }
+        }
+        if let (Some(ssrc), Some(rtx_ssrc)) = (encoding.ssrc, rtx_ssrc) {
+            section.ssrc_groups.push(format!("FID {ssrc} {rtx_ssrc}"));
+        }
+
+        section.rtcp_mux = true;
+        section.rtcp_rsize = true;
+        Ok(section)
+    }
+
+    /// The offer's m=application section (data channels, RFC 8841 syntax): mid
+    /// `datachannel`, `a=sctp-port` and `a=max-message-size` from the server's parameters.
+    pub(crate) fn sctp_offer(transport: &TransportInfo<'_>, sctp: &SctpParameters) -> Self {
+        let mut section = Self::open(
+            transport,
+            SCTP_OFFER_MID,
+            "application",
+            vec!["UDP".into(), "DTLS".into(), "SCTP".into()],
+        );
+        section.offer = true;
+        section.setup = Some("actpass");
+        section.formats = vec!["webrtc-datachannel".to_owned()];
+        section.sctp_port = Some(sctp.port);
+        section.max_message_size = Some(sctp.max_message_size);
+        section
     }
 
     /// The recvonly answer to one of our audio/video offer sections.
@@ -252,8 +458,11 @@ impl MediaSection {
         }
     }
 
+    /// Answer sections take the server's role; offer sections stay `actpass`.
     pub(crate) fn set_dtls_role(&mut self, role: DtlsRole) {
-        self.setup = setup_for(Some(role));
+        if !self.offer {
+            self.setup = setup_for(Some(role));
+        }
     }
 
     /// Stops media in the section but keeps it open (and its transport usable).
@@ -282,6 +491,9 @@ impl MediaSection {
         self.rids.clear();
         self.simulcast = None;
         self.extmap_allow_mixed = false;
+        self.msid = None;
+        self.ssrcs.clear();
+        self.ssrc_groups.clear();
     }
 
     pub(crate) fn to_media_description(&self) -> MediaDescription {
@@ -306,6 +518,9 @@ impl MediaSection {
             push("setup", Some(setup));
         }
         push("mid", Some(&self.mid));
+        if let Some(msid) = &self.msid {
+            push("msid", Some(msid));
+        }
         if let Some(direction) = self.direction {
             push(direction, None);
         }
@@ -319,6 +534,12 @@ impl MediaSection {
             }
             push("end-of-candidates", None);
             push("ice-options", Some("renomination"));
+        }
+        for ssrc in &self.ssrcs {
+            push("ssrc", Some(ssrc));
+        }
+        for group in &self.ssrc_groups {
+            push("ssrc-group", Some(group));
         }
         if self.rtcp_mux {
             push("rtcp-mux", None);

@@ -1,22 +1,24 @@
-//! The SDP that stands for the ICE-lite mediasoup server: answers to our offers.
+//! The SDP that stands for the ICE-lite mediasoup server: answers to our offers (sending
+//! transports) or offers we answer (receiving transports).
 //!
 //! Bookkeeping follows mediasoup-client's `RemoteSdp`: sections keep the order of the local
 //! offer's m= sections (same index), a mid maps to its index, a closed section (port 0) can be
-//! reused by the next `send`, and the BUNDLE group lists the mids of open sections. The first
-//! section is never closed, only disabled, because closing it would take the bundled transport
-//! with it.
+//! reused by the next `send` or `receive`, and the BUNDLE group lists the mids of open
+//! sections. The first section is never closed, only disabled, because closing it would take
+//! the bundled transport with it.
 
 use std::collections::HashMap;
 
 use msc_ortc::{
-    DtlsParameters, DtlsRole, IceCandidate, IceParameters, RtpParameters, SctpParameters,
+    DtlsParameters, DtlsRole, IceCandidate, IceParameters, MediaKind, RtpCodecParameters,
+    RtpParameters, SctpParameters,
 };
 use rtc_sdp::description::common::Attribute;
 use rtc_sdp::description::session::{Origin, TimeDescription, Timing};
 use rtc_sdp::{MediaDescription, SessionDescription};
 
 use crate::codec_options::CodecOptions;
-use crate::media_section::{MediaSection, TransportInfo};
+use crate::media_section::{MediaSection, OfferRtp, TransportInfo, SCTP_OFFER_MID};
 use crate::SdpError;
 
 /// The `o=` user name of the SDPs we write.
@@ -38,6 +40,30 @@ pub struct SendParams<'a> {
     pub answer_rtp_parameters: &'a RtpParameters,
     /// Producer codec options, mapped into the answer's fmtp / rtcp-fb.
     pub codec_options: Option<&'a CodecOptions>,
+}
+
+/// What `RemoteSdp::receive` needs to offer one consumer of the server.
+pub struct RecvParams<'a> {
+    /// The section's mid: the consumer's `rtpParameters.mid` (mediasoup sets it), or one the
+    /// handler chooses.
+    pub mid: &'a str,
+    /// The consumer's kind; every codec below must be of this kind.
+    pub kind: MediaKind,
+    /// The consumer's RTP parameters as the server gave them (validated): codecs with the
+    /// router's payload types, header extensions, the first encoding's SSRC and RTX SSRC,
+    /// `rtcp.cname`.
+    pub offer_rtp_parameters: &'a RtpParameters,
+    /// The `a=msid` stream id (mediasoup-client: the `streamId` option, else `rtcp.cname`,
+    /// else `-`). No whitespace.
+    pub stream_id: &'a str,
+    /// The `a=msid` track id: the consumer id. No whitespace.
+    pub track_id: &'a str,
+    /// Other codecs of the same kind the device can receive, with the router's payload types
+    /// and each followed by its RTX (see `msc_ortc::receivable_codecs`). They are listed after
+    /// the consumer's own codecs, minus those whose payload type is taken already: webrtc-rs
+    /// fixes the codecs of a kind by the first remote section of that kind, so each section
+    /// must carry every codec a later consumer may use.
+    pub extra_codecs: &'a [RtpCodecParameters],
 }
 
 /// Where the next sending section goes: its index in the offer, and the mid of the closed
@@ -104,8 +130,9 @@ impl RemoteSdp {
         self.ice_parameters = ice_parameters;
     }
 
-    /// The server's DTLS role, written as `a=setup` in every section: `client` -> `active`,
-    /// `server` -> `passive`, `auto` -> `actpass`.
+    /// The server's DTLS role, written as `a=setup` in every answer section: `client` ->
+    /// `active`, `server` -> `passive`, `auto` -> `actpass`. Offer sections (`receive`) stay
+    /// `actpass`: an offer leaves the choice to the answerer.
     ///
     /// The server's parameters usually say `auto`, and `actpass` is not a valid answer, so
     /// before the first answer call this with the opposite of our own role, as
@@ -172,14 +199,90 @@ impl RemoteSdp {
         Ok(())
     }
 
+    /// Adds the sendonly offer section of one server consumer (see [`RecvParams`]): in place of
+    /// the closed section with the same mid if there is one, else of the first closed section
+    /// (of either kind), else at the end. `a=setup:actpass` whatever the DTLS role, the
+    /// transport's ICE lines, rtcp-mux and rtcp-rsize, `a=extmap-allow-mixed` (in the section
+    /// and at session level: mediasoup may send two-byte header extensions), the codecs, the
+    /// consumer's header extensions, `a=msid:<stream_id> <track_id>`, and for the first
+    /// encoding `a=ssrc:<ssrc> cname:<cname>` (its RTX SSRC too) and `a=ssrc-group:FID`.
+    ///
+    /// Errors: an open section has this mid already; no codec, no encoding, a payload type
+    /// twice among the consumer's codecs, or a codec whose mimeType is not of `kind`; a stream
+    /// or track id that is empty or holds whitespace (it would break the `a=msid` line).
+    pub fn receive(&mut self, params: RecvParams<'_>) -> Result<(), SdpError> {
+        for (name, id) in [
+            ("stream id", params.stream_id),
+            ("track id", params.track_id),
+        ] {
+            if id.is_empty() || id.contains(|c: char| c.is_whitespace() || c.is_control()) {
+                return Err(SdpError::Invalid(format!(
+                    "invalid msid {name} '{id}': empty or holds whitespace"
+                )));
+            }
+        }
+        if let Some(&idx) = self.mid_to_index.get(params.mid) {
+            if !self.sections[idx].closed() {
+                return Err(SdpError::Invalid(format!(
+                    "a media section with mid '{}' is open already",
+                    params.mid
+                )));
+            }
+        }
+        let section = MediaSection::rtp_offer(
+            &self.transport_info(),
+            &OfferRtp {
+                mid: params.mid,
+                kind: params.kind,
+                rtp_parameters: params.offer_rtp_parameters,
+                stream_id: params.stream_id,
+                track_id: params.track_id,
+                extra_codecs: params.extra_codecs,
+            },
+        )?;
+        self.extmap_allow_mixed = true;
+        if self.mid_to_index.contains_key(params.mid) {
+            return self.replace_section(section, None);
+        }
+        match self.sections.iter().position(MediaSection::closed) {
+            Some(idx) => {
+                let reuse_mid = self.sections[idx].mid().to_owned();
+                self.replace_section(section, Some(&reuse_mid))
+            }
+            None => {
+                self.add_section(section);
+                Ok(())
+            }
+        }
+    }
+
+    /// Adds the offer's m=application section for data channels (mid `datachannel`,
+    /// `UDP/DTLS/SCTP webrtc-datachannel`, `a=sctp-port` and `a=max-message-size` from the
+    /// server's SCTP parameters). Always appended, never in a closed section's place.
+    ///
+    /// webrtc-rs starts SCTP only if this section is in the first negotiation.
+    pub fn receive_sctp_association(&mut self) -> Result<(), SdpError> {
+        let sctp = self
+            .sctp_parameters
+            .ok_or_else(|| SdpError::Invalid("no SCTP parameters for this transport".into()))?;
+        if self.mid_to_index.contains_key(SCTP_OFFER_MID) {
+            return Err(SdpError::Invalid(
+                "the data channel section is there already".into(),
+            ));
+        }
+        let section = MediaSection::sctp_offer(&self.transport_info(), &sctp);
+        self.add_section(section);
+        Ok(())
+    }
+
     /// Makes a section `a=inactive` but keeps it open.
     pub fn disable_media_section(&mut self, mid: &str) -> Result<(), SdpError> {
         self.section_mut(mid)?.disable();
         Ok(())
     }
 
-    /// Closes a section (port 0, out of BUNDLE, reusable by a later `send`) and returns true;
-    /// the first section is only disabled instead, and then this returns false.
+    /// Closes a section (port 0, out of BUNDLE, reusable by a later `send` or `receive`) and
+    /// returns true; the first section is only disabled instead, and then this returns false.
     pub fn close_media_section(&mut self, mid: &str) -> Result<bool, SdpError> {
         let is_first = self.first_mid.as_deref() == Some(mid);
         let section = self.section_mut(mid)?;
@@ -303,6 +406,8 @@ impl RemoteSdp {
 }
 
 #[cfg(test)]
+mod recv_tests;
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::parse_sdp;
@@ -313,7 +418,7 @@ mod tests {
 
     const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-    fn remote(ice_lite: bool) -> RemoteSdp {
+    pub(super) fn remote(ice_lite: bool) -> RemoteSdp {
         RemoteSdp::new(
             IceParameters {
                 username_fragment: "ufrag1".into(),
@@ -363,11 +468,11 @@ mod tests {
         .unwrap()
     }
 
-    fn chrome() -> SessionDescription {
+    pub(super) fn chrome() -> SessionDescription {
         parse_sdp(include_str!("testdata/chrome_audio_video_offer.sdp")).unwrap()
     }
 
-    fn codec(
+    pub(super) fn codec(
         mime: &str,
         pt: u8,
         rate: u32,
@@ -391,7 +496,7 @@ mod tests {
         }
     }
 
-    fn exts(list: &[(u8, &str)]) -> Vec<RtpHeaderExtensionParameters> {
+    pub(super) fn exts(list: &[(u8, &str)]) -> Vec<RtpHeaderExtensionParameters> {
         list.iter()
             .map(|(id, uri)| RtpHeaderExtensionParameters {
                 uri: (*uri).into(),
@@ -457,7 +562,7 @@ mod tests {
     }
 
     /// Every SDP we write parses again with rtc-sdp.
-    fn sdp_of(remote: &mut RemoteSdp) -> String {
+    pub(super) fn sdp_of(remote: &mut RemoteSdp) -> String {
         let text = remote.get_sdp();
         let parsed = parse_sdp(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(parsed.media_descriptions.len(), remote.sections.len());
@@ -470,7 +575,7 @@ mod tests {
     }
 
     /// The lines of the m= section `index` (0-based), without line ends.
-    fn section(text: &str, index: usize) -> Vec<String> {
+    pub(super) fn section(text: &str, index: usize) -> Vec<String> {
         text.split("\r\nm=")
             .nth(index + 1)
             .map(|s| format!("m={s}"))

@@ -16,11 +16,13 @@
 //! - no string (nor object key) of RTP, ICE or DTLS parameters may hold a line break or NUL:
 //!   each goes into an SDP line (`invalid <what>: "..." holds a line break or NUL character`).
 
+mod consume;
 mod rtp_capabilities;
 mod rtp_parameters;
 mod sctp;
 mod transport;
 
+pub use consume::*;
 pub use rtp_capabilities::*;
 pub use rtp_parameters::*;
 pub use sctp::*;
