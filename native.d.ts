@@ -9,6 +9,22 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export declare class NativeConsumer {
+  get id(): string
+  get producerId(): string
+  get localId(): string
+  get kind(): string
+  get closed(): boolean
+  get paused(): boolean
+  rtpParameters(): any
+  /** Its track (a new handle on the same track each call: lib/ keeps one). */
+  track(): NativeRemoteTrack
+  pause(): void
+  resume(): void
+  close(): void
+  getStats(): Promise<any>
+}
+
 export declare class NativeDevice {
   constructor()
   load(routerRtpCapabilities: any): Promise<void>
@@ -22,6 +38,7 @@ export declare class NativeDevice {
    */
   validateSendTransportOptions(options: any): void
   createSendTransport(options: any): Promise<NativeTransport>
+  createRecvTransport(options: any): Promise<NativeTransport>
 }
 
 export declare class NativeFilePlayer {
@@ -62,6 +79,25 @@ export declare class NativeProducer {
   setEncodingsActive(active: Array<boolean | undefined | null>): void
   close(): void
   getStats(): Promise<any>
+}
+
+export declare class NativeRemoteTrack {
+  get id(): string
+  get kind(): string
+  get mimeType(): string
+  get clockRate(): number
+  get ssrc(): number
+  get payloadType(): number
+  get ended(): boolean
+  /** Up to `max` frames, waiting for one; null once the track ended. */
+  nextFrames(max: number): Promise<Array<NativeFrame> | null>
+  stopReading(): void
+  /** Up to `max` RTP packets (header included), waiting for one; null once the track ended. */
+  nextPackets(max: number): Promise<Array<Buffer> | null>
+  stopReadingPackets(): void
+  /** Sends a keyframe request unless one went less than 300 ms ago; true when sent. */
+  requestKeyFrame(): boolean
+  stats(): NativeRemoteTrackStats
 }
 
 export declare class NativeRtpIngest {
@@ -117,16 +153,51 @@ export declare class NativeTransport {
    * Promise of its answer. The operation takes its place in the transport's queue now.
    */
   produce(track: NativeTrack, options: NativeProduceOptions, connect: (dtlsParameters: any) => Promise<any>, produce: (params: { kind: string, rtpParameters: any }) => Promise<any>): Promise<NativeProducer>
+  /**
+   * transport.consume() for the consumers created in one tick: resolves with one entry
+   * per option, in order: the consumer, or the Error that option got. `connect` is the
+   * application's signalling, as for produce().
+   */
+  consume(batch: Array<NativeConsumeOptions>, connect: (dtlsParameters: any) => Promise<any>): Promise<Array<NativeConsumer | Error>>
   getStats(): Promise<any>
   restartIce(iceParameters: any): Promise<void>
   /** iceServers: an array of RTCIceServer (TypeError otherwise); used from the next ICE restart. */
   updateIceServers(iceServers: any): Promise<void>
-  /** Closes the transport; resolves with the local ids of the producers that were live. */
+  /**
+   * Closes the transport; resolves with the local ids of the producers and consumers that
+   * were live.
+   */
   close(): Promise<Array<string>>
 }
 
 /** Binds a UDP port for RTP from another tool and starts receiving. */
 export declare function createRtpIngest(kind: string, codec: string, address: string, port: number, rtcpPort?: number | undefined | null): NativeRtpIngest
+
+/**
+ * What consume() takes, as in mediasoup-client (checked by the client layer; `appData` stays
+ * in lib/).
+ */
+export interface NativeConsumeOptions {
+  id: string
+  producerId: string
+  kind: string
+  rtpParameters: any
+  streamId?: string
+}
+
+/** One frame, as lib/RemoteTrack.js hands it out. */
+export interface NativeFrame {
+  data: Buffer
+  /** Microseconds since the track's first frame. */
+  timestamp: number
+  rtpTimestamp: number
+  keyframe: boolean
+  spatialLayer?: number
+  temporalLayer?: number
+  gapBefore: boolean
+  /** Milliseconds since the Unix epoch, from the server's sender reports. */
+  ntpTime?: number
+}
 
 /**
  * Test only (not exported by index.js): panics inside an async call; napi-rs catches the panic
@@ -145,6 +216,19 @@ export interface NativeProduceOptions {
   encodings?: any
   codecOptions?: any
   codec?: any
+}
+
+/** The track's counters. */
+export interface NativeRemoteTrackStats {
+  packets: number
+  bytes: number
+  frames: number
+  framesDropped: number
+  framesDroppedReader: number
+  packetsLost: number
+  duplicates: number
+  packetsDroppedReader: number
+  keyframeRequests: number
 }
 
 /**

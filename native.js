@@ -835,9 +835,11 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.NativeConsumer = nativeBinding.NativeConsumer
 module.exports.NativeDevice = nativeBinding.NativeDevice
 module.exports.NativeFilePlayer = nativeBinding.NativeFilePlayer
 module.exports.NativeProducer = nativeBinding.NativeProducer
+module.exports.NativeRemoteTrack = nativeBinding.NativeRemoteTrack
 module.exports.NativeRtpIngest = nativeBinding.NativeRtpIngest
 module.exports.NativeTrack = nativeBinding.NativeTrack
 module.exports.NativeTransport = nativeBinding.NativeTransport

@@ -237,7 +237,7 @@ class Transport extends EnhancedEventEmitter {
     checkFiniteNumbers(rtpParameters, 'rtpParameters');
     const nativeConsumer = await new Promise((resolve, reject) => {
       this._pendingConsumes.push({
-        options: { id, producerId, kind, rtpParameters, streamId: streamId ?? null },
+        options: streamId === undefined ? { id, producerId, kind, rtpParameters } : { id, producerId, kind, rtpParameters, streamId },
         resolve,
         reject,
       });

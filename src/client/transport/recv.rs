@@ -103,38 +103,20 @@ impl Transport {
             .collect()
     }
 
-    /// Checks one consume as mediasoup-client does: ids, kind, RTP parameters, and that the
-    /// device can receive them.
+    /// Checks one consume as mediasoup-client does: ids, kind, RTP parameters (TypeError),
+    /// and that the device can receive them (UnsupportedError).
     fn check(&self, options: ConsumeOptions, next_local_id: &mut u64) -> Result<Accepted> {
-        if options.id.is_empty() {
-            return Err(Error::type_error("missing id"));
-        }
-        if options.producer_id.is_empty() {
-            return Err(Error::type_error("missing producerId"));
-        }
-        let kind = match options.kind.as_str() {
-            Some("audio") => MediaKind::Audio,
-            Some("video") => MediaKind::Video,
-            _ => return Err(Error::type_error("invalid kind 'audio' | 'video'")),
-        };
-        let mut value = options.rtp_parameters;
-        let rtp_parameters = validate::validate_and_normalize_rtp_parameters(&mut value)?;
-        if !msc_ortc::can_receive(&rtp_parameters, &self.loaded.extended) {
-            return Err(Error::unsupported("cannot consume this Producer"));
-        }
-        let codec = &rtp_parameters.codecs[0];
-        if !codec
-            .mime_type
-            .to_ascii_lowercase()
-            .starts_with(kind.as_str())
-        {
-            return Err(Error::type_error(format!(
-                "rtpParameters.codecs[0] ({}) is not of kind {}",
-                codec.mime_type,
-                kind.as_str()
-            )));
-        }
-        if rtp_parameters
+        let mut value = serde_json::json!({
+            "id": options.id,
+            "producerId": options.producer_id,
+            "kind": options.kind,
+            "rtpParameters": options.rtp_parameters,
+            "streamId": options.stream_id,
+        });
+        let checked = validate::validate_consume_options(&mut value)?;
+        msc_ortc::check_can_consume(&checked.rtp_parameters, &self.loaded.extended)?;
+        if checked
+            .rtp_parameters
             .encodings
             .first()
             .and_then(|e| e.ssrc)
@@ -142,24 +124,19 @@ impl Transport {
         {
             return Err(Error::type_error("missing rtpParameters.encodings[0].ssrc"));
         }
-        let local_id = match &rtp_parameters.mid {
+        let local_id = match &checked.rtp_parameters.mid {
             Some(mid) => mid.clone(),
             None => {
                 *next_local_id += 1;
                 format!("r{}", *next_local_id - 1)
             }
         };
-        let stream_id = options
-            .stream_id
-            .clone()
-            .or_else(|| rtp_parameters.rtcp.cname.clone())
-            .unwrap_or_else(|| "-".into());
         Ok(Accepted {
-            id: options.id,
-            producer_id: options.producer_id,
-            kind,
-            rtp_parameters,
-            stream_id,
+            stream_id: checked.msid_stream_id().to_owned(),
+            id: checked.id,
+            producer_id: checked.producer_id,
+            kind: checked.kind,
+            rtp_parameters: checked.rtp_parameters,
             local_id,
         })
     }
