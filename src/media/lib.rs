@@ -12,6 +12,8 @@
 //! - [`FilePlayer`]: a track that plays such a file in real time (JS `createFileTrack`).
 //! - [`RtpIngest`]: a track fed by RTP that another tool sends to a local port (JS
 //!   `createRtpTrack`).
+//! - [`FrameAssembler`]: the receive side's RTP packets of one stream (reordered, duplicated,
+//!   lossy) -> whole encoded frames, in order, with keyframe flags and loss marks.
 //! - [`AudioLevel`]: the RFC 6464 level that audio packets carry, given by the program or
 //!   measured by decoding the Opus packets (file and RTP tracks).
 
@@ -20,6 +22,7 @@
 mod audio_level;
 mod clock;
 mod counted;
+mod depacketizer;
 mod error;
 mod file_player;
 mod frame_track;
@@ -32,6 +35,9 @@ mod profile;
 mod rtp_ingest;
 
 pub use audio_level::AudioLevel;
+pub use depacketizer::{
+    AssembledFrame, AssemblerOptions, AssemblerStats, FrameAssembler, ReceivedPacket,
+};
 pub use error::MediaError;
 pub use file_player::{
     FileFormat, FileInfo, FilePlayer, FilePlayerOptions, DEFAULT_H264_FRAME_RATE, MAX_FRAME_GAP_US,
