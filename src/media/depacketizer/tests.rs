@@ -896,3 +896,77 @@ fn av1_obus_with_size_fields_in_the_packet_come_out_once_sized() {
         &[0x12, 0x00, 0x0a, 0x03, 0x00, 0x00, 0x00, 0x32, 0x02, 0x10, 0x20]
     );
 }
+
+#[test]
+fn vp9_non_flexible_mode_with_scalability_structure() {
+    let frames = sample_frames("video/VP9", 2);
+    // Picture 1 (key): I=1 (7-bit id), L=1, F=0, B, E, V=1; layer byte TID=0 SID=0;
+    // TL0PICIDX; SS with N_S=0, Y=1, G=1: 640x360, one group (TID 0, U 0, R=1, P_DIFF 1).
+    let mut key = vec![
+        0xae, 0x05, 0x00, 0x07, 0x18, 0x02, 0x80, 0x01, 0x68, 0x01, 0x04, 0x02,
+    ];
+    key.extend_from_slice(&frames[0]);
+    // Picture 2 (inter): P=1, I=1, L=1, F=0, B, E; TID=1 SID=0; TL0PICIDX.
+    let mut inter = vec![0xec, 0x06, 0x20, 0x07];
+    inter.extend_from_slice(&frames[1]);
+    let arrivals = [(0, 3000, key), (1, 6000, inter)]
+        .map(|(seq, timestamp, p)| {
+            (
+                0,
+                ReceivedPacket {
+                    sequence_number: seq,
+                    timestamp,
+                    marker: true,
+                    payload: Bytes::from(p),
+                },
+            )
+        })
+        .to_vec();
+    let r = run("video/VP9", AssemblerOptions::default(), &arrivals);
+    assert_eq!(r.frames.len(), 2);
+    assert_eq!(r.frames[0].data, frames[0]);
+    assert!(r.frames[0].keyframe);
+    assert_eq!(
+        (r.frames[0].spatial_layer, r.frames[0].temporal_layer),
+        (Some(0), Some(0))
+    );
+    assert_eq!(r.frames[1].data, frames[1]);
+    assert!(!r.frames[1].keyframe);
+    assert_eq!(r.frames[1].temporal_layer, Some(1));
+    assert_eq!(r.requests, 0);
+}
+
+#[test]
+fn h264_packetization_mode_0_one_nal_unit_per_packet() {
+    let nalus: [&[u8]; 5] = [
+        &[0x67, 0x42, 0xc0, 0x1f],
+        &[0x68, 0xce, 0x3c, 0x80],
+        &[0x65, 0x88, 0x84, 0x21],
+        &[0x65, 0x00, 0x84, 0x21], // a second slice of the IDR picture
+        &[0x41, 0x9a, 0x02],       // the next picture
+    ];
+    let mut a = FrameAssembler::new("video/H264", AssemblerOptions::default()).unwrap();
+    for (i, n) in nalus.iter().enumerate() {
+        a.push(
+            Instant::now(),
+            ReceivedPacket {
+                sequence_number: 65_534u16.wrapping_add(i as u16),
+                timestamp: if i < 4 { 0 } else { 3000 },
+                marker: i >= 3,
+                payload: Bytes::copy_from_slice(n),
+            },
+        );
+    }
+    let key = a.poll_frame().unwrap();
+    let want: Vec<u8> = nalus[..4]
+        .iter()
+        .flat_map(|n| [0, 0, 0, 1].iter().chain(n.iter()).copied())
+        .collect();
+    assert_eq!(&key.data[..], &want[..]);
+    assert!(key.keyframe);
+    assert_eq!((key.first_sequence, key.packets), (65_534, 4));
+    let next = a.poll_frame().unwrap();
+    assert_eq!(&next.data[..], &[0, 0, 0, 1, 0x41, 0x9a, 0x02]);
+    assert!(!next.keyframe);
+    assert_eq!(next.first_sequence, 2);
+}
