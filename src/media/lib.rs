@@ -14,6 +14,8 @@
 //!   `createRtpTrack`).
 //! - [`RemoteTrack`]: what a consumer receives: whole frames in order (the frame assembler),
 //!   raw RTP packets, keyframe requests, taps for recording and forwarding.
+//! - [`FrameAssembler`]: the receive side's RTP packets of one stream (reordered, duplicated,
+//!   lossy) -> whole encoded frames, in order, with keyframe flags and loss marks.
 //! - [`AudioLevel`]: the RFC 6464 level that audio packets carry, given by the program or
 //!   measured by decoding the Opus packets (file and RTP tracks).
 
@@ -36,6 +38,9 @@ mod remote_track;
 mod rtp_ingest;
 
 pub use audio_level::AudioLevel;
+pub use depacketizer::{
+    AssembledFrame, AssemblerOptions, AssemblerStats, FrameAssembler, ReceivedPacket,
+};
 pub use error::MediaError;
 pub use file_player::{
     FileFormat, FileInfo, FilePlayer, FilePlayerOptions, DEFAULT_H264_FRAME_RATE, MAX_FRAME_GAP_US,
