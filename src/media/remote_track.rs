@@ -7,7 +7,8 @@
 //!   cannot be decoded after an unrepaired loss are dropped until the next keyframe, which is
 //!   asked for by itself (through the keyframe requester the consumer installs).
 //! - Frames are queued only while the program reads them ([`RemoteTrack::next_frames`] was
-//!   called and [`RemoteTrack::stop_reading`] not since), in a queue of
+//!   called and [`RemoteTrack::stop_reading`] not since); a reader joining a video stream
+//!   already flowing starts at the next keyframe (one is asked for). The queue holds
 //!   [`FRAME_QUEUE`] frames: a reader that falls that far behind loses whole frames, the
 //!   newest, up to the next keyframe (video), and the loss is counted; a keyframe is asked for
 //!   so that reading resumes soon.
@@ -314,16 +315,26 @@ impl RemoteTrack {
     pub async fn next_frames(&self, max: usize) -> Option<Vec<ReceivedFrame>> {
         loop {
             let notified = self.frames_ready.notified();
+            let mut keyframe = false;
             {
-                let mut inner = self.lock();
+                let mut guard = self.lock();
+                let inner = &mut *guard;
                 if inner.ended {
                     return None;
+                }
+                if inner.frames.is_none() {
+                    // A reader joining a video stream already flowing starts at a keyframe.
+                    keyframe = self.info.kind == MediaKind::Video && inner.stats.frames > 0;
+                    inner.reader_skipping = keyframe;
                 }
                 let queue = inner.frames.get_or_insert_with(VecDeque::new);
                 if !queue.is_empty() {
                     let n = queue.len().min(max.max(1));
                     return Some(queue.drain(..n).collect());
                 }
+            }
+            if keyframe {
+                self.request_keyframe();
             }
             notified.await;
         }

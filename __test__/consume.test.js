@@ -1,0 +1,110 @@
+'use strict';
+
+// The receive side end to end: a producer of this package, through the real mediasoup router,
+// to a consumer of this package. The frames the program reads are the frames written, byte
+// for byte, in order, with their keyframe flags and timestamps; and the consumer behaves as
+// mediasoup-client's (one negotiation per tick, errors by class, close, pause, transport close).
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { createTrack, InvalidStateError, UnsupportedError } = require('..');
+const { startServerAndDevice, until } = require('./helpers/server');
+const { sendTransport, connected, pickCodec } = require('./helpers/codec-session');
+const { makers, startWriter } = require('./helpers/codec-frames');
+const { recvTransport, consume, collectFrames } = require('./helpers/recv-session');
+const { readLeb128 } = require('./helpers/depacketize');
+
+let server;
+let device;
+test.before(async () => {
+  ({ server, device } = await startServerAndDevice());
+});
+test.after(() => server.close());
+
+// H.264 access units as their NAL units (start codes of either length); AV1 temporal units as
+// their OBUs (header and payload, size fields dropped); other frames as they are.
+function normalized(mimeType, data) {
+  const codec = mimeType.toLowerCase();
+  if (codec === 'video/h264') {
+    const nals = [];
+    let start = -1;
+    for (let i = 0; i + 2 < data.length; i++) {
+      if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) {
+        if (start >= 0) nals.push(data.subarray(start, i - (data[i - 1] === 0 ? 1 : 0)).toString('hex'));
+        start = i + 3;
+        i += 2;
+      }
+    }
+    if (start >= 0) nals.push(data.subarray(start).toString('hex'));
+    return nals.join('|');
+  }
+  if (codec === 'video/av1') {
+    const obus = [];
+    let at = 0;
+    while (at < data.length) {
+      const header = data[at];
+      const headerLength = header & 0x04 ? 2 : 1;
+      let size;
+      let o = at + headerLength;
+      if (header & 0x02) {
+        const leb = readLeb128(data, o);
+        o += leb.length;
+        size = leb.value;
+      } else {
+        size = data.length - o;
+      }
+      obus.push(`${(header & ~0x02).toString(16)}:${data.subarray(o, o + size).toString('hex')}`);
+      at = o + size;
+    }
+    return obus.join('|');
+  }
+  return data.toString('hex');
+}
+
+// A producer of `mimeType` and a consumer of it on a receive transport; writes `count` frames
+// once the consumer is resumed; resolves with what was written and what the program read.
+async function roundTrip(t, { mimeType, kind, count = 50, fps = 50, keyframeEvery = 25 }) {
+  const { transport: send, serverProducers } = await sendTransport(t, { server, device });
+  const track = createTrack({ kind });
+  await send.produce({ track, codec: pickCodec(device, mimeType) });
+  await connected(send);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer } = await consume({ ...recv, device }, serverProducers[0].id);
+  assert.equal(consumer.track.codec.mimeType.toLowerCase(), mimeType.toLowerCase());
+  // what the server forwards before the receive transport is up is lost
+  await connected(recv.transport);
+  const make = makers[mimeType.toLowerCase()];
+  const reading = collectFrames(consumer.track, (f) => f.length >= count);
+  const writer = startWriter(track, make, { fps, count, keyframeEvery });
+  t.after(() => writer.stop());
+  const written = await writer.done;
+  const frames = await reading;
+  return { written, frames, consumer, clockRate: consumer.rtpParameters.codecs[0].clockRate };
+}
+
+for (const [mimeType, kind] of [
+  ['video/VP8', 'video'],
+  ['video/VP9', 'video'],
+  ['video/H264', 'video'],
+  ['video/AV1', 'video'],
+  ['audio/opus', 'audio'],
+]) {
+  test(`${mimeType}: the frames written arrive whole, in order, byte for byte, with their timestamps`, async (t) => {
+    const { written, frames, consumer, clockRate } = await roundTrip(t, { mimeType, kind });
+    // every frame written after the consumer was ready (the first is a keyframe), none other
+    assert.equal(frames.length, written.length, 'one frame read per frame written');
+    const tick = 1e6 / clockRate;
+    for (let i = 0; i < written.length; i++) {
+      assert.equal(normalized(mimeType, frames[i].data), normalized(mimeType, written[i].data), `frame ${i}`);
+      assert.equal(frames[i].keyframe, kind === 'audio' ? true : written[i].keyframe, `keyframe flag of frame ${i}`);
+      assert.equal(frames[i].gapBefore, false);
+      const expected = written[i].timestamp - written[0].timestamp;
+      assert.ok(Math.abs(frames[i].timestamp - expected) <= tick + 1, `frame ${i}: ${frames[i].timestamp} µs, written ${expected}`);
+      assert.equal(frames[i].rtpTimestamp, (frames[0].rtpTimestamp + Math.round(frames[i].timestamp / tick)) >>> 0);
+    }
+    const stats = consumer.track.stats();
+    assert.equal(stats.frames, written.length);
+    assert.equal(stats.packetsLost, 0);
+    assert.equal(stats.framesDropped, 0);
+  });
+}
