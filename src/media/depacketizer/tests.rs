@@ -970,3 +970,33 @@ fn h264_packetization_mode_0_one_nal_unit_per_packet() {
     assert!(!next.keyframe);
     assert_eq!(next.first_sequence, 2);
 }
+
+#[test]
+fn a_vp9_layer_frame_that_is_a_superframe_is_flattened_into_the_picture_superframe() {
+    // Base layer: a superframe of a hidden frame (10 bytes) and a shown one (5 bytes).
+    let (hidden, shown, upper) = ([0x82; 10], [0x86; 5], [0x86; 7]);
+    let mut base = hidden.to_vec();
+    base.extend_from_slice(&shown);
+    base.extend_from_slice(&[0xc1, 10, 5, 0xc1]);
+    let packet = |seq: u16, sid: u8, data: &[u8], marker: bool| {
+        let mut p = vec![0x80 | 0x20 | 0x10 | 0x08 | 0x04, 0x05, sid << 1];
+        p.extend_from_slice(data);
+        ReceivedPacket {
+            sequence_number: seq,
+            timestamp: 0,
+            marker,
+            payload: Bytes::from(p),
+        }
+    };
+    let mut a = FrameAssembler::new("video/VP9", AssemblerOptions::default()).unwrap();
+    a.push(Instant::now(), packet(1, 0, &base, false));
+    a.push(Instant::now(), packet(2, 1, &upper, true));
+    let f = a.poll_frame().unwrap();
+    let mut want = hidden.to_vec();
+    want.extend_from_slice(&shown);
+    want.extend_from_slice(&upper);
+    want.extend_from_slice(&[0xc2, 10, 5, 7, 0xc2]);
+    assert_eq!(&f.data[..], &want[..]);
+    assert!(f.keyframe);
+    assert_eq!(f.spatial_layer, Some(1));
+}
