@@ -57,18 +57,18 @@ fn clock(mime: &str) -> (u32, u32) {
 
 /// What the assembler must give back for one frame written to the packetizer.
 #[derive(Debug, Clone)]
-struct Expected {
-    data: Bytes,
-    keyframe: bool,
-    timestamp: u32,
+pub(super) struct Expected {
+    pub(super) data: Bytes,
+    pub(super) keyframe: bool,
+    pub(super) timestamp: u32,
     /// Index of its first packet in `Stream::packets`.
-    first: usize,
+    pub(super) first: usize,
 }
 
-struct Stream {
-    mime: &'static str,
-    packets: Vec<ReceivedPacket>,
-    frames: Vec<Expected>,
+pub(super) struct Stream {
+    pub(super) mime: &'static str,
+    pub(super) packets: Vec<ReceivedPacket>,
+    pub(super) frames: Vec<Expected>,
 }
 
 /// Packetizes `frames` (MTU 300, so that most video frames take several packets), sequence
@@ -111,7 +111,7 @@ fn stream(
 }
 
 /// A stream of a sample's first `n` frames, twice (so that a second keyframe follows).
-fn sample_stream(
+pub(super) fn sample_stream(
     mime: &'static str,
     n: usize,
     first_sequence: u16,
@@ -122,16 +122,20 @@ fn sample_stream(
     stream(mime, &frames, first_sequence, first_timestamp)
 }
 
-struct Run {
-    frames: Vec<AssembledFrame>,
-    stats: AssemblerStats,
-    requests: usize,
-    most_buffered: usize,
+pub(super) struct Run {
+    pub(super) frames: Vec<AssembledFrame>,
+    pub(super) stats: AssemblerStats,
+    pub(super) requests: usize,
+    pub(super) most_buffered: usize,
 }
 
 /// Pushes `arrivals` (packet, arrival in ms from the start), running the timer as a caller
 /// would (at `poll_timeout`), then runs it once more long after the last packet.
-fn run(mime: &str, options: AssemblerOptions, arrivals: &[(u64, ReceivedPacket)]) -> Run {
+pub(super) fn run(
+    mime: &str,
+    options: AssemblerOptions,
+    arrivals: &[(u64, ReceivedPacket)],
+) -> Run {
     let t0 = Instant::now();
     let mut a = FrameAssembler::new(mime, options).unwrap();
     let mut out = Run {
@@ -233,7 +237,7 @@ fn obus(tu: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
 }
 
 /// Asserts that `got` is `want` (same bitstream, in the codec's terms).
-fn assert_same_frame(mime: &str, got: &AssembledFrame, want: &Expected, what: &str) {
+pub(super) fn assert_same_frame(mime: &str, got: &AssembledFrame, want: &Expected, what: &str) {
     assert_eq!(
         got.rtp_timestamp, want.timestamp,
         "{mime} {what}: timestamp"
