@@ -57,18 +57,18 @@ fn clock(mime: &str) -> (u32, u32) {
 
 /// What the assembler must give back for one frame written to the packetizer.
 #[derive(Debug, Clone)]
-struct Expected {
-    data: Bytes,
-    keyframe: bool,
-    timestamp: u32,
+pub(super) struct Expected {
+    pub(super) data: Bytes,
+    pub(super) keyframe: bool,
+    pub(super) timestamp: u32,
     /// Index of its first packet in `Stream::packets`.
-    first: usize,
+    pub(super) first: usize,
 }
 
-struct Stream {
-    mime: &'static str,
-    packets: Vec<ReceivedPacket>,
-    frames: Vec<Expected>,
+pub(super) struct Stream {
+    pub(super) mime: &'static str,
+    pub(super) packets: Vec<ReceivedPacket>,
+    pub(super) frames: Vec<Expected>,
 }
 
 /// Packetizes `frames` (MTU 300, so that most video frames take several packets), sequence
@@ -111,7 +111,7 @@ fn stream(
 }
 
 /// A stream of a sample's first `n` frames, twice (so that a second keyframe follows).
-fn sample_stream(
+pub(super) fn sample_stream(
     mime: &'static str,
     n: usize,
     first_sequence: u16,
@@ -122,16 +122,20 @@ fn sample_stream(
     stream(mime, &frames, first_sequence, first_timestamp)
 }
 
-struct Run {
-    frames: Vec<AssembledFrame>,
-    stats: AssemblerStats,
-    requests: usize,
-    most_buffered: usize,
+pub(super) struct Run {
+    pub(super) frames: Vec<AssembledFrame>,
+    pub(super) stats: AssemblerStats,
+    pub(super) requests: usize,
+    pub(super) most_buffered: usize,
 }
 
 /// Pushes `arrivals` (packet, arrival in ms from the start), running the timer as a caller
 /// would (at `poll_timeout`), then runs it once more long after the last packet.
-fn run(mime: &str, options: AssemblerOptions, arrivals: &[(u64, ReceivedPacket)]) -> Run {
+pub(super) fn run(
+    mime: &str,
+    options: AssemblerOptions,
+    arrivals: &[(u64, ReceivedPacket)],
+) -> Run {
     let t0 = Instant::now();
     let mut a = FrameAssembler::new(mime, options).unwrap();
     let mut out = Run {
@@ -233,7 +237,7 @@ fn obus(tu: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
 }
 
 /// Asserts that `got` is `want` (same bitstream, in the codec's terms).
-fn assert_same_frame(mime: &str, got: &AssembledFrame, want: &Expected, what: &str) {
+pub(super) fn assert_same_frame(mime: &str, got: &AssembledFrame, want: &Expected, what: &str) {
     assert_eq!(
         got.rtp_timestamp, want.timestamp,
         "{mime} {what}: timestamp"
@@ -969,4 +973,34 @@ fn h264_packetization_mode_0_one_nal_unit_per_packet() {
     assert_eq!(&next.data[..], &[0, 0, 0, 1, 0x41, 0x9a, 0x02]);
     assert!(!next.keyframe);
     assert_eq!(next.first_sequence, 2);
+}
+
+#[test]
+fn a_vp9_layer_frame_that_is_a_superframe_is_flattened_into_the_picture_superframe() {
+    // Base layer: a superframe of a hidden frame (10 bytes) and a shown one (5 bytes).
+    let (hidden, shown, upper) = ([0x82; 10], [0x86; 5], [0x86; 7]);
+    let mut base = hidden.to_vec();
+    base.extend_from_slice(&shown);
+    base.extend_from_slice(&[0xc1, 10, 5, 0xc1]);
+    let packet = |seq: u16, sid: u8, data: &[u8], marker: bool| {
+        let mut p = vec![0x80 | 0x20 | 0x10 | 0x08 | 0x04, 0x05, sid << 1];
+        p.extend_from_slice(data);
+        ReceivedPacket {
+            sequence_number: seq,
+            timestamp: 0,
+            marker,
+            payload: Bytes::from(p),
+        }
+    };
+    let mut a = FrameAssembler::new("video/VP9", AssemblerOptions::default()).unwrap();
+    a.push(Instant::now(), packet(1, 0, &base, false));
+    a.push(Instant::now(), packet(2, 1, &upper, true));
+    let f = a.poll_frame().unwrap();
+    let mut want = hidden.to_vec();
+    want.extend_from_slice(&shown);
+    want.extend_from_slice(&upper);
+    want.extend_from_slice(&[0xc2, 10, 5, 7, 0xc2]);
+    assert_eq!(&f.data[..], &want[..]);
+    assert!(f.keyframe);
+    assert_eq!(f.spatial_layer, Some(1));
 }

@@ -136,7 +136,11 @@ pub(super) fn assemble(payloads: &[Bytes]) -> Option<Parts> {
     }
     let data = match layers.len() {
         1 => layers.pop()?.freeze(),
-        _ => superframe(&layers)?,
+        _ => {
+            // Superframes do not nest: a layer frame that is one gives its frames.
+            let frames: Vec<&[u8]> = layers.iter().flat_map(|l| split_superframe(l)).collect();
+            superframe(&frames)?
+        }
     };
     Some(Parts {
         data,
@@ -149,7 +153,7 @@ pub(super) fn assemble(payloads: &[Bytes]) -> Option<Parts> {
 /// The frames one after the other, then the superframe index: a marker byte
 /// `0b110 bytes_per_framesize_minus_1(2) frames_in_superframe_minus_1(3)`, each frame's size
 /// little-endian on that many bytes, the marker byte again. At most 8 frames.
-fn superframe(frames: &[BytesMut]) -> Option<Bytes> {
+fn superframe(frames: &[&[u8]]) -> Option<Bytes> {
     if frames.is_empty() || frames.len() > 8 {
         return None;
     }
@@ -173,4 +177,41 @@ fn superframe(frames: &[BytesMut]) -> Option<Bytes> {
     }
     out.put_u8(marker);
     Some(out.freeze())
+}
+
+/// The frames of `data` when it ends with a superframe index whose sizes add up to the bytes
+/// before it; else `data` as one frame.
+fn split_superframe(data: &[u8]) -> Vec<&[u8]> {
+    let whole = vec![data];
+    let Some(&marker) = data.last() else {
+        return whole;
+    };
+    if marker & 0xe0 != 0xc0 {
+        return whole;
+    }
+    let count = usize::from(marker & 0x07) + 1;
+    let size_bytes = usize::from((marker >> 3) & 0x03) + 1;
+    let index_len = 2 + size_bytes * count;
+    if data.len() < index_len || data[data.len() - index_len] != marker {
+        return whole;
+    }
+    let body = data.len() - index_len;
+    let sizes = data[body + 1..data.len() - 1].chunks(size_bytes).map(|b| {
+        b.iter()
+            .rev()
+            .fold(0usize, |v, &x| (v << 8) | usize::from(x))
+    });
+    let mut frames = Vec::with_capacity(count);
+    let mut at = 0;
+    for size in sizes {
+        if size == 0 || size > body - at {
+            return whole;
+        }
+        frames.push(&data[at..at + size]);
+        at += size;
+    }
+    if at != body {
+        return whole;
+    }
+    frames
 }
