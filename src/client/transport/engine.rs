@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use msc_handler::{HandlerError, IceServer, ReceiveSink, RecvHandler, SendHandler, SendResult};
-use msc_ortc::{MediaKind, RtpCodecCapability};
+use msc_ortc::{DtlsParameters, MediaKind, RtpCodecCapability};
 use serde_json::Value;
 
 /// What every [`Engine`] step returns: a boxed future borrowing the engine, failing with the
@@ -47,6 +47,14 @@ pub trait Engine: Send + Sync + 'static {
 
     /// Receiving: sets the server's offer and creates the answer, not set yet.
     fn answer(&self, _offer_sdp: String) -> EngineFuture<'_, String> {
+        Box::pin(async { Err(not_receiving()) })
+    }
+    /// Receiving: this side's DTLS parameters, known before any offer.
+    fn dtls_parameters(&self) -> Option<DtlsParameters> {
+        None
+    }
+    /// Receiving: abandons the offer [`Engine::answer`] took (its answer will not be set).
+    fn rollback(&self) -> EngineFuture<'_, ()> {
         Box::pin(async { Err(not_receiving()) })
     }
     /// Receiving: sets the answer [`Engine::answer`] made.
@@ -114,6 +122,12 @@ impl Engine for RecvHandler {
     }
     fn set_local_answer(&self, answer_sdp: String) -> EngineFuture<'_, ()> {
         Box::pin(RecvHandler::set_local_answer(self, answer_sdp))
+    }
+    fn rollback(&self) -> EngineFuture<'_, ()> {
+        Box::pin(RecvHandler::rollback(self))
+    }
+    fn dtls_parameters(&self) -> Option<DtlsParameters> {
+        Some(RecvHandler::dtls_parameters(self))
     }
     fn add_receiver(&self, track_id: &str, ssrc: u32, sink: Arc<dyn ReceiveSink>) {
         RecvHandler::add_receiver(self, track_id, ssrc, sink)

@@ -405,6 +405,18 @@ impl Transport {
             Error::other(format!("no DTLS parameters in the local description: {e}"))
         })?;
         dtls.role = Some(DtlsRole::Client);
+        self.connect_with(dtls, listener).await
+    }
+
+    /// Connects the server transport once with `dtls` (see [`Transport::connect_once`]).
+    async fn connect_with(
+        &self,
+        dtls: DtlsParameters,
+        listener: &dyn TransportListener,
+    ) -> Result<()> {
+        if self.state.lock().await.connected {
+            return Ok(());
+        }
         listener.connect(dtls).await?;
         self.check_open()?;
         self.state.lock().await.connected = true;

@@ -148,6 +148,14 @@ impl Transport {
         items: Vec<Accepted>,
         listener: &dyn TransportListener,
     ) -> Result<Vec<Arc<Consumer>>> {
+        // Connected before the first offer is set: setting it starts ICE, which webrtc-rs
+        // cannot take back if the application then refused to connect.
+        let dtls = self
+            .handler
+            .dtls_parameters()
+            .ok_or_else(|| Error::other("no DTLS parameters for this connection"))?;
+        self.connect_with(dtls, listener).await?;
+        self.check_open()?;
         let mut state = self.state.lock().await;
         let mut tracks = Vec::with_capacity(items.len());
         for item in &items {
@@ -197,11 +205,6 @@ impl Transport {
                 return Err(Error::from(e).with_context("the offer was refused"));
             }
         };
-        if !state.connected {
-            drop(state);
-            self.connect_once(&answer, listener).await?;
-            state = self.state.lock().await;
-        }
         self.check_open()?;
         let owner: Weak<dyn ConsumerOwner> = self.me.clone();
         let mut consumers = Vec::with_capacity(items.len());
@@ -235,10 +238,23 @@ impl Transport {
                 self.handler.remove_receiver(c.id());
                 c.transport_closed();
             }
+            self.abandon_offer(&mut state.remote_sdp, snapshot).await;
             return Err(Error::from(e).with_context("the answer was refused"));
         }
         state.answered = true;
         Ok(consumers)
+    }
+
+    /// Takes back an offer whose answer will not be set: the connection rolls back to its last
+    /// stable state and the remote SDP to `before`, so that the next consume offers anew.
+    async fn abandon_offer(&self, remote_sdp: &mut msc_sdp::RemoteSdp, before: msc_sdp::RemoteSdp) {
+        *remote_sdp = before;
+        if self.closed() {
+            return;
+        }
+        if let Err(e) = self.handler.rollback().await {
+            tracing::warn!("rolling back an abandoned offer: {e}");
+        }
     }
 
     /// A consumer's W3C stats (its receiver's), with the track's own counters.

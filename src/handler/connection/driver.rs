@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::certificate::RTCCertificate;
 use rtc::peer_connection::configuration::{RTCConfiguration, RTCOfferOptions};
 use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::RTCRtpCodecParameters;
@@ -173,13 +174,14 @@ pub(crate) async fn connect(
     interceptors: Registry,
     events: Arc<Events>,
     inbound: Arc<dyn Inbound>,
+    certificates: Vec<RTCCertificate>,
 ) -> Result<Box<dyn Driver>, HandlerError> {
     let have_servers = !opts.ice_servers.is_empty();
     let setting_engine =
         setup::setting_engine(opts.local_addresses.includes_loopback(have_servers));
     if needs_turn(opts) {
         let driver = AsyncDriver::new(
-            setup::configuration(opts),
+            setup::configuration_with(opts, certificates),
             setting_engine,
             setup::media_engine()?,
             interceptors,
@@ -190,7 +192,7 @@ pub(crate) async fn connect(
         Ok(Box::new(driver))
     } else {
         Ok(Box::new(DirectDriver::new(
-            setup::configuration(opts),
+            setup::configuration_with(opts, certificates),
             setting_engine,
             setup::media_engine()?,
             interceptors,

@@ -26,6 +26,8 @@ use webrtc::peer_connection::{
 use crate::error::HandlerError;
 use crate::extensions::{AUDIO_LEVEL_URI, MID_URI, RID_URI, RRID_URI, TRANSPORT_CC_URI};
 use crate::options::{HandlerOptions, IceServer};
+use msc_ortc::DtlsFingerprint;
+use rtc::peer_connection::certificate::{CertificateParams, RTCCertificate};
 
 fn fb(typ: &str, parameter: &str) -> RTCPFeedback {
     RTCPFeedback {
@@ -222,9 +224,46 @@ pub fn validate_ice_servers(servers: &[IceServer]) -> Result<(), HandlerError> {
     Ok(())
 }
 
+/// A DTLS certificate for a connection (ECDSA P-256, as webrtc-rs makes by default) and its
+/// SHA-256 fingerprint: a connection given it can say its DTLS parameters before any
+/// description is set (a receive transport connects the server before the first offer).
+pub(crate) fn certificate() -> Result<(RTCCertificate, DtlsFingerprint), HandlerError> {
+    let provider = rtc::crypto::default_provider().map_err(HandlerError::webrtc)?;
+    let params = CertificateParams::new(vec!["mediasoup-client-native".to_owned()])
+        .map_err(HandlerError::webrtc)?;
+    let certificate = RTCCertificate::generate(
+        provider.crypto(),
+        rtc::crypto::SignatureScheme::EcdsaP256Sha256,
+        params,
+    )
+    .map_err(HandlerError::webrtc)?;
+    let fingerprint = certificate
+        .get_fingerprints(provider.crypto())
+        .map_err(HandlerError::webrtc)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| HandlerError::WebRtc("a certificate without a fingerprint".into()))?;
+    Ok((
+        certificate,
+        DtlsFingerprint {
+            algorithm: fingerprint.algorithm,
+            value: fingerprint.value,
+        },
+    ))
+}
+
 /// max-bundle and rtcp-mux required, as mediasoup needs (and mediasoup-client configures).
 pub(crate) fn configuration(opts: &HandlerOptions) -> RTCConfiguration {
+    configuration_with(opts, vec![])
+}
+
+/// [`configuration`] with these DTLS certificates (none: webrtc-rs makes one).
+pub(crate) fn configuration_with(
+    opts: &HandlerOptions,
+    certificates: Vec<RTCCertificate>,
+) -> RTCConfiguration {
     RTCConfigurationBuilder::new()
+        .with_certificates(certificates)
         .with_ice_servers(ice_servers(&opts.ice_servers))
         .with_ice_transport_policy(if opts.ice_transport_policy_relay {
             RTCIceTransportPolicy::Relay

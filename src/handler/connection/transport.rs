@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::certificate::RTCCertificate;
 use rtc::peer_connection::configuration::RTCOfferOptions;
 use rtc::rtp_transceiver::rtp_sender::RTCRtpCodecParameters;
 use rtc::statistics::report::RTCStatsReport;
@@ -45,10 +46,12 @@ impl Transport {
         opts: HandlerOptions,
         interceptors: Registry,
         inbound: Arc<dyn Inbound>,
+        certificates: Vec<RTCCertificate>,
     ) -> Result<Self, HandlerError> {
         validate_ice_servers(&opts.ice_servers)?;
         let events = Arc::new(Events::new());
-        let driver = driver::connect(&opts, interceptors, events.clone(), inbound).await?;
+        let driver =
+            driver::connect(&opts, interceptors, events.clone(), inbound, certificates).await?;
         Ok(Self {
             driver,
             ice_servers: Mutex::new(opts.ice_servers.clone()),
@@ -122,6 +125,13 @@ impl Transport {
             vec![]
         };
         self.driver.answer(offer, &stun_servers).await
+    }
+
+    /// Abandons the remote offer set by [`Transport::answer`] (its answer never set): back to
+    /// the last stable state, the transceivers that offer made removed.
+    pub(crate) async fn rollback_remote_offer(&self) -> Result<(), HandlerError> {
+        let rollback = RTCSessionDescription::rollback(None).map_err(HandlerError::webrtc)?;
+        self.driver.set_remote_description(rollback).await
     }
 
     /// Sets the answer made by [`Transport::answer`] as local description.

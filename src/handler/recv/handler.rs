@@ -7,11 +7,12 @@ use tokio::sync::watch;
 use webrtc::peer_connection::StatsSelector;
 
 use super::routes::{ReceiveSink, Routes};
-use crate::connection::setup::validate_ice_servers;
+use crate::connection::setup::{self, validate_ice_servers};
 use crate::connection::stats;
 use crate::connection::transport::Transport;
 use crate::error::HandlerError;
 use crate::options::{HandlerOptions, IceServer};
+use msc_ortc::{DtlsFingerprint, DtlsParameters, DtlsRole};
 
 /// One PeerConnection receiving what a server WebRtcTransport sends: the server's consumers
 /// are described in a remote offer (built by the SDP layer), this side answers, ICE
@@ -22,6 +23,7 @@ use crate::options::{HandlerOptions, IceServer};
 /// an exchange with another.
 pub struct RecvHandler {
     pub(crate) transport: Transport,
+    fingerprint: DtlsFingerprint,
     routes: Arc<Routes>,
     exchange: tokio::sync::Mutex<()>,
 }
@@ -33,12 +35,31 @@ impl RecvHandler {
     /// [`HandlerError::Unsupported`].
     pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
         let routes = Arc::new(Routes::default());
-        let transport = Transport::new(opts, super::interceptors(), routes.clone()).await?;
+        let (certificate, fingerprint) = setup::certificate()?;
+        let transport = Transport::new(
+            opts,
+            super::interceptors(),
+            routes.clone(),
+            vec![certificate],
+        )
+        .await?;
         Ok(Self {
             transport,
+            fingerprint,
             routes,
             exchange: tokio::sync::Mutex::new(()),
         })
+    }
+
+    /// The DTLS parameters of this side, known from creation: role `client` (the answers say
+    /// `a=setup:active`) and the fingerprint of the connection's certificate. A receive
+    /// transport connects its server with them before the first offer is set: a first offer
+    /// starts ICE, and could not be taken back if the application refused to connect.
+    pub fn dtls_parameters(&self) -> DtlsParameters {
+        DtlsParameters {
+            role: Some(DtlsRole::Client),
+            fingerprints: vec![self.fingerprint.clone()],
+        }
     }
 
     /// Sets the server's `offer_sdp` as remote description and creates the answer, which is
@@ -56,6 +77,14 @@ impl RecvHandler {
         let _exchange = self.exchange.lock().await;
         self.transport.check_open()?;
         self.transport.set_local_answer(answer_sdp).await
+    }
+
+    /// Abandons the offer [`answer`](Self::answer) took, whose answer will not be set (the
+    /// application refused to connect): the connection is as before that offer.
+    pub async fn rollback(&self) -> Result<(), HandlerError> {
+        let _exchange = self.exchange.lock().await;
+        self.transport.check_open()?;
+        self.transport.rollback_remote_offer().await
     }
 
     /// The packets of the receiver whose track id (`a=msid` track) is `track_id`, and the

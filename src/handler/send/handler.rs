@@ -71,8 +71,13 @@ impl SendHandler {
     pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
         let writers = Arc::new(WriterRegistry::default());
         let (feedback, keyframes) = Feedback::new(writers.clone());
-        let transport =
-            Transport::new(opts, super::interceptors(feedback), Arc::new(Discard)).await?;
+        let transport = Transport::new(
+            opts,
+            super::interceptors(feedback),
+            Arc::new(Discard),
+            vec![],
+        )
+        .await?;
         let dispatcher = tokio::spawn(dispatch_keyframe_requests(writers.clone(), keyframes));
         Ok(Self {
             transport,

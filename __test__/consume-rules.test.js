@@ -1,0 +1,208 @@
+'use strict';
+
+// Consumers as mediasoup-client's, against the real router: one `connect` per transport, in
+// the DTLS client role; several consumers (of several codecs) on one transport; errors by
+// class; local pause and resume; close and reuse; transport close; stats; keyframe requests.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { createTrack, InvalidStateError, UnsupportedError } = require('..');
+const { startServerAndDevice, until } = require('./helpers/server');
+const { sendTransport, connected, pickCodec } = require('./helpers/codec-session');
+const { makers, startWriter } = require('./helpers/codec-frames');
+const { recvTransport, consume } = require('./helpers/recv-session');
+
+let server;
+let device;
+test.before(async () => {
+  ({ server, device } = await startServerAndDevice());
+});
+test.after(() => server.close());
+
+// A producer of `mimeType` fed at 30 fps (keyframes every second and on request) until the
+// test ends: its server producer and the writer.
+async function source(t, mimeType = 'video/VP8') {
+  const { transport, serverProducers } = await sendTransport(t, { server, device });
+  const kind = mimeType.startsWith('audio') ? 'audio' : 'video';
+  const track = createTrack({ kind });
+  await transport.produce({ track, codec: pickCodec(device, mimeType) });
+  await connected(transport);
+  const writer = startWriter(track, makers[mimeType.toLowerCase()], { fps: 30, keyframeEvery: 30 });
+  t.after(() => writer.stop());
+  return { producer: serverProducers[0], writer };
+}
+
+// The next `n` frames of `track` (a frames() iterator, left afterwards).
+async function nextFrames(track, n = 1, timeout = 5000) {
+  const frames = [];
+  let timer;
+  const reading = (async () => {
+    for await (const frame of track.frames()) {
+      frames.push(frame);
+      if (frames.length >= n) break;
+    }
+    return frames;
+  })();
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${frames.length} of ${n} frames in ${timeout} ms`)), timeout);
+  });
+  try {
+    return await Promise.race([reading, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('one connect, as DTLS client; consumers made in one tick (of two codecs) all receive', async (t) => {
+  const vp8 = await source(t, 'video/VP8');
+  const h264 = await source(t, 'video/H264');
+  const opus = await source(t, 'audio/opus');
+  const recv = await recvTransport(t, { server, device });
+  const [a, b, c] = await Promise.all([
+    consume({ ...recv, device }, vp8.producer.id),
+    consume({ ...recv, device }, h264.producer.id),
+    consume({ ...recv, device }, opus.producer.id),
+  ]);
+  assert.equal(recv.connects.length, 1);
+  assert.equal(recv.connects[0].role, 'client');
+  assert.deepEqual(
+    [a, b, c].map(({ consumer }) => consumer.track.codec.mimeType),
+    ['video/VP8', 'video/H264', 'audio/opus']
+  );
+  const first = await Promise.all([a, b, c].map(({ consumer }) => nextFrames(consumer.track, 3)));
+  assert.ok(first[0][0].keyframe && first[1][0].keyframe, 'video starts at a keyframe');
+  // a later consumer of another codec on the same transport, in a negotiation of its own
+  const av1 = await source(t, 'video/AV1');
+  const d = await consume({ ...recv, device }, av1.producer.id);
+  assert.equal(d.consumer.track.codec.mimeType, 'video/AV1');
+  await nextFrames(d.consumer.track, 3);
+  await nextFrames(a.consumer.track, 3); // the first ones still receive
+  assert.equal(recv.connects.length, 1);
+  assert.equal(recv.transport.connectionState, 'connected');
+});
+
+test('bad consume() arguments are TypeErrors; an unsupported codec an UnsupportedError; the wrong transport an InvalidStateError', async (t) => {
+  const { producer } = await source(t);
+  const recv = await recvTransport(t, { server, device });
+  const serverConsumer = await recv.serverTransport.consume({
+    producerId: producer.id,
+    rtpCapabilities: device.rtpCapabilities,
+    paused: true,
+  });
+  const good = { id: serverConsumer.id, producerId: producer.id, kind: 'video', rtpParameters: serverConsumer.rtpParameters };
+  await assert.rejects(recv.transport.consume({ ...good, id: undefined }), TypeError);
+  await assert.rejects(recv.transport.consume({ ...good, producerId: '' }), TypeError);
+  await assert.rejects(recv.transport.consume({ ...good, kind: 'data' }), TypeError);
+  await assert.rejects(recv.transport.consume({ ...good, rtpParameters: null }), TypeError);
+  // as mediasoup-client: no codec is a Producer this device cannot consume
+  await assert.rejects(recv.transport.consume({ ...good, rtpParameters: { ...good.rtpParameters, codecs: [] } }), UnsupportedError);
+  const unknownCodec = structuredClone(good.rtpParameters);
+  unknownCodec.codecs[0].payloadType = 63;
+  await assert.rejects(recv.transport.consume({ ...good, rtpParameters: unknownCodec }), UnsupportedError);
+  // nothing above took a place: the good one works
+  const consumer = await recv.transport.consume(good);
+  await serverConsumer.resume();
+  await nextFrames(consumer.track, 2);
+
+  const send = await server.sendTransport(t, device);
+  await assert.rejects(send.transport.consume(good), InvalidStateError);
+  recv.transport.close();
+  await assert.rejects(recv.transport.consume(good), InvalidStateError);
+});
+
+test('a refused connect rejects consume() with the application error; the next consume() connects', async (t) => {
+  const { producer } = await source(t);
+  const { transport: serverTransport, clientOptions } = await server.createWebRtcTransport();
+  const transport = device.createRecvTransport(clientOptions);
+  t.after(() => transport.close());
+  let refuse = true;
+  let asked = 0;
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    asked++;
+    if (refuse) errback(new Error('signalling down'));
+    else serverTransport.connect({ dtlsParameters }).then(callback, errback);
+  });
+  const recv = { transport, serverTransport };
+  await assert.rejects(consume({ ...recv, device }, producer.id), /signalling down/);
+  refuse = false;
+  const { consumer } = await consume({ ...recv, device }, producer.id);
+  assert.equal(asked, 2);
+  await nextFrames(consumer.track, 2);
+});
+
+test('pause() stops delivery locally (the server keeps sending); resume() delivers again from a keyframe', async (t) => {
+  const { producer } = await source(t);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer, serverConsumer } = await consume({ ...recv, device }, producer.id);
+  await nextFrames(consumer.track, 2);
+  const paused = [];
+  consumer.observer.on('pause', () => paused.push('pause'));
+  consumer.observer.on('resume', () => paused.push('resume'));
+  consumer.pause();
+  assert.equal(consumer.paused, true);
+  const before = consumer.track.stats().packets;
+  const serverBefore = (await serverConsumer.getStats()).find((s) => s.type === 'outbound-rtp').packetCount;
+  await until(async () => (await serverConsumer.getStats()).find((s) => s.type === 'outbound-rtp').packetCount > serverBefore + 30, {
+    what: 'the server sends on',
+  });
+  assert.equal(consumer.track.stats().packets, before, 'nothing delivered while paused');
+  const requests = consumer.track.stats().keyframeRequests;
+  consumer.resume();
+  const [first] = await nextFrames(consumer.track, 1);
+  assert.equal(first.keyframe, true, 'resumes at a keyframe');
+  assert.ok(consumer.track.stats().keyframeRequests > requests, 'a keyframe was asked for');
+  assert.deepEqual(paused, ['pause', 'resume']);
+});
+
+test('close() ends the track; consumers closed and opened again on one transport keep receiving', async (t) => {
+  const { producer } = await source(t);
+  const recv = await recvTransport(t, { server, device });
+  const steady = await consume({ ...recv, device }, producer.id);
+  for (let i = 0; i < 8; i++) {
+    const { consumer, serverConsumer } = await consume({ ...recv, device }, producer.id);
+    await nextFrames(consumer.track, 2);
+    const ended = new Promise((resolve) => consumer.track.once('ended', resolve));
+    const closing = new Promise((resolve) => consumer.observer.once('close', resolve));
+    const reading = (async () => {
+      for await (const _ of consumer.track.frames());
+      return 'iterator ended';
+    })();
+    consumer.close();
+    serverConsumer.close();
+    assert.equal(consumer.closed, true);
+    assert.equal(consumer.track.readyState, 'ended');
+    await Promise.all([ended, closing]);
+    assert.equal(await reading, 'iterator ended');
+    await assert.rejects(consumer.getStats(), InvalidStateError);
+  }
+  await nextFrames(steady.consumer.track, 3);
+});
+
+test('transport.close() closes its consumers: transportclose, tracks ended', async (t) => {
+  const { producer } = await source(t);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer } = await consume({ ...recv, device }, producer.id);
+  await nextFrames(consumer.track, 1);
+  const events = [];
+  consumer.on('transportclose', () => events.push('transportclose'));
+  consumer.track.on('ended', () => events.push('ended'));
+  recv.transport.close();
+  assert.equal(consumer.closed, true);
+  assert.deepEqual(events.sort(), ['ended', 'transportclose']);
+});
+
+test('getStats() gives the receiver\'s inbound-rtp; requestKeyFrame() reaches the producer', async (t) => {
+  const { producer, writer } = await source(t);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer } = await consume({ ...recv, device }, producer.id);
+  await nextFrames(consumer.track, 5);
+  const stats = await consumer.getStats();
+  const inbound = [...stats.values()].find((s) => s.type === 'inbound-rtp');
+  assert.ok(inbound, 'an inbound-rtp entry');
+  assert.ok(inbound.packetsReceived > 0, `packetsReceived ${inbound.packetsReceived}`);
+  const requests = writer.requests.length;
+  await new Promise((resolve) => setTimeout(resolve, 350)); // past the rate limit of the start's request
+  assert.equal(consumer.track.requestKeyFrame(), true);
+  assert.equal(consumer.track.requestKeyFrame(), false, 'rate-limited');
+  await until(() => writer.requests.length > requests, { what: 'a keyframe request at the producer' });
+});
