@@ -12,6 +12,8 @@
 //! - [`FilePlayer`]: a track that plays such a file in real time (JS `createFileTrack`).
 //! - [`RtpIngest`]: a track fed by RTP that another tool sends to a local port (JS
 //!   `createRtpTrack`).
+//! - [`Recorder`]: the frames of a received track into IVF, Ogg/Opus or H.264 Annex B files,
+//!   timed by their RTP timestamps.
 //! - [`AudioLevel`]: the RFC 6464 level that audio packets carry, given by the program or
 //!   measured by decoding the Opus packets (file and RTP tracks).
 
@@ -29,6 +31,7 @@ mod ogg_opus;
 mod opus_level;
 mod packetizer;
 mod profile;
+mod recorder;
 mod rtp_ingest;
 
 pub use audio_level::AudioLevel;
@@ -42,6 +45,7 @@ pub use ivf::{IvfFrame, IvfHeader, IvfReader};
 pub use ogg_opus::{OggOpusPacket, OggOpusReader, OpusHead};
 pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};
 pub use profile::codec_parameters;
+pub use recorder::{RecordFormat, Recorder, RecordingSummary};
 pub use rtp_ingest::{RtpIngest, RtpIngestOptions, RtpIngestStats};
 
 pub use msc_ortc::MediaKind;
