@@ -12,6 +12,7 @@
 //! - [`FilePlayer`]: a track that plays such a file in real time (JS `createFileTrack`).
 //! - [`RtpIngest`]: a track fed by RTP that another tool sends to a local port (JS
 //!   `createRtpTrack`).
+//! - [`RtpForwarder`]: the RTP of a received track sent to another tool, with an SDP for it.
 //! - [`Recorder`]: the frames of a received track into IVF, Ogg/Opus or H.264 Annex B files,
 //!   timed by their RTP timestamps.
 //! - [`AudioLevel`]: the RFC 6464 level that audio packets carry, given by the program or
@@ -32,6 +33,7 @@ mod opus_level;
 mod packetizer;
 mod profile;
 mod recorder;
+mod rtp_forward;
 mod rtp_ingest;
 
 pub use audio_level::AudioLevel;
@@ -46,6 +48,7 @@ pub use ogg_opus::{OggOpusPacket, OggOpusReader, OpusHead};
 pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};
 pub use profile::codec_parameters;
 pub use recorder::{RecordFormat, Recorder, RecordingSummary};
+pub use rtp_forward::{RtpForwardOptions, RtpForwardStats, RtpForwarder};
 pub use rtp_ingest::{RtpIngest, RtpIngestOptions, RtpIngestStats};
 
 pub use msc_ortc::MediaKind;
