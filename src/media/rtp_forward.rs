@@ -26,8 +26,8 @@
 //!   `rtp-profile=avpf` and `rtpvp8depay request-keyframe=true`). ffmpeg 5.1 reading an SDP
 //!   sends no PLI or FIR at all.
 //! - [`RtpForwarder::close`] (or dropping the forwarder) sends an RTCP BYE to the tool's RTCP
-//!   port (ffmpeg ends its input on it, after the packets that came before) and closes both
-//!   sockets; later packets are dropped.
+//!   port (ffmpeg ends its input on it, after the packets that came before) and stops receiving
+//!   RTCP; later packets are dropped. The ports are released when the forwarder is dropped.
 
 use crate::rtp_ingest::{parse, Datagram};
 use crate::MediaError;
@@ -321,8 +321,8 @@ impl RtpForwarder {
         }
     }
 
-    /// Sends an RTCP BYE and stops forwarding and receiving; the sockets close when the
-    /// receiving task sees it. Idempotent.
+    /// Sends an RTCP BYE and stops forwarding and receiving (the keyframe-request callback is
+    /// not called after the receiving task sees it). Idempotent.
     pub fn close(&self) {
         if self.shared.closed.swap(true, Ordering::SeqCst) {
             return;
