@@ -237,18 +237,19 @@ async fn forwards_rewritten_packets_and_passes_keyframe_requests_back() {
         .await
         .unwrap();
     timeout(WAIT, requests.recv()).await.unwrap().unwrap();
-    // a FIR, repeated with the same sequence number: one request; then a new one
+    // a PLI for another stream: none; a FIR, repeated with the same sequence number: one
+    // request; then a new one (one socket: handled in this order)
+    tool_rtcp
+        .send_to(&pli(5), f.local_rtcp_addr())
+        .await
+        .unwrap();
     for seq in [1, 1, 2] {
         tool_rtcp
             .send_to(&fir(o.ssrc, seq), f.local_rtcp_addr())
             .await
             .unwrap();
     }
-    // a PLI for another stream: none; then one on the RTP port (rtcp-mux)
-    tool_rtcp
-        .send_to(&pli(5), f.local_rtcp_addr())
-        .await
-        .unwrap();
+    // and a PLI on the RTP port (rtcp-mux)
     tool.send_to(&pli(o.ssrc), f.local_rtp_addr())
         .await
         .unwrap();
