@@ -16,6 +16,9 @@
 //!   raw RTP packets, keyframe requests, taps for recording and forwarding.
 //! - [`FrameAssembler`]: the receive side's RTP packets of one stream (reordered, duplicated,
 //!   lossy) -> whole encoded frames, in order, with keyframe flags and loss marks.
+//! - [`RtpForwarder`]: the RTP of a received track sent to another tool, with an SDP for it.
+//! - [`Recorder`]: the frames of a received track into IVF, Ogg/Opus or H.264 Annex B files,
+//!   timed by their RTP timestamps.
 //! - [`AudioLevel`]: the RFC 6464 level that audio packets carry, given by the program or
 //!   measured by decoding the Opus packets (file and RTP tracks).
 
@@ -34,7 +37,9 @@ mod ogg_opus;
 mod opus_level;
 mod packetizer;
 mod profile;
+mod recorder;
 mod remote_track;
+mod rtp_forward;
 mod rtp_ingest;
 
 pub use audio_level::AudioLevel;
@@ -51,10 +56,12 @@ pub use ivf::{IvfFrame, IvfHeader, IvfReader};
 pub use ogg_opus::{OggOpusPacket, OggOpusReader, OpusHead};
 pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};
 pub use profile::codec_parameters;
+pub use recorder::{RecordFormat, Recorder, RecordingSummary};
 pub use remote_track::{
     FrameTap, KeyframeRequester, PacketTap, ReceivedFrame, RemoteTrack, RemoteTrackInfo,
     RemoteTrackStats, FRAME_QUEUE, KEYFRAME_REQUEST_INTERVAL, RTP_QUEUE,
 };
+pub use rtp_forward::{RtpForwardOptions, RtpForwardStats, RtpForwarder};
 pub use rtp_ingest::{RtpIngest, RtpIngestOptions, RtpIngestStats};
 
 pub use msc_ortc::MediaKind;
