@@ -247,7 +247,8 @@ pub(crate) fn certificate() -> Result<(RTCCertificate, DtlsFingerprint), Handler
         certificate,
         DtlsFingerprint {
             algorithm: fingerprint.algorithm,
-            value: fingerprint.value,
+            // as SDP writes it (and mediasoup compares it, case included)
+            value: fingerprint.value.to_ascii_uppercase(),
         },
     ))
 }
