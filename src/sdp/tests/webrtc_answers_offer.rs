@@ -550,3 +550,38 @@ fn closed_sections_are_reused_across_negotiations() {
     assert_ne!(first.media_name.port.value, 0);
     assert!(first.has_attribute("inactive"), "{}", answer.marshal());
 }
+
+/// `restartIce()` on a receiving transport: the server's new ICE credentials go into a new
+/// offer, which webrtc-rs answers with new credentials of its own.
+#[test]
+fn ice_restart_offer() {
+    let device = device();
+    let mut pc = answerer();
+    let mut remote = server_remote_sdp();
+    let audio = device.consumer("0", MediaKind::Audio, "audio/opus", 1111);
+    receive(
+        &mut remote,
+        &device,
+        &audio,
+        MediaKind::Audio,
+        "c-audio",
+        true,
+    );
+    let first = negotiate(&mut pc, &mut remote);
+    remote.update_ice_parameters(IceParameters {
+        username_fragment: "srvufragrestarted0".into(),
+        password: "srvpasswordrestarted01234".into(),
+        ice_lite: Some(true),
+    });
+    let second = negotiate(&mut pc, &mut remote);
+    let ufrag = |answer: &SessionDescription| {
+        answer_section(answer, "0")
+            .attribute("ice-ufrag")
+            .flatten()
+            .map(str::to_owned)
+    };
+    assert!(ufrag(&first).is_some());
+    assert_ne!(ufrag(&first), ufrag(&second), "{}", second.marshal());
+    assert_receives(&second, "0", 100);
+    assert_eq!(answer_dtls_role(&second), Ok(DtlsRole::Client));
+}
