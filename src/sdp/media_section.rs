@@ -353,29 +353,16 @@ impl MediaSection {
         section.direction = Some("recvonly");
 
         for codec in &answer_rtp_parameters.codecs {
-            let pt = codec.payload_type;
-            let name = codec_name(&codec.mime_type)?;
-            section.formats.push(pt.to_string());
-            section.rtpmaps.push(match codec.channels {
-                Some(channels) if channels > 1 => {
-                    format!("{pt} {name}/{}/{channels}", codec.clock_rate)
+            match codec_options {
+                Some(options) => {
+                    let (parameters, rtcp_feedback) = options.answer_codec(codec);
+                    section.push_codec(&RtpCodecParameters {
+                        parameters,
+                        rtcp_feedback,
+                        ..codec.clone()
+                    })?;
                 }
-                _ => format!("{pt} {name}/{}", codec.clock_rate),
-            });
-            let (parameters, feedback) = match codec_options {
-                Some(options) => options.answer_codec(codec),
-                None => (codec.parameters.clone(), codec.rtcp_feedback.clone()),
-            };
-            let config = write_params(&parameters);
-            if !config.is_empty() {
-                section.fmtps.push(format!("{pt} {config}"));
-            }
-            for fb in feedback {
-                section.rtcp_fbs.push(if fb.parameter.is_empty() {
-                    format!("{pt} {}", fb.kind)
-                } else {
-                    format!("{pt} {} {}", fb.kind, fb.parameter)
-                });
+                None => section.push_codec(codec)?,
             }
         }
 

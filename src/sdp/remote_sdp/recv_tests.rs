@@ -516,6 +516,12 @@ fn bad_consumers_are_errors_and_change_nothing() {
         err(&mut remote, &spaced_stream, MediaKind::Audio, "b", &[]),
         "invalid msid stream id 'a b': empty or holds whitespace"
     );
+    let mut spaced_mid = audio_consumer("1 2");
+    spaced_mid.rtcp.cname = Some("c".into());
+    assert_eq!(
+        err(&mut remote, &spaced_mid, MediaKind::Audio, "b", &[]),
+        "invalid mid '1 2': empty or holds whitespace"
+    );
     assert_eq!(remote.sections.len(), before);
 }
 
