@@ -457,24 +457,29 @@ impl MediaSection {
         self.direction = Some("inactive");
     }
 
-    /// Rejects the section (port 0): no transport, no codecs. The section keeps its header
-    /// extensions and rtcp-mux/rsize, as in mediasoup-client.
+    /// Rejects the section (port 0): no transport, no msid, SSRCs or simulcast. The section
+    /// keeps its header extensions and rtcp-mux/rsize, as in mediasoup-client.
     ///
-    /// mediasoup-client leaves the payload types on the m= line with no rtpmap for them;
-    /// webrtc-rs rejects that ("payload type not found") except for payload type 0, so an RTP
-    /// section's m= line becomes `m=<kind> 0 <proto> 0`, as webrtc-rs writes its own rejected
-    /// sections.
+    /// Codecs: mediasoup-client drops the rtpmap/fmtp/rtcp-fb lines but leaves the payload
+    /// types on the m= line. webrtc-rs rejects a payload type with no rtpmap ("payload type
+    /// not found") except 0, so an answer section's m= line becomes `m=<kind> 0 <proto> 0`, as
+    /// webrtc-rs writes its own rejected sections. An offer section keeps its codecs instead:
+    /// webrtc-rs, answering, takes the codecs of a kind from the first remote section of that
+    /// kind even when it is rejected, and with none there it would reject every later section
+    /// of the kind (a consumer closed before its first negotiation would do that).
     pub(crate) fn close(&mut self) {
         self.disable();
         self.port = 0;
-        if self.kind == "audio" || self.kind == "video" {
-            self.formats = vec!["0".to_owned()];
+        if !self.offer {
+            if self.kind == "audio" || self.kind == "video" {
+                self.formats = vec!["0".to_owned()];
+            }
+            self.rtpmaps.clear();
+            self.fmtps.clear();
+            self.rtcp_fbs.clear();
         }
         self.ice = None;
         self.candidates.clear();
-        self.rtpmaps.clear();
-        self.fmtps.clear();
-        self.rtcp_fbs.clear();
         self.rids.clear();
         self.simulcast = None;
         self.extmap_allow_mixed = false;

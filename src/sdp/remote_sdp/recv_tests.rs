@@ -286,16 +286,29 @@ fn closed_sections_are_reused_by_either_kind() {
     assert!(sdp_of(&mut remote).contains("a=group:BUNDLE 0 1 2\r\n"));
 
     // The first section is only disabled; another one is closed: port 0, out of BUNDLE, no
-    // transport, codecs, msid or SSRCs.
+    // transport, msid or SSRCs, but its codecs (webrtc-rs reads them even there).
     assert!(!remote.close_media_section("0").unwrap());
     assert!(remote.close_media_section("1").unwrap());
     let text = sdp_of(&mut remote);
     assert!(text.contains("a=group:BUNDLE 0 2\r\n"), "{text}");
     assert!(section(&text, 0).contains(&"a=inactive".to_owned()));
+    let closed = section(&text, 1);
+    let codec_lines = closed
+        .iter()
+        .filter(|l| {
+            l.starts_with("a=rtpmap") || l.starts_with("a=fmtp") || l.starts_with("a=rtcp-fb")
+        })
+        .count();
+    assert_eq!(codec_lines, 15, "{text}");
     assert_eq!(
-        section(&text, 1),
+        closed
+            .iter()
+            .filter(|l| !(l.starts_with("a=rtpmap")
+                || l.starts_with("a=fmtp")
+                || l.starts_with("a=rtcp-fb")))
+            .collect::<Vec<_>>(),
         [
-            "m=video 0 UDP/TLS/RTP/SAVPF 0",
+            "m=video 0 UDP/TLS/RTP/SAVPF 101 102 103 104",
             "c=IN IP4 127.0.0.1",
             "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid",
             "a=extmap:4 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",

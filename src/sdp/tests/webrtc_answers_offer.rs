@@ -585,3 +585,121 @@ fn ice_restart_offer() {
     assert_receives(&second, "0", 100);
     assert_eq!(answer_dtls_role(&second), Ok(DtlsRole::Client));
 }
+
+/// webrtc-rs takes the codecs of a kind from the first remote section of that kind even when
+/// that section is rejected (port 0): a consumer closed before its section was ever negotiated
+/// must not leave the kind without codecs for the next one.
+#[test]
+fn a_section_closed_before_its_first_negotiation_keeps_the_kinds_codecs() {
+    let device = device();
+    let mut pc = answerer();
+    let mut remote = server_remote_sdp();
+    let audio = device.consumer("0", MediaKind::Audio, "audio/opus", 1000);
+    let gone = device.consumer("1", MediaKind::Video, "video/VP8", 2000);
+    let h264 = device.consumer("2", MediaKind::Video, "video/H264", 3000);
+    receive(&mut remote, &device, &audio, MediaKind::Audio, "c0", true);
+    receive(&mut remote, &device, &gone, MediaKind::Video, "c1", true);
+    receive(&mut remote, &device, &h264, MediaKind::Video, "c2", true);
+    assert!(remote.close_media_section("1").unwrap());
+    let answer = negotiate(&mut pc, &mut remote);
+    assert_eq!(answer_section(&answer, "1").media_name.port.value, 0);
+    assert_receives(&answer, "2", 103);
+    // And the next consumer of the kind, of another codec, in the closed section's place.
+    let vp8 = device.consumer("3", MediaKind::Video, "video/VP8", 4000);
+    receive(&mut remote, &device, &vp8, MediaKind::Video, "c3", true);
+    let answer = negotiate(&mut pc, &mut remote);
+    assert_receives(&answer, "3", 101);
+    assert_receives(&answer, "2", 103);
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    /// A consumer of the device's receivable codec `codec` (an index into opus, VP8, H264).
+    Consume(proptest::sample::Index),
+    /// Close the section of an open consumer (an index into them, in creation order).
+    Close(proptest::sample::Index),
+    /// One offer/answer round.
+    Negotiate,
+}
+
+fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+    use proptest::prelude::*;
+    prop_oneof![
+        3 => any::<proptest::sample::Index>().prop_map(Step::Consume),
+        2 => any::<proptest::sample::Index>().prop_map(Step::Close),
+        2 => Just(Step::Negotiate),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(48),
+        failure_persistence: None,
+        ..Default::default()
+    })]
+
+    /// Any sequence of consumers (audio, VP8, H264 in any order) and closings, negotiated at
+    /// any points: webrtc-rs takes every offer, and after each round every open consumer's
+    /// section receives its codec, every closed one is rejected or gone.
+    #[test]
+    fn random_consume_and_close_sequences(steps in proptest::collection::vec(step(), 1..16)) {
+        let device = device();
+        let mut pc = answerer();
+        let mut remote = server_remote_sdp();
+        let codecs = [
+            (MediaKind::Audio, "audio/opus", 100u8),
+            (MediaKind::Video, "video/VP8", 101),
+            (MediaKind::Video, "video/H264", 103),
+        ];
+        // (mid, payload type) of open consumers; mids of closed ones; mids that went through
+        // a negotiation while open.
+        let mut open: Vec<(String, u8)> = Vec::new();
+        let mut closed: Vec<String> = Vec::new();
+        let mut negotiated = std::collections::HashSet::new();
+        let mut next_mid = 0u32;
+        for step in steps.into_iter().chain([Step::Negotiate]) {
+            match step {
+                Step::Consume(index) => {
+                    let (kind, mime, pt) = codecs[index.index(codecs.len())];
+                    let mid = next_mid.to_string();
+                    next_mid += 1;
+                    let params = device.consumer(&mid, kind, mime, 10_000 + 10 * next_mid);
+                    receive(&mut remote, &device, &params, kind, &format!("c{mid}"), true);
+                    open.push((mid, pt));
+                }
+                Step::Close(index) if !open.is_empty() => {
+                    let (mid, _) = open.remove(index.index(open.len()));
+                    // Closed (port 0), or, for the first section, made inactive.
+                    remote.close_media_section(&mid).unwrap();
+                    closed.push(mid);
+                }
+                Step::Close(_) => {}
+                Step::Negotiate => {
+                    if open.is_empty() && closed.is_empty() {
+                        continue;
+                    }
+                    let answer = negotiate(&mut pc, &mut remote);
+                    for (mid, pt) in &open {
+                        assert_receives(&answer, mid, *pt);
+                        negotiated.insert(mid.clone());
+                    }
+                    for mid in &closed {
+                        let Some(section) = media_by_mid(&answer, mid) else {
+                            continue;
+                        };
+                        // webrtc-rs answers an inactive section it has no transceiver for
+                        // with a new recvonly one (not inactive, as RFC 3264 wants): only a
+                        // first section disabled before its first negotiation gets there.
+                        let quirk = !negotiated.contains(mid) && section.has_attribute("recvonly");
+                        proptest::prop_assert!(
+                            section.media_name.port.value == 0
+                                || section.has_attribute("inactive")
+                                || quirk,
+                            "mid {} still receives:\n{}", mid, answer.marshal()
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
