@@ -12,6 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use msc_ortc::codec_match::is_rtx_mime_type;
+use msc_ortc::probator::RTP_PROBATOR_MID;
 use msc_ortc::{
     DtlsRole, IceCandidate, IceParameters, MediaKind, RtpCodecParameters, RtpParameters,
     SctpParameters,
@@ -214,7 +215,7 @@ impl MediaSection {
     /// extra codecs whose payload types are still free (an extra RTX only when the extra codec
     /// it repairs is in the section under its payload type), its header extensions, `a=msid`,
     /// and `a=ssrc` cname lines with `a=ssrc-group:FID` for the first encoding's SSRC and RTX
-    /// SSRC.
+    /// SSRC. The probator's section (mid `probator`) lists the extra codecs first.
     ///
     /// Every codec's mimeType must be of the section's kind; the parameters need an encoding.
     pub(crate) fn rtp_offer(
@@ -261,13 +262,13 @@ impl MediaSection {
                     codec.payload_type
                 )));
             }
-            section.push_codec(codec)?;
         }
         // Extra media codecs whose payload type carries them in the section (added here, or
         // the same codec among the consumer's): only their RTX may follow. An extra codec that
         // gives way to another one on its payload type (the probator's 127) takes its RTX
         // with it.
         let mut repairable = HashSet::new();
+        let mut extras = Vec::new();
         for codec in params.extra_codecs {
             of_kind(codec)?;
             let pt = codec.payload_type;
@@ -276,7 +277,7 @@ impl MediaSection {
                     && rtx_apt(codec).is_some_and(|apt| repairable.contains(&apt))
                 {
                     taken.insert(pt, &codec.mime_type);
-                    section.push_codec(codec)?;
+                    extras.push(codec);
                 }
                 continue;
             }
@@ -284,13 +285,28 @@ impl MediaSection {
                 None => {
                     taken.insert(pt, &codec.mime_type);
                     repairable.insert(pt);
-                    section.push_codec(codec)?;
+                    extras.push(codec);
                 }
                 Some(mime) if mime.eq_ignore_ascii_case(&codec.mime_type) => {
                     repairable.insert(pt);
                 }
                 Some(_) => {}
             }
+        }
+        // The consumer's codecs first, except for the probator: its codec is a video
+        // consumer's on payload type 127, so the same codec is among the extras on the
+        // router's payload type. webrtc-rs maps each codec of a section to the first equal
+        // one of the kind's codecs (those of the first section of the kind), so if the
+        // probator's section were the first video section with 127 first, every later
+        // section would receive that codec on 127 instead of the router's payload type.
+        let probator = params.mid == RTP_PROBATOR_MID;
+        let (first, then): (Vec<_>, Vec<_>) = if probator {
+            (extras, rtp.codecs.iter().collect())
+        } else {
+            (rtp.codecs.iter().collect(), extras)
+        };
+        for codec in first.into_iter().chain(then) {
+            section.push_codec(codec)?;
         }
 
         section.extmaps = rtp

@@ -199,7 +199,8 @@ fn video_offer_section_with_rtx_then_the_extra_codecs() {
 }
 
 /// The probator as mediasoup-client adds it: the first video consumer's codec on payload type
-/// 127, SSRC 1234, no RTX. An extra codec on 127 gives way, and so does its RTX.
+/// 127, SSRC 1234, no RTX. An extra codec on 127 gives way, and so does its RTX; the other
+/// extras come before the probator's codec.
 #[test]
 fn probator_section_and_payload_type_collisions() {
     let video = video_consumer("1", "video/VP8", 101, json!({}));
@@ -225,7 +226,8 @@ fn probator_section_and_payload_type_collisions() {
     .unwrap();
     let text = sdp_of(&mut remote);
     let lines = section(&text, 0);
-    assert_eq!(formats(&lines), ["127", "101", "102", "103", "104"]);
+    // The extras first (see `MediaSection::rtp_offer`), the probator's codec last.
+    assert_eq!(formats(&lines), ["101", "102", "103", "104", "127"]);
     assert!(lines.contains(&"a=rtpmap:127 VP8/90000".to_owned()));
     assert!(!text.contains("VP9") && !text.contains("apt=127"), "{text}");
     assert!(lines.contains(&"a=mid:probator".to_owned()));

@@ -612,12 +612,41 @@ fn a_section_closed_before_its_first_negotiation_keeps_the_kinds_codecs() {
     assert_receives(&answer, "2", 103);
 }
 
+/// When the probator's section is the first video section webrtc-rs sees (its video consumer
+/// closed before the first negotiation, its place taken), the consumers of its codec still
+/// receive it on the router's payload type, not on the probator's 127.
+#[test]
+fn probator_as_the_first_video_section() {
+    let device = device();
+    let mut pc = answerer();
+    let mut remote = server_remote_sdp();
+    let audio = device.consumer("0", MediaKind::Audio, "audio/opus", 1000);
+    let vp8 = device.consumer("1", MediaKind::Video, "video/VP8", 2000);
+    let probator = msc_ortc::generate_probator_rtp_parameters(&vp8).unwrap();
+    receive(&mut remote, &device, &audio, MediaKind::Audio, "c0", true);
+    receive(
+        &mut remote,
+        &device,
+        &probator,
+        MediaKind::Video,
+        "probator",
+        true,
+    );
+    receive(&mut remote, &device, &vp8, MediaKind::Video, "c1", true);
+    let answer = negotiate(&mut pc, &mut remote);
+    assert_receives(&answer, "1", 101);
+    assert_receives(&answer, "1", 102);
+    assert_receives(&answer, "probator", 101);
+}
+
 #[derive(Debug, Clone)]
 enum Step {
     /// A consumer of the device's receivable codec `codec` (an index into opus, VP8, H264).
     Consume(proptest::sample::Index),
     /// Close the section of an open consumer (an index into them, in creation order).
     Close(proptest::sample::Index),
+    /// The data channel section (once).
+    Data,
     /// One offer/answer round.
     Negotiate,
 }
@@ -628,6 +657,7 @@ fn step() -> impl proptest::strategy::Strategy<Value = Step> {
         3 => any::<proptest::sample::Index>().prop_map(Step::Consume),
         2 => any::<proptest::sample::Index>().prop_map(Step::Close),
         2 => Just(Step::Negotiate),
+        1 => Just(Step::Data),
     ]
 }
 
@@ -638,9 +668,10 @@ proptest::proptest! {
         ..Default::default()
     })]
 
-    /// Any sequence of consumers (audio, VP8, H264 in any order) and closings, negotiated at
-    /// any points: webrtc-rs takes every offer, and after each round every open consumer's
-    /// section receives its codec, every closed one is rejected or gone.
+    /// Any sequence of consumers (audio, VP8, H264 in any order; the probator with the first
+    /// video one, as mediasoup-client adds it), closings and the data channel section,
+    /// negotiated at any points: webrtc-rs takes every offer, and after each round every open
+    /// consumer's section receives its codec, every closed one is rejected or gone.
     #[test]
     fn random_consume_and_close_sequences(steps in proptest::collection::vec(step(), 1..16)) {
         let device = device();
@@ -657,6 +688,7 @@ proptest::proptest! {
         let mut closed: Vec<String> = Vec::new();
         let mut negotiated = std::collections::HashSet::new();
         let mut next_mid = 0u32;
+        let (mut probator, mut data) = (false, false);
         for step in steps.into_iter().chain([Step::Negotiate]) {
             match step {
                 Step::Consume(index) => {
@@ -666,7 +698,17 @@ proptest::proptest! {
                     let params = device.consumer(&mid, kind, mime, 10_000 + 10 * next_mid);
                     receive(&mut remote, &device, &params, kind, &format!("c{mid}"), true);
                     open.push((mid, pt));
+                    if kind == MediaKind::Video && !probator {
+                        let params = msc_ortc::generate_probator_rtp_parameters(&params).unwrap();
+                        receive(&mut remote, &device, &params, kind, "probator", true);
+                        probator = true;
+                    }
                 }
+                Step::Data if !data => {
+                    remote.receive_sctp_association().unwrap();
+                    data = true;
+                }
+                Step::Data => {}
                 Step::Close(index) if !open.is_empty() => {
                     let (mid, _) = open.remove(index.index(open.len()));
                     // Closed (port 0), or, for the first section, made inactive.
@@ -675,10 +717,22 @@ proptest::proptest! {
                 }
                 Step::Close(_) => {}
                 Step::Negotiate => {
-                    if open.is_empty() && closed.is_empty() {
+                    if open.is_empty() && closed.is_empty() && !data {
                         continue;
                     }
                     let answer = negotiate(&mut pc, &mut remote);
+                    if probator {
+                        let section = answer_section(&answer, "probator");
+                        proptest::prop_assert!(
+                            section.media_name.port.value != 0 && section.has_attribute("recvonly"),
+                            "probator:\n{}", answer.marshal()
+                        );
+                    }
+                    if data {
+                        proptest::prop_assert_ne!(
+                            answer_section(&answer, "datachannel").media_name.port.value, 0
+                        );
+                    }
                     for (mid, pt) in &open {
                         assert_receives(&answer, mid, *pt);
                         negotiated.insert(mid.clone());
