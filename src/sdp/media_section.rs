@@ -321,7 +321,8 @@ impl MediaSection {
             .first()
             .ok_or_else(|| SdpError::Missing("offerRtpParameters.encodings is empty".into()))?;
         let rtx_ssrc = encoding.rtx.map(|rtx| rtx.ssrc);
-        if let Some(cname) = &rtp.rtcp.cname {
+        // An empty cname counts as none, as in mediasoup-client (JS falsiness).
+        if let Some(cname) = rtp.rtcp.cname.as_deref().filter(|cname| !cname.is_empty()) {
             for ssrc in encoding.ssrc.into_iter().chain(rtx_ssrc) {
                 section.ssrcs.push(format!("{ssrc} cname:{cname}"));
             }

@@ -430,11 +430,26 @@ fn ssrc_lines_follow_what_the_parameters_have() {
     assert!(text.contains("a=ssrc-group:FID 22222222 22222223\r\n"));
     assert!(text.contains("a=msid:- v\r\n"));
 
+    // An empty cname is none.
+    let mut video = video_consumer("2", "video/VP8", 101, json!({}));
+    video.rtcp.cname = Some(String::new());
+    remote
+        .receive(RecvParams {
+            mid: "2",
+            kind: MediaKind::Video,
+            offer_rtp_parameters: &video,
+            stream_id: "s",
+            track_id: "v2",
+            extra_codecs: &[],
+        })
+        .unwrap();
+    assert!(!sdp_of(&mut remote).contains("a=ssrc:"));
+
     // No RTX SSRC: one a=ssrc line, no group.
     let mut video = video_consumer("1", "video/VP8", 101, json!({}));
     video.encodings[0].rtx = None;
     receive(&mut remote, &video, MediaKind::Video, "v1", &[]).unwrap();
-    let lines = section(&sdp_of(&mut remote), 1);
+    let lines = section(&sdp_of(&mut remote), 2);
     assert!(lines.contains(&"a=ssrc:22222222 cname:videocname".to_owned()));
     assert!(!lines.iter().any(|l| l.starts_with("a=ssrc-group")));
 }
