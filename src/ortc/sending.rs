@@ -15,6 +15,19 @@ const TRANSPORT_CC_URI: &str =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 const ABS_SEND_TIME_URI: &str = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 
+/// The RTCP feedback types of congestion control not in use, as mediasoup decides it for a
+/// stream whose header extensions `has`: transport-cc when the transport-wide-cc extension is
+/// there (so no `goog-remb`), else REMB when abs-send-time is (no `transport-cc`), else none.
+pub(crate) fn unused_congestion_feedback(has: impl Fn(&str) -> bool) -> &'static [&'static str] {
+    if has(TRANSPORT_CC_URI) {
+        &["goog-remb"]
+    } else if has(ABS_SEND_TIME_URI) {
+        &["transport-cc"]
+    } else {
+        &["transport-cc", "goog-remb"]
+    }
+}
+
 fn sending_parameters(
     kind: MediaKind,
     extended: &ExtendedRtpCapabilities,
@@ -80,14 +93,8 @@ pub fn get_sending_remote_rtp_parameters(
     extended: &ExtendedRtpCapabilities,
 ) -> Result<RtpParameters> {
     let mut rtp = sending_parameters(kind, extended, |c| &c.remote_parameters);
-    let has = |uri: &str| rtp.header_extensions.iter().any(|ext| ext.uri == uri);
-    let dropped: &[&str] = if has(TRANSPORT_CC_URI) {
-        &["goog-remb"]
-    } else if has(ABS_SEND_TIME_URI) {
-        &["transport-cc"]
-    } else {
-        &["transport-cc", "goog-remb"]
-    };
+    let dropped =
+        unused_congestion_feedback(|uri| rtp.header_extensions.iter().any(|ext| ext.uri == uri));
     for codec in &mut rtp.codecs {
         codec
             .rtcp_feedback

@@ -12,6 +12,7 @@
 use std::collections::{HashMap, HashSet};
 
 use msc_ortc::codec_match::is_rtx_mime_type;
+use msc_ortc::probator::RTP_PROBATOR_MID;
 use msc_ortc::{
     DtlsRole, IceCandidate, IceParameters, MediaKind, RtpCodecParameters, RtpParameters,
     SctpParameters,
@@ -214,7 +215,7 @@ impl MediaSection {
     /// extra codecs whose payload types are still free (an extra RTX only when the extra codec
     /// it repairs is in the section under its payload type), its header extensions, `a=msid`,
     /// and `a=ssrc` cname lines with `a=ssrc-group:FID` for the first encoding's SSRC and RTX
-    /// SSRC.
+    /// SSRC. The probator's section (mid `probator`) lists the extra codecs first.
     ///
     /// Every codec's mimeType must be of the section's kind; the parameters need an encoding.
     pub(crate) fn rtp_offer(
@@ -261,13 +262,13 @@ impl MediaSection {
                     codec.payload_type
                 )));
             }
-            section.push_codec(codec)?;
         }
         // Extra media codecs whose payload type carries them in the section (added here, or
         // the same codec among the consumer's): only their RTX may follow. An extra codec that
         // gives way to another one on its payload type (the probator's 127) takes its RTX
         // with it.
         let mut repairable = HashSet::new();
+        let mut extras = Vec::new();
         for codec in params.extra_codecs {
             of_kind(codec)?;
             let pt = codec.payload_type;
@@ -276,7 +277,7 @@ impl MediaSection {
                     && rtx_apt(codec).is_some_and(|apt| repairable.contains(&apt))
                 {
                     taken.insert(pt, &codec.mime_type);
-                    section.push_codec(codec)?;
+                    extras.push(codec);
                 }
                 continue;
             }
@@ -284,13 +285,28 @@ impl MediaSection {
                 None => {
                     taken.insert(pt, &codec.mime_type);
                     repairable.insert(pt);
-                    section.push_codec(codec)?;
+                    extras.push(codec);
                 }
                 Some(mime) if mime.eq_ignore_ascii_case(&codec.mime_type) => {
                     repairable.insert(pt);
                 }
                 Some(_) => {}
             }
+        }
+        // The consumer's codecs first, except for the probator: its codec is a video
+        // consumer's on payload type 127, so the same codec is among the extras on the
+        // router's payload type. webrtc-rs maps each codec of a section to the first equal
+        // one of the kind's codecs (those of the first section of the kind), so if the
+        // probator's section were the first video section with 127 first, every later
+        // section would receive that codec on 127 instead of the router's payload type.
+        let probator = params.mid == RTP_PROBATOR_MID;
+        let (first, then): (Vec<_>, Vec<_>) = if probator {
+            (extras, rtp.codecs.iter().collect())
+        } else {
+            (rtp.codecs.iter().collect(), extras)
+        };
+        for codec in first.into_iter().chain(then) {
+            section.push_codec(codec)?;
         }
 
         section.extmaps = rtp
@@ -305,7 +321,8 @@ impl MediaSection {
             .first()
             .ok_or_else(|| SdpError::Missing("offerRtpParameters.encodings is empty".into()))?;
         let rtx_ssrc = encoding.rtx.map(|rtx| rtx.ssrc);
-        if let Some(cname) = &rtp.rtcp.cname {
+        // An empty cname counts as none, as in mediasoup-client (JS falsiness).
+        if let Some(cname) = rtp.rtcp.cname.as_deref().filter(|cname| !cname.is_empty()) {
             for ssrc in encoding.ssrc.into_iter().chain(rtx_ssrc) {
                 section.ssrcs.push(format!("{ssrc} cname:{cname}"));
             }
@@ -353,29 +370,16 @@ impl MediaSection {
         section.direction = Some("recvonly");
 
         for codec in &answer_rtp_parameters.codecs {
-            let pt = codec.payload_type;
-            let name = codec_name(&codec.mime_type)?;
-            section.formats.push(pt.to_string());
-            section.rtpmaps.push(match codec.channels {
-                Some(channels) if channels > 1 => {
-                    format!("{pt} {name}/{}/{channels}", codec.clock_rate)
+            match codec_options {
+                Some(options) => {
+                    let (parameters, rtcp_feedback) = options.answer_codec(codec);
+                    section.push_codec(&RtpCodecParameters {
+                        parameters,
+                        rtcp_feedback,
+                        ..codec.clone()
+                    })?;
                 }
-                _ => format!("{pt} {name}/{}", codec.clock_rate),
-            });
-            let (parameters, feedback) = match codec_options {
-                Some(options) => options.answer_codec(codec),
-                None => (codec.parameters.clone(), codec.rtcp_feedback.clone()),
-            };
-            let config = write_params(&parameters);
-            if !config.is_empty() {
-                section.fmtps.push(format!("{pt} {config}"));
-            }
-            for fb in feedback {
-                section.rtcp_fbs.push(if fb.parameter.is_empty() {
-                    format!("{pt} {}", fb.kind)
-                } else {
-                    format!("{pt} {} {}", fb.kind, fb.parameter)
-                });
+                None => section.push_codec(codec)?,
             }
         }
 
@@ -470,24 +474,29 @@ impl MediaSection {
         self.direction = Some("inactive");
     }
 
-    /// Rejects the section (port 0): no transport, no codecs. The section keeps its header
-    /// extensions and rtcp-mux/rsize, as in mediasoup-client.
+    /// Rejects the section (port 0): no transport, no msid, SSRCs or simulcast. The section
+    /// keeps its header extensions and rtcp-mux/rsize, as in mediasoup-client.
     ///
-    /// mediasoup-client leaves the payload types on the m= line with no rtpmap for them;
-    /// webrtc-rs rejects that ("payload type not found") except for payload type 0, so an RTP
-    /// section's m= line becomes `m=<kind> 0 <proto> 0`, as webrtc-rs writes its own rejected
-    /// sections.
+    /// Codecs: mediasoup-client drops the rtpmap/fmtp/rtcp-fb lines but leaves the payload
+    /// types on the m= line. webrtc-rs rejects a payload type with no rtpmap ("payload type
+    /// not found") except 0, so an answer section's m= line becomes `m=<kind> 0 <proto> 0`, as
+    /// webrtc-rs writes its own rejected sections. An offer section keeps its codecs instead:
+    /// webrtc-rs, answering, takes the codecs of a kind from the first remote section of that
+    /// kind even when it is rejected, and with none there it would reject every later section
+    /// of the kind (a consumer closed before its first negotiation would do that).
     pub(crate) fn close(&mut self) {
         self.disable();
         self.port = 0;
-        if self.kind == "audio" || self.kind == "video" {
-            self.formats = vec!["0".to_owned()];
+        if !self.offer {
+            if self.kind == "audio" || self.kind == "video" {
+                self.formats = vec!["0".to_owned()];
+            }
+            self.rtpmaps.clear();
+            self.fmtps.clear();
+            self.rtcp_fbs.clear();
         }
         self.ice = None;
         self.candidates.clear();
-        self.rtpmaps.clear();
-        self.fmtps.clear();
-        self.rtcp_fbs.clear();
         self.rids.clear();
         self.simulcast = None;
         self.extmap_allow_mixed = false;

@@ -208,16 +208,18 @@ impl RemoteSdp {
     /// encoding `a=ssrc:<ssrc> cname:<cname>` (its RTX SSRC too) and `a=ssrc-group:FID`.
     ///
     /// Errors: an open section has this mid already; no codec, no encoding, a payload type
-    /// twice among the consumer's codecs, or a codec whose mimeType is not of `kind`; a stream
-    /// or track id that is empty or holds whitespace (it would break the `a=msid` line).
+    /// twice among the consumer's codecs, or a codec whose mimeType is not of `kind`; a mid,
+    /// stream id or track id that is empty or holds whitespace (it would break the BUNDLE or
+    /// `a=msid` line).
     pub fn receive(&mut self, params: RecvParams<'_>) -> Result<(), SdpError> {
         for (name, id) in [
-            ("stream id", params.stream_id),
-            ("track id", params.track_id),
+            ("mid", params.mid),
+            ("msid stream id", params.stream_id),
+            ("msid track id", params.track_id),
         ] {
             if id.is_empty() || id.contains(|c: char| c.is_whitespace() || c.is_control()) {
                 return Err(SdpError::Invalid(format!(
-                    "invalid msid {name} '{id}': empty or holds whitespace"
+                    "invalid {name} '{id}': empty or holds whitespace"
                 )));
             }
         }

@@ -81,6 +81,9 @@ const KEYS: &[&str] = &[
     "maxRetransmits",
     "mid",
     "encrypt",
+    "producerId",
+    "rtpParameters",
+    "appData",
     "x",
 ];
 
@@ -212,6 +215,7 @@ const VALIDATORS: &[(&str, Validator)] = validators![
     validate_ice_candidate,
     validate_ice_candidates,
     validate_dtls_parameters,
+    validate_consume_options,
 ];
 
 /// Runs `validate` on `input`; checks the properties.
@@ -295,6 +299,23 @@ fn valid_inputs() -> Vec<(&'static str, Value)> {
                     { "rid": "r1", "scalabilityMode": "S3T3" }
                 ],
                 "rtcp": { "cname": "abc", "reducedSize": true }
+            }),
+        ),
+        (
+            "validate_consume_options",
+            json!({
+                "id": "c0ffee00-0000-4000-8000-000000000001",
+                "producerId": "p1",
+                "kind": "audio",
+                "rtpParameters": {
+                    "mid": "3",
+                    "codecs": [{ "mimeType": "audio/opus", "payloadType": 100, "clockRate": 48000,
+                                 "channels": 2, "parameters": { "useinbandfec": 1 } }],
+                    "encodings": [{ "ssrc": 1111 }],
+                    "rtcp": { "cname": "abc" }
+                },
+                "streamId": "s1",
+                "appData": { "x": 1 }
             }),
         ),
         (

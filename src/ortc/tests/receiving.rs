@@ -111,8 +111,9 @@ fn recv_capabilities_are_what_a_router_can_consume_with() {
 fn receivable_codecs_have_the_routers_payload_types_and_parameters() {
     let extended = get_extended_rtp_capabilities(&native(), &router()).unwrap();
     let video = serde_json::to_value(receivable_codecs(MediaKind::Video, &extended)).unwrap();
+    // The device receives transport-wide-cc for video: no REMB, as in a consumer.
     let feedback = json!([
-        { "type": "goog-remb", "parameter": "" }, { "type": "transport-cc", "parameter": "" },
+        { "type": "transport-cc", "parameter": "" },
         { "type": "ccm", "parameter": "fir" }, { "type": "nack", "parameter": "" },
         { "type": "nack", "parameter": "pli" }
     ]);

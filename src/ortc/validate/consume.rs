@@ -6,10 +6,13 @@ use crate::capabilities::{can_receive, CodecSet};
 use crate::error::{OrtcError, Result};
 use crate::js;
 use crate::types::{MediaKind, RtpParameters};
+use serde::Serialize;
 use serde_json::Value;
 
-/// `transport.consume()` options after [`validate_consume_options`].
-#[derive(Debug, Clone, PartialEq)]
+/// `transport.consume()` options after [`validate_consume_options`] (camelCase in JSON, as
+/// given).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ConsumeOptions {
     /// The server consumer's id (the `a=msid` track id).
     pub id: String,
@@ -20,6 +23,7 @@ pub struct ConsumeOptions {
     /// The server consumer's RTP parameters, normalized; at least one encoding.
     pub rtp_parameters: RtpParameters,
     /// The `streamId` option: consumers with the same one are meant to play in sync.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_id: Option<String>,
     /// The application's data (`{}` when not given).
     pub app_data: Object,
@@ -27,11 +31,17 @@ pub struct ConsumeOptions {
 
 impl ConsumeOptions {
     /// The `a=msid` stream id of the consumer's offer section, as mediasoup-client picks it:
-    /// the `streamId` option, else `rtpParameters.rtcp.cname`, else `-`.
+    /// the `streamId` option, else `rtpParameters.rtcp.cname` (when it can be one: not empty,
+    /// no white space), else `-`.
     pub fn msid_stream_id(&self) -> &str {
         self.stream_id
             .as_deref()
-            .or(self.rtp_parameters.rtcp.cname.as_deref())
+            .or(self
+                .rtp_parameters
+                .rtcp
+                .cname
+                .as_deref()
+                .filter(|cname| msid_token(cname)))
             .unwrap_or("-")
     }
 }
@@ -47,9 +57,11 @@ fn msid_token(text: &str) -> bool {
 /// does, its errors prefixed with `invalid rtpParameters: `. Every error is a `TypeError`.
 ///
 /// Stricter than the reference, because these go into SDP lines or would fail later with a
-/// worse message: `id` and `streamId` must be non-empty and free of white space (the `a=msid`
-/// line); `streamId`, when given, a string; `appData` neither `null`-like junk nor an array;
-/// `rtpParameters` must have an encoding, and codecs of `kind` only.
+/// worse message: `id`, `streamId` and `rtpParameters.mid` must be non-empty and free of
+/// white space (the `a=msid` and BUNDLE lines); `streamId`, when given, a string; `appData`
+/// neither `null`-like junk nor an array; `rtpParameters` must have an encoding, codecs of
+/// `kind` only and no payload type twice. What passes here is what `RemoteSdp::receive`
+/// takes.
 ///
 /// Whether the device can receive the parameters (no codec at all included) is
 /// [`check_can_consume`].
@@ -100,6 +112,23 @@ pub fn validate_consume_options(options: &mut Value) -> Result<ConsumeOptions> {
         Some(params) => validate_and_normalize_rtp_parameters(params)
             .map_err(|e| OrtcError::type_error(format!("invalid rtpParameters: {}", e.message)))?,
     };
+    if let Some(mid) = rtp_parameters.mid.as_deref().filter(|mid| !msid_token(mid)) {
+        return Err(OrtcError::type_error(format!(
+            "invalid rtpParameters: params.mid {} is empty or holds white space",
+            Value::from(mid)
+        )));
+    }
+    let mut payload_types = std::collections::HashSet::new();
+    if let Some(codec) = rtp_parameters
+        .codecs
+        .iter()
+        .find(|codec| !payload_types.insert(codec.payload_type))
+    {
+        return Err(OrtcError::type_error(format!(
+            "invalid rtpParameters: payload type {} appears twice in params.codecs",
+            codec.payload_type
+        )));
+    }
     if rtp_parameters.encodings.is_empty() {
         return Err(OrtcError::type_error(
             "invalid rtpParameters: params.encodings is empty",
@@ -203,6 +232,14 @@ mod tests {
         assert_eq!(consume.app_data["a"], 1);
 
         let mut value = options();
+        value["rtpParameters"]["rtcp"] = json!({ "cname": "not a token" });
+        assert_eq!(
+            validate_consume_options(&mut value)
+                .unwrap()
+                .msid_stream_id(),
+            "-"
+        );
+        let mut value = options();
         value["rtpParameters"]["rtcp"] = json!({});
         assert_eq!(
             validate_consume_options(&mut value)
@@ -284,6 +321,18 @@ mod tests {
         assert_eq!(
             error(audio),
             "invalid rtpParameters: codec.mimeType 'video/VP8' is not of kind 'audio'"
+        );
+        let mut bad = options();
+        bad["rtpParameters"]["mid"] = json!("1 2");
+        assert_eq!(
+            error(bad),
+            "invalid rtpParameters: params.mid \"1 2\" is empty or holds white space"
+        );
+        let mut bad = options();
+        bad["rtpParameters"]["codecs"][1]["payloadType"] = json!(101);
+        assert_eq!(
+            error(bad),
+            "invalid rtpParameters: payload type 101 appears twice in params.codecs"
         );
         let mut bad = options();
         bad["rtpParameters"]["rtcp"]["cname"] = json!("two\nlines");

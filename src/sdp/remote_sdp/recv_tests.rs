@@ -199,7 +199,8 @@ fn video_offer_section_with_rtx_then_the_extra_codecs() {
 }
 
 /// The probator as mediasoup-client adds it: the first video consumer's codec on payload type
-/// 127, SSRC 1234, no RTX. An extra codec on 127 gives way, and so does its RTX.
+/// 127, SSRC 1234, no RTX. An extra codec on 127 gives way, and so does its RTX; the other
+/// extras come before the probator's codec.
 #[test]
 fn probator_section_and_payload_type_collisions() {
     let video = video_consumer("1", "video/VP8", 101, json!({}));
@@ -225,7 +226,8 @@ fn probator_section_and_payload_type_collisions() {
     .unwrap();
     let text = sdp_of(&mut remote);
     let lines = section(&text, 0);
-    assert_eq!(formats(&lines), ["127", "101", "102", "103", "104"]);
+    // The extras first (see `MediaSection::rtp_offer`), the probator's codec last.
+    assert_eq!(formats(&lines), ["101", "102", "103", "104", "127"]);
     assert!(lines.contains(&"a=rtpmap:127 VP8/90000".to_owned()));
     assert!(!text.contains("VP9") && !text.contains("apt=127"), "{text}");
     assert!(lines.contains(&"a=mid:probator".to_owned()));
@@ -286,16 +288,29 @@ fn closed_sections_are_reused_by_either_kind() {
     assert!(sdp_of(&mut remote).contains("a=group:BUNDLE 0 1 2\r\n"));
 
     // The first section is only disabled; another one is closed: port 0, out of BUNDLE, no
-    // transport, codecs, msid or SSRCs.
+    // transport, msid or SSRCs, but its codecs (webrtc-rs reads them even there).
     assert!(!remote.close_media_section("0").unwrap());
     assert!(remote.close_media_section("1").unwrap());
     let text = sdp_of(&mut remote);
     assert!(text.contains("a=group:BUNDLE 0 2\r\n"), "{text}");
     assert!(section(&text, 0).contains(&"a=inactive".to_owned()));
+    let closed = section(&text, 1);
+    let codec_lines = closed
+        .iter()
+        .filter(|l| {
+            l.starts_with("a=rtpmap") || l.starts_with("a=fmtp") || l.starts_with("a=rtcp-fb")
+        })
+        .count();
+    assert_eq!(codec_lines, 15, "{text}");
     assert_eq!(
-        section(&text, 1),
+        closed
+            .iter()
+            .filter(|l| !(l.starts_with("a=rtpmap")
+                || l.starts_with("a=fmtp")
+                || l.starts_with("a=rtcp-fb")))
+            .collect::<Vec<_>>(),
         [
-            "m=video 0 UDP/TLS/RTP/SAVPF 0",
+            "m=video 0 UDP/TLS/RTP/SAVPF 101 102 103 104",
             "c=IN IP4 127.0.0.1",
             "a=extmap:1 urn:ietf:params:rtp-hdrext:sdes:mid",
             "a=extmap:4 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
@@ -415,11 +430,26 @@ fn ssrc_lines_follow_what_the_parameters_have() {
     assert!(text.contains("a=ssrc-group:FID 22222222 22222223\r\n"));
     assert!(text.contains("a=msid:- v\r\n"));
 
+    // An empty cname is none.
+    let mut video = video_consumer("2", "video/VP8", 101, json!({}));
+    video.rtcp.cname = Some(String::new());
+    remote
+        .receive(RecvParams {
+            mid: "2",
+            kind: MediaKind::Video,
+            offer_rtp_parameters: &video,
+            stream_id: "s",
+            track_id: "v2",
+            extra_codecs: &[],
+        })
+        .unwrap();
+    assert!(!sdp_of(&mut remote).contains("a=ssrc:"));
+
     // No RTX SSRC: one a=ssrc line, no group.
     let mut video = video_consumer("1", "video/VP8", 101, json!({}));
     video.encodings[0].rtx = None;
     receive(&mut remote, &video, MediaKind::Video, "v1", &[]).unwrap();
-    let lines = section(&sdp_of(&mut remote), 1);
+    let lines = section(&sdp_of(&mut remote), 2);
     assert!(lines.contains(&"a=ssrc:22222222 cname:videocname".to_owned()));
     assert!(!lines.iter().any(|l| l.starts_with("a=ssrc-group")));
 }
@@ -515,6 +545,12 @@ fn bad_consumers_are_errors_and_change_nothing() {
     assert_eq!(
         err(&mut remote, &spaced_stream, MediaKind::Audio, "b", &[]),
         "invalid msid stream id 'a b': empty or holds whitespace"
+    );
+    let mut spaced_mid = audio_consumer("1 2");
+    spaced_mid.rtcp.cname = Some("c".into());
+    assert_eq!(
+        err(&mut remote, &spaced_mid, MediaKind::Audio, "b", &[]),
+        "invalid mid '1 2': empty or holds whitespace"
     );
     assert_eq!(remote.sections.len(), before);
 }

@@ -5,8 +5,9 @@
 //! `PROPTEST_CASES` sets the number of cases (see docs/testing.md).
 
 use msc_ortc::{
-    validate_dtls_parameters, validate_ice_candidates, validate_ice_parameters, MediaKind,
-    RtpCodecParameters, RtpHeaderExtensionParameters, RtpParameters, SctpParameters,
+    validate_consume_options, validate_dtls_parameters, validate_ice_candidates,
+    validate_ice_parameters, MediaKind, RtpCodecParameters, RtpHeaderExtensionParameters,
+    RtpParameters, SctpParameters,
 };
 use msc_sdp::*;
 use proptest::prelude::*;
@@ -216,8 +217,113 @@ fn sending_parameters(offer: &SessionDescription, kind: MediaKind) -> RtpParamet
     }
 }
 
+/// `transport.consume()` options as a mediasoup server gives them: a video consumer.
+fn consume_options() -> serde_json::Value {
+    json!({
+        "id": "c0ffee00-0000-4000-8000-000000000001",
+        "producerId": "p1",
+        "kind": "video",
+        "rtpParameters": {
+            "mid": "1",
+            "codecs": [
+                { "mimeType": "video/VP8", "payloadType": 101, "clockRate": 90000,
+                  "rtcpFeedback": [{ "type": "nack" }, { "type": "nack", "parameter": "pli" }] },
+                { "mimeType": "video/rtx", "payloadType": 102, "clockRate": 90000,
+                  "parameters": { "apt": 101 } }
+            ],
+            "headerExtensions": [{ "uri": "urn:ietf:params:rtp-hdrext:sdes:mid", "id": 1 }],
+            "encodings": [{ "ssrc": 22222222, "rtx": { "ssrc": 22222223 } }],
+            "rtcp": { "cname": "cname1" }
+        },
+        "streamId": "s1"
+    })
+}
+
+/// Values a server (or a man in the middle) might put anywhere in the options.
+fn server_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    prop_oneof![
+        3 => server_string().prop_map(Value::from),
+        2 => (0u32..300).prop_map(Value::from),
+        1 => any::<u32>().prop_map(Value::from),
+        1 => Just(Value::Null),
+        1 => proptest::sample::select(&["video/H264", "audio/opus", "video/rtx", "video/ x", "video/VP8\r\na=x"][..]).prop_map(Value::from),
+        1 => Just(json!({})),
+        1 => Just(json!([])),
+    ]
+}
+
+/// Replaces the node at `path` (indices into arrays and objects, modulo their sizes).
+fn replace_node(node: &mut serde_json::Value, path: &[usize], replacement: serde_json::Value) {
+    use serde_json::Value;
+    let Some((&step, rest)) = path.split_first() else {
+        *node = replacement;
+        return;
+    };
+    match node {
+        Value::Array(items) if !items.is_empty() => {
+            let n = items.len();
+            replace_node(&mut items[step % n], rest, replacement);
+        }
+        Value::Object(map) if !map.is_empty() => {
+            let n = map.len();
+            replace_node(map.values_mut().nth(step % n).unwrap(), rest, replacement);
+        }
+        _ => *node = replacement,
+    }
+}
+
 proptest! {
     #![proptest_config(config(128))]
+
+    /// What `validate_consume_options` (and `check_can_consume`) let through,
+    /// `RemoteSdp::receive` takes, and the offer parses back with the consumer's section.
+    #[test]
+    fn validated_consumers_make_offers(
+        changes in proptest::collection::vec(
+            (proptest::collection::vec(any::<usize>(), 1..6), server_value()),
+            1..4,
+        ),
+    ) {
+        let mut options = consume_options();
+        for (path, value) in changes {
+            replace_node(&mut options, &path, value);
+        }
+        let Ok(consume) = validate_consume_options(&mut options) else {
+            return Ok(());
+        };
+        // No codec at all: `check_can_consume` refuses it (UnsupportedError) before this.
+        if consume.rtp_parameters.codecs.is_empty() {
+            return Ok(());
+        }
+        let mut remote = remote_sdp("ufrag", "pwd", "127.0.0.1", "udp", "AB:CD", 40000).unwrap();
+        let mid = consume.rtp_parameters.mid.clone().unwrap_or_else(|| "0".into());
+        let extras = vec![RtpCodecParameters {
+            mime_type: format!("{}/opus", consume.kind.as_str()),
+            payload_type: 100,
+            clock_rate: 48000,
+            channels: Some(2),
+            parameters: Default::default(),
+            rtcp_feedback: vec![],
+        }];
+        remote
+            .receive(RecvParams {
+                mid: &mid,
+                kind: consume.kind,
+                offer_rtp_parameters: &consume.rtp_parameters,
+                stream_id: consume.msid_stream_id(),
+                track_id: &consume.id,
+                extra_codecs: &extras,
+            })
+            .map_err(|e| TestCaseError::fail(format!("receive: {e}\n{options}")))?;
+        let offer = remote.get_sdp();
+        let parsed = parse_sdp(&offer).map_err(|e| TestCaseError::fail(format!("{e}\n{offer}")))?;
+        prop_assert_eq!(parsed.media_descriptions.len(), 1, "{}", offer);
+        let media = media_by_mid(&parsed, &mid);
+        prop_assert!(media.is_some(), "{}", offer);
+        let msid = format!("{} {}", consume.msid_stream_id(), consume.id);
+        prop_assert_eq!(media.unwrap().attribute("msid").flatten(), Some(msid.as_str()), "{}", offer);
+    }
 
     #[test]
     fn mutated_offers(which in 0..OFFERS.len(), changes in proptest::collection::vec(line_change(), 1..8)) {
