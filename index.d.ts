@@ -390,11 +390,58 @@ export declare class RemoteTrack extends EventEmitter {
   /** Sends an RTCP PLI unless one went less than 300 ms ago; true when sent (video only). */
   requestKeyFrame(): boolean;
   stats(): RemoteTrackStats;
+  /**
+   * Records the frames to `path`: IVF (VP8, VP9, AV1), Ogg (Opus) or H.264 Annex B, timed by
+   * the RTP timestamps, from the next keyframe (one is asked for). The file is completed by
+   * `stop()` or when the track ends.
+   */
+  record(path: string): Recorder;
+  /**
+   * Sends the RTP packets (as received; SSRC kept, payload type `payloadType` or the
+   * consumer's) to `address:port` (default address 127.0.0.1) for another tool, and passes its
+   * keyframe requests on. `sdp` describes the stream for the tool.
+   */
+  forwardRtp(options: { address?: string; port: number; rtcpPort?: number; payloadType?: number }): Promise<RtpForwarder>;
   /** Does nothing: a remote track ends with its consumer (`consumer.close()`). */
   stop(): void;
   on<K extends keyof RemoteTrackEvents>(event: K, listener: (...args: RemoteTrackEvents[K]) => void): this;
   once<K extends keyof RemoteTrackEvents>(event: K, listener: (...args: RemoteTrackEvents[K]) => void): this;
   off<K extends keyof RemoteTrackEvents>(event: K, listener: (...args: RemoteTrackEvents[K]) => void): this;
+}
+
+export interface RecordingSummary {
+  frames: number;
+  bytes: number;
+  /** Microseconds from the first frame written to the end of the last. */
+  duration: number;
+}
+
+/** A recording in progress (`track.record(path)`). */
+export declare class Recorder {
+  readonly path: string;
+  readonly recording: boolean;
+  /** Completes the file. Idempotent. */
+  stop(): RecordingSummary;
+}
+
+export interface RtpForwarderStats {
+  packets: number;
+  bytes: number;
+  dropped: number;
+  keyframeRequests: number;
+  rtcpReceived: number;
+}
+
+/** RTP of a received track sent to another tool (`track.forwardRtp()`). */
+export declare class RtpForwarder {
+  /** The SDP to give the tool (e.g. `ffmpeg -protocol_whitelist file,udp,rtp -i stream.sdp`). */
+  readonly sdp: string;
+  /** Where the tool's RTCP (keyframe requests) is received. */
+  readonly localRtcpPort: number;
+  readonly closed: boolean;
+  stats(): RtpForwarderStats;
+  /** Stops forwarding; an RTCP BYE tells the tool. */
+  close(): void;
 }
 
 export interface ConsumerEvents {

@@ -81,6 +81,12 @@ export declare class NativeProducer {
   getStats(): Promise<any>
 }
 
+export declare class NativeRecording {
+  get recording(): boolean
+  /** Completes the file; what was recorded. Idempotent. */
+  stop(): NativeRecordingSummary
+}
+
 export declare class NativeRemoteTrack {
   get id(): string
   get kind(): string
@@ -97,7 +103,24 @@ export declare class NativeRemoteTrack {
   stopReadingPackets(): void
   /** Sends a keyframe request unless one went less than 300 ms ago; true when sent. */
   requestKeyFrame(): boolean
+  /**
+   * Starts recording the frames to `path` (IVF for VP8/VP9/AV1, Ogg for Opus, Annex B for
+   * H.264), from the next keyframe (one is asked for).
+   */
+  record(path: string): NativeRecording
+  /** Sends the track's RTP packets to `address:port` (see `msc_media::RtpForwarder`). */
+  forwardRtp(options: NativeForwardOptions): Promise<NativeRtpForwarder>
   stats(): NativeRemoteTrackStats
+}
+
+export declare class NativeRtpForwarder {
+  /** The SDP to give the tool. */
+  get sdp(): string
+  /** The local port the tool's RTCP (keyframe requests) is received on. */
+  get localRtcpPort(): number
+  stats(): NativeRtpForwardStats
+  /** Stops forwarding (an RTCP BYE tells the tool). Idempotent. */
+  close(): void
 }
 
 export declare class NativeRtpIngest {
@@ -185,6 +208,14 @@ export interface NativeConsumeOptions {
   streamId?: string
 }
 
+/** What forwardRtp() takes (checked by lib/). */
+export interface NativeForwardOptions {
+  address: string
+  port: number
+  rtcpPort?: number
+  payloadType?: number
+}
+
 /** One frame, as lib/RemoteTrack.js hands it out. */
 export interface NativeFrame {
   data: Buffer
@@ -218,6 +249,14 @@ export interface NativeProduceOptions {
   codec?: any
 }
 
+/** What a finished recording holds. */
+export interface NativeRecordingSummary {
+  frames: number
+  bytes: number
+  /** Microseconds from the first frame written to the end of the last. */
+  duration: number
+}
+
 /** The track's counters. */
 export interface NativeRemoteTrackStats {
   packets: number
@@ -229,6 +268,15 @@ export interface NativeRemoteTrackStats {
   duplicates: number
   packetsDroppedReader: number
   keyframeRequests: number
+}
+
+/** A forwarder's counters. */
+export interface NativeRtpForwardStats {
+  packets: number
+  bytes: number
+  dropped: number
+  keyframeRequests: number
+  rtcpReceived: number
 }
 
 /**

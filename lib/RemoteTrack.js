@@ -1,6 +1,8 @@
 'use strict';
 
 const { EventEmitter } = require('node:events');
+const { InvalidStateError, callNative, awaitNative } = require('./errors');
+const { checkInteger } = require('./validate');
 
 // Frames (or packets) asked of the native track at once: whatever is queued, up to this.
 const BATCH = 32;
@@ -15,6 +17,11 @@ const BATCH = 32;
 // - `for await (const packet of track.rtp())` or `track.on('rtp', (packet) => ...)`: the RTP
 //   packets (Buffer, header included), retransmissions already in place.
 // - `requestKeyFrame()`: an RTCP PLI to the server, at most one per 300 ms.
+// - `record(path)`: the frames into a file (IVF for VP8/VP9/AV1, Ogg for Opus, Annex B for
+//   H.264), timed by their RTP timestamps, from the next keyframe; `recorder.stop()` completes
+//   it. The recording also ends with the track.
+// - `forwardRtp({ address, port })`: the RTP packets to another tool (ffmpeg, GStreamer), with
+//   `forwarder.sdp` to give it; its keyframe requests (RTCP PLI/FIR) are passed on.
 class RemoteTrack extends EventEmitter {
   constructor(native) {
     super();
@@ -27,9 +34,10 @@ class RemoteTrack extends EventEmitter {
     this._packetReaders = 0;
     this._frameLoop = null;
     this._packetLoop = null;
+    // 'newListener' comes before the listener is added: the pump starts a tick later
     this.on('newListener', (event) => {
-      if (event === 'frame' && !this._frameLoop) this._frameLoop = this._pump('frame');
-      if (event === 'rtp' && !this._packetLoop) this._packetLoop = this._pump('rtp');
+      if (event === 'frame' && !this._frameLoop) this._frameLoop = Promise.resolve().then(() => this._pump('frame'));
+      if (event === 'rtp' && !this._packetLoop) this._packetLoop = Promise.resolve().then(() => this._pump('rtp'));
     });
   }
 
@@ -74,6 +82,25 @@ class RemoteTrack extends EventEmitter {
 
   stop() {
     // a remote track ends with its consumer: consumer.close()
+  }
+
+  record(path) {
+    if (typeof path !== 'string' || !path) throw new TypeError('path must be a non-empty string');
+    if (this._ended) throw new InvalidStateError('the track has ended');
+    return new Recorder(callNative(() => this._native.record(path)), path);
+  }
+
+  async forwardRtp({ address = '127.0.0.1', port, rtcpPort, payloadType } = {}) {
+    if (typeof address !== 'string' || !address) throw new TypeError('address must be a string (an IP address)');
+    if (port === undefined) throw new TypeError('missing port');
+    checkInteger(port, 'port', { min: 1, max: 65535 });
+    checkInteger(rtcpPort, 'rtcpPort', { min: 1, max: 65535 });
+    checkInteger(payloadType, 'payloadType', { min: 0, max: 127 });
+    if (this._ended) throw new InvalidStateError('the track has ended');
+    const native = await awaitNative(this._native.forwardRtp({ address, port, rtcpPort, payloadType }));
+    const forwarder = new RtpForwarder(native);
+    this.once('ended', () => forwarder.close());
+    return forwarder;
   }
 
   async *_iterate(what) {
@@ -128,6 +155,50 @@ class RemoteTrack extends EventEmitter {
   }
 }
 
+// A recording of a track into a file: `stop()` completes the file and gives what was written
+// ({ frames, bytes, duration } with the duration in microseconds).
+class Recorder {
+  constructor(native, path) {
+    this._native = native;
+    this._path = path;
+  }
+  get path() {
+    return this._path;
+  }
+  get recording() {
+    return this._native.recording;
+  }
+  stop() {
+    return callNative(() => this._native.stop());
+  }
+}
+
+// RTP of a track sent to another tool: `sdp` is what the tool opens; `close()` stops (an RTCP
+// BYE tells the tool).
+class RtpForwarder {
+  constructor(native) {
+    this._native = native;
+    this._closed = false;
+  }
+  get sdp() {
+    return this._native.sdp;
+  }
+  get localRtcpPort() {
+    return this._native.localRtcpPort;
+  }
+  get closed() {
+    return this._closed;
+  }
+  stats() {
+    return this._native.stats();
+  }
+  close() {
+    if (this._closed) return;
+    this._closed = true;
+    this._native.close();
+  }
+}
+
 function toFrame(f) {
   return {
     data: f.data,
@@ -141,4 +212,4 @@ function toFrame(f) {
   };
 }
 
-module.exports = { RemoteTrack };
+module.exports = { RemoteTrack, Recorder, RtpForwarder };

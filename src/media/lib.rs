@@ -58,8 +58,8 @@ pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};
 pub use profile::codec_parameters;
 pub use recorder::{RecordFormat, Recorder, RecordingSummary};
 pub use remote_track::{
-    FrameTap, KeyframeRequester, PacketTap, ReceivedFrame, RemoteTrack, RemoteTrackInfo,
-    RemoteTrackStats, FRAME_QUEUE, KEYFRAME_REQUEST_INTERVAL, RTP_QUEUE,
+    ForwardTap, FrameTap, KeyframeRequester, PacketTap, ReceivedFrame, Recording, RemoteTrack,
+    RemoteTrackInfo, RemoteTrackStats, FRAME_QUEUE, KEYFRAME_REQUEST_INTERVAL, RTP_QUEUE,
 };
 pub use rtp_forward::{RtpForwardOptions, RtpForwardStats, RtpForwarder};
 pub use rtp_ingest::{RtpIngest, RtpIngestOptions, RtpIngestStats};

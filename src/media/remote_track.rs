@@ -28,6 +28,10 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::Notify;
 
+mod taps;
+
+pub use taps::{ForwardTap, Recording};
+
 use crate::depacketizer::{AssemblerOptions, FrameAssembler, ReceivedPacket};
 use crate::{MediaError, MediaKind};
 

@@ -3,9 +3,14 @@
 
 use std::sync::Arc;
 
-use msc_media::{ReceivedFrame, RemoteTrack};
-use napi::bindgen_prelude::Buffer;
+use msc_media::{
+    ForwardTap, ReceivedFrame, Recorder, Recording, RemoteTrack, RtpForwardOptions, RtpForwarder,
+};
+use napi::bindgen_prelude::{Buffer, PromiseRaw};
+use napi::Env;
 use napi_derive::napi;
+
+use super::errors::{invalid_argument, promise, to_js, Code};
 
 #[napi]
 pub struct NativeRemoteTrack {
@@ -128,6 +133,94 @@ impl NativeRemoteTrack {
         self.inner.request_keyframe()
     }
 
+    /// Starts recording the frames to `path` (IVF for VP8/VP9/AV1, Ogg for Opus, Annex B for
+    /// H.264), from the next keyframe (one is asked for).
+    #[napi(catch_unwind)]
+    pub fn record(&self, path: String) -> napi::Result<NativeRecording, Code> {
+        if self.inner.ended() {
+            return Err(to_js(msc_client::Error::invalid_state(
+                "the track has ended",
+            )));
+        }
+        let info = self.inner.info();
+        let recorder = Recorder::create(
+            &path,
+            &info.mime_type,
+            info.clock_rate,
+            info.channels.unwrap_or(2),
+        )
+        .map_err(to_js)?;
+        let recording = Recording::new(recorder);
+        let tap = self.inner.add_frame_tap(recording.tap());
+        self.inner.request_keyframe();
+        Ok(NativeRecording {
+            recording,
+            track: self.inner.clone(),
+            tap,
+        })
+    }
+
+    /// Sends the track's RTP packets to `address:port` (see `msc_media::RtpForwarder`).
+    #[napi(ts_return_type = "Promise<NativeRtpForwarder>")]
+    pub fn forward_rtp<'env>(
+        &self,
+        env: &'env Env,
+        options: NativeForwardOptions,
+    ) -> napi::Result<PromiseRaw<'env, NativeRtpForwarder>, Code> {
+        if self.inner.ended() {
+            return Err(to_js(msc_client::Error::invalid_state(
+                "the track has ended",
+            )));
+        }
+        let info = self.inner.info().clone();
+        let address = options
+            .address
+            .parse()
+            .map_err(|_| invalid_argument(format!("invalid address {:?}", options.address)))?;
+        let port = |p: u32, what: &str| {
+            u16::try_from(p)
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| invalid_argument(format!("invalid {what} {p}")))
+        };
+        let payload_type = match options.payload_type {
+            Some(pt) => u8::try_from(pt).map_err(|_| invalid_argument("invalid payloadType"))?,
+            None => info.payload_type,
+        };
+        let forward_options = RtpForwardOptions {
+            address,
+            port: port(options.port, "port")?,
+            rtcp_port: options.rtcp_port.map(|p| port(p, "rtcpPort")).transpose()?,
+            payload_type,
+            ssrc: info.ssrc,
+            mime_type: info.mime_type.clone(),
+            clock_rate: info.clock_rate,
+            channels: info.channels,
+            fmtp: info.fmtp.clone(),
+            local_rtcp_port: None,
+        };
+        let track = self.inner.clone();
+        let starting = async move {
+            let weak = Arc::downgrade(&track);
+            let forwarder = RtpForwarder::new(forward_options, move || {
+                if let Some(track) = weak.upgrade() {
+                    track.request_keyframe();
+                }
+            })
+            .await?;
+            let forwarder = Arc::new(forwarder);
+            let tap = track.add_packet_tap(Arc::new(ForwardTap(forwarder.clone())));
+            // the tool gets a decodable stream from the start
+            track.request_keyframe();
+            Ok(NativeRtpForwarder {
+                forwarder,
+                track,
+                tap,
+            })
+        };
+        promise(env, starting, |_, forwarder| Ok(forwarder))
+    }
+
     #[napi]
     pub fn stats(&self) -> NativeRemoteTrackStats {
         let s = self.inner.stats();
@@ -142,5 +235,101 @@ impl NativeRemoteTrack {
             packets_dropped_reader: s.packets_dropped_reader as f64,
             keyframe_requests: s.keyframe_requests as f64,
         }
+    }
+}
+
+/// What forwardRtp() takes (checked by lib/).
+#[napi(object)]
+pub struct NativeForwardOptions {
+    pub address: String,
+    pub port: u32,
+    pub rtcp_port: Option<u32>,
+    pub payload_type: Option<u32>,
+}
+
+/// What a finished recording holds.
+#[napi(object)]
+pub struct NativeRecordingSummary {
+    pub frames: f64,
+    pub bytes: f64,
+    /// Microseconds from the first frame written to the end of the last.
+    pub duration: f64,
+}
+
+#[napi]
+pub struct NativeRecording {
+    recording: Arc<Recording>,
+    track: Arc<RemoteTrack>,
+    tap: u64,
+}
+
+#[napi]
+impl NativeRecording {
+    #[napi(getter)]
+    pub fn recording(&self) -> bool {
+        self.recording.recording()
+    }
+
+    /// Completes the file; what was recorded. Idempotent.
+    #[napi(catch_unwind)]
+    pub fn stop(&self) -> napi::Result<NativeRecordingSummary, Code> {
+        drop(self.track.remove_tap(self.tap));
+        let summary = self.recording.finish().map_err(to_js)?;
+        Ok(NativeRecordingSummary {
+            frames: summary.frames as f64,
+            bytes: summary.bytes as f64,
+            duration: summary.duration_us as f64,
+        })
+    }
+}
+
+/// A forwarder's counters.
+#[napi(object)]
+pub struct NativeRtpForwardStats {
+    pub packets: f64,
+    pub bytes: f64,
+    pub dropped: f64,
+    pub keyframe_requests: f64,
+    pub rtcp_received: f64,
+}
+
+#[napi]
+pub struct NativeRtpForwarder {
+    forwarder: Arc<RtpForwarder>,
+    track: Arc<RemoteTrack>,
+    tap: u64,
+}
+
+#[napi]
+impl NativeRtpForwarder {
+    /// The SDP to give the tool.
+    #[napi(getter)]
+    pub fn sdp(&self) -> String {
+        self.forwarder.sdp()
+    }
+
+    /// The local port the tool's RTCP (keyframe requests) is received on.
+    #[napi(getter)]
+    pub fn local_rtcp_port(&self) -> u32 {
+        self.forwarder.local_rtcp_addr().port() as u32
+    }
+
+    #[napi]
+    pub fn stats(&self) -> NativeRtpForwardStats {
+        let s = self.forwarder.stats();
+        NativeRtpForwardStats {
+            packets: s.packets as f64,
+            bytes: s.bytes as f64,
+            dropped: s.dropped as f64,
+            keyframe_requests: s.keyframe_requests as f64,
+            rtcp_received: s.rtcp_received as f64,
+        }
+    }
+
+    /// Stops forwarding (an RTCP BYE tells the tool). Idempotent.
+    #[napi]
+    pub fn close(&self) {
+        self.track.remove_tap(self.tap);
+        self.forwarder.close();
     }
 }

@@ -212,13 +212,19 @@ impl Transport {
             let ssrc = track.info().ssrc;
             self.handler
                 .add_receiver(&item.id, ssrc, Arc::new(TrackSink(track.clone())));
-            let handler = self.me.clone();
+            // Sent from a task of its own: a request can come from within the delivery of a
+            // packet (the assembler found a loss), where the connection cannot be entered again.
+            let transport = self.me.clone();
+            let runtime = self.runtime.clone();
             track.set_keyframe_requester(Box::new(move || {
-                if let Some(t) = handler.upgrade() {
-                    if let Err(e) = t.handler.request_keyframe(ssrc) {
-                        tracing::debug!("keyframe request for {ssrc}: {e}");
+                let transport = transport.clone();
+                runtime.spawn(async move {
+                    if let Some(t) = transport.upgrade() {
+                        if let Err(e) = t.handler.request_keyframe(ssrc) {
+                            tracing::debug!("keyframe request for {ssrc}: {e}");
+                        }
                     }
-                }
+                });
             }));
             let consumer = Consumer::new(
                 item.id,

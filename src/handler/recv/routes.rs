@@ -114,5 +114,42 @@ impl Inbound for Routes {
 /// packet it repairs), for programs that want raw RTP.
 pub fn marshal_rtp(packet: &rtp::Packet) -> bytes::Bytes {
     use rtc::shared::marshal::Marshal;
-    packet.marshal().map(|b| b.freeze()).unwrap_or_default()
+    // webrtc-rs 0.21.1 counts a parsed header's extension padding in its size but writes the
+    // extensions padded afresh: with the parsed padding left in, every marshal fails on the
+    // size check. The padding is recomputed when it is zero.
+    let mut packet = packet.clone();
+    packet.header.extensions_padding = 0;
+    match packet.marshal() {
+        Ok(b) => b.freeze(),
+        Err(e) => {
+            tracing::debug!(%e, "an RTP packet could not be written back");
+            bytes::Bytes::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtc::shared::marshal::Unmarshal;
+
+    #[test]
+    fn a_received_packet_is_written_back_as_it_came() {
+        // one-byte header extensions (ids 1, 4, 5: 9 bytes, padded to 12), as mediasoup sends
+        let wire: Vec<u8> = [
+            &[
+                0x90, 0x65, 0x75, 0xc8, 0x18, 0xdf, 0xa4, 0x22, 0x29, 0xfd, 0x3b, 0xe3,
+            ][..],
+            &[0xbe, 0xde, 0x00, 0x03],
+            &[
+                0x10, b'0', 0x42, 0xc9, 0xbe, 0x77, 0x51, 0x00, 0x12, 0x00, 0x00, 0x00,
+            ],
+            &[0xde, 0xad, 0xbe, 0xef, 0x01],
+        ]
+        .concat();
+        let mut buf = &wire[..];
+        let packet = rtp::Packet::unmarshal(&mut buf).unwrap();
+        assert_eq!(packet.header.extensions.len(), 3);
+        assert_eq!(&marshal_rtp(&packet)[..], &wire[..]);
+    }
 }
