@@ -349,7 +349,11 @@ export interface ReceivedFrame {
   temporalLayer?: number;
   /** Packets were lost (not repaired) between the previous frame and this one. */
   gapBefore: boolean;
-  /** Wall-clock time of the frame (ms since the Unix epoch) by the server's sender reports, once one arrived. */
+  /**
+   * The frame's time on the server's NTP clock (ms), from its RTCP sender reports, once one
+   * arrived: the same clock for every consumer of a server, to align audio and video. Not the
+   * wall clock (mediasoup's runs from its own start).
+   */
   ntpTime?: number;
 }
 

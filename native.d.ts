@@ -226,7 +226,7 @@ export interface NativeFrame {
   spatialLayer?: number
   temporalLayer?: number
   gapBefore: boolean
-  /** Milliseconds since the Unix epoch, from the server's sender reports. */
+  /** Milliseconds on the server's NTP clock, from its sender reports. */
   ntpTime?: number
 }
 

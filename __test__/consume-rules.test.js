@@ -206,3 +206,47 @@ test('getStats() gives the receiver\'s inbound-rtp; requestKeyFrame() reaches th
   assert.equal(consumer.track.requestKeyFrame(), false, 'rate-limited');
   await until(() => writer.requests.length > requests, { what: 'a keyframe request at the producer' });
 });
+
+test('a reader that falls behind loses whole frames up to a keyframe, counted; frames carry the server\'s NTP time', async (t) => {
+  const { producer } = await source(t);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer } = await consume({ ...recv, device }, producer.id);
+  const iterator = consumer.track.frames();
+  const first = await iterator.next();
+  assert.equal(first.value.keyframe, true);
+  // 64 frames fill the queue: ~2.1 s at 30 fps, and the server's sender reports come meanwhile
+  await until(() => consumer.track.stats().framesDroppedReader > 10, { timeout: 8000, what: 'frames dropped for the reader' });
+  const frames = [];
+  for (let i = 0; i < 70; i++) frames.push((await iterator.next()).value);
+  await iterator.return();
+  // the queued frames, in order, then a keyframe: never a delta frame after the drop
+  const resumed = frames.findIndex((f, i) => i > 0 && f.timestamp - frames[i - 1].timestamp > 40_000);
+  assert.ok(resumed > 0, 'a jump in time where frames were dropped');
+  assert.equal(frames[resumed].keyframe, true, 'reading resumes at a keyframe');
+  for (let i = 1; i < resumed; i++) assert.ok(frames[i].timestamp - frames[i - 1].timestamp < 40_000, `frame ${i} follows`);
+  const stats = consumer.track.stats();
+  assert.equal(stats.packetsLost, 0, 'nothing was lost on the network');
+  assert.ok(stats.keyframeRequests >= 1);
+  // the server's NTP clock from its sender reports: it advances with the media
+  const timed = frames.filter((f) => f.ntpTime !== undefined);
+  assert.ok(timed.length >= 2, 'ntpTime once a sender report arrived');
+  const [a, b] = [timed[0], timed[timed.length - 1]];
+  // (the producer's media time and the server's clock drift apart a little: a writer on a timer)
+  const media = (b.timestamp - a.timestamp) / 1000;
+  assert.ok(media > 1000, `${media} ms of media with ntpTime`);
+  assert.ok(Math.abs(b.ntpTime - a.ntpTime - media) < 0.1 * media, `ntpTime ${a.ntpTime} -> ${b.ntpTime} over ${media} ms`);
+});
+
+test('restartIce() on a receive transport: the consumers keep receiving', async (t) => {
+  const { producer } = await source(t);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer } = await consume({ ...recv, device }, producer.id);
+  await nextFrames(consumer.track, 2);
+  const iceParameters = await recv.serverTransport.restartIce();
+  await recv.transport.restartIce({ iceParameters });
+  const packets = consumer.track.stats().packets;
+  await nextFrames(consumer.track, 10);
+  assert.ok(consumer.track.stats().packets > packets);
+  assert.equal(recv.transport.connectionState, 'connected');
+  await assert.rejects(recv.transport.restartIce({}), TypeError);
+});

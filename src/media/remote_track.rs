@@ -15,8 +15,8 @@
 //! - Raw packets likewise, while [`RemoteTrack::next_packets`] is being called, in a queue of
 //!   [`RTP_QUEUE`] packets (the newest are dropped and counted beyond it).
 //! - A frame's `timestamp_us` is the time since the track's first frame, from RTP timestamps
-//!   (the convention of `writeFrame`); its wall-clock time comes from the server's sender
-//!   reports once one arrived.
+//!   (the convention of `writeFrame`); its time on the server's NTP clock comes from the
+//!   server's sender reports once one arrived.
 //! - While paused nothing is delivered; resuming asks for a keyframe (video).
 //! - Once ended, readers get `None` and nothing else is delivered.
 
@@ -41,9 +41,6 @@ pub const FRAME_QUEUE: usize = 64;
 pub const RTP_QUEUE: usize = 1024;
 /// Keyframe requests closer together than this are merged into the first.
 pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
-
-/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
-const NTP_UNIX_OFFSET_S: f64 = 2_208_988_800.0;
 
 /// What a remote track carries (the consumer's codec and stream).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,8 +81,10 @@ pub struct ReceivedFrame {
     pub temporal_layer: Option<u8>,
     /// Packets were lost, not repaired, between the previous frame and this one.
     pub gap_before: bool,
-    /// Wall-clock time of the frame (milliseconds since the Unix epoch) by the server's
-    /// sender reports; `None` before the first one.
+    /// The frame's time on the sender's NTP clock, in milliseconds, from the server's sender
+    /// reports; `None` before the first one. The same clock for every stream the server
+    /// sends (what aligns audio and video), not necessarily the wall clock: mediasoup's runs
+    /// from its own start.
     pub ntp_time_ms: Option<f64>,
 }
 
@@ -488,11 +487,11 @@ impl RemoteTrack {
     }
 }
 
-/// A 64-bit NTP time in milliseconds since the Unix epoch.
+/// A 64-bit NTP time (RFC 3550: seconds and fraction) in milliseconds.
 fn ntp_ms(ntp: u64) -> f64 {
     let seconds = (ntp >> 32) as f64;
     let fraction = (ntp & 0xffff_ffff) as f64 / 4_294_967_296.0;
-    (seconds - NTP_UNIX_OFFSET_S + fraction) * 1000.0
+    (seconds + fraction) * 1000.0
 }
 
 /// Milliseconds from RTP time `from` to `to` (the nearest way round the 32-bit wrap).
@@ -506,10 +505,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ntp_times_are_unix_milliseconds() {
-        // 2026-01-01T00:00:00Z is 1767225600 s after the Unix epoch
-        let ntp = ((1_767_225_600u64 + 2_208_988_800) << 32) | (1u64 << 31);
-        assert_eq!(ntp_ms(ntp), 1_767_225_600_500.0);
+    fn ntp_times_in_milliseconds() {
+        let ntp = (12_345u64 << 32) | (1u64 << 31);
+        assert_eq!(ntp_ms(ntp), 12_345_500.0);
         assert_eq!(rtp_delta_ms(90_000, 0, 90_000), 1000.0);
         assert_eq!(rtp_delta_ms(0, u32::MAX - 89_999, 90_000), 1000.0);
         assert_eq!(rtp_delta_ms(0, 90_000, 90_000), -1000.0);

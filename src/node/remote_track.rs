@@ -34,7 +34,7 @@ pub struct NativeFrame {
     pub spatial_layer: Option<u32>,
     pub temporal_layer: Option<u32>,
     pub gap_before: bool,
-    /// Milliseconds since the Unix epoch, from the server's sender reports.
+    /// Milliseconds on the server's NTP clock, from its sender reports.
     pub ntp_time: Option<f64>,
 }
 

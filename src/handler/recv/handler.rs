@@ -38,7 +38,7 @@ impl RecvHandler {
         let (certificate, fingerprint) = setup::certificate()?;
         let transport = Transport::new(
             opts,
-            super::interceptors(),
+            super::interceptors(routes.clone()),
             routes.clone(),
             vec![certificate],
         )

@@ -3,16 +3,23 @@
 //! - `handler.rs`: [`RecvHandler`](handler::RecvHandler), the connection of a receive
 //!   transport: the server offers, this side answers;
 //! - `routes.rs`: where each receiver's packets go ([`ReceiveSink`](routes::ReceiveSink), one
-//!   per consumer), by track id, and the server's sender reports by SSRC.
+//!   per consumer), by track id, and the server's sender reports by SSRC;
+//! - `sender_reports.rs`: the interceptor that takes the sender reports to the routes.
 
 pub(crate) mod handler;
 pub(crate) mod routes;
+mod sender_reports;
 
 use std::time::Duration;
+
+use std::sync::Arc;
 
 use rtc::interceptor::{
     NackGeneratorBuilder, ReceiverReportBuilder, Registry, Slot, TwccReceiverBuilder,
 };
+
+use routes::Routes;
+use sender_reports::SenderReportTap;
 
 /// Packets remembered per stream to find holes in: 512 sequence numbers, ~0.5 s of a 1 Mbps
 /// video stream, longer than the frame assembler waits for a retransmission.
@@ -29,10 +36,15 @@ const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// (which chooses the simulcast and SVC layers it forwards) is fed by it.
 const TWCC_INTERVAL: Duration = Duration::from_millis(100);
 
+/// Slot of the sender-report tap: right above the receiver reports (which read them too).
+const SENDER_REPORT_SLOT: usize = 11_000;
+
 /// The interceptor chain of a receiving PeerConnection: NACKs for lost packets (repaired over
-/// RTX by the server), transport-wide congestion control feedback, receiver reports.
-pub(crate) fn interceptors() -> Registry {
+/// RTX by the server), transport-wide congestion control feedback, receiver reports, and the
+/// server's sender reports to `routes`.
+pub(crate) fn interceptors(routes: Arc<Routes>) -> Registry {
     Registry::new()
+        .with(Slot::from(SENDER_REPORT_SLOT), SenderReportTap::new(routes))
         .with(
             Slot::NackGenerator,
             NackGeneratorBuilder::new()

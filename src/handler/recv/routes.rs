@@ -7,7 +7,6 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
-use rtc::rtcp::sender_report::SenderReport;
 use rtc::rtp;
 
 use crate::connection::inbound::Inbound;
@@ -64,6 +63,14 @@ impl Routes {
         }
     }
 
+    /// A sender report of `ssrc`, to its sink if it has one.
+    pub(crate) fn sender_report(&self, now: Instant, ssrc: u32, ntp_time: u64, rtp_time: u32) {
+        let sink = self.by_ssrc.read().ok().and_then(|m| m.get(&ssrc).cloned());
+        if let Some(sink) = sink {
+            sink.sender_report(now, ntp_time, rtp_time);
+        }
+    }
+
     pub(crate) fn clear(&self) {
         if let Ok(mut m) = self.by_track.write() {
             m.clear();
@@ -87,23 +94,8 @@ impl Inbound for Routes {
                         route.sink.rtp(message.now, packet);
                     }
                 }
-                // A compound packet is tagged with the track of its first SSRC only: each
-                // sender report goes by its own SSRC.
-                RTCMessage::RtcpPacket(_, packets) => {
-                    for packet in &packets {
-                        let Some(sr) = packet.as_any().downcast_ref::<SenderReport>() else {
-                            continue;
-                        };
-                        let sink = self
-                            .by_ssrc
-                            .read()
-                            .ok()
-                            .and_then(|m| m.get(&sr.ssrc).cloned());
-                        if let Some(sink) = sink {
-                            sink.sender_report(message.now, sr.ntp_time, sr.rtp_time);
-                        }
-                    }
-                }
+                // Sender reports reach the sinks from the interceptor chain
+                // (`sender_reports.rs`): webrtc-rs delivers no inbound RTCP here.
                 _ => {}
             }
         }
