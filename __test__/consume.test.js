@@ -108,3 +108,36 @@ for (const [mimeType, kind] of [
     assert.equal(stats.framesDropped, 0);
   });
 }
+
+test("track.on('frame'): a listener gets the frames written, byte for byte, until it is removed", async (t) => {
+  const { transport: send, serverProducers } = await sendTransport(t, { server, device });
+  const track = createTrack({ kind: 'video' });
+  await send.produce({ track, codec: pickCodec(device, 'video/VP8') });
+  await connected(send);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer } = await consume({ ...recv, device }, serverProducers[0].id);
+  await connected(recv.transport);
+  const count = 30;
+  const frames = [];
+  let onFrame;
+  const enough = new Promise((resolve) => {
+    onFrame = (frame) => {
+      frames.push(frame);
+      if (frames.length === count) {
+        consumer.track.off('frame', onFrame);
+        resolve();
+      }
+    };
+    consumer.track.on('frame', onFrame);
+  });
+  const writer = startWriter(track, makers['video/vp8'], { fps: 50, count: count + 20, keyframeEvery: 25 });
+  t.after(() => writer.stop());
+  const written = await writer.done;
+  await until(() => frames.length >= count, { timeout: 5000, what: `${count} frames by 'frame' events (${frames.length})` });
+  await enough;
+  assert.equal(frames.length, count, 'no frame after the listener was removed');
+  for (let i = 0; i < count; i++) {
+    assert.equal(frames[i].data.toString('hex'), written[i].data.toString('hex'), `frame ${i}`);
+    assert.equal(frames[i].keyframe, written[i].keyframe, `keyframe flag of frame ${i}`);
+  }
+});

@@ -95,9 +95,11 @@ class RemoteTrack extends EventEmitter {
     return what === 'frame' ? this._native.nextFrames(BATCH) : this._native.nextPackets(BATCH);
   }
 
-  // Emits 'frame' / 'rtp' while there are listeners.
+  // Emits 'frame' / 'rtp' while there are listeners. Started from 'newListener', which is
+  // emitted before the listener is added: the first count waits for that to be done.
   async _pump(event) {
     try {
+      await undefined;
       for (;;) {
         if (this.listenerCount(event) === 0) break;
         const batch = await this._next(event);
