@@ -96,12 +96,11 @@ class RemoteTrack extends EventEmitter {
   }
 
   // Emits 'frame' / 'rtp' while there are listeners. Started from 'newListener', which is
-  // emitted before the listener is added: the first count waits for that to be done.
+  // emitted before the listener is added: the first round reads without counting them.
   async _pump(event) {
     try {
-      await undefined;
-      for (;;) {
-        if (this.listenerCount(event) === 0) break;
+      for (let first = true; ; first = false) {
+        if (!first && this.listenerCount(event) === 0) break;
         const batch = await this._next(event);
         if (!batch) break;
         for (const item of batch) this.emit(event, event === 'frame' ? toFrame(item) : item);
