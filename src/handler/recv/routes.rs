@@ -111,8 +111,14 @@ impl Inbound for Routes {
 }
 
 /// The packet as it came on the wire (header included, decrypted; a retransmission as the
-/// packet it repairs), for programs that want raw RTP.
+/// packet it repairs), for programs that want raw RTP; the zero bytes that pad its header
+/// extension block are cut to the fewest that end it on a 32-bit word. webrtc-rs counts every
+/// padding byte of the block it parsed in `extensions_padding` and sizes the packet with them,
+/// but writes only that rounding: a block padded further (mediasoup sends such blocks) would
+/// not marshal at all.
 pub fn marshal_rtp(packet: &rtp::Packet) -> bytes::Bytes {
     use rtc::shared::marshal::Marshal;
+    let mut packet = packet.clone();
+    packet.header.extensions_padding = 0;
     packet.marshal().map(|b| b.freeze()).unwrap_or_default()
 }
