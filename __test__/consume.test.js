@@ -108,3 +108,77 @@ for (const [mimeType, kind] of [
     assert.equal(stats.framesDropped, 0);
   });
 }
+
+test("track.on('frame'): a listener gets the frames written, byte for byte, until it is removed", async (t) => {
+  const { transport: send, serverProducers } = await sendTransport(t, { server, device });
+  const track = createTrack({ kind: 'video' });
+  await send.produce({ track, codec: pickCodec(device, 'video/VP8') });
+  await connected(send);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer } = await consume({ ...recv, device }, serverProducers[0].id);
+  await connected(recv.transport);
+  const count = 30;
+  const frames = [];
+  let onFrame;
+  const enough = new Promise((resolve) => {
+    onFrame = (frame) => {
+      frames.push(frame);
+      if (frames.length === count) {
+        consumer.track.off('frame', onFrame);
+        resolve();
+      }
+    };
+    consumer.track.on('frame', onFrame);
+  });
+  const writer = startWriter(track, makers['video/vp8'], { fps: 50, count: count + 30, keyframeEvery: 25 });
+  t.after(() => writer.stop());
+  const written = await writer.done;
+  await until(() => frames.length >= count, { timeout: 5000, what: `${count} frames by 'frame' events (${frames.length})` });
+  await enough;
+  assert.equal(frames.length, count, 'no frame after the listener was removed');
+  // written frames, one after the other, from a keyframe on (from the first frame if the
+  // reading started before it arrived, else from the keyframe that joining asked for)
+  const first = written.findIndex((w) => w.data.equals(frames[0].data));
+  assert.ok(first >= 0 && written[first].keyframe, `the first frame is a keyframe written (${first})`);
+  for (let i = 0; i < count; i++) {
+    assert.equal(frames[i].data.toString('hex'), written[first + i].data.toString('hex'), `frame ${i}`);
+    assert.equal(frames[i].keyframe, written[first + i].keyframe, `keyframe flag of frame ${i}`);
+  }
+});
+
+// The payload of an RTP packet (after CSRCs and header extensions, padding removed).
+function rtpPayload(packet) {
+  let at = 12 + (packet[0] & 0x0f) * 4;
+  if (packet[0] & 0x10) at += 4 + packet.readUInt16BE(at + 2) * 4;
+  const end = packet[0] & 0x20 ? packet.length - packet[packet.length - 1] : packet.length;
+  return packet.subarray(at, end);
+}
+
+test("track.on('rtp'): a listener gets the consumer's RTP packets, header included (the server's header extensions as it sent them)", async (t) => {
+  const { transport: send, serverProducers } = await sendTransport(t, { server, device });
+  const track = createTrack({ kind: 'audio' });
+  await send.produce({ track, codec: pickCodec(device, 'audio/opus') });
+  await connected(send);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer } = await consume({ ...recv, device }, serverProducers[0].id);
+  await connected(recv.transport);
+  const packets = [];
+  const onRtp = (packet) => packets.push(packet);
+  consumer.track.on('rtp', onRtp);
+  t.after(() => consumer.track.off('rtp', onRtp));
+  const writer = startWriter(track, makers['audio/opus'], { fps: 50, count: 30 });
+  t.after(() => writer.stop());
+  const written = await writer.done;
+  await until(() => packets.length >= 20, { timeout: 5000, what: `20 packets by 'rtp' events (${packets.length})` });
+  const { payloadType } = consumer.rtpParameters.codecs[0];
+  const payloads = packets.map((packet, i) => {
+    assert.ok(packet.length > 12, `packet ${i}: ${packet.length} bytes`);
+    assert.equal(packet[0] >> 6, 2, `packet ${i}: RTP version 2`);
+    assert.equal(packet[1] & 0x7f, payloadType, `packet ${i}: payload type`);
+    return rtpPayload(packet).toString('hex');
+  });
+  // one Opus frame a packet: the packets carry the frames written, in order, from where the reading began
+  const first = written.findIndex((w) => w.data.toString('hex') === payloads[0]);
+  assert.ok(first >= 0, 'the first packet carries a frame written');
+  payloads.forEach((payload, i) => assert.equal(payload, written[first + i].data.toString('hex'), `packet ${i}`));
+});

@@ -40,9 +40,39 @@ function lastReport(stdout) {
   );
 }
 
-test('npm run demo -- --seconds 5: exit 0, the server counted packets of the bot video and audio', async () => {
+// The receiver lines of `text` (a report, or the summary): { 'recv 0 < bot 0 video VP8': counts }.
+function receiverLines(text) {
+  return Object.fromEntries(
+    [
+      ...text.matchAll(
+        /^ {2}(recv \d+ < .+?)\s+((?:video|audio)\/\S+)\s+(\d+) frames\s+(\d+) keyframes\s+(\d+) bytes {2}layer (\S+) {2}gaps (\d+)$/gm
+      ),
+    ].map((m) => [
+      m[1].trim(),
+      { codec: m[2], frames: Number(m[3]), keyframes: Number(m[4]), bytes: Number(m[5]), layer: m[6], gaps: Number(m[7]) },
+    ])
+  );
+}
+
+// What the demo's summary says the receivers got in all.
+function receivedSummary(stdout) {
+  const [, summary = ''] = stdout.split(/^received in \d+\.\d s:$/m);
+  return receiverLines(summary);
+}
+
+// The receiver lines of the demo's last report.
+function lastReceiverReport(stdout) {
+  const [last] = stdout.split(/^received in /m)[0].split(/^\[\d+s\] /m).slice(-1);
+  return receiverLines(last);
+}
+
+test('npm run demo -- --seconds 5: exit 0, the server counted packets of the bot video and audio, the receiving bot got their frames', async () => {
+  const begin = Date.now();
   const { code, stdout, stderr } = await run(['demo/index.js', '--seconds', '5', '--port', '0']);
+  const elapsed = Date.now() - begin;
   assert.equal(code, 0, `exit ${code}\n${stdout}\n${stderr}`);
+  // the receiver adds no wait of its own: 5 s of media, the worker's start and the setup
+  assert.ok(elapsed < 10000, `the demo took ${elapsed} ms`);
   assert.match(stdout, /^mediasoup 3\.\d+\.\d+ worker pid \d+; signalling on http:\/\/127\.0\.0\.1:\d+$/m);
   assert.match(stdout, /^\[[4-7]s\] server received [1-9]\d* packets from 2 producer\(s\)$/m);
   const report = lastReport(stdout);
@@ -51,15 +81,38 @@ test('npm run demo -- --seconds 5: exit 0, the server counted packets of the bot
     assert.ok(r.packets > 100, `${name}: ${r.packets} packets`);
     assert.ok(Number(r.score) > 0, `${name}: score ${r.score}`);
   }
+
+  assert.match(stdout, /^starting 1 receiving bot\(s\) consuming bot 0\.\.\.$/m);
+  const second = lastReceiverReport(stdout);
+  assert.deepEqual(Object.keys(second).sort(), ['recv 0 < bot 0 audio opus', 'recv 0 < bot 0 video VP8'], stdout);
+  // 30 video frames and 50 Opus packets a second are played; the last second got a good part of them
+  assert.ok(second['recv 0 < bot 0 video VP8'].frames >= 15, stdout);
+  assert.ok(second['recv 0 < bot 0 audio opus'].frames >= 25, stdout);
+  const total = receivedSummary(stdout);
+  assert.deepEqual(Object.keys(total).sort(), Object.keys(second).sort(), stdout);
+  const video = total['recv 0 < bot 0 video VP8'];
+  const audio = total['recv 0 < bot 0 audio opus'];
+  assert.equal(video.codec, 'video/VP8');
+  assert.equal(audio.codec, 'audio/opus');
+  // the sample loops every 2 s, each time from a keyframe
+  assert.ok(video.frames >= 60 && video.keyframes >= 2 && video.keyframes < video.frames, stdout);
+  assert.ok(audio.frames >= 180 && audio.keyframes === audio.frames, stdout);
+  for (const r of [video, audio]) {
+    assert.ok(r.bytes > r.frames, stdout);
+    assert.equal(r.gaps, 0, stdout);
+  }
+  assert.match(stdout, /^ {4}first frame \d+ ms after consume\(\); \d+ packets, 0 lost, \d+ frames dropped, \d+ keyframe requests$/m);
 });
 
-test('demo --simulcast --producers 2: two bots, three streams per video producer', async () => {
-  const { code, stdout, stderr } = await run(['demo/index.js', '--seconds', '3', '--port', '0', '--simulcast', '--producers', '2']);
+test('demo --simulcast --producers 2 --receivers 0: two bots, three streams per video producer, no receiver', async () => {
+  const args = ['demo/index.js', '--seconds', '3', '--port', '0', '--simulcast', '--producers', '2', '--receivers', '0'];
+  const { code, stdout, stderr } = await run(args);
   assert.equal(code, 0, `exit ${code}\n${stdout}\n${stderr}`);
   const report = lastReport(stdout);
   assert.deepEqual(Object.keys(report).sort(), ['bot 0 audio opus', 'bot 0 video VP8', 'bot 1 audio opus', 'bot 1 video VP8']);
   for (const r of Object.values(report)) assert.ok(r.packets > 0);
   assert.equal((stdout.split(/^\[\d+s\] /m).pop().match(/score \d+\/\d+\/\d+, 3 streams/g) || []).length, 2, stdout);
+  assert.doesNotMatch(stdout, /receiving bot|^ {2}recv |^received in/m);
 });
 
 test('demo --ffmpeg: the bot media come from ffmpeg over RTP', { skip: noFfmpeg }, async () => {
@@ -69,6 +122,9 @@ test('demo --ffmpeg: the bot media come from ffmpeg over RTP', { skip: noFfmpeg 
   const report = lastReport(stdout);
   assert.deepEqual(Object.keys(report).sort(), ['bot 0 audio opus', 'bot 0 video VP8']);
   for (const r of Object.values(report)) assert.ok(r.packets > 50 && r.kbps > 0);
+  const total = receivedSummary(stdout);
+  assert.deepEqual(Object.keys(total).sort(), ['recv 0 < bot 0 audio opus', 'recv 0 < bot 0 video VP8'], stdout);
+  for (const r of Object.values(total)) assert.ok(r.frames > 0 && r.keyframes > 0, stdout);
 });
 
 test('the examples run against the demo server; Ctrl-C stops the demo cleanly', async (t) => {

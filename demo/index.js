@@ -1,15 +1,20 @@
 'use strict';
 
-// npm run demo [-- --seconds N] [--producers N] [--simulcast] [--file PATH]... [--ffmpeg] [--port P]
+// npm run demo [-- --seconds N] [--producers N] [--receivers N] [--simulcast] [--file PATH]... [--ffmpeg] [--port P]
 //
 // Starts a real mediasoup worker and router on 127.0.0.1 with a small HTTP signalling API
 // (demo/server.js; the examples/ connect to it), connects N bots, each playing the bundled
-// video and audio (samples/vp8.ivf, samples/opus.ogg) in a loop, and prints once a second what
-// the server sees of each producer: packets, bitrate, score.
+// video and audio (samples/vp8.ivf, samples/opus.ogg) in a loop, and a receiving bot that
+// consumes the first bot's producers (demo/receiver.js). It prints once a second what the
+// server sees of each producer (packets, bitrate, score) and what the receiver got of each
+// consumer (frames, keyframes, bytes, layer, gaps), and at the end a summary of what was received.
 //
 //   --seconds N    stop after N seconds; exit 0 if the server counted packets of every
-//                  producer, 1 otherwise (without it: run until Ctrl-C)
+//                  producer and every consumer received frames, 1 otherwise (without it:
+//                  run until Ctrl-C)
 //   --producers N  N bots at once (default 1)
+//   --receivers N  N receiving bots, each consuming the first bot's producers (default 1;
+//                  0: none)
 //   --file PATH    play these files (IVF, Ogg/Opus, H.264 Annex B) instead of the samples
 //   --ffmpeg       the bots' media come from ffmpeg (a test pattern and a tone, VP8 and Opus)
 //                  sent as RTP into RTP tracks instead of files
@@ -23,11 +28,13 @@ const { parseArgs } = require('node:util');
 const { createFileTrack, createRtpTrack } = require('..');
 const { startDemoServer } = require('./server');
 const { startBot } = require('./bot');
+const { startReceiver } = require('./receiver');
 
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string' },
     producers: { type: 'string', default: '1' },
+    receivers: { type: 'string', default: '1' },
     simulcast: { type: 'boolean', default: false },
     file: { type: 'string', multiple: true },
     ffmpeg: { type: 'boolean', default: false },
@@ -76,12 +83,16 @@ async function main() {
   console.log(`starting ${count} bot(s) playing ${source}${args.simulcast ? ' (simulcast)' : ''}...`);
 
   const bots = [];
+  const receivers = [];
   let stopping = false;
   let timer;
+  let started;
   const stop = (code) => {
     if (stopping) return;
     stopping = true;
     clearInterval(timer);
+    if (started !== undefined && receivers.length > 0) printSummary(receivers, Date.now() - started);
+    for (const receiver of receivers) receiver.close();
     for (const bot of bots) {
       bot.source.stop();
       bot.close();
@@ -100,7 +111,15 @@ async function main() {
     const bot = await startBot({ url: server.url, name: `bot ${i}`, tracks: source.tracks, simulcast: args.simulcast });
     bots.push({ ...bot, source });
   }
-  const started = Date.now();
+  const receiverCount = Math.max(0, Number.parseInt(args.receivers, 10) || 0);
+  if (receiverCount > 0 && !stopping) {
+    console.log(`starting ${receiverCount} receiving bot(s) consuming bot 0...`);
+  }
+  for (let i = 0; i < receiverCount && !stopping; i++) {
+    const producerIds = bots[0].producers.map((p) => p.id);
+    receivers.push(await startReceiver({ url: server.url, name: `recv ${i}`, producerIds }));
+  }
+  started = Date.now();
 
   timer = setInterval(async () => {
     const stats = await server.producerStats();
@@ -116,12 +135,43 @@ async function main() {
         );
       }
     }
+    const counters = receivers.flatMap((r) => r.counters.map((c) => ({ receiver: r.name, counter: c })));
+    if (counters.length <= 12) {
+      for (const { receiver, counter } of counters) console.log(receivedLine(receiver, counter, counter.take()));
+    }
     if (args.seconds && Date.now() - started >= Number(args.seconds) * 1000) {
-      const ok = stats.length > 0 && stats.every((s) => s.packets > 0);
-      if (!ok) console.error('the server did not count packets of every producer');
-      stop(ok ? 0 : 1);
+      const sent = stats.length > 0 && stats.every((s) => s.packets > 0);
+      const received = counters.every(({ counter }) => counter.total.frames > 0);
+      if (!sent) console.error('the server did not count packets of every producer');
+      if (!received) console.error('a consumer received no frames');
+      stop(sent && received ? 0 : 1);
     }
   }, 1000);
+}
+
+// One consumer's line of a report: `counts` of frames received in the interval (or in all).
+function receivedLine(receiver, counter, counts) {
+  return (
+    `  ${`${receiver} < ${counter.name}`.padEnd(26)} ${counter.codec.padEnd(10)} ${String(counts.frames).padStart(5)} frames` +
+    `${String(counts.keyframes).padStart(5)} keyframes ${String(counts.bytes).padStart(8)} bytes` +
+    `  layer ${counter.layer ?? '-'}  gaps ${counts.gaps}`
+  );
+}
+
+// What each receiver got in all, with the track's own counters.
+function printSummary(receivers, ms) {
+  console.log(`received in ${(ms / 1000).toFixed(1)} s:`);
+  for (const receiver of receivers) {
+    for (const counter of receiver.counters) {
+      const s = counter.consumer.track.stats();
+      const first = counter.firstFrameMs === null ? 'no frame' : `first frame ${Math.round(counter.firstFrameMs)} ms after consume()`;
+      console.log(receivedLine(receiver.name, counter, counter.total));
+      console.log(
+        `    ${first}; ${s.packets} packets, ${s.packetsLost} lost, ${s.framesDropped} frames dropped, ` +
+          `${s.keyframeRequests} keyframe requests`
+      );
+    }
+  }
 }
 
 main().catch((error) => {

@@ -8,8 +8,14 @@
 //   POST /transports                                -> { id, iceParameters, iceCandidates, dtlsParameters }
 //   POST /transports/:id/connect  { dtlsParameters } -> {}
 //   POST /transports/:id/produce  { kind, rtpParameters, appData } -> { id }
+//   POST /transports/:id/consume  { producerId, rtpCapabilities }
+//                                 -> { id, producerId, kind, rtpParameters, appData } (paused)
+//   POST /consumers/:id/resume                      -> {}
 //
-// `producers()` gives what the server sees of each producer (packets, bitrate, score).
+// A consumer is created paused: the client resumes it once its transport.consume() resolved
+// (RTP the server sends before the client's answer is set is lost).
+//
+// `producerStats()` gives what the server sees of each producer (packets, bitrate, score).
 
 const http = require('node:http');
 const { loadMediasoup, routerMediaCodecs } = require('../scripts/mediasoup-server');
@@ -20,6 +26,7 @@ async function startDemoServer({ port = 3000 } = {}) {
   const router = await worker.createRouter({ mediaCodecs: routerMediaCodecs });
   const transports = new Map();
   const producers = new Map();
+  const consumers = new Map();
 
   const routes = {
     'GET /routerRtpCapabilities': async () => router.rtpCapabilities,
@@ -41,6 +48,18 @@ async function startDemoServer({ port = 3000 } = {}) {
       producer.observer.once('close', () => producers.delete(producer.id));
       return { id: producer.id };
     },
+    'POST /transports/:id/consume': async (t, { producerId, rtpCapabilities }) => {
+      if (!router.canConsume({ producerId, rtpCapabilities })) throw new Error(`cannot consume producer ${producerId}`);
+      const consumer = await t.consume({ producerId, rtpCapabilities, paused: true });
+      consumers.set(consumer.id, consumer);
+      consumer.observer.once('close', () => consumers.delete(consumer.id));
+      const { appData } = producers.get(producerId);
+      return { id: consumer.id, producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, appData };
+    },
+    'POST /consumers/:id/resume': async (consumer) => {
+      await consumer.resume();
+      return {};
+    },
   };
 
   const httpServer = http.createServer(async (req, res) => {
@@ -49,16 +68,16 @@ async function startDemoServer({ port = 3000 } = {}) {
       res.end(JSON.stringify(body));
     };
     try {
-      const match = /^\/transports\/([^/]+)\/(connect|produce)$/.exec(req.url);
-      const route = routes[`${req.method} ${match ? `/transports/:id/${match[2]}` : req.url}`];
+      const match = /^\/(transports|consumers)\/([^/]+)\/(connect|produce|consume|resume)$/.exec(req.url);
+      const route = routes[`${req.method} ${match ? `/${match[1]}/:id/${match[3]}` : req.url}`];
       if (!route) return reply(404, { error: `no route ${req.method} ${req.url}` });
       let body = '';
       for await (const chunk of req) body += chunk;
       const data = body ? JSON.parse(body) : {};
       if (match) {
-        const transport = transports.get(match[1]);
-        if (!transport) return reply(404, { error: `no transport ${match[1]}` });
-        return reply(200, await route(transport, data));
+        const target = (match[1] === 'transports' ? transports : consumers).get(match[2]);
+        if (!target) return reply(404, { error: `no ${match[1].slice(0, -1)} ${match[2]}` });
+        return reply(200, await route(target, data));
       }
       return reply(200, await route(data));
     } catch (error) {
@@ -121,6 +140,13 @@ function signaller(url) {
         return call('POST', `/transports/${data.transportId}/connect`, { dtlsParameters: data.dtlsParameters });
       case 'produce':
         return call('POST', `/transports/${data.transportId}/produce`, data);
+      case 'consume':
+        return call('POST', `/transports/${data.transportId}/consume`, {
+          producerId: data.producerId,
+          rtpCapabilities: data.rtpCapabilities,
+        });
+      case 'resumeConsumer':
+        return call('POST', `/consumers/${data.consumerId}/resume`, {});
       default:
         throw new Error(`unknown signalling method ${method}`);
     }

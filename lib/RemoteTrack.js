@@ -122,7 +122,7 @@ class RemoteTrack extends EventEmitter {
     return what === 'frame' ? this._native.nextFrames(BATCH) : this._native.nextPackets(BATCH);
   }
 
-  // Emits 'frame' / 'rtp' while there are listeners.
+  // Emits 'frame' / 'rtp' while there are listeners (started a tick after 'newListener').
   async _pump(event) {
     try {
       for (;;) {

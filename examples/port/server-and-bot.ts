@@ -2,7 +2,8 @@
 // the bot was written for mediasoup-client and runs in Node by changing only the import of
 // 'mediasoup-client' to 'mediasoup-client-native' (and giving it a track of this package).
 // Values go from the server's typed API to the bot's and back, so `tsc --strict` checks that
-// the two packages' types fit (__test__/types.test.js).
+// the two packages' types fit (__test__/types.test.js). `receive()` is the other direction: a
+// bot consuming a producer of the server and reading its frames.
 import * as mediasoup from 'mediasoup';
 import { Device, types } from 'mediasoup-client-native';
 
@@ -95,4 +96,50 @@ export async function runBot(router: mediasoup.types.Router, track: BotTrack): P
   const uris: types.RtpHeaderExtensionUri[] = (sent.headerExtensions ?? []).map(({ uri }) => uri);
   console.log('header extensions:', uris.join(', '));
   return producer;
+}
+
+/**
+ * Joins `router` as a bot receiving `producerId`: a receive transport, a consumer made as an
+ * application makes it (the server consumer paused, the client's consume(), then resume), and
+ * its first `count` frames. Resolves with their sizes.
+ */
+export async function receive(router: mediasoup.types.Router, producerId: string, count: number): Promise<number[]> {
+  const device = new Device();
+  await device.load({ routerRtpCapabilities: router.rtpCapabilities });
+  const { transport: serverTransport, options } = await createTransport(router, device.sctpCapabilities);
+  const transport: types.Transport = device.createRecvTransport(options);
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    onConnect(serverTransport, dtlsParameters).then(callback, errback);
+  });
+
+  const serverConsumer: mediasoup.types.Consumer = await serverTransport.consume({
+    producerId,
+    rtpCapabilities: device.rtpCapabilities,
+    paused: true,
+  });
+  const consumerOptions: types.ConsumerOptions<{ source: string }> = {
+    id: serverConsumer.id,
+    producerId: serverConsumer.producerId,
+    kind: serverConsumer.kind,
+    rtpParameters: serverConsumer.rtpParameters,
+    appData: { source: 'bot' },
+  };
+  const consumer: types.Consumer<{ source: string }> = await transport.consume(consumerOptions);
+  await serverConsumer.resume();
+  consumer.on('transportclose', () => console.log('transport closed'));
+  consumer.observer.on('pause', () => console.log('consumer paused (locally)'));
+
+  const track: types.RemoteTrack = consumer.track;
+  console.log(`consuming ${track.codec.mimeType} from ${consumer.appData.source}`);
+  const sizes: number[] = [];
+  for await (const frame of track.frames()) {
+    const received: types.ReceivedFrame = frame;
+    if (received.gapBefore && !received.keyframe) track.requestKeyFrame();
+    sizes.push(received.data.length);
+    if (sizes.length >= count) break;
+  }
+  const stats: types.RemoteTrackStats = track.stats();
+  console.log(`${stats.frames} frames, ${stats.packetsLost} packets lost`);
+  transport.close();
+  return sizes;
 }

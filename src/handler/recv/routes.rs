@@ -103,12 +103,13 @@ impl Inbound for Routes {
 }
 
 /// The packet as it came on the wire (header included, decrypted; a retransmission as the
-/// packet it repairs), for programs that want raw RTP.
+/// packet it repairs), for programs that want raw RTP; the zero bytes that pad its header
+/// extension block are cut to the fewest that end it on a 32-bit word. webrtc-rs counts every
+/// padding byte of the block it parsed in `extensions_padding` and sizes the packet with them,
+/// but writes only that rounding: a block padded further (mediasoup sends such blocks) would
+/// not marshal at all.
 pub fn marshal_rtp(packet: &rtp::Packet) -> bytes::Bytes {
     use rtc::shared::marshal::Marshal;
-    // webrtc-rs 0.21.1 counts a parsed header's extension padding in its size but writes the
-    // extensions padded afresh: with the parsed padding left in, every marshal fails on the
-    // size check. The padding is recomputed when it is zero.
     let mut packet = packet.clone();
     packet.header.extensions_padding = 0;
     match packet.marshal() {
@@ -124,6 +125,33 @@ pub fn marshal_rtp(packet: &rtp::Packet) -> bytes::Bytes {
 mod tests {
     use super::*;
     use rtc::shared::marshal::Unmarshal;
+
+    /// An Opus packet of mediasoup's shape: a one-byte extension block of three words holding
+    /// only the mid ("0") and ten zero bytes of padding.
+    fn padded_packet() -> Vec<u8> {
+        let mut wire = vec![
+            0x90, 100, 0x12, 0x34, 0, 0, 0x10, 0, 0xde, 0xad, 0xbe, 0xef, 0xbe, 0xde, 0, 3, 0x10,
+            b'0',
+        ];
+        wire.extend([0; 10]);
+        wire.extend(b"opus frame");
+        wire
+    }
+
+    #[test]
+    fn a_packet_with_a_long_padded_extension_block_marshals_whole() {
+        let wire = padded_packet();
+        let parsed = rtp::Packet::unmarshal(&mut &wire[..]).unwrap();
+        let raw = marshal_rtp(&parsed);
+        // the same fixed header, the block cut to one word, the same payload
+        assert_eq!(raw.len(), wire.len() - 8);
+        assert_eq!(&raw[..12], &wire[..12]);
+        assert_eq!(&raw[12..20], &[0xbe, 0xde, 0, 1, 0x10, b'0', 0, 0]);
+        assert_eq!(&raw[20..], b"opus frame");
+        let again = rtp::Packet::unmarshal(&mut &raw[..]).unwrap();
+        assert_eq!(again.header.extensions, parsed.header.extensions);
+        assert_eq!(again.payload, parsed.payload);
+    }
 
     #[test]
     fn a_received_packet_is_written_back_as_it_came() {
