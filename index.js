@@ -10,7 +10,7 @@ const { createTrack, Track } = require('./lib/Track');
 const { Transport } = require('./lib/Transport');
 const { Producer } = require('./lib/Producer');
 const { Consumer } = require('./lib/Consumer');
-const { RemoteTrack } = require('./lib/RemoteTrack');
+const { RemoteTrack, Recorder, RtpForwarder } = require('./lib/RemoteTrack');
 
 module.exports = {
   version: native.nativeVersion(),
@@ -21,6 +21,8 @@ module.exports = {
   Producer,
   Consumer,
   RemoteTrack,
+  Recorder,
+  RtpForwarder,
   UnsupportedError: errors.UnsupportedError,
   InvalidStateError: errors.InvalidStateError,
   // mediasoup-client's `ortc` module (mediasoup-client/ortc), and its parseScalabilityMode

@@ -11,6 +11,8 @@ export const {
   Producer,
   Consumer,
   RemoteTrack,
+  Recorder,
+  RtpForwarder,
   UnsupportedError,
   InvalidStateError,
   ortc,
