@@ -57,6 +57,9 @@ test('one connect, as DTLS client; consumers made in one tick (of two codecs) al
   const vp8 = await source(t, 'video/VP8');
   const h264 = await source(t, 'video/H264');
   const opus = await source(t, 'audio/opus');
+  for (const { producer } of [vp8, h264, opus]) {
+    assert.equal(server.router.canConsume({ producerId: producer.id, rtpCapabilities: device.rtpCapabilities }), true);
+  }
   const recv = await recvTransport(t, { server, device });
   const [a, b, c] = await Promise.all([
     consume({ ...recv, device }, vp8.producer.id),
