@@ -236,3 +236,211 @@ test('a loss RTX cannot repair: the video skips to a keyframe the track asked fo
   assert.ok(serverAfter.pliCount > serverBefore.pliCount, `server pliCount ${serverBefore.pliCount} -> ${serverAfter.pliCount}`);
   assert.ok(writer.requests.length > requestsBefore, "the producer's track got a 'keyframerequest'");
 });
+
+// Writes VP8 simulcast frames to `track` at `fps`: for each frame time, one frame per layer,
+// `sizes[layer]` bytes of payload, so that a frame read tells its layer by its bytes. A layer
+// sends a keyframe first and then only when asked for ('keyframerequest' with its layer).
+// `written` logs { n, layer, data, keyframe, timestamp }.
+function startSimulcastWriter(track, { sizes, fps = 30 }) {
+  const written = [];
+  const requests = [];
+  const want = sizes.map(() => true);
+  const onRequest = (layer) => {
+    requests.push(layer);
+    if (Number.isInteger(layer) && layer < want.length) want[layer] = true;
+    else want.fill(true);
+  };
+  track.on('keyframerequest', onRequest);
+  let n = 0;
+  const tick = () => {
+    const timestamp = Math.round((n * 1e6) / fps);
+    for (let layer = 0; layer < sizes.length; layer++) {
+      const keyframe = want[layer];
+      want[layer] = false;
+      const data = vp8Frame({ keyframe, size: sizes[layer] });
+      track.writeFrame(data, { timestamp, keyframe, layer });
+      written.push({ n, layer, data, keyframe, timestamp });
+    }
+    n++;
+  };
+  const timer = setInterval(tick, 1000 / fps);
+  tick();
+  const stop = () => {
+    clearInterval(timer);
+    track.off('keyframerequest', onRequest);
+  };
+  return { written, requests, stop };
+}
+
+// The written entries of the frames read (by their bytes); fails on a frame never written.
+function writtenFrames(frames, written) {
+  const byData = new Map(written.map((w) => [w.data.toString('hex'), w]));
+  return frames.map((f, i) => {
+    const w = byData.get(f.data.toString('hex'));
+    assert.ok(w, `frame ${i} read (${f.data.length} bytes) is no frame written`);
+    return w;
+  });
+}
+
+// The runs of one layer in `entries` (written entries of the frames read): [{ layer, from, to }].
+function layerRuns(entries) {
+  const runs = [];
+  entries.forEach((e, i) => {
+    if (runs.length && runs.at(-1).layer === e.layer) runs.at(-1).to = i;
+    else runs.push({ layer: e.layer, from: i, to: i });
+  });
+  return runs;
+}
+
+// The sequence numbers the server skipped in `seqs` (those it sent, in arrival order, none
+// dropped on the way): the numbers missing between the lowest and the highest.
+function skippedSeqs(seqs) {
+  if (seqs.length === 0) return [];
+  let ext = seqs[0];
+  const seen = new Set([ext]);
+  let low = ext;
+  let high = ext;
+  for (const seq of seqs.slice(1)) {
+    ext += ((seq - ext + 0x8000) & 0xffff) - 0x8000;
+    seen.add(ext);
+    low = Math.min(low, ext);
+    high = Math.max(high, ext);
+  }
+  const skipped = [];
+  for (let e = low; e <= high; e++) if (!seen.has(e)) skipped.push(e & 0xffff);
+  return skipped;
+}
+
+test('simulcast: the server consumer\'s setPreferredLayers() switches the layer the program reads, at a keyframe, whole frames, none missing', async (t) => {
+  const { track, consumer, serverConsumer, relay } = await session(t, {
+    kind: 'video',
+    mimeType: 'video/VP8',
+    encodings: [{}, {}, {}],
+  });
+  assert.equal(serverConsumer.type, 'simulcast');
+  const reader = frameReader(t, consumer.track);
+  // ~70, ~150 and ~300 kbps: all within mediasoup's first estimate of the bandwidth
+  const writer = startSimulcastWriter(track, { sizes: [250, 600, 1200] });
+  t.after(() => writer.stop());
+  const layerOf = (f) => writtenFrames([f], writer.written)[0].layer;
+  const layerRead = (layer, from) => reader.until((f) => {
+    const i = f.findIndex((x, j) => j >= from && layerOf(x) === layer);
+    return i >= 0 && f.length >= i + 10 && i;
+  }, { what: `10 frames after the first of layer ${layer}` });
+
+  // the consumer starts low and climbs to the preferred (highest) layer
+  const top = await layerRead(2, 0);
+  await serverConsumer.setPreferredLayers({ spatialLayer: 0 });
+  const low = await layerRead(0, reader.frames.length);
+  await serverConsumer.setPreferredLayers({ spatialLayer: 1 });
+  const middle = await layerRead(1, reader.frames.length);
+  writer.stop();
+
+  const frames = reader.frames;
+  const entries = writtenFrames(frames, writer.written);
+  const runs = layerRuns(entries);
+  t.diagnostic(`layers read: ${runs.map((r) => `${r.layer} x${r.to - r.from + 1}`).join(', ')}; requests ${JSON.stringify(writer.requests)}`);
+  // from the top layer on: 2, then 0, then 1
+  const fromTop = runs.filter((r) => r.to >= top);
+  assert.deepEqual(fromTop.map((r) => r.layer), [2, 0, 1]);
+  assert.equal(fromTop[1].from, low);
+  assert.equal(fromTop[2].from, middle);
+  for (const run of runs) {
+    // each layer starts with a keyframe of that layer: no frame of the new layer before it
+    assert.equal(frames[run.from].keyframe, true, `the first frame of layer ${run.layer} (frame ${run.from}) is a keyframe`);
+    assert.equal(entries[run.from].keyframe, true);
+    // and goes on frame after frame
+    for (let i = run.from + 1; i <= run.to; i++) {
+      assert.equal(entries[i].n, entries[i - 1].n + 1, `frame ${i} read (layer ${run.layer}) follows frame ${i - 1}`);
+    }
+  }
+  for (let i = 1; i < frames.length; i++) {
+    // a switch never goes back in time (the new layer's keyframe may be the picture the old
+    // layer's last frame was); the new layer continues the old one's timeline
+    assert.ok(entries[i].n >= entries[i - 1].n, `frame ${i} read was written with or after frame ${i - 1}`);
+    assert.ok(frames[i].timestamp > frames[i - 1].timestamp, `timestamp of frame ${i}`);
+  }
+  // Nothing was lost, but mediasoup 3.19.3 may skip a sequence number when it switches layers
+  // (meant to tell an incomplete frame before the switch): the track cannot tell that skipped
+  // number from a lost packet, so the new layer's keyframe comes with gapBefore and the skipped
+  // numbers count as lost; nothing else does.
+  assert.equal(relay.counts.downDroppedPackets.length, 0);
+  const skipped = skippedSeqs(relay.counts.downSeqs.get(consumer.rtpParameters.encodings[0].ssrc) ?? []);
+  const gaps = frames.flatMap((f, i) => (f.gapBefore ? [i] : []));
+  const stats = consumer.track.stats();
+  t.diagnostic(`sequence numbers the server skipped: ${skipped.length}; frames with gapBefore: ${gaps.join(', ') || 'none'}`);
+  const switches = runs.slice(1).map((r) => r.from);
+  for (const i of gaps) assert.ok(switches.includes(i), `gapBefore on frame ${i}, not at a switch (${switches})`);
+  assert.equal(gaps.length, skipped.length, 'one gap per skipped sequence number');
+  assert.equal(stats.packetsLost, skipped.length);
+  assert.equal(stats.framesDropped, 0);
+});
+
+// mediasoup starts sending to a transport with an estimate of 600 kbps (its default
+// initialAvailableOutgoingBitrate) and raises it only on transport-wide congestion control
+// feedback; a simulcast consumer forwards the highest layer the estimate allows.
+const INITIAL_ESTIMATE = 600000;
+
+test('TWCC feedback reaches the server: its estimate of the bandwidth to the client grows past the initial one, and the consumer forwards the layer that needs it', async (t) => {
+  const { track, consumer, serverConsumer, recv } = await session(t, {
+    kind: 'video',
+    mimeType: 'video/VP8',
+    encodings: [{}, {}, {}],
+  });
+  const twcc = consumer.rtpParameters.headerExtensions.find((e) => /transport-wide-cc/.test(e.uri));
+  assert.ok(twcc, 'the consumer has the transport-wide sequence number extension');
+  assert.ok(consumer.rtpParameters.codecs[0].rtcpFeedback.some((fb) => fb.type === 'transport-cc'));
+  const reader = frameReader(t, consumer.track);
+  // ~75 kbps, ~300 kbps and ~1.1 Mbps: the top layer does not fit the initial estimate
+  const writer = startSimulcastWriter(track, { sizes: [300, 1200, 4500] });
+  t.after(() => writer.stop());
+  const [first] = await recv.serverTransport.getStats();
+  assert.equal(first.availableOutgoingBitrate, INITIAL_ESTIMATE);
+  // without the feedback the estimate stays at its initial value: nothing else raises it
+  const stats = await until(async () => {
+    const [s] = await recv.serverTransport.getStats();
+    return s.availableOutgoingBitrate > 1.5 * INITIAL_ESTIMATE && serverConsumer.currentLayers?.spatialLayer === 2 && s;
+  }, { timeout: 15000, interval: 100, what: 'an estimate above 900 kbps and the consumer on layer 2' });
+  // and the program reads the top layer, whole frames
+  const from = reader.frames.length;
+  await reader.until((f) => f.length >= from + 10 && writtenFrames(f.slice(from), writer.written).some((e) => e.layer === 2), {
+    what: 'frames of layer 2',
+  });
+  writer.stop();
+  const entries = writtenFrames(reader.frames, writer.written);
+  t.diagnostic(
+    `estimate ${first.availableOutgoingBitrate} -> ${stats.availableOutgoingBitrate} bps; server sendBitrate ` +
+      `${stats.sendBitrate} bps; layers read: ${layerRuns(entries).map((r) => `${r.layer} x${r.to - r.from + 1}`).join(', ')}`
+  );
+  // a gap only where mediasoup skips a sequence number: at a layer switch, on its keyframe
+  assert.ok(reader.frames.every((f) => !f.gapBefore || f.keyframe));
+});
+
+// Bugs found while writing this file, outside what it may fix; the symptoms are asserted as
+// they should be, so that these pass once fixed.
+
+test('track.on(\'frame\') delivers the frames as frames() does', { todo: 'lib/RemoteTrack.js: the frame pump starts in the \'newListener\' handler, which runs before the listener is added, sees listenerCount(\'frame\') === 0 and stops at once: no frame is ever emitted (same for \'rtp\')' }, async (t) => {
+  const { track, consumer } = await session(t, { kind: 'video', mimeType: 'video/VP8' });
+  const writer = startWriter(track, vp8, { fps: 30 });
+  t.after(() => writer.stop());
+  const frames = [];
+  consumer.track.on('frame', (frame) => frames.push(frame));
+  await until(() => frames.length >= 5 || consumer.track.stats().frames >= 30, { what: 'frames' });
+  assert.ok(frames.length >= 5, `${frames.length} frames emitted, ${consumer.track.stats().frames} assembled`);
+});
+
+test('track.rtp() gives the RTP packets, header included', { todo: 'src/handler/recv/routes.rs marshal_rtp(): every packet from mediasoup comes out as an empty Buffer (rtc-rtp 0.21.1 Header::marshal_size counts the parsed extensions_padding, marshal_to does not write it, so Marshal::marshal fails and unwrap_or_default() hides it)' }, async (t) => {
+  const { track, consumer } = await session(t, { kind: 'video', mimeType: 'video/VP8' });
+  const writer = startWriter(track, vp8, { fps: 30 });
+  t.after(() => writer.stop());
+  const packets = [];
+  for await (const packet of consumer.track.rtp()) {
+    packets.push(packet);
+    if (packets.length >= 10) break;
+  }
+  const ssrc = consumer.rtpParameters.encodings[0].ssrc;
+  for (const p of packets) {
+    assert.ok(p.length >= 12, `a packet of ${p.length} bytes`);
+    assert.equal(p.readUInt32BE(8), ssrc);
+  }
+});

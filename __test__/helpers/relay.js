@@ -64,6 +64,8 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1, down
     downDropped: {},
     // the server's dropped RTP as { pt, ssrc, seq }
     downDroppedPackets: [],
+    // the sequence numbers of the server's RTP forwarded to the client, by SSRC
+    downSeqs: new Map(),
     blocked: 0,
   };
   const usernames = new Set();
@@ -91,6 +93,9 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1, down
             return;
           }
           counts.downRtp[pt] = (counts.downRtp[pt] || 0) + 1;
+          const ssrc = packet.readUInt32BE(8);
+          if (!counts.downSeqs.has(ssrc)) counts.downSeqs.set(ssrc, []);
+          counts.downSeqs.get(ssrc).push(packet.readUInt16BE(2));
         }
         front.send(packet, rinfo.port, rinfo.address);
       });
