@@ -71,6 +71,7 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1, down
   const usernames = new Set();
   let settings = { loss, payloadTypes: new Set(payloadTypes) };
   let down = { loss: downLoss, payloadTypes: new Set(downPayloadTypes) };
+  const dropNext = new Map(); // payload type -> how many of the server's next packets to drop
   let blocked = false;
 
   function upstreamFor(rinfo) {
@@ -87,7 +88,9 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1, down
         counts.down[kind]++;
         if (kind === 'rtp') {
           const pt = packet[1] & 0x7f;
-          if (down.payloadTypes.has(pt) && randomDown() < down.loss) {
+          const next = dropNext.get(pt) ?? 0;
+          if (next > 0) dropNext.set(pt, next - 1);
+          if (next > 0 || (down.payloadTypes.has(pt) && randomDown() < down.loss)) {
             counts.downDropped[pt] = (counts.downDropped[pt] || 0) + 1;
             counts.downDroppedPackets.push({ pt, ssrc: packet.readUInt32BE(8), seq: packet.readUInt16BE(2) });
             return;
@@ -152,6 +155,10 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1, down
     // payload types are known; its RTX payload type too to make losses unrepairable).
     setDownLoss({ loss: rate = down.loss, payloadTypes: types = [...down.payloadTypes] }) {
       down = { loss: rate, payloadTypes: new Set(types) };
+    },
+    // Drops the server's next `count` RTP packets of `payloadType`, whatever the loss.
+    dropDownNext({ payloadType, count = 1 }) {
+      dropNext.set(payloadType, (dropNext.get(payloadType) ?? 0) + count);
     },
     // While blocked, nothing gets through either way.
     block(on = true) {
