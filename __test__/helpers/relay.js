@@ -1,8 +1,10 @@
 'use strict';
 
 // A UDP relay between a client and a server WebRtcTransport on 127.0.0.1, to make the network
-// worse in a controlled way: it drops a seeded share of the client's media RTP packets (never
-// STUN, DTLS, RTCP or RTX unless asked), or everything both ways while `blocked`.
+// worse in a controlled way: it drops a seeded share of the client's media RTP packets, and
+// (separately, off by default) of the server's RTP towards the client, of the payload types
+// asked for only (never STUN, DTLS or RTCP; RTX only when its payload type is asked for), or
+// everything both ways while `blocked`.
 //
 //   client --> relay 127.0.0.1:port --(one upstream socket per client address)--> server
 //   client <-- relay 127.0.0.1:port <----------------------------------------------- server
@@ -41,12 +43,15 @@ function stunUsername(packet) {
 }
 
 // Starts a relay in front of `target` ({ ip, port }: the server's UDP candidate).
-// Options: `loss` (0..1, the share of media RTP to drop), `payloadTypes` (the RTP payload
-// types that may be dropped: the producer's media codecs), `seed`.
-async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1 }) {
+// Options: `loss` (0..1, the share of the client's media RTP to drop), `payloadTypes` (the RTP
+// payload types that may be dropped: the producer's media codecs), `seed`; `downLoss` and
+// `downPayloadTypes`, the same for the server's RTP towards the client (a consumer's media),
+// drawn from a generator of their own so that the upstream drops stay those of `seed`.
+async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1, downLoss = 0, downPayloadTypes = [] }) {
   const front = dgram.createSocket('udp4');
   const upstreams = new Map(); // "ip:port" of a client socket -> socket towards the server
   const random = prng(seed);
+  const randomDown = prng(seed + 0x5eed);
   const counts = {
     up: { stun: 0, dtls: 0, rtp: 0, rtcp: 0, other: 0 },
     down: { stun: 0, dtls: 0, rtp: 0, rtcp: 0, other: 0 },
@@ -54,10 +59,19 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1 }) {
     upRtpBytes: {},
     dropped: 0,
     droppedSeqs: [],
+    // the server's RTP by payload type: packets forwarded and dropped
+    downRtp: {},
+    downDropped: {},
+    // the server's dropped RTP as { pt, ssrc, seq }
+    downDroppedPackets: [],
+    // the sequence numbers of the server's RTP forwarded to the client, by SSRC
+    downSeqs: new Map(),
     blocked: 0,
   };
   const usernames = new Set();
   let settings = { loss, payloadTypes: new Set(payloadTypes) };
+  let down = { loss: downLoss, payloadTypes: new Set(downPayloadTypes) };
+  const dropNext = new Map(); // payload type -> how many of the server's next packets to drop
   let blocked = false;
 
   function upstreamFor(rinfo) {
@@ -70,7 +84,22 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1 }) {
           counts.blocked++;
           return;
         }
-        counts.down[classify(packet)]++;
+        const kind = classify(packet);
+        counts.down[kind]++;
+        if (kind === 'rtp') {
+          const pt = packet[1] & 0x7f;
+          const next = dropNext.get(pt) ?? 0;
+          if (next > 0) dropNext.set(pt, next - 1);
+          if (next > 0 || (down.payloadTypes.has(pt) && randomDown() < down.loss)) {
+            counts.downDropped[pt] = (counts.downDropped[pt] || 0) + 1;
+            counts.downDroppedPackets.push({ pt, ssrc: packet.readUInt32BE(8), seq: packet.readUInt16BE(2) });
+            return;
+          }
+          counts.downRtp[pt] = (counts.downRtp[pt] || 0) + 1;
+          const ssrc = packet.readUInt32BE(8);
+          if (!counts.downSeqs.has(ssrc)) counts.downSeqs.set(ssrc, []);
+          counts.downSeqs.get(ssrc).push(packet.readUInt16BE(2));
+        }
         front.send(packet, rinfo.port, rinfo.address);
       });
       socket.on('error', () => {});
@@ -121,6 +150,15 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1 }) {
     // Changes the loss (e.g. once the producer's payload types are known).
     setLoss({ loss: rate = settings.loss, payloadTypes: types = [...settings.payloadTypes] }) {
       settings = { loss: rate, payloadTypes: new Set(types) };
+    },
+    // Changes the loss of the server's RTP towards the client (e.g. once the consumer's
+    // payload types are known; its RTX payload type too to make losses unrepairable).
+    setDownLoss({ loss: rate = down.loss, payloadTypes: types = [...down.payloadTypes] }) {
+      down = { loss: rate, payloadTypes: new Set(types) };
+    },
+    // Drops the server's next `count` RTP packets of `payloadType`, whatever the loss.
+    dropDownNext({ payloadType, count = 1 }) {
+      dropNext.set(payloadType, (dropNext.get(payloadType) ?? 0) + count);
     },
     // While blocked, nothing gets through either way.
     block(on = true) {

@@ -5,7 +5,9 @@
 //! - Packets go through the frame assembler (`depacketizer/`): frames come out whole, in
 //!   order, a hole waited for while a retransmission may still repair it; video frames that
 //!   cannot be decoded after an unrepaired loss are dropped until the next keyframe, which is
-//!   asked for by itself (through the keyframe requester the consumer installs).
+//!   asked for by itself (through the keyframe requester the consumer installs). While a
+//!   program waits in [`RemoteTrack::next_frames`], a hole is given up at its deadline even
+//!   when no packet follows it (the stream stopped, or a loss NACK cannot repair).
 //! - Frames are queued only while the program reads them ([`RemoteTrack::next_frames`] was
 //!   called and [`RemoteTrack::stop_reading`] not since); a reader joining a video stream
 //!   already flowing starts at the next keyframe (one is asked for). The queue holds
@@ -233,6 +235,7 @@ impl RemoteTrack {
                     }
                 }
             }
+            let deadline_before = inner.assembler.poll_timeout();
             inner.assembler.handle_timeout(now);
             inner.assembler.push(
                 now,
@@ -243,7 +246,14 @@ impl RemoteTrack {
                     payload,
                 },
             );
-            let frames_ready = self.take_frames(inner, &mut keyframe);
+            // A reader waiting with no deadline (or another) must learn of a new one: the
+            // packets that would show the hole past it may never come.
+            let new_deadline = inner.frames.is_some()
+                && inner
+                    .assembler
+                    .poll_timeout()
+                    .is_some_and(|d| Some(d) != deadline_before);
+            let frames_ready = self.take_frames(inner, &mut keyframe) || new_deadline;
             keyframe |= inner.assembler.take_keyframe_request();
             (frames_ready, packets_ready)
         };
@@ -313,12 +323,37 @@ impl RemoteTrack {
         self.lock().sender_report = Some((ntp_time, rtp_time));
     }
 
+    /// Gives up the holes waited for past their deadline at `now` (no packet may come to show
+    /// it: the stream may have stopped), delivering the frames behind them.
+    fn handle_timeout(&self, now: Instant) {
+        let mut keyframe = false;
+        let frames_ready = {
+            let mut guard = self.lock();
+            let inner = &mut *guard;
+            if inner.ended || inner.paused {
+                return;
+            }
+            inner.assembler.handle_timeout(now);
+            let ready = self.take_frames(inner, &mut keyframe);
+            keyframe |= inner.assembler.take_keyframe_request();
+            ready
+        };
+        if frames_ready {
+            self.frames_ready.notify_one();
+        }
+        if keyframe {
+            self.request_keyframe_at(now);
+        }
+    }
+
     /// Up to `max` frames, waiting for at least one; `None` once the track ended. The first
-    /// call starts queueing frames for the reader.
+    /// call starts queueing frames for the reader. While it waits, a hole the assembler gives
+    /// up at its deadline releases the frames behind it even if no packet follows.
     pub async fn next_frames(&self, max: usize) -> Option<Vec<ReceivedFrame>> {
         loop {
             let notified = self.frames_ready.notified();
             let mut keyframe = false;
+            let deadline;
             {
                 let mut guard = self.lock();
                 let inner = &mut *guard;
@@ -335,11 +370,27 @@ impl RemoteTrack {
                     let n = queue.len().min(max.max(1));
                     return Some(queue.drain(..n).collect());
                 }
+                // Paused, nothing is delivered: the next packet after resuming moves on.
+                deadline = if inner.paused {
+                    None
+                } else {
+                    inner.assembler.poll_timeout()
+                };
             }
             if keyframe {
                 self.request_keyframe();
             }
-            notified.await;
+            match deadline {
+                Some(deadline) => {
+                    tokio::select! {
+                        _ = notified => {}
+                        _ = tokio::time::sleep_until(deadline.into()) => {
+                            self.handle_timeout(Instant::now());
+                        }
+                    }
+                }
+                None => notified.await,
+            }
         }
     }
 
@@ -503,6 +554,20 @@ fn rtp_delta_ms(to: u32, from: u32, clock_rate: u32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
+
+    /// Polls `f` once.
+    trait NowOrNever: Future + Sized {
+        fn now_or_never(self) -> Option<Self::Output> {
+            let mut f = std::pin::pin!(self);
+            let waker = std::task::Waker::noop();
+            match f.as_mut().poll(&mut std::task::Context::from_waker(waker)) {
+                std::task::Poll::Ready(v) => Some(v),
+                std::task::Poll::Pending => None,
+            }
+        }
+    }
+    impl<F: Future> NowOrNever for F {}
 
     #[test]
     fn ntp_times_in_milliseconds() {
@@ -511,5 +576,61 @@ mod tests {
         assert_eq!(rtp_delta_ms(90_000, 0, 90_000), 1000.0);
         assert_eq!(rtp_delta_ms(0, u32::MAX - 89_999, 90_000), 1000.0);
         assert_eq!(rtp_delta_ms(0, 90_000, 90_000), -1000.0);
+    }
+
+    fn opus_track() -> RemoteTrack {
+        RemoteTrack::new(RemoteTrackInfo {
+            id: "t".into(),
+            kind: MediaKind::Audio,
+            mime_type: "audio/opus".into(),
+            clock_rate: 48_000,
+            channels: Some(2),
+            payload_type: 100,
+            fmtp: None,
+            ssrc: 1,
+        })
+        .unwrap()
+    }
+
+    fn push_opus(track: &RemoteTrack, seq: u16) {
+        let payload = Bytes::from(vec![0xf8, seq as u8]);
+        track.push_rtp(
+            Instant::now(),
+            seq,
+            u32::from(seq) * 960,
+            true,
+            payload,
+            Bytes::new,
+        );
+    }
+
+    // The last packets of a stream behind a hole: no later packet comes to show the hole past
+    // its wait, yet a reader gets them once the wait is over.
+    #[tokio::test]
+    async fn a_reader_gets_the_frames_behind_a_hole_when_no_packet_follows() {
+        let track = opus_track();
+        assert!(track.next_frames(8).now_or_never().is_none());
+        push_opus(&track, 1);
+        assert_eq!(track.next_frames(8).await.map(|f| f.len()), Some(1));
+        // a reader waits; 2 is lost; 3 and 4 are the stream's last packets
+        let track = Arc::new(track);
+        let reader = tokio::spawn({
+            let track = track.clone();
+            async move { tokio::time::timeout(Duration::from_secs(2), track.next_frames(8)).await }
+        });
+        tokio::task::yield_now().await;
+        let start = Instant::now();
+        push_opus(&track, 3);
+        push_opus(&track, 4);
+        let frames = reader
+            .await
+            .unwrap()
+            .expect("the frames behind the hole")
+            .unwrap();
+        assert!(start.elapsed() >= AssemblerOptions::default().max_wait / 2);
+        let data: Vec<u8> = frames.iter().map(|f| f.data[1]).collect();
+        assert_eq!(data, [3, 4]);
+        assert!(frames[0].gap_before && !frames[1].gap_before);
+        assert_eq!(track.stats().packets_lost, 1);
     }
 }
