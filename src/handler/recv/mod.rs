@@ -4,10 +4,13 @@
 //!   transport: the server offers, this side answers;
 //! - `routes.rs`: where each receiver's packets go ([`ReceiveSink`](routes::ReceiveSink), one
 //!   per consumer), by track id, and the server's sender reports by SSRC;
-//! - `sender_reports.rs`: the interceptor that takes the sender reports to the routes.
+//! - `sender_reports.rs`: the interceptor that takes the sender reports to the routes;
+//! - `rtx_unwrap.rs`: the interceptor that turns retransmissions back into the packets they
+//!   repair before the NACK generator sees them.
 
 pub(crate) mod handler;
 pub(crate) mod routes;
+mod rtx_unwrap;
 mod sender_reports;
 
 use std::time::Duration;
@@ -19,6 +22,7 @@ use rtc::interceptor::{
 };
 
 use routes::Routes;
+use rtx_unwrap::RtxUnwrap;
 use sender_reports::SenderReportTap;
 
 /// Packets remembered per stream to find holes in: 512 sequence numbers, ~0.5 s of a 1 Mbps
@@ -38,12 +42,16 @@ const TWCC_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Slot of the sender-report tap: right above the receiver reports (which read them too).
 const SENDER_REPORT_SLOT: usize = 11_000;
+/// Slot of the RTX unwrapping: below the NACK generator (7,000), so that it sees repaired
+/// packets in their stream.
+const RTX_UNWRAP_SLOT: usize = 6_000;
 
 /// The interceptor chain of a receiving PeerConnection: NACKs for lost packets (repaired over
-/// RTX by the server), transport-wide congestion control feedback, receiver reports, and the
+/// RTX by the server, and seen repaired), transport-wide congestion control feedback, receiver reports, and the
 /// server's sender reports to `routes`.
 pub(crate) fn interceptors(routes: Arc<Routes>) -> Registry {
     Registry::new()
+        .with(Slot::from(RTX_UNWRAP_SLOT), RtxUnwrap::default())
         .with(Slot::from(SENDER_REPORT_SLOT), SenderReportTap::new(routes))
         .with(
             Slot::NackGenerator,

@@ -1,0 +1,175 @@
+//! Retransmissions back into their stream before the receive interceptors see them.
+//!
+//! webrtc-rs unwraps RTX (RFC 4588) only after its interceptor chain: its NACK generator would
+//! see a repaired packet under the RTX SSRC, never learn that the hole was filled, and ask for
+//! it again and again. This interceptor, below the NACK generator, gives an RTX packet back its
+//! stream's SSRC, payload type and original sequence number (the timestamp, marker and header
+//! extensions stay, as RFC 4588 keeps them), so every interceptor above and the application
+//! see the repaired packet itself. An RTX packet too short to hold an original sequence number
+//! (a padding-only bandwidth probe) passes on as it is, and webrtc-rs drops it.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
+use rtc::sansio::Protocol;
+use rtc::shared::error::Error;
+
+/// The stream an RTX SSRC repairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Repairs {
+    ssrc: u32,
+    payload_type: u8,
+    rtx_payload_type: u8,
+}
+
+#[derive(Default)]
+pub(crate) struct RtxUnwrap {
+    /// RTX SSRC -> the stream it repairs.
+    streams: HashMap<u32, Repairs>,
+    read_queue: VecDeque<TaggedPacket>,
+    write_queue: VecDeque<TaggedPacket>,
+}
+
+impl RtxUnwrap {
+    /// Rewrites `packet` in place when it is a retransmission of a bound stream.
+    fn unwrap(&self, packet: &mut rtc::rtp::Packet) {
+        let Some(repairs) = self.streams.get(&packet.header.ssrc) else {
+            return;
+        };
+        if packet.header.payload_type != repairs.rtx_payload_type || packet.payload.len() < 2 {
+            return;
+        }
+        let original = u16::from_be_bytes([packet.payload[0], packet.payload[1]]);
+        packet.header.ssrc = repairs.ssrc;
+        packet.header.payload_type = repairs.payload_type;
+        packet.header.sequence_number = original;
+        packet.payload = packet.payload.slice(2..);
+    }
+}
+
+impl Protocol<TaggedPacket, TaggedPacket, ()> for RtxUnwrap {
+    type Rout = TaggedPacket;
+    type Wout = TaggedPacket;
+    type Eout = ();
+    type Error = Error;
+    type Time = Instant;
+
+    fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
+        if let Packet::Rtp(packet) = &mut msg.message.packet {
+            self.unwrap(packet);
+        }
+        self.read_queue.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_read(&mut self) -> Option<Self::Rout> {
+        self.read_queue.pop_front()
+    }
+
+    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
+        self.write_queue.push_back(msg);
+        Ok(())
+    }
+
+    fn poll_write(&mut self) -> Option<Self::Wout> {
+        self.write_queue.pop_front()
+    }
+}
+
+impl Interceptor for RtxUnwrap {
+    fn bind_local_stream(&mut self, _info: &StreamInfo) {}
+    fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
+
+    fn bind_remote_stream(&mut self, info: &StreamInfo) {
+        if let (Some(rtx), Some(rtx_payload_type)) = (info.ssrc_rtx, info.payload_type_rtx) {
+            self.streams.insert(
+                rtx,
+                Repairs {
+                    ssrc: info.ssrc,
+                    payload_type: info.payload_type,
+                    rtx_payload_type,
+                },
+            );
+        }
+    }
+
+    fn unbind_remote_stream(&mut self, info: &StreamInfo) {
+        if let Some(rtx) = info.ssrc_rtx {
+            if self.streams.get(&rtx).is_some_and(|r| r.ssrc == info.ssrc) {
+                self.streams.remove(&rtx);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn rtx_stream() -> RtxUnwrap {
+        let mut unwrap = RtxUnwrap::default();
+        unwrap.bind_remote_stream(&StreamInfo {
+            ssrc: 1000,
+            ssrc_rtx: Some(2000),
+            payload_type: 101,
+            payload_type_rtx: Some(102),
+            ..Default::default()
+        });
+        unwrap
+    }
+
+    fn packet(
+        ssrc: u32,
+        payload_type: u8,
+        sequence_number: u16,
+        payload: &[u8],
+    ) -> rtc::rtp::Packet {
+        let mut p = rtc::rtp::Packet::default();
+        p.header.ssrc = ssrc;
+        p.header.payload_type = payload_type;
+        p.header.sequence_number = sequence_number;
+        p.header.timestamp = 9000;
+        p.header.marker = true;
+        p.payload = Bytes::copy_from_slice(payload);
+        p
+    }
+
+    #[test]
+    fn a_retransmission_becomes_the_packet_it_repairs() {
+        let unwrap = rtx_stream();
+        let mut p = packet(2000, 102, 7, &[0x30, 0x39, 0xaa, 0xbb]);
+        unwrap.unwrap(&mut p);
+        assert_eq!(p.header.ssrc, 1000);
+        assert_eq!(p.header.payload_type, 101);
+        assert_eq!(p.header.sequence_number, 0x3039);
+        assert_eq!(p.header.timestamp, 9000);
+        assert!(p.header.marker);
+        assert_eq!(&p.payload[..], &[0xaa, 0xbb]);
+    }
+
+    #[test]
+    fn other_packets_pass_as_they_are() {
+        let mut unwrap = rtx_stream();
+        for original in [
+            packet(1000, 101, 5, &[1, 2, 3]), // the stream itself
+            packet(2000, 102, 8, &[]),        // a padding-only probe
+            packet(2000, 101, 9, &[1, 2, 3]), // not the RTX payload type
+            packet(3000, 102, 9, &[1, 2, 3]), // an unknown SSRC
+        ] {
+            let mut p = original.clone();
+            unwrap.unwrap(&mut p);
+            assert_eq!(p, original);
+        }
+        unwrap.unbind_remote_stream(&StreamInfo {
+            ssrc: 1000,
+            ssrc_rtx: Some(2000),
+            ..Default::default()
+        });
+        let original = packet(2000, 102, 7, &[0, 1, 2]);
+        let mut p = original.clone();
+        unwrap.unwrap(&mut p);
+        assert_eq!(p, original, "unbound");
+    }
+}
