@@ -59,7 +59,8 @@ pub use profile::codec_parameters;
 pub use recorder::{RecordFormat, Recorder, RecordingSummary};
 pub use remote_track::{
     ForwardTap, FrameTap, KeyframeRequester, PacketTap, ReceivedFrame, Recording, RemoteTrack,
-    RemoteTrackInfo, RemoteTrackStats, FRAME_QUEUE, KEYFRAME_REQUEST_INTERVAL, RTP_QUEUE,
+    RemoteTrackInfo, RemoteTrackStats, FRAME_QUEUE, KEYFRAME_REQUEST_INTERVAL, NACK_WAIT,
+    REORDER_WAIT, RTP_QUEUE,
 };
 pub use rtp_forward::{RtpForwardOptions, RtpForwardStats, RtpForwarder};
 pub use rtp_ingest::{RtpIngest, RtpIngestOptions, RtpIngestStats};

@@ -41,6 +41,13 @@ use crate::{MediaError, MediaKind};
 pub const FRAME_QUEUE: usize = 64;
 /// Raw RTP packets kept for a reader that is behind.
 pub const RTP_QUEUE: usize = 1024;
+/// How long a hole is waited for when lost packets are asked for again (NACK/RTX): a few
+/// round trips to any SFU worth receiving from.
+pub const NACK_WAIT: Duration = Duration::from_millis(200);
+/// How long a hole is waited for when nothing repairs it (Opus, no NACK): packets merely
+/// reordered on the way.
+pub const REORDER_WAIT: Duration = Duration::from_millis(40);
+
 /// Keyframe requests closer together than this are merged into the first.
 pub const KEYFRAME_REQUEST_INTERVAL: Duration = Duration::from_millis(300);
 
@@ -63,6 +70,9 @@ pub struct RemoteTrackInfo {
     pub fmtp: Option<String>,
     /// The stream's SSRC.
     pub ssrc: u32,
+    /// Lost packets are asked for again (`nack` negotiated for the codec): the frame assembler
+    /// waits [`NACK_WAIT`] for a hole, else only [`REORDER_WAIT`] for a late packet.
+    pub nack: bool,
 }
 
 /// One whole encoded frame.
@@ -159,7 +169,11 @@ pub struct RemoteTrack {
 impl RemoteTrack {
     /// A track for the stream `info` describes; fails for a codec without a depacketizer.
     pub fn new(info: RemoteTrackInfo) -> Result<Self, MediaError> {
-        let assembler = FrameAssembler::new(&info.mime_type, AssemblerOptions::default())?;
+        let options = AssemblerOptions {
+            max_wait: if info.nack { NACK_WAIT } else { REORDER_WAIT },
+            ..AssemblerOptions::default()
+        };
+        let assembler = FrameAssembler::new(&info.mime_type, options)?;
         Ok(RemoteTrack {
             info,
             inner: Mutex::new(Inner {
@@ -588,6 +602,7 @@ mod tests {
             payload_type: 100,
             fmtp: None,
             ssrc: 1,
+            nack: false,
         })
         .unwrap()
     }
@@ -627,7 +642,12 @@ mod tests {
             .unwrap()
             .expect("the frames behind the hole")
             .unwrap();
-        assert!(start.elapsed() >= AssemblerOptions::default().max_wait / 2);
+        // no NACK for this stream: a hole is only waited for as a reordering
+        let waited = start.elapsed();
+        assert!(
+            waited >= REORDER_WAIT / 2 && waited < NACK_WAIT,
+            "{waited:?}"
+        );
         let data: Vec<u8> = frames.iter().map(|f| f.data[1]).collect();
         assert_eq!(data, [3, 4]);
         assert!(frames[0].gap_before && !frames[1].gap_before);

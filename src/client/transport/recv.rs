@@ -340,6 +340,10 @@ fn track_info(item: &Accepted) -> Result<RemoteTrackInfo> {
         payload_type: codec.payload_type,
         fmtp: (!fmtp.is_empty()).then_some(fmtp),
         ssrc,
+        nack: codec
+            .rtcp_feedback
+            .iter()
+            .any(|f| f.kind == "nack" && f.parameter.is_empty()),
     })
 }
 

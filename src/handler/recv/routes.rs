@@ -87,16 +87,13 @@ impl Inbound for Routes {
             messages.clear();
             return;
         };
+        // Sender reports reach the sinks from the interceptor chain (`sender_reports.rs`):
+        // webrtc-rs delivers no inbound RTCP here.
         for message in messages.drain(..) {
-            match message.message {
-                RTCMessage::RtpPacket(track_id, packet) => {
-                    if let Some(route) = by_track.get(&track_id) {
-                        route.sink.rtp(message.now, packet);
-                    }
+            if let RTCMessage::RtpPacket(track_id, packet) = message.message {
+                if let Some(route) = by_track.get(&track_id) {
+                    route.sink.rtp(message.now, packet);
                 }
-                // Sender reports reach the sinks from the interceptor chain
-                // (`sender_reports.rs`): webrtc-rs delivers no inbound RTCP here.
-                _ => {}
             }
         }
     }
