@@ -41,7 +41,7 @@ pub struct NativeFrame {
 impl From<ReceivedFrame> for NativeFrame {
     fn from(f: ReceivedFrame) -> Self {
         NativeFrame {
-            data: Buffer::from(f.data.to_vec()),
+            data: Buffer::from(Vec::from(f.data)),
             timestamp: f.timestamp_us as f64,
             rtp_timestamp: f.rtp_timestamp,
             keyframe: f.keyframe,
@@ -117,7 +117,7 @@ impl NativeRemoteTrack {
         Some(
             packets
                 .into_iter()
-                .map(|p| Buffer::from(p.to_vec()))
+                .map(|p| Buffer::from(Vec::from(p)))
                 .collect(),
         )
     }
