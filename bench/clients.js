@@ -133,6 +133,11 @@ function nativeClient(dir) {
       return {
         connected,
         transport,
+        async srtpCipher() {
+          const stats = await transport.getStats();
+          const t = [...stats.values()].find((s) => s.type === 'transport');
+          return t ? t.srtpCipher : undefined;
+        },
         async consume(params, onFrame) {
           const consumer = await retryDeviceLoading(races, () => transport.consume(params));
           const at = params.kind === 'video' ? VIDEO_NUMBER_AT : AUDIO_NUMBER_AT;
@@ -356,6 +361,7 @@ function aiortcClient(dir) {
     name: 'aiortc',
     // its Python worker times out requests when transports are set up concurrently
     setupConcurrency: 1,
+    recvSetupConcurrency: 1,
     async load(routerRtpCapabilities) {
       process.env.PYTHONPATH = [path.join(__dirname, 'aiortc'), process.env.PYTHONPATH].filter(Boolean).join(':');
       worker = await createWorker({ logLevel: 'none' });

@@ -10,6 +10,17 @@
 //   --latency 50                  produce() -> first packet at the server, createSendTransport
 //                                 -> connected, over this many transports
 //   --cycles 10000 --cycle-concurrency 8   create/produce/close cycles (transport + producer)
+//   --recv-peers 1,10,50,100,200,500   receiving peers: a receive transport with a VP8 (~1 Mbps,
+//                                 120 packets/s) and an Opus (50 packets/s) consumer each, of
+//                                 sources fed from another process (bench/feeder.js); frames
+//                                 counted by the program, CPU per received packet, frames lost
+//   --recv-latency 50             consume() -> first frame read by the program, over this many
+//                                 transports (a new one, then video and audio on it connected)
+//   --consume-cycles 10000 --consume-concurrency 1   consume/close cycles on one receive
+//                                 transport: RSS, fds, threads, and the CPU per packet of steady
+//                                 consumers on it, before, during and after
+//   (0 skips a series: e.g. --peers 0 --one-transport 0 --latency 0 --cycles 0 for the receive
+//   side alone)
 //   --alt msc-node,aiortc|none    the alternatives measured side by side: msc-node 0.0.21 on
 //                                 werift (pure JS), mediasoup-client-aiortc 3.16.1 (aiortc 1.14
 //                                 in a Python process); bench/install-peers.sh installs them
@@ -32,6 +43,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { machine } = require('./server');
+const { receiveSide } = require('./recv-series');
 
 const { values: args } = parseArgs({
   options: {
@@ -42,6 +54,10 @@ const { values: args } = parseArgs({
     latency: { type: 'string' },
     cycles: { type: 'string' },
     'cycle-concurrency': { type: 'string' },
+    'recv-peers': { type: 'string' },
+    'recv-latency': { type: 'string' },
+    'consume-cycles': { type: 'string' },
+    'consume-concurrency': { type: 'string' },
     alt: { type: 'string', default: 'msc-node,aiortc' },
     workers: { type: 'string', default: 'auto' },
     commit: { type: 'string', default: 'HEAD' },
@@ -62,6 +78,10 @@ const cfg = {
   latency: Number(args.latency ?? (quick ? 10 : 50)),
   cycles: Number(args.cycles ?? (quick ? 200 : 10000)),
   cycleConcurrency: Number(args['cycle-concurrency'] ?? 8),
+  recvPeers: list(args['recv-peers'], quick ? '1,10' : '1,10,50,100,200,500'),
+  recvLatency: Number(args['recv-latency'] ?? (quick ? 5 : 50)),
+  consumeCycles: Number(args['consume-cycles'] ?? (quick ? 200 : 10000)),
+  consumeConcurrency: Number(args['consume-concurrency'] ?? 1),
   alts: args.alt === 'none' ? [] : args.alt.split(',').filter(Boolean),
   workers: args.workers,
 };
@@ -239,12 +259,12 @@ async function main() {
     nativeOneTransport: oneLimit || 'held every step',
   };
 
-  // the floor, on the packet sizes the server saw
+  // the floor, on the packet sizes the server saw (when the send side was measured)
   const sized = natives.find((r) => r.meanVideoPacketBytes && r.meanAudioPacketBytes);
   const sizes = sized ? [sized.meanVideoPacketBytes, sized.meanAudioPacketBytes] : [1028, 144];
-  log(`- floor: SRTP + one UDP send per packet, packets of ${sizes.join(' and ')} bytes (12:5), twice`);
+  if (natives.length) log(`- floor: SRTP + one UDP send per packet, packets of ${sizes.join(' and ')} bytes (12:5), twice`);
   const floorRuns = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < (natives.length ? 2 : 0); i++) {
     const run = spawnSync(...wrap([path.join(pkgDir, 'srtp_floor'), '--seconds', quick ? '1' : '3', '--sizes', sizes.join(','), '--mix', '12,5']), {
       encoding: 'utf8',
       timeout: 120_000,
@@ -257,7 +277,7 @@ async function main() {
   }
   // the cheaper of the two runs per profile: the ratios to the floor err on the high side
   const okRuns = floorRuns.filter((f) => f.profiles);
-  let floor = okRuns.length ? JSON.parse(JSON.stringify(okRuns[0])) : floorRuns[0];
+  let floor = okRuns.length ? JSON.parse(JSON.stringify(okRuns[0])) : floorRuns[0] || null;
   if (okRuns.length > 1) {
     floor.sendNsPerPacket = Math.min(...okRuns.map((f) => f.sendNsPerPacket));
     for (const p of floor.profiles) {
@@ -270,19 +290,29 @@ async function main() {
   result.floorRuns = floorRuns;
 
   // latency and cycles
-  log(`- latency over ${cfg.latency} transports (native)`);
-  result.latency = [await runPhase({ phase: 'latency', client: 'native', clientDir: pkgDir, count: cfg.latency }, 300_000)];
-  for (const a of installedAlts) {
+  result.latency = [];
+  if (cfg.latency > 0) {
+    log(`- latency over ${cfg.latency} transports (native)`);
+    result.latency.push(await runPhase({ phase: 'latency', client: 'native', clientDir: pkgDir, count: cfg.latency }, 300_000));
+  }
+  for (const a of cfg.latency > 0 ? installedAlts : []) {
     log(`- latency over ${cfg.latency} transports (${a.name})`);
     const r = await runPhase({ phase: 'latency', client: a.name, clientDir: a.dir, count: cfg.latency }, 300_000);
     r.client ??= a.name;
     result.latency.push(r);
   }
-  log(`- ${cfg.cycles} create/produce/close cycles, ${cfg.cycleConcurrency} at a time (native)`);
-  result.cycles = await runPhase(
-    { phase: 'cycles', client: 'native', clientDir: pkgDir, count: cfg.cycles, warmupCycles: 50, concurrency: cfg.cycleConcurrency },
-    (120 + cfg.cycles * 0.2) * 1000
-  );
+  result.cycles = null;
+  if (cfg.cycles > 0) {
+    log(`- ${cfg.cycles} create/produce/close cycles, ${cfg.cycleConcurrency} at a time (native)`);
+    result.cycles = await runPhase(
+      { phase: 'cycles', client: 'native', clientDir: pkgDir, count: cfg.cycles, warmupCycles: 50, concurrency: cfg.cycleConcurrency },
+      (120 + cfg.cycles * 0.2) * 1000
+    );
+  }
+
+  // the receive side: its load steps, floor, latency and consume/close cycles
+  const receive = await receiveSide({ cfg, quick, pkgDir, alternatives: installedAlts, runPhase, wrap, workersFor, log, hold: HOLD });
+  result.receive = receive.result;
   result.machine.loadAverageAtEnd = os.loadavg();
   result.finished = new Date().toISOString();
 
@@ -387,11 +417,13 @@ async function main() {
   }
   out.push('');
   const c = result.cycles;
-  if (c.error) out.push(`cycles: failed: ${c.error}`);
+  if (!c) out.push('cycles: not measured');
+  else if (c.error) out.push(`cycles: failed: ${c.error}`);
   else {
     out.push(`${c.cycles} create/produce/close cycles (${c.concurrency} at a time, after ${c.warmupCycles} warm-up cycles): ${c.seconds} s, ${c.failures} failed`);
     out.push(`  RSS ${c.before.rssMiB} -> ${c.after.rssMiB} MiB (${c.rssGrowthMiB >= 0 ? '+' : ''}${c.rssGrowthMiB}), JS heap ${c.before.heapMiB} -> ${c.after.heapMiB} MiB, fds ${c.before.fds} -> ${c.after.fds}, threads ${c.before.threads} -> ${c.after.threads}`);
   }
+  out.push(...receive.lines(table, fmt));
   console.log(out.join('\n'));
 
   const file = args.out || path.join(__dirname, 'results', `${started.toISOString().replace(/[:.]/g, '-')}.json`);

@@ -183,6 +183,7 @@ async function recvLoadPhase(ctx, server, client) {
     const s1 = now();
     const snap1 = await consumerSnapshot(serverConsumers);
     const stats = receivers.map((r) => (r.consumer.stats ? r.consumer.stats() : null));
+    const srtpCipher = peers[0].recv.srtpCipher ? await peers[0].recv.srtpCipher().catch(() => undefined) : undefined;
     // the frames in flight when the feeder stops still count
     const sent = await feeder.stop();
     await sleep(1000);
@@ -202,6 +203,12 @@ async function recvLoadPhase(ctx, server, client) {
     const frameRows = receivers.filter((r) => r.consumer.frames);
     const framesExpected = frameRows.reduce((a, r) => a + Math.max(0, sent[r.kind][r.source] - r.counter.base), 0);
     const framesGot = frameRows.reduce((a, r) => a + r.counter.got, 0);
+    const kindMean = (kind) => {
+      const idx = receivers.map((r, i) => (r.kind === kind ? i : -1)).filter((i) => i >= 0);
+      const p = idx.reduce((a, i) => a + snap1[i].packets - snap0[i].packets, 0);
+      const b = idx.reduce((a, i) => a + snap1[i].bytes - snap0[i].bytes, 0);
+      return p ? round(b / p, 0) : null;
+    };
     const sumStat = (k) => (stats[0] ? stats.reduce((a, s) => a + ((s && s[k]) || 0), 0) : null);
     const result = {
       phase: 'recv-load',
@@ -218,6 +225,9 @@ async function recvLoadPhase(ctx, server, client) {
       askedPps: round(askedPps, 0),
       serverPps: round(serverPackets / serverSeconds, 0),
       clientPps: counted ? round(clientPackets / seconds, 0) : null,
+      meanVideoPacketBytes: kindMean('video'),
+      meanAudioPacketBytes: kindMean('audio'),
+      srtpCipher,
       packetsCountedBy: counted ? 'client' : 'server',
       delivered: round((counted ? clientPackets / seconds : serverPackets / serverSeconds) / askedPps, 4),
       clientCpuShare: round(clientCpu / seconds, 3),
