@@ -356,56 +356,58 @@ async function main() {
   const out = [];
   out.push(`mediasoup-client-native benchmark, ${result.started}, commit ${commit.slice(0, 12)}`);
   out.push(`${result.machine.cpu}, ${result.machine.cores} cores, node ${result.machine.node}, mediasoup ${mediasoupVersion}; load average ${load0.map((x) => x.toFixed(2)).join(' ')} at start, ${result.machine.loadAverageAtEnd.map((x) => x.toFixed(2)).join(' ')} at end`);
-  out.push('');
-  out.push(
-    table(loadRows, [
-      ['client', (r) => r.client],
-      ['layout', (r) => r.layout],
-      ['N', (r) => String(r.peers)],
-      ['prod', (r) => String(r.producers)],
-      ['wk', (r) => String(r.workers)],
-      ['asked pps', (r) => fmt(r.askedPps, 0)],
-      ['server pps', (r) => fmt(r.serverPps, 0)],
-      ['held', (r) => `${fmt(r.delivered * 100, 1)}%`],
-      ['cpu s/1000 pkt', (r) => fmt(r.clientCpuSecPer1000, 4)],
-      ['us/pkt', (r) => fmt(r.clientCpuUsPerPacket, 1)],
-      ['client cpu', (r) => `${fmt(r.clientCpuShare * 100, 0)}%`],
-      ['worker cpu', (r) => `${fmt(r.workerCpuShare * 100, 0)}%`],
-      ['other cpu', (r) => `${fmt(r.otherCpuShare * 100, 0)}%`],
-      ['scored>0', (r) => `${fmt(r.scoredShare * 100, 0)}%`],
-      ['score', (r) => fmt(r.medianScore, 0)],
-      ['lost', (r) => `${fmt(r.serverLostShare * 100, 1)}%`],
-      // of those, dropped by the kernel: a receive buffer full (the server's, as a rule)
-      ['rcvbuf drops', (r) => (r.udpRcvbufDropShare == null ? '-' : `${fmt(r.udpRcvbufDropShare * 100, 1)}%`)],
-      // RSS deltas of a few MiB are GC and allocator noise: shown from 10 producers on
-      ['KiB/producer', (r) => (r.producers >= 10 ? fmt(r.rssPerProducerKiB, 0) : '-')],
-      ['KiB/transport', (r) => (r.producers >= 10 ? fmt(r.rssPerTransportKiB, 0) : '-')],
-    ])
-  );
-  out.push('');
-  out.push(`limits: native peers: ${JSON.stringify(result.limits.nativePeers)}; native one transport: ${JSON.stringify(result.limits.nativeOneTransport)}`);
-  for (const [name, limit] of Object.entries(result.limits.alternativesPeers)) out.push(`  ${name} peers: ${JSON.stringify(limit)}`);
-  if (floor && floor.profiles) {
+  if (loadRows.length) {
     out.push('');
-    out.push(`floor (SRTP protect + one UDP send, sending thread CPU; packets ${floor.sizes.join('/')} bytes): send alone ${fmt(floor.sendNsPerPacket / 1000, 2)} us`);
-    for (const p of floor.profiles) {
-      out.push(`  ${p.profile}: encrypt ${fmt(p.encryptNsPerPacket / 1000, 2)} us, encrypt + send ${fmt(p.encryptAndSendNsPerPacket / 1000, 2)} us per packet`);
+    out.push(
+      table(loadRows, [
+        ['client', (r) => r.client],
+        ['layout', (r) => r.layout],
+        ['N', (r) => String(r.peers)],
+        ['prod', (r) => String(r.producers)],
+        ['wk', (r) => String(r.workers)],
+        ['asked pps', (r) => fmt(r.askedPps, 0)],
+        ['server pps', (r) => fmt(r.serverPps, 0)],
+        ['held', (r) => `${fmt(r.delivered * 100, 1)}%`],
+        ['cpu s/1000 pkt', (r) => fmt(r.clientCpuSecPer1000, 4)],
+        ['us/pkt', (r) => fmt(r.clientCpuUsPerPacket, 1)],
+        ['client cpu', (r) => `${fmt(r.clientCpuShare * 100, 0)}%`],
+        ['worker cpu', (r) => `${fmt(r.workerCpuShare * 100, 0)}%`],
+        ['other cpu', (r) => `${fmt(r.otherCpuShare * 100, 0)}%`],
+        ['scored>0', (r) => `${fmt(r.scoredShare * 100, 0)}%`],
+        ['score', (r) => fmt(r.medianScore, 0)],
+        ['lost', (r) => `${fmt(r.serverLostShare * 100, 1)}%`],
+        // of those, dropped by the kernel: a receive buffer full (the server's, as a rule)
+        ['rcvbuf drops', (r) => (r.udpRcvbufDropShare == null ? '-' : `${fmt(r.udpRcvbufDropShare * 100, 1)}%`)],
+        // RSS deltas of a few MiB are GC and allocator noise: shown from 10 producers on
+        ['KiB/producer', (r) => (r.producers >= 10 ? fmt(r.rssPerProducerKiB, 0) : '-')],
+        ['KiB/transport', (r) => (r.producers >= 10 ? fmt(r.rssPerTransportKiB, 0) : '-')],
+      ])
+    );
+    out.push('');
+    out.push(`limits: native peers: ${JSON.stringify(result.limits.nativePeers)}; native one transport: ${JSON.stringify(result.limits.nativeOneTransport)}`);
+    for (const [name, limit] of Object.entries(result.limits.alternativesPeers)) out.push(`  ${name} peers: ${JSON.stringify(limit)}`);
+    if (floor && floor.profiles) {
+      out.push('');
+      out.push(`floor (SRTP protect + one UDP send, sending thread CPU; packets ${floor.sizes.join('/')} bytes): send alone ${fmt(floor.sendNsPerPacket / 1000, 2)} us`);
+      for (const p of floor.profiles) {
+        out.push(`  ${p.profile}: encrypt ${fmt(p.encryptNsPerPacket / 1000, 2)} us, encrypt + send ${fmt(p.encryptAndSendNsPerPacket / 1000, 2)} us per packet`);
+      }
+      out.push(`  negotiated with mediasoup: ${negotiated || 'unknown'}`);
     }
-    out.push(`  negotiated with mediasoup: ${negotiated || 'unknown'}`);
+    out.push('');
+    out.push(
+      table(result.ratios, [
+        ['N', (r) => String(r.peers)],
+        ['native us/pkt', (r) => fmt(r.nativeUsPerPacket, 1)],
+        ...installedAlts.flatMap(({ name }) => [
+          [`${name} us/pkt`, (r) => (r.versus[name].held === false ? `${fmt(r.versus[name].usPerPacket, 1)} (rate not held)` : fmt(r.versus[name].usPerPacket, 1))],
+          [`native/${name}`, (r) => fmt(r.versus[name].nativeOverAlt, 3)],
+        ]),
+        ['native/floor(AES-CM-SHA1-80)', (r) => fmt(r.overFloorAes128CmSha1_80, 1)],
+        [`native/floor(${negotiatedKey || 'negotiated'})`, (r) => fmt(r.overFloorNegotiated, 1)],
+      ])
+    );
   }
-  out.push('');
-  out.push(
-    table(result.ratios, [
-      ['N', (r) => String(r.peers)],
-      ['native us/pkt', (r) => fmt(r.nativeUsPerPacket, 1)],
-      ...installedAlts.flatMap(({ name }) => [
-        [`${name} us/pkt`, (r) => (r.versus[name].held === false ? `${fmt(r.versus[name].usPerPacket, 1)} (rate not held)` : fmt(r.versus[name].usPerPacket, 1))],
-        [`native/${name}`, (r) => fmt(r.versus[name].nativeOverAlt, 3)],
-      ]),
-      ['native/floor(AES-CM-SHA1-80)', (r) => fmt(r.overFloorAes128CmSha1_80, 1)],
-      [`native/floor(${negotiatedKey || 'negotiated'})`, (r) => fmt(r.overFloorNegotiated, 1)],
-    ])
-  );
   for (const l of result.latency) {
     out.push('');
     if (l.error) {
@@ -415,11 +417,10 @@ async function main() {
     out.push(`latency, ${l.client}, ms over ${l.count} transports (median / p95):`);
     for (const [k, q] of Object.entries(l.ms)) out.push(`  ${k.padEnd(42)} ${fmt(q.median, 1).padStart(7)} / ${fmt(q.p95, 1)}`);
   }
-  out.push('');
   const c = result.cycles;
-  if (!c) out.push('cycles: not measured');
-  else if (c.error) out.push(`cycles: failed: ${c.error}`);
-  else {
+  if (c && c.error) out.push('', `cycles: failed: ${c.error}`);
+  else if (c) {
+    out.push('');
     out.push(`${c.cycles} create/produce/close cycles (${c.concurrency} at a time, after ${c.warmupCycles} warm-up cycles): ${c.seconds} s, ${c.failures} failed`);
     out.push(`  RSS ${c.before.rssMiB} -> ${c.after.rssMiB} MiB (${c.rssGrowthMiB >= 0 ? '+' : ''}${c.rssGrowthMiB}), JS heap ${c.before.heapMiB} -> ${c.after.heapMiB} MiB, fds ${c.before.fds} -> ${c.after.fds}, threads ${c.before.threads} -> ${c.after.threads}`);
   }

@@ -55,14 +55,20 @@ async function startFeeder(sources) {
 }
 
 // Counts the frames of one consumer whose number is past `base` (the feeder's last frame sent
-// when the window opened), each once, in order.
+// when the window opened), each once, in order. Frames past `base` may arrive before the
+// feeder's answer does: `setBase` counts those among the last ones seen.
 function frameCounter() {
   let firstSeen;
+  const recent = [];
   const c = {
     base: Infinity,
     last: -1,
     got: 0,
     total: 0,
+    setBase(base) {
+      c.base = base;
+      c.got = recent.filter((n) => n > base).length;
+    },
     firstAt: null,
     // resolves with the time of the first frame
     first: new Promise((resolve) => {
@@ -76,6 +82,10 @@ function frameCounter() {
       }
       if (n <= c.last) return;
       c.last = n;
+      if (c.base === Infinity) {
+        recent.push(n);
+        if (recent.length > 64) recent.shift();
+      }
       if (n > c.base) c.got++;
     },
   };
@@ -163,7 +173,7 @@ async function recvLoadPhase(ctx, server, client) {
     const snap0 = await consumerSnapshot(serverConsumers);
     const s0 = now();
     const counts0 = await feeder.counts();
-    for (const r of receivers) r.counter.base = counts0[r.kind][r.source];
+    for (const r of receivers) r.counter.setBase(counts0[r.kind][r.source]);
     const cpu0 = cpuSeconds();
     const worker0 = server.workersCpuSeconds();
     const machine0 = machineCpuSeconds();
@@ -203,6 +213,16 @@ async function recvLoadPhase(ctx, server, client) {
     const frameRows = receivers.filter((r) => r.consumer.frames);
     const framesExpected = frameRows.reduce((a, r) => a + Math.max(0, sent[r.kind][r.source] - r.counter.base), 0);
     const framesGot = frameRows.reduce((a, r) => a + r.counter.got, 0);
+    // where the frames went missing: per kind, and how many consumers missed any
+    const missing = (kind) =>
+      frameRows.filter((r) => r.kind === kind).reduce((a, r) => a + Math.max(0, sent[r.kind][r.source] - r.counter.base - r.counter.got), 0);
+    const consumersMissing = frameRows.filter((r) => sent[r.kind][r.source] - r.counter.base > r.counter.got).length;
+    if (process.env.RB_DEBUG) {
+      for (const r of frameRows) {
+        const miss = sent[r.kind][r.source] - r.counter.base - r.counter.got;
+        if (miss) console.error(r.kind, r.source, 'base', r.counter.base, 'last', r.counter.last, 'sent', sent[r.kind][r.source], 'got', r.counter.got, 'miss', miss, JSON.stringify(r.consumer.stats()));
+      }
+    }
     const kindMean = (kind) => {
       const idx = receivers.map((r, i) => (r.kind === kind ? i : -1)).filter((i) => i >= 0);
       const p = idx.reduce((a, i) => a + snap1[i].packets - snap0[i].packets, 0);
@@ -238,6 +258,9 @@ async function recvLoadPhase(ctx, server, client) {
       framesExpected,
       framesGot,
       framesLostShare: frameRows.length ? round(1 - framesGot / Math.max(1, framesExpected), 5) : null,
+      framesMissingVideo: frameRows.length ? missing('video') : null,
+      framesMissingAudio: frameRows.length ? missing('audio') : null,
+      consumersMissingFrames: frameRows.length ? consumersMissing : null,
       // the native track's own counters, whole life of the consumers
       packetsLost: sumStat('packetsLost'),
       framesDropped: sumStat('framesDropped'),
@@ -335,7 +358,7 @@ async function consumeCyclesPhase(ctx, server, client) {
     for (const source of sources) {
       for (const kind of ['video', 'audio']) {
         const counter = frameCounter();
-        counter.base = -1;
+        counter.setBase(-1);
         steady.push({ counter, ...(await consumeOn(peer, client, source[kind].producer, counter.onFrame)) });
       }
     }
