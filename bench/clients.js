@@ -26,7 +26,7 @@
 //   client.rtpCapabilities                      // what the server's consumers are made for
 //   const r = await client.createRecvTransport(clientOptions, { connect(dtlsParameters) });
 //   const c = await r.consume({ id, producerId, kind, rtpParameters }, onFrame);
-//   c.packets() -> packets the client counted (null: the client cannot tell)
+//   c.packets() -> packets the client counted (null: ask `await c.statsPackets()`)
 //   c.frames -> whether frames reach the program (onFrame(number) per frame, number as the
 //               feeder wrote it in the frame: bench/feeder.js)
 //   c.close();  await r.connected;  r.close();
@@ -35,7 +35,8 @@
 // - msc-node: RTP packets from the consumer's werift track (onReceiveRtp): a frame is counted
 //   at the first packet of a VP8 frame (S bit) and at each Opus packet; werift gives no frames.
 // - aiortc: the media stays in the Python process (mediasoup-client-aiortc gives Node none):
-//   no frames, no packet count in Node (the server's count of what it sent stands for it).
+//   no frames; the packets its receivers counted come from getStats() (`statsPackets()`,
+//   asked outside the CPU window).
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -379,7 +380,18 @@ function aiortcClient(dir) {
         connected,
         async consume(params) {
           const consumer = await transport.consume(params);
-          return { consumer, frames: false, packets: () => null, close: () => consumer.close() };
+          return {
+            consumer,
+            frames: false,
+            packets: () => null,
+            // what the Python side counted (a request to it: not inside a CPU window)
+            async statsPackets() {
+              const report = await consumer.getStats();
+              const inbound = [...report.values()].find((s) => s.type === 'inbound-rtp');
+              return inbound ? inbound.packetsReceived : 0;
+            },
+            close: () => consumer.close(),
+          };
         },
         close() {
           transport.close();

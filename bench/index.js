@@ -134,7 +134,9 @@ function runPhase(options, timeoutMs) {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (line) return resolve(JSON.parse(line.slice(7)));
-      if (timedOut) return resolve({ error: `timed out after ${timeoutMs / 1000} s (setup or measurement did not finish)` });
+      // the step's own progress lines say where it was
+      const last = err.trim().split('\n').slice(-3).join(' | ');
+      if (timedOut) return resolve({ error: `timed out after ${timeoutMs / 1000} s (setup or measurement did not finish)${last ? `; last said: ${last}` : ''}` });
       resolve({ error: `exit ${code}${err ? `: ${err.trim().split('\n').slice(-5).join(' | ')}` : ''}` });
     });
   });

@@ -139,25 +139,30 @@ async function recvLoadPhase(ctx, server, client) {
     const receivers = [];
     let failed = 0;
     let lastError;
+    let ready = 0;
     await pool(n, opts.setupConcurrency || client.recvSetupConcurrency || 8, async (i) => {
       try {
-        const peer = await recvPeer(server, client);
+        const peer = await withTimeout(recvPeer(server, client), 30_000, `peer ${i}: createRecvTransport`);
         peers.push(peer);
         const source = sources[i % sourceCount];
         const video = frameCounter();
         const audio = frameCounter();
         // a peer joining: its two consumers in one tick (one negotiation)
-        const [v, a] = await Promise.all([
-          consumeOn(peer, client, source.video.producer, video.onFrame),
-          consumeOn(peer, client, source.audio.producer, audio.onFrame),
-        ]);
+        const [v, a] = await withTimeout(
+          Promise.all([consumeOn(peer, client, source.video.producer, video.onFrame), consumeOn(peer, client, source.audio.producer, audio.onFrame)]),
+          30_000,
+          `peer ${i}: consume() of its two consumers`
+        );
         receivers.push({ kind: 'video', source: i % sourceCount, counter: video, ...v });
         receivers.push({ kind: 'audio', source: i % sourceCount, counter: audio, ...a });
+        if (++ready % 50 === 0) process.stderr.write(`setup: ${ready}/${n} peers consuming after ${((now() - setupStart) / 1000).toFixed(1)} s\n`);
       } catch (error) {
         failed++;
         lastError = String(error.message || error);
+        process.stderr.write(`setup: ${lastError}\n`);
       }
     });
+    process.stderr.write(`setup: ${ready}/${n} peers consuming, ${failed} failed, after ${((now() - setupStart) / 1000).toFixed(1)} s\n`);
     if (!receivers.length) throw new Error(`no peer could consume: ${lastError}`);
     const connectedAll = await withTimeout(
       Promise.allSettled(peers.map((p) => p.recv.connected)),
@@ -166,12 +171,21 @@ async function recvLoadPhase(ctx, server, client) {
     );
     const connected = connectedAll.filter((r) => r.status === 'fulfilled').length;
     const setupSeconds = (now() - setupStart) / 1000;
+    process.stderr.write(`setup: ${connected}/${peers.length} transports connected after ${setupSeconds.toFixed(1)} s\n`);
     await sleep(opts.warmup * 1000);
 
     const serverConsumers = receivers.map((r) => r.serverConsumer);
     gc();
     const snap0 = await consumerSnapshot(serverConsumers);
     const s0 = now();
+    // a client that counts only through a request (aiortc) is asked outside the CPU window
+    const byStats = receivers.every((r) => r.consumer.packets() === null && r.consumer.statsPackets);
+    const askPackets = async () => {
+      const a0 = now();
+      const list = await Promise.all(receivers.map((r) => r.consumer.statsPackets().catch(() => 0)));
+      return { at: (a0 + now()) / 2, packets: list.reduce((a, p) => a + p, 0) };
+    };
+    const stats0 = byStats ? await askPackets() : null;
     const counts0 = await feeder.counts();
     for (const r of receivers) r.counter.setBase(counts0[r.kind][r.source]);
     const cpu0 = cpuSeconds();
@@ -190,6 +204,7 @@ async function recvLoadPhase(ctx, server, client) {
     const udp1 = udpCounters();
     const packets1 = receivers.map((r) => r.consumer.packets());
     const steady = resources();
+    const stats1 = byStats ? await askPackets() : null;
     const s1 = now();
     const snap1 = await consumerSnapshot(serverConsumers);
     const stats = receivers.map((r) => (r.consumer.stats ? r.consumer.stats() : null));
@@ -203,13 +218,15 @@ async function recvLoadPhase(ctx, server, client) {
     const serverPackets = snap1.reduce((a, s, i) => a + s.packets - snap0[i].packets, 0);
     const counted = packets1.every((p) => p !== null);
     const clientPackets = counted ? packets1.reduce((a, p, i) => a + p - packets0[i], 0) : null;
-    // aiortc cannot tell: the server's rate over the CPU window stands for it
-    const packets = counted ? clientPackets : (serverPackets / serverSeconds) * seconds;
+    // a client counting through requests: its rate between them, over the CPU window
+    const statsPps = byStats ? (stats1.packets - stats0.packets) / ((stats1.at - stats0.at) / 1000) : null;
+    const receivedPps = counted ? clientPackets / seconds : statsPps;
+    const packets = receivedPps !== null ? receivedPps * seconds : (serverPackets / serverSeconds) * seconds;
     const clientCpu = cpu1 - cpu0;
     const workerCpu = worker1 - worker0;
     const machineBusy = machine1.busy - machine0.busy;
     const perPeerPps = VIDEO_FPS * 4 + AUDIO_FPS;
-    const askedPps = (receivers.length / 2) * perPeerPps;
+    const expectedPps = (receivers.length / 2) * perPeerPps;
     const frameRows = receivers.filter((r) => r.consumer.frames);
     const framesExpected = frameRows.reduce((a, r) => a + Math.max(0, sent[r.kind][r.source] - r.counter.base), 0);
     const framesGot = frameRows.reduce((a, r) => a + r.counter.got, 0);
@@ -242,14 +259,14 @@ async function recvLoadPhase(ctx, server, client) {
       workers: server.workers.length,
       setupSeconds: round(setupSeconds, 1),
       windowSeconds: round(seconds, 2),
-      askedPps: round(askedPps, 0),
+      askedPps: round(expectedPps, 0),
       serverPps: round(serverPackets / serverSeconds, 0),
-      clientPps: counted ? round(clientPackets / seconds, 0) : null,
+      clientPps: receivedPps === null ? null : round(receivedPps, 0),
       meanVideoPacketBytes: kindMean('video'),
       meanAudioPacketBytes: kindMean('audio'),
       srtpCipher,
-      packetsCountedBy: counted ? 'client' : 'server',
-      delivered: round((counted ? clientPackets / seconds : serverPackets / serverSeconds) / askedPps, 4),
+      packetsCountedBy: counted ? 'client' : byStats ? 'client stats' : 'server',
+      delivered: round((receivedPps ?? serverPackets / serverSeconds) / expectedPps, 4),
       clientCpuShare: round(clientCpu / seconds, 3),
       clientCpuUsPerPacket: round((clientCpu / packets) * 1e6, 2),
       workerCpuShare: round(workerCpu / seconds, 3),

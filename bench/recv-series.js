@@ -156,7 +156,7 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
           ['N', (r) => String(r.peers)],
           ['wk', (r) => String(r.workers)],
           ['asked pps', (r) => fmt(r.askedPps, 0)],
-          ['received pps', (r) => (r.clientPps === null ? `${fmt(r.serverPps, 0)} (server)` : fmt(r.clientPps, 0))],
+          ['received pps', (r) => (r.clientPps === null ? `${fmt(r.serverPps, 0)} (server)` : `${fmt(r.clientPps, 0)}${r.packetsCountedBy === 'client stats' ? ' (getStats)' : ''}`)],
           ['held', (r) => `${fmt(r.delivered * 100, 1)}%`],
           ['us/pkt', (r) => fmt(r.clientCpuUsPerPacket, 1)],
           ['client cpu', (r) => `${fmt(r.clientCpuShare * 100, 0)}%`],
