@@ -26,7 +26,7 @@
 //   client.rtpCapabilities                      // what the server's consumers are made for
 //   const r = await client.createRecvTransport(clientOptions, { connect(dtlsParameters) });
 //   const c = await r.consume({ id, producerId, kind, rtpParameters }, onFrame);
-//   c.packets() -> packets the client counted (null: ask `await c.statsPackets()`)
+//   c.packets() -> packets the client counted (null: the client cannot tell)
 //   c.frames -> whether frames reach the program (onFrame(number) per frame, number as the
 //               feeder wrote it in the frame: bench/feeder.js)
 //   c.close();  await r.connected;  r.close();
@@ -35,8 +35,10 @@
 // - msc-node: RTP packets from the consumer's werift track (onReceiveRtp): a frame is counted
 //   at the first packet of a VP8 frame (S bit) and at each Opus packet; werift gives no frames.
 // - aiortc: the media stays in the Python process (mediasoup-client-aiortc gives Node none):
-//   no frames; the packets its receivers counted come from getStats() (`statsPackets()`,
-//   asked outside the CPU window).
+//   no frames, and no packet count either: its consumers' getStats() fails in 3.16.1 (its
+//   worker/handler.py reads `stats["type"]` of an inbound-rtp entry: "'RTCInboundRtpStreamStats'
+//   object is not subscriptable"). The server's count less the losses its receiver reports
+//   (RTCP RR) stands for it.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -384,12 +386,6 @@ function aiortcClient(dir) {
             consumer,
             frames: false,
             packets: () => null,
-            // what the Python side counted (a request to it: not inside a CPU window)
-            async statsPackets() {
-              const report = await consumer.getStats();
-              const inbound = [...report.values()].find((s) => s.type === 'inbound-rtp');
-              return inbound ? inbound.packetsReceived : 0;
-            },
             close: () => consumer.close(),
           };
         },

@@ -178,14 +178,6 @@ async function recvLoadPhase(ctx, server, client) {
     gc();
     const snap0 = await consumerSnapshot(serverConsumers);
     const s0 = now();
-    // a client that counts only through a request (aiortc) is asked outside the CPU window
-    const byStats = receivers.every((r) => r.consumer.packets() === null && r.consumer.statsPackets);
-    const askPackets = async () => {
-      const a0 = now();
-      const list = await Promise.all(receivers.map((r) => r.consumer.statsPackets().catch(() => 0)));
-      return { at: (a0 + now()) / 2, packets: list.reduce((a, p) => a + p, 0) };
-    };
-    const stats0 = byStats ? await askPackets() : null;
     const counts0 = await feeder.counts();
     for (const r of receivers) r.counter.setBase(counts0[r.kind][r.source]);
     const cpu0 = cpuSeconds();
@@ -204,7 +196,6 @@ async function recvLoadPhase(ctx, server, client) {
     const udp1 = udpCounters();
     const packets1 = receivers.map((r) => r.consumer.packets());
     const steady = resources();
-    const stats1 = byStats ? await askPackets() : null;
     const s1 = now();
     const snap1 = await consumerSnapshot(serverConsumers);
     const stats = receivers.map((r) => (r.consumer.stats ? r.consumer.stats() : null));
@@ -218,10 +209,11 @@ async function recvLoadPhase(ctx, server, client) {
     const serverPackets = snap1.reduce((a, s, i) => a + s.packets - snap0[i].packets, 0);
     const counted = packets1.every((p) => p !== null);
     const clientPackets = counted ? packets1.reduce((a, p, i) => a + p - packets0[i], 0) : null;
-    // a client counting through requests: its rate between them, over the CPU window
-    const statsPps = byStats ? (stats1.packets - stats0.packets) / ((stats1.at - stats0.at) / 1000) : null;
-    const receivedPps = counted ? clientPackets / seconds : statsPps;
-    const packets = receivedPps !== null ? receivedPps * seconds : (serverPackets / serverSeconds) * seconds;
+    // a client that cannot count (aiortc): what the server sent less what its receiver
+    // reported lost (RTCP RR, up to a report interval late), over the CPU window
+    const serverLost = snap1.reduce((a, s, i) => a + s.lost - snap0[i].lost, 0);
+    const receivedPps = counted ? clientPackets / seconds : (serverPackets - serverLost) / serverSeconds;
+    const packets = receivedPps * seconds;
     const clientCpu = cpu1 - cpu0;
     const workerCpu = worker1 - worker0;
     const machineBusy = machine1.busy - machine0.busy;
@@ -265,8 +257,9 @@ async function recvLoadPhase(ctx, server, client) {
       meanVideoPacketBytes: kindMean('video'),
       meanAudioPacketBytes: kindMean('audio'),
       srtpCipher,
-      packetsCountedBy: counted ? 'client' : byStats ? 'client stats' : 'server',
-      delivered: round((receivedPps ?? serverPackets / serverSeconds) / expectedPps, 4),
+      packetsCountedBy: counted ? 'client' : 'server less reported losses',
+      serverReportedLost: serverLost,
+      delivered: round(receivedPps / expectedPps, 4),
       clientCpuShare: round(clientCpu / seconds, 3),
       clientCpuUsPerPacket: round((clientCpu / packets) * 1e6, 2),
       workerCpuShare: round(workerCpu / seconds, 3),

@@ -43,7 +43,7 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
         continue;
       }
       log(
-        `  received ${r.clientPps ?? `${r.serverPps} (server's count)`}/${r.askedPps} packets/s (${(r.delivered * 100).toFixed(1)}%), ` +
+        `  received ${r.clientPps}${r.packetsCountedBy === 'client' ? '' : ` (server's count less reported losses)`}/${r.askedPps} packets/s (${(r.delivered * 100).toFixed(1)}%), ` +
           `${r.clientCpuUsPerPacket} us/packet (${(r.clientCpuShare * 100).toFixed(0)}% of a core), worker ${(r.workerCpuShare * 100).toFixed(0)}%, ` +
           `frames lost ${r.framesLostShare === null ? '-' : `${(r.framesLostShare * 100).toFixed(2)}%`}, RSS ${r.rssPerPeerKiB} KiB/peer` +
           (r.setupFailures ? `, ${r.setupFailures} peers failed to set up (${r.lastSetupError})` : '')
@@ -156,7 +156,7 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
           ['N', (r) => String(r.peers)],
           ['wk', (r) => String(r.workers)],
           ['asked pps', (r) => fmt(r.askedPps, 0)],
-          ['received pps', (r) => (r.clientPps === null ? `${fmt(r.serverPps, 0)} (server)` : `${fmt(r.clientPps, 0)}${r.packetsCountedBy === 'client stats' ? ' (getStats)' : ''}`)],
+          ['received pps', (r) => `${fmt(r.clientPps, 0)}${r.packetsCountedBy === 'client' ? '' : ' (server)'}`],
           ['held', (r) => `${fmt(r.delivered * 100, 1)}%`],
           ['us/pkt', (r) => fmt(r.clientCpuUsPerPacket, 1)],
           ['client cpu', (r) => `${fmt(r.clientCpuShare * 100, 0)}%`],

@@ -142,12 +142,18 @@ async function producerSnapshot(producers) {
   }));
 }
 
-// Packets and bytes the server sent to each consumer (RTX included).
+// Packets and bytes the server sent to each consumer (RTX included), and the packets its
+// receiver reported lost.
 async function consumerSnapshot(consumers) {
   const stats = await Promise.all(consumers.map((c) => c.getStats().catch(() => [])));
   return stats.map((s) => {
     const out = s.filter((x) => x.type === 'outbound-rtp');
-    return { packets: out.reduce((n, x) => n + x.packetCount, 0), bytes: out.reduce((n, x) => n + x.byteCount, 0) };
+    return {
+      packets: out.reduce((n, x) => n + x.packetCount, 0),
+      bytes: out.reduce((n, x) => n + x.byteCount, 0),
+      // as the receiver's RTCP receiver reports give it
+      lost: out.reduce((n, x) => n + (x.packetsLost || 0), 0),
+    };
   });
 }
 
