@@ -394,6 +394,19 @@ async function consumeCyclesPhase(ctx, server, client) {
         cpuUsPerPacket: round(((c1 - c0) / Math.max(1, p1 - p0)) * 1e6, 2),
       };
     };
+    // the process's CPU with nothing arriving (the steady consumers paused on the server):
+    // what the transport costs per second by its timers alone
+    const idle = async (seconds) => {
+      await Promise.all(steady.map((s) => s.serverConsumer.pause()));
+      await sleep(300);
+      const c0 = cpuSeconds();
+      const t0 = now();
+      await sleep(seconds * 1000);
+      const share = (cpuSeconds() - c0) / ((now() - t0) / 1000);
+      await Promise.all(steady.map((s) => s.serverConsumer.resume()));
+      await sleep(300);
+      return round(share, 4);
+    };
     const settle = async () => {
       await sleep(1000);
       gc();
@@ -430,6 +443,7 @@ async function consumeCyclesPhase(ctx, server, client) {
     await run(opts.warmupCycles || 0);
     const before = await settle();
     const start = await measure(opts.measureSeconds || 5);
+    start.idleCpuShare = await idle(opts.progressSeconds || 2);
     const progress = [];
     const chunks = opts.progressPoints || 10;
     const t0 = now();
@@ -454,6 +468,7 @@ async function consumeCyclesPhase(ctx, server, client) {
     const seconds = (now() - t0) / 1000;
     const after = await settle();
     const end = await measure(opts.measureSeconds || 5);
+    end.idleCpuShare = await idle(opts.progressSeconds || 2);
     return {
       phase: 'consume-cycles',
       client: client.name,

@@ -224,6 +224,8 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
         out.push(
           `  steady consumers (${c.steadyConsumers}): ${fmt(c.steadyStart.cpuUsPerPacket, 1)} us/packet at the start (${c.steadyStart.pps} pps), ${fmt(c.steadyEnd.cpuUsPerPacket, 1)} at the end (${c.steadyEnd.pps} pps): x${fmt(c.steadyGrowth, 2)}`
         );
+        const idle = (m) => (m.idleCpuShare == null ? '-' : `${fmt(m.idleCpuShare * 100, 1)}%`);
+        out.push(`  CPU with nothing arriving (steady consumers paused on the server): ${idle(c.steadyStart)} of a core at the start, ${idle(c.steadyEnd)} at the end`);
         out.push(
           table(c.progress, [
             ['cycles', (r) => String(r.cycles)],
