@@ -163,6 +163,5 @@ function main() {
   process.on('disconnect', () => process.exit(0));
 }
 
-if (require.main === module) main();
+main();
 
-module.exports = { VIDEO_NUMBER_AT, AUDIO_NUMBER_AT };
