@@ -226,12 +226,6 @@ async function recvLoadPhase(ctx, server, client) {
     const missing = (kind) =>
       frameRows.filter((r) => r.kind === kind).reduce((a, r) => a + Math.max(0, sent[r.kind][r.source] - r.counter.base - r.counter.got), 0);
     const consumersMissing = frameRows.filter((r) => sent[r.kind][r.source] - r.counter.base > r.counter.got).length;
-    if (process.env.RB_DEBUG) {
-      for (const r of frameRows) {
-        const miss = sent[r.kind][r.source] - r.counter.base - r.counter.got;
-        if (miss) console.error(r.kind, r.source, 'base', r.counter.base, 'last', r.counter.last, 'sent', sent[r.kind][r.source], 'got', r.counter.got, 'miss', miss, JSON.stringify(r.consumer.stats()));
-      }
-    }
     const kindMean = (kind) => {
       const idx = receivers.map((r, i) => (r.kind === kind ? i : -1)).filter((i) => i >= 0);
       const p = idx.reduce((a, i) => a + snap1[i].packets - snap0[i].packets, 0);
