@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds what the benchmark measures, from a commit (default HEAD), in release mode, outside
 # the work tree: a copy of the package at that commit with its release addon, and the
-# srtp_floor program (bench/native). Prints the package directory. Idempotent: a commit already built is
+# srtp_floor and srtp_recv_floor programs (bench/native). Prints the package directory. Idempotent: a commit already built is
 # reused.
 #
 #   bash bench/build-addon.sh [COMMIT]      # a snapshot of COMMIT (git archive)
@@ -43,6 +43,11 @@ cp "$CARGO_TARGET_DIR/release/libmediasoup_client_native.so" "$dir/mediasoup-cli
 if [ -f "$src/bench/native/Cargo.toml" ]; then
 	(cd "$src" && cargo build --release -p msc-bench --bin srtp_floor >&2)
 	cp "$CARGO_TARGET_DIR/release/srtp_floor" "$dir/srtp_floor"
+	# the receive side's floor, from the commit that added it on
+	if [ -f "$src/bench/native/src/bin/srtp_recv_floor.rs" ]; then
+		(cd "$src" && cargo build --release -p msc-bench --bin srtp_recv_floor >&2)
+		cp "$CARGO_TARGET_DIR/release/srtp_recv_floor" "$dir/srtp_recv_floor"
+	fi
 else # a commit from before bench/native: the floor was an example of msc-handler
 	(cd "$src" && cargo build --release -p msc-handler --example srtp_floor >&2)
 	cp "$CARGO_TARGET_DIR/release/examples/srtp_floor" "$dir/srtp_floor"

@@ -20,6 +20,25 @@
 //   the player sends for the frame. Its Python process counts in the client's CPU and RSS.
 //
 // A client may have `extraCpuSeconds()` and `extraRss()`: what its other processes use.
+//
+// The receive side (bench/recv-phases.js):
+//
+//   client.rtpCapabilities                      // what the server's consumers are made for
+//   const r = await client.createRecvTransport(clientOptions, { connect(dtlsParameters) });
+//   const c = await r.consume({ id, producerId, kind, rtpParameters }, onFrame);
+//   c.packets() -> packets the client counted (null: the client cannot tell)
+//   c.frames -> whether frames reach the program (onFrame(number) per frame, number as the
+//               feeder wrote it in the frame: bench/feeder.js)
+//   c.close();  await r.connected;  r.close();
+//
+// - native: frames from consumer.track's 'frame' event (whole frames, in order).
+// - msc-node: RTP packets from the consumer's werift track (onReceiveRtp): a frame is counted
+//   at the first packet of a VP8 frame (S bit) and at each Opus packet; werift gives no frames.
+// - aiortc: the media stays in the Python process (mediasoup-client-aiortc gives Node none):
+//   no frames, and no packet count either: its consumers' getStats() fails in 3.16.1 (its
+//   worker/handler.py reads `stats["type"]` of an inbound-rtp entry: "'RTCInboundRtpStreamStats'
+//   object is not subscriptable"). The server's count less the losses its receiver reports
+//   (RTCP RR) stands for it.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -77,15 +96,73 @@ function wire(transport, signal) {
   return connected;
 }
 
+// A receive transport's `connect` to `signal`; resolves with the time it reached 'connected'.
+function wireRecv(transport, signal) {
+  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    signal.connect(dtlsParameters).then(callback, errback);
+  });
+  const connected = new Promise((resolve, reject) => {
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'connected') resolve(performance.now());
+      if (state === 'failed' || state === 'closed') reject(new Error(`transport ${state}`));
+    });
+  });
+  connected.catch(() => {});
+  return connected;
+}
+
+// Where the feeder wrote the frame number (bench/feeder.js).
+const VIDEO_NUMBER_AT = 12;
+const AUDIO_NUMBER_AT = 1;
+
 function nativeClient(dir) {
   const { Device, createTrack } = require(path.join(dir, 'index.js'));
   const device = new Device();
   const races = { count: 0 };
+  let rtpCapabilities;
   return {
     name: 'native',
     races,
     async load(routerRtpCapabilities) {
       await device.load({ routerRtpCapabilities });
+      rtpCapabilities = device.rtpCapabilities;
+    },
+    get rtpCapabilities() {
+      return rtpCapabilities;
+    },
+    async createRecvTransport(options, signal) {
+      const transport = await retryDeviceLoading(races, () => device.createRecvTransport(options));
+      const connected = wireRecv(transport, signal);
+      return {
+        connected,
+        transport,
+        async srtpCipher() {
+          const stats = await transport.getStats();
+          const t = [...stats.values()].find((s) => s.type === 'transport');
+          return t ? t.srtpCipher : undefined;
+        },
+        async consume(params, onFrame) {
+          const consumer = await retryDeviceLoading(races, () => transport.consume(params));
+          const at = params.kind === 'video' ? VIDEO_NUMBER_AT : AUDIO_NUMBER_AT;
+          // frames() rather than the 'frame' event: the event's reading loop does not start
+          // (lib/RemoteTrack.js checks for listeners before the first one is added)
+          if (onFrame) {
+            (async () => {
+              for await (const frame of consumer.track.frames()) onFrame(frame.data.readUInt32BE(at));
+            })().catch(() => {});
+          }
+          return {
+            consumer,
+            frames: true,
+            packets: () => consumer.track.stats().packets,
+            stats: () => consumer.track.stats(),
+            close: () => consumer.close(),
+          };
+        },
+        close() {
+          transport.close();
+        },
+      };
     },
     async createTransport(options, signal) {
       const transport = await retryDeviceLoading(races, () => device.createSendTransport(options));
@@ -153,6 +230,48 @@ function mscNodeClient(dir) {
     name: 'msc-node',
     async load(routerRtpCapabilities) {
       await device.load({ routerRtpCapabilities });
+    },
+    get rtpCapabilities() {
+      return device.rtpCapabilities;
+    },
+    async createRecvTransport(options, signal) {
+      const transport = device.createRecvTransport({
+        ...options,
+        additionalSettings: { iceServers: [], iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false },
+      });
+      const connected = wireRecv(transport, signal);
+      return {
+        connected,
+        async consume(params, onFrame) {
+          const consumer = await transport.consume(params);
+          const video = params.kind === 'video';
+          let packets = 0;
+          const onRtp = (rtp) => {
+            packets++;
+            if (!onFrame) return;
+            const payload = rtp.payload;
+            if (!video) onFrame(payload.readUInt32BE(AUDIO_NUMBER_AT));
+            else if (payload.length > 1 + VIDEO_NUMBER_AT + 4 && payload[0] & 0x10) onFrame(payload.readUInt32BE(1 + VIDEO_NUMBER_AT));
+          };
+          // msc-node hands out the receiver's first track, which werift makes from the offer's
+          // SSRC (or, failing that, at the first packet)
+          const track = consumer.track || consumer.rtpReceiver.tracks[0];
+          if (!track) throw new Error('msc-node: the consumer has no track');
+          const subscription = track.onReceiveRtp.subscribe(onRtp);
+          return {
+            consumer,
+            frames: true,
+            packets: () => packets,
+            close() {
+              if (subscription && subscription.unSubscribe) subscription.unSubscribe();
+              consumer.close();
+            },
+          };
+        },
+        close() {
+          transport.close();
+        },
+      };
     },
     async createTransport(options, signal) {
       // werift gathers on every interface unless told otherwise: loopback only
@@ -228,6 +347,7 @@ function aiortcClient(dir) {
   let worker;
   let capabilities;
   let nativeCapabilities;
+  let recvDevice;
   // A Device per transport: mediasoup-client-aiortc 3.16.1 names the Python side of a
   // transport by its handler factory, so two transports of one Device share it (setting up
   // one breaks the other's SDP; closing one closes both). The worker's native capabilities
@@ -244,11 +364,35 @@ function aiortcClient(dir) {
     name: 'aiortc',
     // its Python worker times out requests when transports are set up concurrently
     setupConcurrency: 1,
+    recvSetupConcurrency: 1,
     async load(routerRtpCapabilities) {
       process.env.PYTHONPATH = [path.join(__dirname, 'aiortc'), process.env.PYTHONPATH].filter(Boolean).join(':');
       worker = await createWorker({ logLevel: 'none' });
       capabilities = routerRtpCapabilities;
-      await newDevice();
+      recvDevice = await newDevice();
+    },
+    get rtpCapabilities() {
+      return recvDevice.rtpCapabilities;
+    },
+    async createRecvTransport(options, signal) {
+      const device = await newDevice();
+      const transport = device.createRecvTransport({ ...options, iceServers: [] });
+      const connected = wireRecv(transport, signal);
+      return {
+        connected,
+        async consume(params) {
+          const consumer = await transport.consume(params);
+          return {
+            consumer,
+            frames: false,
+            packets: () => null,
+            close: () => consumer.close(),
+          };
+        },
+        close() {
+          transport.close();
+        },
+      };
     },
     extraCpuSeconds: () => (worker ? processCpuSeconds(worker.pid) : 0),
     extraRss: () => (worker ? processRss(worker.pid) : 0),
@@ -293,4 +437,4 @@ function loadClient(name, dir) {
   throw new Error(`unknown client ${name}`);
 }
 
-module.exports = { loadClient, VIDEO_FPS, AUDIO_FPS, VIDEO_FRAME_BYTES, AUDIO_FRAME_BYTES };
+module.exports = { loadClient, media, VIDEO_FPS, AUDIO_FPS, VIDEO_FRAME_BYTES, AUDIO_FRAME_BYTES };

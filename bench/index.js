@@ -10,6 +10,17 @@
 //   --latency 50                  produce() -> first packet at the server, createSendTransport
 //                                 -> connected, over this many transports
 //   --cycles 10000 --cycle-concurrency 8   create/produce/close cycles (transport + producer)
+//   --recv-peers 1,10,50,100,200,500   receiving peers: a receive transport with a VP8 (~1 Mbps,
+//                                 120 packets/s) and an Opus (50 packets/s) consumer each, of
+//                                 sources fed from another process (bench/feeder.js); frames
+//                                 counted by the program, CPU per received packet, frames lost
+//   --recv-latency 50             consume() -> first frame read by the program, over this many
+//                                 transports (a new one, then video and audio on it connected)
+//   --consume-cycles 10000 --consume-concurrency 1   consume/close cycles on one receive
+//                                 transport: RSS, fds, threads, and the CPU per packet of steady
+//                                 consumers on it, before, during and after
+//   (0 skips a series: e.g. --peers 0 --one-transport 0 --latency 0 --cycles 0 for the receive
+//   side alone)
 //   --alt msc-node,aiortc|none    the alternatives measured side by side: msc-node 0.0.21 on
 //                                 werift (pure JS), mediasoup-client-aiortc 3.16.1 (aiortc 1.14
 //                                 in a Python process); bench/install-peers.sh installs them
@@ -32,6 +43,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { machine } = require('./server');
+const { receiveSide } = require('./recv-series');
 
 const { values: args } = parseArgs({
   options: {
@@ -42,6 +54,10 @@ const { values: args } = parseArgs({
     latency: { type: 'string' },
     cycles: { type: 'string' },
     'cycle-concurrency': { type: 'string' },
+    'recv-peers': { type: 'string' },
+    'recv-latency': { type: 'string' },
+    'consume-cycles': { type: 'string' },
+    'consume-concurrency': { type: 'string' },
     alt: { type: 'string', default: 'msc-node,aiortc' },
     workers: { type: 'string', default: 'auto' },
     commit: { type: 'string', default: 'HEAD' },
@@ -62,6 +78,10 @@ const cfg = {
   latency: Number(args.latency ?? (quick ? 10 : 50)),
   cycles: Number(args.cycles ?? (quick ? 200 : 10000)),
   cycleConcurrency: Number(args['cycle-concurrency'] ?? 8),
+  recvPeers: list(args['recv-peers'], quick ? '1,10' : '1,10,50,100,200,500'),
+  recvLatency: Number(args['recv-latency'] ?? (quick ? 5 : 50)),
+  consumeCycles: Number(args['consume-cycles'] ?? (quick ? 200 : 10000)),
+  consumeConcurrency: Number(args['consume-concurrency'] ?? 1),
   alts: args.alt === 'none' ? [] : args.alt.split(',').filter(Boolean),
   workers: args.workers,
 };
@@ -114,7 +134,9 @@ function runPhase(options, timeoutMs) {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (line) return resolve(JSON.parse(line.slice(7)));
-      if (timedOut) return resolve({ error: `timed out after ${timeoutMs / 1000} s (setup or measurement did not finish)` });
+      // the step's own progress lines say where it was
+      const last = err.trim().split('\n').slice(-3).join(' | ');
+      if (timedOut) return resolve({ error: `timed out after ${timeoutMs / 1000} s (setup or measurement did not finish)${last ? `; last said: ${last}` : ''}` });
       resolve({ error: `exit ${code}${err ? `: ${err.trim().split('\n').slice(-5).join(' | ')}` : ''}` });
     });
   });
@@ -239,12 +261,12 @@ async function main() {
     nativeOneTransport: oneLimit || 'held every step',
   };
 
-  // the floor, on the packet sizes the server saw
+  // the floor, on the packet sizes the server saw (when the send side was measured)
   const sized = natives.find((r) => r.meanVideoPacketBytes && r.meanAudioPacketBytes);
   const sizes = sized ? [sized.meanVideoPacketBytes, sized.meanAudioPacketBytes] : [1028, 144];
-  log(`- floor: SRTP + one UDP send per packet, packets of ${sizes.join(' and ')} bytes (12:5), twice`);
+  if (natives.length) log(`- floor: SRTP + one UDP send per packet, packets of ${sizes.join(' and ')} bytes (12:5), twice`);
   const floorRuns = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < (natives.length ? 2 : 0); i++) {
     const run = spawnSync(...wrap([path.join(pkgDir, 'srtp_floor'), '--seconds', quick ? '1' : '3', '--sizes', sizes.join(','), '--mix', '12,5']), {
       encoding: 'utf8',
       timeout: 120_000,
@@ -257,7 +279,7 @@ async function main() {
   }
   // the cheaper of the two runs per profile: the ratios to the floor err on the high side
   const okRuns = floorRuns.filter((f) => f.profiles);
-  let floor = okRuns.length ? JSON.parse(JSON.stringify(okRuns[0])) : floorRuns[0];
+  let floor = okRuns.length ? JSON.parse(JSON.stringify(okRuns[0])) : floorRuns[0] || null;
   if (okRuns.length > 1) {
     floor.sendNsPerPacket = Math.min(...okRuns.map((f) => f.sendNsPerPacket));
     for (const p of floor.profiles) {
@@ -270,19 +292,29 @@ async function main() {
   result.floorRuns = floorRuns;
 
   // latency and cycles
-  log(`- latency over ${cfg.latency} transports (native)`);
-  result.latency = [await runPhase({ phase: 'latency', client: 'native', clientDir: pkgDir, count: cfg.latency }, 300_000)];
-  for (const a of installedAlts) {
+  result.latency = [];
+  if (cfg.latency > 0) {
+    log(`- latency over ${cfg.latency} transports (native)`);
+    result.latency.push(await runPhase({ phase: 'latency', client: 'native', clientDir: pkgDir, count: cfg.latency }, 300_000));
+  }
+  for (const a of cfg.latency > 0 ? installedAlts : []) {
     log(`- latency over ${cfg.latency} transports (${a.name})`);
     const r = await runPhase({ phase: 'latency', client: a.name, clientDir: a.dir, count: cfg.latency }, 300_000);
     r.client ??= a.name;
     result.latency.push(r);
   }
-  log(`- ${cfg.cycles} create/produce/close cycles, ${cfg.cycleConcurrency} at a time (native)`);
-  result.cycles = await runPhase(
-    { phase: 'cycles', client: 'native', clientDir: pkgDir, count: cfg.cycles, warmupCycles: 50, concurrency: cfg.cycleConcurrency },
-    (120 + cfg.cycles * 0.2) * 1000
-  );
+  result.cycles = null;
+  if (cfg.cycles > 0) {
+    log(`- ${cfg.cycles} create/produce/close cycles, ${cfg.cycleConcurrency} at a time (native)`);
+    result.cycles = await runPhase(
+      { phase: 'cycles', client: 'native', clientDir: pkgDir, count: cfg.cycles, warmupCycles: 50, concurrency: cfg.cycleConcurrency },
+      (120 + cfg.cycles * 0.2) * 1000
+    );
+  }
+
+  // the receive side: its load steps, floor, latency and consume/close cycles
+  const receive = await receiveSide({ cfg, quick, pkgDir, alternatives: installedAlts, runPhase, wrap, workersFor, log, hold: HOLD });
+  result.receive = receive.result;
   result.machine.loadAverageAtEnd = os.loadavg();
   result.finished = new Date().toISOString();
 
@@ -326,56 +358,58 @@ async function main() {
   const out = [];
   out.push(`mediasoup-client-native benchmark, ${result.started}, commit ${commit.slice(0, 12)}`);
   out.push(`${result.machine.cpu}, ${result.machine.cores} cores, node ${result.machine.node}, mediasoup ${mediasoupVersion}; load average ${load0.map((x) => x.toFixed(2)).join(' ')} at start, ${result.machine.loadAverageAtEnd.map((x) => x.toFixed(2)).join(' ')} at end`);
-  out.push('');
-  out.push(
-    table(loadRows, [
-      ['client', (r) => r.client],
-      ['layout', (r) => r.layout],
-      ['N', (r) => String(r.peers)],
-      ['prod', (r) => String(r.producers)],
-      ['wk', (r) => String(r.workers)],
-      ['asked pps', (r) => fmt(r.askedPps, 0)],
-      ['server pps', (r) => fmt(r.serverPps, 0)],
-      ['held', (r) => `${fmt(r.delivered * 100, 1)}%`],
-      ['cpu s/1000 pkt', (r) => fmt(r.clientCpuSecPer1000, 4)],
-      ['us/pkt', (r) => fmt(r.clientCpuUsPerPacket, 1)],
-      ['client cpu', (r) => `${fmt(r.clientCpuShare * 100, 0)}%`],
-      ['worker cpu', (r) => `${fmt(r.workerCpuShare * 100, 0)}%`],
-      ['other cpu', (r) => `${fmt(r.otherCpuShare * 100, 0)}%`],
-      ['scored>0', (r) => `${fmt(r.scoredShare * 100, 0)}%`],
-      ['score', (r) => fmt(r.medianScore, 0)],
-      ['lost', (r) => `${fmt(r.serverLostShare * 100, 1)}%`],
-      // of those, dropped by the kernel: a receive buffer full (the server's, as a rule)
-      ['rcvbuf drops', (r) => (r.udpRcvbufDropShare == null ? '-' : `${fmt(r.udpRcvbufDropShare * 100, 1)}%`)],
-      // RSS deltas of a few MiB are GC and allocator noise: shown from 10 producers on
-      ['KiB/producer', (r) => (r.producers >= 10 ? fmt(r.rssPerProducerKiB, 0) : '-')],
-      ['KiB/transport', (r) => (r.producers >= 10 ? fmt(r.rssPerTransportKiB, 0) : '-')],
-    ])
-  );
-  out.push('');
-  out.push(`limits: native peers: ${JSON.stringify(result.limits.nativePeers)}; native one transport: ${JSON.stringify(result.limits.nativeOneTransport)}`);
-  for (const [name, limit] of Object.entries(result.limits.alternativesPeers)) out.push(`  ${name} peers: ${JSON.stringify(limit)}`);
-  if (floor && floor.profiles) {
+  if (loadRows.length) {
     out.push('');
-    out.push(`floor (SRTP protect + one UDP send, sending thread CPU; packets ${floor.sizes.join('/')} bytes): send alone ${fmt(floor.sendNsPerPacket / 1000, 2)} us`);
-    for (const p of floor.profiles) {
-      out.push(`  ${p.profile}: encrypt ${fmt(p.encryptNsPerPacket / 1000, 2)} us, encrypt + send ${fmt(p.encryptAndSendNsPerPacket / 1000, 2)} us per packet`);
+    out.push(
+      table(loadRows, [
+        ['client', (r) => r.client],
+        ['layout', (r) => r.layout],
+        ['N', (r) => String(r.peers)],
+        ['prod', (r) => String(r.producers)],
+        ['wk', (r) => String(r.workers)],
+        ['asked pps', (r) => fmt(r.askedPps, 0)],
+        ['server pps', (r) => fmt(r.serverPps, 0)],
+        ['held', (r) => `${fmt(r.delivered * 100, 1)}%`],
+        ['cpu s/1000 pkt', (r) => fmt(r.clientCpuSecPer1000, 4)],
+        ['us/pkt', (r) => fmt(r.clientCpuUsPerPacket, 1)],
+        ['client cpu', (r) => `${fmt(r.clientCpuShare * 100, 0)}%`],
+        ['worker cpu', (r) => `${fmt(r.workerCpuShare * 100, 0)}%`],
+        ['other cpu', (r) => `${fmt(r.otherCpuShare * 100, 0)}%`],
+        ['scored>0', (r) => `${fmt(r.scoredShare * 100, 0)}%`],
+        ['score', (r) => fmt(r.medianScore, 0)],
+        ['lost', (r) => `${fmt(r.serverLostShare * 100, 1)}%`],
+        // of those, dropped by the kernel: a receive buffer full (the server's, as a rule)
+        ['rcvbuf drops', (r) => (r.udpRcvbufDropShare == null ? '-' : `${fmt(r.udpRcvbufDropShare * 100, 1)}%`)],
+        // RSS deltas of a few MiB are GC and allocator noise: shown from 10 producers on
+        ['KiB/producer', (r) => (r.producers >= 10 ? fmt(r.rssPerProducerKiB, 0) : '-')],
+        ['KiB/transport', (r) => (r.producers >= 10 ? fmt(r.rssPerTransportKiB, 0) : '-')],
+      ])
+    );
+    out.push('');
+    out.push(`limits: native peers: ${JSON.stringify(result.limits.nativePeers)}; native one transport: ${JSON.stringify(result.limits.nativeOneTransport)}`);
+    for (const [name, limit] of Object.entries(result.limits.alternativesPeers)) out.push(`  ${name} peers: ${JSON.stringify(limit)}`);
+    if (floor && floor.profiles) {
+      out.push('');
+      out.push(`floor (SRTP protect + one UDP send, sending thread CPU; packets ${floor.sizes.join('/')} bytes): send alone ${fmt(floor.sendNsPerPacket / 1000, 2)} us`);
+      for (const p of floor.profiles) {
+        out.push(`  ${p.profile}: encrypt ${fmt(p.encryptNsPerPacket / 1000, 2)} us, encrypt + send ${fmt(p.encryptAndSendNsPerPacket / 1000, 2)} us per packet`);
+      }
+      out.push(`  negotiated with mediasoup: ${negotiated || 'unknown'}`);
     }
-    out.push(`  negotiated with mediasoup: ${negotiated || 'unknown'}`);
+    out.push('');
+    out.push(
+      table(result.ratios, [
+        ['N', (r) => String(r.peers)],
+        ['native us/pkt', (r) => fmt(r.nativeUsPerPacket, 1)],
+        ...installedAlts.flatMap(({ name }) => [
+          [`${name} us/pkt`, (r) => (r.versus[name].held === false ? `${fmt(r.versus[name].usPerPacket, 1)} (rate not held)` : fmt(r.versus[name].usPerPacket, 1))],
+          [`native/${name}`, (r) => fmt(r.versus[name].nativeOverAlt, 3)],
+        ]),
+        ['native/floor(AES-CM-SHA1-80)', (r) => fmt(r.overFloorAes128CmSha1_80, 1)],
+        [`native/floor(${negotiatedKey || 'negotiated'})`, (r) => fmt(r.overFloorNegotiated, 1)],
+      ])
+    );
   }
-  out.push('');
-  out.push(
-    table(result.ratios, [
-      ['N', (r) => String(r.peers)],
-      ['native us/pkt', (r) => fmt(r.nativeUsPerPacket, 1)],
-      ...installedAlts.flatMap(({ name }) => [
-        [`${name} us/pkt`, (r) => (r.versus[name].held === false ? `${fmt(r.versus[name].usPerPacket, 1)} (rate not held)` : fmt(r.versus[name].usPerPacket, 1))],
-        [`native/${name}`, (r) => fmt(r.versus[name].nativeOverAlt, 3)],
-      ]),
-      ['native/floor(AES-CM-SHA1-80)', (r) => fmt(r.overFloorAes128CmSha1_80, 1)],
-      [`native/floor(${negotiatedKey || 'negotiated'})`, (r) => fmt(r.overFloorNegotiated, 1)],
-    ])
-  );
   for (const l of result.latency) {
     out.push('');
     if (l.error) {
@@ -385,13 +419,14 @@ async function main() {
     out.push(`latency, ${l.client}, ms over ${l.count} transports (median / p95):`);
     for (const [k, q] of Object.entries(l.ms)) out.push(`  ${k.padEnd(42)} ${fmt(q.median, 1).padStart(7)} / ${fmt(q.p95, 1)}`);
   }
-  out.push('');
   const c = result.cycles;
-  if (c.error) out.push(`cycles: failed: ${c.error}`);
-  else {
+  if (c && c.error) out.push('', `cycles: failed: ${c.error}`);
+  else if (c) {
+    out.push('');
     out.push(`${c.cycles} create/produce/close cycles (${c.concurrency} at a time, after ${c.warmupCycles} warm-up cycles): ${c.seconds} s, ${c.failures} failed`);
     out.push(`  RSS ${c.before.rssMiB} -> ${c.after.rssMiB} MiB (${c.rssGrowthMiB >= 0 ? '+' : ''}${c.rssGrowthMiB}), JS heap ${c.before.heapMiB} -> ${c.after.heapMiB} MiB, fds ${c.before.fds} -> ${c.after.fds}, threads ${c.before.threads} -> ${c.after.threads}`);
   }
+  out.push(...receive.lines(table, fmt));
   console.log(out.join('\n'));
 
   const file = args.out || path.join(__dirname, 'results', `${started.toISOString().replace(/[:.]/g, '-')}.json`);

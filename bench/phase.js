@@ -10,10 +10,12 @@
 //   with N VP8 producers; CPU, rates, scores and RSS in steady state.
 // - latency: produce() -> first RTP packet at the server, createSendTransport -> connected.
 // - cycles: create/produce/close cycles; RSS, fds and threads before and after.
+// - recv-load, recv-latency, consume-cycles: the receive side (bench/recv-phases.js).
 
 const fs = require('node:fs');
 const { startServer, producerSnapshot, machineCpuSeconds, udpCounters } = require('./server');
 const { loadClient, VIDEO_FPS, AUDIO_FPS } = require('./clients');
+const { recvLoadPhase, recvLatencyPhase, consumeCyclesPhase } = require('./recv-phases');
 
 const opts = JSON.parse(process.argv[2] || '{}');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -426,6 +428,11 @@ function round(x, digits) {
   return Math.round(x * f) / f;
 }
 
+// What the receive phases use of this file.
+function recvContext() {
+  return { opts, resources, cpuSeconds, gc, quantiles, pool, withTimeout, round, sleep, now };
+}
+
 async function main() {
   const server = await startServer({ workers: opts.workers || 1 });
   client = loadClient(opts.client, opts.clientDir);
@@ -435,6 +442,9 @@ async function main() {
     if (opts.phase === 'load') result = await loadPhase(server, client);
     else if (opts.phase === 'latency') result = await latencyPhase(server, client);
     else if (opts.phase === 'cycles') result = await cyclesPhase(server, client);
+    else if (opts.phase === 'recv-load') result = await recvLoadPhase(recvContext(), server, client);
+    else if (opts.phase === 'recv-latency') result = await recvLatencyPhase(recvContext(), server, client);
+    else if (opts.phase === 'consume-cycles') result = await consumeCyclesPhase(recvContext(), server, client);
     else throw new Error(`unknown phase ${opts.phase}`);
   } finally {
     server.close();

@@ -71,6 +71,42 @@ async function startServer({ workers = 1, logLevel = 'error' } = {}) {
     };
   }
 
+  // `count` sources for the receive benchmarks, on the first router: a PlainTransport on
+  // 127.0.0.1 (comedia, RTCP muxed) per stream, a VP8 and an Opus producer fed by
+  // bench/feeder.js, each piped to the other routers (a consumer on any router consumes it by
+  // the same producer id). Resolves with [{ video: { producer, port, ssrc, payloadType },
+  // audio: { ... } }].
+  async function createSources(count) {
+    const { router } = list[0];
+    const sources = [];
+    const stream = async (kind, ssrc) => {
+      const transport = await router.createPlainTransport({
+        listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
+        rtcpMux: true,
+        comedia: true,
+      });
+      const video = kind === 'video';
+      const payloadType = video ? 96 : 111;
+      const producer = await transport.produce({
+        kind,
+        rtpParameters: {
+          codecs: [
+            video
+              ? { mimeType: 'video/VP8', payloadType, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }
+              : { mimeType: 'audio/opus', payloadType, clockRate: 48000, channels: 2 },
+          ],
+          encodings: [{ ssrc }],
+        },
+      });
+      for (const other of list.slice(1)) await router.pipeToRouter({ producerId: producer.id, router: other.router });
+      return { transport, producer, port: transport.tuple.localPort, ssrc, payloadType };
+    };
+    for (let i = 0; i < count; i++) {
+      sources.push({ video: await stream('video', 0x10000 + 2 * i), audio: await stream('audio', 0x10001 + 2 * i) });
+    }
+    return sources;
+  }
+
   function workersCpuSeconds() {
     return list.reduce((n, { worker }) => n + processCpuSeconds(worker.pid), 0);
   }
@@ -85,6 +121,7 @@ async function startServer({ workers = 1, logLevel = 'error' } = {}) {
     routerRtpCapabilities: list[0].router.rtpCapabilities,
     workers: list,
     createWebRtcTransport,
+    createSources,
     workersCpuSeconds,
     close,
   };
@@ -105,6 +142,21 @@ async function producerSnapshot(producers) {
   }));
 }
 
+// Packets and bytes the server sent to each consumer (RTX included), and the packets its
+// receiver reported lost.
+async function consumerSnapshot(consumers) {
+  const stats = await Promise.all(consumers.map((c) => c.getStats().catch(() => [])));
+  return stats.map((s) => {
+    const out = s.filter((x) => x.type === 'outbound-rtp');
+    return {
+      packets: out.reduce((n, x) => n + x.packetCount, 0),
+      bytes: out.reduce((n, x) => n + x.byteCount, 0),
+      // as the receiver's RTCP receiver reports give it
+      lost: out.reduce((n, x) => n + (x.packetsLost || 0), 0),
+    };
+  });
+}
+
 function machine() {
   const cpus = os.cpus();
   return {
@@ -116,4 +168,4 @@ function machine() {
   };
 }
 
-module.exports = { startServer, producerSnapshot, processCpuSeconds, machineCpuSeconds, udpCounters, machine, mediaCodecs };
+module.exports = { startServer, producerSnapshot, consumerSnapshot, processCpuSeconds, machineCpuSeconds, udpCounters, machine, mediaCodecs };
