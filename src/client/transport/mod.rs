@@ -213,6 +213,9 @@ struct State {
     consumers: HashMap<String, Arc<Consumer>>,
     /// The probator's section is in the remote offer.
     probator: bool,
+    /// Sections of closed consumers, still open, for the next consumers of their kind (see
+    /// `recv.rs`).
+    free_sections: Vec<(String, msc_ortc::MediaKind)>,
     /// For consumers whose RTP parameters have no mid.
     next_local_id: u64,
 }
@@ -321,6 +324,7 @@ impl Transport {
                 producers: HashMap::new(),
                 consumers: HashMap::new(),
                 probator: false,
+                free_sections: Vec::new(),
                 next_local_id: 0,
             }),
             queue: OperationQueue::default(),

@@ -8,6 +8,13 @@
 //! answer set as local description; then each consumer's packets go to its track. The first
 //! video consumer brings the probator section (the server's bandwidth probes), as
 //! mediasoup-client does.
+//!
+//! A closed consumer's section stays open and is given to the next consumer of its kind, with
+//! that consumer's SSRCs, codecs and track (its local id is then the section's mid, not the
+//! server's). webrtc-rs never removes a transceiver and scans all of them for every packet it
+//! receives: closing sections and adding new ones, as mediasoup-client does, would make every
+//! packet of the transport dearer with each consumer ever opened. Closing a consumer costs no
+//! negotiation either.
 
 use std::sync::{Arc, Weak};
 
@@ -148,6 +155,7 @@ impl Transport {
         items: Vec<Accepted>,
         listener: &dyn TransportListener,
     ) -> Result<Vec<Arc<Consumer>>> {
+        let mut items = items;
         // Connected before the first offer is set: setting it starts ICE, which webrtc-rs
         // cannot take back if the application then refused to connect.
         let dtls = self
@@ -168,7 +176,19 @@ impl Transport {
             tracks.push(Arc::new(RemoteTrack::new(track_info(item)?)?));
         }
         let snapshot = state.remote_sdp.clone();
-        for item in &items {
+        let free_before = state.free_sections.clone();
+        for item in &mut items {
+            if let Some(at) = state
+                .free_sections
+                .iter()
+                .position(|(_, k)| *k == item.kind)
+            {
+                let (mid, _) = state.free_sections.remove(at);
+                // the first section is only ever disabled, never reused: it keeps the bundle
+                if state.remote_sdp.close_media_section(&mid).unwrap_or(false) {
+                    item.local_id = mid;
+                }
+            }
             let extra = msc_ortc::receivable_codecs(item.kind, &self.loaded.extended);
             state
                 .remote_sdp
@@ -202,6 +222,7 @@ impl Transport {
             Ok(answer) => answer,
             Err(e) => {
                 state.remote_sdp = snapshot;
+                state.free_sections = free_before;
                 return Err(Error::from(e).with_context("the offer was refused"));
             }
         };
@@ -245,6 +266,7 @@ impl Transport {
                 c.transport_closed();
             }
             self.abandon_offer(&mut state.remote_sdp, snapshot).await;
+            state.free_sections = free_before;
             return Err(Error::from(e).with_context("the answer was refused"));
         }
         state.answered = true;
@@ -272,32 +294,17 @@ impl Transport {
         self.handler.receiver_stats(&id).await.map_err(Error::from)
     }
 
-    /// Stops receiving the consumer `local_id`: its section closed, a new offer and answer.
+    /// Stops receiving the consumer `local_id`: its packets go nowhere, and its section waits
+    /// for the next consumer of its kind (no negotiation).
     async fn stop_receiving(&self, local_id: &str) {
         let mut state = self.state.lock().await;
         let Some(consumer) = state.consumers.remove(local_id) else {
             return;
         };
         self.handler.remove_receiver(consumer.id());
-        if self.closed() {
-            return;
-        }
-        match state.remote_sdp.close_media_section(local_id) {
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!("stop receiving {local_id}: {e}");
-                return;
-            }
-        }
-        let offer = state.remote_sdp.get_sdp();
-        match self.handler.answer(offer).await {
-            Ok(answer) => {
-                if let Err(e) = self.handler.set_local_answer(answer).await {
-                    tracing::warn!("stop receiving {local_id}: answer refused: {e}");
-                }
-            }
-            Err(e) => tracing::warn!("stop receiving {local_id}: offer refused: {e}"),
-        }
+        state
+            .free_sections
+            .push((local_id.to_owned(), consumer.kind()));
     }
 }
 
