@@ -258,3 +258,20 @@ test('restartIce() on a receive transport: the consumers keep receiving', async 
   assert.equal(recv.transport.connectionState, 'connected');
   await assert.rejects(recv.transport.restartIce({}), TypeError);
 });
+
+test('the server consumer paused and resumed: frames stop, then start again at a keyframe', async (t) => {
+  const { producer } = await source(t);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer, serverConsumer } = await consume({ ...recv, device }, producer.id);
+  await nextFrames(consumer.track, 3);
+  await serverConsumer.pause();
+  const packets = consumer.track.stats().packets;
+  // the producer goes on: the server counts its packets while the client gets none
+  const serverIn = (await producer.getStats())[0].packetCount;
+  await until(async () => (await producer.getStats())[0].packetCount > serverIn + 30, { what: 'the producer sends on' });
+  assert.ok(consumer.track.stats().packets <= packets + 2, 'nothing (but what was on its way) after the pause');
+  await serverConsumer.resume();
+  const [first] = await nextFrames(consumer.track, 1);
+  assert.equal(first.keyframe, true, 'the server asks the producer for a keyframe on resume');
+  assert.equal(consumer.paused, false);
+});
