@@ -362,8 +362,9 @@ pub(crate) fn opus_duration(packet: &[u8]) -> Option<u32> {
     (frames > 0 && total <= 5760).then_some(total)
 }
 
-/// Ogg's CRC-32: polynomial 0x04c11db7, not reflected, initial value 0.
-fn crc32(mut crc: u32, data: &[u8]) -> u32 {
+/// Ogg's CRC-32 (RFC 3533, 6): polynomial 0x04c11db7, not reflected, initial value 0; `crc`
+/// is the value over what came before `data` (0 to start).
+pub(crate) fn crc32(mut crc: u32, data: &[u8]) -> u32 {
     const TABLE: [u32; 256] = {
         let mut t = [0u32; 256];
         let mut i = 0;

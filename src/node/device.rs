@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use msc_client::{Device, Transport, TransportOptions};
+use msc_client::{Device, Direction, Transport, TransportOptions};
 use napi::bindgen_prelude::PromiseRaw;
 use napi::Env;
 use napi_derive::napi;
@@ -77,15 +77,7 @@ impl NativeDevice {
         env: &'env Env,
         options: Value,
     ) -> napi::Result<PromiseRaw<'env, NativeTransport>, Code> {
-        let device = self.inner.clone();
-        let creating = async move {
-            let loaded = device.state()?;
-            let options = TransportOptions::from_json(options)?;
-            Transport::new_send(loaded, options).await
-        };
-        promise(env, creating, |_, transport| {
-            Ok(NativeTransport::new(transport))
-        })
+        self.create_transport(env, Direction::Send, options)
     }
 
     #[napi(ts_return_type = "Promise<NativeTransport>")]
@@ -94,11 +86,25 @@ impl NativeDevice {
         env: &'env Env,
         options: Value,
     ) -> napi::Result<PromiseRaw<'env, NativeTransport>, Code> {
+        self.create_transport(env, Direction::Recv, options)
+    }
+}
+
+impl NativeDevice {
+    fn create_transport<'env>(
+        &self,
+        env: &'env Env,
+        direction: Direction,
+        options: Value,
+    ) -> napi::Result<PromiseRaw<'env, NativeTransport>, Code> {
         let device = self.inner.clone();
         let creating = async move {
             let loaded = device.state()?;
             let options = TransportOptions::from_json(options)?;
-            Transport::new_recv(loaded, options).await
+            match direction {
+                Direction::Send => Transport::new_send(loaded, options).await,
+                Direction::Recv => Transport::new_recv(loaded, options).await,
+            }
         };
         promise(env, creating, |_, transport| {
             Ok(NativeTransport::new(transport))

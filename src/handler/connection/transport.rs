@@ -95,17 +95,22 @@ impl Transport {
         options: Option<RTCOfferOptions>,
     ) -> Result<String, HandlerError> {
         let ice_restart = options.as_ref().is_some_and(|o| o.ice_restart);
-        let stun_servers = if self.driver.gathers_next(ice_restart) {
-            let servers = self
-                .ice_servers
-                .lock()
-                .map(|s| s.clone())
-                .unwrap_or_default();
-            stun_server_addrs(&servers).await
-        } else {
-            vec![]
-        };
+        let stun_servers = self.stun_servers_to_gather(ice_restart).await;
         self.driver.set_new_offer(options, &stun_servers).await
+    }
+
+    /// The STUN servers now configured, resolved, when the next description gathers (see
+    /// [`Driver::gathers_next`]); none otherwise.
+    async fn stun_servers_to_gather(&self, ice_restart: bool) -> Vec<std::net::SocketAddr> {
+        if !self.driver.gathers_next(ice_restart) {
+            return vec![];
+        }
+        let servers = self
+            .ice_servers
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default();
+        stun_server_addrs(&servers).await
     }
 
     /// Sets the server's offer (built by the SDP layer) as remote description and creates the
@@ -114,16 +119,7 @@ impl Transport {
     pub(crate) async fn answer(&self, offer_sdp: String) -> Result<String, HandlerError> {
         let offer = RTCSessionDescription::offer(offer_sdp)
             .map_err(|e| HandlerError::InvalidArgument(format!("bad offer SDP: {e}")))?;
-        let stun_servers = if self.driver.gathers_next(false) {
-            let servers = self
-                .ice_servers
-                .lock()
-                .map(|s| s.clone())
-                .unwrap_or_default();
-            stun_server_addrs(&servers).await
-        } else {
-            vec![]
-        };
+        let stun_servers = self.stun_servers_to_gather(false).await;
         self.driver.answer(offer, &stun_servers).await
     }
 

@@ -87,29 +87,7 @@ impl<W: Write> OggWriter<W> {
     }
 }
 
-/// Ogg's CRC-32 (RFC 3533, 6): polynomial 0x04c11db7, not reflected, initial value 0, over the
-/// page with its CRC field zeroed.
-pub(crate) fn crc32(data: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut t = [0u32; 256];
-        let mut i = 0;
-        while i < 256 {
-            let mut r = (i as u32) << 24;
-            let mut k = 0;
-            while k < 8 {
-                r = if r & 0x8000_0000 != 0 {
-                    (r << 1) ^ 0x04c1_1db7
-                } else {
-                    r << 1
-                };
-                k += 1;
-            }
-            t[i] = r;
-            i += 1;
-        }
-        t
-    };
-    data.iter().fold(0u32, |crc, &b| {
-        (crc << 8) ^ TABLE[((crc >> 24) as u8 ^ b) as usize]
-    })
+/// Ogg's CRC-32 of a whole page (its CRC field zeroed).
+pub(crate) fn crc32(page: &[u8]) -> u32 {
+    crate::ogg_opus::crc32(0, page)
 }
