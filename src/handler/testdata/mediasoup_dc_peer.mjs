@@ -13,6 +13,7 @@
 //        transport                                          -> {"directProduce": {id, sctpStreamParameters}}
 //   <- {"directSend": {index, text} | {index, size, seed}}  -> {"directSend": true}
 //        (index: which direct producer, in creation order; binary payloads are pattern(size, seed))
+//   -> {"sendBufferFull": consumerId}  (mediasoup dropped a message: its SCTP send buffer was full)
 //   <- {"stats": true}  -> {"stats": {consumers: [...getStats of each DataConsumer]}}
 //   <- {"close": true}  (or stdin closed): exit
 // Run with MEDIASOUP_DIR=<dir whose node_modules has mediasoup>.
@@ -81,6 +82,8 @@ rl.on('line', async (line) => {
 		} else if (msg.directProduce) {
 			const producer = await direct.produceData({ label: msg.directProduce.label });
 			const consumer = await transport.consumeData({ dataProducerId: producer.id });
+			// mediasoup drops a message that does not fit its SCTP send buffer (sctpSendBufferSize)
+			consumer.on('sctpsendbufferfull', () => send({ sendBufferFull: consumer.id }));
 			directProducers.push(producer);
 			consumers.push(consumer);
 			send({ directProduce: { id: consumer.id, sctpStreamParameters: consumer.sctpStreamParameters } });
