@@ -933,3 +933,74 @@ async fn datachannel_receive() {
     );
     peer.send(json!({ "close": true })).await;
 }
+
+/// The way round trap 1: a channel created and closed before the first offer puts
+/// m=application in it (webrtc-rs offers the section while its registry holds any channel),
+/// SCTP associates when DTLS is up, and the closed channel takes no stream. A data producer
+/// added after media producers then needs no renegotiation.
+#[tokio::test]
+#[ignore = "needs node and a built mediasoup (MEDIASOUP_DIR)"]
+async fn datachannel_placeholder_before_first_offer() {
+    init_log();
+    let mut peer = Peer::start().await;
+    let mut client = Client::new(Some(SctpMaxMessageSize::Bounded(262_144))).await;
+    let transport = client.expect(&mut peer, "transport").await;
+    let server = ServerTransport::from(&transport);
+
+    let video = vp8_sendonly(&mut client);
+    let placeholder = client
+        .pc
+        .create_data_channel("placeholder", None)
+        .unwrap()
+        .id();
+    client.pc.data_channel(placeholder).unwrap().close().unwrap();
+    let offer = client.offer();
+    let parsed = parse_sdp(&offer).unwrap();
+    let application = parsed
+        .media_descriptions
+        .iter()
+        .find(|m| m.media_name.media == "application")
+        .expect("m=application in the first offer with only a closed channel");
+    let mid = client.pc.rtp_transceiver(video).unwrap().mid().clone().unwrap();
+    let video_answer = signalling::answer(
+        &transport,
+        &mid,
+        signalling::extmap_id(&offer, signalling::MID_URI),
+        signalling::extmap_id(&offer, signalling::TWCC_URI),
+        true,
+    );
+    let mut remote = server.remote_sdp();
+    remote.update_dtls_role(DtlsRole::Server);
+    remote.send_sctp_association(application).unwrap();
+    let app_sdp = remote.get_sdp();
+    let answer = video_answer
+        .replace(
+            &format!("a=group:BUNDLE {mid}\r\n"),
+            &format!("a=group:BUNDLE {mid} datachannel\r\n"),
+        )
+        + &app_sdp[app_sdp.find("m=application").unwrap()..];
+    client.set_answer(answer);
+    let (algorithm, value) = fingerprint(&offer);
+    peer.send(json!({ "connect": { "role": "client", "fingerprints": [{ "algorithm": algorithm, "value": value }] } }))
+        .await;
+    client.expect(&mut peer, "connected").await;
+    client
+        .drive(&mut peer, "SCTP associated with only a closed channel", |c, p| {
+            p.sctp_state == "connected" && c.state == RTCPeerConnectionState::Connected
+        })
+        .await;
+    eprintln!("placeholder events: {:?}", client.events);
+
+    // later: a data producer, no renegotiation
+    let id = client.channel("later", 0, true, None);
+    produce_data(&mut client, &mut peer, 0, true, None).await;
+    send_and_check(
+        &mut client,
+        &mut peer,
+        id,
+        0,
+        &[Ok("after media".into()), Err(pattern(MEDIASOUP_MAX, 1))],
+    )
+    .await;
+    peer.send(json!({ "close": true })).await;
+}
