@@ -1064,3 +1064,155 @@ async fn datachannel_placeholder_before_first_offer() {
     .await;
     peer.send(json!({ "close": true })).await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. What a DataProducer/DataConsumer builds on: close both ways, bufferedAmount under a burst.
+
+/// Our side closes a sending channel; then the server closes a DataConsumer of ours.
+#[tokio::test]
+#[ignore = "needs node and a built mediasoup (MEDIASOUP_DIR)"]
+async fn datachannel_close() {
+    let (mut client, mut peer, _server, _remote, channels) =
+        connect_sending(Some(SctpMaxMessageSize::Bounded(262_144)), |c| {
+            vec![c.channel("closing", 0, true, None)]
+        })
+        .await;
+    let id = channels[0];
+    produce_data(&mut client, &mut peer, 0, true, None).await;
+    send_and_check(&mut client, &mut peer, id, 0, &[Ok("bye".into())]).await;
+
+    client.pc.data_channel(id).unwrap().close().unwrap();
+    client.flush();
+    let closed = client
+        .drive_for(&mut peer, Duration::from_secs(2), |c, _| {
+            c.events
+                .iter()
+                .any(|e| matches!(e, RTCDataChannelEvent::OnClose(i) if *i == id))
+        })
+        .await;
+    peer.send(json!({ "producersClosed": true })).await;
+    let server_closed = client.expect(&mut peer, "producersClosed").await;
+    let closed_note = peer.take("producerClosed");
+    let after = client.send_text(id, "after close");
+    eprintln!(
+        "our close: OnClose {closed}; events {:?}; server DataProducer closed {server_closed} \
+         (event {closed_note:?}); send after close: {after:?}; channel still known: {}",
+        client.events,
+        client.pc.data_channel(id).is_some()
+    );
+    assert!(closed, "{:?}", client.events);
+    assert!(after.is_err());
+
+    // The server side: a DataConsumer on the WebRTC transport (stream chosen by mediasoup),
+    // closed by the server.
+    peer.send(json!({ "directProduce": { "label": "to-close" } }))
+        .await;
+    let consumer = client.expect(&mut peer, "directProduce").await;
+    let stream = consumer["sctpStreamParameters"]["streamId"]
+        .as_u64()
+        .unwrap() as u16;
+    let rid = client.channel("to-close", stream, true, None);
+    peer.send(json!({ "directSend": { "index": 0, "text": "before close" } }))
+        .await;
+    client
+        .drive(&mut peer, "a message", |c, _| {
+            c.messages.iter().any(|(i, _)| *i == rid)
+        })
+        .await;
+    let events_before = client.events.len();
+    // consumers: [0] the DirectTransport consumer of our producer, [1] this one
+    peer.send(json!({ "closeConsumer": 1 })).await;
+    client.expect(&mut peer, "closeConsumer").await;
+    let got_close = client
+        .drive_for(&mut peer, Duration::from_secs(2), |c, _| {
+            c.events
+                .iter()
+                .any(|e| matches!(e, RTCDataChannelEvent::OnClose(i) if *i == rid))
+        })
+        .await;
+    eprintln!(
+        "server closed its DataConsumer (stream {stream}): OnClose {got_close}; new events {:?}; \
+         warnings {:#?}",
+        &client.events[events_before..],
+        take_core_warnings()
+    );
+    assert!(got_close);
+    peer.send(json!({ "close": true })).await;
+}
+
+/// A burst larger than the low threshold: `outstanding_bytes` (bufferedAmount) rises, then
+/// `OnBufferedAmountLow` fires once SCTP has released enough; every message arrives. Prints
+/// throughput figures (loopback, debug build, one message per line from node: lower bounds).
+#[tokio::test]
+#[ignore = "needs node and a built mediasoup (MEDIASOUP_DIR)"]
+async fn datachannel_burst_buffered_amount() {
+    let (mut client, mut peer, _server, _remote, channels) =
+        connect_sending(Some(SctpMaxMessageSize::Bounded(262_144)), |c| {
+            vec![c.channel("burst", 0, true, None)]
+        })
+        .await;
+    let id = channels[0];
+    produce_data(&mut client, &mut peer, 0, true, None).await;
+    const LOW: u32 = 65_536;
+    client
+        .pc
+        .data_channel(id)
+        .unwrap()
+        .set_buffered_amount_low_threshold(LOW);
+    client.events.clear();
+
+    let (count, size) = (200usize, 16_384usize);
+    let t0 = Instant::now();
+    let mut peak = 0;
+    for i in 0..count {
+        client.send_binary(id, &pattern(size, i)).unwrap();
+        peak = peak.max(client.pc.data_channel(id).unwrap().outstanding_bytes());
+    }
+    let mut low_at = None;
+    client
+        .drive(&mut peer, "the burst received", |c, p| {
+            if low_at.is_none()
+                && c.events
+                    .iter()
+                    .any(|e| matches!(e, RTCDataChannelEvent::OnBufferedAmountLow(i) if *i == id))
+            {
+                low_at = Some(t0.elapsed());
+            }
+            p.received.len() >= count
+        })
+        .await;
+    let elapsed = t0.elapsed();
+    eprintln!(
+        "burst: {count} x {size} B; bufferedAmount peak {peak} B; OnBufferedAmountLow({LOW}) at \
+         {low_at:?}; all received in {elapsed:?} ({:.1} MB/s)",
+        (count * size) as f64 / elapsed.as_secs_f64() / 1e6
+    );
+    assert!(peak > LOW as usize);
+    assert!(low_at.is_some(), "{:?}", client.events);
+    for (i, r) in peer.received.iter().enumerate() {
+        assert_eq!(r["hash"], fnv1a(&pattern(size, i)), "message {i}");
+    }
+    assert_eq!(client.pc.data_channel(id).unwrap().outstanding_bytes(), 0);
+
+    // small messages
+    peer.received.clear();
+    let n = 5_000;
+    let t0 = Instant::now();
+    for i in 0..n {
+        client.send_text(id, &format!("m{i}")).unwrap();
+    }
+    client
+        .drive(&mut peer, "the small messages received", |_, p| {
+            p.received.len() >= n
+        })
+        .await;
+    let elapsed = t0.elapsed();
+    eprintln!(
+        "{n} small text messages received in {elapsed:?} ({:.0} messages/s)",
+        n as f64 / elapsed.as_secs_f64()
+    );
+    for (i, r) in peer.received.iter().enumerate() {
+        assert_eq!(r["text"], format!("m{i}"));
+    }
+    peer.send(json!({ "close": true })).await;
+}

@@ -14,6 +14,9 @@
 //   <- {"directSend": {index, text} | {index, size, seed}}  -> {"directSend": true}
 //        (index: which direct producer, in creation order; binary payloads are pattern(size, seed))
 //   -> {"sendBufferFull": consumerId}  (mediasoup dropped a message: its SCTP send buffer was full)
+//   -> {"producerClosed": streamId}  (a DataProducer of `produceData` closed)
+//   <- {"closeConsumer": index}  closes a DataConsumer (creation order)  -> {"closeConsumer": true}
+//   <- {"producersClosed": true}  -> {"producersClosed": [closed of each produceData producer]}
 //   <- {"stats": true}  -> {"stats": {consumers: [...getStats of each DataConsumer]}}
 //   <- {"close": true}  (or stdin closed): exit
 // Run with MEDIASOUP_DIR=<dir whose node_modules has mediasoup>.
@@ -60,6 +63,7 @@ send({
 });
 
 const consumers = [];
+const webrtcProducers = [];
 const directProducers = [];
 const rl = readline.createInterface({ input: process.stdin });
 rl.on('line', async (line) => {
@@ -72,6 +76,8 @@ rl.on('line', async (line) => {
 			const producer = await transport.produceData(msg.produceData);
 			const consumer = await direct.consumeData({ dataProducerId: producer.id });
 			const streamId = msg.produceData.sctpStreamParameters.streamId;
+			producer.observer.on('close', () => send({ producerClosed: streamId }));
+			webrtcProducers.push(producer);
 			consumer.on('message', (message, ppid) => {
 				const received = { streamId, ppid, size: message.length, hash: fnv1a(message) };
 				if (ppid === 51) received.text = message.toString('utf8').slice(0, 64);
@@ -91,6 +97,11 @@ rl.on('line', async (line) => {
 			const { index = 0, text, size, seed = 0 } = msg.directSend;
 			directProducers[index].send(text !== undefined ? text : pattern(size, seed));
 			send({ directSend: true });
+		} else if (msg.closeConsumer !== undefined) {
+			consumers[msg.closeConsumer].close();
+			send({ closeConsumer: true });
+		} else if (msg.producersClosed) {
+			send({ producersClosed: webrtcProducers.map((p) => p.closed) });
 		} else if (msg.stats) {
 			send({ stats: { consumers: await Promise.all(consumers.map((c) => c.getStats())) } });
 		} else if (msg.close) {
