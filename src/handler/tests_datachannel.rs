@@ -1216,3 +1216,61 @@ async fn datachannel_burst_buffered_amount() {
     }
     peer.send(json!({ "close": true })).await;
 }
+
+/// Trap 1 when the server offers (a receive transport): the first offer has one audio consumer
+/// and no m=application; a later offer adds it. The answerer cannot add a section itself, so
+/// only the offer's content decides.
+#[tokio::test]
+#[ignore = "needs node and a built mediasoup (MEDIASOUP_DIR)"]
+async fn datachannel_receive_after_a_first_offer_without_sctp() {
+    init_log();
+    let mut peer = Peer::start().await;
+    let mut client = Client::new(Some(SctpMaxMessageSize::Bounded(262_144))).await;
+    let server = ServerTransport::from(&client.expect(&mut peer, "transport").await);
+    let mut remote = server.remote_sdp();
+    let audio: msc_ortc::RtpParameters = serde_json::from_value(json!({
+        "mid": "0",
+        "codecs": [{ "mimeType": "audio/opus", "payloadType": 100, "clockRate": 48000, "channels": 2 }],
+        "encodings": [{ "ssrc": 11111111 }],
+        "rtcp": { "cname": "server" }
+    }))
+    .unwrap();
+    remote
+        .receive(msc_sdp::RecvParams {
+            mid: "0",
+            kind: msc_ortc::MediaKind::Audio,
+            offer_rtp_parameters: &audio,
+            stream_id: "server",
+            track_id: "consumer-0",
+            extra_codecs: &[],
+        })
+        .unwrap();
+    let answer = client.answer(remote.get_sdp());
+    let (algorithm, value) = fingerprint(&answer);
+    peer.send(json!({ "connect": { "role": "client", "fingerprints": [{ "algorithm": algorithm, "value": value }] } }))
+        .await;
+    client.expect(&mut peer, "connected").await;
+    client
+        .drive(&mut peer, "connected", |c, _| {
+            c.state == RTCPeerConnectionState::Connected
+        })
+        .await;
+
+    remote.receive_sctp_association().unwrap();
+    let answer2 = client.answer(remote.get_sdp());
+    assert!(answer2.contains("m=application"), "{answer2}");
+    let associated = client
+        .drive_for(&mut peer, Duration::from_secs(8), |_, p| {
+            p.sctp_state == "connected"
+        })
+        .await;
+    eprintln!(
+        "answerer, m=application only in the second offer: associated within 8 s: {associated}; \
+         server SCTP {}; ours {:?}; warnings {:#?}",
+        peer.sctp_state,
+        client.pc.sctp().map(|s| format!("{:?}", s.state())),
+        take_core_warnings()
+    );
+    assert!(!associated, "trap 1 refuted for the answerer");
+    peer.send(json!({ "close": true })).await;
+}
