@@ -1287,3 +1287,53 @@ async fn datachannel_receive_after_a_first_offer_without_sctp() {
     assert!(!associated, "trap 1 refuted for the answerer");
     peer.send(json!({ "close": true })).await;
 }
+
+/// Large server messages sent back to back: what does not fit mediasoup's SCTP send buffer
+/// (its `sctpSendBufferSize`, 262,144 B by default) with what is still unacknowledged is
+/// dropped by the server (`sctpsendbufferfull`), not by webrtc-rs.
+#[tokio::test]
+#[ignore = "needs node and a built mediasoup (MEDIASOUP_DIR)"]
+async fn datachannel_receive_burst_server_send_buffer() {
+    init_log();
+    let mut peer = Peer::start().await;
+    let mut client = Client::new(Some(SctpMaxMessageSize::Bounded(262_144))).await;
+    let server = ServerTransport::from(&client.expect(&mut peer, "transport").await);
+    let mut remote = server.remote_sdp();
+    remote.receive_sctp_association().unwrap();
+    let answer = client.answer(remote.get_sdp());
+    let (algorithm, value) = fingerprint(&answer);
+    peer.send(json!({ "connect": { "role": "client", "fingerprints": [{ "algorithm": algorithm, "value": value }] } }))
+        .await;
+    client.expect(&mut peer, "connected").await;
+    client
+        .drive(&mut peer, "server SCTP connected", |_, p| {
+            p.sctp_state == "connected"
+        })
+        .await;
+    peer.send(json!({ "directProduce": { "label": "burst" } }))
+        .await;
+    let consumer = client.expect(&mut peer, "directProduce").await;
+    let stream = consumer["sctpStreamParameters"]["streamId"]
+        .as_u64()
+        .unwrap() as u16;
+    client.channel("burst", stream, true, None);
+    let sizes = [65_536usize, 65_537, 200_000, MEDIASOUP_MAX];
+    for (i, size) in sizes.iter().enumerate() {
+        peer.send(json!({ "directSend": { "index": 0, "size": size, "seed": i } }))
+            .await;
+    }
+    let mut full = 0;
+    client
+        .drive(&mut peer, "each message received or dropped", |c, p| {
+            while p.take("sendBufferFull").is_some() {
+                full += 1;
+            }
+            c.messages.len() + full >= sizes.len()
+        })
+        .await;
+    let got: Vec<usize> = client.messages.iter().map(|(_, m)| m.data.len()).collect();
+    eprintln!("back to back {sizes:?}: received {got:?}; server sctpsendbufferfull x{full}");
+    assert_eq!(got.len() + full, sizes.len());
+    assert!(full > 0);
+    peer.send(json!({ "close": true })).await;
+}
