@@ -54,6 +54,8 @@ mod layers;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_datachannel;
+#[cfg(test)]
 mod tests_mediasoup;
 
 use rtc::peer_connection::RTCPeerConnectionBuilder;
