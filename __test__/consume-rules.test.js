@@ -275,3 +275,20 @@ test('the server consumer paused and resumed: frames stop, then start again at a
   assert.equal(first.keyframe, true, 'the server asks the producer for a keyframe on resume');
   assert.equal(consumer.paused, false);
 });
+
+test('a receive transport given a TURN server: UnsupportedError (receiving over TURN is not supported)', async (t) => {
+  const { producer } = await source(t);
+  const { transport: serverTransport, clientOptions } = await server.createWebRtcTransport();
+  const transport = device.createRecvTransport({
+    ...clientOptions,
+    iceServers: [{ urls: 'turn:127.0.0.1:3478', username: 'u', credential: 'c' }],
+  });
+  t.after(() => transport.close());
+  let connects = 0;
+  transport.on('connect', (_params, callback) => {
+    connects++;
+    callback();
+  });
+  await assert.rejects(consume({ transport, serverTransport, device }, producer.id), UnsupportedError);
+  assert.equal(connects, 0, 'nothing was asked of the application');
+});

@@ -263,7 +263,10 @@ impl Transport {
             ice_transport_policy_relay: options.ice_transport_policy.as_deref() == Some("relay"),
             local_addresses: local_addresses(&options),
         };
-        let failed = |e| Error::other(format!("cannot create the PeerConnection: {e}"));
+        let failed = |e| match e {
+            msc_handler::HandlerError::Unsupported(m) => Error::Unsupported(m),
+            e => Error::other(format!("cannot create the PeerConnection: {e}")),
+        };
         let handler: Box<dyn Engine> = match direction {
             Direction::Send => Box::new(SendHandler::new(handler_options).await.map_err(failed)?),
             Direction::Recv => Box::new(RecvHandler::new(handler_options).await.map_err(failed)?),

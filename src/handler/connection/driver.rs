@@ -154,7 +154,7 @@ impl RtpSink {
 }
 
 /// Whether these options need the async driver: TURN relaying is only there.
-fn needs_turn(opts: &HandlerOptions) -> bool {
+pub(crate) fn needs_turn(opts: &HandlerOptions) -> bool {
     opts.ice_transport_policy_relay || has_turn(&opts.ice_servers)
 }
 

@@ -7,6 +7,7 @@ use tokio::sync::watch;
 use webrtc::peer_connection::StatsSelector;
 
 use super::routes::{ReceiveSink, Routes};
+use crate::connection::driver::needs_turn;
 use crate::connection::setup::{self, validate_ice_servers};
 use crate::connection::stats;
 use crate::connection::transport::Transport;
@@ -30,10 +31,16 @@ pub struct RecvHandler {
 
 impl RecvHandler {
     /// Creates the PeerConnection and binds its UDP sockets (see [`crate::LocalAddresses`]).
-    /// Within a tokio runtime. Receiving over TURN is not supported: the first
-    /// [`answer`](Self::answer) of a connection given a TURN server fails with
-    /// [`HandlerError::Unsupported`].
+    /// Within a tokio runtime. Receiving over TURN is not supported: options with a TURN
+    /// server or the relay policy are [`HandlerError::Unsupported`].
     pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
+        if needs_turn(&opts) {
+            return Err(HandlerError::Unsupported(
+                "receiving over TURN (iceServers with a TURN server, or iceTransportPolicy \
+                 'relay') is not supported"
+                    .into(),
+            ));
+        }
         let routes = Arc::new(Routes::default());
         let (certificate, fingerprint) = setup::certificate()?;
         let transport = Transport::new(
