@@ -292,3 +292,17 @@ test('a receive transport given a TURN server: UnsupportedError (receiving over 
   await assert.rejects(consume({ transport, serverTransport, device }, producer.id), UnsupportedError);
   assert.equal(connects, 0, 'nothing was asked of the application');
 });
+
+test('close() while consume() waits for the application: it rejects with InvalidStateError', async (t) => {
+  const { producer } = await source(t);
+  const { transport: serverTransport, clientOptions } = await server.createWebRtcTransport();
+  const transport = device.createRecvTransport(clientOptions);
+  let asked;
+  const connectAsked = new Promise((resolve) => (asked = resolve));
+  transport.on('connect', () => asked()); // never answers
+  const consuming = consume({ transport, serverTransport, device }, producer.id);
+  await connectAsked;
+  transport.close();
+  await assert.rejects(consuming, InvalidStateError);
+  await assert.rejects(consume({ transport, serverTransport, device }, producer.id), InvalidStateError);
+});
