@@ -4,14 +4,14 @@
 //!   transport: the server offers, this side answers;
 //! - `routes.rs`: where each receiver's packets go ([`ReceiveSink`](routes::ReceiveSink), one
 //!   per consumer), by track id, and the server's sender reports by SSRC;
-//! - `sender_reports.rs`: the interceptor that takes the sender reports to the routes;
-//! - `rtx_unwrap.rs`: the interceptor that turns retransmissions back into the packets they
-//!   repair before the NACK generator sees them.
+//! - `interceptor.rs`: the one interceptor of the direction, below the NACK generator: it
+//!   turns retransmissions back into the packets they repair (`rtx_unwrap.rs`) and takes the
+//!   server's sender reports to the routes.
 
 pub(crate) mod handler;
+mod interceptor;
 pub(crate) mod routes;
 mod rtx_unwrap;
-mod sender_reports;
 
 use std::time::Duration;
 
@@ -21,9 +21,8 @@ use rtc::interceptor::{
     NackGeneratorBuilder, ReceiverReportBuilder, Registry, Slot, TwccReceiverBuilder,
 };
 
+use interceptor::ReceiveInterceptor;
 use routes::Routes;
-use rtx_unwrap::RtxUnwrap;
-use sender_reports::SenderReportTap;
 
 /// Packets remembered per stream to find holes in: 512 sequence numbers, ~0.5 s of a 1 Mbps
 /// video stream, longer than the frame assembler waits for a retransmission.
@@ -40,19 +39,16 @@ const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// (which chooses the simulcast and SVC layers it forwards) is fed by it.
 const TWCC_INTERVAL: Duration = Duration::from_millis(100);
 
-/// Slot of the sender-report tap: right above the receiver reports (which read them too).
-const SENDER_REPORT_SLOT: usize = 11_000;
-/// Slot of the RTX unwrapping: below the NACK generator (7,000), so that it sees repaired
+/// Slot of our interceptor: below the NACK generator (7,000), which then sees repaired
 /// packets in their stream.
-const RTX_UNWRAP_SLOT: usize = 6_000;
+const RECEIVE_SLOT: usize = 6_000;
 
 /// The interceptor chain of a receiving PeerConnection: NACKs for lost packets (repaired over
 /// RTX by the server, and seen repaired), transport-wide congestion control feedback, receiver reports, and the
 /// server's sender reports to `routes`.
 pub(crate) fn interceptors(routes: Arc<Routes>) -> Registry {
     Registry::new()
-        .with(Slot::from(RTX_UNWRAP_SLOT), RtxUnwrap::default())
-        .with(Slot::from(SENDER_REPORT_SLOT), SenderReportTap::new(routes))
+        .with(Slot::from(RECEIVE_SLOT), ReceiveInterceptor::new(routes))
         .with(
             Slot::NackGenerator,
             NackGeneratorBuilder::new()

@@ -87,7 +87,7 @@ impl Inbound for Routes {
             messages.clear();
             return;
         };
-        // Sender reports reach the sinks from the interceptor chain (`sender_reports.rs`):
+        // Sender reports reach the sinks from the interceptor chain (`interceptor.rs`):
         // webrtc-rs delivers no inbound RTCP here.
         for message in messages.drain(..) {
             if let RTCMessage::RtpPacket(track_id, packet) = message.message {

@@ -1,19 +1,16 @@
-//! Retransmissions back into their stream before the receive interceptors see them.
+//! Retransmissions back into their stream, for the receive interceptor (`interceptor.rs`).
 //!
 //! webrtc-rs unwraps RTX (RFC 4588) only after its interceptor chain: its NACK generator would
 //! see a repaired packet under the RTX SSRC, never learn that the hole was filled, and ask for
-//! it again and again. This interceptor, below the NACK generator, gives an RTX packet back its
-//! stream's SSRC, payload type and original sequence number (the timestamp, marker and header
-//! extensions stay, as RFC 4588 keeps them), so every interceptor above and the application
-//! see the repaired packet itself. An RTX packet too short to hold an original sequence number
-//! (a padding-only bandwidth probe) passes on as it is, and webrtc-rs drops it.
+//! it again and again. [`RtxStreams::unwrap`] gives an RTX packet back its stream's SSRC,
+//! payload type and original sequence number (the timestamp, marker and header extensions
+//! stay, as RFC 4588 keeps them), so that every interceptor above and the application see the
+//! repaired packet itself. An RTX packet too short to hold an original sequence number (a
+//! padding-only bandwidth probe) is left as it is, and webrtc-rs drops it.
 
-use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
+use std::collections::HashMap;
 
-use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
-use rtc::sansio::Protocol;
-use rtc::shared::error::Error;
+use rtc::interceptor::StreamInfo;
 
 /// The stream an RTX SSRC repairs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,17 +20,16 @@ struct Repairs {
     rtx_payload_type: u8,
 }
 
+/// The RTX streams of the connection's receivers, by RTX SSRC.
 #[derive(Default)]
-pub(crate) struct RtxUnwrap {
+pub(crate) struct RtxStreams {
     /// RTX SSRC -> the stream it repairs.
     streams: HashMap<u32, Repairs>,
-    read_queue: VecDeque<TaggedPacket>,
-    write_queue: VecDeque<TaggedPacket>,
 }
 
-impl RtxUnwrap {
+impl RtxStreams {
     /// Rewrites `packet` in place when it is a retransmission of a bound stream.
-    fn unwrap(&self, packet: &mut rtc::rtp::Packet) {
+    pub(crate) fn unwrap(&self, packet: &mut rtc::rtp::Packet) {
         let Some(repairs) = self.streams.get(&packet.header.ssrc) else {
             return;
         };
@@ -48,40 +44,9 @@ impl RtxUnwrap {
     }
 }
 
-impl Protocol<TaggedPacket, TaggedPacket, ()> for RtxUnwrap {
-    type Rout = TaggedPacket;
-    type Wout = TaggedPacket;
-    type Eout = ();
-    type Error = Error;
-    type Time = Instant;
-
-    fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
-        if let Packet::Rtp(packet) = &mut msg.message.packet {
-            self.unwrap(packet);
-        }
-        self.read_queue.push_back(msg);
-        Ok(())
-    }
-
-    fn poll_read(&mut self) -> Option<Self::Rout> {
-        self.read_queue.pop_front()
-    }
-
-    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
-        self.write_queue.push_back(msg);
-        Ok(())
-    }
-
-    fn poll_write(&mut self) -> Option<Self::Wout> {
-        self.write_queue.pop_front()
-    }
-}
-
-impl Interceptor for RtxUnwrap {
-    fn bind_local_stream(&mut self, _info: &StreamInfo) {}
-    fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
-
-    fn bind_remote_stream(&mut self, info: &StreamInfo) {
+impl RtxStreams {
+    /// A receiver's stream was bound: its RTX SSRC, if it has one, now repairs it.
+    pub(crate) fn bind(&mut self, info: &StreamInfo) {
         if let (Some(rtx), Some(rtx_payload_type)) = (info.ssrc_rtx, info.payload_type_rtx) {
             self.streams.insert(
                 rtx,
@@ -94,7 +59,8 @@ impl Interceptor for RtxUnwrap {
         }
     }
 
-    fn unbind_remote_stream(&mut self, info: &StreamInfo) {
+    /// A receiver's stream was unbound.
+    pub(crate) fn unbind(&mut self, info: &StreamInfo) {
         if let Some(rtx) = info.ssrc_rtx {
             if self.streams.get(&rtx).is_some_and(|r| r.ssrc == info.ssrc) {
                 self.streams.remove(&rtx);
@@ -108,9 +74,9 @@ mod tests {
     use super::*;
     use bytes::Bytes;
 
-    fn rtx_stream() -> RtxUnwrap {
-        let mut unwrap = RtxUnwrap::default();
-        unwrap.bind_remote_stream(&StreamInfo {
+    fn rtx_stream() -> RtxStreams {
+        let mut unwrap = RtxStreams::default();
+        unwrap.bind(&StreamInfo {
             ssrc: 1000,
             ssrc_rtx: Some(2000),
             payload_type: 101,
@@ -162,7 +128,7 @@ mod tests {
             unwrap.unwrap(&mut p);
             assert_eq!(p, original);
         }
-        unwrap.unbind_remote_stream(&StreamInfo {
+        unwrap.unbind(&StreamInfo {
             ssrc: 1000,
             ssrc_rtx: Some(2000),
             ..Default::default()

@@ -1,6 +1,8 @@
-//! The server's sender reports, to the consumers: webrtc-rs ends inbound RTCP inside its
-//! interceptor chain, so this interceptor of the receive chain takes each sender report
-//! (SSRC, NTP time, RTP time) to the connection's routes as it passes.
+//! The one interceptor of the receive direction, below webrtc-rs' NACK generator:
+//! - retransmissions back into their stream (`rtx_unwrap.rs`), so that the interceptors above
+//!   see the repaired packets;
+//! - the server's sender reports (SSRC, NTP time, RTP time) to the connection's routes:
+//!   webrtc-rs ends inbound RTCP inside its interceptor chain.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -12,34 +14,39 @@ use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
 
 use super::routes::Routes;
+use super::rtx_unwrap::RtxStreams;
 
-/// Passes every packet on, unchanged; a sender report is also given to the routes (called
-/// under the connection's lock: [`Routes::sender_report`] only stores it).
-pub(crate) struct SenderReportTap {
+/// Passes every packet on, a retransmission unwrapped; a sender report is also given to the
+/// routes (called under the connection's lock: [`Routes::sender_report`] only stores it).
+pub(crate) struct ReceiveInterceptor {
     routes: Arc<Routes>,
+    rtx: RtxStreams,
     read_queue: VecDeque<TaggedPacket>,
     write_queue: VecDeque<TaggedPacket>,
 }
 
-impl SenderReportTap {
+impl ReceiveInterceptor {
     pub(crate) fn new(routes: Arc<Routes>) -> Self {
-        SenderReportTap {
+        ReceiveInterceptor {
             routes,
+            rtx: RtxStreams::default(),
             read_queue: VecDeque::new(),
             write_queue: VecDeque::new(),
         }
     }
 }
 
-impl Protocol<TaggedPacket, TaggedPacket, ()> for SenderReportTap {
+impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
     type Rout = TaggedPacket;
     type Wout = TaggedPacket;
     type Eout = ();
     type Error = Error;
     type Time = Instant;
 
-    fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Self::Error> {
-        if let Packet::Rtcp(packets) = &msg.message.packet {
+    fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
+        if let Packet::Rtp(packet) = &mut msg.message.packet {
+            self.rtx.unwrap(packet);
+        } else if let Packet::Rtcp(packets) = &msg.message.packet {
             for packet in packets {
                 if let Some(sr) = packet.as_any().downcast_ref::<SenderReport>() {
                     self.routes
@@ -65,9 +72,15 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for SenderReportTap {
     }
 }
 
-impl Interceptor for SenderReportTap {
+impl Interceptor for ReceiveInterceptor {
     fn bind_local_stream(&mut self, _info: &StreamInfo) {}
     fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
-    fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
-    fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
+
+    fn bind_remote_stream(&mut self, info: &StreamInfo) {
+        self.rtx.bind(info);
+    }
+
+    fn unbind_remote_stream(&mut self, info: &StreamInfo) {
+        self.rtx.unbind(info);
+    }
 }
