@@ -27,6 +27,12 @@
 //!   mediasoup's ICE-lite server, DTLS role taken from the answer's `a=setup`. It adds one
 //!   sendonly transceiver per producer ([`SendHandler::send`]), applies the answers built by the
 //!   SDP layer, stops transceivers, restarts ICE, and reports W3C-shaped stats.
+//! - [`RecvHandler`]: one PeerConnection of a receive transport: the server's consumers come
+//!   as a remote offer built by the SDP layer, this side answers (DTLS client, with a
+//!   certificate whose fingerprint it knows before any description, so the server is connected
+//!   first). Each consumer's packets, retransmissions unwrapped, go to its [`ReceiveSink`],
+//!   outside the connection's lock; NACKs, receiver reports and transport-wide congestion
+//!   control feedback go out by themselves; [`RecvHandler::request_keyframe`] sends a PLI.
 //! - [`RtpWriter`]: one per encoding (simulcast: one per RID). The media layer writes RTP
 //!   payloads with its own sequence numbers and timestamps; SSRC, payload type, MID/RID header
 //!   extensions, transport-wide-cc, NACK/RTX, SRTP and RTCP sender reports are handled here.
