@@ -5,6 +5,8 @@ const { InvalidStateError, callNative, awaitNative } = require('./errors');
 const { checkInteger } = require('./validate');
 
 // Frames (or packets) asked of the native track at once: whatever is queued, up to this.
+// The native frames are handed out as they come: their fields are ReceivedFrame's (those
+// without a value are absent).
 const BATCH = 32;
 
 // What a consumer receives, for a program (not a browser MediaStreamTrack): whole encoded
@@ -110,7 +112,7 @@ class RemoteTrack extends EventEmitter {
       for (;;) {
         const batch = await this._next(what);
         if (!batch) return;
-        for (const item of batch) yield what === 'frame' ? toFrame(item) : item;
+        yield* batch;
       }
     } finally {
       this[counter]--;
@@ -129,7 +131,7 @@ class RemoteTrack extends EventEmitter {
         if (this.listenerCount(event) === 0) break;
         const batch = await this._next(event);
         if (!batch) break;
-        for (const item of batch) this.emit(event, event === 'frame' ? toFrame(item) : item);
+        for (const item of batch) this.emit(event, item);
       }
     } finally {
       if (event === 'frame') this._frameLoop = null;
@@ -197,19 +199,6 @@ class RtpForwarder {
     this._closed = true;
     this._native.close();
   }
-}
-
-function toFrame(f) {
-  return {
-    data: f.data,
-    timestamp: f.timestamp,
-    rtpTimestamp: f.rtpTimestamp,
-    keyframe: f.keyframe,
-    spatialLayer: f.spatialLayer ?? undefined,
-    temporalLayer: f.temporalLayer ?? undefined,
-    gapBefore: f.gapBefore,
-    ntpTime: f.ntpTime ?? undefined,
-  };
 }
 
 module.exports = { RemoteTrack, Recorder, RtpForwarder };
