@@ -61,7 +61,7 @@ pub(crate) fn typed_value(text: &str) -> Value {
 
 /// Writes parameters as an fmtp config: `key=value;key=value`, in the map's order.
 /// Null values are skipped; strings are written bare.
-pub(crate) fn write_params(params: &CodecParameters) -> String {
+pub fn write_params(params: &CodecParameters) -> String {
     let mut out = String::new();
     for (key, value) in params {
         let text = match value {

@@ -37,6 +37,7 @@ pub use codec_options::CodecOptions;
 pub use dtls::{answer_dtls_role, extract_dtls_parameters};
 pub use encodings::{get_cname, get_rtp_encodings};
 pub use error::SdpError;
+pub use fmtp::write_params as fmtp_config;
 pub use legacy_simulcast::add_legacy_simulcast;
 pub use remote_sdp::{MediaSectionIdx, RecvParams, RemoteSdp, SendParams};
 pub use rtc_sdp::{MediaDescription, SessionDescription};

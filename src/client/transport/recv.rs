@@ -2,10 +2,11 @@
 //! transport.
 //!
 //! One batch of consumers (those the application created in one tick) is one operation: each
-//! is checked on its own (a bad one fails alone), the others share one negotiation: an offer
-//! section per consumer in the remote SDP (the server's side), set as remote offer; on the
-//! transport's first media, `connect` (the listener) with the answer's DTLS parameters; the
-//! answer set as local description; then each consumer's packets go to its track. The first
+//! is checked on its own (a bad one fails alone), the others share one negotiation: on the
+//! transport's first media, `connect` (the listener) with the connection's DTLS parameters,
+//! before any description is set; an offer section per consumer in the remote SDP (the
+//! server's side), set as remote offer; the answer set as local description; then each
+//! consumer's packets go to its track. The first
 //! video consumer brings the probator section (the server's bandwidth probes), as
 //! mediasoup-client does.
 //!
@@ -47,6 +48,8 @@ struct Accepted {
     producer_id: String,
     kind: MediaKind,
     rtp_parameters: RtpParameters,
+    /// The SSRC of the first encoding (the stream received).
+    ssrc: u32,
     stream_id: String,
     local_id: String,
 }
@@ -90,16 +93,16 @@ impl Transport {
             }
         }
         if !accepted.is_empty() {
-            let items: Vec<Accepted> = accepted.iter().map(|(_, a)| a.clone()).collect();
+            let (places, items): (Vec<usize>, Vec<Accepted>) = accepted.into_iter().unzip();
             match self.negotiate(items, listener).await {
                 Ok(consumers) => {
-                    for ((at, _), consumer) in accepted.iter().zip(consumers) {
-                        results[*at] = Some(Ok(consumer));
+                    for (at, consumer) in places.into_iter().zip(consumers) {
+                        results[at] = Some(Ok(consumer));
                     }
                 }
                 Err(e) => {
-                    for (at, _) in &accepted {
-                        results[*at] = Some(Err(e.clone()));
+                    for at in places {
+                        results[at] = Some(Err(e.clone()));
                     }
                 }
             }
@@ -122,15 +125,12 @@ impl Transport {
         });
         let checked = validate::validate_consume_options(&mut value)?;
         msc_ortc::check_can_consume(&checked.rtp_parameters, &self.loaded.extended)?;
-        if checked
+        let ssrc = checked
             .rtp_parameters
             .encodings
             .first()
             .and_then(|e| e.ssrc)
-            .is_none()
-        {
-            return Err(Error::type_error("missing rtpParameters.encodings[0].ssrc"));
-        }
+            .ok_or_else(|| Error::type_error("missing rtpParameters.encodings[0].ssrc"))?;
         let local_id = match &checked.rtp_parameters.mid {
             Some(mid) => mid.clone(),
             None => {
@@ -144,6 +144,7 @@ impl Transport {
             producer_id: checked.producer_id,
             kind: checked.kind,
             rtp_parameters: checked.rtp_parameters,
+            ssrc,
             local_id,
         })
     }
@@ -173,7 +174,7 @@ impl Transport {
                     item.local_id
                 )));
             }
-            tracks.push(Arc::new(RemoteTrack::new(track_info(item)?)?));
+            tracks.push(Arc::new(RemoteTrack::new(track_info(item))?));
         }
         let snapshot = state.remote_sdp.clone();
         let free_before = state.free_sections.clone();
@@ -324,21 +325,10 @@ impl ConsumerOwner for Transport {
 }
 
 /// What the track of a consumer carries: its first codec and first encoding.
-fn track_info(item: &Accepted) -> Result<RemoteTrackInfo> {
+fn track_info(item: &Accepted) -> RemoteTrackInfo {
     let codec = &item.rtp_parameters.codecs[0];
-    let ssrc = item
-        .rtp_parameters
-        .encodings
-        .first()
-        .and_then(|e| e.ssrc)
-        .ok_or_else(|| Error::type_error("missing rtpParameters.encodings[0].ssrc"))?;
-    let fmtp = codec
-        .parameters
-        .iter()
-        .map(|(k, v)| format!("{k}={}", fmtp_value(v)))
-        .collect::<Vec<_>>()
-        .join(";");
-    Ok(RemoteTrackInfo {
+    let fmtp = msc_sdp::fmtp_config(&codec.parameters);
+    RemoteTrackInfo {
         id: item.id.clone(),
         kind: item.kind,
         mime_type: codec.mime_type.clone(),
@@ -346,30 +336,10 @@ fn track_info(item: &Accepted) -> Result<RemoteTrackInfo> {
         channels: codec.channels,
         payload_type: codec.payload_type,
         fmtp: (!fmtp.is_empty()).then_some(fmtp),
-        ssrc,
+        ssrc: item.ssrc,
         nack: codec
             .rtcp_feedback
             .iter()
             .any(|f| f.kind == "nack" && f.parameter.is_empty()),
-    })
-}
-
-fn fmtp_value(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-impl Clone for Accepted {
-    fn clone(&self) -> Self {
-        Accepted {
-            id: self.id.clone(),
-            producer_id: self.producer_id.clone(),
-            kind: self.kind,
-            rtp_parameters: self.rtp_parameters.clone(),
-            stream_id: self.stream_id.clone(),
-            local_id: self.local_id.clone(),
-        }
     }
 }
