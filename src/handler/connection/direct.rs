@@ -254,6 +254,16 @@ impl CoreAndSockets {
         self.sockets.iter().map(|s| s.local).collect()
     }
 
+    /// A host candidate for each bound socket (gathering, with the STUN requests of `srflx`).
+    fn add_host_candidates(&mut self) -> Result<(), HandlerError> {
+        for candidate in self.locals().into_iter().filter_map(host_candidate) {
+            self.pc
+                .add_local_candidate(candidate)
+                .map_err(HandlerError::webrtc)?;
+        }
+        Ok(())
+    }
+
     fn flush_writes(&mut self) {
         let mut out = std::mem::take(&mut self.outgoing);
         out.extend(std::iter::from_fn(|| self.pc.poll_write()));
@@ -411,7 +421,7 @@ impl DirectConnection {
         &self,
         f: impl FnOnce(&mut CoreAndSockets) -> Result<R, HandlerError>,
     ) -> Result<R, HandlerError> {
-        let (result, notices, mut inbound, wake, delivery) = {
+        let (result, notices, inbound, wake, delivery) = {
             let mut core = self.lock()?;
             let result = f(&mut core);
             let wake = core.pump();
@@ -422,7 +432,7 @@ impl DirectConnection {
             (result, notices, inbound, wake, delivery)
         };
         if !inbound.is_empty() {
-            self.inbound.deliver(&mut inbound);
+            self.inbound.deliver(inbound);
         }
         if wake {
             self.wake.notify_one();
@@ -703,13 +713,8 @@ impl Driver for DirectDriver {
     ) -> Result<String, HandlerError> {
         self.connection.with_core(|core| {
             let gather = core.gathers(options.as_ref().is_some_and(|o| o.ice_restart));
-            let locals = core.locals();
             if gather {
-                for candidate in locals.iter().filter_map(|l| host_candidate(*l)) {
-                    core.pc
-                        .add_local_candidate(candidate)
-                        .map_err(HandlerError::webrtc)?;
-                }
+                core.add_host_candidates()?;
             }
             let offer = core
                 .pc
@@ -720,7 +725,7 @@ impl Driver for DirectDriver {
                 .set_local_description(now, offer)
                 .map_err(HandlerError::webrtc)?;
             if gather {
-                core.srflx.start(now, &locals, stun_servers);
+                core.srflx.start(now, &core.locals(), stun_servers);
             }
             core.pc
                 .local_description()
@@ -739,15 +744,9 @@ impl Driver for DirectDriver {
             core.pc
                 .set_remote_description(now, offer)
                 .map_err(HandlerError::webrtc)?;
-            let gather = core.gathers(false);
-            let locals = core.locals();
-            if gather {
-                for candidate in locals.iter().filter_map(|l| host_candidate(*l)) {
-                    core.pc
-                        .add_local_candidate(candidate)
-                        .map_err(HandlerError::webrtc)?;
-                }
-                core.srflx.start(now, &locals, stun_servers);
+            if core.gathers(false) {
+                core.add_host_candidates()?;
+                core.srflx.start(now, &core.locals(), stun_servers);
             }
             let answer = core.pc.create_answer(None).map_err(HandlerError::webrtc)?;
             Ok(answer.sdp)
