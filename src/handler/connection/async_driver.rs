@@ -118,17 +118,11 @@ impl Driver for AsyncDriver {
         _offer: RTCSessionDescription,
         _stun_servers: &[SocketAddr],
     ) -> Result<String, HandlerError> {
-        Err(HandlerError::Unsupported(
-            "receiving over TURN (iceServers with a TURN server, or iceTransportPolicy 'relay') \
-             is not supported"
-                .into(),
-        ))
+        Err(no_receiving())
     }
 
     async fn set_local_answer(&self, _answer: RTCSessionDescription) -> Result<(), HandlerError> {
-        Err(HandlerError::Unsupported(
-            "receiving over TURN is not supported".into(),
-        ))
+        Err(no_receiving())
     }
 
     async fn receiver_stats(
@@ -139,9 +133,7 @@ impl Driver for AsyncDriver {
     }
 
     fn write_rtcp(&self, _packets: Vec<Box<dyn rtc::rtcp::Packet>>) -> Result<(), HandlerError> {
-        Err(HandlerError::Unsupported(
-            "receiving over TURN is not supported".into(),
-        ))
+        Err(no_receiving())
     }
 
     async fn set_remote_description(
@@ -209,4 +201,9 @@ impl webrtc::peer_connection::PeerConnectionEventHandler for AsyncEvents {
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
         self.0.connection_state(state);
     }
+}
+
+/// This driver sends only: a receive handler refuses TURN before making a connection.
+fn no_receiving() -> HandlerError {
+    HandlerError::Unsupported("receiving over TURN is not supported".into())
 }

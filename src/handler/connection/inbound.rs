@@ -8,9 +8,8 @@ use rtc::peer_connection::message::TaggedRTCMessage;
 /// Takes what the core delivered. Called on the connection's tasks, one call at a time, in
 /// order: it must not block (hand the messages over and return).
 pub(crate) trait Inbound: Send + Sync {
-    /// Messages read since the last call, oldest first; `messages` is left for the caller to
-    /// reuse (drain it).
-    fn deliver(&self, messages: &mut Vec<TaggedRTCMessage>);
+    /// Messages read since the last call, oldest first.
+    fn deliver(&self, messages: Vec<TaggedRTCMessage>);
 }
 
 /// A connection that receives nothing (a send transport): drops whatever the core delivers
@@ -18,7 +17,5 @@ pub(crate) trait Inbound: Send + Sync {
 pub(crate) struct Discard;
 
 impl Inbound for Discard {
-    fn deliver(&self, messages: &mut Vec<TaggedRTCMessage>) {
-        messages.clear();
-    }
+    fn deliver(&self, _messages: Vec<TaggedRTCMessage>) {}
 }

@@ -3,13 +3,10 @@
 use std::sync::Arc;
 
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
-use tokio::sync::watch;
-use webrtc::peer_connection::StatsSelector;
 
 use super::routes::{ReceiveSink, Routes};
 use crate::connection::driver::needs_turn;
 use crate::connection::setup::{self, validate_ice_servers};
-use crate::connection::stats;
 use crate::connection::transport::Transport;
 use crate::error::HandlerError;
 use crate::options::{HandlerOptions, IceServer};
@@ -129,13 +126,6 @@ impl RecvHandler {
         self.transport.transport_stats().await
     }
 
-    /// The connection's whole W3C stats report, as JSON.
-    pub async fn stats(&self) -> Result<serde_json::Value, HandlerError> {
-        self.transport.check_open()?;
-        let report = self.transport.stats(StatsSelector::None).await?;
-        Ok(stats::report_to_json(&report, |_| true))
-    }
-
     /// Replaces the STUN servers, used from the next ICE restart on (as for sending).
     pub async fn update_ice_servers(&self, servers: Vec<IceServer>) -> Result<(), HandlerError> {
         validate_ice_servers(&servers)?;
@@ -149,18 +139,6 @@ impl RecvHandler {
     /// must return quickly and not call back into this handler synchronously.
     pub fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>) {
         self.transport.on_connection_state(f);
-    }
-
-    /// The current connection state (same names as [`on_connection_state`]).
-    ///
-    /// [`on_connection_state`]: Self::on_connection_state
-    pub fn connection_state(&self) -> &'static str {
-        self.transport.connection_state()
-    }
-
-    /// A watch of the connection state, for waiting on a state without a callback.
-    pub fn subscribe_connection_state(&self) -> watch::Receiver<&'static str> {
-        self.transport.subscribe_connection_state()
     }
 
     /// Closes the connection; nothing is delivered to any sink afterwards. Idempotent.

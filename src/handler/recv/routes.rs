@@ -82,14 +82,13 @@ impl Routes {
 }
 
 impl Inbound for Routes {
-    fn deliver(&self, messages: &mut Vec<TaggedRTCMessage>) {
+    fn deliver(&self, messages: Vec<TaggedRTCMessage>) {
         let Ok(by_track) = self.by_track.read() else {
-            messages.clear();
             return;
         };
         // Sender reports reach the sinks from the interceptor chain (`interceptor.rs`):
         // webrtc-rs delivers no inbound RTCP here.
-        for message in messages.drain(..) {
+        for message in messages {
             if let RTCMessage::RtpPacket(track_id, packet) = message.message {
                 if let Some(route) = by_track.get(&track_id) {
                     route.sink.rtp(message.now, packet);
