@@ -172,19 +172,7 @@ class Transport extends EnhancedEventEmitter {
     checkFiniteNumbers(codec, 'codec');
     track._claim();
 
-    // The application's refusal of 'connect' or 'produce', as it gave it: produce() rejects
-    // with it when the native side reports the refusal (ERR_REFUSED: it only knows its message).
-    let refusal = null;
-    // What reaches the native side of an answer: nothing of 'connect', the `id` of 'produce'
-    // when it is a string (the native side checks it): other values need not convert.
-    const ask = (event, params) =>
-      this.safeEmitAsPromise(event, params).then(
-        (answer) => (event === 'produce' && typeof answer?.id === 'string' ? { id: answer.id } : null),
-        (error) => {
-          refusal = error;
-          throw error;
-        }
-      );
+    const { ask, settled } = this._signalling();
     let nativeProducer;
     try {
       nativeProducer = await this._operation((nativeTransport) =>
@@ -199,7 +187,7 @@ class Transport extends EnhancedEventEmitter {
       // as mediasoup-client: a failed produce() stops the track it was given (stopTracks)
       track._unclaim();
       if (stopTracks) track.stop();
-      throw error.code === 'ERR_REFUSED' && refusal ? refusal : error;
+      throw settled(error);
     }
     const producer = new Producer({
       nativeProducer,
@@ -260,35 +248,43 @@ class Transport extends EnhancedEventEmitter {
   _consumePending() {
     const batch = this._pendingConsumes;
     this._pendingConsumes = [];
-    let refusal = null;
-    const connect = (dtlsParameters) =>
-      this.safeEmitAsPromise('connect', { dtlsParameters }).then(
-        () => null,
-        (error) => {
-          refusal = error;
-          throw error;
-        }
-      );
+    const { ask, settled } = this._signalling();
     this._operation((nativeTransport) =>
       nativeTransport.consume(
         batch.map((c) => c.options),
-        connect
+        (dtlsParameters) => ask('connect', { dtlsParameters })
       )
     ).then(
       (results) => {
         results.forEach((result, i) => {
-          if (result instanceof Error) {
-            const error = fromNative(result);
-            batch[i].reject(error.code === 'ERR_REFUSED' && refusal ? refusal : error);
-          } else {
-            batch[i].resolve(result);
-          }
+          if (result instanceof Error) batch[i].reject(settled(fromNative(result)));
+          else batch[i].resolve(result);
         });
       },
       (error) => {
-        for (const c of batch) c.reject(error.code === 'ERR_REFUSED' && refusal ? refusal : error);
+        for (const c of batch) c.reject(settled(error));
       }
     );
+  }
+
+  // The application's signalling for one operation. `ask(event, params)` emits the event and
+  // gives the native side what it needs of the answer: nothing of 'connect', the `id` of
+  // 'produce' when it is a string (the native side checks it; other values need not convert).
+  // `settled(error)` is what the operation rejects with: the application's own refusal, as it
+  // gave it, when the native side reports one (ERR_REFUSED: it only knows its message).
+  _signalling() {
+    let refusal = null;
+    return {
+      ask: (event, params) =>
+        this.safeEmitAsPromise(event, params).then(
+          (answer) => (event === 'produce' && typeof answer?.id === 'string' ? { id: answer.id } : null),
+          (error) => {
+            refusal = error;
+            throw error;
+          }
+        ),
+      settled: (error) => (error.code === 'ERR_REFUSED' && refusal ? refusal : error),
+    };
   }
 
   _onConnectionState(state) {
