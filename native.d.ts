@@ -25,6 +25,29 @@ export declare class NativeConsumer {
   getStats(): Promise<any>
 }
 
+/** A DataProducer or DataConsumer (lib/DataProducer.js, lib/DataConsumer.js). */
+export declare class NativeDataChannel {
+  /** The server DataProducer's or DataConsumer's id. */
+  get id(): string
+  /** The server DataProducer's id (a DataConsumer's); empty for a DataProducer. */
+  get dataProducerId(): string
+  get label(): string
+  get protocol(): string
+  sctpStreamParameters(): any
+  /** `connecting`, `open` or `closed`. */
+  get readyState(): string
+  get bufferedAmount(): number
+  setBufferedAmountLowThreshold(threshold: number): void
+  /**
+   * `callback(batch)` with what the channel reports from now on (and the messages received
+   * before); returns the ready state at that instant.
+   */
+  listen(callback: (batch: Array<string | Buffer | NativeDataEvent>) => void): string
+  /** Sends a text (string) or binary (Buffer) message; returns the buffered amount after it. */
+  send(data: string | Buffer): number
+  close(): void
+}
+
 export declare class NativeDevice {
   constructor()
   load(routerRtpCapabilities: any): Promise<void>
@@ -182,6 +205,14 @@ export declare class NativeTransport {
    * application's signalling, as for produce().
    */
   consume(batch: Array<NativeConsumeOptions>, connect: (dtlsParameters: any) => Promise<any>): Promise<Array<NativeConsumer | Error>>
+  /**
+   * transport.produceData(): resolves with the data producer. `connect` and
+   * `produceData({ sctpStreamParameters, label, protocol })` are the application's
+   * signalling, as for produce().
+   */
+  produceData(options: NativeProduceDataOptions, connect: (dtlsParameters: any) => Promise<any>, produceData: (params: { sctpStreamParameters: any, label: string, protocol: string }) => Promise<any>): Promise<NativeDataChannel>
+  /** transport.consumeData(): resolves with the data consumer; `connect` as for consume(). */
+  consumeData(options: NativeConsumeDataOptions, connect: (dtlsParameters: any) => Promise<any>): Promise<NativeDataChannel>
   getStats(): Promise<any>
   restartIce(iceParameters: any): Promise<void>
   /** iceServers: an array of RTCIceServer (TypeError otherwise); used from the next ICE restart. */
@@ -196,6 +227,15 @@ export declare class NativeTransport {
 /** Binds a UDP port for RTP from another tool and starts receiving. */
 export declare function createRtpIngest(kind: string, codec: string, address: string, port: number, rtcpPort?: number | undefined | null): NativeRtpIngest
 
+/** What consumeData() takes, as in mediasoup-client (checked by the client layer). */
+export interface NativeConsumeDataOptions {
+  id: string
+  dataProducerId: string
+  sctpStreamParameters: any
+  label: string
+  protocol: string
+}
+
 /**
  * What consume() takes, as in mediasoup-client (checked by the client layer; `appData` stays
  * in lib/).
@@ -206,6 +246,14 @@ export interface NativeConsumeOptions {
   kind: string
   rtpParameters: any
   streamId?: string
+}
+
+/**
+ * What happened to a channel, for JS: `{ event: 'open' | 'bufferedamountlow' | 'close' |
+ * 'error' }`.
+ */
+export interface NativeDataEvent {
+  event: string
 }
 
 /** What forwardRtp() takes (checked by lib/). */
@@ -241,6 +289,15 @@ export declare function nativePanicAsync(message: string): Promise<void>
  * the panic into a thrown Error instead of an abort of the process.
  */
 export declare function nativePanicSync(message: string): void
+
+/** What produceData() takes, as in mediasoup-client (checked by lib/; `appData` stays there). */
+export interface NativeProduceDataOptions {
+  ordered: boolean
+  maxPacketLifeTime?: number
+  maxRetransmits?: number
+  label: string
+  protocol: string
+}
 
 /** What produce() takes besides the track, as in mediasoup-client (checked by lib/). */
 export interface NativeProduceOptions {

@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.NativeConsumer = nativeBinding.NativeConsumer
+module.exports.NativeDataChannel = nativeBinding.NativeDataChannel
 module.exports.NativeDevice = nativeBinding.NativeDevice
 module.exports.NativeFilePlayer = nativeBinding.NativeFilePlayer
 module.exports.NativeProducer = nativeBinding.NativeProducer

@@ -97,6 +97,7 @@ class Device {
       creating: awaitNative(creating),
       rtpCapabilities: () => this.rtpCapabilities,
       routerRtpCapabilities: () => this._routerRtpCapabilities,
+      sctpParameters: nativeOptions.sctpParameters,
     });
     this._observer.safeEmit('newtransport', transport);
     return transport;

@@ -4,6 +4,9 @@ const { EnhancedEventEmitter } = require('./EnhancedEventEmitter');
 const { InvalidStateError, awaitNative, fromNative } = require('./errors');
 const { Producer } = require('./Producer');
 const { Consumer } = require('./Consumer');
+const { DataProducer } = require('./DataProducer');
+const { DataConsumer } = require('./DataConsumer');
+const { UnsupportedError } = require('./errors');
 const { Track } = require('./Track');
 const { checkAppData, checkFiniteNumbers } = require('./validate');
 const { toStatsMap } = require('./stats');
@@ -38,9 +41,10 @@ function nativeListener(transport) {
 // application's signalling, and settles every pending one with InvalidStateError on close().
 // This class checks the arguments, keeps the events' protocol and makes the JS objects.
 class Transport extends EnhancedEventEmitter {
-  constructor({ id, direction, appData, creating, rtpCapabilities, routerRtpCapabilities }) {
+  constructor({ id, direction, appData, creating, rtpCapabilities, routerRtpCapabilities, sctpParameters }) {
     super();
     this._id = id;
+    this._sctpParameters = sctpParameters ?? null;
     this._direction = direction;
     this._appData = appData;
     this._rtpCapabilities = rtpCapabilities;
@@ -49,6 +53,8 @@ class Transport extends EnhancedEventEmitter {
     this._connectionState = 'new';
     this._producers = new Map();
     this._consumers = new Map();
+    this._dataProducers = new Map();
+    this._dataConsumers = new Map();
     // consume() calls of the current tick, negotiated together
     this._pendingConsumes = [];
     this._observer = new EnhancedEventEmitter();
@@ -104,6 +110,10 @@ class Transport extends EnhancedEventEmitter {
     this._producers.clear();
     for (const consumer of this._consumers.values()) consumer._transportClosed();
     this._consumers.clear();
+    for (const dataProducer of this._dataProducers.values()) dataProducer._transportClosed();
+    this._dataProducers.clear();
+    for (const dataConsumer of this._dataConsumers.values()) dataConsumer._transportClosed();
+    this._dataConsumers.clear();
     this._observer.safeEmit('close');
   }
 
@@ -245,6 +255,117 @@ class Transport extends EnhancedEventEmitter {
     return consumer;
   }
 
+  // A data producer on a new SCTP stream of this transport. Either of maxPacketLifeTime and
+  // maxRetransmits makes it unordered, as in mediasoup-client.
+  async produceData({
+    ordered = true,
+    maxPacketLifeTime,
+    maxRetransmits,
+    label = '',
+    protocol = '',
+    appData = {},
+  } = {}) {
+    if (this._closed) throw new InvalidStateError('closed');
+    if (this._direction !== 'send') throw new UnsupportedError('not a sending Transport');
+    if (!this._sctpParameters) throw new UnsupportedError('SCTP not enabled by remote Transport');
+    if (this.listenerCount('connect') === 0 && this._connectionState === 'new') {
+      throw new TypeError('no "connect" listener set into this transport');
+    }
+    if (this.listenerCount('producedata') === 0) {
+      throw new TypeError('no "producedata" listener set into this transport');
+    }
+    checkAppData(appData);
+    if (typeof ordered !== 'boolean') throw new TypeError('ordered must be a boolean');
+    if (typeof label !== 'string') throw new TypeError('label must be a string');
+    if (typeof protocol !== 'string') throw new TypeError('protocol must be a string');
+    for (const [name, value] of [
+      ['maxPacketLifeTime', maxPacketLifeTime],
+      ['maxRetransmits', maxRetransmits],
+    ]) {
+      if (value !== undefined && value !== null && (!Number.isInteger(value) || value < 0 || value > 0xffffffff)) {
+        throw new TypeError(`${name} must be an integer from 0 to 2^32-1`);
+      }
+    }
+    if (maxPacketLifeTime != null && maxRetransmits != null) {
+      throw new TypeError('cannot provide both maxPacketLifeTime and maxRetransmits');
+    }
+    const { ask, settled } = this._signalling();
+    let native;
+    try {
+      native = await this._operation((nativeTransport) =>
+        nativeTransport.produceData(
+          {
+            ordered,
+            maxPacketLifeTime: maxPacketLifeTime ?? undefined,
+            maxRetransmits: maxRetransmits ?? undefined,
+            label,
+            protocol,
+          },
+          (dtlsParameters) => ask('connect', { dtlsParameters }),
+          ({ sctpStreamParameters }) => ask('producedata', { sctpStreamParameters, label, protocol, appData })
+        )
+      );
+    } catch (error) {
+      throw settled(error);
+    }
+    const dataProducer = new DataProducer({
+      native,
+      appData,
+      onClose: () => this._dataProducers.delete(dataProducer.id),
+    });
+    if (this._closed) {
+      dataProducer._transportClosed();
+      throw new InvalidStateError('closed');
+    }
+    this._dataProducers.set(dataProducer.id, dataProducer);
+    this._observer.safeEmit('newdataproducer', dataProducer);
+    return dataProducer;
+  }
+
+  // A data consumer on the SCTP stream the server DataConsumer has. Messages the server sends
+  // before this resolves are lost: create the server DataConsumer paused and resume it after.
+  async consumeData({ id, dataProducerId, sctpStreamParameters, label = '', protocol = '', appData = {} } = {}) {
+    if (this._closed) throw new InvalidStateError('closed');
+    if (this._direction !== 'recv') throw new UnsupportedError('not a receiving Transport');
+    if (!this._sctpParameters) throw new UnsupportedError('SCTP not enabled by remote Transport');
+    if (typeof id !== 'string' || !id) throw new TypeError('missing id');
+    if (typeof dataProducerId !== 'string' || !dataProducerId) throw new TypeError('missing dataProducerId');
+    if (!sctpStreamParameters || typeof sctpStreamParameters !== 'object') {
+      throw new TypeError('missing sctpStreamParameters');
+    }
+    if (typeof label !== 'string') throw new TypeError('label must be a string');
+    if (typeof protocol !== 'string') throw new TypeError('protocol must be a string');
+    if (this.listenerCount('connect') === 0 && this._connectionState === 'new') {
+      throw new TypeError('no "connect" listener set into this transport');
+    }
+    checkAppData(appData);
+    checkFiniteNumbers(sctpStreamParameters, 'sctpStreamParameters');
+    const { ask, settled } = this._signalling();
+    let native;
+    try {
+      native = await this._operation((nativeTransport) =>
+        nativeTransport.consumeData(
+          { id, dataProducerId, sctpStreamParameters, label, protocol },
+          (dtlsParameters) => ask('connect', { dtlsParameters })
+        )
+      );
+    } catch (error) {
+      throw settled(error);
+    }
+    const dataConsumer = new DataConsumer({
+      native,
+      appData,
+      onClose: () => this._dataConsumers.delete(dataConsumer.id),
+    });
+    if (this._closed) {
+      dataConsumer._transportClosed();
+      throw new InvalidStateError('closed');
+    }
+    this._dataConsumers.set(dataConsumer.id, dataConsumer);
+    this._observer.safeEmit('newdataconsumer', dataConsumer);
+    return dataConsumer;
+  }
+
   _consumePending() {
     const batch = this._pendingConsumes;
     this._pendingConsumes = [];
@@ -269,7 +390,7 @@ class Transport extends EnhancedEventEmitter {
 
   // The application's signalling for one operation. `ask(event, params)` emits the event and
   // gives the native side what it needs of the answer: nothing of 'connect', the `id` of
-  // 'produce' when it is a string (the native side checks it; other values need not convert).
+  // 'produce' and 'producedata' when it is a string (the native side checks it; other values need not convert).
   // `settled(error)` is what the operation rejects with: the application's own refusal, as it
   // gave it, when the native side reports one (ERR_REFUSED: it only knows its message).
   _signalling() {
@@ -277,7 +398,8 @@ class Transport extends EnhancedEventEmitter {
     return {
       ask: (event, params) =>
         this.safeEmitAsPromise(event, params).then(
-          (answer) => (event === 'produce' && typeof answer?.id === 'string' ? { id: answer.id } : null),
+          (answer) =>
+            (event === 'produce' || event === 'producedata') && typeof answer?.id === 'string' ? { id: answer.id } : null,
           (error) => {
             refusal = error;
             throw error;

@@ -5,17 +5,24 @@
 #![warn(missing_docs)]
 
 pub mod consumer;
+pub mod data_channel;
+pub mod data_consumer;
+pub mod data_producer;
 pub mod device;
 pub mod error;
 pub mod producer;
 pub mod transport;
 
 pub use consumer::Consumer;
+pub use data_channel::{DataChannel, DataChannelListener, ReadyState};
+pub use data_consumer::DataConsumer;
+pub use data_producer::DataProducer;
 pub use device::{Device, Loaded};
 pub use error::{Error, Result};
+pub use msc_handler::{DataEvent, MAX_MESSAGE_SIZE};
 pub use msc_media::FrameTrack;
 pub use producer::Producer;
 pub use transport::{
-    Answer, ConsumeOptions, Direction, ProduceOptions, SendListener, Transport, TransportListener,
-    TransportOptions,
+    Answer, ConsumeDataOptions, ConsumeOptions, DataSendListener, Direction, ProduceDataOptions,
+    ProduceOptions, SendListener, Transport, TransportListener, TransportOptions,
 };

@@ -68,6 +68,9 @@ use rtc::peer_connection::RTCPeerConnectionBuilder;
 use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
+pub use connection::data::{
+    DataChannelId, DataChannelOptions, DataChannels, DataEvent, DataSink, MAX_MESSAGE_SIZE,
+};
 use connection::setup;
 pub use connection::setup::validate_ice_servers;
 pub use error::HandlerError;

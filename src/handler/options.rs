@@ -88,4 +88,8 @@ pub struct HandlerOptions {
     pub ice_transport_policy_relay: bool,
     /// Local addresses to bind; see [`LocalAddresses`].
     pub local_addresses: LocalAddresses,
+    /// The server enabled SCTP (its transport has `sctpParameters`): a send transport's first
+    /// offer carries the data channel section, whether or not a channel exists then, because
+    /// webrtc-rs starts SCTP only from the first negotiation.
+    pub data_channels: bool,
 }

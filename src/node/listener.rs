@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use msc_client::{Answer, Error, SendListener, TransportListener};
+use msc_client::{Answer, DataSendListener, Error, SendListener, TransportListener};
 use msc_ortc::{DtlsParameters, MediaKind, RtpParameters};
 use napi::bindgen_prelude::Promise;
 use napi::threadsafe_function::ThreadsafeFunction;
@@ -56,6 +56,33 @@ impl SendListener for JsSendListener {
             let params = json!({ "kind": kind.as_str(), "rtpParameters": rtp_parameters });
             ask(f, params).await
         })
+    }
+}
+
+/// The signalling of a data producer: `connect` (first time) and `producedata`.
+pub struct JsDataSendListener {
+    connect: JsConnectListener,
+    produce_data: Arc<AskFn>,
+}
+
+impl JsDataSendListener {
+    pub fn new(connect: AskFn, produce_data: AskFn) -> Self {
+        JsDataSendListener {
+            connect: JsConnectListener::new(connect),
+            produce_data: Arc::new(produce_data),
+        }
+    }
+}
+
+impl TransportListener for JsDataSendListener {
+    fn connect(&self, dtls_parameters: DtlsParameters) -> Answer<()> {
+        self.connect.connect(dtls_parameters)
+    }
+}
+
+impl DataSendListener for JsDataSendListener {
+    fn produce_data(&self, params: Value) -> Answer<Value> {
+        Box::pin(ask(self.produce_data.clone(), params))
     }
 }
 

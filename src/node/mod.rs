@@ -2,6 +2,7 @@
 
 pub mod consumer;
 pub mod convert;
+pub mod data_channel;
 pub mod device;
 pub mod errors;
 pub mod file_track;

@@ -5,7 +5,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use msc_client::{ConsumeOptions, ProduceOptions, Transport};
+use msc_client::{
+    ConsumeDataOptions, ConsumeOptions, ProduceDataOptions, ProduceOptions, Transport,
+};
 use msc_ortc::RtpEncodingParameters;
 use msc_sdp::CodecOptions;
 use napi::bindgen_prelude::ObjectFinalize;
@@ -17,8 +19,9 @@ use serde_json::Value;
 
 use super::consumer::NativeConsumer;
 use super::convert::JsCallback;
+use super::data_channel::NativeDataChannel;
 use super::errors::{from_napi, invalid_argument, promise, to_js, Code};
-use super::listener::{AskFn, JsConnectListener, JsSendListener};
+use super::listener::{AskFn, JsConnectListener, JsDataSendListener, JsSendListener};
 use super::producer::NativeProducer;
 use super::track::NativeTrack;
 
@@ -60,6 +63,26 @@ pub struct NativeConsumeOptions {
     pub kind: String,
     pub rtp_parameters: Value,
     pub stream_id: Option<String>,
+}
+
+/// What produceData() takes, as in mediasoup-client (checked by lib/; `appData` stays there).
+#[napi(object)]
+pub struct NativeProduceDataOptions {
+    pub ordered: bool,
+    pub max_packet_life_time: Option<u32>,
+    pub max_retransmits: Option<u32>,
+    pub label: String,
+    pub protocol: String,
+}
+
+/// What consumeData() takes, as in mediasoup-client (checked by the client layer).
+#[napi(object)]
+pub struct NativeConsumeDataOptions {
+    pub id: String,
+    pub data_producer_id: String,
+    pub sctp_stream_parameters: Value,
+    pub label: String,
+    pub protocol: String,
 }
 
 /// What produce() takes besides the track, as in mediasoup-client (checked by lib/).
@@ -170,6 +193,58 @@ impl NativeTransport {
                 }
             }
             Ok(array)
+        })
+    }
+
+    /// transport.produceData(): resolves with the data producer. `connect` and
+    /// `produceData({ sctpStreamParameters, label, protocol })` are the application's
+    /// signalling, as for produce().
+    #[napi(ts_return_type = "Promise<NativeDataChannel>")]
+    pub fn produce_data<'env>(
+        &self,
+        env: &'env Env,
+        options: NativeProduceDataOptions,
+        #[napi(ts_arg_type = "(dtlsParameters: any) => Promise<any>")] connect: AskFn,
+        #[napi(
+            ts_arg_type = "(params: { sctpStreamParameters: any, label: string, protocol: string }) => Promise<any>"
+        )]
+        produce_data: AskFn,
+    ) -> napi::Result<PromiseRaw<'env, NativeDataChannel>, Code> {
+        let options = ProduceDataOptions {
+            ordered: options.ordered,
+            max_packet_life_time: options.max_packet_life_time,
+            max_retransmits: options.max_retransmits,
+            label: options.label,
+            protocol: options.protocol,
+        };
+        let listener = Arc::new(JsDataSendListener::new(connect, produce_data));
+        let producing = self.inner.produce_data(options, listener);
+        let transport = self.inner.clone();
+        promise(env, producing, move |_, producer| {
+            Ok(NativeDataChannel::producer(producer, transport))
+        })
+    }
+
+    /// transport.consumeData(): resolves with the data consumer; `connect` as for consume().
+    #[napi(ts_return_type = "Promise<NativeDataChannel>")]
+    pub fn consume_data<'env>(
+        &self,
+        env: &'env Env,
+        options: NativeConsumeDataOptions,
+        #[napi(ts_arg_type = "(dtlsParameters: any) => Promise<any>")] connect: AskFn,
+    ) -> napi::Result<PromiseRaw<'env, NativeDataChannel>, Code> {
+        let options = ConsumeDataOptions {
+            id: options.id,
+            data_producer_id: options.data_producer_id,
+            sctp_stream_parameters: options.sctp_stream_parameters,
+            label: options.label,
+            protocol: options.protocol,
+        };
+        let listener = Arc::new(JsConnectListener::new(connect));
+        let consuming = self.inner.consume_data(options, listener);
+        let transport = self.inner.clone();
+        promise(env, consuming, move |_, consumer| {
+            Ok(NativeDataChannel::consumer(consumer, transport))
         })
     }
 

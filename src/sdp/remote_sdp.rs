@@ -199,6 +199,29 @@ impl RemoteSdp {
         Ok(())
     }
 
+    /// Adds the answer to the m=application section of our `offer` when it has one that this
+    /// SDP does not answer yet; true if it did. Call it after the media sections of the same
+    /// offer: webrtc-rs puts the data section after its transceivers' in a first offer, and a
+    /// later offer keeps it where the first answer had it.
+    pub fn answer_data_section(&mut self, offer: &SessionDescription) -> Result<bool, SdpError> {
+        let Some(media) = offer
+            .media_descriptions
+            .iter()
+            .find(|m| m.media_name.media == "application")
+        else {
+            return Ok(false);
+        };
+        let mid = media
+            .attribute("mid")
+            .flatten()
+            .ok_or_else(|| SdpError::Invalid("the data section of the offer has no mid".into()))?;
+        if self.mid_to_index.contains_key(mid) {
+            return Ok(false);
+        }
+        self.send_sctp_association(media)?;
+        Ok(true)
+    }
+
     /// Adds the sendonly offer section of one server consumer (see [`RecvParams`]): in place of
     /// the closed section with the same mid if there is one, else of the first closed section
     /// (of either kind), else at the end. `a=setup:actpass` whatever the DTLS role, the

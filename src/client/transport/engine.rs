@@ -9,7 +9,9 @@ use std::pin::Pin;
 
 use std::sync::Arc;
 
-use msc_handler::{HandlerError, IceServer, ReceiveSink, RecvHandler, SendHandler, SendResult};
+use msc_handler::{
+    DataChannels, HandlerError, IceServer, ReceiveSink, RecvHandler, SendHandler, SendResult,
+};
 use msc_ortc::{DtlsParameters, MediaKind, RtpCodecCapability};
 use serde_json::Value;
 
@@ -44,6 +46,15 @@ pub trait Engine: Send + Sync + 'static {
     fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>);
     /// Closes the connection: sockets and tasks end; idempotent.
     fn close(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+
+    /// The connection's data channels; `None` when it has none (a test's fake).
+    fn data_channels(&self) -> Option<DataChannels<'_>> {
+        None
+    }
+    /// Sending: the offer waiting for its first answer (made now if none was made yet).
+    fn unanswered_offer(&self) -> EngineFuture<'_, String> {
+        Box::pin(async { Err(not_sending()) })
+    }
 
     /// Receiving: sets the server's offer and creates the answer, not set yet.
     fn answer(&self, _offer_sdp: String) -> EngineFuture<'_, String> {
@@ -141,6 +152,9 @@ impl Engine for RecvHandler {
     fn receiver_stats<'a>(&'a self, track_id: &'a str) -> EngineFuture<'a, Value> {
         Box::pin(RecvHandler::receiver_stats(self, track_id))
     }
+    fn data_channels(&self) -> Option<DataChannels<'_>> {
+        Some(RecvHandler::data_channels(self))
+    }
 }
 
 impl Engine for SendHandler {
@@ -175,5 +189,11 @@ impl Engine for SendHandler {
     }
     fn close(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
         Box::pin(SendHandler::close(self))
+    }
+    fn data_channels(&self) -> Option<DataChannels<'_>> {
+        Some(SendHandler::data_channels(self))
+    }
+    fn unanswered_offer(&self) -> EngineFuture<'_, String> {
+        Box::pin(SendHandler::unanswered_offer(self))
     }
 }

@@ -19,6 +19,13 @@ pub trait TransportListener: Send + Sync {
     fn connect(&self, dtls_parameters: DtlsParameters) -> Answer<()>;
 }
 
+/// Asked by a send transport for each data producer.
+pub trait DataSendListener: TransportListener {
+    /// The server must create a data producer with `{ sctpStreamParameters, label, protocol }`;
+    /// the answer is what the application's `producedata` callback gave (`{ id }`).
+    fn produce_data(&self, params: Value) -> Answer<Value>;
+}
+
 /// Asked by a send transport for each producer.
 pub trait SendListener: TransportListener {
     /// The server must create a producer with these RTP parameters; the answer is what the

@@ -8,6 +8,7 @@
 //! and awaits its answers. close() settles every running and queued operation at once with an
 //! InvalidStateError.
 
+mod data;
 mod engine;
 #[cfg(any(test, feature = "test-hooks"))]
 pub mod fake_engine;
@@ -31,12 +32,16 @@ use serde_json::Value;
 use tokio::sync::{watch, Mutex};
 
 use crate::consumer::Consumer;
+use crate::data_consumer::DataConsumer;
+use crate::data_producer::DataProducer;
 use crate::device::Loaded;
 use crate::error::{Error, Result};
 use crate::producer::Producer;
+use msc_handler::DataChannelId;
 
+pub use data::{ConsumeDataOptions, ProduceDataOptions, SCTP_STREAMS};
 pub use engine::{Engine, EngineFuture};
-pub use listener::{Answer, SendListener, TransportListener};
+pub use listener::{Answer, DataSendListener, SendListener, TransportListener};
 use queue::OperationQueue;
 pub use recv::ConsumeOptions;
 pub use send::ProduceOptions;
@@ -218,6 +223,13 @@ struct State {
     free_sections: Vec<(String, msc_ortc::MediaKind)>,
     /// For consumers whose RTP parameters have no mid.
     next_local_id: u64,
+    /// The data producers and consumers, by their channel.
+    data_producers: HashMap<DataChannelId, Arc<DataProducer>>,
+    data_consumers: HashMap<DataChannelId, Arc<DataConsumer>>,
+    /// Where the next data producer's stream id search starts.
+    next_stream_id: u16,
+    /// The remote offer has the data section (receiving).
+    data_section: bool,
 }
 
 /// One PeerConnection to one server WebRtcTransport (mediasoup-client's `Transport`). Shared as
@@ -227,6 +239,8 @@ pub struct Transport {
     id: String,
     direction: Direction,
     loaded: Arc<Loaded>,
+    /// The server's SCTP parameters: data channels are possible.
+    sctp: Option<SctpParameters>,
     handler: Box<dyn Engine>,
     state: Mutex<State>,
     queue: OperationQueue,
@@ -262,6 +276,7 @@ impl Transport {
                 .collect(),
             ice_transport_policy_relay: options.ice_transport_policy.as_deref() == Some("relay"),
             local_addresses: local_addresses(&options),
+            data_channels: options.sctp_parameters.is_some(),
         };
         let failed = |e| match e {
             msc_handler::HandlerError::Unsupported(m) => Error::Unsupported(m),
@@ -317,6 +332,7 @@ impl Transport {
         }
         Ok(Arc::new_cyclic(|me| Transport {
             id: options.id,
+            sctp: options.sctp_parameters,
             direction,
             loaded,
             handler,
@@ -329,6 +345,10 @@ impl Transport {
                 probator: false,
                 free_sections: Vec::new(),
                 next_local_id: 0,
+                data_producers: HashMap::new(),
+                data_consumers: HashMap::new(),
+                next_stream_id: 0,
+                data_section: false,
             }),
             queue: OperationQueue::default(),
             closed: watch::channel(false).0,
@@ -501,6 +521,12 @@ impl Transport {
         self.closed.send_replace(true);
         let (producers, consumers): (Vec<_>, Vec<_>) = {
             let mut state = self.state.lock().await;
+            for (_, p) in state.data_producers.drain() {
+                p.channel().transport_closed();
+            }
+            for (_, c) in state.data_consumers.drain() {
+                c.channel().transport_closed();
+            }
             (
                 state.producers.drain().map(|(_, p)| p).collect(),
                 state.consumers.drain().map(|(_, c)| c).collect(),

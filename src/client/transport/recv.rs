@@ -218,6 +218,15 @@ impl Transport {
                 state.probator = true;
             }
         }
+        // webrtc-rs starts SCTP only from the first negotiation: the data section comes now,
+        // whether or not a data consumer exists yet.
+        let data_section = self.sctp.is_some() && !state.answered && !state.data_section;
+        if data_section {
+            state
+                .remote_sdp
+                .receive_sctp_association()
+                .map_err(|e| Error::other(format!("cannot offer the data channel section: {e}")))?;
+        }
         let offer = state.remote_sdp.get_sdp();
         let answer = match self.handler.answer(offer).await {
             Ok(answer) => answer,
@@ -271,12 +280,17 @@ impl Transport {
             return Err(Error::from(e).with_context("the answer was refused"));
         }
         state.answered = true;
+        state.data_section |= data_section;
         Ok(consumers)
     }
 
     /// Takes back an offer whose answer will not be set: the connection rolls back to its last
     /// stable state and the remote SDP to `before`, so that the next consume offers anew.
-    async fn abandon_offer(&self, remote_sdp: &mut msc_sdp::RemoteSdp, before: msc_sdp::RemoteSdp) {
+    pub(super) async fn abandon_offer(
+        &self,
+        remote_sdp: &mut msc_sdp::RemoteSdp,
+        before: msc_sdp::RemoteSdp,
+    ) {
         *remote_sdp = before;
         if self.closed() {
             return;

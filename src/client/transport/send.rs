@@ -271,6 +271,7 @@ impl Transport {
         {
             let mut state = self.state.lock().await;
             pending.answer_into(&mut state.remote_sdp)?;
+            answer_data_section(&mut state.remote_sdp, &pending.offer_sdp)?;
             let answer = state.remote_sdp.get_sdp();
             self.handler
                 .set_remote_answer(answer)
@@ -352,6 +353,17 @@ impl ProducerOwner for Transport {
             }
         });
     }
+}
+
+/// Adds the answer to the data section of our offer `offer_sdp`, if it has one not answered
+/// yet (the first offer of a transport whose server enabled SCTP).
+pub(super) fn answer_data_section(remote_sdp: &mut RemoteSdp, offer_sdp: &str) -> Result<()> {
+    let offer =
+        msc_sdp::parse_sdp(offer_sdp).map_err(|e| Error::other(format!("bad local offer: {e}")))?;
+    remote_sdp
+        .answer_data_section(&offer)
+        .map_err(|e| Error::other(format!("cannot answer the data channel section: {e}")))?;
+    Ok(())
 }
 
 /// Copies what the application asked of an encoding onto one taken from the SDP.

@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::BytesMut;
+use rtc::data_channel::RTCDataChannelId;
 use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::MediaEngine;
@@ -22,6 +24,7 @@ use webrtc::peer_connection::{
 };
 use webrtc::rtp_transceiver::{RTCRtpTransceiverInit, RtpTransceiver};
 
+use super::data::DataChannelOptions;
 use super::driver::{AddedTransceiver, Driver, DriverKind, RtpSink, Transceiver};
 use super::events::Events;
 use crate::error::HandlerError;
@@ -157,6 +160,38 @@ impl Driver for AsyncDriver {
         Ok(self.pc.get_stats(Instant::now(), selector).await)
     }
 
+    fn open_data_channel(
+        &self,
+        _options: &DataChannelOptions,
+        _on_created: &mut (dyn FnMut(RTCDataChannelId) + Send),
+    ) -> Result<bool, HandlerError> {
+        Err(no_data_channels())
+    }
+
+    /// Nothing: this driver carries no data channels, so its offers need no data section.
+    fn offer_data_section(&self) -> Result<(), HandlerError> {
+        Ok(())
+    }
+
+    fn send_data(
+        &self,
+        _id: RTCDataChannelId,
+        _text: bool,
+        _data: BytesMut,
+    ) -> Result<usize, HandlerError> {
+        Err(no_data_channels())
+    }
+
+    fn data_buffered_amount(&self, _id: RTCDataChannelId) -> usize {
+        0
+    }
+
+    fn set_data_low_threshold(&self, _id: RTCDataChannelId, _threshold: u32) {}
+
+    fn close_data_channel(&self, _id: RTCDataChannelId) -> Result<(), HandlerError> {
+        Ok(())
+    }
+
     async fn close(&self) {
         if let Err(err) = self.pc.close().await {
             tracing::debug!(%err, "closing the PeerConnection");
@@ -206,4 +241,12 @@ impl webrtc::peer_connection::PeerConnectionEventHandler for AsyncEvents {
 /// This driver sends only: a receive handler refuses TURN before making a connection.
 fn no_receiving() -> HandlerError {
     HandlerError::Unsupported("receiving over TURN is not supported".into())
+}
+
+fn no_data_channels() -> HandlerError {
+    HandlerError::Unsupported(
+        "data channels over TURN (iceServers with a TURN server, or iceTransportPolicy 'relay') \
+         are not supported"
+            .into(),
+    )
 }

@@ -24,11 +24,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use rtc::data_channel::{RTCDataChannelId, RTCDataChannelInit, RTCDataChannelState};
 use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::MediaEngine;
 use rtc::peer_connection::configuration::{RTCConfiguration, RTCOfferOptions};
-use rtc::peer_connection::event::RTCPeerConnectionEvent;
+use rtc::peer_connection::event::{RTCDataChannelEvent, RTCPeerConnectionEvent};
 use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
 use rtc::peer_connection::{RTCPeerConnection, RTCPeerConnectionBuilder};
 use rtc::rtp;
@@ -45,6 +46,7 @@ use webrtc::peer_connection::{
 };
 use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 
+use super::data::DataChannelOptions;
 use super::driver::{AddedTransceiver, Driver, DriverKind, RtpSink, Transceiver};
 use super::dtls_failure::has_plaintext_fatal_alert;
 use super::events::Events;
@@ -104,6 +106,8 @@ struct CoreAndSockets {
     notices: Vec<Notice>,
     /// What the core delivered to the application, for the connection's [`Inbound`].
     inbound: Vec<TaggedRTCMessage>,
+    /// Data channel events, for the connection's [`Inbound`] as well.
+    data_events: Vec<RTCDataChannelEvent>,
     /// What the core produced, on its way out (kept for its capacity).
     outgoing: Vec<TaggedBytesMut>,
     handshake: Handshake,
@@ -134,6 +138,7 @@ impl CoreAndSockets {
             dropped: 0,
             notices: Vec::new(),
             inbound: Vec::new(),
+            data_events: Vec::new(),
             outgoing: Vec::new(),
             handshake: Handshake::Pending,
         }
@@ -346,6 +351,7 @@ impl CoreAndSockets {
                         self.notices.push(Notice::Ice(s))
                     }
                     RTCPeerConnectionEvent::OnConnectionStateChangeEvent(s) => self.core_state(s),
+                    RTCPeerConnectionEvent::OnDataChannel(e) => self.data_events.push(e),
                     _ => {}
                 }
             }
@@ -421,18 +427,22 @@ impl DirectConnection {
         &self,
         f: impl FnOnce(&mut CoreAndSockets) -> Result<R, HandlerError>,
     ) -> Result<R, HandlerError> {
-        let (result, notices, inbound, wake, delivery) = {
+        let (result, notices, inbound, data_events, wake, delivery) = {
             let mut core = self.lock()?;
             let result = f(&mut core);
             let wake = core.pump();
             let notices = std::mem::take(&mut core.notices);
             let inbound = std::mem::take(&mut core.inbound);
-            let delivery =
-                (!notices.is_empty() || !inbound.is_empty()).then(|| self.delivery.lock());
-            (result, notices, inbound, wake, delivery)
+            let data_events = std::mem::take(&mut core.data_events);
+            let delivery = (!notices.is_empty() || !inbound.is_empty() || !data_events.is_empty())
+                .then(|| self.delivery.lock());
+            (result, notices, inbound, data_events, wake, delivery)
         };
         if !inbound.is_empty() {
             self.inbound.deliver(inbound);
+        }
+        if !data_events.is_empty() {
+            self.inbound.data_events(data_events);
         }
         if wake {
             self.wake.notify_one();
@@ -818,12 +828,124 @@ impl Driver for DirectDriver {
             .with_core(|core| Ok(core.pc.get_stats(Instant::now(), selector)))
     }
 
+    fn open_data_channel(
+        &self,
+        options: &DataChannelOptions,
+        on_created: &mut (dyn FnMut(RTCDataChannelId) + Send),
+    ) -> Result<bool, HandlerError> {
+        self.connection.with_core(|core| {
+            let init = RTCDataChannelInit {
+                ordered: options.ordered,
+                max_packet_life_time: options.max_packet_life_time,
+                max_retransmits: options.max_retransmits,
+                protocol: options.protocol.clone(),
+                negotiated: Some(options.stream_id),
+            };
+            let channel = core
+                .pc
+                .create_data_channel(&options.label, Some(init))
+                .map_err(HandlerError::webrtc)?;
+            let id = channel.id();
+            let open = channel.ready_state() == RTCDataChannelState::Open;
+            on_created(id);
+            Ok(open)
+        })
+    }
+
+    fn offer_data_section(&self) -> Result<(), HandlerError> {
+        self.connection.with_core(|core| {
+            let id = core
+                .pc
+                .create_data_channel("", None)
+                .map_err(HandlerError::webrtc)?
+                .id();
+            core.pc
+                .data_channel(id)
+                .ok_or_else(|| HandlerError::WebRtc("data channel not found".into()))?
+                .close()
+                .map_err(HandlerError::webrtc)
+        })
+    }
+
+    fn send_data(
+        &self,
+        id: RTCDataChannelId,
+        text: bool,
+        data: BytesMut,
+    ) -> Result<usize, HandlerError> {
+        self.connection.with_core(|core| {
+            let mut channel = core.pc.data_channel(id).ok_or_else(data_channel_closed)?;
+            let now = Instant::now();
+            let sent = if text {
+                let text = String::from_utf8(data.to_vec())
+                    .map_err(|_| HandlerError::InvalidArgument("text is not UTF-8".into()))?;
+                channel.send_text(now, text)
+            } else {
+                channel.send(now, data)
+            };
+            if let Err(err) = sent {
+                let max = core.pc.sctp().and_then(|s| s.max_message_size());
+                return Err(data_send_error(err, max));
+            }
+            Ok(core
+                .pc
+                .data_channel(id)
+                .map_or(0, |c| c.outstanding_bytes()))
+        })
+    }
+
+    fn data_buffered_amount(&self, id: RTCDataChannelId) -> usize {
+        self.connection
+            .lock()
+            .ok()
+            .and_then(|mut core| core.pc.data_channel(id).map(|c| c.outstanding_bytes()))
+            .unwrap_or(0)
+    }
+
+    fn set_data_low_threshold(&self, id: RTCDataChannelId, threshold: u32) {
+        let _ = self.connection.with_core(|core| {
+            if let Some(mut channel) = core.pc.data_channel(id) {
+                channel.set_buffered_amount_low_threshold(threshold);
+            }
+            Ok(())
+        });
+    }
+
+    fn close_data_channel(&self, id: RTCDataChannelId) -> Result<(), HandlerError> {
+        self.connection
+            .with_core(|core| match core.pc.data_channel(id) {
+                Some(mut channel) => channel.close().map_err(HandlerError::webrtc),
+                None => Ok(()),
+            })
+    }
+
     async fn close(&self) {
         self.close_now();
     }
 
     fn close_soon(&self, _runtime: &tokio::runtime::Handle) {
         self.close_now();
+    }
+}
+
+fn data_channel_closed() -> HandlerError {
+    HandlerError::InvalidState("the data channel is closed".into())
+}
+
+/// The class of a refused send: too large is the caller's (W3C `send()`: TypeError), not open
+/// or closed is the state's.
+fn data_send_error(err: rtc::shared::error::Error, max_message_size: Option<u32>) -> HandlerError {
+    use rtc::shared::error::Error;
+    match err {
+        Error::ErrOutboundPacketTooLarge => HandlerError::InvalidArgument(format!(
+            "the message is larger than the maximum message size ({} bytes)",
+            max_message_size.map_or(super::data::MAX_MESSAGE_SIZE, |m| m as usize)
+        )),
+        Error::ErrDataChannelNotOpen => {
+            HandlerError::InvalidState("the data channel is not open yet".into())
+        }
+        Error::ErrDataChannelClosed => data_channel_closed(),
+        other => HandlerError::webrtc(other),
     }
 }
 

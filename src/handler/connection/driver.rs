@@ -15,6 +15,8 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use bytes::BytesMut;
+use rtc::data_channel::RTCDataChannelId;
 use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::certificate::RTCCertificate;
@@ -30,6 +32,7 @@ use webrtc::peer_connection::RTCSessionDescription;
 use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 
 use super::async_driver::AsyncDriver;
+use super::data::DataChannelOptions;
 use super::direct::{DirectConnection, DirectDriver};
 use super::events::Events;
 use super::gather::bind_addrs;
@@ -97,6 +100,37 @@ pub(crate) trait Driver: Send + Sync {
     fn write_rtcp(&self, packets: Vec<Box<dyn rtc::rtcp::Packet>>) -> Result<(), HandlerError>;
 
     async fn set_configuration(&self, configuration: RTCConfiguration) -> Result<(), HandlerError>;
+
+    /// Creates the negotiated data channel `options` describes; `on_created` is given its
+    /// handle before any of its events can be delivered. True when it is open already (the
+    /// SCTP association is up: no open event will come), false when it opens with the
+    /// association.
+    fn open_data_channel(
+        &self,
+        options: &DataChannelOptions,
+        on_created: &mut (dyn FnMut(RTCDataChannelId) + Send),
+    ) -> Result<bool, HandlerError>;
+
+    /// Makes the next offer carry the data channel section (m=application) even without a
+    /// channel: webrtc-rs starts SCTP only if the first negotiation has that section.
+    fn offer_data_section(&self) -> Result<(), HandlerError>;
+
+    /// Sends one message on channel `id`; returns the channel's buffered amount after it.
+    fn send_data(
+        &self,
+        id: RTCDataChannelId,
+        text: bool,
+        data: BytesMut,
+    ) -> Result<usize, HandlerError>;
+
+    /// Bytes sent on channel `id` that SCTP has not released yet (W3C `bufferedAmount`).
+    fn data_buffered_amount(&self, id: RTCDataChannelId) -> usize;
+
+    /// The buffered amount at or below which channel `id` reports `BufferedAmountLow`.
+    fn set_data_low_threshold(&self, id: RTCDataChannelId, threshold: u32);
+
+    /// Closes channel `id` (its SCTP stream is reset); closing a closed one does nothing.
+    fn close_data_channel(&self, id: RTCDataChannelId) -> Result<(), HandlerError>;
 
     async fn get_stats(&self, selector: StatsSelector) -> Result<RTCStatsReport, HandlerError>;
 

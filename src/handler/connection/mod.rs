@@ -3,14 +3,15 @@
 //! offers, answers, ICE restarts and servers, state, stats, close. Its driver (`driver.rs`:
 //! ours in `direct.rs`, webrtc-rs' async one in `async_driver.rs` for TURN), its sockets
 //! (`udp.rs`, paced by `pacer.rs`), candidate gathering (`gather.rs`), connection events
-//! (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection (`dtls_failure.rs`) and
-//! how every PeerConnection is set up (`setup.rs`).
+//! (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection (`dtls_failure.rs`),
+//! data channels (`data.rs`) and how every PeerConnection is set up (`setup.rs`).
 //!
 //! Nothing here knows a direction: the send side (`crate::send`) and the receive side build on
 //! this module, never the other way round. What a direction adds to the connection (its
 //! interceptors) is given to it at creation.
 
 mod async_driver;
+pub(crate) mod data;
 mod direct;
 pub(crate) mod driver;
 mod dtls_failure;

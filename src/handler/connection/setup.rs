@@ -13,6 +13,7 @@ use rtc::peer_connection::configuration::media_engine::{
     MediaEngine, MIME_TYPE_AV1, MIME_TYPE_H264, MIME_TYPE_OPUS, MIME_TYPE_RTX, MIME_TYPE_VP8,
     MIME_TYPE_VP9,
 };
+use rtc::peer_connection::configuration::setting_engine::SctpMaxMessageSize;
 use rtc::peer_connection::configuration::RTCRtcpMuxPolicy;
 use rtc::peer_connection::transport::RTCDtlsRole;
 use rtc::rtp_transceiver::rtp_sender::{
@@ -23,6 +24,7 @@ use webrtc::peer_connection::{
     RTCIceTransportPolicy, SettingEngine, SettingEngineBuilder,
 };
 
+use super::data::MAX_MESSAGE_SIZE;
 use crate::error::HandlerError;
 use crate::extensions::{AUDIO_LEVEL_URI, MID_URI, RID_URI, RRID_URI, TRANSPORT_CC_URI};
 use crate::options::{HandlerOptions, IceServer};
@@ -184,6 +186,7 @@ pub(crate) fn setting_engine(include_loopback: bool) -> SettingEngine {
         .with_include_loopback_candidate(include_loopback)
         .with_write_ssrc_attributes_for_simulcast(true)
         .with_answering_dtls_role(RTCDtlsRole::Client)
+        .with_sctp_max_message_size(SctpMaxMessageSize::Bounded(MAX_MESSAGE_SIZE as u32))
         .with_ice_connection_attempts(Some(ICE_CHECK_INTERVAL), Some(ICE_MAX_BINDING_REQUESTS))
         .with_ice_timeouts(
             Some(ICE_DISCONNECTED_TIMEOUT),

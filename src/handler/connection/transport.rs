@@ -8,6 +8,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use bytes::BytesMut;
 use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::certificate::RTCCertificate;
@@ -18,6 +19,7 @@ use tokio::sync::watch;
 use webrtc::peer_connection::{RTCSessionDescription, StatsSelector};
 use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 
+use super::data::{DataChannelId, DataChannelOptions, DataRoutes, DataSink, WithData};
 use super::driver::{self, has_turn, AddedTransceiver, Driver, DriverKind};
 use super::events::Events;
 use super::gather::stun_server_addrs;
@@ -29,6 +31,8 @@ use crate::options::{HandlerOptions, IceServer};
 
 pub(crate) struct Transport {
     driver: Box<dyn Driver>,
+    /// The sinks of the connection's data channels.
+    data: Arc<DataRoutes>,
     opts: HandlerOptions,
     /// The STUN/TURN servers now configured (`update_ice_servers` replaces them).
     ice_servers: Mutex<Vec<IceServer>>,
@@ -50,10 +54,16 @@ impl Transport {
     ) -> Result<Self, HandlerError> {
         validate_ice_servers(&opts.ice_servers)?;
         let events = Arc::new(Events::new());
+        let data = Arc::new(DataRoutes::default());
+        let inbound = Arc::new(WithData {
+            media: inbound,
+            data: data.clone(),
+        });
         let driver =
             driver::connect(&opts, interceptors, events.clone(), inbound, certificates).await?;
         Ok(Self {
             driver,
+            data,
             ice_servers: Mutex::new(opts.ice_servers.clone()),
             opts,
             events,
@@ -201,6 +211,60 @@ impl Transport {
         Ok(())
     }
 
+    /// Creates the negotiated channel `options` describes, its messages and events going to
+    /// `sink`; returns its handle and whether it is open already (see
+    /// [`Driver::open_data_channel`]).
+    pub(crate) fn open_data_channel(
+        &self,
+        options: &DataChannelOptions,
+        sink: Arc<dyn DataSink>,
+    ) -> Result<(DataChannelId, bool), HandlerError> {
+        self.check_open()?;
+        let mut created = None;
+        let open = self.driver.open_data_channel(options, &mut |id| {
+            self.data.add(id, sink.clone());
+            created = Some(id);
+        })?;
+        let id = created.ok_or_else(|| HandlerError::WebRtc("no data channel created".into()))?;
+        Ok((DataChannelId(id), open))
+    }
+
+    /// Makes the next offer carry the data channel section (see
+    /// [`Driver::offer_data_section`]).
+    pub(crate) fn offer_data_section(&self) -> Result<(), HandlerError> {
+        self.driver.offer_data_section()
+    }
+
+    /// Sends one message on `channel`; returns its buffered amount after it.
+    pub(crate) fn send_data(
+        &self,
+        channel: DataChannelId,
+        text: bool,
+        data: BytesMut,
+    ) -> Result<usize, HandlerError> {
+        self.check_open()?;
+        self.driver.send_data(channel.0, text, data)
+    }
+
+    /// W3C `bufferedAmount` of `channel`.
+    pub(crate) fn data_buffered_amount(&self, channel: DataChannelId) -> usize {
+        self.driver.data_buffered_amount(channel.0)
+    }
+
+    /// W3C `bufferedAmountLowThreshold` of `channel`.
+    pub(crate) fn set_data_low_threshold(&self, channel: DataChannelId, threshold: u32) {
+        self.driver.set_data_low_threshold(channel.0, threshold);
+    }
+
+    /// Closes `channel`; nothing of it reaches its sink any more.
+    pub(crate) fn close_data_channel(&self, channel: DataChannelId) -> Result<(), HandlerError> {
+        self.data.remove(channel.0);
+        if self.closed.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.driver.close_data_channel(channel.0)
+    }
+
     pub(crate) async fn stats(
         &self,
         selector: StatsSelector,
@@ -254,6 +318,7 @@ impl Transport {
     /// closed it) and the driver stops.
     pub(crate) async fn close(&self) {
         self.closed.store(true, Ordering::Release);
+        self.data.clear();
         self.events.closed();
         self.driver.close().await;
     }

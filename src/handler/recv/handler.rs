@@ -5,6 +5,7 @@ use std::sync::Arc;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 
 use super::routes::{ReceiveSink, Routes};
+use crate::connection::data::DataChannels;
 use crate::connection::driver::needs_turn;
 use crate::connection::setup::{self, validate_ice_servers};
 use crate::connection::transport::Transport;
@@ -100,6 +101,12 @@ impl RecvHandler {
     /// Nothing goes to the sink of `track_id` any more.
     pub fn remove_receiver(&self, track_id: &str) {
         self.routes.remove(track_id);
+    }
+
+    /// The connection's data channels (data consumers): their SCTP association starts with
+    /// the first answer if the first offer has the data channel section.
+    pub fn data_channels(&self) -> DataChannels<'_> {
+        DataChannels(&self.transport)
     }
 
     /// Asks the server for a keyframe of the stream `media_ssrc` (an RTCP PLI), now.

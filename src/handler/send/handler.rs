@@ -20,6 +20,7 @@ use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit}
 
 use super::feedback::{dispatch_keyframe_requests, Feedback, WriterRegistry};
 use super::writer::{RtpWriter, WriterState};
+use crate::connection::data::DataChannels;
 use crate::connection::driver::{AddedTransceiver, Transceiver};
 use crate::connection::inbound::Discard;
 use crate::connection::setup::{self, validate_ice_servers};
@@ -57,6 +58,8 @@ pub struct SendHandler {
     senders: tokio::sync::Mutex<HashMap<String, SenderEntry>>,
     dispatcher: tokio::task::JoinHandle<()>,
     ids: AtomicU64,
+    /// The last offer set as local description.
+    last_offer: std::sync::Mutex<Option<String>>,
     /// One media stream id for every track: webrtc-rs writes it as the `a=ssrc:... cname:` of
     /// every SSRC, so all producers of a transport share one CNAME, as in a browser.
     cname: String,
@@ -69,6 +72,7 @@ impl SendHandler {
     /// The connection runs on the direct driver (see `connection/direct.rs`), or on webrtc-rs'
     /// async one when a TURN server or the relay policy is given.
     pub async fn new(opts: HandlerOptions) -> Result<Self, HandlerError> {
+        let data_channels = opts.data_channels;
         let writers = Arc::new(WriterRegistry::default());
         let (feedback, keyframes) = Feedback::new(writers.clone());
         let transport = Transport::new(
@@ -78,6 +82,9 @@ impl SendHandler {
             vec![],
         )
         .await?;
+        if data_channels {
+            transport.offer_data_section()?;
+        }
         let dispatcher = tokio::spawn(dispatch_keyframe_requests(writers.clone(), keyframes));
         Ok(Self {
             transport,
@@ -85,6 +92,7 @@ impl SendHandler {
             senders: tokio::sync::Mutex::new(HashMap::new()),
             dispatcher,
             ids: AtomicU64::new(0),
+            last_offer: std::sync::Mutex::new(None),
             cname: format!("msc-{:016x}", RandomState::new().hash_one(Instant::now())),
         })
     }
@@ -239,7 +247,30 @@ impl SendHandler {
         &self,
         options: Option<RTCOfferOptions>,
     ) -> Result<String, HandlerError> {
-        self.transport.set_new_offer(options).await
+        let offer = self.transport.set_new_offer(options).await?;
+        if let Ok(mut last) = self.last_offer.lock() {
+            *last = Some(offer.clone());
+        }
+        Ok(offer)
+    }
+
+    /// The connection's data channels (data producers). With
+    /// [`HandlerOptions::data_channels`], every first offer carries their section.
+    pub fn data_channels(&self) -> DataChannels<'_> {
+        DataChannels(&self.transport)
+    }
+
+    /// The last offer, set as local description, for a caller that has not applied any answer
+    /// yet: made now when no offer exists (a data producer before any media, whose section
+    /// needs that first negotiation).
+    pub async fn unanswered_offer(&self) -> Result<String, HandlerError> {
+        let _guard = self.senders.lock().await;
+        self.check_open()?;
+        let last = self.last_offer.lock().ok().and_then(|l| l.clone());
+        match last {
+            Some(offer) => Ok(offer),
+            None => self.set_new_offer(None).await,
+        }
     }
 
     /// Applies the answer to the last offer. Its `a=setup` decides the DTLS role (`passive`:
