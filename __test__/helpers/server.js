@@ -25,11 +25,13 @@ async function startServer({ logLevel = 'warn' } = {}) {
   const transports = new Map();
 
   // A server WebRtcTransport on 127.0.0.1 (or `ip`, a loopback address; on `on`, the test
-  // router by default) and the options a client's createSendTransport takes.
-  async function createWebRtcTransport({ enableSctp = false, on = router, ip = '127.0.0.1' } = {}) {
+  // router by default) and the options a client's createSendTransport takes. `sctpSendBufferSize`
+  // is mediasoup's (what it drops beyond, per transport, towards its data consumers).
+  async function createWebRtcTransport({ enableSctp = false, sctpSendBufferSize, on = router, ip = '127.0.0.1' } = {}) {
     const transport = await on.createWebRtcTransport({
       listenInfos: [{ protocol: 'udp', ip }],
       enableSctp,
+      ...(sctpSendBufferSize ? { sctpSendBufferSize } : {}),
     });
     transports.set(transport.id, transport);
     return {

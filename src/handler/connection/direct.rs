@@ -345,7 +345,11 @@ impl CoreAndSockets {
     fn pump(&mut self) -> bool {
         loop {
             self.flush_writes();
+            // Handling an event can queue writes (the stream of a data channel opened when its
+            // association comes up): another round sends them now, not with the next datagram.
+            let mut evented = false;
             while let Some(event) = self.pc.poll_event() {
+                evented = true;
                 match event {
                     RTCPeerConnectionEvent::OnIceConnectionStateChangeEvent(s) => {
                         self.notices.push(Notice::Ice(s))
@@ -359,6 +363,9 @@ impl CoreAndSockets {
                 .extend(std::iter::from_fn(|| self.pc.poll_read()));
             let candidates = self.srflx.poll_candidates();
             if candidates.is_empty() {
+                if evented {
+                    continue;
+                }
                 break;
             }
             for candidate in candidates {
