@@ -11,6 +11,7 @@ const assert = require('node:assert/strict');
 const { createTrack, InvalidStateError, UnsupportedError } = require('..');
 const { startServerAndDevice, until } = require('./helpers/server');
 const { pickCodec } = require('./helpers/codec-session');
+const { createRelay } = require('./helpers/relay');
 
 const MAX = 262144;
 
@@ -28,11 +29,13 @@ const SEND_BUFFER = 8 * 1024 * 1024;
 
 // A client transport (`send` or `recv`) wired to a fresh server WebRtcTransport with SCTP,
 // closed when the test ends: its server DataProducers are pushed to `serverDataProducers`.
-async function transport(t, direction, { enableSctp = true } = {}) {
-  const { transport: serverTransport, clientOptions } = await server.createWebRtcTransport({
+// `through(clientOptions, serverTransport)` may rewrite what the client is given (a relay).
+async function transport(t, direction, { enableSctp = true, through = (o) => o } = {}) {
+  const { transport: serverTransport, clientOptions: options } = await server.createWebRtcTransport({
     enableSctp,
     sctpSendBufferSize: direction === 'recv' ? SEND_BUFFER : undefined,
   });
+  const clientOptions = await through(options, serverTransport);
   const client =
     direction === 'send' ? device.createSendTransport(clientOptions) : device.createRecvTransport(clientOptions);
   const connects = [];
@@ -283,6 +286,53 @@ test('a data producer first on its transport connects it; its refusal rejects pr
   client.removeAllListeners('producedata');
   client.on('producedata', (_params, callback) => callback({}));
   await assert.rejects(client.produceData(), TypeError);
+});
+
+test('through a lossy network: unordered without retransmissions loses messages whole, reliable ones all arrive', async (t) => {
+  let relay;
+  const send = await transport(t, 'send', {
+    through: async (options, serverTransport) => {
+      const [candidate] = serverTransport.iceCandidates;
+      relay = await createRelay({ seed: 7, target: { ip: candidate.address ?? candidate.ip, port: candidate.port } });
+      t.after(() => relay.close());
+      return { ...options, iceCandidates: relay.candidates(serverTransport.iceCandidates) };
+    },
+  });
+  const lossy = await send.client.produceData({ label: 'lossy', ordered: false, maxRetransmits: 0 });
+  const reliable = await send.client.produceData({ label: 'reliable' });
+  const direct = await server.router.createDirectTransport();
+  t.after(() => direct.close());
+  const received = { lossy: [], reliable: [] };
+  for (const [name, dataProducer] of [['lossy', lossy], ['reliable', reliable]]) {
+    const serverConsumer = await direct.consumeData({ dataProducerId: dataProducer.id });
+    serverConsumer.on('message', (message) => received[name].push(message));
+  }
+  await Promise.all([opened(lossy), opened(reliable)]);
+  relay.setDataLoss(0.1);
+  const count = 300;
+  const size = 1000;
+  for (let i = 0; i < count; i++) {
+    lossy.send(pattern(size, i));
+    reliable.send(pattern(size, i));
+    // paced (as a sender keeping bufferedAmount low would): a burst would be one SCTP packet
+    if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
+  }
+  await until(() => received.reliable.length === count, { timeout: 20000, what: 'every reliable message' });
+  relay.setDataLoss(0);
+  // what of the unordered stream got through did so before the reliable one ended
+  await until(() => lossy.bufferedAmount === 0, { what: 'the lossy stream settled' });
+  assert.ok(relay.counts.dataDropped > 10, `the relay dropped ${relay.counts.dataDropped} SCTP packets`);
+  received.reliable.forEach((m, i) => assert.ok(pattern(size, i).equals(m), `reliable message ${i} in order, intact`));
+  // each unordered message arrived whole or not at all, once
+  const seen = new Set();
+  for (const m of received.lossy) {
+    const i = m[0];
+    const index = [...Array(count).keys()].find((k) => (k & 0xff) === i && !seen.has(k) && pattern(size, k).equals(m));
+    assert.notEqual(index, undefined, 'an unordered message arrived intact');
+    seen.add(index);
+  }
+  assert.ok(received.lossy.length < count, `unordered messages were lost (${received.lossy.length} of ${count})`);
+  assert.ok(received.lossy.length > count / 2, `most unordered messages arrived (${received.lossy.length} of ${count})`);
 });
 
 test('bufferedamountlow under a burst; every message arrives', async (t) => {

@@ -52,6 +52,7 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1, down
   const upstreams = new Map(); // "ip:port" of a client socket -> socket towards the server
   const random = prng(seed);
   const randomDown = prng(seed + 0x5eed);
+  const randomData = prng(seed + 0xda7a);
   const counts = {
     up: { stun: 0, dtls: 0, rtp: 0, rtcp: 0, other: 0 },
     down: { stun: 0, dtls: 0, rtp: 0, rtcp: 0, other: 0 },
@@ -67,7 +68,11 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1, down
     // the sequence numbers of the server's RTP forwarded to the client, by SSRC
     downSeqs: new Map(),
     blocked: 0,
+    // the client's DTLS application data records (SCTP, data channels) dropped
+    dataDropped: 0,
   };
+  // the share of the client's DTLS application data (content type 23) to drop
+  let dataLoss = 0;
   const usernames = new Set();
   let settings = { loss, payloadTypes: new Set(payloadTypes) };
   let down = { loss: downLoss, payloadTypes: new Set(downPayloadTypes) };
@@ -124,6 +129,10 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1, down
       const pt = packet[1] & 0x7f;
       counts.upRtpBytes[pt] = (counts.upRtpBytes[pt] || 0) + packet.length;
     }
+    if (kind === 'dtls' && packet[0] === 23 && dataLoss > 0 && randomData() < dataLoss) {
+      counts.dataDropped++;
+      return;
+    }
     if (kind === 'rtp' && settings.payloadTypes.has(packet[1] & 0x7f) && random() < settings.loss) {
       counts.dropped++;
       counts.droppedSeqs.push(packet.readUInt16BE(2));
@@ -155,6 +164,11 @@ async function createRelay({ target, loss = 0, payloadTypes = [], seed = 1, down
     // payload types are known; its RTX payload type too to make losses unrepairable).
     setDownLoss({ loss: rate = down.loss, payloadTypes: types = [...down.payloadTypes] }) {
       down = { loss: rate, payloadTypes: new Set(types) };
+    },
+    // Drops a share of the client's DTLS application data from now on: the SCTP packets of its
+    // data channels (the handshake is left alone).
+    setDataLoss(rate) {
+      dataLoss = rate;
     },
     // Drops the server's next `count` RTP packets of `payloadType`, whatever the loss.
     dropDownNext({ payloadType, count = 1 }) {
