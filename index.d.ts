@@ -490,12 +490,117 @@ export interface ConsumerOptions<ConsumerAppData extends AppData = AppData> {
   appData?: ConsumerAppData;
 }
 
+export interface SctpStreamParameters {
+  streamId?: number;
+  ordered?: boolean;
+  maxPacketLifeTime?: number;
+  maxRetransmits?: number;
+  label?: string;
+  protocol?: string;
+}
+
+/** W3C `RTCDataChannel.readyState`. */
+export type DataChannelReadyState = 'connecting' | 'open' | 'closing' | 'closed';
+
+export interface DataProducerEvents {
+  transportclose: [];
+  open: [];
+  error: [Error];
+  /** The channel closed by itself (the server reset its stream); not after `close()`. */
+  close: [];
+  bufferedamountlow: [];
+}
+
+export interface DataProducerObserverEvents {
+  close: [];
+}
+
+export type DataProducerObserver = EnhancedEventEmitter<DataProducerObserverEvents>;
+
+export declare class DataProducer<DataProducerAppData extends AppData = AppData> extends EnhancedEventEmitter<DataProducerEvents> {
+  readonly id: string;
+  readonly closed: boolean;
+  readonly sctpStreamParameters: SctpStreamParameters;
+  readonly readyState: DataChannelReadyState;
+  readonly label: string;
+  readonly protocol: string;
+  /** Bytes sent that SCTP has not released yet. */
+  readonly bufferedAmount: number;
+  /** 'bufferedamountlow' fires when `bufferedAmount` falls to it (default 0). */
+  bufferedAmountLowThreshold: number;
+  appData: DataProducerAppData;
+  readonly observer: DataProducerObserver;
+  /**
+   * A string goes as text, anything else as binary. InvalidStateError when closed or not open
+   * yet; TypeError above the maximum message size (262,144 bytes, or the server's smaller one).
+   */
+  send(data: string | Buffer | ArrayBuffer | ArrayBufferView): void;
+  close(): void;
+}
+
+export interface DataProducerOptions<DataProducerAppData extends AppData = AppData> {
+  /** Default true; either of the next two makes it false. */
+  ordered?: boolean;
+  maxPacketLifeTime?: number;
+  maxRetransmits?: number;
+  label?: string;
+  protocol?: string;
+  appData?: DataProducerAppData;
+}
+
+export interface DataConsumerEvents {
+  transportclose: [];
+  open: [];
+  error: [Error];
+  /** The server closed its DataConsumer or DataProducer; not after `close()`. */
+  close: [];
+  /** A string for text, a Buffer for binary (an ArrayBuffer with `binaryType` 'arraybuffer'). */
+  message: [string | Buffer | ArrayBuffer];
+}
+
+export interface DataConsumerObserverEvents {
+  close: [];
+}
+
+export type DataConsumerObserver = EnhancedEventEmitter<DataConsumerObserverEvents>;
+
+export declare class DataConsumer<DataConsumerAppData extends AppData = AppData> extends EnhancedEventEmitter<DataConsumerEvents> {
+  readonly id: string;
+  readonly dataProducerId: string;
+  readonly closed: boolean;
+  readonly sctpStreamParameters: SctpStreamParameters;
+  readonly readyState: DataChannelReadyState;
+  readonly label: string;
+  readonly protocol: string;
+  /** 'nodebuffer' (default: binary messages are Buffers) or 'arraybuffer'. */
+  binaryType: 'nodebuffer' | 'arraybuffer';
+  appData: DataConsumerAppData;
+  readonly observer: DataConsumerObserver;
+  /** The messages from now on, in order, until the consumer closes (they wait in memory for the reader). */
+  messages(): AsyncIterableIterator<string | Buffer | ArrayBuffer>;
+  close(): void;
+}
+
+export interface DataConsumerOptions<DataConsumerAppData extends AppData = AppData> {
+  id: string;
+  dataProducerId: string;
+  sctpStreamParameters: SctpStreamParameters;
+  label?: string;
+  protocol?: string;
+  appData?: DataConsumerAppData;
+}
+
 export type Callback<T = void> = (value: T) => void;
 export type Errback = (error: Error) => void;
 
 export interface SendTransportEvents {
   connect: [{ dtlsParameters: DtlsParameters }, Callback, Errback];
   produce: [{ kind: MediaKind; rtpParameters: RtpParameters; appData: AppData }, Callback<{ id: string }>, Errback];
+  producedata: [
+    { sctpStreamParameters: SctpStreamParameters & { streamId: number }; label: string; protocol: string; appData: AppData },
+    Callback<{ id: string }>,
+    Errback,
+  ];
   connectionstatechange: [ConnectionState];
 }
 export interface RecvTransportEvents {
@@ -509,6 +614,8 @@ export interface TransportObserverEvents {
   close: [];
   newproducer: [Producer];
   newconsumer: [Consumer];
+  newdataproducer: [DataProducer];
+  newdataconsumer: [DataConsumer];
   connectionstatechange: [ConnectionState];
 }
 export type TransportObserver = EnhancedEventEmitter<TransportObserverEvents>;
@@ -531,6 +638,21 @@ export declare class Transport<TransportAppData extends AppData = AppData> exten
    * server consumer paused and resume it once this resolves: RTP sent before is lost.
    */
   consume<ConsumerAppData extends AppData = AppData>(options: ConsumerOptions<ConsumerAppData>): Promise<Consumer<ConsumerAppData>>;
+  /**
+   * On a 'send' transport whose server transport has SCTP (`sctpParameters`): a data producer
+   * on the next free SCTP stream. The first one on a transport connects it.
+   */
+  produceData<DataProducerAppData extends AppData = AppData>(
+    options?: DataProducerOptions<DataProducerAppData>
+  ): Promise<DataProducer<DataProducerAppData>>;
+  /**
+   * On a 'recv' transport whose server transport has SCTP. Resolves once the channel is open
+   * (the first one of a transport waits for its SCTP association; at most 10 s). Create the
+   * server DataConsumer paused and resume it once this resolves: messages sent before are lost.
+   */
+  consumeData<DataConsumerAppData extends AppData = AppData>(
+    options: DataConsumerOptions<DataConsumerAppData>
+  ): Promise<DataConsumer<DataConsumerAppData>>;
   on(
     event: 'connect',
     listener: (params: { dtlsParameters: DtlsParameters }, callback: Callback, errback: Errback) => void | Promise<void>
@@ -539,6 +661,19 @@ export declare class Transport<TransportAppData extends AppData = AppData> exten
     event: 'produce',
     listener: (
       params: { kind: MediaKind; rtpParameters: RtpParameters; appData: AppData },
+      callback: Callback<{ id: string }>,
+      errback: Errback
+    ) => void | Promise<{ id: string } | void>
+  ): this;
+  on(
+    event: 'producedata',
+    listener: (
+      params: {
+        sctpStreamParameters: SctpStreamParameters & { streamId: number };
+        label: string;
+        protocol: string;
+        appData: AppData;
+      },
       callback: Callback<{ id: string }>,
       errback: Errback
     ) => void | Promise<{ id: string } | void>

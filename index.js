@@ -10,6 +10,8 @@ const { createTrack, Track } = require('./lib/Track');
 const { Transport } = require('./lib/Transport');
 const { Producer } = require('./lib/Producer');
 const { Consumer } = require('./lib/Consumer');
+const { DataProducer } = require('./lib/DataProducer');
+const { DataConsumer } = require('./lib/DataConsumer');
 const { RemoteTrack, Recorder, RtpForwarder } = require('./lib/RemoteTrack');
 
 module.exports = {
@@ -20,6 +22,8 @@ module.exports = {
   Transport,
   Producer,
   Consumer,
+  DataProducer,
+  DataConsumer,
   RemoteTrack,
   Recorder,
   RtpForwarder,

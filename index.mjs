@@ -10,6 +10,8 @@ export const {
   Transport,
   Producer,
   Consumer,
+  DataProducer,
+  DataConsumer,
   RemoteTrack,
   Recorder,
   RtpForwarder,

@@ -239,7 +239,9 @@ test('to and from the server: a DirectTransport data producer and data consumer'
   const serverProducer = await direct.produceData({ label: 'from server' });
   const recv = await transport(t, 'recv');
   const { dataConsumer } = await consumeData(recv, serverProducer.id);
-  await opened(dataConsumer);
+  // the first on its transport: consumeData() waited for the SCTP association, so that the
+  // server's messages from now on are received
+  assert.equal(dataConsumer.readyState, 'open');
   const receiving = collect(dataConsumer, 3);
   serverProducer.send('text from the server');
   serverProducer.send(pattern(MAX, 3));

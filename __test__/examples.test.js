@@ -63,3 +63,10 @@ for (const [file, mimeType, fps] of [
     assert.ok(Number(summary[1]) >= 40 && Number(summary[2]) >= 40, summary[0]);
   });
 }
+
+test('examples/data.js: the chat messages arrive in order, text and binary', async () => {
+  const stdout = await runExample(['examples/data.js', '--messages', '4']);
+  assert.match(stdout, /^data consumer \S+ on SCTP stream 0$/m);
+  const lines = stdout.split('\n').filter((l) => l.startsWith('text: ') || l.startsWith('binary: '));
+  assert.deepEqual(lines, ['text: message 0', 'text: message 1', 'text: message 2', 'text: message 3', 'binary: 4 bytes deadbeef']);
+});

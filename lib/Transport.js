@@ -322,8 +322,10 @@ class Transport extends EnhancedEventEmitter {
     return dataProducer;
   }
 
-  // A data consumer on the SCTP stream the server DataConsumer has. Messages the server sends
-  // before this resolves are lost: create the server DataConsumer paused and resume it after.
+  // A data consumer on the SCTP stream the server DataConsumer has. It resolves once the channel
+  // is open (the first one of a transport waits for its SCTP association; at most 10 s).
+  // Messages the server sends before are lost: create the server DataConsumer paused and resume
+  // it after.
   async consumeData({ id, dataProducerId, sctpStreamParameters, label = '', protocol = '', appData = {} } = {}) {
     if (this._closed) throw new InvalidStateError('closed');
     if (this._direction !== 'recv') throw new UnsupportedError('not a receiving Transport');

@@ -143,3 +143,69 @@ export async function receive(router: mediasoup.types.Router, producerId: string
   transport.close();
   return sizes;
 }
+
+/**
+ * Data channels both ways through `router`: a bot's DataProducer, the server's DataProducer
+ * for it (`producedata`), and a second bot's DataConsumer of that (the server DataConsumer
+ * paused until the client's consumeData() resolved). Resolves with what the second bot read.
+ */
+export async function chat(router: mediasoup.types.Router, lines: string[]): Promise<string[]> {
+  const device = new Device();
+  await device.load({ routerRtpCapabilities: router.rtpCapabilities });
+
+  const sending = await createTransport(router, device.sctpCapabilities);
+  const sendTransport: types.Transport = device.createSendTransport(sending.options);
+  sendTransport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    onConnect(sending.transport, dtlsParameters).then(callback, errback);
+  });
+  sendTransport.on('producedata', async ({ sctpStreamParameters, label, protocol, appData }, callback, errback) => {
+    try {
+      const dataProducer: mediasoup.types.DataProducer = await sending.transport.produceData({
+        sctpStreamParameters,
+        label,
+        protocol,
+        appData,
+      });
+      callback({ id: dataProducer.id });
+    } catch (error) {
+      errback(error as Error);
+    }
+  });
+  const dataProducerOptions: types.DataProducerOptions<{ room: string }> = {
+    label: 'chat',
+    ordered: true,
+    appData: { room: 'lobby' },
+  };
+  const dataProducer: types.DataProducer<{ room: string }> = await sendTransport.produceData(dataProducerOptions);
+
+  const receiving = await createTransport(router, device.sctpCapabilities);
+  const recvTransport: types.Transport = device.createRecvTransport(receiving.options);
+  recvTransport.on('connect', ({ dtlsParameters }, callback, errback) => {
+    onConnect(receiving.transport, dtlsParameters).then(callback, errback);
+  });
+  const serverDataConsumer: mediasoup.types.DataConsumer = await receiving.transport.consumeData({
+    dataProducerId: dataProducer.id,
+    paused: true,
+  });
+  const dataConsumerOptions: types.DataConsumerOptions = {
+    id: serverDataConsumer.id,
+    dataProducerId: serverDataConsumer.dataProducerId,
+    sctpStreamParameters: serverDataConsumer.sctpStreamParameters!,
+    label: serverDataConsumer.label,
+    protocol: serverDataConsumer.protocol,
+  };
+  const dataConsumer: types.DataConsumer = await recvTransport.consumeData(dataConsumerOptions);
+  await serverDataConsumer.resume();
+
+  const state: types.DataChannelReadyState = dataProducer.readyState;
+  if (state !== 'open') await new Promise<void>((resolve) => dataProducer.once('open', () => resolve()));
+  for (const line of lines) dataProducer.send(line);
+  const read: string[] = [];
+  for await (const message of dataConsumer.messages()) {
+    read.push(typeof message === 'string' ? message : Buffer.from(message as ArrayBuffer).toString());
+    if (read.length === lines.length) break;
+  }
+  sendTransport.close();
+  recvTransport.close();
+  return read;
+}

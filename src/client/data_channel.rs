@@ -10,6 +10,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
+use tokio::sync::watch;
+
 use bytes::BytesMut;
 use msc_handler::{DataChannelId, DataEvent, DataSink};
 
@@ -68,42 +70,55 @@ pub struct DataChannel {
 }
 
 /// The channel's [`DataSink`]: what the connection reports, kept or passed on.
-pub(crate) struct ChannelSink(Mutex<Reports>);
+pub(crate) struct ChannelSink {
+    reports: Mutex<Reports>,
+    /// True once the channel is no longer connecting (open or closed).
+    settled: watch::Sender<bool>,
+}
 
 impl ChannelSink {
     pub(crate) fn new() -> Arc<Self> {
-        Arc::new(ChannelSink(Mutex::new(Reports {
-            state: ReadyState::Connecting,
-            closing: false,
-            listener: None,
-            waiting: Vec::new(),
-        })))
+        Arc::new(ChannelSink {
+            reports: Mutex::new(Reports {
+                state: ReadyState::Connecting,
+                closing: false,
+                listener: None,
+                waiting: Vec::new(),
+            }),
+            settled: watch::channel(false).0,
+        })
+    }
+
+    fn lock(&self) -> Option<std::sync::MutexGuard<'_, Reports>> {
+        self.reports.lock().ok()
     }
 
     fn set_open(&self) {
-        if let Ok(mut r) = self.0.lock() {
+        if let Some(mut r) = self.lock() {
             if r.state == ReadyState::Connecting {
                 r.state = ReadyState::Open;
             }
         }
+        self.settled.send_replace(true);
     }
 
     /// The channel is closed for good, by the application or with its transport: the echo of
     /// the close is not reported, and the listener is let go.
     fn set_closed(&self) {
-        if let Ok(mut r) = self.0.lock() {
+        if let Some(mut r) = self.lock() {
             r.closing = true;
             r.state = ReadyState::Closed;
             r.waiting.clear();
             r.listener = None;
         }
+        self.settled.send_replace(true);
     }
 }
 
 impl DataSink for ChannelSink {
     fn message(&self, text: bool, data: BytesMut) {
         let listener = {
-            let Ok(mut r) = self.0.lock() else { return };
+            let Some(mut r) = self.lock() else { return };
             if r.state == ReadyState::Closed {
                 return;
             }
@@ -119,8 +134,18 @@ impl DataSink for ChannelSink {
     }
 
     fn event(&self, event: DataEvent) {
+        self.report(event);
+        if matches!(event, DataEvent::Open | DataEvent::Closed) {
+            self.settled.send_replace(true);
+        }
+    }
+}
+
+impl ChannelSink {
+    /// Moves the state for `event`, and tells the listener what it must hear of it.
+    fn report(&self, event: DataEvent) {
         let listener = {
-            let Ok(mut r) = self.0.lock() else { return };
+            let Some(mut r) = self.lock() else { return };
             match event {
                 DataEvent::Open if r.state != ReadyState::Connecting => return,
                 DataEvent::Open => r.state = ReadyState::Open,
@@ -180,18 +205,21 @@ impl DataChannel {
 
     /// The W3C ready state.
     pub fn ready_state(&self) -> ReadyState {
-        self.reports
-            .0
-            .lock()
-            .map(|r| r.state)
-            .unwrap_or(ReadyState::Closed)
+        self.reports.lock().map_or(ReadyState::Closed, |r| r.state)
+    }
+
+    /// Waits until the channel is no longer connecting: open (its SCTP association is up), or
+    /// closed.
+    pub async fn settled(&self) {
+        let mut settled = self.reports.settled.subscribe();
+        let _ = settled.wait_for(|s| *s).await;
     }
 
     /// Sets the application's listener: the messages received so far go to it first, in
     /// order. Returns the ready state at that instant (an `open` before it is not repeated).
     pub fn set_listener(&self, listener: Arc<dyn DataChannelListener>) -> ReadyState {
         let (state, waiting) = {
-            let Ok(mut r) = self.reports.0.lock() else {
+            let Some(mut r) = self.reports.lock() else {
                 return ReadyState::Closed;
             };
             r.listener = Some(listener.clone());

@@ -22,6 +22,10 @@ use crate::data_consumer::DataConsumer;
 use crate::data_producer::DataProducer;
 use crate::error::{Error, Result};
 
+/// How long `consumeData()` waits for its channel to open before it resolves anyway (the
+/// connection is then slow or failing: the channel opens later, or never).
+pub const OPEN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The number of SCTP streams each way (mediasoup-client's `numStreams`: OS and MIS).
 pub const SCTP_STREAMS: u16 = 1024;
 
@@ -68,14 +72,23 @@ impl Transport {
     }
 
     /// `transport.consumeData()`: an operation that ends with a data consumer receiving on the
-    /// stream the server chose.
+    /// stream the server chose. It resolves once the channel is open (or after
+    /// [`OPEN_WAIT`]): what the server sends from then on is received, where a channel still
+    /// waiting for its transport's SCTP association would lose it (mediasoup drops what it
+    /// cannot send). The wait is outside the operation: later operations do not wait for it.
     pub fn consume_data(
         self: &Arc<Self>,
         options: ConsumeDataOptions,
         listener: Arc<dyn TransportListener>,
     ) -> impl std::future::Future<Output = Result<Arc<DataConsumer>>> + Send + 'static {
         let me = self.clone();
-        self.operation(async move { me.consume_data_now(options, listener.as_ref()).await })
+        let consuming =
+            self.operation(async move { me.consume_data_now(options, listener.as_ref()).await });
+        async move {
+            let consumer = consuming.await?;
+            let _ = tokio::time::timeout(OPEN_WAIT, consumer.channel().settled()).await;
+            Ok(consumer)
+        }
     }
 
     fn data_channels(&self) -> Result<DataChannels<'_>> {
