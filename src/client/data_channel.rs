@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::watch;
 
 use bytes::BytesMut;
-use msc_handler::{DataChannelId, DataEvent, DataSink};
+use msc_handler::{DataChannelId, DataEvent, DataSink, OutgoingMessage};
 
 use crate::error::{Error, Result};
 use crate::transport::Transport;
@@ -234,7 +234,7 @@ impl DataChannel {
     /// Sends one message; returns the buffered amount after it. A closed channel or transport
     /// is InvalidStateError, as is a channel not open yet; a message larger than the maximum
     /// size is a TypeError.
-    pub fn send(&self, text: bool, data: BytesMut) -> Result<usize> {
+    pub fn send(&self, message: OutgoingMessage) -> Result<usize> {
         let state = self.ready_state();
         if state != ReadyState::Open {
             return Err(Error::invalid_state(format!(
@@ -243,7 +243,7 @@ impl DataChannel {
             )));
         }
         let (transport, id) = self.parts()?;
-        transport.data_send(id, text, data)
+        transport.data_send(id, message)
     }
 
     /// W3C `bufferedAmount`: bytes sent that SCTP has not released yet (0 once closed).

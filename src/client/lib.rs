@@ -19,7 +19,7 @@ pub use data_consumer::DataConsumer;
 pub use data_producer::DataProducer;
 pub use device::{Device, Loaded};
 pub use error::{Error, Result};
-pub use msc_handler::{DataEvent, MAX_MESSAGE_SIZE};
+pub use msc_handler::{DataEvent, OutgoingMessage, MAX_MESSAGE_SIZE};
 pub use msc_media::FrameTrack;
 pub use producer::Producer;
 pub use transport::{

@@ -69,7 +69,8 @@ use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
 use webrtc::rtp_transceiver::{RTCRtpTransceiverDirection, RTCRtpTransceiverInit};
 
 pub use connection::data::{
-    DataChannelId, DataChannelOptions, DataChannels, DataEvent, DataSink, MAX_MESSAGE_SIZE,
+    DataChannelId, DataChannelOptions, DataChannels, DataEvent, DataSink, OutgoingMessage,
+    MAX_MESSAGE_SIZE,
 };
 use connection::setup;
 pub use connection::setup::validate_ice_servers;

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use bytes::BytesMut;
 use msc_client::{
-    DataChannel, DataChannelListener, DataConsumer, DataEvent, DataProducer, Transport,
+    DataChannel, DataChannelListener, DataConsumer, DataEvent, DataProducer, OutgoingMessage,
+    Transport,
 };
 use napi::bindgen_prelude::{Buffer, Either, Either3, ToNapiValue};
 use napi::sys;
@@ -222,12 +223,12 @@ impl NativeDataChannel {
     /// Sends a text (string) or binary (Buffer) message; returns the buffered amount after it.
     #[napi(catch_unwind)]
     pub fn send(&self, data: Either<String, Buffer>) -> napi::Result<u32, Code> {
-        let (text, bytes) = match data {
-            Either::A(s) => (true, BytesMut::from(s.as_bytes())),
-            Either::B(b) => (false, BytesMut::from(&b[..])),
+        let message = match data {
+            Either::A(s) => OutgoingMessage::Text(s),
+            Either::B(b) => OutgoingMessage::Binary(BytesMut::from(&b[..])),
         };
         self.channel()
-            .send(text, bytes)
+            .send(message)
             .map(|n| n.min(u32::MAX as usize) as u32)
             .map_err(to_js)
     }

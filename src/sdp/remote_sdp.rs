@@ -1084,4 +1084,43 @@ mod tests {
         );
         assert!(remote.sections.is_empty());
     }
+
+    /// Our data-only first offer (a data producer before any media), as webrtc-rs writes it.
+    const DATA_OFFER: &str = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
+        a=group:BUNDLE 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n\
+        c=IN IP4 0.0.0.0\r\na=setup:actpass\r\na=mid:0\r\na=sendrecv\r\n\
+        a=sctp-port:5000\r\na=max-message-size:262144\r\n";
+
+    #[test]
+    fn answers_the_data_section_of_an_offer_once() {
+        let mut sdp = remote(true);
+        sdp.update_dtls_role(DtlsRole::Server);
+        let offer = parse_sdp(DATA_OFFER).unwrap();
+        assert!(sdp.answer_data_section(&offer).unwrap());
+        // answered already: nothing added
+        assert!(!sdp.answer_data_section(&offer).unwrap());
+        let answer = sdp.get_sdp();
+        assert_eq!(answer.matches("m=application").count(), 1, "{answer}");
+        let section = &answer[answer.find("m=application").unwrap()..];
+        assert!(section.contains("a=mid:0\r\n"), "{answer}");
+        assert!(section.contains("a=sctp-port:5000\r\n"), "{answer}");
+        assert!(
+            section.contains("a=max-message-size:262144\r\n"),
+            "{answer}"
+        );
+        assert!(section.contains("a=setup:passive\r\n"), "{answer}");
+        assert!(answer.contains("a=group:BUNDLE 0\r\n"), "{answer}");
+
+        // an offer without a data section: nothing to answer
+        let mut media_only = chrome();
+        media_only
+            .media_descriptions
+            .retain(|m| m.media_name.media != "application");
+        let mut sdp = remote(true);
+        assert!(!sdp.answer_data_section(&media_only).unwrap());
+        // a transport without SCTP cannot answer one
+        let mut plain = remote(true);
+        plain.sctp_parameters = None;
+        assert!(plain.answer_data_section(&offer).is_err());
+    }
 }

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use msc_handler::{DataChannelId, DataChannelOptions, DataChannels};
+use msc_handler::{DataChannelId, DataChannelOptions, DataChannels, OutgoingMessage};
 use msc_ortc::{validate, SctpStreamParameters};
 use serde_json::{json, Value};
 
@@ -317,16 +317,9 @@ impl Transport {
     }
 
     /// Sends one message on channel `id` (see [`DataChannel::send`]).
-    pub(crate) fn data_send(
-        &self,
-        id: DataChannelId,
-        text: bool,
-        data: bytes::BytesMut,
-    ) -> Result<usize> {
+    pub(crate) fn data_send(&self, id: DataChannelId, message: OutgoingMessage) -> Result<usize> {
         self.check_open()?;
-        self.data_channels()?
-            .send(id, text, data)
-            .map_err(Error::from)
+        self.data_channels()?.send(id, message).map_err(Error::from)
     }
 
     pub(crate) fn data_buffered_amount(&self, id: DataChannelId) -> usize {

@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use bytes::BytesMut;
 use rtc::data_channel::RTCDataChannelId;
 use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
@@ -24,7 +23,7 @@ use webrtc::peer_connection::{
 };
 use webrtc::rtp_transceiver::{RTCRtpTransceiverInit, RtpTransceiver};
 
-use super::data::DataChannelOptions;
+use super::data::{DataChannelOptions, OutgoingMessage};
 use super::driver::{AddedTransceiver, Driver, DriverKind, RtpSink, Transceiver};
 use super::events::Events;
 use crate::error::HandlerError;
@@ -176,8 +175,7 @@ impl Driver for AsyncDriver {
     fn send_data(
         &self,
         _id: RTCDataChannelId,
-        _text: bool,
-        _data: BytesMut,
+        _message: OutgoingMessage,
     ) -> Result<usize, HandlerError> {
         Err(no_data_channels())
     }

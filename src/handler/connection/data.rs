@@ -13,6 +13,7 @@ use rtc::peer_connection::event::RTCDataChannelEvent;
 use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
 
 use super::inbound::Inbound;
+use crate::error::HandlerError;
 
 /// mediasoup's maximum SCTP message size (its `maxSctpMessageSize` default), which the
 /// connection announces and accepts.
@@ -33,6 +34,30 @@ pub struct DataChannelOptions {
     pub label: String,
     /// The channel's subprotocol (kept locally as well).
     pub protocol: String,
+}
+
+/// A message to send: text goes as UTF-8 with the string PPID, binary with the binary one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutgoingMessage {
+    /// A text message.
+    Text(String),
+    /// A binary message.
+    Binary(BytesMut),
+}
+
+impl OutgoingMessage {
+    /// Its size in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            OutgoingMessage::Text(s) => s.len(),
+            OutgoingMessage::Binary(b) => b.len(),
+        }
+    }
+
+    /// Whether it has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// A data channel of a connection (the core's handle for it, not its stream id).
@@ -152,20 +177,19 @@ impl DataChannels<'_> {
         &self,
         options: &DataChannelOptions,
         sink: Arc<dyn DataSink>,
-    ) -> Result<(DataChannelId, bool), crate::HandlerError> {
+    ) -> Result<(DataChannelId, bool), HandlerError> {
         self.0.open_data_channel(options, sink)
     }
 
-    /// Sends one message (text: UTF-8) on `channel`; returns its buffered amount after it.
-    /// A message larger than the maximum size is `InvalidArgument`; a channel not open yet or
-    /// closed is `InvalidState`.
+    /// Sends one message on `channel`; returns its buffered amount after it. A message larger
+    /// than the maximum size is `InvalidArgument`; a channel not open yet or closed is
+    /// `InvalidState`.
     pub fn send(
         &self,
         channel: DataChannelId,
-        text: bool,
-        data: BytesMut,
-    ) -> Result<usize, crate::HandlerError> {
-        self.0.send_data(channel, text, data)
+        message: OutgoingMessage,
+    ) -> Result<usize, HandlerError> {
+        self.0.send_data(channel, message)
     }
 
     /// Bytes sent on `channel` that SCTP has not released yet (W3C `bufferedAmount`).
@@ -179,7 +203,7 @@ impl DataChannels<'_> {
     }
 
     /// Closes `channel` (its stream is reset); nothing of it reaches its sink any more.
-    pub fn close(&self, channel: DataChannelId) -> Result<(), crate::HandlerError> {
+    pub fn close(&self, channel: DataChannelId) -> Result<(), HandlerError> {
         self.0.close_data_channel(channel)
     }
 }

@@ -46,7 +46,7 @@ use webrtc::peer_connection::{
 };
 use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 
-use super::data::DataChannelOptions;
+use super::data::{DataChannelOptions, OutgoingMessage};
 use super::driver::{AddedTransceiver, Driver, DriverKind, RtpSink, Transceiver};
 use super::dtls_failure::has_plaintext_fatal_alert;
 use super::events::Events;
@@ -877,18 +877,14 @@ impl Driver for DirectDriver {
     fn send_data(
         &self,
         id: RTCDataChannelId,
-        text: bool,
-        data: BytesMut,
+        message: OutgoingMessage,
     ) -> Result<usize, HandlerError> {
         self.connection.with_core(|core| {
             let mut channel = core.pc.data_channel(id).ok_or_else(data_channel_closed)?;
             let now = Instant::now();
-            let sent = if text {
-                let text = String::from_utf8(data.to_vec())
-                    .map_err(|_| HandlerError::InvalidArgument("text is not UTF-8".into()))?;
-                channel.send_text(now, text)
-            } else {
-                channel.send(now, data)
+            let sent = match message {
+                OutgoingMessage::Text(text) => channel.send_text(now, text),
+                OutgoingMessage::Binary(data) => channel.send(now, data),
             };
             if let Err(err) = sent {
                 let max = core.pc.sctp().and_then(|s| s.max_message_size());

@@ -15,7 +15,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::BytesMut;
 use rtc::data_channel::RTCDataChannelId;
 use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
@@ -32,7 +31,7 @@ use webrtc::peer_connection::RTCSessionDescription;
 use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 
 use super::async_driver::AsyncDriver;
-use super::data::DataChannelOptions;
+use super::data::{DataChannelOptions, OutgoingMessage};
 use super::direct::{DirectConnection, DirectDriver};
 use super::events::Events;
 use super::gather::bind_addrs;
@@ -119,8 +118,7 @@ pub(crate) trait Driver: Send + Sync {
     fn send_data(
         &self,
         id: RTCDataChannelId,
-        text: bool,
-        data: BytesMut,
+        message: OutgoingMessage,
     ) -> Result<usize, HandlerError>;
 
     /// Bytes sent on channel `id` that SCTP has not released yet (W3C `bufferedAmount`).

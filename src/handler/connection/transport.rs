@@ -8,7 +8,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bytes::BytesMut;
 use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::certificate::RTCCertificate;
@@ -19,7 +18,9 @@ use tokio::sync::watch;
 use webrtc::peer_connection::{RTCSessionDescription, StatsSelector};
 use webrtc::rtp_transceiver::RTCRtpTransceiverInit;
 
-use super::data::{DataChannelId, DataChannelOptions, DataRoutes, DataSink, WithData};
+use super::data::{
+    DataChannelId, DataChannelOptions, DataRoutes, DataSink, OutgoingMessage, WithData,
+};
 use super::driver::{self, has_turn, AddedTransceiver, Driver, DriverKind};
 use super::events::Events;
 use super::gather::stun_server_addrs;
@@ -239,11 +240,10 @@ impl Transport {
     pub(crate) fn send_data(
         &self,
         channel: DataChannelId,
-        text: bool,
-        data: BytesMut,
+        message: OutgoingMessage,
     ) -> Result<usize, HandlerError> {
         self.check_open()?;
-        self.driver.send_data(channel.0, text, data)
+        self.driver.send_data(channel.0, message)
     }
 
     /// W3C `bufferedAmount` of `channel`.
