@@ -453,6 +453,11 @@ test('errors: by class, as mediasoup-client', async (t) => {
     recv.client.consumeData({ id: 'a', dataProducerId: 'b', sctpStreamParameters: { streamId: 70000 } }),
     TypeError
   );
+  // a transport given a TURN server runs on webrtc-rs' own driver, which carries no data here
+  const turn = await transport(t, 'send', {
+    through: (options) => ({ ...options, iceServers: [{ urls: 'turn:127.0.0.1:9', username: 'u', credential: 'c' }] }),
+  });
+  await assert.rejects(turn.client.produceData(), (e) => e instanceof UnsupportedError && /TURN/.test(e.message));
   // no producedata listener
   const { clientOptions } = await server.createWebRtcTransport({ enableSctp: true });
   const bare = device.createSendTransport(clientOptions);
