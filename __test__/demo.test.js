@@ -102,6 +102,12 @@ test('npm run demo -- --seconds 5: exit 0, the server counted packets of the bot
     assert.equal(r.gaps, 0, stdout);
   }
   assert.match(stdout, /^ {4}first frame \d+ ms after consume\(\); \d+ packets, 0 lost, \d+ frames dropped, \d+ keyframe requests$/m);
+  // bot 0 says a line a second on its data channel: the receiver got them, the last one intact
+  const chats = [...stdout.matchAll(/^ {2}recv 0 < bot 0 chat\s+(\d+) messages, last: (.*)$/gm)];
+  assert.ok(chats.length >= 4, stdout);
+  const [, messages, last] = chats.at(-1);
+  assert.ok(Number(messages) >= 3, stdout);
+  assert.match(last, /^'bot 0 at \d+s: \d+ packets sent'$/, stdout);
 });
 
 test('demo --simulcast --producers 2 --receivers 0: two bots, three streams per video producer, no receiver', async () => {

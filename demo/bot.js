@@ -19,6 +19,9 @@ async function startBot({ url, name, tracks, simulcast = false }) {
     transport.on('produce', async ({ kind, rtpParameters, appData }) =>
       signal('produce', { transportId: transport.id, kind, rtpParameters, appData })
     );
+    transport.on('producedata', async ({ sctpStreamParameters, label, protocol, appData }) =>
+      signal('produceData', { transportId: transport.id, sctpStreamParameters, label, protocol, appData })
+    );
     return transport;
   }
 
@@ -40,7 +43,10 @@ async function startBot({ url, name, tracks, simulcast = false }) {
     const label = `${name} ${track.kind}${track.codec ? ` ${track.codec.split('/')[1]}` : ''}`;
     producers.push(await transport.produce({ track, encodings, appData: { name: label } }));
   }
-  return { producers, close: () => transports.forEach((t) => t.close()) };
+  // a chat channel on the first transport: what the bot says goes to every data consumer
+  const chat = await [...transports.values()][0].produceData({ label: 'chat' });
+  const say = (text) => chat.readyState === 'open' && chat.send(text);
+  return { producers, chat, say, close: () => transports.forEach((t) => t.close()) };
 }
 
 module.exports = { startBot };

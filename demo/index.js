@@ -5,13 +5,15 @@
 // Starts a real mediasoup worker and router on 127.0.0.1 with a small HTTP signalling API
 // (demo/server.js; the examples/ connect to it), connects N bots, each playing the bundled
 // video and audio (samples/vp8.ivf, samples/opus.ogg) in a loop, and a receiving bot that
-// consumes the first bot's producers (demo/receiver.js). It prints once a second what the
-// server sees of each producer (packets, bitrate, score) and what the receiver got of each
-// consumer (frames, keyframes, bytes, layer, gaps), and at the end a summary of what was received.
+// consumes the first bot's producers (demo/receiver.js). The first bot also says a line a
+// second on a data channel ('chat'), which each receiving bot consumes. It prints once a
+// second what the server sees of each producer (packets, bitrate, score), what the receiver
+// got of each consumer (frames, keyframes, bytes, layer, gaps) and of the chat, and at the end
+// a summary of what was received.
 //
 //   --seconds N    stop after N seconds; exit 0 if the server counted packets of every
-//                  producer and every consumer received frames, 1 otherwise (without it:
-//                  run until Ctrl-C)
+//                  producer, every consumer received frames and every receiver chat
+//                  messages, 1 otherwise (without it: run until Ctrl-C)
 //   --producers N  N bots at once (default 1)
 //   --receivers N  N receiving bots, each consuming the first bot's producers (default 1;
 //                  0: none)
@@ -117,7 +119,8 @@ async function main() {
   }
   for (let i = 0; i < receiverCount && !stopping; i++) {
     const producerIds = bots[0].producers.map((p) => p.id);
-    receivers.push(await startReceiver({ url: server.url, name: `recv ${i}`, producerIds }));
+    const dataProducerId = bots[0].chat.id;
+    receivers.push(await startReceiver({ url: server.url, name: `recv ${i}`, producerIds, dataProducerId }));
   }
   started = Date.now();
 
@@ -125,6 +128,7 @@ async function main() {
     const stats = await server.producerStats();
     const total = stats.reduce((n, s) => n + s.packets, 0);
     const elapsed = Math.round((Date.now() - started) / 1000);
+    bots[0].say(`bot 0 at ${elapsed}s: ${total} packets sent`);
     console.log(`[${elapsed}s] server received ${total} packets from ${stats.length} producer(s)`);
     if (stats.length <= 12) {
       for (const s of stats) {
@@ -138,13 +142,16 @@ async function main() {
     const counters = receivers.flatMap((r) => r.counters.map((c) => ({ receiver: r.name, counter: c })));
     if (counters.length <= 12) {
       for (const { receiver, counter } of counters) console.log(receivedLine(receiver, counter, counter.take()));
+      for (const receiver of receivers) console.log(chatLine(receiver));
     }
     if (args.seconds && Date.now() - started >= Number(args.seconds) * 1000) {
       const sent = stats.length > 0 && stats.every((s) => s.packets > 0);
       const received = counters.every(({ counter }) => counter.total.frames > 0);
+      const chatted = receivers.every((r) => r.chat.messages > 0);
       if (!sent) console.error('the server did not count packets of every producer');
       if (!received) console.error('a consumer received no frames');
-      stop(sent && received ? 0 : 1);
+      if (!chatted) console.error('a receiver got no chat message');
+      stop(sent && received && chatted ? 0 : 1);
     }
   }, 1000);
 }
@@ -156,6 +163,12 @@ function receivedLine(receiver, counter, counts) {
     `${String(counts.keyframes).padStart(5)} keyframes ${String(counts.bytes).padStart(8)} bytes` +
     `  layer ${counter.layer ?? '-'}  gaps ${counts.gaps}`
   );
+}
+
+// What a receiver got of bot 0's chat channel (bot 0 says one line a second).
+function chatLine(receiver) {
+  const { messages, last } = receiver.chat;
+  return `  ${`${receiver.name} < bot 0 chat`.padEnd(26)} ${String(messages).padStart(5)} messages, last: ${last === null ? '-' : `'${last}'`}`;
 }
 
 // What each receiver got in all, with the track's own counters.

@@ -47,8 +47,9 @@ class Counter {
 }
 
 // Joins the router at `url` as a receiver named `name` and consumes the producers of ids
-// `producerIds`. Resolves once every consumer is set up.
-async function startReceiver({ url, name, producerIds }) {
+// `producerIds`, and the data producer `dataProducerId` (its messages are counted, the last one
+// kept). Resolves once every consumer is set up.
+async function startReceiver({ url, name, producerIds, dataProducerId }) {
   const signal = signaller(url);
   const device = new Device();
   await device.load({ routerRtpCapabilities: await signal('getRouterRtpCapabilities') });
@@ -78,7 +79,17 @@ async function startReceiver({ url, name, producerIds }) {
     // the client is ready for its RTP: the server may send it now
     await signal('resumeConsumer', { consumerId: consumer.id });
   }
-  return { name, transport, counters, close: () => transport.close() };
+  const chat = { messages: 0, last: null };
+  if (dataProducerId) {
+    const params = await signal('consumeData', { transportId: transport.id, dataProducerId });
+    const dataConsumer = await transport.consumeData(params);
+    dataConsumer.on('message', (message) => {
+      chat.messages++;
+      chat.last = message;
+    });
+    await signal('resumeDataConsumer', { dataConsumerId: dataConsumer.id });
+  }
+  return { name, transport, counters, chat, close: () => transport.close() };
 }
 
 module.exports = { startReceiver };

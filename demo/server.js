@@ -27,16 +27,24 @@ async function startDemoServer({ port = 3000 } = {}) {
   const transports = new Map();
   const producers = new Map();
   const consumers = new Map();
+  const dataProducers = new Map();
+  const dataConsumers = new Map();
 
   const routes = {
     'GET /routerRtpCapabilities': async () => router.rtpCapabilities,
     'POST /transports': async () => {
-      const t = await router.createWebRtcTransport({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }] });
+      const t = await router.createWebRtcTransport({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1' }], enableSctp: true });
       transports.set(t.id, t);
       t.observer.once('close', () => transports.delete(t.id));
       // a client that closes its transport ends DTLS: its producers go with it
       t.on('dtlsstatechange', (state) => (state === 'closed' || state === 'failed') && t.close());
-      return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
+      return {
+        id: t.id,
+        iceParameters: t.iceParameters,
+        iceCandidates: t.iceCandidates,
+        dtlsParameters: t.dtlsParameters,
+        sctpParameters: t.sctpParameters,
+      };
     },
     'POST /transports/:id/connect': async (t, { dtlsParameters }) => {
       await t.connect({ dtlsParameters });
@@ -60,6 +68,23 @@ async function startDemoServer({ port = 3000 } = {}) {
       await consumer.resume();
       return {};
     },
+    'POST /transports/:id/produceData': async (t, { sctpStreamParameters, label, protocol, appData }) => {
+      const dataProducer = await t.produceData({ sctpStreamParameters, label, protocol, appData });
+      dataProducers.set(dataProducer.id, dataProducer);
+      dataProducer.observer.once('close', () => dataProducers.delete(dataProducer.id));
+      return { id: dataProducer.id };
+    },
+    'POST /transports/:id/consumeData': async (t, { dataProducerId }) => {
+      const dataConsumer = await t.consumeData({ dataProducerId, paused: true });
+      dataConsumers.set(dataConsumer.id, dataConsumer);
+      dataConsumer.observer.once('close', () => dataConsumers.delete(dataConsumer.id));
+      const { sctpStreamParameters, label, protocol } = dataConsumer;
+      return { id: dataConsumer.id, dataProducerId, sctpStreamParameters, label, protocol };
+    },
+    'POST /dataConsumers/:id/resume': async (dataConsumer) => {
+      await dataConsumer.resume();
+      return {};
+    },
   };
 
   const httpServer = http.createServer(async (req, res) => {
@@ -68,14 +93,16 @@ async function startDemoServer({ port = 3000 } = {}) {
       res.end(JSON.stringify(body));
     };
     try {
-      const match = /^\/(transports|consumers)\/([^/]+)\/(connect|produce|consume|resume)$/.exec(req.url);
+      const match = /^\/(transports|consumers|dataConsumers)\/([^/]+)\/(connect|produce|consume|produceData|consumeData|resume)$/.exec(
+        req.url
+      );
       const route = routes[`${req.method} ${match ? `/${match[1]}/:id/${match[3]}` : req.url}`];
       if (!route) return reply(404, { error: `no route ${req.method} ${req.url}` });
       let body = '';
       for await (const chunk of req) body += chunk;
       const data = body ? JSON.parse(body) : {};
       if (match) {
-        const target = (match[1] === 'transports' ? transports : consumers).get(match[2]);
+        const target = { transports, consumers, dataConsumers }[match[1]].get(match[2]);
         if (!target) return reply(404, { error: `no ${match[1].slice(0, -1)} ${match[2]}` });
         return reply(200, await route(target, data));
       }
@@ -147,6 +174,12 @@ function signaller(url) {
         });
       case 'resumeConsumer':
         return call('POST', `/consumers/${data.consumerId}/resume`, {});
+      case 'produceData':
+        return call('POST', `/transports/${data.transportId}/produceData`, data);
+      case 'consumeData':
+        return call('POST', `/transports/${data.transportId}/consumeData`, { dataProducerId: data.dataProducerId });
+      case 'resumeDataConsumer':
+        return call('POST', `/dataConsumers/${data.dataConsumerId}/resume`, {});
       default:
         throw new Error(`unknown signalling method ${method}`);
     }
