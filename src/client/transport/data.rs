@@ -59,7 +59,34 @@ pub struct ConsumeDataOptions {
     pub protocol: String,
 }
 
+/// A data producer or data consumer of a transport.
+pub(super) enum DataEndpoint {
+    Producer(Arc<DataProducer>),
+    Consumer(Arc<DataConsumer>),
+}
+
+impl DataEndpoint {
+    pub(super) fn channel(&self) -> &DataChannel {
+        match self {
+            DataEndpoint::Producer(p) => p.channel(),
+            DataEndpoint::Consumer(c) => c.channel(),
+        }
+    }
+}
+
 impl Transport {
+    /// Keeps a new data producer or consumer of channel `key` (closed at once if the transport
+    /// closed meanwhile: InvalidStateError).
+    async fn keep(&self, key: DataChannelId, endpoint: DataEndpoint) -> Result<()> {
+        let mut state = self.state.lock().await;
+        if self.closed() {
+            endpoint.channel().transport_closed();
+            return Err(Error::invalid_state("closed"));
+        }
+        state.data.insert(key, endpoint);
+        Ok(())
+    }
+
     /// `transport.produceData()`: an operation that ends with a data producer whose server id
     /// the application's `producedata` gave.
     pub fn produce_data(
@@ -121,9 +148,12 @@ impl Transport {
         let stream_id = {
             let mut state = self.state.lock().await;
             let taken: Vec<u16> = state
-                .data_producers
+                .data
                 .values()
-                .filter_map(|p| p.sctp_stream_parameters().stream_id)
+                .filter_map(|e| match e {
+                    DataEndpoint::Producer(p) => p.sctp_stream_parameters().stream_id,
+                    DataEndpoint::Consumer(_) => None,
+                })
                 .collect();
             let free = (0..SCTP_STREAMS)
                 .map(|i| (state.next_stream_id + i) % SCTP_STREAMS)
@@ -173,12 +203,8 @@ impl Transport {
             options.protocol,
             channel,
         ));
-        let mut state = self.state.lock().await;
-        if self.closed() {
-            producer.channel().transport_closed();
-            return Err(Error::invalid_state("closed"));
-        }
-        state.data_producers.insert(key, producer.clone());
+        self.keep(key, DataEndpoint::Producer(producer.clone()))
+            .await?;
         Ok(producer)
     }
 
@@ -218,10 +244,12 @@ impl Transport {
             .ok_or_else(|| Error::type_error("missing sctpStreamParameters.streamId"))?;
         {
             let state = self.state.lock().await;
-            let busy = state
-                .data_consumers
-                .values()
-                .any(|c| c.sctp_stream_parameters().stream_id == Some(stream_id));
+            let busy = state.data.values().any(|e| match e {
+                DataEndpoint::Consumer(c) => {
+                    c.sctp_stream_parameters().stream_id == Some(stream_id)
+                }
+                DataEndpoint::Producer(_) => false,
+            });
             if busy {
                 return Err(Error::invalid_state(format!(
                     "a data consumer on SCTP stream {stream_id} exists on this transport"
@@ -244,12 +272,8 @@ impl Transport {
             options.protocol,
             channel,
         ));
-        let mut state = self.state.lock().await;
-        if self.closed() {
-            consumer.channel().transport_closed();
-            return Err(Error::invalid_state("closed"));
-        }
-        state.data_consumers.insert(key, consumer.clone());
+        self.keep(key, DataEndpoint::Consumer(consumer.clone()))
+            .await?;
         Ok(consumer)
     }
 
@@ -344,8 +368,7 @@ impl Transport {
         let Some(me) = self.me.upgrade() else { return };
         self.runtime.spawn(async move {
             let mut state = me.state.lock().await;
-            state.data_producers.remove(&id);
-            state.data_consumers.remove(&id);
+            state.data.remove(&id);
         });
     }
 }

@@ -32,11 +32,10 @@ use serde_json::Value;
 use tokio::sync::{watch, Mutex};
 
 use crate::consumer::Consumer;
-use crate::data_consumer::DataConsumer;
-use crate::data_producer::DataProducer;
 use crate::device::Loaded;
 use crate::error::{Error, Result};
 use crate::producer::Producer;
+use data::DataEndpoint;
 use msc_handler::DataChannelId;
 
 pub use data::{ConsumeDataOptions, ProduceDataOptions, SCTP_STREAMS};
@@ -224,8 +223,7 @@ struct State {
     /// For consumers whose RTP parameters have no mid.
     next_local_id: u64,
     /// The data producers and consumers, by their channel.
-    data_producers: HashMap<DataChannelId, Arc<DataProducer>>,
-    data_consumers: HashMap<DataChannelId, Arc<DataConsumer>>,
+    data: HashMap<DataChannelId, DataEndpoint>,
     /// Where the next data producer's stream id search starts.
     next_stream_id: u16,
     /// The remote offer has the data section (receiving).
@@ -345,8 +343,7 @@ impl Transport {
                 probator: false,
                 free_sections: Vec::new(),
                 next_local_id: 0,
-                data_producers: HashMap::new(),
-                data_consumers: HashMap::new(),
+                data: HashMap::new(),
                 next_stream_id: 0,
                 data_section: false,
             }),
@@ -521,11 +518,8 @@ impl Transport {
         self.closed.send_replace(true);
         let (producers, consumers): (Vec<_>, Vec<_>) = {
             let mut state = self.state.lock().await;
-            for (_, p) in state.data_producers.drain() {
-                p.channel().transport_closed();
-            }
-            for (_, c) in state.data_consumers.drain() {
-                c.channel().transport_closed();
+            for (_, endpoint) in state.data.drain() {
+                endpoint.channel().transport_closed();
             }
             (
                 state.producers.drain().map(|(_, p)| p).collect(),
