@@ -15,6 +15,7 @@ use msc_handler::{DataChannelId, DataChannelOptions, DataChannels, OutgoingMessa
 use msc_ortc::{validate, SctpStreamParameters};
 use serde_json::{json, Value};
 
+use super::listener::answered_id;
 use super::send::answer_data_section;
 use super::{DataSendListener, Direction, Transport, TransportListener};
 use crate::data_channel::{ChannelSink, DataChannel};
@@ -179,13 +180,7 @@ impl Transport {
                 }))
                 .await?;
             self.check_open()?;
-            match answer.get("id") {
-                Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
-                _ => Err(Error::type_error(
-                    "the \"producedata\" callback must be given { id } (the server data producer \
-                     id)",
-                )),
-            }
+            answered_id(&answer, "producedata", "data producer")
         }
         .await;
         let id = match result {

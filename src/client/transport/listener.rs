@@ -13,6 +13,17 @@ use crate::error::Result;
 /// The application's answer to a request: `Err` is its refusal, kept as the operation's error.
 pub type Answer<T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'static>>;
 
+/// The server object's id in an application's answer (`{ id }`, a non-empty string), or a
+/// TypeError naming the `event` that gave something else.
+pub(super) fn answered_id(answer: &Value, event: &str, what: &str) -> Result<String> {
+    match answer.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
+        _ => Err(crate::error::Error::type_error(format!(
+            "the \"{event}\" callback must be given {{ id }} (the server {what} id)"
+        ))),
+    }
+}
+
 /// Asked by every direction: `connect` once, before the first media of the transport.
 pub trait TransportListener: Send + Sync {
     /// The server transport must be connected with these (the client's) DTLS parameters.

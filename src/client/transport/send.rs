@@ -17,6 +17,7 @@ use msc_ortc::{
 use msc_sdp::{CodecOptions, RemoteSdp};
 use serde_json::Value;
 
+use super::listener::answered_id;
 use super::{Direction, SendListener, Transport};
 use crate::error::{Error, Result};
 use crate::producer::{Producer, ProducerOwner};
@@ -283,12 +284,7 @@ impl Transport {
             .produce(pending.kind, pending.rtp_parameters.clone())
             .await?;
         self.check_open()?;
-        match answer.get("id") {
-            Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
-            _ => Err(Error::type_error(
-                "the \"produce\" callback must be given { id } (the server producer id)",
-            )),
-        }
+        answered_id(&answer, "produce", "producer")
     }
 
     /// Stops sending what was prepared for a producer that will not exist.
