@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 
+use super::forget::Retired;
 use super::routes::{ReceiveSink, Routes};
 use crate::connection::data::DataChannels;
 use crate::connection::driver::needs_turn;
@@ -24,6 +25,8 @@ pub struct RecvHandler {
     pub(crate) transport: Transport,
     fingerprint: DtlsFingerprint,
     routes: Arc<Routes>,
+    /// The SSRCs of closed consumers, for the interceptors to forget.
+    retired: Arc<Retired>,
     exchange: tokio::sync::Mutex<()>,
 }
 
@@ -40,10 +43,11 @@ impl RecvHandler {
             ));
         }
         let routes = Arc::new(Routes::default());
+        let retired = Arc::new(Retired::default());
         let (certificate, fingerprint) = setup::certificate()?;
         let transport = Transport::new(
             opts,
-            super::interceptors(routes.clone()),
+            super::interceptors(routes.clone(), &retired),
             routes.clone(),
             vec![certificate],
         )
@@ -52,6 +56,7 @@ impl RecvHandler {
             transport,
             fingerprint,
             routes,
+            retired,
             exchange: tokio::sync::Mutex::new(()),
         })
     }
@@ -98,9 +103,12 @@ impl RecvHandler {
         self.routes.add(track_id, ssrc, sink);
     }
 
-    /// Nothing goes to the sink of `track_id` any more.
+    /// Nothing goes to the sink of `track_id` any more, and its stream is forgotten (its
+    /// section waits for another consumer, with other SSRCs).
     pub fn remove_receiver(&self, track_id: &str) {
-        self.routes.remove(track_id);
+        if let Some(ssrc) = self.routes.remove(track_id) {
+            self.retired.retire(ssrc);
+        }
     }
 
     /// The connection's data channels (data consumers): their SCTP association starts with

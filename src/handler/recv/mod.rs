@@ -6,8 +6,10 @@
 //!   per consumer), by track id, and the server's sender reports by SSRC;
 //! - `interceptor.rs`: the one interceptor of the direction, below the NACK generator: it
 //!   turns retransmissions back into the packets they repair (`rtx_unwrap.rs`) and takes the
-//!   server's sender reports to the routes.
+//!   server's sender reports to the routes;
+//! - `forget.rs`: every interceptor of the chain forgets the streams of closed consumers.
 
+mod forget;
 pub(crate) mod handler;
 mod interceptor;
 pub(crate) mod routes;
@@ -21,6 +23,7 @@ use rtc::interceptor::{
     NackGeneratorBuilder, ReceiverReportBuilder, Registry, Slot, TwccReceiverBuilder,
 };
 
+use forget::Retired;
 use interceptor::ReceiveInterceptor;
 use routes::Routes;
 
@@ -45,28 +48,37 @@ const RECEIVE_SLOT: usize = 6_000;
 
 /// The interceptor chain of a receiving PeerConnection: NACKs for lost packets (repaired over
 /// RTX by the server, and seen repaired), transport-wide congestion control feedback, receiver reports, and the
-/// server's sender reports to `routes`.
-pub(crate) fn interceptors(routes: Arc<Routes>) -> Registry {
+/// server's sender reports to `routes`. Each forgets the streams `retired` names.
+pub(crate) fn interceptors(routes: Arc<Routes>, retired: &Retired) -> Registry {
     Registry::new()
-        .with(Slot::from(RECEIVE_SLOT), ReceiveInterceptor::new(routes))
+        .with(
+            Slot::from(RECEIVE_SLOT),
+            retired.wrap(ReceiveInterceptor::new(routes)),
+        )
         .with(
             Slot::NackGenerator,
-            NackGeneratorBuilder::new()
-                .with_size(NACK_LOG)
-                .with_interval(NACK_INTERVAL)
-                .with_max_nacks_per_packet(NACKS_PER_PACKET)
-                .build(),
+            retired.wrap(
+                NackGeneratorBuilder::new()
+                    .with_size(NACK_LOG)
+                    .with_interval(NACK_INTERVAL)
+                    .with_max_nacks_per_packet(NACKS_PER_PACKET)
+                    .build(),
+            ),
         )
         .with(
             Slot::TwccReceiver,
-            TwccReceiverBuilder::new()
-                .with_interval(TWCC_INTERVAL)
-                .build(),
+            retired.wrap(
+                TwccReceiverBuilder::new()
+                    .with_interval(TWCC_INTERVAL)
+                    .build(),
+            ),
         )
         .with(
             Slot::ReceiverReport,
-            ReceiverReportBuilder::new()
-                .with_interval(RECEIVER_REPORT_INTERVAL)
-                .build(),
+            retired.wrap(
+                ReceiverReportBuilder::new()
+                    .with_interval(RECEIVER_REPORT_INTERVAL)
+                    .build(),
+            ),
         )
 }

@@ -46,14 +46,14 @@ impl Routes {
         }
     }
 
-    /// Nothing goes to the sink of `track_id` any more.
-    pub(crate) fn remove(&self, track_id: &str) {
-        let removed = self
+    /// Nothing goes to the sink of `track_id` any more; returns the SSRC it had.
+    pub(crate) fn remove(&self, track_id: &str) -> Option<u32> {
+        let route = self
             .by_track
             .write()
             .ok()
-            .and_then(|mut m| m.remove(track_id));
-        if let (Some(route), Ok(mut by_ssrc)) = (removed, self.by_ssrc.write()) {
+            .and_then(|mut m| m.remove(track_id))?;
+        if let Ok(mut by_ssrc) = self.by_ssrc.write() {
             if by_ssrc
                 .get(&route.ssrc)
                 .is_some_and(|s| Arc::ptr_eq(s, &route.sink))
@@ -61,6 +61,7 @@ impl Routes {
                 by_ssrc.remove(&route.ssrc);
             }
         }
+        Some(route.ssrc)
     }
 
     /// A sender report of `ssrc`, to its sink if it has one.

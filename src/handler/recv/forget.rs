@@ -1,0 +1,241 @@
+//! The streams of closed consumers, forgotten by the receive interceptors.
+//!
+//! webrtc-rs binds a stream in every interceptor for each SSRC it receives and unbinds it only
+//! when its transceiver stops, which a reused section never does: the NACK generator would
+//! keep a receive log per SSRC ever received and look for holes in all of them every 20 ms,
+//! the receiver reports would report them all every second. Each interceptor of the direction
+//! is wrapped in a [`Forgetting`], which unbinds the streams of the SSRCs the handler retires
+//! (a closed consumer's) and refuses to bind them again (webrtc-rs binds a receiver's streams
+//! anew at each negotiation).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use rtc::interceptor::{Interceptor, StreamInfo, TaggedPacket};
+use rtc::sansio::Protocol;
+use rtc::shared::error::Error;
+
+/// SSRCs retired since an interceptor last looked.
+#[derive(Default)]
+struct Inbox {
+    pending: AtomicBool,
+    ssrcs: Mutex<Vec<u32>>,
+}
+
+/// Where the handler retires SSRCs, for every [`Forgetting`] of its connection.
+#[derive(Default)]
+pub(crate) struct Retired {
+    inboxes: Mutex<Vec<Arc<Inbox>>>,
+}
+
+impl Retired {
+    /// `interceptor`, forgetting what is retired here from now on.
+    pub(crate) fn wrap<I: Interceptor>(&self, interceptor: I) -> Forgetting<I> {
+        let inbox = Arc::new(Inbox::default());
+        if let Ok(mut inboxes) = self.inboxes.lock() {
+            inboxes.push(inbox.clone());
+        }
+        Forgetting {
+            inner: interceptor,
+            inbox,
+            bound: HashMap::new(),
+            retired: HashSet::new(),
+        }
+    }
+
+    /// The stream of `ssrc` is over (its consumer closed): every interceptor forgets it the
+    /// next time it runs.
+    pub(crate) fn retire(&self, ssrc: u32) {
+        let Ok(inboxes) = self.inboxes.lock() else {
+            return;
+        };
+        for inbox in inboxes.iter() {
+            if let Ok(mut ssrcs) = inbox.ssrcs.lock() {
+                ssrcs.push(ssrc);
+            }
+            inbox.pending.store(true, Ordering::Release);
+        }
+    }
+}
+
+/// An interceptor that unbinds the streams of retired SSRCs (see the module's text); everything
+/// else is the inner interceptor's.
+pub(crate) struct Forgetting<I> {
+    inner: I,
+    inbox: Arc<Inbox>,
+    /// The streams bound in `inner`, by SSRC.
+    bound: HashMap<u32, StreamInfo>,
+    /// SSRCs never to bind again.
+    retired: HashSet<u32>,
+}
+
+impl<I: Interceptor> Forgetting<I> {
+    /// Unbinds what was retired since the last call (one atomic load when nothing was).
+    fn forget(&mut self) {
+        if !self.inbox.pending.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let ssrcs = self
+            .inbox
+            .ssrcs
+            .lock()
+            .map(|mut s| std::mem::take(&mut *s))
+            .unwrap_or_default();
+        for ssrc in ssrcs {
+            self.retired.insert(ssrc);
+            if let Some(info) = self.bound.remove(&ssrc) {
+                self.inner.unbind_remote_stream(&info);
+            }
+        }
+    }
+}
+
+impl<I: Interceptor> Protocol<TaggedPacket, TaggedPacket, ()> for Forgetting<I> {
+    type Rout = TaggedPacket;
+    type Wout = TaggedPacket;
+    type Eout = ();
+    type Error = Error;
+    type Time = Instant;
+
+    fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Error> {
+        self.forget();
+        self.inner.handle_read(msg)
+    }
+
+    fn poll_read(&mut self) -> Option<TaggedPacket> {
+        self.inner.poll_read()
+    }
+
+    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Error> {
+        self.inner.handle_write(msg)
+    }
+
+    fn poll_write(&mut self) -> Option<TaggedPacket> {
+        self.inner.poll_write()
+    }
+
+    fn handle_event(&mut self, evt: ()) -> Result<(), Error> {
+        self.inner.handle_event(evt)
+    }
+
+    fn poll_event(&mut self) -> Option<()> {
+        self.inner.poll_event()
+    }
+
+    fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
+        self.forget();
+        self.inner.handle_timeout(now)
+    }
+
+    fn poll_timeout(&mut self) -> Option<Instant> {
+        self.inner.poll_timeout()
+    }
+
+    fn close(&mut self) -> Result<(), Error> {
+        self.inner.close()
+    }
+}
+
+impl<I: Interceptor> Interceptor for Forgetting<I> {
+    fn bind_local_stream(&mut self, info: &StreamInfo) {
+        self.inner.bind_local_stream(info);
+    }
+
+    fn unbind_local_stream(&mut self, info: &StreamInfo) {
+        self.inner.unbind_local_stream(info);
+    }
+
+    fn bind_remote_stream(&mut self, info: &StreamInfo) {
+        self.forget();
+        if self.retired.contains(&info.ssrc) {
+            return;
+        }
+        self.bound.insert(info.ssrc, info.clone());
+        self.inner.bind_remote_stream(info);
+    }
+
+    fn unbind_remote_stream(&mut self, info: &StreamInfo) {
+        self.bound.remove(&info.ssrc);
+        self.inner.unbind_remote_stream(info);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records the remote streams bound, and passes packets through.
+    #[derive(Default)]
+    struct Streams {
+        bound: Vec<u32>,
+        queue: std::collections::VecDeque<TaggedPacket>,
+    }
+
+    impl Protocol<TaggedPacket, TaggedPacket, ()> for Streams {
+        type Rout = TaggedPacket;
+        type Wout = TaggedPacket;
+        type Eout = ();
+        type Error = Error;
+        type Time = Instant;
+        fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Error> {
+            self.queue.push_back(msg);
+            Ok(())
+        }
+        fn poll_read(&mut self) -> Option<TaggedPacket> {
+            self.queue.pop_front()
+        }
+        fn handle_write(&mut self, _msg: TaggedPacket) -> Result<(), Error> {
+            Ok(())
+        }
+        fn poll_write(&mut self) -> Option<TaggedPacket> {
+            None
+        }
+    }
+
+    impl Interceptor for Streams {
+        fn bind_local_stream(&mut self, _info: &StreamInfo) {}
+        fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
+        fn bind_remote_stream(&mut self, info: &StreamInfo) {
+            self.bound.push(info.ssrc);
+        }
+        fn unbind_remote_stream(&mut self, info: &StreamInfo) {
+            self.bound.retain(|s| *s != info.ssrc);
+        }
+    }
+
+    fn stream(ssrc: u32) -> StreamInfo {
+        StreamInfo {
+            ssrc,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_retired_stream_is_unbound_and_never_bound_again() {
+        let retired = Retired::default();
+        let mut first = retired.wrap(Streams::default());
+        let mut second = retired.wrap(Streams::default());
+        for f in [&mut first, &mut second] {
+            f.bind_remote_stream(&stream(1));
+            f.bind_remote_stream(&stream(2));
+        }
+        retired.retire(1);
+        // nothing happens until an interceptor runs
+        assert_eq!(first.inner.bound, [1, 2]);
+        first.handle_timeout(Instant::now()).unwrap();
+        assert_eq!(first.inner.bound, [2]);
+        assert_eq!(second.inner.bound, [1, 2]);
+        // a renegotiation binds the receivers' streams again: not the retired one
+        second.bind_remote_stream(&stream(1));
+        assert_eq!(second.inner.bound, [2]);
+        first.bind_remote_stream(&stream(1));
+        first.bind_remote_stream(&stream(3));
+        assert_eq!(first.inner.bound, [2, 3]);
+        // webrtc-rs' own unbind goes through
+        first.unbind_remote_stream(&stream(2));
+        assert_eq!(first.inner.bound, [3]);
+        assert!(first.bound.keys().eq([3].iter()));
+    }
+}
