@@ -343,10 +343,12 @@ impl CoreAndSockets {
     /// candidates in; then the next deadline. True when the timer task must wake: that deadline
     /// is earlier than the one it sleeps to, or the backlog has started.
     fn pump(&mut self) -> bool {
+        // Handling an event can queue writes (the stream of a data channel opened when its
+        // association comes up): another round sends them now, not with the next datagram. A
+        // few rounds are enough; more would mean the core keeps raising events by itself.
+        let mut event_rounds = 0;
         loop {
             self.flush_writes();
-            // Handling an event can queue writes (the stream of a data channel opened when its
-            // association comes up): another round sends them now, not with the next datagram.
             let mut evented = false;
             while let Some(event) = self.pc.poll_event() {
                 evented = true;
@@ -363,7 +365,8 @@ impl CoreAndSockets {
                 .extend(std::iter::from_fn(|| self.pc.poll_read()));
             let candidates = self.srflx.poll_candidates();
             if candidates.is_empty() {
-                if evented {
+                if evented && event_rounds < 4 {
+                    event_rounds += 1;
                     continue;
                 }
                 break;
