@@ -273,6 +273,26 @@ async function main() {
       if (p.pausedBy === 'window' && p.inFlight <= windowBytes / 2) pump(p);
     });
   }
+  // Where a stalled peer's messages were: sent by the program, received by the server's
+  // DataProducer, sent by its DataConsumer, received by the program.
+  const stalls = [];
+  const stallSample = async (p, t) => {
+    const sample = {
+      peer: p.i,
+      atSecond: round((t - sendStart) / 1000, 1),
+      sinceProgressMs: round(t - Math.max(p.pausedAt, p.progressAt), 0),
+      sent: p.sent,
+      received: p.received,
+      bufferedAmount: p.dp.bufferedAmount,
+    };
+    const [dps] = await p.serverDp.getStats().catch(() => [{}]);
+    const [dcs] = await p.serverDc.getStats().catch(() => [{}]);
+    sample.serverReceived = dps && dps.messagesReceived;
+    sample.serverSent = dcs && dcs.messagesSent;
+    sample.serverBufferedAmount = dcs && dcs.bufferedAmount;
+    return sample;
+  };
+  const sendStart = now();
   // Waits an event should have ended: counted, then ended.
   const watchdog = setInterval(() => {
     const t = now();
@@ -282,6 +302,7 @@ async function main() {
         pump(p);
       } else if (p.pausedBy === 'window' && t - Math.max(p.pausedAt, p.progressAt) > 2000) {
         p.windowStalls++;
+        if (stalls.length < 10) stalls.push(stallSample(p, t));
         p.inFlight = 0;
         pump(p);
       }
@@ -370,6 +391,7 @@ async function main() {
     pausesWindow: sum((p) => p.pausesWindow),
     missedLowEvents: sum((p) => p.missedLowEvents),
     windowStalls: sum((p) => p.windowStalls),
+    stallSamples: await Promise.all(stalls),
     sendErrors: sum((p) => p.sendErrors),
     lastSendError: (peers.find((p) => p.lastSendError) || {}).lastSendError || null,
     flow: { high, low, window: windowBytes, serverBuffer: opts.serverBuffer, serverSocketBuffer: opts.serverSocketBuffer },

@@ -144,7 +144,9 @@ async function dataSide({ cfg, pkgDir, alternatives, wrap, log }) {
           ['worker cpu', (r) => `${fmt(r.workerCpuShare * 100, 0)}%`],
           ['other cpu', (r) => `${fmt(r.otherCpuShare * 100, 0)}%`],
           ['intact/sent', (r) => `${r.received}/${r.sent}`],
-          ['lost', (r) => String(r.lostInGaps + r.notArrived)],
+          ['lost', (r) => String(r.lostInGaps)],
+          // sent, neither received nor lost within 5 s of the end
+          ['late', (r) => String(r.notArrived)],
           ['corrupt', (r) => String(r.corrupt)],
           ['srv buf full', (r) => String(r.serverSendBufferFull)],
           // datagrams the kernel dropped (receive buffer full) in the window, at the server's
