@@ -33,6 +33,7 @@
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { startServer, machineCpuSeconds } = require('./server');
 const { loadDataClient } = require('./data-clients');
 
@@ -182,6 +183,7 @@ async function main() {
         reordered: 0,
         corrupt: 0,
         pausedBy: null,
+        suspect: null,
         pausedAt: 0,
         progressAt: 0,
         pausesBuffered: 0,
@@ -293,17 +295,30 @@ async function main() {
     return sample;
   };
   const sendStart = now();
-  // Waits an event should have ended: counted, then ended.
+  // Waits an event should have ended: counted, then ended. A wait counts when it is seen at
+  // two ticks of the watchdog with the same pause: events already queued when the JS thread
+  // was busy are delivered between two ticks.
+  let tick = 0;
   const watchdog = setInterval(() => {
     const t = now();
+    tick++;
     for (const p of peers) {
-      if (p.pausedBy === 'buffered' && t - p.pausedAt > 250 && p.dp.bufferedAmount <= low) {
-        p.missedLowEvents++;
-        pump(p);
-      } else if (p.pausedBy === 'window' && t - Math.max(p.pausedAt, p.progressAt) > 2000) {
-        p.windowStalls++;
-        if (stalls.length < 10) stalls.push(stallSample(p, t));
-        p.inFlight = 0;
+      let kind = null;
+      if (p.pausedBy === 'buffered' && t - p.pausedAt > 250 && p.dp.bufferedAmount <= low) kind = 'low';
+      else if (p.pausedBy === 'window' && t - Math.max(p.pausedAt, p.progressAt) > 2000) kind = 'window';
+      if (!kind) {
+        p.suspect = null;
+      } else if (!p.suspect || p.suspect.kind !== kind || p.suspect.pausedAt !== p.pausedAt || p.suspect.tick === tick) {
+        p.suspect = { kind, pausedAt: p.pausedAt, tick };
+      } else {
+        p.suspect = null;
+        if (kind === 'low') {
+          p.missedLowEvents++;
+        } else {
+          p.windowStalls++;
+          if (stalls.length < 10) stalls.push(stallSample(p, t));
+          p.inFlight = 0;
+        }
         pump(p);
       }
     }
@@ -319,6 +334,8 @@ async function main() {
   gc();
   const t0 = totals();
   const drops0 = udpDrops(serverPorts);
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const cpu0 = cpuSeconds();
   const worker0 = server.workersCpuSeconds();
   const machine0 = machineCpuSeconds();
@@ -326,6 +343,7 @@ async function main() {
   await sleep(opts.seconds * 1000);
   const t1 = totals();
   const drops1 = udpDrops(serverPorts);
+  loopDelay.disable();
   const cpu1 = cpuSeconds();
   const worker1 = server.workersCpuSeconds();
   const machine1 = machineCpuSeconds();
@@ -375,6 +393,11 @@ async function main() {
     otherCpuShare: round(Math.max(0, machineBusy - cpu - workerCpu) / elapsed, 3),
     rssMiB: round(rss / 2 ** 20, 1),
     // in the measurement window
+    eventLoopDelayMs: {
+      p50: round(loopDelay.percentile(50) / 1e6, 1),
+      p99: round(loopDelay.percentile(99) / 1e6, 1),
+      max: round(loopDelay.max / 1e6, 1),
+    },
     udpDropsAtServer: drops1.server - drops0.server,
     udpDropsAtClient: drops1.client - drops0.client,
     // the whole run (warm-up, window, drain)

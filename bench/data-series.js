@@ -153,6 +153,8 @@ async function dataSide({ cfg, pkgDir, alternatives, wrap, log }) {
           // sockets and the client's
           ['udp drops srv/cli', (r) => `${r.udpDropsAtServer}/${r.udpDropsAtClient}`],
           ['RSS MiB', (r) => fmt(r.rssMiB, 0)],
+          // the JS thread's event loop delay in the window, 99th percentile and maximum
+          ['loop delay p99/max ms', (r) => (r.eventLoopDelayMs ? `${fmt(r.eventLoopDelayMs.p99, 0)}/${fmt(r.eventLoopDelayMs.max, 0)}` : '-')],
         ])
       );
     }
