@@ -15,12 +15,13 @@
 // - an end-to-end window of `window` bytes sent but not yet received by the program: the
 //   server drops a message its DataConsumer's SCTP send buffer (`serverBuffer` bytes) has no
 //   room for, and the sender's own flow control cannot see that buffer. Each message counts
-//   its size plus MESSAGE_OVERHEAD bytes in the window (the server's SCTP stack charges a
-//   buffer of about that size per small message, not its payload alone). A peer stopped by the window starts again
-//   when its consumer has received half of it.
+//   its size plus MESSAGE_OVERHEAD bytes in the window (the server's SCTP stack charges whole
+//   buffers per message, far more than a small message's payload), so that the window stays
+//   within the server's buffer. A peer stopped by the window starts again when its consumer
+//   has received half of it.
 //
 // The server's UDP sockets get `serverSocketBuffer`-byte kernel buffers (the kernel caps them
-// at net.core.rmem_max/wmem_max): with the default (~208 KiB) the worker's socket overflows
+// at net.core.rmem_max/wmem_max): with the kernel's default the worker's socket overflows
 // when a client's SCTP sends a burst, and the sender then waits for its retransmission timer,
 // which measures the server's socket rather than the client. The datagrams the kernel dropped
 // are counted per side (/proc/net/udp: this step has its own network namespace).
@@ -28,8 +29,8 @@
 // Each message carries its number and its peer's bytes; the program checks every message it
 // receives (size, number in order, bytes) and counts the intact ones. A watchdog counts (and
 // ends) any wait that an event should have ended but did not: 'bufferedamountlow' not
-// emitted although bufferedAmount fell to the threshold, or a window that never reopened
-// because messages were lost.
+// emitted although bufferedAmount fell to the threshold, or a window that did not reopen
+// for 2 s (messages lost, or a receiver that fell behind).
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');
