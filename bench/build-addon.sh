@@ -31,7 +31,11 @@ else
 	fi
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	git -C "$root" archive "$commit" | tar -x -C "$dir"
+	# -m: the files get the time of extraction, not the commit's. Cargo decides a crate is fresh
+	# by comparing its sources' times with its last build, and the crates of every snapshot
+	# share one target directory under the same names: with the commit's times, a snapshot of
+	# a commit older than another snapshot's last build would reuse that build's crates.
+	git -C "$root" archive "$commit" | tar -x -m -C "$dir"
 	src="$dir"
 	# keep the three newest snapshots
 	ls -dt "$cache"/bench/pkg-* 2>/dev/null | tail -n +4 | xargs -r rm -rf

@@ -19,6 +19,9 @@
 //   --consume-cycles 10000 --consume-concurrency 1   consume/close cycles on one receive
 //                                 transport: RSS, fds, threads, and the CPU per packet of steady
 //                                 consumers on it, before, during and after
+//   --data-peers 1 --data-sizes 100,16384 --data-seconds 5   data channels: N peers each
+//                                 sending messages of each size through the router to its own
+//                                 DataConsumer as fast as flow control allows (bench/data-series.js)
 //   (0 skips a series: e.g. --peers 0 --one-transport 0 --latency 0 --cycles 0 for the receive
 //   side alone)
 //   --alt msc-node,aiortc|none    the alternatives measured side by side: msc-node 0.0.21 on
@@ -44,6 +47,7 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { machine } = require('./server');
 const { receiveSide } = require('./recv-series');
+const { dataSide } = require('./data-series');
 
 const { values: args } = parseArgs({
   options: {
@@ -58,6 +62,9 @@ const { values: args } = parseArgs({
     'recv-latency': { type: 'string' },
     'consume-cycles': { type: 'string' },
     'consume-concurrency': { type: 'string' },
+    'data-peers': { type: 'string' },
+    'data-sizes': { type: 'string' },
+    'data-seconds': { type: 'string' },
     alt: { type: 'string', default: 'msc-node,aiortc' },
     workers: { type: 'string', default: 'auto' },
     commit: { type: 'string', default: 'HEAD' },
@@ -82,6 +89,11 @@ const cfg = {
   recvLatency: Number(args['recv-latency'] ?? (quick ? 5 : 50)),
   consumeCycles: Number(args['consume-cycles'] ?? (quick ? 200 : 10000)),
   consumeConcurrency: Number(args['consume-concurrency'] ?? 1),
+  dataPeers: list(args['data-peers'], '1'),
+  dataSizes: list(args['data-sizes'], quick ? '100' : '100,16384'),
+  dataSeconds: Number(args['data-seconds'] ?? (quick ? 2 : 5)),
+  dataWarmup: quick ? 1 : 2,
+  dataWorkers: 1,
   alts: args.alt === 'none' ? [] : args.alt.split(',').filter(Boolean),
   workers: args.workers,
 };
@@ -315,6 +327,8 @@ async function main() {
   // the receive side: its load steps, floor, latency and consume/close cycles
   const receive = await receiveSide({ cfg, quick, pkgDir, alternatives: installedAlts, runPhase, wrap, workersFor, log, hold: HOLD });
   result.receive = receive.result;
+  const data = await dataSide({ cfg, pkgDir, alternatives: installedAlts, wrap, log });
+  result.data = data.result;
   result.machine.loadAverageAtEnd = os.loadavg();
   result.finished = new Date().toISOString();
 
@@ -427,6 +441,7 @@ async function main() {
     out.push(`  RSS ${c.before.rssMiB} -> ${c.after.rssMiB} MiB (${c.rssGrowthMiB >= 0 ? '+' : ''}${c.rssGrowthMiB}), JS heap ${c.before.heapMiB} -> ${c.after.heapMiB} MiB, fds ${c.before.fds} -> ${c.after.fds}, threads ${c.before.threads} -> ${c.after.threads}`);
   }
   out.push(...receive.lines(table, fmt));
+  out.push(...data.lines(table, fmt));
   console.log(out.join('\n'));
 
   const file = args.out || path.join(__dirname, 'results', `${started.toISOString().replace(/[:.]/g, '-')}.json`);
