@@ -61,6 +61,25 @@ export declare class NativeFilePlayer {
   get error(): string | null
 }
 
+/**
+ * One route for the frames of every remote track read on this JS thread (see
+ * `msc_media::FrameDelivery`): `callback()` when tracks became ready, then `drain()`.
+ */
+export declare class NativeFrameDelivery {
+  /** `callback` is weak (it does not keep Node alive): see `keepAlive`. */
+  constructor(callback: WakeCallback)
+  /**
+   * Whether the wake-up keeps Node's event loop alive (while readers wait, as a pending
+   * promise would).
+   */
+  keepAlive(keep: boolean): void
+  /**
+   * The frames of the tracks listed since the last call, up to `max` per track (more stay
+   * queued for the track's next `takeFrames`), in the order the tracks became ready.
+   */
+  drain(max: number): Array<NativeReadyFrames>
+}
+
 export declare class NativeProducer {
   get id(): string
   get localId(): string
@@ -95,6 +114,12 @@ export declare class NativeRemoteTrack {
   get ssrc(): number
   get payloadType(): number
   get ended(): boolean
+  /**
+   * Up to `max` queued frames, without waiting; null once the track ended. None queued
+   * (an empty array): the track is armed, `delivery` wakes its reader when frames come
+   * and `delivery.drain()` gives them under `key`.
+   */
+  takeFrames(max: number, delivery: NativeFrameDelivery, key: number): Array<NativeFrame> | null
   /** Up to `max` frames, waiting for one; null once the track ended. */
   nextFrames(max: number): Promise<Array<NativeFrame> | null>
   stopReading(): void
@@ -247,6 +272,15 @@ export interface NativeProduceOptions {
   encodings?: any
   codecOptions?: any
   codec?: any
+}
+
+/**
+ * The frames of the tracks a delivery listed: `frames` null when the track ended, empty when
+ * its reader stopped meanwhile.
+ */
+export interface NativeReadyFrames {
+  key: number
+  frames?: Array<NativeFrame>
 }
 
 /** What a finished recording holds. */

@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.NativeConsumer = nativeBinding.NativeConsumer
 module.exports.NativeDevice = nativeBinding.NativeDevice
 module.exports.NativeFilePlayer = nativeBinding.NativeFilePlayer
+module.exports.NativeFrameDelivery = nativeBinding.NativeFrameDelivery
 module.exports.NativeProducer = nativeBinding.NativeProducer
 module.exports.NativeRecording = nativeBinding.NativeRecording
 module.exports.NativeRemoteTrack = nativeBinding.NativeRemoteTrack

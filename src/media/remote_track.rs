@@ -30,8 +30,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::Notify;
 
+mod delivery;
 mod taps;
 
+use delivery::Armed;
+pub use delivery::{FrameDelivery, Ready, Take, Wake};
 pub use taps::{ForwardTap, Recording};
 
 use crate::depacketizer::{AssemblerOptions, FrameAssembler, ReceivedPacket};
@@ -144,6 +147,8 @@ struct Inner {
     /// Last sender report: NTP time (64-bit) and its RTP time.
     sender_report: Option<(u64, u32)>,
     frames: Option<VecDeque<ReceivedFrame>>,
+    /// The reader waits through a [`FrameDelivery`] (see `delivery.rs`).
+    armed: Option<Armed>,
     /// A frame was dropped for a slow reader: video frames are dropped until a keyframe.
     reader_skipping: bool,
     packets: Option<VecDeque<Bytes>>,
@@ -181,6 +186,7 @@ impl RemoteTrack {
                 first_timestamp: None,
                 sender_report: None,
                 frames: None,
+                armed: None,
                 reader_skipping: false,
                 packets: None,
                 frame_taps: Vec::new(),
@@ -226,6 +232,7 @@ impl RemoteTrack {
         raw: impl FnOnce() -> Bytes,
     ) {
         let mut keyframe = false;
+        let wake;
         let (frames_ready, packets_ready) = {
             let mut guard = self.lock();
             let inner = &mut *guard;
@@ -267,10 +274,14 @@ impl RemoteTrack {
                     .assembler
                     .poll_timeout()
                     .is_some_and(|d| Some(d) != deadline_before);
-            let frames_ready = self.take_frames(inner, &mut keyframe) || new_deadline;
+            let queued = self.take_frames(inner, &mut keyframe);
             keyframe |= inner.assembler.take_keyframe_request();
-            (frames_ready, packets_ready)
+            wake = Self::arm_check(inner, queued);
+            (queued || new_deadline, packets_ready)
         };
+        if let Some(delivery) = wake {
+            delivery.wake();
+        }
         if frames_ready {
             self.frames_ready.notify_one();
         }
@@ -341,6 +352,7 @@ impl RemoteTrack {
     /// it: the stream may have stopped), delivering the frames behind them.
     fn handle_timeout(&self, now: Instant) {
         let mut keyframe = false;
+        let wake;
         let frames_ready = {
             let mut guard = self.lock();
             let inner = &mut *guard;
@@ -350,8 +362,12 @@ impl RemoteTrack {
             inner.assembler.handle_timeout(now);
             let ready = self.take_frames(inner, &mut keyframe);
             keyframe |= inner.assembler.take_keyframe_request();
+            wake = Self::arm_check(inner, ready);
             ready
         };
+        if let Some(delivery) = wake {
+            delivery.wake();
+        }
         if frames_ready {
             self.frames_ready.notify_one();
         }
@@ -366,7 +382,7 @@ impl RemoteTrack {
     pub async fn next_frames(&self, max: usize) -> Option<Vec<ReceivedFrame>> {
         loop {
             let notified = self.frames_ready.notified();
-            let mut keyframe = false;
+            let keyframe;
             let deadline;
             {
                 let mut guard = self.lock();
@@ -374,11 +390,7 @@ impl RemoteTrack {
                 if inner.ended {
                     return None;
                 }
-                if inner.frames.is_none() {
-                    // A reader joining a video stream already flowing starts at a keyframe.
-                    keyframe = self.info.kind == MediaKind::Video && inner.stats.frames > 0;
-                    inner.reader_skipping = keyframe;
-                }
+                keyframe = self.start_reading(inner);
                 let queue = inner.frames.get_or_insert_with(VecDeque::new);
                 if !queue.is_empty() {
                     let n = queue.len().min(max.max(1));
@@ -408,9 +420,117 @@ impl RemoteTrack {
         }
     }
 
+    /// Starts queueing frames if nothing did; true when a keyframe must be asked for: a
+    /// reader joining a video stream already flowing starts at a keyframe.
+    fn start_reading(&self, inner: &mut Inner) -> bool {
+        if inner.frames.is_some() {
+            return false;
+        }
+        inner.frames = Some(VecDeque::new());
+        let keyframe = self.info.kind == MediaKind::Video && inner.stats.frames > 0;
+        inner.reader_skipping = keyframe;
+        keyframe
+    }
+
+    /// Up to `max` queued frames, without waiting; when none, the track is armed for
+    /// `delivery`: the next frame queued (or the end) lists `key` in its ready list, and
+    /// [`take_ready`](Self::take_ready) then gives the frames. The first call starts queueing
+    /// frames for the reader, as [`next_frames`](Self::next_frames) does; while armed, a hole
+    /// is given up at its deadline even if no packet follows.
+    pub fn take_frames_or_arm(
+        self: &Arc<Self>,
+        max: usize,
+        delivery: &Arc<FrameDelivery>,
+        key: u64,
+    ) -> Take {
+        let keyframe;
+        {
+            let mut guard = self.lock();
+            let inner = &mut *guard;
+            if inner.ended {
+                return Take::Ended;
+            }
+            keyframe = self.start_reading(inner);
+            if let Some(frames) = Self::drain_queue(inner, max) {
+                return Take::Frames(frames);
+            }
+            inner.armed = Some(Armed {
+                delivery: delivery.clone(),
+                track: Arc::downgrade(self),
+                key,
+                scheduled: None,
+            });
+            // a deadline already pending is handled by the delivery from now on
+            let _ = Self::arm_check(inner, false);
+        }
+        if keyframe {
+            self.request_keyframe();
+        }
+        Take::Armed
+    }
+
+    /// The frames of a track a [`FrameDelivery`] listed as ready: up to `max`; `None` once
+    /// the track ended; none when the reader stopped meanwhile.
+    pub fn take_ready(&self, max: usize) -> Option<Vec<ReceivedFrame>> {
+        let mut inner = self.lock();
+        if inner.ended {
+            return None;
+        }
+        Some(Self::drain_queue(&mut inner, max).unwrap_or_default())
+    }
+
+    fn drain_queue(inner: &mut Inner, max: usize) -> Option<Vec<ReceivedFrame>> {
+        let queue = inner.frames.as_mut()?;
+        if queue.is_empty() {
+            return None;
+        }
+        let n = queue.len().min(max.max(1));
+        Some(queue.drain(..n).collect())
+    }
+
+    /// After frames were queued (`queued`) or the assembler's deadline moved: an armed track
+    /// with frames is listed (and disarmed), the delivery returned when it must be woken
+    /// (outside the lock); an armed track without gets its new deadline scheduled.
+    fn arm_check(inner: &mut Inner, queued: bool) -> Option<Arc<FrameDelivery>> {
+        let armed = inner.armed.as_mut()?;
+        let has_frames = queued || inner.frames.as_ref().is_some_and(|q| !q.is_empty());
+        if has_frames {
+            let armed = inner.armed.take()?;
+            let first = armed.delivery.push_ready(armed.key, armed.track);
+            return first.then_some(armed.delivery);
+        }
+        if inner.paused {
+            return None;
+        }
+        if let Some(at) = inner.assembler.poll_timeout() {
+            if armed.scheduled != Some(at) {
+                armed.scheduled = Some(at);
+                armed.delivery.schedule(at, armed.track.clone());
+            }
+        }
+        None
+    }
+
+    /// A deadline the delivery scheduled for this track passed.
+    fn deadline_passed(&self, now: Instant) {
+        {
+            let mut inner = self.lock();
+            match &mut inner.armed {
+                Some(armed) if armed.scheduled.is_some_and(|at| at <= now) => {
+                    armed.scheduled = None;
+                }
+                // disarmed since, or rescheduled later
+                _ => return,
+            }
+        }
+        self.handle_timeout(now);
+    }
+
     /// Stops queueing frames (the reader went away); what was queued is dropped.
     pub fn stop_reading(&self) {
-        self.lock().frames = None;
+        let mut inner = self.lock();
+        inner.frames = None;
+        inner.armed = None;
     }
 
     /// Up to `max` raw RTP packets, waiting for at least one; `None` once the track ended.
@@ -517,15 +637,25 @@ impl RemoteTrack {
         if self.ended.swap(true, Ordering::AcqRel) {
             return false;
         }
+        let mut wake = None;
         let taps = {
             let mut inner = self.lock();
             inner.ended = true;
+            if let Some(armed) = inner.armed.take() {
+                // the reader learns of the end from the delivery
+                if armed.delivery.push_ready(armed.key, armed.track) {
+                    wake = Some(armed.delivery);
+                }
+            }
             inner.frames = None;
             inner.packets = None;
             inner.packet_taps.clear();
             std::mem::take(&mut inner.frame_taps)
         };
         drop(taps);
+        if let Some(delivery) = wake {
+            delivery.wake();
+        }
         if let Ok(mut r) = self.requester.lock() {
             *r = None;
         }

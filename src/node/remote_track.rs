@@ -1,15 +1,18 @@
 //! #[napi] RemoteTrack: thin glue over msc_media::RemoteTrack, what a consumer receives
 //! (lib/RemoteTrack.js is its JS face: frames(), 'frame' events, rtp()).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use msc_media::{
-    ForwardTap, ReceivedFrame, Recorder, Recording, RemoteTrack, RtpForwardOptions, RtpForwarder,
+    ForwardTap, FrameDelivery, ReceivedFrame, Recorder, Recording, RemoteTrack, RtpForwardOptions,
+    RtpForwarder, Take,
 };
 use napi::bindgen_prelude::{Buffer, PromiseRaw};
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Env;
 use napi_derive::napi;
 
+use super::convert::JsCallback;
 use super::errors::{invalid_argument, promise, to_js, Code};
 
 #[napi]
@@ -96,6 +99,26 @@ impl NativeRemoteTrack {
     #[napi(getter)]
     pub fn ended(&self) -> bool {
         self.inner.ended()
+    }
+
+    /// Up to `max` queued frames, without waiting; null once the track ended. None queued
+    /// (an empty array): the track is armed, `delivery` wakes its reader when frames come
+    /// and `delivery.drain()` gives them under `key`.
+    #[napi]
+    pub fn take_frames(
+        &self,
+        max: u32,
+        delivery: &NativeFrameDelivery,
+        key: u32,
+    ) -> Option<Vec<NativeFrame>> {
+        match self
+            .inner
+            .take_frames_or_arm(max as usize, &delivery.inner, u64::from(key))
+        {
+            Take::Frames(frames) => Some(frames.into_iter().map(NativeFrame::from).collect()),
+            Take::Armed => Some(Vec::new()),
+            Take::Ended => None,
+        }
     }
 
     /// Up to `max` frames, waiting for one; null once the track ended.
@@ -331,5 +354,73 @@ impl NativeRtpForwarder {
     pub fn close(&self) {
         self.track.remove_tap(self.tap);
         self.forwarder.close();
+    }
+}
+
+/// The frames of the tracks a delivery listed: `frames` null when the track ended, empty when
+/// its reader stopped meanwhile.
+#[napi(object)]
+pub struct NativeReadyFrames {
+    pub key: u32,
+    pub frames: Option<Vec<NativeFrame>>,
+}
+
+type WakeCallback = JsCallback<()>;
+
+/// One route for the frames of every remote track read on this JS thread (see
+/// `msc_media::FrameDelivery`): `callback()` when tracks became ready, then `drain()`.
+#[napi]
+pub struct NativeFrameDelivery {
+    inner: Arc<FrameDelivery>,
+    callback: Arc<Mutex<WakeCallback>>,
+}
+
+#[napi]
+impl NativeFrameDelivery {
+    /// `callback` is weak (it does not keep Node alive): see `keepAlive`.
+    #[napi(constructor)]
+    pub fn new(callback: WakeCallback) -> Self {
+        let callback = Arc::new(Mutex::new(callback));
+        let wake = {
+            let callback = callback.clone();
+            Box::new(move || {
+                if let Ok(callback) = callback.lock() {
+                    callback.call((), ThreadsafeFunctionCallMode::NonBlocking);
+                }
+            })
+        };
+        let (inner, timer) = FrameDelivery::new(wake);
+        napi::bindgen_prelude::spawn(timer);
+        NativeFrameDelivery { inner, callback }
+    }
+
+    /// Whether the wake-up keeps Node's event loop alive (while readers wait, as a pending
+    /// promise would).
+    #[napi]
+    #[allow(deprecated)] // refer/unref: the callback is shared with the wake-up closure
+    pub fn keep_alive(&self, env: Env, keep: bool) -> napi::Result<()> {
+        let mut callback = self.callback.lock().unwrap_or_else(|p| p.into_inner());
+        if keep {
+            callback.refer(&env)
+        } else {
+            callback.unref(&env)
+        }
+    }
+
+    /// The frames of the tracks listed since the last call, up to `max` per track (more stay
+    /// queued for the track's next `takeFrames`), in the order the tracks became ready.
+    #[napi]
+    pub fn drain(&self, max: u32) -> Vec<NativeReadyFrames> {
+        self.inner
+            .take_ready()
+            .into_iter()
+            .map(|(key, track)| NativeReadyFrames {
+                key: key as u32,
+                frames: track
+                    .upgrade()
+                    .and_then(|track| track.take_ready(max as usize))
+                    .map(|frames| frames.into_iter().map(NativeFrame::from).collect()),
+            })
+            .collect()
     }
 }
