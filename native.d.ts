@@ -74,10 +74,11 @@ export declare class NativeFrameDelivery {
    */
   keepAlive(keep: boolean): void
   /**
-   * The frames of the tracks listed since the last call, up to `max` per track (more stay
-   * queued for the track's next `takeFrames`), in the order the tracks became ready.
+   * The frames of the tracks listed since the last call (see [`NativeDrained`]), up to
+   * `max` per track (more stay queued, and the track's reader waits again for them), in the
+   * order the tracks became ready; null when none is listed.
    */
-  drain(max: number): Array<NativeReadyFrames>
+  drain(max: number): NativeDrained | null
 }
 
 export declare class NativeProducer {
@@ -115,11 +116,11 @@ export declare class NativeRemoteTrack {
   get payloadType(): number
   get ended(): boolean
   /**
-   * Up to `max` queued frames, without waiting; null once the track ended. None queued
-   * (an empty array): the track is armed, `delivery` wakes its reader when frames come
-   * and `delivery.drain()` gives them under `key`.
+   * The reader waits for frames through `delivery` (see `msc_media::FrameDelivery`): 1 when
+   * frames are queued (the track is in the ready list: `delivery.drain()` now), 0 when the
+   * track is armed (the delivery's callback comes when frames do), -1 once it ended.
    */
-  takeFrames(max: number, delivery: NativeFrameDelivery, key: number): Array<NativeFrame> | null
+  waitFrames(delivery: NativeFrameDelivery, key: number): number
   /** Up to `max` frames, waiting for one; null once the track ended. */
   nextFrames(max: number): Promise<Array<NativeFrame> | null>
   stopReading(): void
@@ -233,6 +234,19 @@ export interface NativeConsumeOptions {
   streamId?: string
 }
 
+/**
+ * The frames of the tracks a delivery listed, flat (one buffer, one array of numbers: far
+ * fewer JS values to make than an object per frame). `meta` holds, per listed track: its key,
+ * then its frame count (-1: the track ended; 0: its reader stopped meanwhile), then per frame
+ * [`FRAME_FIELDS`] numbers: byte length (the frames' bytes follow one another in `data`),
+ * timestamp (µs), RTP timestamp, flags (1: keyframe, 2: gap before), spatial layer,
+ * temporal layer, NTP time (ms); NaN where a value is absent.
+ */
+export interface NativeDrained {
+  data: Buffer
+  meta: Float64Array
+}
+
 /** What forwardRtp() takes (checked by lib/). */
 export interface NativeForwardOptions {
   address: string
@@ -272,15 +286,6 @@ export interface NativeProduceOptions {
   encodings?: any
   codecOptions?: any
   codec?: any
-}
-
-/**
- * The frames of the tracks a delivery listed: `frames` null when the track ended, empty when
- * its reader stopped meanwhile.
- */
-export interface NativeReadyFrames {
-  key: number
-  frames?: Array<NativeFrame>
 }
 
 /** What a finished recording holds. */

@@ -3,40 +3,74 @@
 const native = require('../native.js');
 
 // The frames of every remote track of this JS thread come through one native route: a track
-// whose reader waits (takeFrames found nothing and armed it) is listed natively when frames
-// come; the first one listed wakes this module once, and one synchronous drain() gives the
-// frames of every listed track, which go to each track's waiting reader. Only tracks whose
-// reader waits are drained: a reader that does not come back leaves its frames in the
-// track's bounded native queue.
+// whose reader waits is armed natively (waitFrames); when frames come it is listed, and the
+// first one listed wakes this module once; one synchronous drain() then gives the frames of
+// every listed track (flat: one buffer and one array of numbers), which go to each track's
+// waiting reader. Only tracks whose reader waits are drained: a reader that does not come back
+// leaves its frames in the track's bounded native queue.
 
 // Frames taken from a track at once: whatever is queued, up to this.
 const BATCH = 32;
+// numbers per frame in drain()'s `meta` (src/node/remote_track.rs, NativeDrained)
+const FRAME_FIELDS = 7;
 
 let delivery = null;
 // key -> the callbacks of the track's waiting readers (usually one), each given an array of
-// frames (empty: take again) or null (the track ended)
+// frames (empty: wait again) or null (the track ended)
 const waiting = new Map();
 let nextKey = 1;
 // readers open (frames() loops, 'frame' pumps): while any, the wake-up keeps Node alive, as
 // the pending promise of an async native call did
 let openReaders = 0;
 
-function onReady() {
-  const ready = delivery.drain(BATCH);
-  for (let i = 0; i < ready.length; i++) {
-    const { key, frames } = ready[i];
+// One frame, as the native frames were: its fields are ReceivedFrame's, those without a value
+// absent. Its data is a Buffer of its own (not a view of the drained buffer, which would keep
+// every frame of the drain alive).
+function frameAt(data, offset, meta, at) {
+  const length = meta[at];
+  const bytes = Buffer.allocUnsafe(length);
+  data.copy(bytes, 0, offset, offset + length);
+  const frame = { data: bytes, timestamp: meta[at + 1], rtpTimestamp: meta[at + 2], keyframe: (meta[at + 3] & 1) !== 0 };
+  const spatialLayer = meta[at + 4];
+  const temporalLayer = meta[at + 5];
+  if (spatialLayer === spatialLayer) frame.spatialLayer = spatialLayer;
+  if (temporalLayer === temporalLayer) frame.temporalLayer = temporalLayer;
+  frame.gapBefore = (meta[at + 3] & 2) !== 0;
+  const ntpTime = meta[at + 6];
+  if (ntpTime === ntpTime) frame.ntpTime = ntpTime;
+  return frame;
+}
+
+function drain() {
+  const drained = delivery.drain(BATCH);
+  if (drained === null) return;
+  const { data, meta } = drained;
+  let at = 0;
+  let offset = 0;
+  while (at < meta.length) {
+    const key = meta[at];
+    const count = meta[at + 1];
+    at += 2;
+    let frames = null;
+    if (count >= 0) {
+      frames = new Array(count);
+      for (let i = 0; i < count; i++) {
+        frames[i] = frameAt(data, offset, meta, at);
+        offset += meta[at];
+        at += FRAME_FIELDS;
+      }
+    }
     const readers = waiting.get(key);
     if (readers === undefined) continue;
     waiting.delete(key);
-    // the frames to the first reader; any other takes again (what is left, or waits)
-    const got = frames ?? null;
-    readers[0](got);
-    for (let j = 1; j < readers.length; j++) readers[j](got === null ? null : []);
+    // the frames to the first reader; any other waits again (for what is left, or new ones)
+    readers[0](frames);
+    for (let j = 1; j < readers.length; j++) readers[j](frames === null ? null : []);
   }
 }
 
 function get() {
-  if (delivery === null) delivery = new native.NativeFrameDelivery(onReady);
+  if (delivery === null) delivery = new native.NativeFrameDelivery(drain);
   return delivery;
 }
 
@@ -45,20 +79,23 @@ function newKey() {
   return nextKey++;
 }
 
-// Up to BATCH frames of `nativeTrack`: an array now when some are queued, else a promise of
-// them; null once the track ended.
+// A promise of up to BATCH frames of `nativeTrack` (`key` its key), at least one; null once
+// the track ended.
 function nextFrames(nativeTrack, key) {
-  const frames = nativeTrack.takeFrames(BATCH, get(), key);
-  if (frames === null || frames.length > 0) return frames;
-  return new Promise((resolve) => {
+  const state = nativeTrack.waitFrames(get(), key);
+  if (state < 0) return Promise.resolve(null);
+  const promise = new Promise((resolve) => {
     const reader = (got) => resolve(got !== null && got.length === 0 ? nextFrames(nativeTrack, key) : got);
     const readers = waiting.get(key);
     if (readers === undefined) waiting.set(key, [reader]);
     else readers.push(reader);
   });
+  // frames were queued: the track is listed, no wake-up comes for it
+  if (state > 0) drain();
+  return promise;
 }
 
-// The track ended: its waiting reader gets null now.
+// The track ended: its waiting readers get null now.
 function ended(key) {
   const readers = waiting.get(key);
   if (readers === undefined) return;

@@ -7,7 +7,7 @@ use msc_media::{
     ForwardTap, FrameDelivery, ReceivedFrame, Recorder, Recording, RemoteTrack, RtpForwardOptions,
     RtpForwarder, Take,
 };
-use napi::bindgen_prelude::{Buffer, PromiseRaw};
+use napi::bindgen_prelude::{Buffer, Float64Array, PromiseRaw};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Env;
 use napi_derive::napi;
@@ -101,23 +101,15 @@ impl NativeRemoteTrack {
         self.inner.ended()
     }
 
-    /// Up to `max` queued frames, without waiting; null once the track ended. None queued
-    /// (an empty array): the track is armed, `delivery` wakes its reader when frames come
-    /// and `delivery.drain()` gives them under `key`.
+    /// The reader waits for frames through `delivery` (see `msc_media::FrameDelivery`): 1 when
+    /// frames are queued (the track is in the ready list: `delivery.drain()` now), 0 when the
+    /// track is armed (the delivery's callback comes when frames do), -1 once it ended.
     #[napi]
-    pub fn take_frames(
-        &self,
-        max: u32,
-        delivery: &NativeFrameDelivery,
-        key: u32,
-    ) -> Option<Vec<NativeFrame>> {
-        match self
-            .inner
-            .take_frames_or_arm(max as usize, &delivery.inner, u64::from(key))
-        {
-            Take::Frames(frames) => Some(frames.into_iter().map(NativeFrame::from).collect()),
-            Take::Armed => Some(Vec::new()),
-            Take::Ended => None,
+    pub fn wait_frames(&self, delivery: &NativeFrameDelivery, key: u32) -> i32 {
+        match self.inner.wait_frames(&delivery.inner, u64::from(key)) {
+            Take::Listed => 1,
+            Take::Armed => 0,
+            Take::Ended => -1,
         }
     }
 
@@ -357,12 +349,33 @@ impl NativeRtpForwarder {
     }
 }
 
-/// The frames of the tracks a delivery listed: `frames` null when the track ended, empty when
-/// its reader stopped meanwhile.
+/// The frames of the tracks a delivery listed, flat (one buffer, one array of numbers: far
+/// fewer JS values to make than an object per frame). `meta` holds, per listed track: its key,
+/// then its frame count (-1: the track ended; 0: its reader stopped meanwhile), then per frame
+/// [`FRAME_FIELDS`] numbers: byte length (the frames' bytes follow one another in `data`),
+/// timestamp (µs), RTP timestamp, flags (1: keyframe, 2: gap before), spatial layer,
+/// temporal layer, NTP time (ms); NaN where a value is absent.
 #[napi(object)]
-pub struct NativeReadyFrames {
-    pub key: u32,
-    pub frames: Option<Vec<NativeFrame>>,
+pub struct NativeDrained {
+    pub data: Buffer,
+    pub meta: Float64Array,
+}
+
+/// Numbers per frame in [`NativeDrained::meta`].
+pub const FRAME_FIELDS: usize = 7;
+
+fn put_frame(frame: &ReceivedFrame, data: &mut Vec<u8>, meta: &mut Vec<f64>) {
+    data.extend_from_slice(&frame.data);
+    let flags = u8::from(frame.keyframe) | (u8::from(frame.gap_before) << 1);
+    meta.extend_from_slice(&[
+        frame.data.len() as f64,
+        frame.timestamp_us as f64,
+        f64::from(frame.rtp_timestamp),
+        f64::from(flags),
+        frame.spatial_layer.map_or(f64::NAN, f64::from),
+        frame.temporal_layer.map_or(f64::NAN, f64::from),
+        frame.ntp_time_ms.unwrap_or(f64::NAN),
+    ]);
 }
 
 type WakeCallback = JsCallback<()>;
@@ -407,20 +420,32 @@ impl NativeFrameDelivery {
         }
     }
 
-    /// The frames of the tracks listed since the last call, up to `max` per track (more stay
-    /// queued for the track's next `takeFrames`), in the order the tracks became ready.
+    /// The frames of the tracks listed since the last call (see [`NativeDrained`]), up to
+    /// `max` per track (more stay queued, and the track's reader waits again for them), in the
+    /// order the tracks became ready; null when none is listed.
     #[napi]
-    pub fn drain(&self, max: u32) -> Vec<NativeReadyFrames> {
-        self.inner
-            .take_ready()
-            .into_iter()
-            .map(|(key, track)| NativeReadyFrames {
-                key: key as u32,
-                frames: track
-                    .upgrade()
-                    .and_then(|track| track.take_ready(max as usize))
-                    .map(|frames| frames.into_iter().map(NativeFrame::from).collect()),
-            })
-            .collect()
+    pub fn drain(&self, max: u32) -> Option<NativeDrained> {
+        let ready = self.inner.take_ready();
+        if ready.is_empty() {
+            return None;
+        }
+        let mut data = Vec::new();
+        let mut meta = Vec::with_capacity(ready.len() * (2 + FRAME_FIELDS));
+        for (key, track) in ready {
+            meta.push(key as f64);
+            match track.upgrade().and_then(|t| t.take_ready(max as usize)) {
+                Some(frames) => {
+                    meta.push(frames.len() as f64);
+                    for frame in &frames {
+                        put_frame(frame, &mut data, &mut meta);
+                    }
+                }
+                None => meta.push(-1.0),
+            }
+        }
+        Some(NativeDrained {
+            data: Buffer::from(data),
+            meta: Float64Array::new(meta),
+        })
     }
 }

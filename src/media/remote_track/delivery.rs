@@ -2,11 +2,11 @@
 //! thread), instead of a wait per track.
 //!
 //! Guarantees:
-//! - A track is armed by [`RemoteTrack::take_frames_or_arm`] when its reader found nothing
+//! - A track is armed by [`RemoteTrack::wait_frames`] when its reader waits and nothing is
 //!   queued. The first frame queued after that (or the track's end) puts the track's key in the
-//!   ready list once and disarms it; the reader takes its frames again, it is not pushed more.
-//!   So only tracks whose reader is waiting are listed: a reader that does not come back keeps
-//!   its frames in the track's bounded queue, where the usual slow-reader rules apply.
+//!   ready list once and disarms it; the reader waits again to be listed again. So only tracks
+//!   whose reader is waiting are listed: a reader that does not come back keeps its frames in
+//!   the track's bounded queue, where the usual slow-reader rules apply.
 //! - The wake-up is called when the ready list goes from empty to non-empty, and only then:
 //!   one call however many tracks become ready before the reader drains the list.
 //! - While a track is armed, a hole its assembler waits for is given up at its deadline even
@@ -22,11 +22,11 @@ use tokio::sync::Notify;
 
 use super::RemoteTrack;
 
-/// What [`RemoteTrack::take_frames_or_arm`] found.
-#[derive(Debug)]
+/// What [`RemoteTrack::wait_frames`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Take {
-    /// Queued frames (at least one).
-    Frames(Vec<super::ReceivedFrame>),
+    /// Frames were queued: the track is in the ready list now, no wake-up was sent for it.
+    Listed,
     /// Nothing queued: the track is armed, its key will be listed when frames come.
     Armed,
     /// The track ended.
