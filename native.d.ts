@@ -74,11 +74,17 @@ export declare class NativeFrameDelivery {
    */
   keepAlive(keep: boolean): void
   /**
-   * The frames of the tracks listed since the last call (see [`NativeDrained`]), up to
-   * `max` per track (more stay queued, and the track's reader waits again for them), in the
-   * order the tracks became ready; null when none is listed.
+   * Writes the frames of the tracks listed since the last call, up to `max` per track,
+   * in the order the tracks became ready, into `data` (their bytes, one after the other)
+   * and `meta`; returns how many numbers of `meta` it wrote (0: none listed). `meta` holds,
+   * per track: its key, then its frame count (-1: the track ended; 0: its reader stopped
+   * meanwhile), then per frame [`FRAME_FIELDS`] numbers: byte length, timestamp (µs), RTP
+   * timestamp, flags (1: keyframe, 2: gap before), spatial layer, temporal layer, NTP time
+   * (ms); NaN where a value is absent. Tracks that do not fit stay listed for the next call;
+   * when not even the first fits, returns minus the bytes of `data` it needs (`meta` must
+   * hold at least 2 + 7 * `max` numbers).
    */
-  drain(max: number): NativeDrained | null
+  drain(max: number, data: Buffer, meta: Buffer): number
 }
 
 export declare class NativeProducer {
@@ -232,19 +238,6 @@ export interface NativeConsumeOptions {
   kind: string
   rtpParameters: any
   streamId?: string
-}
-
-/**
- * The frames of the tracks a delivery listed, flat (one buffer, one array of numbers: far
- * fewer JS values to make than an object per frame). `meta` holds, per listed track: its key,
- * then its frame count (-1: the track ended; 0: its reader stopped meanwhile), then per frame
- * [`FRAME_FIELDS`] numbers: byte length (the frames' bytes follow one another in `data`),
- * timestamp (µs), RTP timestamp, flags (1: keyframe, 2: gap before), spatial layer,
- * temporal layer, NTP time (ms); NaN where a value is absent.
- */
-export interface NativeDrained {
-  data: Buffer
-  meta: Float64Array
 }
 
 /** What forwardRtp() takes (checked by lib/). */

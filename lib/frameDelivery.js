@@ -4,17 +4,22 @@ const native = require('../native.js');
 
 // The frames of every remote track of this JS thread come through one native route: a track
 // whose reader waits is armed natively (waitFrames); when frames come it is listed, and the
-// first one listed wakes this module once; one synchronous drain() then gives the frames of
-// every listed track (flat: one buffer and one array of numbers), which go to each track's
-// waiting reader. Only tracks whose reader waits are drained: a reader that does not come back
-// leaves its frames in the track's bounded native queue.
+// first one listed wakes this module once; one synchronous drain() then writes the frames of
+// every listed track into two buffers this module keeps (bytes, and numbers: no JS value made
+// natively), and they go to each track's waiting reader. Only tracks whose reader waits are
+// drained: a reader that does not come back leaves its frames in the track's bounded native
+// queue.
 
 // Frames taken from a track at once: whatever is queued, up to this.
 const BATCH = 32;
-// numbers per frame in drain()'s `meta` (src/node/remote_track.rs, NativeDrained)
+// numbers per frame in drain()'s `meta` (FRAME_FIELDS of src/node/remote_track.rs)
 const FRAME_FIELDS = 7;
 
 let delivery = null;
+// what drain() writes into: the frames' bytes, and `meta` (its numbers, through `metaBytes`)
+let data = Buffer.allocUnsafeSlow(256 * 1024);
+const meta = new Float64Array(8192);
+const metaBytes = Buffer.from(meta.buffer, meta.byteOffset, meta.byteLength);
 // key -> the callbacks of the track's waiting readers (usually one), each given an array of
 // frames (empty: wait again) or null (the track ended)
 const waiting = new Map();
@@ -24,9 +29,8 @@ let nextKey = 1;
 let openReaders = 0;
 
 // One frame, as the native frames were: its fields are ReceivedFrame's, those without a value
-// absent. Its data is a Buffer of its own (not a view of the drained buffer, which would keep
-// every frame of the drain alive).
-function frameAt(data, offset, meta, at) {
+// absent. Its data is a Buffer of its own (the drain's buffer is written again by the next).
+function frameAt(offset, at) {
   const length = meta[at];
   const bytes = Buffer.allocUnsafe(length);
   data.copy(bytes, 0, offset, offset + length);
@@ -42,12 +46,23 @@ function frameAt(data, offset, meta, at) {
 }
 
 function drain() {
-  const drained = delivery.drain(BATCH);
-  if (drained === null) return;
-  const { data, meta } = drained;
+  for (;;) {
+    const length = delivery.drain(BATCH, data, metaBytes);
+    if (length === 0) return;
+    if (length < 0) {
+      // a track's frames do not fit: a larger buffer, and again
+      data = Buffer.allocUnsafeSlow(Math.max(2 * data.length, -length));
+      continue;
+    }
+    dispatch(length);
+  }
+}
+
+// Hands the frames drain() wrote (`length` numbers of `meta`) to the waiting readers.
+function dispatch(length) {
   let at = 0;
   let offset = 0;
-  while (at < meta.length) {
+  while (at < length) {
     const key = meta[at];
     const count = meta[at + 1];
     at += 2;
@@ -55,7 +70,7 @@ function drain() {
     if (count >= 0) {
       frames = new Array(count);
       for (let i = 0; i < count; i++) {
-        frames[i] = frameAt(data, offset, meta, at);
+        frames[i] = frameAt(offset, at);
         offset += meta[at];
         at += FRAME_FIELDS;
       }
@@ -85,7 +100,8 @@ function nextFrames(nativeTrack, key) {
   const state = nativeTrack.waitFrames(get(), key);
   if (state < 0) return Promise.resolve(null);
   const promise = new Promise((resolve) => {
-    const reader = (got) => resolve(got !== null && got.length === 0 ? nextFrames(nativeTrack, key) : got);
+    // waiting again is deferred: never from inside a drain, whose later tracks go first
+    const reader = (got) => resolve(got !== null && got.length === 0 ? Promise.resolve(key).then(() => nextFrames(nativeTrack, key)) : got);
     const readers = waiting.get(key);
     if (readers === undefined) waiting.set(key, [reader]);
     else readers.push(reader);

@@ -480,6 +480,17 @@ impl RemoteTrack {
         Some(Self::drain_queue(&mut inner, max).unwrap_or_default())
     }
 
+    /// Puts frames taken by [`take_ready`](Self::take_ready) back at the head of the queue
+    /// (the reader could not take them yet), before any queued since: the order stays.
+    pub fn give_back(&self, frames: Vec<ReceivedFrame>) {
+        let mut inner = self.lock();
+        if let Some(queue) = &mut inner.frames {
+            for frame in frames.into_iter().rev() {
+                queue.push_front(frame);
+            }
+        }
+    }
+
     fn drain_queue(inner: &mut Inner, max: usize) -> Option<Vec<ReceivedFrame>> {
         let queue = inner.frames.as_mut()?;
         if queue.is_empty() {

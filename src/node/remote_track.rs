@@ -7,7 +7,7 @@ use msc_media::{
     ForwardTap, FrameDelivery, ReceivedFrame, Recorder, Recording, RemoteTrack, RtpForwardOptions,
     RtpForwarder, Take,
 };
-use napi::bindgen_prelude::{Buffer, Float64Array, PromiseRaw};
+use napi::bindgen_prelude::{Buffer, BufferSlice, PromiseRaw};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Env;
 use napi_derive::napi;
@@ -349,25 +349,25 @@ impl NativeRtpForwarder {
     }
 }
 
-/// The frames of the tracks a delivery listed, flat (one buffer, one array of numbers: far
-/// fewer JS values to make than an object per frame). `meta` holds, per listed track: its key,
-/// then its frame count (-1: the track ended; 0: its reader stopped meanwhile), then per frame
-/// [`FRAME_FIELDS`] numbers: byte length (the frames' bytes follow one another in `data`),
-/// timestamp (µs), RTP timestamp, flags (1: keyframe, 2: gap before), spatial layer,
-/// temporal layer, NTP time (ms); NaN where a value is absent.
-#[napi(object)]
-pub struct NativeDrained {
-    pub data: Buffer,
-    pub meta: Float64Array,
-}
-
-/// Numbers per frame in [`NativeDrained::meta`].
+/// Numbers per frame in what `NativeFrameDelivery::drain` writes.
 pub const FRAME_FIELDS: usize = 7;
 
-fn put_frame(frame: &ReceivedFrame, data: &mut Vec<u8>, meta: &mut Vec<f64>) {
-    data.extend_from_slice(&frame.data);
+/// The numbers of a Float64Array, written through its bytes (native byte order, as typed
+/// arrays are).
+struct Meta<'a>(&'a mut [u8]);
+
+impl Meta<'_> {
+    fn len(&self) -> usize {
+        self.0.len() / 8
+    }
+    fn set(&mut self, at: usize, value: f64) {
+        self.0[at * 8..at * 8 + 8].copy_from_slice(&value.to_ne_bytes());
+    }
+}
+
+fn put_frame(frame: &ReceivedFrame, meta: &mut Meta<'_>, at: usize) {
     let flags = u8::from(frame.keyframe) | (u8::from(frame.gap_before) << 1);
-    meta.extend_from_slice(&[
+    let values = [
         frame.data.len() as f64,
         frame.timestamp_us as f64,
         f64::from(frame.rtp_timestamp),
@@ -375,7 +375,10 @@ fn put_frame(frame: &ReceivedFrame, data: &mut Vec<u8>, meta: &mut Vec<f64>) {
         frame.spatial_layer.map_or(f64::NAN, f64::from),
         frame.temporal_layer.map_or(f64::NAN, f64::from),
         frame.ntp_time_ms.unwrap_or(f64::NAN),
-    ]);
+    ];
+    for (i, value) in values.into_iter().enumerate() {
+        meta.set(at + i, value);
+    }
 }
 
 type WakeCallback = JsCallback<()>;
@@ -420,32 +423,45 @@ impl NativeFrameDelivery {
         }
     }
 
-    /// The frames of the tracks listed since the last call (see [`NativeDrained`]), up to
-    /// `max` per track (more stay queued, and the track's reader waits again for them), in the
-    /// order the tracks became ready; null when none is listed.
+    /// Writes the frames of the tracks listed since the last call, up to `max` per track,
+    /// in the order the tracks became ready, into `data` (their bytes, one after the other)
+    /// and `meta`; returns how many numbers of `meta` it wrote (0: none listed). `meta` holds,
+    /// per track: its key, then its frame count (-1: the track ended; 0: its reader stopped
+    /// meanwhile), then per frame [`FRAME_FIELDS`] numbers: byte length, timestamp (µs), RTP
+    /// timestamp, flags (1: keyframe, 2: gap before), spatial layer, temporal layer, NTP time
+    /// (ms); NaN where a value is absent. Tracks that do not fit stay listed for the next call;
+    /// when not even the first fits, returns minus the bytes of `data` it needs (`meta` must
+    /// hold at least 2 + 7 * `max` numbers).
     #[napi]
-    pub fn drain(&self, max: u32) -> Option<NativeDrained> {
-        let ready = self.inner.take_ready();
-        if ready.is_empty() {
-            return None;
-        }
-        let mut data = Vec::new();
-        let mut meta = Vec::with_capacity(ready.len() * (2 + FRAME_FIELDS));
-        for (key, track) in ready {
-            meta.push(key as f64);
-            match track.upgrade().and_then(|t| t.take_ready(max as usize)) {
-                Some(frames) => {
-                    meta.push(frames.len() as f64);
-                    for frame in &frames {
-                        put_frame(frame, &mut data, &mut meta);
-                    }
+    pub fn drain(&self, max: u32, mut data: BufferSlice, mut meta: BufferSlice) -> f64 {
+        let mut meta = Meta(&mut meta);
+        let mut ready = self.inner.take_ready().into_iter();
+        let (mut d, mut m) = (0, 0);
+        while let Some((key, weak)) = ready.next() {
+            let track = weak.upgrade();
+            let frames = track.as_ref().and_then(|t| t.take_ready(max as usize));
+            let bytes: usize = frames.iter().flatten().map(|f| f.data.len()).sum();
+            let numbers = 2 + frames.as_ref().map_or(0, |f| f.len() * FRAME_FIELDS);
+            if d + bytes > data.len() || m + numbers > meta.len() {
+                if let (Some(track), Some(frames)) = (&track, frames) {
+                    track.give_back(frames);
                 }
-                None => meta.push(-1.0),
+                self.inner.relist(std::iter::once((key, weak)).chain(ready));
+                if m == 0 {
+                    return -(bytes as f64);
+                }
+                break;
+            }
+            meta.set(m, key as f64);
+            meta.set(m + 1, frames.as_ref().map_or(-1.0, |f| f.len() as f64));
+            m += 2;
+            for frame in frames.iter().flatten() {
+                data[d..d + frame.data.len()].copy_from_slice(&frame.data);
+                d += frame.data.len();
+                put_frame(frame, &mut meta, m);
+                m += FRAME_FIELDS;
             }
         }
-        Some(NativeDrained {
-            data: Buffer::from(data),
-            meta: Float64Array::new(meta),
-        })
+        m as f64
     }
 }

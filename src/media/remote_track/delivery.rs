@@ -111,6 +111,15 @@ impl FrameDelivery {
         std::mem::take(&mut self.lock().ready)
     }
 
+    /// Lists again, ahead of the others, tracks taken by [`take_ready`](Self::take_ready)
+    /// that the reader could not take yet; no wake-up (the reader goes on taking).
+    pub fn relist(&self, tracks: impl IntoIterator<Item = Ready>) {
+        let mut state = self.lock();
+        let later = std::mem::take(&mut state.ready);
+        state.ready.extend(tracks);
+        state.ready.extend(later);
+    }
+
     /// Lists a track; true when the list was empty (the caller then calls [`Self::wake`],
     /// outside the track's lock).
     pub(super) fn push_ready(&self, key: u64, track: Weak<RemoteTrack>) -> bool {
