@@ -127,8 +127,6 @@ export declare class NativeRemoteTrack {
    * track is armed (the delivery's callback comes when frames do), -1 once it ended.
    */
   waitFrames(delivery: NativeFrameDelivery, key: number): number
-  /** Up to `max` frames, waiting for one; null once the track ended. */
-  nextFrames(max: number): Promise<Array<NativeFrame> | null>
   stopReading(): void
   /** Up to `max` RTP packets (header included), waiting for one; null once the track ended. */
   nextPackets(max: number): Promise<Array<Buffer> | null>
@@ -246,20 +244,6 @@ export interface NativeForwardOptions {
   port: number
   rtcpPort?: number
   payloadType?: number
-}
-
-/** One frame, as lib/RemoteTrack.js hands it out. */
-export interface NativeFrame {
-  data: Buffer
-  /** Microseconds since the track's first frame. */
-  timestamp: number
-  rtpTimestamp: number
-  keyframe: boolean
-  spatialLayer?: number
-  temporalLayer?: number
-  gapBefore: boolean
-  /** Milliseconds on the server's NTP clock, from its sender reports. */
-  ntpTime?: number
 }
 
 /**

@@ -13,6 +13,7 @@ const { sendTransport, connected, pickCodec } = require('./helpers/codec-session
 const { makers, startWriter } = require('./helpers/codec-frames');
 const { recvTransport, consume, collectFrames } = require('./helpers/recv-session');
 const { readLeb128 } = require('./helpers/depacketize');
+const { vp8Frame } = require('./helpers/media');
 
 let server;
 let device;
@@ -230,6 +231,25 @@ test('many tracks at once: every reader gets all the frames of its track, in ord
     consumer.close();
     await Promise.all(loops);
   }
+});
+
+// Frames reach JS through a buffer shared by all tracks, grown when a frame does not fit.
+test('a frame larger than the shared delivery buffer arrives whole', async (t) => {
+  const { transport: send, serverProducers } = await sendTransport(t, { server, device });
+  const track = createTrack({ kind: 'video' });
+  await send.produce({ track, codec: pickCodec(device, 'video/VP8') });
+  await connected(send);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer } = await consume({ ...recv, device }, serverProducers[0].id);
+  await connected(recv.transport);
+  const reading = collectFrames(consumer.track, (f) => f.length >= 3);
+  // 300 KB keyframes (the buffer starts at 256 KB), then a small frame
+  const sizes = [300_000, 600_000, 1000];
+  const writer = startWriter(track, ({ keyframe, n }) => vp8Frame({ keyframe, size: sizes[n] }), { fps: 10, count: 3, keyframeEvery: 2 });
+  t.after(() => writer.stop());
+  const written = await writer.done;
+  const frames = await reading;
+  for (let i = 0; i < 3; i++) assert.ok(frames[i].data.equals(written[i].data), `frame ${i} (${written[i].data.length} bytes)`);
 });
 
 // The payload of an RTP packet (after CSRCs and header extensions, padding removed).

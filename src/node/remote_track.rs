@@ -26,36 +26,6 @@ impl NativeRemoteTrack {
     }
 }
 
-/// One frame, as lib/RemoteTrack.js hands it out.
-#[napi(object)]
-pub struct NativeFrame {
-    pub data: Buffer,
-    /// Microseconds since the track's first frame.
-    pub timestamp: f64,
-    pub rtp_timestamp: u32,
-    pub keyframe: bool,
-    pub spatial_layer: Option<u32>,
-    pub temporal_layer: Option<u32>,
-    pub gap_before: bool,
-    /// Milliseconds on the server's NTP clock, from its sender reports.
-    pub ntp_time: Option<f64>,
-}
-
-impl From<ReceivedFrame> for NativeFrame {
-    fn from(f: ReceivedFrame) -> Self {
-        NativeFrame {
-            data: Buffer::from(Vec::from(f.data)),
-            timestamp: f.timestamp_us as f64,
-            rtp_timestamp: f.rtp_timestamp,
-            keyframe: f.keyframe,
-            spatial_layer: f.spatial_layer.map(u32::from),
-            temporal_layer: f.temporal_layer.map(u32::from),
-            gap_before: f.gap_before,
-            ntp_time: f.ntp_time_ms,
-        }
-    }
-}
-
 /// The track's counters.
 #[napi(object)]
 pub struct NativeRemoteTrackStats {
@@ -111,13 +81,6 @@ impl NativeRemoteTrack {
             Take::Armed => 0,
             Take::Ended => -1,
         }
-    }
-
-    /// Up to `max` frames, waiting for one; null once the track ended.
-    #[napi]
-    pub async fn next_frames(&self, max: u32) -> Option<Vec<NativeFrame>> {
-        let frames = self.inner.next_frames(max as usize).await?;
-        Some(frames.into_iter().map(NativeFrame::from).collect())
     }
 
     #[napi]
