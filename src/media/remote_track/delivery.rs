@@ -10,8 +10,8 @@
 //! - The wake-up is called when the ready list goes from empty to non-empty, and only then:
 //!   one call however many tracks become ready before the reader drains the list.
 //! - While a track is armed, a hole its assembler waits for is given up at its deadline even
-//!   when no packet follows (the delivery's timer task, [`FrameDelivery::run_timer`]), and the
-//!   frames behind it make the track ready.
+//!   when no packet follows (the timer task that [`FrameDelivery::new`] returns, to be
+//!   spawned), and the frames behind it make the track ready.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
