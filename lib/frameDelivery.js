@@ -16,10 +16,11 @@ const BATCH = 32;
 const FRAME_FIELDS = 7;
 
 let delivery = null;
-// what drain() writes into: the frames' bytes, and `meta` (its numbers, through `metaBytes`)
-let data = Buffer.allocUnsafeSlow(256 * 1024);
-const meta = new Float64Array(8192);
-const metaBytes = Buffer.from(meta.buffer, meta.byteOffset, meta.byteLength);
+// what drain() writes into (made with the delivery): the frames' bytes, and `meta` (its
+// numbers, through `metaBytes`; 8192 is far more than the 2 + 7 * BATCH of a track)
+let data = null;
+let meta = null;
+let metaBytes = null;
 // key -> the callbacks of the track's waiting readers (usually one), each given an array of
 // frames (empty: wait again) or null (the track ended)
 const waiting = new Map();
@@ -85,7 +86,12 @@ function dispatch(length) {
 }
 
 function get() {
-  if (delivery === null) delivery = new native.NativeFrameDelivery(drain);
+  if (delivery === null) {
+    data = Buffer.allocUnsafeSlow(256 * 1024);
+    meta = new Float64Array(8192);
+    metaBytes = Buffer.from(meta.buffer, meta.byteOffset, meta.byteLength);
+    delivery = new native.NativeFrameDelivery(drain);
+  }
   return delivery;
 }
 
