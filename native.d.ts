@@ -67,7 +67,7 @@ export declare class NativeFilePlayer {
  */
 export declare class NativeFrameDelivery {
   /** `callback` is weak (it does not keep Node alive): see `keepAlive`. */
-  constructor(callback: WakeCallback)
+  constructor(callback: () => void)
   /**
    * Whether the wake-up keeps Node's event loop alive (while readers wait, as a pending
    * promise would).

@@ -357,7 +357,7 @@ pub struct NativeFrameDelivery {
 #[napi]
 impl NativeFrameDelivery {
     /// `callback` is weak (it does not keep Node alive): see `keepAlive`.
-    #[napi(constructor)]
+    #[napi(constructor, ts_args_type = "callback: () => void")]
     pub fn new(callback: WakeCallback) -> Self {
         let callback = Arc::new(Mutex::new(callback));
         let wake = {
