@@ -6,8 +6,8 @@ const { checkInteger } = require('./validate');
 const frameDelivery = require('./frameDelivery');
 
 // Packets asked of the native track at once: whatever is queued, up to this. Frames come
-// through lib/frameDelivery.js, in batches of the same size. The native frames are handed out
-// as they come: their fields are ReceivedFrame's (those without a value are absent).
+// through lib/frameDelivery.js (shared by every track), in batches of the same size; their
+// fields are ReceivedFrame's (those without a value are absent).
 const BATCH = frameDelivery.BATCH;
 
 // What a consumer receives, for a program (not a browser MediaStreamTrack): whole encoded
