@@ -84,6 +84,32 @@ export declare class NativeFilePlayer {
   get error(): string | null
 }
 
+/**
+ * One route for the frames of every remote track read on this JS thread (see
+ * `msc_media::FrameDelivery`): `callback()` when tracks became ready, then `drain()`.
+ */
+export declare class NativeFrameDelivery {
+  /** `callback` is weak (it does not keep Node alive): see `keepAlive`. */
+  constructor(callback: () => void)
+  /**
+   * Whether the wake-up keeps Node's event loop alive (while readers wait, as a pending
+   * promise would).
+   */
+  keepAlive(keep: boolean): void
+  /**
+   * Writes the frames of the tracks listed since the last call, up to `max` per track,
+   * in the order the tracks became ready, into `data` (their bytes, one after the other)
+   * and `meta`; returns how many numbers of `meta` it wrote (0: none listed). `meta` holds,
+   * per track: its key, then its frame count (-1: the track ended; 0: its reader stopped
+   * meanwhile), then per frame [`FRAME_FIELDS`] numbers: byte length, timestamp (µs), RTP
+   * timestamp, flags (1: keyframe, 2: gap before), spatial layer, temporal layer, NTP time
+   * (ms); NaN where a value is absent. Tracks that do not fit stay listed for the next call;
+   * when not even the first fits, returns minus the bytes of `data` it needs (`meta` must
+   * hold at least 2 + 7 * `max` numbers).
+   */
+  drain(max: number, data: Buffer, meta: Buffer): number
+}
+
 export declare class NativeProducer {
   get id(): string
   get localId(): string
@@ -118,8 +144,12 @@ export declare class NativeRemoteTrack {
   get ssrc(): number
   get payloadType(): number
   get ended(): boolean
-  /** Up to `max` frames, waiting for one; null once the track ended. */
-  nextFrames(max: number): Promise<Array<NativeFrame> | null>
+  /**
+   * The reader waits for frames through `delivery` (see `msc_media::FrameDelivery`): 1 when
+   * frames are queued (the track is in the ready list: `delivery.drain()` now), 0 when the
+   * track is armed (the delivery's callback comes when frames do), -1 once it ended.
+   */
+  waitFrames(delivery: NativeFrameDelivery, key: number): number
   stopReading(): void
   /** Up to `max` RTP packets (header included), waiting for one; null once the track ended. */
   nextPackets(max: number): Promise<Array<Buffer> | null>
@@ -262,20 +292,6 @@ export interface NativeForwardOptions {
   port: number
   rtcpPort?: number
   payloadType?: number
-}
-
-/** One frame, as lib/RemoteTrack.js hands it out. */
-export interface NativeFrame {
-  data: Buffer
-  /** Microseconds since the track's first frame. */
-  timestamp: number
-  rtpTimestamp: number
-  keyframe: boolean
-  spatialLayer?: number
-  temporalLayer?: number
-  gapBefore: boolean
-  /** Milliseconds on the server's NTP clock, from its sender reports. */
-  ntpTime?: number
 }
 
 /**

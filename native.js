@@ -839,6 +839,7 @@ module.exports.NativeConsumer = nativeBinding.NativeConsumer
 module.exports.NativeDataChannel = nativeBinding.NativeDataChannel
 module.exports.NativeDevice = nativeBinding.NativeDevice
 module.exports.NativeFilePlayer = nativeBinding.NativeFilePlayer
+module.exports.NativeFrameDelivery = nativeBinding.NativeFrameDelivery
 module.exports.NativeProducer = nativeBinding.NativeProducer
 module.exports.NativeRecording = nativeBinding.NativeRecording
 module.exports.NativeRemoteTrack = nativeBinding.NativeRemoteTrack

@@ -13,6 +13,7 @@ const { sendTransport, connected, pickCodec } = require('./helpers/codec-session
 const { makers, startWriter } = require('./helpers/codec-frames');
 const { recvTransport, consume, collectFrames } = require('./helpers/recv-session');
 const { readLeb128 } = require('./helpers/depacketize');
+const { vp8Frame } = require('./helpers/media');
 
 let server;
 let device;
@@ -144,6 +145,111 @@ test("track.on('frame'): a listener gets the frames written, byte for byte, unti
     assert.equal(frames[i].data.toString('hex'), written[first + i].data.toString('hex'), `frame ${i}`);
     assert.equal(frames[i].keyframe, written[first + i].keyframe, `keyframe flag of frame ${i}`);
   }
+});
+
+// Many tracks of one process become ready at the same moment (their frames reach JS through
+// one shared route): each reader gets every frame of its own track, in order, whether it reads
+// with frames() or 'frame' listeners; two frames() loops on one track share its frames.
+test('many tracks at once: every reader gets all the frames of its track, in order', async (t) => {
+  const { transport: send, serverProducers } = await sendTransport(t, { server, device });
+  const video = createTrack({ kind: 'video' });
+  const audio = createTrack({ kind: 'audio' });
+  await send.produce({ track: video, codec: pickCodec(device, 'video/VP8') });
+  await send.produce({ track: audio, codec: pickCodec(device, 'audio/opus') });
+  await connected(send);
+  const recv = await recvTransport(t, { server, device });
+  const consumers = [];
+  for (let i = 0; i < 8; i++) {
+    const producer = serverProducers[i % 2];
+    consumers.push((await consume({ ...recv, device }, producer.id)).consumer);
+  }
+  await connected(recv.transport);
+  const count = 40;
+  // per consumer: the frames read, and a promise of `count` of them
+  const readers = consumers.map((consumer, i) => {
+    const frames = [];
+    let resolve;
+    const done = new Promise((r) => (resolve = r));
+    const got = (frame) => {
+      frames.push(frame);
+      if (frames.length === count) resolve();
+    };
+    const track = consumer.track;
+    const loops = [];
+    if (i % 4 === 0) {
+      // two loops on one track, left when the track ends
+      for (let loop = 0; loop < 2; loop++) {
+        loops.push(
+          (async () => {
+            for await (const frame of track.frames()) got(frame);
+          })()
+        );
+      }
+    } else if (i % 4 === 1) {
+      const onFrame = (frame) => {
+        got(frame);
+        if (frames.length >= count) track.off('frame', onFrame);
+      };
+      track.on('frame', onFrame);
+    } else {
+      (async () => {
+        for await (const frame of track.frames()) {
+          got(frame);
+          if (frames.length >= count) break;
+        }
+      })();
+    }
+    return { consumer, frames, done, loops };
+  });
+  // readers start a tick after they were set up: write from the next one
+  await new Promise((resolve) => setImmediate(resolve));
+  const writers = [
+    startWriter(video, makers['video/vp8'], { fps: 50, count, keyframeEvery: 25 }),
+    startWriter(audio, makers['audio/opus'], { fps: 50, count }),
+  ];
+  t.after(() => writers.forEach((w) => w.stop()));
+  const written = await Promise.all(writers.map((w) => w.done));
+  let timer;
+  const timedOut = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`frames read: ${readers.map((r) => r.frames.length).join(', ')}`)), 10000);
+  });
+  try {
+    await Promise.race([Promise.all(readers.map((r) => r.done)), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+  for (const [i, { consumer, frames }] of readers.entries()) {
+    const expected = written[i % 2];
+    assert.equal(frames.length, count, `consumer ${i}`);
+    for (let n = 0; n < count; n++) {
+      assert.ok(frames[n].data.equals(expected[n].data), `consumer ${i} (${consumer.kind}), frame ${n}`);
+    }
+    assert.equal(consumer.track.stats().framesDroppedReader, 0);
+  }
+  // both loops of a track still wait, and end with it
+  for (const { consumer, loops } of readers.filter((r) => r.loops.length)) {
+    consumer.close();
+    await Promise.all(loops);
+  }
+});
+
+// Frames reach JS through a buffer shared by all tracks, grown when a frame does not fit.
+test('a frame larger than the shared delivery buffer arrives whole', async (t) => {
+  const { transport: send, serverProducers } = await sendTransport(t, { server, device });
+  const track = createTrack({ kind: 'video' });
+  await send.produce({ track, codec: pickCodec(device, 'video/VP8') });
+  await connected(send);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer } = await consume({ ...recv, device }, serverProducers[0].id);
+  await connected(recv.transport);
+  const reading = collectFrames(consumer.track, (f) => f.length >= 3);
+  // 300 KB keyframes (the buffer starts at 256 KB), then a small frame
+  const sizes = [300_000, 600_000, 1000];
+  const writer = startWriter(track, ({ keyframe, n }) => vp8Frame({ keyframe, size: sizes[n] }), { fps: 10, count: 3, keyframeEvery: 2 });
+  t.after(() => writer.stop());
+  const written = await writer.done;
+  const frames = await reading;
+  for (let i = 0; i < 3; i++) assert.ok(frames[i].data.equals(written[i].data), `frame ${i} (${written[i].data.length} bytes)`);
 });
 
 // The payload of an RTP packet (after CSRCs and header extensions, padding removed).

@@ -12,6 +12,7 @@
 // The server consumers are created paused and resumed once the client's consume() resolved,
 // as a signalling server does (what the server sends before the answer is set is lost).
 
+const fs = require('node:fs');
 const path = require('node:path');
 const { fork } = require('node:child_process');
 const { consumerSnapshot, machineCpuSeconds, udpCounters } = require('./server');
@@ -57,6 +58,19 @@ async function startFeeder(sources) {
 // Counts the frames of one consumer whose number is past `base` (the feeder's last frame sent
 // when the window opened), each once, in order. Frames past `base` may arrive before the
 // feeder's answer does: `setBase` counts those among the last ones seen.
+// CPU seconds of this process's main thread (the JS thread), from Linux's per-thread
+// counters; null elsewhere.
+function jsThreadCpuSeconds() {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, fields 14 and 15 of the line (11 and 12 after the command), in ticks
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
 function frameCounter() {
   let firstSeen;
   const recent = [];
@@ -181,6 +195,7 @@ async function recvLoadPhase(ctx, server, client) {
     const counts0 = await feeder.counts();
     for (const r of receivers) r.counter.setBase(counts0[r.kind][r.source]);
     const cpu0 = cpuSeconds();
+    const js0 = jsThreadCpuSeconds();
     const worker0 = server.workersCpuSeconds();
     const machine0 = machineCpuSeconds();
     const udp0 = udpCounters();
@@ -191,6 +206,7 @@ async function recvLoadPhase(ctx, server, client) {
 
     const t1 = now();
     const cpu1 = cpuSeconds();
+    const js1 = jsThreadCpuSeconds();
     const worker1 = server.workersCpuSeconds();
     const machine1 = machineCpuSeconds();
     const udp1 = udpCounters();
@@ -256,6 +272,8 @@ async function recvLoadPhase(ctx, server, client) {
       delivered: round(receivedPps / expectedPps, 4),
       clientCpuShare: round(clientCpu / seconds, 3),
       clientCpuUsPerPacket: round((clientCpu / packets) * 1e6, 2),
+      // the part of it on the JS thread (the client's own process only: not aiortc's Python)
+      jsThreadCpuUsPerPacket: js0 === null || client.extraCpuSeconds ? null : round(((js1 - js0) / packets) * 1e6, 2),
       workerCpuShare: round(workerCpu / seconds, 3),
       otherCpuShare: round((machineBusy - clientCpu - workerCpu) / seconds, 3),
       framesCounted: frameRows.length > 0,

@@ -44,7 +44,7 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
       }
       log(
         `  received ${r.clientPps}${r.packetsCountedBy === 'client' ? '' : ` (server's count less reported losses)`}/${r.askedPps} packets/s (${(r.delivered * 100).toFixed(1)}%), ` +
-          `${r.clientCpuUsPerPacket} us/packet (${(r.clientCpuShare * 100).toFixed(0)}% of a core), worker ${(r.workerCpuShare * 100).toFixed(0)}%, ` +
+          `${r.clientCpuUsPerPacket} us/packet (${(r.clientCpuShare * 100).toFixed(0)}% of a core${r.jsThreadCpuUsPerPacket != null ? `; JS thread ${r.jsThreadCpuUsPerPacket} us/packet` : ''}), worker ${(r.workerCpuShare * 100).toFixed(0)}%, ` +
           `frames lost ${r.framesLostShare === null ? '-' : `${(r.framesLostShare * 100).toFixed(2)}%`}, RSS ${r.rssPerPeerKiB} KiB/peer` +
           (r.setupFailures ? `, ${r.setupFailures} peers failed to set up (${r.lastSetupError})` : '')
       );

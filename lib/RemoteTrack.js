@@ -3,11 +3,12 @@
 const { EventEmitter } = require('node:events');
 const { InvalidStateError, callNative, awaitNative } = require('./errors');
 const { checkInteger } = require('./validate');
+const frameDelivery = require('./frameDelivery');
 
-// Frames (or packets) asked of the native track at once: whatever is queued, up to this.
-// The native frames are handed out as they come: their fields are ReceivedFrame's (those
-// without a value are absent).
-const BATCH = 32;
+// Packets asked of the native track at once: whatever is queued, up to this. Frames come
+// through lib/frameDelivery.js (shared by every track), in batches of the same size; their
+// fields are ReceivedFrame's (those without a value are absent).
+const BATCH = frameDelivery.BATCH;
 
 // What a consumer receives, for a program (not a browser MediaStreamTrack): whole encoded
 // frames in order, raw RTP, keyframe requests. `id`, `kind`, `readyState` ('live' | 'ended'),
@@ -32,6 +33,7 @@ class RemoteTrack extends EventEmitter {
     this._kind = native.kind;
     this._codec = { mimeType: native.mimeType, clockRate: native.clockRate, payloadType: native.payloadType };
     this._ended = false;
+    this._key = frameDelivery.newKey();
     this._frameReaders = 0;
     this._packetReaders = 0;
     this._frameLoop = null;
@@ -108,6 +110,7 @@ class RemoteTrack extends EventEmitter {
   async *_iterate(what) {
     const counter = what === 'frame' ? '_frameReaders' : '_packetReaders';
     this[counter]++;
+    if (what === 'frame') frameDelivery.readerStarted();
     try {
       for (;;) {
         const batch = await this._next(what);
@@ -116,16 +119,18 @@ class RemoteTrack extends EventEmitter {
       }
     } finally {
       this[counter]--;
+      if (what === 'frame') frameDelivery.readerStopped();
       this._maybeStop(what);
     }
   }
 
   _next(what) {
-    return what === 'frame' ? this._native.nextFrames(BATCH) : this._native.nextPackets(BATCH);
+    return what === 'frame' ? frameDelivery.nextFrames(this._native, this._key) : this._native.nextPackets(BATCH);
   }
 
   // Emits 'frame' / 'rtp' while there are listeners (started a tick after 'newListener').
   async _pump(event) {
+    if (event === 'frame') frameDelivery.readerStarted();
     try {
       for (;;) {
         if (this.listenerCount(event) === 0) break;
@@ -134,8 +139,10 @@ class RemoteTrack extends EventEmitter {
         for (const item of batch) this.emit(event, item);
       }
     } finally {
-      if (event === 'frame') this._frameLoop = null;
-      else this._packetLoop = null;
+      if (event === 'frame') {
+        this._frameLoop = null;
+        frameDelivery.readerStopped();
+      } else this._packetLoop = null;
       this._maybeStop(event);
     }
   }
@@ -153,6 +160,7 @@ class RemoteTrack extends EventEmitter {
   _end() {
     if (this._ended) return;
     this._ended = true;
+    frameDelivery.ended(this._key);
     this.emit('ended');
   }
 }

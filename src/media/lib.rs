@@ -14,6 +14,8 @@
 //!   `createRtpTrack`).
 //! - [`RemoteTrack`]: what a consumer receives: whole frames in order (the frame assembler),
 //!   raw RTP packets, keyframe requests, taps for recording and forwarding.
+//! - [`FrameDelivery`]: the frames of many remote tracks to one reading thread, with one
+//!   wake-up for all the tracks that became ready.
 //! - [`FrameAssembler`]: the receive side's RTP packets of one stream (reordered, duplicated,
 //!   lossy) -> whole encoded frames, in order, with keyframe flags and loss marks.
 //! - [`RtpForwarder`]: the RTP of a received track sent to another tool, with an SDP for it.
@@ -58,9 +60,9 @@ pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};
 pub use profile::codec_parameters;
 pub use recorder::{RecordFormat, Recorder, RecordingSummary};
 pub use remote_track::{
-    ForwardTap, FrameTap, KeyframeRequester, PacketTap, ReceivedFrame, Recording, RemoteTrack,
-    RemoteTrackInfo, RemoteTrackStats, FRAME_QUEUE, KEYFRAME_REQUEST_INTERVAL, NACK_WAIT,
-    REORDER_WAIT, RTP_QUEUE,
+    ForwardTap, FrameDelivery, FrameTap, KeyframeRequester, PacketTap, Ready, ReceivedFrame,
+    Recording, RemoteTrack, RemoteTrackInfo, RemoteTrackStats, Take, Wake, FRAME_QUEUE,
+    KEYFRAME_REQUEST_INTERVAL, NACK_WAIT, REORDER_WAIT, RTP_QUEUE,
 };
 pub use rtp_forward::{RtpForwardOptions, RtpForwardStats, RtpForwarder};
 pub use rtp_ingest::{RtpIngest, RtpIngestOptions, RtpIngestStats};

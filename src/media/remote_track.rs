@@ -30,8 +30,11 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::sync::Notify;
 
+mod delivery;
 mod taps;
 
+use delivery::Armed;
+pub use delivery::{FrameDelivery, Ready, Take, Wake};
 pub use taps::{ForwardTap, Recording};
 
 use crate::depacketizer::{AssemblerOptions, FrameAssembler, ReceivedPacket};
@@ -144,6 +147,8 @@ struct Inner {
     /// Last sender report: NTP time (64-bit) and its RTP time.
     sender_report: Option<(u64, u32)>,
     frames: Option<VecDeque<ReceivedFrame>>,
+    /// The reader waits through a [`FrameDelivery`] (see `delivery.rs`).
+    armed: Option<Armed>,
     /// A frame was dropped for a slow reader: video frames are dropped until a keyframe.
     reader_skipping: bool,
     packets: Option<VecDeque<Bytes>>,
@@ -181,6 +186,7 @@ impl RemoteTrack {
                 first_timestamp: None,
                 sender_report: None,
                 frames: None,
+                armed: None,
                 reader_skipping: false,
                 packets: None,
                 frame_taps: Vec::new(),
@@ -226,6 +232,7 @@ impl RemoteTrack {
         raw: impl FnOnce() -> Bytes,
     ) {
         let mut keyframe = false;
+        let wake;
         let (frames_ready, packets_ready) = {
             let mut guard = self.lock();
             let inner = &mut *guard;
@@ -267,10 +274,14 @@ impl RemoteTrack {
                     .assembler
                     .poll_timeout()
                     .is_some_and(|d| Some(d) != deadline_before);
-            let frames_ready = self.take_frames(inner, &mut keyframe) || new_deadline;
+            let queued = self.take_frames(inner, &mut keyframe);
             keyframe |= inner.assembler.take_keyframe_request();
-            (frames_ready, packets_ready)
+            wake = Self::arm_check(inner, queued);
+            (queued || new_deadline, packets_ready)
         };
+        if let Some(delivery) = wake {
+            delivery.wake();
+        }
         if frames_ready {
             self.frames_ready.notify_one();
         }
@@ -341,6 +352,7 @@ impl RemoteTrack {
     /// it: the stream may have stopped), delivering the frames behind them.
     fn handle_timeout(&self, now: Instant) {
         let mut keyframe = false;
+        let wake;
         let frames_ready = {
             let mut guard = self.lock();
             let inner = &mut *guard;
@@ -350,8 +362,12 @@ impl RemoteTrack {
             inner.assembler.handle_timeout(now);
             let ready = self.take_frames(inner, &mut keyframe);
             keyframe |= inner.assembler.take_keyframe_request();
+            wake = Self::arm_check(inner, ready);
             ready
         };
+        if let Some(delivery) = wake {
+            delivery.wake();
+        }
         if frames_ready {
             self.frames_ready.notify_one();
         }
@@ -366,7 +382,7 @@ impl RemoteTrack {
     pub async fn next_frames(&self, max: usize) -> Option<Vec<ReceivedFrame>> {
         loop {
             let notified = self.frames_ready.notified();
-            let mut keyframe = false;
+            let keyframe;
             let deadline;
             {
                 let mut guard = self.lock();
@@ -374,11 +390,7 @@ impl RemoteTrack {
                 if inner.ended {
                     return None;
                 }
-                if inner.frames.is_none() {
-                    // A reader joining a video stream already flowing starts at a keyframe.
-                    keyframe = self.info.kind == MediaKind::Video && inner.stats.frames > 0;
-                    inner.reader_skipping = keyframe;
-                }
+                keyframe = self.start_reading(inner);
                 let queue = inner.frames.get_or_insert_with(VecDeque::new);
                 if !queue.is_empty() {
                     let n = queue.len().min(max.max(1));
@@ -408,9 +420,129 @@ impl RemoteTrack {
         }
     }
 
+    /// Starts queueing frames if nothing did; true when a keyframe must be asked for: a
+    /// reader joining a video stream already flowing starts at a keyframe.
+    fn start_reading(&self, inner: &mut Inner) -> bool {
+        if inner.frames.is_some() {
+            return false;
+        }
+        inner.frames = Some(VecDeque::new());
+        let keyframe = self.info.kind == MediaKind::Video && inner.stats.frames > 0;
+        inner.reader_skipping = keyframe;
+        keyframe
+    }
+
+    /// The reader waits for frames through `delivery`: when frames are queued the track is
+    /// listed in its ready list now ([`Take::Listed`]: no wake-up is sent for it, the caller
+    /// takes the list), else it is armed ([`Take::Armed`]): the next frame queued (or the end)
+    /// lists `key` and wakes the delivery if its list was empty. Either way the frames come
+    /// from [`take_ready`](Self::take_ready). The first call starts queueing frames for the
+    /// reader, as [`next_frames`](Self::next_frames) does; while armed, a hole is given up at
+    /// its deadline even if no packet follows.
+    pub fn wait_frames(self: &Arc<Self>, delivery: &Arc<FrameDelivery>, key: u64) -> Take {
+        let keyframe;
+        let listed;
+        {
+            let mut guard = self.lock();
+            let inner = &mut *guard;
+            if inner.ended {
+                return Take::Ended;
+            }
+            keyframe = self.start_reading(inner);
+            inner.armed = Some(Armed {
+                delivery: delivery.clone(),
+                track: Arc::downgrade(self),
+                key,
+                scheduled: None,
+            });
+            // frames already queued list the track at once; else a pending deadline is
+            // handled by the delivery from now on
+            let _ = Self::arm_check(inner, false);
+            listed = inner.armed.is_none();
+        }
+        if keyframe {
+            self.request_keyframe();
+        }
+        if listed {
+            Take::Listed
+        } else {
+            Take::Armed
+        }
+    }
+
+    /// The frames of a track a [`FrameDelivery`] listed as ready: up to `max`; `None` once
+    /// the track ended; none when the reader stopped meanwhile.
+    pub fn take_ready(&self, max: usize) -> Option<Vec<ReceivedFrame>> {
+        let mut inner = self.lock();
+        if inner.ended {
+            return None;
+        }
+        Some(Self::drain_queue(&mut inner, max).unwrap_or_default())
+    }
+
+    /// Puts frames taken by [`take_ready`](Self::take_ready) back at the head of the queue
+    /// (the reader could not take them yet), before any queued since: the order stays.
+    pub fn give_back(&self, frames: Vec<ReceivedFrame>) {
+        let mut inner = self.lock();
+        if let Some(queue) = &mut inner.frames {
+            for frame in frames.into_iter().rev() {
+                queue.push_front(frame);
+            }
+        }
+    }
+
+    fn drain_queue(inner: &mut Inner, max: usize) -> Option<Vec<ReceivedFrame>> {
+        let queue = inner.frames.as_mut()?;
+        if queue.is_empty() {
+            return None;
+        }
+        let n = queue.len().min(max.max(1));
+        Some(queue.drain(..n).collect())
+    }
+
+    /// After frames were queued (`queued`) or the assembler's deadline moved: an armed track
+    /// with frames is listed (and disarmed), the delivery returned when it must be woken
+    /// (outside the lock); an armed track without gets its new deadline scheduled.
+    fn arm_check(inner: &mut Inner, queued: bool) -> Option<Arc<FrameDelivery>> {
+        let armed = inner.armed.as_mut()?;
+        let has_frames = queued || inner.frames.as_ref().is_some_and(|q| !q.is_empty());
+        if has_frames {
+            let armed = inner.armed.take()?;
+            let first = armed.delivery.push_ready(armed.key, armed.track);
+            return first.then_some(armed.delivery);
+        }
+        if inner.paused {
+            return None;
+        }
+        if let Some(at) = inner.assembler.poll_timeout() {
+            if armed.scheduled != Some(at) {
+                armed.scheduled = Some(at);
+                armed.delivery.schedule(at, armed.track.clone());
+            }
+        }
+        None
+    }
+
+    /// A deadline the delivery scheduled for this track passed.
+    fn deadline_passed(&self, now: Instant) {
+        {
+            let mut inner = self.lock();
+            match &mut inner.armed {
+                Some(armed) if armed.scheduled.is_some_and(|at| at <= now) => {
+                    armed.scheduled = None;
+                }
+                // disarmed since, or rescheduled later
+                _ => return,
+            }
+        }
+        self.handle_timeout(now);
+    }
+
     /// Stops queueing frames (the reader went away); what was queued is dropped.
     pub fn stop_reading(&self) {
-        self.lock().frames = None;
+        let mut inner = self.lock();
+        inner.frames = None;
+        inner.armed = None;
     }
 
     /// Up to `max` raw RTP packets, waiting for at least one; `None` once the track ended.
@@ -517,15 +649,25 @@ impl RemoteTrack {
         if self.ended.swap(true, Ordering::AcqRel) {
             return false;
         }
+        let mut wake = None;
         let taps = {
             let mut inner = self.lock();
             inner.ended = true;
+            if let Some(armed) = inner.armed.take() {
+                // the reader learns of the end from the delivery
+                if armed.delivery.push_ready(armed.key, armed.track) {
+                    wake = Some(armed.delivery);
+                }
+            }
             inner.frames = None;
             inner.packets = None;
             inner.packet_taps.clear();
             std::mem::take(&mut inner.frame_taps)
         };
         drop(taps);
+        if let Some(delivery) = wake {
+            delivery.wake();
+        }
         if let Ok(mut r) = self.requester.lock() {
             *r = None;
         }
@@ -652,5 +794,181 @@ mod tests {
         assert_eq!(data, [3, 4]);
         assert!(frames[0].gap_before && !frames[1].gap_before);
         assert_eq!(track.stats().packets_lost, 1);
+    }
+}
+
+#[cfg(test)]
+mod delivery_tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    fn opus_track() -> Arc<RemoteTrack> {
+        Arc::new(
+            RemoteTrack::new(RemoteTrackInfo {
+                id: "t".into(),
+                kind: MediaKind::Audio,
+                mime_type: "audio/opus".into(),
+                clock_rate: 48_000,
+                channels: Some(2),
+                payload_type: 100,
+                fmtp: None,
+                ssrc: 1,
+                nack: false,
+            })
+            .unwrap(),
+        )
+    }
+
+    fn push_opus(track: &RemoteTrack, seq: u16) {
+        let payload = Bytes::from(vec![0xf8, seq as u8]);
+        track.push_rtp(
+            Instant::now(),
+            seq,
+            u32::from(seq) * 960,
+            true,
+            payload,
+            Bytes::new,
+        );
+    }
+
+    /// A delivery counting its wake-ups (and signalling them), its timer running.
+    fn delivery() -> (Arc<FrameDelivery>, Arc<AtomicUsize>, Arc<Notify>) {
+        let wakes = Arc::new(AtomicUsize::new(0));
+        let woken = Arc::new(Notify::new());
+        let (delivery, timer) = FrameDelivery::new({
+            let wakes = wakes.clone();
+            let woken = woken.clone();
+            Box::new(move || {
+                wakes.fetch_add(1, Ordering::SeqCst);
+                woken.notify_one();
+            })
+        });
+        tokio::spawn(timer);
+        (delivery, wakes, woken)
+    }
+
+    fn data(frames: &[ReceivedFrame]) -> Vec<u8> {
+        frames.iter().map(|f| f.data[1]).collect()
+    }
+
+    /// The keys listed, and the frames of each (None: ended).
+    fn drain(delivery: &FrameDelivery, max: usize) -> Vec<(u64, Option<Vec<u8>>)> {
+        delivery
+            .take_ready()
+            .into_iter()
+            .map(|(key, track)| {
+                let frames = track.upgrade().unwrap().take_ready(max);
+                (key, frames.map(|f| data(&f)))
+            })
+            .collect()
+    }
+
+    // Many tracks become ready before the reader drains: one wake-up, each track listed once
+    // in the order it became ready, each with all its frames in order.
+    #[tokio::test]
+    async fn tracks_ready_together_cost_one_wake_up_and_keep_their_order() {
+        let (delivery, wakes, _) = delivery();
+        let tracks: Vec<_> = (0..5).map(|_| opus_track()).collect();
+        for (key, track) in tracks.iter().enumerate() {
+            assert_eq!(track.wait_frames(&delivery, key as u64), Take::Armed);
+        }
+        for seq in 1..=3 {
+            for track in tracks.iter().rev() {
+                push_opus(track, seq);
+            }
+        }
+        assert_eq!(wakes.load(Ordering::SeqCst), 1);
+        let got = drain(&delivery, 8);
+        let expected: Vec<_> = (0..5).rev().map(|k| (k, Some(vec![1, 2, 3]))).collect();
+        assert_eq!(got, expected);
+        assert!(delivery.take_ready().is_empty());
+    }
+
+    // A track is listed only while its reader waits: frames coming while the reader is busy
+    // stay in the track's bounded queue, listed when the reader waits again.
+    #[tokio::test]
+    async fn only_a_waiting_reader_is_listed() {
+        let (delivery, wakes, _) = delivery();
+        let track = opus_track();
+        assert_eq!(track.wait_frames(&delivery, 7), Take::Armed);
+        push_opus(&track, 1);
+        assert_eq!(drain(&delivery, 8), [(7, Some(vec![1]))]);
+        // the reader is busy: not listed again, nothing woken
+        for seq in 2..=4 {
+            push_opus(&track, seq);
+        }
+        assert_eq!(wakes.load(Ordering::SeqCst), 1);
+        assert!(delivery.take_ready().is_empty());
+        // it waits again: listed at once, without a wake-up; `max` at a time
+        assert_eq!(track.wait_frames(&delivery, 7), Take::Listed);
+        assert_eq!(drain(&delivery, 2), [(7, Some(vec![2, 3]))]);
+        assert_eq!(track.wait_frames(&delivery, 7), Take::Listed);
+        assert_eq!(drain(&delivery, 2), [(7, Some(vec![4]))]);
+        assert_eq!(wakes.load(Ordering::SeqCst), 1);
+        // nothing queued: armed, the next frame wakes
+        assert_eq!(track.wait_frames(&delivery, 7), Take::Armed);
+        push_opus(&track, 5);
+        assert_eq!(wakes.load(Ordering::SeqCst), 2);
+        assert_eq!(drain(&delivery, 8), [(7, Some(vec![5]))]);
+        // a reader that does not come back keeps FRAME_QUEUE frames, the rest counted lost
+        for seq in 6..(6 + FRAME_QUEUE as u16 + 10) {
+            push_opus(&track, seq);
+        }
+        assert!(delivery.take_ready().is_empty());
+        assert_eq!(track.stats().frames_dropped_reader, 10);
+        assert_eq!(track.wait_frames(&delivery, 7), Take::Listed);
+        let got = drain(&delivery, 2 * FRAME_QUEUE);
+        assert_eq!(got[0].1.as_ref().map(|f| f.len()), Some(FRAME_QUEUE));
+        // stopped reading: disarmed, nothing listed
+        assert_eq!(track.wait_frames(&delivery, 7), Take::Armed);
+        track.stop_reading();
+        push_opus(&track, 200);
+        assert!(delivery.take_ready().is_empty());
+        assert_eq!(wakes.load(Ordering::SeqCst), 2);
+    }
+
+    // The last packets of a stream behind a hole: no later packet comes, yet the waiting
+    // reader is woken with them once the hole's wait is over.
+    #[tokio::test]
+    async fn a_waiting_reader_gets_the_frames_behind_a_hole_when_no_packet_follows() {
+        let (delivery, wakes, woken) = delivery();
+        let track = opus_track();
+        assert_eq!(track.wait_frames(&delivery, 1), Take::Armed);
+        push_opus(&track, 1);
+        woken.notified().await;
+        assert_eq!(drain(&delivery, 8), [(1, Some(vec![1]))]);
+        assert_eq!(track.wait_frames(&delivery, 1), Take::Armed);
+        let start = Instant::now();
+        // 2 is lost; 3 and 4 are the stream's last packets
+        push_opus(&track, 3);
+        push_opus(&track, 4);
+        assert!(delivery.take_ready().is_empty());
+        tokio::time::timeout(Duration::from_secs(2), woken.notified())
+            .await
+            .expect("woken at the hole's deadline");
+        let waited = start.elapsed();
+        assert!(
+            waited >= REORDER_WAIT / 2 && waited < NACK_WAIT,
+            "{waited:?}"
+        );
+        assert_eq!(wakes.load(Ordering::SeqCst), 2);
+        let ready = delivery.take_ready();
+        assert_eq!(ready.len(), 1);
+        let frames = track.take_ready(8).unwrap();
+        assert_eq!(data(&frames), [3, 4]);
+        assert!(frames[0].gap_before && !frames[1].gap_before);
+        assert_eq!(track.stats().packets_lost, 1);
+    }
+
+    // A waiting reader learns of the end from the delivery.
+    #[tokio::test]
+    async fn a_waiting_reader_is_woken_by_the_end() {
+        let (delivery, wakes, _) = delivery();
+        let track = opus_track();
+        assert_eq!(track.wait_frames(&delivery, 3), Take::Armed);
+        assert!(track.end());
+        assert_eq!(wakes.load(Ordering::SeqCst), 1);
+        assert_eq!(drain(&delivery, 8), [(3, None)]);
+        assert_eq!(track.wait_frames(&delivery, 3), Take::Ended);
     }
 }

@@ -1,15 +1,18 @@
 //! #[napi] RemoteTrack: thin glue over msc_media::RemoteTrack, what a consumer receives
 //! (lib/RemoteTrack.js is its JS face: frames(), 'frame' events, rtp()).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use msc_media::{
-    ForwardTap, ReceivedFrame, Recorder, Recording, RemoteTrack, RtpForwardOptions, RtpForwarder,
+    ForwardTap, FrameDelivery, ReceivedFrame, Recorder, Recording, RemoteTrack, RtpForwardOptions,
+    RtpForwarder, Take,
 };
-use napi::bindgen_prelude::{Buffer, PromiseRaw};
+use napi::bindgen_prelude::{Buffer, BufferSlice, PromiseRaw};
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::Env;
 use napi_derive::napi;
 
+use super::convert::JsCallback;
 use super::errors::{invalid_argument, promise, to_js, Code};
 
 #[napi]
@@ -20,36 +23,6 @@ pub struct NativeRemoteTrack {
 impl NativeRemoteTrack {
     pub fn new(inner: Arc<RemoteTrack>) -> Self {
         NativeRemoteTrack { inner }
-    }
-}
-
-/// One frame, as lib/RemoteTrack.js hands it out.
-#[napi(object)]
-pub struct NativeFrame {
-    pub data: Buffer,
-    /// Microseconds since the track's first frame.
-    pub timestamp: f64,
-    pub rtp_timestamp: u32,
-    pub keyframe: bool,
-    pub spatial_layer: Option<u32>,
-    pub temporal_layer: Option<u32>,
-    pub gap_before: bool,
-    /// Milliseconds on the server's NTP clock, from its sender reports.
-    pub ntp_time: Option<f64>,
-}
-
-impl From<ReceivedFrame> for NativeFrame {
-    fn from(f: ReceivedFrame) -> Self {
-        NativeFrame {
-            data: Buffer::from(Vec::from(f.data)),
-            timestamp: f.timestamp_us as f64,
-            rtp_timestamp: f.rtp_timestamp,
-            keyframe: f.keyframe,
-            spatial_layer: f.spatial_layer.map(u32::from),
-            temporal_layer: f.temporal_layer.map(u32::from),
-            gap_before: f.gap_before,
-            ntp_time: f.ntp_time_ms,
-        }
     }
 }
 
@@ -98,11 +71,16 @@ impl NativeRemoteTrack {
         self.inner.ended()
     }
 
-    /// Up to `max` frames, waiting for one; null once the track ended.
+    /// The reader waits for frames through `delivery` (see `msc_media::FrameDelivery`): 1 when
+    /// frames are queued (the track is in the ready list: `delivery.drain()` now), 0 when the
+    /// track is armed (the delivery's callback comes when frames do), -1 once it ended.
     #[napi]
-    pub async fn next_frames(&self, max: u32) -> Option<Vec<NativeFrame>> {
-        let frames = self.inner.next_frames(max as usize).await?;
-        Some(frames.into_iter().map(NativeFrame::from).collect())
+    pub fn wait_frames(&self, delivery: &NativeFrameDelivery, key: u32) -> i32 {
+        match self.inner.wait_frames(&delivery.inner, u64::from(key)) {
+            Take::Listed => 1,
+            Take::Armed => 0,
+            Take::Ended => -1,
+        }
     }
 
     #[napi]
@@ -331,5 +309,122 @@ impl NativeRtpForwarder {
     pub fn close(&self) {
         self.track.remove_tap(self.tap);
         self.forwarder.close();
+    }
+}
+
+/// Numbers per frame in what `NativeFrameDelivery::drain` writes.
+pub const FRAME_FIELDS: usize = 7;
+
+/// The numbers of a Float64Array, written through its bytes (native byte order, as typed
+/// arrays are).
+struct Meta<'a>(&'a mut [u8]);
+
+impl Meta<'_> {
+    fn len(&self) -> usize {
+        self.0.len() / 8
+    }
+    fn set(&mut self, at: usize, value: f64) {
+        self.0[at * 8..at * 8 + 8].copy_from_slice(&value.to_ne_bytes());
+    }
+}
+
+fn put_frame(frame: &ReceivedFrame, meta: &mut Meta<'_>, at: usize) {
+    let flags = u8::from(frame.keyframe) | (u8::from(frame.gap_before) << 1);
+    let values = [
+        frame.data.len() as f64,
+        frame.timestamp_us as f64,
+        f64::from(frame.rtp_timestamp),
+        f64::from(flags),
+        frame.spatial_layer.map_or(f64::NAN, f64::from),
+        frame.temporal_layer.map_or(f64::NAN, f64::from),
+        frame.ntp_time_ms.unwrap_or(f64::NAN),
+    ];
+    for (i, value) in values.into_iter().enumerate() {
+        meta.set(at + i, value);
+    }
+}
+
+type WakeCallback = JsCallback<()>;
+
+/// One route for the frames of every remote track read on this JS thread (see
+/// `msc_media::FrameDelivery`): `callback()` when tracks became ready, then `drain()`.
+#[napi]
+pub struct NativeFrameDelivery {
+    inner: Arc<FrameDelivery>,
+    callback: Arc<Mutex<WakeCallback>>,
+}
+
+#[napi]
+impl NativeFrameDelivery {
+    /// `callback` is weak (it does not keep Node alive): see `keepAlive`.
+    #[napi(constructor, ts_args_type = "callback: () => void")]
+    pub fn new(callback: WakeCallback) -> Self {
+        let callback = Arc::new(Mutex::new(callback));
+        let wake = {
+            let callback = callback.clone();
+            Box::new(move || {
+                if let Ok(callback) = callback.lock() {
+                    callback.call((), ThreadsafeFunctionCallMode::NonBlocking);
+                }
+            })
+        };
+        let (inner, timer) = FrameDelivery::new(wake);
+        napi::bindgen_prelude::spawn(timer);
+        NativeFrameDelivery { inner, callback }
+    }
+
+    /// Whether the wake-up keeps Node's event loop alive (while readers wait, as a pending
+    /// promise would).
+    #[napi]
+    #[allow(deprecated)] // refer/unref: the callback is shared with the wake-up closure
+    pub fn keep_alive(&self, env: Env, keep: bool) -> napi::Result<()> {
+        let mut callback = self.callback.lock().unwrap_or_else(|p| p.into_inner());
+        if keep {
+            callback.refer(&env)
+        } else {
+            callback.unref(&env)
+        }
+    }
+
+    /// Writes the frames of the tracks listed since the last call, up to `max` per track,
+    /// in the order the tracks became ready, into `data` (their bytes, one after the other)
+    /// and `meta`; returns how many numbers of `meta` it wrote (0: none listed). `meta` holds,
+    /// per track: its key, then its frame count (-1: the track ended; 0: its reader stopped
+    /// meanwhile), then per frame [`FRAME_FIELDS`] numbers: byte length, timestamp (µs), RTP
+    /// timestamp, flags (1: keyframe, 2: gap before), spatial layer, temporal layer, NTP time
+    /// (ms); NaN where a value is absent. Tracks that do not fit stay listed for the next call;
+    /// when not even the first fits, returns minus the bytes of `data` it needs (`meta` must
+    /// hold at least 2 + 7 * `max` numbers).
+    #[napi]
+    pub fn drain(&self, max: u32, mut data: BufferSlice, mut meta: BufferSlice) -> f64 {
+        let mut meta = Meta(&mut meta);
+        let mut ready = self.inner.take_ready().into_iter();
+        let (mut d, mut m) = (0, 0);
+        while let Some((key, weak)) = ready.next() {
+            let track = weak.upgrade();
+            let frames = track.as_ref().and_then(|t| t.take_ready(max as usize));
+            let bytes: usize = frames.iter().flatten().map(|f| f.data.len()).sum();
+            let numbers = 2 + frames.as_ref().map_or(0, |f| f.len() * FRAME_FIELDS);
+            if d + bytes > data.len() || m + numbers > meta.len() {
+                if let (Some(track), Some(frames)) = (&track, frames) {
+                    track.give_back(frames);
+                }
+                self.inner.relist(std::iter::once((key, weak)).chain(ready));
+                if m == 0 {
+                    return -(bytes as f64);
+                }
+                break;
+            }
+            meta.set(m, key as f64);
+            meta.set(m + 1, frames.as_ref().map_or(-1.0, |f| f.len() as f64));
+            m += 2;
+            for frame in frames.iter().flatten() {
+                data[d..d + frame.data.len()].copy_from_slice(&frame.data);
+                d += frame.data.len();
+                put_frame(frame, &mut meta, m);
+                m += FRAME_FIELDS;
+            }
+        }
+        m as f64
     }
 }

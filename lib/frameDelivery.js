@@ -1,0 +1,136 @@
+'use strict';
+
+const native = require('../native.js');
+
+// The frames of every remote track of this JS thread come through one native route: a track
+// whose reader waits is armed natively (waitFrames); when frames come it is listed, and the
+// first one listed wakes this module once; one synchronous drain() then writes the frames of
+// every listed track into two buffers this module keeps (bytes, and numbers: no JS value made
+// natively), and they go to each track's waiting reader. Only tracks whose reader waits are
+// drained: a reader that does not come back leaves its frames in the track's bounded native
+// queue.
+
+// Frames taken from a track at once: whatever is queued, up to this.
+const BATCH = 32;
+// numbers per frame in drain()'s `meta` (FRAME_FIELDS of src/node/remote_track.rs)
+const FRAME_FIELDS = 7;
+
+let delivery = null;
+// what drain() writes into (made with the delivery): the frames' bytes, and `meta` (its
+// numbers, through `metaBytes`; 8192 is far more than the 2 + 7 * BATCH of a track)
+let data = null;
+let meta = null;
+let metaBytes = null;
+// key -> the callbacks of the track's waiting readers (usually one), each given an array of
+// frames (empty: wait again) or null (the track ended)
+const waiting = new Map();
+let nextKey = 1;
+// readers open (frames() loops, 'frame' pumps): while any, the wake-up keeps Node alive, as
+// the pending promise of an async native call did
+let openReaders = 0;
+
+// One frame, as the native frames were: its fields are ReceivedFrame's, those without a value
+// absent. Its data is a Buffer of its own (the drain's buffer is written again by the next).
+function frameAt(offset, at) {
+  const length = meta[at];
+  const bytes = Buffer.allocUnsafe(length);
+  data.copy(bytes, 0, offset, offset + length);
+  const frame = { data: bytes, timestamp: meta[at + 1], rtpTimestamp: meta[at + 2], keyframe: (meta[at + 3] & 1) !== 0 };
+  const spatialLayer = meta[at + 4];
+  const temporalLayer = meta[at + 5];
+  if (spatialLayer === spatialLayer) frame.spatialLayer = spatialLayer;
+  if (temporalLayer === temporalLayer) frame.temporalLayer = temporalLayer;
+  frame.gapBefore = (meta[at + 3] & 2) !== 0;
+  const ntpTime = meta[at + 6];
+  if (ntpTime === ntpTime) frame.ntpTime = ntpTime;
+  return frame;
+}
+
+function drain() {
+  for (;;) {
+    const length = delivery.drain(BATCH, data, metaBytes);
+    if (length === 0) return;
+    if (length < 0) {
+      // a track's frames do not fit: a larger buffer, and again
+      data = Buffer.allocUnsafeSlow(Math.max(2 * data.length, -length));
+      continue;
+    }
+    dispatch(length);
+  }
+}
+
+// Hands the frames drain() wrote (`length` numbers of `meta`) to the waiting readers.
+function dispatch(length) {
+  let at = 0;
+  let offset = 0;
+  while (at < length) {
+    const key = meta[at];
+    const count = meta[at + 1];
+    at += 2;
+    let frames = null;
+    if (count >= 0) {
+      frames = new Array(count);
+      for (let i = 0; i < count; i++) {
+        frames[i] = frameAt(offset, at);
+        offset += meta[at];
+        at += FRAME_FIELDS;
+      }
+    }
+    const readers = waiting.get(key);
+    if (readers === undefined) continue;
+    waiting.delete(key);
+    // the frames to the first reader; any other waits again (for what is left, or new ones)
+    readers[0](frames);
+    for (let j = 1; j < readers.length; j++) readers[j](frames === null ? null : []);
+  }
+}
+
+function get() {
+  if (delivery === null) {
+    data = Buffer.allocUnsafeSlow(256 * 1024);
+    meta = new Float64Array(8192);
+    metaBytes = Buffer.from(meta.buffer, meta.byteOffset, meta.byteLength);
+    delivery = new native.NativeFrameDelivery(drain);
+  }
+  return delivery;
+}
+
+// A key for one track.
+function newKey() {
+  return nextKey++;
+}
+
+// A promise of up to BATCH frames of `nativeTrack` (`key` its key), at least one; null once
+// the track ended.
+function nextFrames(nativeTrack, key) {
+  const state = nativeTrack.waitFrames(get(), key);
+  if (state < 0) return Promise.resolve(null);
+  const promise = new Promise((resolve) => {
+    // waiting again is deferred: never from inside a drain, whose later tracks go first
+    const reader = (got) => resolve(got !== null && got.length === 0 ? Promise.resolve(key).then(() => nextFrames(nativeTrack, key)) : got);
+    const readers = waiting.get(key);
+    if (readers === undefined) waiting.set(key, [reader]);
+    else readers.push(reader);
+  });
+  // frames were queued: the track is listed, no wake-up comes for it
+  if (state > 0) drain();
+  return promise;
+}
+
+// The track ended: its waiting readers get null now.
+function ended(key) {
+  const readers = waiting.get(key);
+  if (readers === undefined) return;
+  waiting.delete(key);
+  for (const reader of readers) reader(null);
+}
+
+function readerStarted() {
+  if (openReaders++ === 0) get().keepAlive(true);
+}
+
+function readerStopped() {
+  if (--openReaders === 0) get().keepAlive(false);
+}
+
+module.exports = { BATCH, newKey, nextFrames, ended, readerStarted, readerStopped };
