@@ -85,10 +85,19 @@ impl<I: Interceptor> Forgetting<I> {
             .unwrap_or_default();
         for ssrc in ssrcs {
             self.retired.insert(ssrc);
-            if let Some(info) = self.bound.remove(&ssrc) {
-                self.inner.unbind_remote_stream(&info);
+            let Some(info) = self.bound.remove(&ssrc) else {
+                continue;
+            };
+            self.inner.unbind_remote_stream(&info);
+            // its repair streams (RTX, FEC) go with it: webrtc-rs binds them apart
+            for repair in [info.ssrc_rtx, info.ssrc_fec].into_iter().flatten() {
+                self.retired.insert(repair);
+                if let Some(info) = self.bound.remove(&repair) {
+                    self.inner.unbind_remote_stream(&info);
+                }
             }
         }
+        tracing::trace!(bound = self.bound.len(), "remote streams left bound");
     }
 }
 
@@ -237,5 +246,18 @@ mod tests {
         first.unbind_remote_stream(&stream(2));
         assert_eq!(first.inner.bound, [3]);
         assert!(first.bound.keys().eq([3].iter()));
+
+        // a stream's RTX stream, bound apart, goes with it
+        first.bind_remote_stream(&StreamInfo {
+            ssrc: 4,
+            ssrc_rtx: Some(5),
+            ..Default::default()
+        });
+        first.bind_remote_stream(&stream(5));
+        retired.retire(4);
+        first.handle_timeout(Instant::now()).unwrap();
+        assert_eq!(first.inner.bound, [3]);
+        first.bind_remote_stream(&stream(5));
+        assert_eq!(first.inner.bound, [3]);
     }
 }
