@@ -6,9 +6,6 @@
 // messages through the router to their own DataConsumers as fast as flow control allows.
 // Ratios are taken within this run only: msc-node's CPU per message over ours.
 
-const path = require('node:path');
-const { spawn } = require('node:child_process');
-
 // The producer side's flow control and the server's buffer (bench/data-phase.js says how
 // they are used).
 const FLOW = { high: 256 * 1024, low: 64 * 1024, window: 1024 * 1024, serverBuffer: 2 * 1024 * 1024, serverSocketBuffer: 4 * 1024 * 1024 };
@@ -20,32 +17,8 @@ function round(x, d) {
   return Math.round(x * f) / f;
 }
 
-function runDataStep(options, timeoutMs, wrap, log) {
-  return new Promise((resolve) => {
-    const [cmd, cmdArgs] = wrap([process.execPath, '--expose-gc', path.join(__dirname, 'data-phase.js'), JSON.stringify(options)]);
-    const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      log(`  (step timed out after ${timeoutMs / 1000} s: stopping it)`);
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
-      if (line) return resolve(JSON.parse(line.slice(7)));
-      const last = err.trim().split('\n').slice(-3).join(' | ');
-      resolve({ error: timedOut ? `timed out after ${timeoutMs / 1000} s${last ? `; last said: ${last}` : ''}` : `exit ${code}: ${last}` });
-    });
-  });
-}
-
 // cfg: { dataPeers: [N...], dataSizes: [bytes...], dataSeconds, dataWarmup, dataWorkers }
-async function dataSide({ cfg, pkgDir, alternatives, wrap, log }) {
+async function dataSide({ cfg, pkgDir, alternatives, runStep, log }) {
   const result = { method: null, flow: FLOW, load: [], ratios: [], skipped: [] };
   if (!cfg.dataPeers.length || !cfg.dataSizes.length) return { result, lines: () => [] };
   result.method =
@@ -65,7 +38,8 @@ async function dataSide({ cfg, pkgDir, alternatives, wrap, log }) {
       for (const c of clients) {
         if (failed[c.name]) continue;
         log(`- data ${c.name} peers N=${n}, ${size}-byte messages`);
-        const r = await runDataStep(
+        const r = await runStep(
+          'data-phase.js',
           {
             client: c.name,
             clientDir: c.dir,
@@ -76,9 +50,7 @@ async function dataSide({ cfg, pkgDir, alternatives, wrap, log }) {
             workers: cfg.dataWorkers,
             ...FLOW,
           },
-          (120 + n * 2 + cfg.dataWarmup + cfg.dataSeconds) * 1000,
-          wrap,
-          log
+          (120 + n * 2 + cfg.dataWarmup + cfg.dataSeconds) * 1000
         );
         r.client ??= c.name;
         r.peers ??= n;

@@ -129,8 +129,14 @@ function wrap(cmd) {
 
 // Runs one phase in a fresh process; resolves with its RESULT (or { error }).
 function runPhase(options, timeoutMs) {
+  return runStep('phase.js', options, timeoutMs);
+}
+
+// Runs `script` (of this folder) with `options` in a fresh process; resolves with its RESULT
+// line (or { error }).
+function runStep(script, options, timeoutMs) {
   return new Promise((resolve) => {
-    const [cmd, cmdArgs] = wrap([process.execPath, '--expose-gc', path.join(__dirname, 'phase.js'), JSON.stringify(options)]);
+    const [cmd, cmdArgs] = wrap([process.execPath, '--expose-gc', path.join(__dirname, script), JSON.stringify(options)]);
     const child = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -327,7 +333,7 @@ async function main() {
   // the receive side: its load steps, floor, latency and consume/close cycles
   const receive = await receiveSide({ cfg, quick, pkgDir, alternatives: installedAlts, runPhase, wrap, workersFor, log, hold: HOLD });
   result.receive = receive.result;
-  const data = await dataSide({ cfg, pkgDir, alternatives: installedAlts, wrap, log });
+  const data = await dataSide({ cfg, pkgDir, alternatives: installedAlts, runStep, log });
   result.data = data.result;
   result.machine.loadAverageAtEnd = os.loadavg();
   result.finished = new Date().toISOString();
