@@ -734,7 +734,7 @@ mod tests {
         assert_eq!(rtp_delta_ms(0, 90_000, 90_000), -1000.0);
     }
 
-    fn opus_track() -> RemoteTrack {
+    pub(super) fn opus_track() -> RemoteTrack {
         RemoteTrack::new(RemoteTrackInfo {
             id: "t".into(),
             kind: MediaKind::Audio,
@@ -749,7 +749,7 @@ mod tests {
         .unwrap()
     }
 
-    fn push_opus(track: &RemoteTrack, seq: u16) {
+    pub(super) fn push_opus(track: &RemoteTrack, seq: u16) {
         let payload = Bytes::from(vec![0xf8, seq as u8]);
         track.push_rtp(
             Instant::now(),
@@ -802,33 +802,10 @@ mod delivery_tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
 
-    fn opus_track() -> Arc<RemoteTrack> {
-        Arc::new(
-            RemoteTrack::new(RemoteTrackInfo {
-                id: "t".into(),
-                kind: MediaKind::Audio,
-                mime_type: "audio/opus".into(),
-                clock_rate: 48_000,
-                channels: Some(2),
-                payload_type: 100,
-                fmtp: None,
-                ssrc: 1,
-                nack: false,
-            })
-            .unwrap(),
-        )
-    }
+    use super::tests::push_opus;
 
-    fn push_opus(track: &RemoteTrack, seq: u16) {
-        let payload = Bytes::from(vec![0xf8, seq as u8]);
-        track.push_rtp(
-            Instant::now(),
-            seq,
-            u32::from(seq) * 960,
-            true,
-            payload,
-            Bytes::new,
-        );
+    fn opus_track() -> Arc<RemoteTrack> {
+        Arc::new(super::tests::opus_track())
     }
 
     /// A delivery counting its wake-ups (and signalling them), its timer running.
