@@ -6,9 +6,9 @@
 //!   order, a hole waited for while a retransmission may still repair it; video frames that
 //!   cannot be decoded after an unrepaired loss are dropped until the next keyframe, which is
 //!   asked for by itself (through the keyframe requester the consumer installs). While a
-//!   program waits in [`RemoteTrack::next_frames`], a hole is given up at its deadline even
+//!   program waits in [`RemoteTrack::wait_frames`], a hole is given up at its deadline even
 //!   when no packet follows it (the stream stopped, or a loss NACK cannot repair).
-//! - Frames are queued only while the program reads them ([`RemoteTrack::next_frames`] was
+//! - Frames are queued only while the program reads them ([`RemoteTrack::wait_frames`] was
 //!   called and [`RemoteTrack::stop_reading`] not since); a reader joining a video stream
 //!   already flowing starts at the next keyframe (one is asked for). The queue holds
 //!   [`FRAME_QUEUE`] frames: a reader that falls that far behind loses whole frames, the
@@ -165,7 +165,6 @@ struct Inner {
 pub struct RemoteTrack {
     info: RemoteTrackInfo,
     inner: Mutex<Inner>,
-    frames_ready: Notify,
     packets_ready: Notify,
     requester: Mutex<Option<KeyframeRequester>>,
     ended: AtomicBool,
@@ -197,7 +196,6 @@ impl RemoteTrack {
                 last_keyframe_request: None,
                 stats: RemoteTrackStats::default(),
             }),
-            frames_ready: Notify::new(),
             packets_ready: Notify::new(),
             requester: Mutex::new(None),
             ended: AtomicBool::new(false),
@@ -233,7 +231,7 @@ impl RemoteTrack {
     ) {
         let mut keyframe = false;
         let wake;
-        let (frames_ready, packets_ready) = {
+        let packets_ready = {
             let mut guard = self.lock();
             let inner = &mut *guard;
             if inner.ended || inner.paused {
@@ -256,7 +254,6 @@ impl RemoteTrack {
                     }
                 }
             }
-            let deadline_before = inner.assembler.poll_timeout();
             inner.assembler.handle_timeout(now);
             inner.assembler.push(
                 now,
@@ -267,23 +264,13 @@ impl RemoteTrack {
                     payload,
                 },
             );
-            // A reader waiting with no deadline (or another) must learn of a new one: the
-            // packets that would show the hole past it may never come.
-            let new_deadline = inner.frames.is_some()
-                && inner
-                    .assembler
-                    .poll_timeout()
-                    .is_some_and(|d| Some(d) != deadline_before);
             let queued = self.take_frames(inner, &mut keyframe);
             keyframe |= inner.assembler.take_keyframe_request();
             wake = Self::arm_check(inner, queued);
-            (queued || new_deadline, packets_ready)
+            packets_ready
         };
         if let Some(delivery) = wake {
             delivery.wake();
-        }
-        if frames_ready {
-            self.frames_ready.notify_one();
         }
         if packets_ready {
             self.packets_ready.notify_one();
@@ -353,7 +340,7 @@ impl RemoteTrack {
     fn handle_timeout(&self, now: Instant) {
         let mut keyframe = false;
         let wake;
-        let frames_ready = {
+        {
             let mut guard = self.lock();
             let inner = &mut *guard;
             if inner.ended || inner.paused {
@@ -363,60 +350,12 @@ impl RemoteTrack {
             let ready = self.take_frames(inner, &mut keyframe);
             keyframe |= inner.assembler.take_keyframe_request();
             wake = Self::arm_check(inner, ready);
-            ready
-        };
+        }
         if let Some(delivery) = wake {
             delivery.wake();
         }
-        if frames_ready {
-            self.frames_ready.notify_one();
-        }
         if keyframe {
             self.request_keyframe_at(now);
-        }
-    }
-
-    /// Up to `max` frames, waiting for at least one; `None` once the track ended. The first
-    /// call starts queueing frames for the reader. While it waits, a hole the assembler gives
-    /// up at its deadline releases the frames behind it even if no packet follows.
-    pub async fn next_frames(&self, max: usize) -> Option<Vec<ReceivedFrame>> {
-        loop {
-            let notified = self.frames_ready.notified();
-            let keyframe;
-            let deadline;
-            {
-                let mut guard = self.lock();
-                let inner = &mut *guard;
-                if inner.ended {
-                    return None;
-                }
-                keyframe = self.start_reading(inner);
-                let queue = inner.frames.get_or_insert_with(VecDeque::new);
-                if !queue.is_empty() {
-                    let n = queue.len().min(max.max(1));
-                    return Some(queue.drain(..n).collect());
-                }
-                // Paused, nothing is delivered: the next packet after resuming moves on.
-                deadline = if inner.paused {
-                    None
-                } else {
-                    inner.assembler.poll_timeout()
-                };
-            }
-            if keyframe {
-                self.request_keyframe();
-            }
-            match deadline {
-                Some(deadline) => {
-                    tokio::select! {
-                        _ = notified => {}
-                        _ = tokio::time::sleep_until(deadline.into()) => {
-                            self.handle_timeout(Instant::now());
-                        }
-                    }
-                }
-                None => notified.await,
-            }
         }
     }
 
@@ -437,8 +376,7 @@ impl RemoteTrack {
     /// takes the list), else it is armed ([`Take::Armed`]): the next frame queued (or the end)
     /// lists `key` and wakes the delivery if its list was empty. Either way the frames come
     /// from [`take_ready`](Self::take_ready). The first call starts queueing frames for the
-    /// reader, as [`next_frames`](Self::next_frames) does; while armed, a hole is given up at
-    /// its deadline even if no packet follows.
+    /// reader; while armed, a hole is given up at its deadline even if no packet follows.
     pub fn wait_frames(self: &Arc<Self>, delivery: &Arc<FrameDelivery>, key: u64) -> Take {
         let keyframe;
         let listed;
@@ -671,7 +609,6 @@ impl RemoteTrack {
         if let Ok(mut r) = self.requester.lock() {
             *r = None;
         }
-        self.frames_ready.notify_waiters();
         self.packets_ready.notify_waiters();
         true
     }
@@ -710,20 +647,6 @@ fn rtp_delta_ms(to: u32, from: u32, clock_rate: u32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::future::Future;
-
-    /// Polls `f` once.
-    trait NowOrNever: Future + Sized {
-        fn now_or_never(self) -> Option<Self::Output> {
-            let mut f = std::pin::pin!(self);
-            let waker = std::task::Waker::noop();
-            match f.as_mut().poll(&mut std::task::Context::from_waker(waker)) {
-                std::task::Poll::Ready(v) => Some(v),
-                std::task::Poll::Pending => None,
-            }
-        }
-    }
-    impl<F: Future> NowOrNever for F {}
 
     #[test]
     fn ntp_times_in_milliseconds() {
@@ -759,41 +682,6 @@ mod tests {
             payload,
             Bytes::new,
         );
-    }
-
-    // The last packets of a stream behind a hole: no later packet comes to show the hole past
-    // its wait, yet a reader gets them once the wait is over.
-    #[tokio::test]
-    async fn a_reader_gets_the_frames_behind_a_hole_when_no_packet_follows() {
-        let track = opus_track();
-        assert!(track.next_frames(8).now_or_never().is_none());
-        push_opus(&track, 1);
-        assert_eq!(track.next_frames(8).await.map(|f| f.len()), Some(1));
-        // a reader waits; 2 is lost; 3 and 4 are the stream's last packets
-        let track = Arc::new(track);
-        let reader = tokio::spawn({
-            let track = track.clone();
-            async move { tokio::time::timeout(Duration::from_secs(2), track.next_frames(8)).await }
-        });
-        tokio::task::yield_now().await;
-        let start = Instant::now();
-        push_opus(&track, 3);
-        push_opus(&track, 4);
-        let frames = reader
-            .await
-            .unwrap()
-            .expect("the frames behind the hole")
-            .unwrap();
-        // no NACK for this stream: a hole is only waited for as a reordering
-        let waited = start.elapsed();
-        assert!(
-            waited >= REORDER_WAIT / 2 && waited < NACK_WAIT,
-            "{waited:?}"
-        );
-        let data: Vec<u8> = frames.iter().map(|f| f.data[1]).collect();
-        assert_eq!(data, [3, 4]);
-        assert!(frames[0].gap_before && !frames[1].gap_before);
-        assert_eq!(track.stats().packets_lost, 1);
     }
 }
 
