@@ -52,9 +52,9 @@ pub trait DataChannelListener: Send + Sync {
 }
 
 struct Reports {
+    /// Closed (by the application, the transport or the server): the core's close events
+    /// that follow are echoes, not reported.
     state: ReadyState,
-    /// Set by the application's close: the core's close event that follows is its echo.
-    closing: bool,
     listener: Option<Arc<dyn DataChannelListener>>,
     /// Messages received before the listener was set, oldest first.
     waiting: Vec<(bool, BytesMut)>,
@@ -81,7 +81,6 @@ impl ChannelSink {
         Arc::new(ChannelSink {
             reports: Mutex::new(Reports {
                 state: ReadyState::Connecting,
-                closing: false,
                 listener: None,
                 waiting: Vec::new(),
             }),
@@ -106,7 +105,6 @@ impl ChannelSink {
     /// the close is not reported, and the listener is let go.
     fn set_closed(&self) {
         if let Some(mut r) = self.lock() {
-            r.closing = true;
             r.state = ReadyState::Closed;
             r.waiting.clear();
             r.listener = None;
@@ -150,11 +148,10 @@ impl ChannelSink {
                 DataEvent::Open if r.state != ReadyState::Connecting => return,
                 DataEvent::Open => r.state = ReadyState::Open,
                 DataEvent::Closed => {
-                    let first = r.state != ReadyState::Closed;
-                    r.state = ReadyState::Closed;
-                    if r.closing || !first {
+                    if r.state == ReadyState::Closed {
                         return;
                     }
+                    r.state = ReadyState::Closed;
                     // the last report: the listener is let go with it
                     let last = r.listener.take();
                     drop(r);
