@@ -25,12 +25,11 @@ let metaBytes = null;
 // frames (empty: wait again) or null (the track ended)
 const waiting = new Map();
 let nextKey = 1;
-// readers open (frames() loops, 'frame' pumps): while any, the wake-up keeps Node alive, as
-// the pending promise of an async native call did
+// readers open (frames() loops, 'frame' pumps): while any, the wake-up keeps Node alive, as a
+// pending promise of the reader would
 let openReaders = 0;
 
-// One frame, as the native frames were: its fields are ReceivedFrame's, those without a value
-// absent. Its data is a Buffer of its own (the drain's buffer is written again by the next).
+// One frame: its fields are ReceivedFrame's, those without a value absent. Its data is a Buffer of its own (the drain's buffer is written again by the next).
 function frameAt(offset, at) {
   const length = meta[at];
   const bytes = Buffer.allocUnsafe(length);
