@@ -36,6 +36,9 @@ function resources() {
   return {
     rss: process.memoryUsage().rss + (client && client.extraRss ? client.extraRss() : 0),
     heapUsed: process.memoryUsage().heapUsed,
+    // what V8 has committed for the JS heap (it grows its young generation with time under a
+    // steady allocation rate, whatever the program keeps)
+    heapTotal: process.memoryUsage().heapTotal,
     fds: fs.readdirSync('/proc/self/fd').length,
     threads: fs.readdirSync('/proc/self/task').length,
   };

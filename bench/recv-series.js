@@ -220,7 +220,11 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
           `${c.cycles} of ${c.asked} consume/close cycles on one transport (${c.concurrency} at a time, after ${c.warmupCycles} warm-up), ${c.seconds} s, ${c.failures} failed` +
             (c.firstError ? ` (first: cycle ${c.firstError.cycle}: ${c.firstError.error})` : '')
         );
-        out.push(`  RSS ${c.before.rssMiB} -> ${c.after.rssMiB} MiB (${c.rssGrowthMiB >= 0 ? '+' : ''}${c.rssGrowthMiB}), JS heap ${c.before.heapMiB} -> ${c.after.heapMiB} MiB, fds ${c.before.fds} -> ${c.after.fds}, threads ${c.before.threads} -> ${c.after.threads}`);
+        const signed = (x) => `${x >= 0 ? '+' : ''}${x}`;
+        out.push(`  RSS ${c.before.rssMiB} -> ${c.after.rssMiB} MiB (${signed(c.rssGrowthMiB)}), JS heap used ${c.before.heapMiB} -> ${c.after.heapMiB} MiB, fds ${c.before.fds} -> ${c.after.fds}, threads ${c.before.threads} -> ${c.after.threads}`);
+        if (c.outsideHeapGrowthMiB != null) {
+          out.push(`  of the RSS: V8's committed JS heap ${c.before.heapTotalMiB} -> ${c.after.heapTotalMiB} MiB, the rest (native) ${signed(c.outsideHeapGrowthMiB)} MiB`);
+        }
         out.push(
           `  steady consumers (${c.steadyConsumers}): ${fmt(c.steadyStart.cpuUsPerPacket, 1)} us/packet at the start (${c.steadyStart.pps} pps), ${fmt(c.steadyEnd.cpuUsPerPacket, 1)} at the end (${c.steadyEnd.pps} pps): x${fmt(c.steadyGrowth, 2)}`
         );
@@ -233,6 +237,7 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
             ['us/pkt (steady)', (r) => fmt(r.cpuUsPerPacket, 1)],
             ['pps', (r) => fmt(r.pps, 0)],
             ['RSS MiB', (r) => fmt(r.rssMiB, 1)],
+            ['V8 heap MiB', (r) => fmt(r.heapTotalMiB, 1)],
             ['fds', (r) => String(r.fds)],
             ['threads', (r) => String(r.threads)],
           ])

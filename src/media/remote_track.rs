@@ -698,16 +698,25 @@ mod delivery_tests {
 
     /// A delivery counting its wake-ups (and signalling them), its timer running.
     fn delivery() -> (Arc<FrameDelivery>, Arc<AtomicUsize>, Arc<Notify>) {
+        delivery_waking_every(Duration::ZERO)
+    }
+
+    fn delivery_waking_every(
+        interval: Duration,
+    ) -> (Arc<FrameDelivery>, Arc<AtomicUsize>, Arc<Notify>) {
         let wakes = Arc::new(AtomicUsize::new(0));
         let woken = Arc::new(Notify::new());
-        let (delivery, timer) = FrameDelivery::new({
-            let wakes = wakes.clone();
-            let woken = woken.clone();
-            Box::new(move || {
-                wakes.fetch_add(1, Ordering::SeqCst);
-                woken.notify_one();
-            })
-        });
+        let (delivery, timer) = FrameDelivery::new(
+            {
+                let wakes = wakes.clone();
+                let woken = woken.clone();
+                Box::new(move || {
+                    wakes.fetch_add(1, Ordering::SeqCst);
+                    woken.notify_one();
+                })
+            },
+            interval,
+        );
         tokio::spawn(timer);
         (delivery, wakes, woken)
     }
@@ -835,5 +844,47 @@ mod delivery_tests {
         assert_eq!(wakes.load(Ordering::SeqCst), 1);
         assert_eq!(drain(&delivery, 8), [(3, None)]);
         assert_eq!(track.wait_frames(&delivery, 3), Take::Ended);
+    }
+
+    // Wake-ups are an interval apart: tracks that become ready sooner after one are woken
+    // together at the interval's end, not each at once; after a quiet interval, at once.
+    #[tokio::test]
+    async fn wake_ups_closer_than_the_interval_are_put_off_and_joined() {
+        let interval = Duration::from_millis(40);
+        let (delivery, wakes, woken) = delivery_waking_every(interval);
+        let tracks: Vec<_> = (0..3).map(|_| opus_track()).collect();
+        assert_eq!(tracks[0].wait_frames(&delivery, 0), Take::Armed);
+        push_opus(&tracks[0], 1);
+        let first = Instant::now();
+        assert_eq!(wakes.load(Ordering::SeqCst), 1);
+        woken.notified().await;
+        assert_eq!(drain(&delivery, 8), [(0, Some(vec![1]))]);
+        for (key, track) in tracks.iter().enumerate() {
+            assert_eq!(track.wait_frames(&delivery, key as u64), Take::Armed);
+        }
+        push_opus(&tracks[1], 1);
+        push_opus(&tracks[0], 2);
+        push_opus(&tracks[2], 1);
+        assert_eq!(wakes.load(Ordering::SeqCst), 1, "put off");
+        tokio::time::timeout(Duration::from_secs(2), woken.notified())
+            .await
+            .expect("woken at the interval's end");
+        assert!(first.elapsed() >= interval, "{:?}", first.elapsed());
+        assert_eq!(wakes.load(Ordering::SeqCst), 2);
+        assert_eq!(
+            drain(&delivery, 8),
+            [(1, Some(vec![1])), (0, Some(vec![2])), (2, Some(vec![1]))]
+        );
+        // the list drained before the put-off wake-up is due: that wake-up is not made
+        assert_eq!(tracks[0].wait_frames(&delivery, 0), Take::Armed);
+        push_opus(&tracks[0], 3);
+        assert_eq!(drain(&delivery, 8), [(0, Some(vec![3]))]);
+        tokio::time::sleep(interval * 2).await;
+        assert_eq!(wakes.load(Ordering::SeqCst), 2);
+        // a quiet interval since the last wake-up: at once
+        assert_eq!(tracks[0].wait_frames(&delivery, 0), Take::Armed);
+        push_opus(&tracks[0], 4);
+        assert_eq!(wakes.load(Ordering::SeqCst), 3);
+        assert_eq!(drain(&delivery, 8), [(0, Some(vec![4]))]);
     }
 }

@@ -346,6 +346,11 @@ fn put_frame(frame: &ReceivedFrame, meta: &mut Meta<'_>, at: usize) {
 
 type WakeCallback = JsCallback<()>;
 
+/// The least time between two wake-ups of the JS thread for frames: a frame waits at most
+/// about this long (tokio's timers tick by the millisecond) for the JS thread to be woken, and
+/// under load each wake-up takes the frames of many tracks at once.
+const WAKE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// One route for the frames of every remote track read on this JS thread (see
 /// `msc_media::FrameDelivery`): `callback()` when tracks became ready, then `drain()`.
 #[napi]
@@ -368,7 +373,7 @@ impl NativeFrameDelivery {
                 }
             })
         };
-        let (inner, timer) = FrameDelivery::new(wake);
+        let (inner, timer) = FrameDelivery::new(wake, WAKE_INTERVAL);
         napi::bindgen_prelude::spawn(timer);
         NativeFrameDelivery { inner, callback }
     }

@@ -9,6 +9,9 @@
 //!   the track's bounded queue, where the usual slow-reader rules apply.
 //! - The wake-up is called when the ready list goes from empty to non-empty, and only then:
 //!   one call however many tracks become ready before the reader drains the list.
+//! - Wake-ups are at least the delivery's interval apart: a list that stops being empty
+//!   sooner after the last wake-up is woken at that interval's end (by the timer task), so
+//!   under load the reader takes many tracks per wake-up, and when idle nothing waits.
 //! - While a track is armed, a hole its assembler waits for is given up at its deadline even
 //!   when no packet follows (the timer task that [`FrameDelivery::new`] returns, to be
 //!   spawned), and the frames behind it make the track ready.
@@ -16,7 +19,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -44,6 +47,8 @@ pub type Ready = (u64, Weak<RemoteTrack>);
 pub struct FrameDelivery {
     state: Mutex<State>,
     wake: Wake,
+    /// The least time between two wake-ups.
+    interval: Duration,
     /// Tells the timer task the earliest deadline changed (or the delivery went away).
     timer: Arc<Notify>,
 }
@@ -52,6 +57,10 @@ pub struct FrameDelivery {
 struct State {
     ready: Vec<Ready>,
     deadlines: BinaryHeap<Deadline>,
+    /// When the last wake-up was called.
+    last_wake: Option<Instant>,
+    /// A wake-up put off to this time (the timer task calls it).
+    wake_at: Option<Instant>,
 }
 
 /// A track's assembler deadline, earliest first in the heap.
@@ -88,13 +97,18 @@ pub(super) struct Armed {
 }
 
 impl FrameDelivery {
-    /// A delivery that calls `wake` when tracks become ready, and its timer task (to spawn on
-    /// a tokio runtime; it returns once the delivery is dropped).
-    pub fn new(wake: Wake) -> (Arc<Self>, impl std::future::Future<Output = ()> + Send) {
+    /// A delivery that calls `wake` when tracks become ready, at most once per `interval`,
+    /// and its timer task (to spawn on a tokio runtime; it returns once the delivery is
+    /// dropped).
+    pub fn new(
+        wake: Wake,
+        interval: Duration,
+    ) -> (Arc<Self>, impl std::future::Future<Output = ()> + Send) {
         let timer = Arc::new(Notify::new());
         let delivery = Arc::new(FrameDelivery {
             state: Mutex::new(State::default()),
             wake,
+            interval,
             timer: timer.clone(),
         });
         let task = Self::run_timer(Arc::downgrade(&delivery), timer);
@@ -128,8 +142,26 @@ impl FrameDelivery {
         state.ready.len() == 1
     }
 
+    /// Wakes the reader now, or at the end of the interval since the last wake-up (nothing
+    /// more when such a wake-up is already put off).
     pub(super) fn wake(&self) {
-        (self.wake)();
+        let now = Instant::now();
+        let mut state = self.lock();
+        if state.wake_at.is_some() {
+            return;
+        }
+        match state.last_wake {
+            Some(last) if now < last + self.interval => {
+                state.wake_at = Some(last + self.interval);
+                drop(state);
+                self.timer.notify_one();
+            }
+            _ => {
+                state.last_wake = Some(now);
+                drop(state);
+                (self.wake)();
+            }
+        }
     }
 
     /// Has `track`'s deadline handled at `at`.
@@ -143,8 +175,8 @@ impl FrameDelivery {
         }
     }
 
-    /// The deadlines due at `now`, removed; and the next one.
-    fn due(&self, now: Instant) -> (Vec<Weak<RemoteTrack>>, Option<Instant>) {
+    /// The deadlines due at `now`, removed.
+    fn due(&self, now: Instant) -> Vec<Weak<RemoteTrack>> {
         let mut state = self.lock();
         let mut due = Vec::new();
         while state.deadlines.peek().is_some_and(|d| d.at <= now) {
@@ -152,7 +184,26 @@ impl FrameDelivery {
                 due.push(d.track);
             }
         }
-        (due, state.deadlines.peek().map(|d| d.at))
+        due
+    }
+
+    /// Whether a put-off wake-up is due at `now` with tracks still listed (then counted as
+    /// made); and the next time the timer has something to do.
+    fn due_wake(&self, now: Instant) -> (bool, Option<Instant>) {
+        let mut state = self.lock();
+        let mut wake = false;
+        if state.wake_at.is_some_and(|at| at <= now) {
+            state.wake_at = None;
+            if !state.ready.is_empty() {
+                state.last_wake = Some(now);
+                wake = true;
+            }
+        }
+        let next = match (state.deadlines.peek().map(|d| d.at), state.wake_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        (wake, next)
     }
 
     async fn run_timer(delivery: Weak<FrameDelivery>, timer: Arc<Notify>) {
@@ -165,11 +216,15 @@ impl FrameDelivery {
                     return;
                 };
                 let now = Instant::now();
-                let (due, next) = delivery.due(now);
-                for track in due {
+                // the tracks first: those made ready join a wake-up due now
+                for track in delivery.due(now) {
                     if let Some(track) = track.upgrade() {
                         track.deadline_passed(now);
                     }
+                }
+                let (wake, next) = delivery.due_wake(now);
+                if wake {
+                    (delivery.wake)();
                 }
                 next
             };
