@@ -12,6 +12,7 @@
 mod forget;
 pub(crate) mod handler;
 mod interceptor;
+mod nack_gate;
 pub(crate) mod routes;
 mod rtx_unwrap;
 
@@ -25,6 +26,7 @@ use rtc::interceptor::{
 
 use forget::Retired;
 use interceptor::ReceiveInterceptor;
+use nack_gate::NackGate;
 use routes::Routes;
 
 /// Packets remembered per stream to find holes in: 512 sequence numbers, ~0.5 s of a 1 Mbps
@@ -47,7 +49,7 @@ const TWCC_INTERVAL: Duration = Duration::from_millis(100);
 const RECEIVE_SLOT: usize = 6_000;
 
 /// The interceptor chain of a receiving PeerConnection: NACKs for lost packets (repaired over
-/// RTX by the server, and seen repaired), transport-wide congestion control feedback, receiver reports, and the
+/// RTX by the server, and seen repaired; the generator's timer runs only around holes), transport-wide congestion control feedback, receiver reports, and the
 /// server's sender reports to `routes`. Each forgets the streams `retired` names.
 pub(crate) fn interceptors(routes: Arc<Routes>, retired: &Retired) -> Registry {
     Registry::new()
@@ -57,13 +59,15 @@ pub(crate) fn interceptors(routes: Arc<Routes>, retired: &Retired) -> Registry {
         )
         .with(
             Slot::NackGenerator,
-            retired.wrap(
+            retired.wrap(NackGate::new(
                 NackGeneratorBuilder::new()
                     .with_size(NACK_LOG)
                     .with_interval(NACK_INTERVAL)
                     .with_max_nacks_per_packet(NACKS_PER_PACKET)
                     .build(),
-            ),
+                NACK_INTERVAL,
+                NACKS_PER_PACKET,
+            )),
         )
         .with(
             Slot::TwccReceiver,
