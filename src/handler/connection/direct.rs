@@ -535,7 +535,7 @@ async fn read_loop(connection: Arc<DirectConnection>, udp: Arc<UdpPort>, local: 
             core.read(now, local, peer, &buf[..n]);
             // what else is already queued, under the same lock
             for _ in 0..64 {
-                match udp.try_recv_from(&mut buf) {
+                match udp.recv_queued(&mut buf) {
                     Ok((n, peer)) => core.read(now, local, peer, &buf[..n]),
                     Err(_) => break,
                 }

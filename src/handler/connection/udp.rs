@@ -111,9 +111,18 @@ impl UdpPort {
         self.std().send_to(data, peer)
     }
 
-    /// A datagram already received, or `WouldBlock`.
+    /// A datagram already received, or `WouldBlock` (for tests that drive a socket by hand).
+    #[cfg(test)]
     pub(crate) fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.std().recv_from(buf)
+    }
+
+    /// After [`recv_from`](Self::recv_from): a datagram queued behind the one it gave, or
+    /// `WouldBlock`, which clears the socket's readiness so that the next `recv_from` waits
+    /// without trying first.
+    pub(crate) fn recv_queued(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.socket
+            .try_io(Interest::READABLE, |socket| socket.recv_from(buf))
     }
 
     /// The next datagram.
@@ -165,8 +174,15 @@ impl UdpPort {
         self.socket.try_send_to(data, peer)
     }
 
-    /// A datagram already received, or `WouldBlock`.
+    /// A datagram already received, or `WouldBlock` (for tests that drive a socket by hand).
+    #[cfg(test)]
     pub(crate) fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.socket.try_recv_from(buf)
+    }
+
+    /// After [`recv_from`](Self::recv_from): a datagram queued behind the one it gave, or
+    /// `WouldBlock` (tokio's own receive clears the readiness then).
+    pub(crate) fn recv_queued(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.socket.try_recv_from(buf)
     }
 
@@ -297,6 +313,36 @@ mod tests {
 
     fn port() -> UdpPort {
         UdpPort::bind("127.0.0.1:0".parse().unwrap()).unwrap()
+    }
+
+    // What queued behind a datagram comes without a wait, then WouldBlock; a datagram sent
+    // after that still wakes the next wait.
+    #[tokio::test]
+    async fn queued_datagrams_then_a_wait_that_still_wakes() {
+        let a = port();
+        let b = port();
+        let to = a.local_addr().unwrap();
+        let mut buf = [0u8; 64];
+        for data in [b"one", b"two", b"six"] {
+            b.send_to(data, to).unwrap();
+        }
+        let (n, _) = a.recv_from(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"one");
+        let mut queued = Vec::new();
+        while let Ok((n, _)) = a.recv_queued(&mut buf) {
+            queued.push(buf[..n].to_vec());
+        }
+        assert_eq!(queued, [b"two".to_vec(), b"six".to_vec()]);
+        let later = async {
+            tokio::task::yield_now().await;
+            b.send_to(b"ten", to).unwrap();
+        };
+        let (got, ()) = tokio::join!(
+            tokio::time::timeout(std::time::Duration::from_secs(5), a.recv_from(&mut buf)),
+            later
+        );
+        let (n, _) = got.expect("woken by the later datagram").unwrap();
+        assert_eq!(&buf[..n], b"ten");
     }
 
     #[tokio::test]

@@ -74,7 +74,10 @@ pub(crate) struct Forgetting<I> {
 impl<I: Interceptor> Forgetting<I> {
     /// Unbinds what was retired since the last call (one atomic load when nothing was).
     fn forget(&mut self) {
-        if !self.inbox.pending.swap(false, Ordering::AcqRel) {
+        // a load first: the common case writes nothing
+        if !self.inbox.pending.load(Ordering::Acquire)
+            || !self.inbox.pending.swap(false, Ordering::AcqRel)
+        {
             return;
         }
         let ssrcs = self
