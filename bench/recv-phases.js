@@ -292,6 +292,11 @@ async function recvLoadPhase(ctx, server, client) {
         (udp1.rcvbufErrors - udp0.rcvbufErrors) / (udp1.inDatagrams - udp0.inDatagrams + udp1.rcvbufErrors - udp0.rcvbufErrors),
         4
       ),
+      // datagrams the kernel refused to send, a full send buffer (the server's, under load)
+      udpSndbufDropShare: round(
+        (udp1.sndbufErrors - udp0.sndbufErrors) / (udp1.outDatagrams - udp0.outDatagrams + udp1.sndbufErrors - udp0.sndbufErrors),
+        4
+      ),
       rssBaseMiB: round(base.rss / 2 ** 20, 1),
       rssSteadyMiB: round(steady.rss / 2 ** 20, 1),
       rssPerPeerKiB: round((steady.rss - base.rss) / Math.max(1, receivers.length / 2) / 1024, 0),

@@ -165,6 +165,7 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
           ['frames got/sent', (r) => (r.framesCounted ? `${r.framesGot}/${r.framesExpected}` : '-')],
           ['frames lost', (r) => (r.framesLostShare === null ? '-' : `${fmt(r.framesLostShare * 100, 2)}%`)],
           ['rcvbuf drops', (r) => (r.udpRcvbufDropShare == null ? '-' : `${fmt(r.udpRcvbufDropShare * 100, 1)}%`)],
+          ['sndbuf drops', (r) => (r.udpSndbufDropShare == null ? '-' : `${fmt(r.udpSndbufDropShare * 100, 1)}%`)],
           ['RSS MiB', (r) => fmt(r.rssSteadyMiB, 0)],
           ['KiB/peer', (r) => (r.peers >= 10 ? fmt(r.rssPerPeerKiB, 0) : '-')],
         ])

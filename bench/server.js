@@ -39,7 +39,7 @@ function udpCounters() {
   const names = lines[0].trim().split(/\s+/).slice(1);
   const values = lines[1].trim().split(/\s+/).slice(1).map(Number);
   const get = (name) => values[names.indexOf(name)];
-  return { inDatagrams: get('InDatagrams'), rcvbufErrors: get('RcvbufErrors') };
+  return { inDatagrams: get('InDatagrams'), rcvbufErrors: get('RcvbufErrors'), outDatagrams: get('OutDatagrams'), sndbufErrors: get('SndbufErrors') };
 }
 
 async function startServer({ workers = 1, logLevel = 'error' } = {}) {

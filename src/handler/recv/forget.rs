@@ -105,35 +105,11 @@ impl<I: Interceptor> Forgetting<I> {
 }
 
 impl<I: Interceptor> Protocol<TaggedPacket, TaggedPacket, ()> for Forgetting<I> {
-    type Rout = TaggedPacket;
-    type Wout = TaggedPacket;
-    type Eout = ();
-    type Error = Error;
-    type Time = Instant;
+    pass_through_protocol!();
 
     fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Error> {
         self.forget();
         self.inner.handle_read(msg)
-    }
-
-    fn poll_read(&mut self) -> Option<TaggedPacket> {
-        self.inner.poll_read()
-    }
-
-    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Error> {
-        self.inner.handle_write(msg)
-    }
-
-    fn poll_write(&mut self) -> Option<TaggedPacket> {
-        self.inner.poll_write()
-    }
-
-    fn handle_event(&mut self, evt: ()) -> Result<(), Error> {
-        self.inner.handle_event(evt)
-    }
-
-    fn poll_event(&mut self) -> Option<()> {
-        self.inner.poll_event()
     }
 
     fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
@@ -144,20 +120,10 @@ impl<I: Interceptor> Protocol<TaggedPacket, TaggedPacket, ()> for Forgetting<I> 
     fn poll_timeout(&mut self) -> Option<Instant> {
         self.inner.poll_timeout()
     }
-
-    fn close(&mut self) -> Result<(), Error> {
-        self.inner.close()
-    }
 }
 
 impl<I: Interceptor> Interceptor for Forgetting<I> {
-    fn bind_local_stream(&mut self, info: &StreamInfo) {
-        self.inner.bind_local_stream(info);
-    }
-
-    fn unbind_local_stream(&mut self, info: &StreamInfo) {
-        self.inner.unbind_local_stream(info);
-    }
+    pass_through_local_streams!();
 
     fn bind_remote_stream(&mut self, info: &StreamInfo) {
         self.forget();

@@ -9,6 +9,9 @@
 //!   server's sender reports to the routes;
 //! - `forget.rs`: every interceptor of the chain forgets the streams of closed consumers.
 
+#[macro_use]
+mod pass_through;
+
 mod forget;
 pub(crate) mod handler;
 mod interceptor;

@@ -68,37 +68,13 @@ impl<I: Interceptor> NackGate<I> {
 }
 
 impl<I: Interceptor> Protocol<TaggedPacket, TaggedPacket, ()> for NackGate<I> {
-    type Rout = TaggedPacket;
-    type Wout = TaggedPacket;
-    type Eout = ();
-    type Error = Error;
-    type Time = Instant;
+    pass_through_protocol!();
 
     fn handle_read(&mut self, msg: TaggedPacket) -> Result<(), Error> {
         if let Packet::Rtp(packet) = &msg.message.packet {
             self.saw(packet.header.ssrc, packet.header.sequence_number, msg.now);
         }
         self.inner.handle_read(msg)
-    }
-
-    fn poll_read(&mut self) -> Option<TaggedPacket> {
-        self.inner.poll_read()
-    }
-
-    fn handle_write(&mut self, msg: TaggedPacket) -> Result<(), Error> {
-        self.inner.handle_write(msg)
-    }
-
-    fn poll_write(&mut self) -> Option<TaggedPacket> {
-        self.inner.poll_write()
-    }
-
-    fn handle_event(&mut self, evt: ()) -> Result<(), Error> {
-        self.inner.handle_event(evt)
-    }
-
-    fn poll_event(&mut self) -> Option<()> {
-        self.inner.poll_event()
     }
 
     fn handle_timeout(&mut self, now: Instant) -> Result<(), Error> {
@@ -109,20 +85,10 @@ impl<I: Interceptor> Protocol<TaggedPacket, TaggedPacket, ()> for NackGate<I> {
         // a wake-up due before the gate closes passes (one due in the past fires at once)
         self.inner.poll_timeout().filter(|&at| self.open_at(at))
     }
-
-    fn close(&mut self) -> Result<(), Error> {
-        self.inner.close()
-    }
 }
 
 impl<I: Interceptor> Interceptor for NackGate<I> {
-    fn bind_local_stream(&mut self, info: &StreamInfo) {
-        self.inner.bind_local_stream(info);
-    }
-
-    fn unbind_local_stream(&mut self, info: &StreamInfo) {
-        self.inner.unbind_local_stream(info);
-    }
+    pass_through_local_streams!();
 
     fn bind_remote_stream(&mut self, info: &StreamInfo) {
         self.inner.bind_remote_stream(info);
