@@ -269,6 +269,13 @@ async function recvLoadPhase(ctx, server, client) {
       srtpCipher,
       packetsCountedBy: counted ? 'client' : 'server less reported losses',
       serverReportedLost: serverLost,
+      // over the window, summed over the server's consumers: packets the client asked again
+      // (NACK), those the server sent again, those it discarded, and what it found missing
+      // from the producer's stream (each consumer of a source counts its losses)
+      serverNackedPackets: snap1.reduce((a, s, i) => a + s.nackedPackets - snap0[i].nackedPackets, 0),
+      serverRetransmitted: snap1.reduce((a, s, i) => a + s.retransmitted - snap0[i].retransmitted, 0),
+      serverDiscarded: snap1.reduce((a, s, i) => a + s.discarded - snap0[i].discarded, 0),
+      sourceLostPerConsumer: snap1.reduce((a, s, i) => a + s.sourceLost - snap0[i].sourceLost, 0),
       delivered: round(receivedPps / expectedPps, 4),
       clientCpuShare: round(clientCpu / seconds, 3),
       clientCpuUsPerPacket: round((clientCpu / packets) * 1e6, 2),

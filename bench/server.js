@@ -42,6 +42,12 @@ function udpCounters() {
   return { inDatagrams: get('InDatagrams'), rcvbufErrors: get('RcvbufErrors'), outDatagrams: get('OutDatagrams'), sndbufErrors: get('SndbufErrors') };
 }
 
+// Kernel buffers of the sockets the sources come in by (the feeder's plain RTP, and its pipe
+// to another worker), capped by net.core.rmem_max/wmem_max. A source has no retransmission: a
+// datagram a busy worker's socket drops there is lost for every consumer of it, which no
+// client can repair, and the receive steps would measure the server's input, not the client.
+const SOURCE_SOCKET_BUFFER = 4 * 1024 * 1024;
+
 async function startServer({ workers = 1, logLevel = 'error' } = {}) {
   const mediasoup = loadMediasoup();
   const list = [];
@@ -81,7 +87,7 @@ async function startServer({ workers = 1, logLevel = 'error' } = {}) {
     const sources = [];
     const stream = async (kind, ssrc) => {
       const transport = await router.createPlainTransport({
-        listenInfo: { protocol: 'udp', ip: '127.0.0.1' },
+        listenInfo: { protocol: 'udp', ip: '127.0.0.1', recvBufferSize: SOURCE_SOCKET_BUFFER },
         rtcpMux: true,
         comedia: true,
       });
@@ -98,7 +104,13 @@ async function startServer({ workers = 1, logLevel = 'error' } = {}) {
           encodings: [{ ssrc }],
         },
       });
-      for (const other of list.slice(1)) await router.pipeToRouter({ producerId: producer.id, router: other.router });
+      for (const other of list.slice(1)) {
+        await router.pipeToRouter({
+          producerId: producer.id,
+          router: other.router,
+          listenInfo: { protocol: 'udp', ip: '127.0.0.1', recvBufferSize: SOURCE_SOCKET_BUFFER, sendBufferSize: SOURCE_SOCKET_BUFFER },
+        });
+      }
       return { transport, producer, port: transport.tuple.localPort, ssrc, payloadType };
     };
     for (let i = 0; i < count; i++) {
@@ -148,11 +160,18 @@ async function consumerSnapshot(consumers) {
   const stats = await Promise.all(consumers.map((c) => c.getStats().catch(() => [])));
   return stats.map((s) => {
     const out = s.filter((x) => x.type === 'outbound-rtp');
+    // the stream of the producer consumed, as the server receives it
+    const source = s.filter((x) => x.type === 'inbound-rtp');
+    const sum = (list, key) => list.reduce((n, x) => n + (x[key] || 0), 0);
     return {
-      packets: out.reduce((n, x) => n + x.packetCount, 0),
-      bytes: out.reduce((n, x) => n + x.byteCount, 0),
+      packets: sum(out, 'packetCount'),
+      bytes: sum(out, 'byteCount'),
       // as the receiver's RTCP receiver reports give it
-      lost: out.reduce((n, x) => n + (x.packetsLost || 0), 0),
+      lost: sum(out, 'packetsLost'),
+      retransmitted: sum(out, 'packetsRetransmitted'),
+      nackedPackets: sum(out, 'nackPacketCount'),
+      discarded: sum(out, 'packetsDiscarded'),
+      sourceLost: sum(source, 'packetsLost'),
     };
   });
 }
