@@ -17,6 +17,11 @@ const parts = [
   ['webrtc-rs', 'async driver task (TURN transports only)', /PeerConnectionDriver<A>::event_loop::\{\{closure\}\}$/],
   ['ours', 'writeFrame from JS (napi, copy, packetize, queue)', /NativeTrack::write_frame$/],
   ['ours', '  packetizer', /msc_media::packetizer::Packetizer::packetize$/],
+  ['webrtc-rs', '  rtc core reads: SRTP, interceptors, its queues', /RTCPeerConnection>::pump_reads$/],
+  ['ours', '  received packets to the tracks (routes, assembler)', /msc_handler::recv::routes::Routes as msc_handler::connection::inbound::Inbound>::deliver$/],
+  ['ours', 'frames to JS: drain', /NativeFrameDelivery(_\d+::drain_c_callback|::drain)$/],
+  ['ours', 'frames to JS: a reader waits again', /NativeRemoteTrack(_\d+::wait_frames_c_callback|::wait_frames)$/],
+  ['v8', 'V8 platform threads (concurrent GC, compiler)', /node::\(anonymous namespace\)::PlatformWorkerThread$/],
   ['tokio', 'worker parking (idle, epoll, futex)', /tokio::runtime::scheduler::multi_thread::worker::Context::park_internal$/],
 ];
 

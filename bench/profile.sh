@@ -2,7 +2,10 @@
 # Where the client's CPU goes under load: perf over one load step of the benchmark, summed by
 # the layers that own the code (ours, webrtc-rs's PeerConnection driver, the kernel).
 #
-#   bash bench/profile.sh [PEERS] [peers|one-transport] [SECONDS]     (default: 200 peers 5 s)
+#   bash bench/profile.sh [PEERS] [peers|one-transport|recv] [SECONDS]     (default: 200 peers 5 s)
+#
+# `recv` profiles the receive side instead: N receiving peers (bench/recv-phases.js), two
+# workers from 300 peers on as `npm run bench` has.
 #
 # Builds the work tree's addon with symbols (release, line tables, not stripped) in its own
 # cargo target directory, runs bench/phase.js (N peers, each a transport with VP8 ~1 Mbps and
@@ -25,7 +28,13 @@ echo "profile: building the addon with symbols" >&2
 	CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --lib -p mediasoup-client-native >&2)
 cp "$cache/proftarget/release/libmediasoup_client_native.so" "$dir/mediasoup-client-native.linux-x64-gnu.node"
 
-options="{\"phase\":\"load\",\"client\":\"native\",\"clientDir\":\"$dir\",\"layout\":\"$layout\",\"peers\":$peers,\"workers\":1,\"warmup\":3,\"seconds\":$((seconds + 8))}"
+if [ "$layout" = recv ]; then
+	workers=1
+	[ "$peers" -ge 300 ] && workers=2
+	options="{\"phase\":\"recv-load\",\"client\":\"native\",\"clientDir\":\"$dir\",\"peers\":$peers,\"workers\":$workers,\"warmup\":3,\"seconds\":$((seconds + 8))}"
+else
+	options="{\"phase\":\"load\",\"client\":\"native\",\"clientDir\":\"$dir\",\"layout\":\"$layout\",\"peers\":$peers,\"workers\":1,\"warmup\":3,\"seconds\":$((seconds + 8))}"
+fi
 data="$cache/bench/profile.perf.data"
 script='node --expose-gc "$1/bench/phase.js" "$2" > "$4.phase" &
 pid=$!
