@@ -19,6 +19,8 @@
 //   --consume-cycles 10000 --consume-concurrency 1   consume/close cycles on one receive
 //                                 transport: RSS, fds, threads, and the CPU per packet of steady
 //                                 consumers on it, before, during and after
+//   --consume-control 1           then the same phase with no cycle (as long, the steady
+//                                 consumers alone): what grows with time, not with cycles
 //   --data-peers 1 --data-sizes 100,16384 --data-seconds 5   data channels: N peers each
 //                                 sending messages of each size through the router to its own
 //                                 DataConsumer as fast as flow control allows (bench/data-series.js)
@@ -62,6 +64,7 @@ const { values: args } = parseArgs({
     'recv-latency': { type: 'string' },
     'consume-cycles': { type: 'string' },
     'consume-concurrency': { type: 'string' },
+    'consume-control': { type: 'string' },
     'data-peers': { type: 'string' },
     'data-sizes': { type: 'string' },
     'data-seconds': { type: 'string' },
@@ -89,6 +92,7 @@ const cfg = {
   recvLatency: Number(args['recv-latency'] ?? (quick ? 5 : 50)),
   consumeCycles: Number(args['consume-cycles'] ?? (quick ? 200 : 10000)),
   consumeConcurrency: Number(args['consume-concurrency'] ?? 1),
+  consumeControl: Number(args['consume-control'] ?? 0) > 0,
   dataPeers: list(args['data-peers'], '1'),
   dataSizes: list(args['data-sizes'], quick ? '100' : '100,16384'),
   dataSeconds: Number(args['data-seconds'] ?? (quick ? 2 : 5)),

@@ -442,6 +442,12 @@ async function consumeCyclesPhase(ctx, server, client) {
     let failures = 0;
     let firstError = null;
     const cycle = async () => {
+      // the control: the steady consumers alone, a cycle's time at a time
+      if (opts.controlMsPerCycle) {
+        cycleIndex++;
+        await sleep(opts.controlMsPerCycle);
+        return;
+      }
       const i = cycleIndex++;
       const kind = i % 2 === 0 ? 'video' : 'audio';
       const source = sources[i % sources.length];
@@ -497,6 +503,7 @@ async function consumeCyclesPhase(ctx, server, client) {
     return {
       phase: 'consume-cycles',
       client: client.name,
+      control: Boolean(opts.controlMsPerCycle),
       cycles: done,
       asked: opts.count,
       warmupCycles: opts.warmupCycles || 0,

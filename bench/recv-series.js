@@ -144,6 +144,24 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
       },
       (180 + cfg.consumeCycles * 0.3) * 1000
     );
+    const real = result.cycles;
+    if (cfg.consumeControl && real && !real.error && real.cycles > 0) {
+      log(`- the control: the same phase with no cycle, as long (native)`);
+      result.cyclesControl = await runPhase(
+        {
+          phase: 'consume-cycles',
+          client: 'native',
+          clientDir: pkgDir,
+          count: real.cycles,
+          concurrency: 1,
+          warmupCycles: real.warmupCycles,
+          measureSeconds: quick ? 2 : 5,
+          progressSeconds: quick ? 1 : 2,
+          controlMsPerCycle: (real.seconds * 1000) / real.cycles,
+        },
+        (180 + real.seconds * 1.5) * 1000
+      );
+    }
   }
 
   const lines = (table, fmt) => {
@@ -231,6 +249,13 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
         );
         const idle = (m) => (m.idleCpuShare == null ? '-' : `${fmt(m.idleCpuShare * 100, 1)}%`);
         out.push(`  CPU with nothing arriving (steady consumers paused on the server): ${idle(c.steadyStart)} of a core at the start, ${idle(c.steadyEnd)} at the end`);
+        const k = result.cyclesControl;
+        if (k && !k.error) {
+          out.push(
+            `  the control (no cycle, ${k.seconds} s): RSS ${k.before.rssMiB} -> ${k.after.rssMiB} MiB (${signed(k.rssGrowthMiB)}), V8's heap ${k.before.heapTotalMiB} -> ${k.after.heapTotalMiB} MiB, native ${signed(k.outsideHeapGrowthMiB)} MiB; ` +
+              `the cycles' own: RSS ${signed(Math.round((c.rssGrowthMiB - k.rssGrowthMiB) * 10) / 10)} MiB, native ${signed(Math.round((c.outsideHeapGrowthMiB - k.outsideHeapGrowthMiB) * 10) / 10)} MiB`
+          );
+        }
         out.push(
           table(c.progress, [
             ['cycles', (r) => String(r.cycles)],
