@@ -37,6 +37,7 @@ const fs = require('node:fs');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
 const { startServer, machineCpuSeconds } = require('./server');
 const { loadDataClient } = require('./data-clients');
+const { gc, withTimeout, pool } = require('./step-helpers');
 
 const opts = JSON.parse(process.argv[2] || '{}');
 const MESSAGE_OVERHEAD = 2048;
@@ -50,35 +51,9 @@ function cpuSeconds() {
   return (u.user + u.system) / 1e6;
 }
 
-function gc() {
-  if (global.gc) {
-    global.gc();
-    global.gc();
-  }
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 function whenOpen(channel, what) {
   if (channel.readyState === 'open') return Promise.resolve();
   return withTimeout(new Promise((resolve) => channel.once('open', resolve)), 30_000, `${what} to open`);
-}
-
-async function pool(count, concurrency, fn) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) await fn(next++);
-    })
-  );
 }
 
 // A server WebRtcTransport with SCTP on 127.0.0.1, on `router`, and the client's options.

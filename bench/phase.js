@@ -16,17 +16,11 @@ const fs = require('node:fs');
 const { startServer, producerSnapshot, machineCpuSeconds, udpCounters } = require('./server');
 const { loadClient, VIDEO_FPS, AUDIO_FPS } = require('./clients');
 const { recvLoadPhase, recvLatencyPhase, consumeCyclesPhase } = require('./recv-phases');
+const { gc, withTimeout, pool } = require('./step-helpers');
 
 const opts = JSON.parse(process.argv[2] || '{}');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.now();
-
-function gc() {
-  if (global.gc) {
-    global.gc();
-    global.gc();
-  }
-}
 
 // The client under test, once loaded: its other processes (aiortc's Python worker) count in
 // its CPU and RSS.
@@ -47,16 +41,6 @@ function resources() {
 function cpuSeconds() {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6 + (client && client.extraCpuSeconds ? client.extraCpuSeconds() : 0);
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 // A client transport wired to a new server transport, as a signalling server would do.
@@ -136,20 +120,6 @@ function feed(senders, fps, { keyframeEvery = 2 * fps } = {}) {
 }
 
 // Runs `fn(i)` for i in 0..count-1, `concurrency` at a time.
-async function pool(count, concurrency, fn) {
-  let next = 0;
-  const results = new Array(count);
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      while (next < count) {
-        const i = next++;
-        results[i] = await fn(i);
-      }
-    })
-  );
-  return results;
-}
-
 function quantiles(values) {
   const v = [...values].sort((a, b) => a - b);
   const q = (p) => v[Math.min(v.length - 1, Math.max(0, Math.ceil(p * v.length) - 1))];
