@@ -77,15 +77,8 @@ async function retryDeviceLoading(races, fn) {
   }
 }
 
-// Wires a mediasoup-client style send transport (both clients are) to `signal`: `connect` and
-// `produce` go to the server; resolves with the time it reached 'connected'.
-function wire(transport, signal) {
-  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-    signal.connect(dtlsParameters).then(callback, errback);
-  });
-  transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
-    signal.produce({ kind, rtpParameters }).then((id) => callback({ id }), errback);
-  });
+// Resolves with the time a transport reached 'connected'; rejects when it failed or closed.
+function connectedOf(transport) {
   const connected = new Promise((resolve, reject) => {
     transport.on('connectionstatechange', (state) => {
       if (state === 'connected') resolve(performance.now());
@@ -96,19 +89,27 @@ function wire(transport, signal) {
   return connected;
 }
 
-// A receive transport's `connect` to `signal`; resolves with the time it reached 'connected'.
-function wireRecv(transport, signal) {
+// A mediasoup-client style transport's (every client's here) `connect` to `signal`.
+function wireConnect(transport, signal) {
   transport.on('connect', ({ dtlsParameters }, callback, errback) => {
     signal.connect(dtlsParameters).then(callback, errback);
   });
-  const connected = new Promise((resolve, reject) => {
-    transport.on('connectionstatechange', (state) => {
-      if (state === 'connected') resolve(performance.now());
-      if (state === 'failed' || state === 'closed') reject(new Error(`transport ${state}`));
-    });
+}
+
+// Wires a send transport to `signal`: `connect` and `produce` go to the server; resolves with
+// the time it reached 'connected'.
+function wire(transport, signal) {
+  wireConnect(transport, signal);
+  transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
+    signal.produce({ kind, rtpParameters }).then((id) => callback({ id }), errback);
   });
-  connected.catch(() => {});
-  return connected;
+  return connectedOf(transport);
+}
+
+// A receive transport's `connect` to `signal`; resolves with the time it reached 'connected'.
+function wireRecv(transport, signal) {
+  wireConnect(transport, signal);
+  return connectedOf(transport);
 }
 
 // Where the feeder wrote the frame number (bench/feeder.js).
@@ -437,4 +438,4 @@ function loadClient(name, dir) {
   throw new Error(`unknown client ${name}`);
 }
 
-module.exports = { loadClient, media, VIDEO_FPS, AUDIO_FPS, VIDEO_FRAME_BYTES, AUDIO_FRAME_BYTES };
+module.exports = { loadClient, media, connectedOf, wireConnect, VIDEO_FPS, AUDIO_FPS, VIDEO_FRAME_BYTES, AUDIO_FRAME_BYTES };

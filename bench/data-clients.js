@@ -18,24 +18,7 @@
 // - msc-node: msc-node 0.0.21 on werift 0.18.17 (bench/install-peers.sh), werift's SCTP in JS.
 
 const path = require('node:path');
-
-// Resolves with the time a transport reached 'connected'; rejects when it failed or closed.
-function connectedOf(transport) {
-  const connected = new Promise((resolve, reject) => {
-    transport.on('connectionstatechange', (state) => {
-      if (state === 'connected') resolve(performance.now());
-      if (state === 'failed' || state === 'closed') reject(new Error(`transport ${state}`));
-    });
-  });
-  connected.catch(() => {});
-  return connected;
-}
-
-function wireConnect(transport, signal) {
-  transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-    signal.connect(dtlsParameters).then(callback, errback);
-  });
-}
+const { connectedOf, wireConnect } = require('./clients');
 
 function wireProduceData(transport, signal) {
   transport.on('producedata', ({ sctpStreamParameters, label, protocol }, callback, errback) => {
