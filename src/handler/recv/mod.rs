@@ -52,8 +52,9 @@ const TWCC_INTERVAL: Duration = Duration::from_millis(100);
 const RECEIVE_SLOT: usize = 6_000;
 
 /// The interceptor chain of a receiving PeerConnection: NACKs for lost packets (repaired over
-/// RTX by the server, and seen repaired; the generator's timer runs only around holes), transport-wide congestion control feedback, receiver reports, and the
-/// server's sender reports to `routes`. Each forgets the streams `retired` names.
+/// RTX by the server, and seen repaired; the generator's timer runs only around holes),
+/// transport-wide congestion control feedback, receiver reports, and the server's sender
+/// reports to `routes`. Each forgets the streams `retired` names.
 pub(crate) fn interceptors(routes: Arc<Routes>, retired: &Retired) -> Registry {
     Registry::new()
         .with(
