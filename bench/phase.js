@@ -14,6 +14,7 @@
 
 const fs = require('node:fs');
 const { startServer, producerSnapshot, machineCpuSeconds, udpCounters } = require('./server');
+const { startRemoteServer } = require('./server-process');
 const { loadClient, VIDEO_FPS, AUDIO_FPS } = require('./clients');
 const { recvLoadPhase, recvLatencyPhase, consumeCyclesPhase } = require('./recv-phases');
 const { gc, withTimeout, pool } = require('./step-helpers');
@@ -30,8 +31,8 @@ function resources() {
   return {
     rss: process.memoryUsage().rss + (client && client.extraRss ? client.extraRss() : 0),
     heapUsed: process.memoryUsage().heapUsed,
-    // what V8 has committed for the JS heap (it grows its young generation with time under a
-    // steady allocation rate, whatever the program keeps)
+    // what V8 has committed for the JS heap (its young generation grows with the bytes that
+    // survive scavenges, whatever the program keeps in the end)
     heapTotal: process.memoryUsage().heapTotal,
     fds: fs.readdirSync('/proc/self/fd').length,
     threads: fs.readdirSync('/proc/self/task').length,
@@ -406,8 +407,11 @@ function recvContext() {
   return { opts, resources, cpuSeconds, gc, quantiles, pool, withTimeout, round, sleep, now };
 }
 
+// consume-cycles measures the client's memory: the server's Node side runs in a process of its
+// own there (bench/server-process.js), unless `serverInProcess`.
 async function main() {
-  const server = await startServer({ workers: opts.workers || 1 });
+  const remote = opts.phase === 'consume-cycles' && !opts.serverInProcess;
+  const server = await (remote ? startRemoteServer : startServer)({ workers: opts.workers || 1 });
   client = loadClient(opts.client, opts.clientDir);
   await client.load(server.routerRtpCapabilities);
   let result;

@@ -141,6 +141,7 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
         warmupCycles: quick ? 10 : 50,
         measureSeconds: quick ? 2 : 5,
         progressSeconds: quick ? 1 : 2,
+        serverInProcess: cfg.consumeServerInProcess,
       },
       (180 + cfg.consumeCycles * 0.3) * 1000
     );
@@ -158,6 +159,7 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
           measureSeconds: quick ? 2 : 5,
           progressSeconds: quick ? 1 : 2,
           controlMsPerCycle: (real.seconds * 1000) / real.cycles,
+          serverInProcess: cfg.consumeServerInProcess,
         },
         (180 + real.seconds * 1.5) * 1000
       );
