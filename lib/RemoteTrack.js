@@ -4,6 +4,7 @@ const { EventEmitter } = require('node:events');
 const { InvalidStateError, callNative, awaitNative } = require('./errors');
 const { checkInteger } = require('./validate');
 const frameDelivery = require('./frameDelivery');
+const { BatchIterator } = require('./batchIterator');
 
 // Packets asked of the native track at once: whatever is queued, up to this. Frames come
 // through lib/frameDelivery.js (shared by every track), in batches of the same size; their
@@ -107,21 +108,20 @@ class RemoteTrack extends EventEmitter {
     return forwarder;
   }
 
-  async *_iterate(what) {
+  _iterate(what) {
     const counter = what === 'frame' ? '_frameReaders' : '_packetReaders';
-    this[counter]++;
-    if (what === 'frame') frameDelivery.readerStarted();
-    try {
-      for (;;) {
-        const batch = await this._next(what);
-        if (!batch) return;
-        yield* batch;
-      }
-    } finally {
-      this[counter]--;
-      if (what === 'frame') frameDelivery.readerStopped();
-      this._maybeStop(what);
-    }
+    return new BatchIterator({
+      start: () => {
+        this[counter]++;
+        if (what === 'frame') frameDelivery.readerStarted();
+      },
+      next: () => this._next(what),
+      stop: () => {
+        this[counter]--;
+        if (what === 'frame') frameDelivery.readerStopped();
+        this._maybeStop(what);
+      },
+    });
   }
 
   _next(what) {
