@@ -196,7 +196,7 @@ test('NaN and Infinity inside option objects are TypeErrors naming the field', a
   );
   await assert.rejects(
     new Device().load({ routerRtpCapabilities: { codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: NaN }] } }),
-    TypeError
+    { name: 'TypeError', message: /routerRtpCapabilities\.codecs\[0\]\.clockRate must be a finite number \(got NaN\)/ }
   );
 });
 

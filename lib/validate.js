@@ -10,17 +10,29 @@ function checkAppData(appData) {
 
 // Throws a TypeError naming the first number inside `value` (plain objects and arrays, walked
 // deeply) that is NaN or infinite: the native layer takes JSON, where such numbers do not exist.
+// The walk makes nothing (no names, no entry arrays) unless it finds one.
 function checkFiniteNumbers(value, name) {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`${name} must be a finite number (got ${value})`);
-    return;
-  }
-  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return;
+  const found = nonFinite(value);
+  if (found !== null) throw new TypeError(`${name}${found.path} must be a finite number (got ${found.value})`);
+}
+
+// The first NaN or infinite number in `value`: its path below `value` and the number; or null.
+function nonFinite(value) {
+  if (typeof value === 'number') return Number.isFinite(value) ? null : { path: '', value };
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return null;
   if (Array.isArray(value)) {
-    value.forEach((item, i) => checkFiniteNumbers(item, `${name}[${i}]`));
-    return;
+    for (let i = 0; i < value.length; i++) {
+      const found = nonFinite(value[i]);
+      if (found !== null) return { path: `[${i}]${found.path}`, value: found.value };
+    }
+    return null;
   }
-  for (const [key, item] of Object.entries(value)) checkFiniteNumbers(item, `${name}.${key}`);
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const found = nonFinite(value[key]);
+    if (found !== null) return { path: `.${key}${found.path}`, value: found.value };
+  }
+  return null;
 }
 
 // An optional integer option: undefined, or an integer within [min, max] (TypeError otherwise).
