@@ -16,9 +16,9 @@ function scripted() {
   const waiting = [];
   const source = {
     start: () => log.push('start'),
-    next: () => {
+    next: (onBatch, onError) => {
       log.push('next');
-      return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+      waiting.push({ resolve: onBatch, reject: onError });
     },
     stop: () => log.push('stop'),
   };
@@ -119,4 +119,34 @@ test('throw() stops the source and rejects with its error', async () => {
   await assert.rejects(it.throw(new Error('caller')), /caller/);
   assert.deepEqual(await it.next(), { value: undefined, done: true });
   assert.deepEqual(s.log, ['start', 'next', 'stop']);
+});
+
+test('a source that answers at once (frames already queued, or ended) is read the same', async () => {
+  const batches = [[1, 2], [3], null];
+  const log = [];
+  const it = new BatchIterator({
+    start: () => log.push('start'),
+    next: (onBatch) => {
+      log.push('next');
+      onBatch(batches.shift());
+    },
+    stop: () => log.push('stop'),
+  });
+  const got = [];
+  for await (const item of it) got.push(item);
+  assert.deepEqual(got, [1, 2, 3]);
+  assert.deepEqual(log, ['start', 'next', 'next', 'next', 'stop']);
+});
+
+test('a callback called again after the first is ignored', async () => {
+  let answer;
+  const it = new BatchIterator({ start() {}, next: (onBatch, onError) => (answer = { onBatch, onError }), stop() {} });
+  const first = it.next();
+  answer.onBatch(['a']);
+  answer.onBatch(['b']);
+  answer.onError(new Error('late'));
+  assert.deepEqual(await first, { value: 'a', done: false });
+  const second = it.next();
+  answer.onBatch(null);
+  assert.deepEqual(await second, { value: undefined, done: true });
 });

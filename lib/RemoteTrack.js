@@ -115,7 +115,10 @@ class RemoteTrack extends EventEmitter {
         this[counter]++;
         if (what === 'frame') frameDelivery.readerStarted();
       },
-      next: () => this._next(what),
+      next:
+        what === 'frame'
+          ? (onBatch) => frameDelivery.readFrames(this._native, this._key, onBatch)
+          : (onBatch, onError) => this._native.nextPackets(BATCH).then(onBatch, onError),
       stop: () => {
         this[counter]--;
         if (what === 'frame') frameDelivery.readerStopped();

@@ -2,12 +2,14 @@
 
 // The async iterator of a remote track's frames() and rtp(): items taken from batches, for
 // `for await`. Written by hand rather than as an async generator, which makes several promises
-// and result objects per item (delegating to each batch with `yield*`): one resolved promise
-// per item here, the next batch asked for only when the last one is used up.
+// and result objects per item (delegating to each batch with `yield*`): one promise per item
+// here, resolved by the source's callback when it waits, the next batch asked for only when
+// the last one is used up.
 //
 // `source` is the reading's side of the track:
 // - `start()` when the first item is asked for (nothing is read before, as with a generator),
-// - `next()`: a promise of the next batch (an array, at least one item), null once it ended,
+// - `next(onBatch, onError)`: calls one of them once, now or later: `onBatch` with the next
+//   batch (an array, at least one item) or null once it ended, `onError` with an error,
 // - `stop()` once, when the reading is over: the source ended or failed, or the loop was left
 //   (`return()`, `throw()`).
 // Calls to next() made before the last one settled are answered in order.
@@ -24,6 +26,15 @@ class BatchIterator {
     // next() calls made while a batch is awaited, each answered after the one before
     this._chain = null;
     this._stepBound = () => this._step();
+    // the promise of the batch awaited: how it settles
+    this._resolve = null;
+    this._reject = null;
+    this._keep = (resolve, reject) => {
+      this._resolve = resolve;
+      this._reject = reject;
+    };
+    this._onBatch = (batch) => this._batchCame(batch);
+    this._onError = (error) => this._failed(error);
   }
 
   [Symbol.asyncIterator]() {
@@ -62,24 +73,38 @@ class BatchIterator {
     }
     this._batch = null;
     this._inFlight = true;
-    return this._source.next().then(
-      (batch) => {
-        this._inFlight = false;
-        if (this._state === 'done') return { value: undefined, done: true };
-        if (!batch) {
-          this._finish();
-          return { value: undefined, done: true };
-        }
-        this._batch = batch;
-        this._at = 1;
-        return { value: batch[0], done: false };
-      },
-      (error) => {
-        this._inFlight = false;
-        this._finish();
-        throw error;
-      }
-    );
+    const answer = new Promise(this._keep);
+    this._source.next(this._onBatch, this._onError);
+    return answer;
+  }
+
+  _batchCame(batch) {
+    const resolve = this._settle();
+    if (resolve === null) return;
+    if (this._state === 'done') return resolve({ value: undefined, done: true });
+    if (!batch) {
+      this._finish();
+      return resolve({ value: undefined, done: true });
+    }
+    this._batch = batch;
+    this._at = 1;
+    resolve({ value: batch[0], done: false });
+  }
+
+  _failed(error) {
+    const reject = this._reject;
+    if (this._settle() === null) return;
+    this._finish();
+    reject(error);
+  }
+
+  // The awaited batch's resolve function, once (null after): the wait is over.
+  _settle() {
+    const resolve = this._resolve;
+    this._resolve = null;
+    this._reject = null;
+    this._inFlight = false;
+    return resolve;
   }
 
   // A next() made while a batch is awaited: answered after the calls before it.

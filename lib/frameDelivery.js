@@ -21,9 +21,11 @@ let delivery = null;
 let data = null;
 let meta = null;
 let metaBytes = null;
-// key -> the callbacks of the track's waiting readers (usually one), each given an array of
-// frames (empty: wait again) or null (the track ended)
+// key -> the track's waiting reader (a callback given an array of frames, or null once the
+// track ended), or an array of them when several wait
 const waiting = new Map();
+// key -> the native track its readers wait on (to wait again for them)
+const natives = new Map();
 let nextKey = 1;
 // readers open (frames() loops, 'frame' pumps): while any, the wake-up keeps Node alive, as a
 // pending promise of the reader would
@@ -79,9 +81,25 @@ function dispatch(length) {
     if (readers === undefined) continue;
     waiting.delete(key);
     // the frames to the first reader; any other waits again (for what is left, or new ones)
-    readers[0](frames);
-    for (let j = 1; j < readers.length; j++) readers[j](frames === null ? null : []);
+    if (typeof readers === 'function') hand(readers, frames, key);
+    else {
+      hand(readers[0], frames, key);
+      for (let j = 1; j < readers.length; j++) hand(readers[j], frames === null ? null : [], key);
+    }
   }
+}
+
+// `frames` to `reader`; none (nothing was left for it): it waits again, deferred, never from
+// inside a drain, whose later tracks go first.
+function hand(reader, frames, key) {
+  if (frames === null || frames.length > 0) reader(frames);
+  else Promise.resolve().then(() => waitAgain(key, reader));
+}
+
+function waitAgain(key, reader) {
+  const nativeTrack = natives.get(key);
+  if (nativeTrack === undefined) reader(null);
+  else readFrames(nativeTrack, key, reader);
 }
 
 function get() {
@@ -99,29 +117,37 @@ function newKey() {
   return nextKey++;
 }
 
-// A promise of up to BATCH frames of `nativeTrack` (`key` its key), at least one; null once
-// the track ended.
-function nextFrames(nativeTrack, key) {
+// Calls `reader` once with up to BATCH frames of `nativeTrack` (`key` its key), at least one,
+// or with null once the track ended: at once when frames are queued or the track ended, else
+// when frames come.
+function readFrames(nativeTrack, key, reader) {
   const state = nativeTrack.waitFrames(get(), key);
-  if (state < 0) return Promise.resolve(null);
-  const promise = new Promise((resolve) => {
-    // waiting again is deferred: never from inside a drain, whose later tracks go first
-    const reader = (got) => resolve(got !== null && got.length === 0 ? Promise.resolve(key).then(() => nextFrames(nativeTrack, key)) : got);
-    const readers = waiting.get(key);
-    if (readers === undefined) waiting.set(key, [reader]);
-    else readers.push(reader);
-  });
+  if (state < 0) {
+    reader(null);
+    return;
+  }
+  natives.set(key, nativeTrack);
+  const readers = waiting.get(key);
+  if (readers === undefined) waiting.set(key, reader);
+  else if (typeof readers === 'function') waiting.set(key, [readers, reader]);
+  else readers.push(reader);
   // frames were queued: the track is listed, no wake-up comes for it
   if (state > 0) drain();
-  return promise;
+}
+
+// A promise of what readFrames() gives.
+function nextFrames(nativeTrack, key) {
+  return new Promise((resolve) => readFrames(nativeTrack, key, resolve));
 }
 
 // The track ended: its waiting readers get null now.
 function ended(key) {
+  natives.delete(key);
   const readers = waiting.get(key);
   if (readers === undefined) return;
   waiting.delete(key);
-  for (const reader of readers) reader(null);
+  if (typeof readers === 'function') readers(null);
+  else for (const reader of readers) reader(null);
 }
 
 function readerStarted() {
@@ -132,4 +158,4 @@ function readerStopped() {
   if (--openReaders === 0) get().keepAlive(false);
 }
 
-module.exports = { BATCH, newKey, nextFrames, ended, readerStarted, readerStopped };
+module.exports = { BATCH, newKey, readFrames, nextFrames, ended, readerStarted, readerStopped };
