@@ -84,7 +84,6 @@ function opened(channel) {
   return new Promise((resolve) => channel.once('open', resolve));
 }
 
-// Collects the 'message' events of `dataConsumer` until `n` arrived.
 // The first `n` messages of `dataConsumer`, or (`n` a function) those until `n(got)` is true.
 function collect(dataConsumer, n, { timeout = 10000 } = {}) {
   const got = [];

@@ -118,7 +118,7 @@ class RemoteTrack extends EventEmitter {
       next:
         what === 'frame'
           ? (onBatch) => frameDelivery.readFrames(this._native, this._key, onBatch)
-          : (onBatch, onError) => this._native.nextPackets(BATCH).then(onBatch, onError),
+          : (onBatch, onError) => this._next(what).then(onBatch, onError),
       stop: () => {
         this[counter]--;
         if (what === 'frame') frameDelivery.readerStopped();

@@ -20,13 +20,13 @@ class BatchIterator {
     this._at = 0;
     // 'new' | 'reading' | 'done'
     this._state = 'new';
-    // a batch is asked for and not come yet (`_last` answers when it comes)
-    this._inFlight = false;
+    // the last answer of next(): while a batch is awaited (`_resolve` set), the one that
+    // answers when it comes
     this._last = null;
     // next() calls made while a batch is awaited, each answered after the one before
     this._chain = null;
     this._stepBound = () => this._step();
-    // the promise of the batch awaited: how it settles
+    // the promise of the batch awaited, while it is: how it settles
     this._resolve = null;
     this._reject = null;
     this._keep = (resolve, reject) => {
@@ -42,13 +42,9 @@ class BatchIterator {
   }
 
   next() {
-    if (this._chain !== null || this._inFlight) return this._chained();
-    if (this._batch !== null && this._at < this._batch.length) {
-      return Promise.resolve({ value: this._batch[this._at++], done: false });
-    }
-    const result = this._step();
-    this._last = result;
-    return result;
+    if (this._chain !== null || this._resolve !== null) return this._chained();
+    this._last = this._step();
+    return this._last;
   }
 
   return(value) {
@@ -72,7 +68,6 @@ class BatchIterator {
       return Promise.resolve({ value: this._batch[this._at++], done: false });
     }
     this._batch = null;
-    this._inFlight = true;
     const answer = new Promise(this._keep);
     this._source.next(this._onBatch, this._onError);
     return answer;
@@ -103,7 +98,6 @@ class BatchIterator {
     const resolve = this._resolve;
     this._resolve = null;
     this._reject = null;
-    this._inFlight = false;
     return resolve;
   }
 
