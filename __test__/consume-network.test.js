@@ -147,8 +147,8 @@ test('VP8 through 5% loss of the server\'s media RTP: repaired by NACK/RTX, ever
   assert.ok((relay.counts.downRtp[rtx.payloadType] ?? 0) >= dropped, 'the retransmissions reached the client over RTX');
 });
 
-test('Opus through 5% loss: no NACK negotiated for Opus, so frames are missing; the next one says gapBefore and packetsLost counts them', async (t) => {
-  const { track, consumer, relay, codec, rtx } = await session(t, { kind: 'audio', mimeType: 'audio/opus', seed: 5 });
+test('Opus through 5% loss: no NACK negotiated for Opus, so frames are missing; the next one says gapBefore, packetsLost counts them, and the receiver reports tell the server', async (t) => {
+  const { track, consumer, serverConsumer, relay, codec, rtx } = await session(t, { kind: 'audio', mimeType: 'audio/opus', seed: 5 });
   assert.equal(rtx, undefined, 'no RTX for Opus');
   assert.ok(!codec.rtcpFeedback.some((fb) => fb.type === 'nack'), 'no NACK negotiated for Opus');
   const reader = frameReader(t, consumer.track);
@@ -188,6 +188,12 @@ test('Opus through 5% loss: no NACK negotiated for Opus, so frames are missing; 
   assert.equal(missing, dropped);
   assert.equal(stats.packetsLost, dropped);
   assert.equal(frames[0].gapBefore, false);
+  // the server knows of the loss only from the client's receiver reports (one a second)
+  const outbound = async () => (await serverConsumer.getStats()).find((s) => s.type === 'outbound-rtp');
+  await until(async () => (await outbound()).packetsLost === dropped, {
+    timeout: 5000,
+    what: `the server's consumer counting the ${dropped} packets lost`,
+  });
 });
 
 test('Opus: a packet lost just before the stream stops: the frames after it still come out, once the hole is given up', async (t) => {

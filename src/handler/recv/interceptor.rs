@@ -2,25 +2,44 @@
 //! - retransmissions back into their stream (`rtx_unwrap.rs`), so that the interceptors above
 //!   see the repaired packets;
 //! - the server's sender reports (SSRC, NTP time, RTP time) to the connection's routes:
-//!   webrtc-rs ends inbound RTCP inside its interceptor chain.
+//!   webrtc-rs ends inbound RTCP inside its interceptor chain;
+//! - a receiver report every [`RECEIVER_REPORT_INTERVAL`] with a block per stream received
+//!   (`reception.rs`).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use rtc::interceptor::{Interceptor, Packet, StreamInfo, TaggedPacket};
+use rtc::interceptor::{AttributedPacket, Interceptor, Packet, StreamInfo, TaggedPacket};
+use rtc::rtcp::receiver_report::ReceiverReport;
 use rtc::rtcp::sender_report::SenderReport;
 use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
+use rtc::shared::TransportContext;
 
+use super::reception::Reception;
 use super::routes::Routes;
 use super::rtx_unwrap::RtxStreams;
 
+/// Receiver reports once a second, as browsers send them.
+pub(crate) const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The SSRC a receiver report comes from: this side sends no stream of its own on the
+/// connection's behalf, and the server reads only the report blocks.
+const REPORTER_SSRC: u32 = 1;
+
+/// Report blocks one receiver report carries at most (its 5-bit count).
+const BLOCKS_PER_REPORT: usize = 31;
+
 /// Passes every packet on, a retransmission unwrapped; a sender report is also given to the
 /// routes (called under the connection's lock: [`Routes::sender_report`] only stores it).
+/// Counts what each bound stream received, for the receiver reports it writes.
 pub(crate) struct ReceiveInterceptor {
     routes: Arc<Routes>,
     rtx: RtxStreams,
+    receptions: HashMap<u32, Reception>,
+    /// When the next receiver report is due: armed by the first packet.
+    next_report: Option<Instant>,
     read_queue: VecDeque<TaggedPacket>,
     write_queue: VecDeque<TaggedPacket>,
 }
@@ -30,8 +49,33 @@ impl ReceiveInterceptor {
         ReceiveInterceptor {
             routes,
             rtx: RtxStreams::default(),
+            receptions: HashMap::new(),
+            next_report: None,
             read_queue: VecDeque::new(),
             write_queue: VecDeque::new(),
+        }
+    }
+
+    /// The receiver reports of what came since the last ones, into the write queue.
+    fn report(&mut self, now: Instant) {
+        let mut blocks: Vec<_> = self
+            .receptions
+            .values_mut()
+            .filter_map(|r| r.report(now))
+            .collect();
+        // in a stable order (the map's is not)
+        blocks.sort_by_key(|b| b.ssrc);
+        for chunk in blocks.chunks(BLOCKS_PER_REPORT) {
+            let report = ReceiverReport {
+                ssrc: REPORTER_SSRC,
+                reports: chunk.to_vec(),
+                ..Default::default()
+            };
+            self.write_queue.push_back(TaggedPacket {
+                now,
+                transport: TransportContext::default(),
+                message: AttributedPacket::new(Packet::Rtcp(vec![Box::new(report)])),
+            });
         }
     }
 }
@@ -45,17 +89,38 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
 
     fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
         if let Packet::Rtp(packet) = &mut msg.message.packet {
-            self.rtx.unwrap(packet);
+            let repair = self.rtx.unwrap(packet);
+            let header = &packet.header;
+            if let Some(reception) = self.receptions.get_mut(&header.ssrc) {
+                reception.packet(msg.now, header.sequence_number, header.timestamp, repair);
+                self.next_report
+                    .get_or_insert(msg.now + RECEIVER_REPORT_INTERVAL);
+            }
         } else if let Packet::Rtcp(packets) = &msg.message.packet {
             for packet in packets {
                 if let Some(sr) = packet.as_any().downcast_ref::<SenderReport>() {
                     self.routes
                         .sender_report(msg.now, sr.ssrc, sr.ntp_time, sr.rtp_time);
+                    if let Some(reception) = self.receptions.get_mut(&sr.ssrc) {
+                        reception.sender_report(msg.now, sr.ntp_time);
+                    }
                 }
             }
         }
         self.read_queue.push_back(msg);
         Ok(())
+    }
+
+    fn handle_timeout(&mut self, now: Instant) -> Result<(), Self::Error> {
+        if self.next_report.is_some_and(|at| at <= now) {
+            self.next_report = Some(now + RECEIVER_REPORT_INTERVAL);
+            self.report(now);
+        }
+        Ok(())
+    }
+
+    fn poll_timeout(&mut self) -> Option<Instant> {
+        self.next_report
     }
 
     fn poll_read(&mut self) -> Option<Self::Rout> {
@@ -78,9 +143,14 @@ impl Interceptor for ReceiveInterceptor {
 
     fn bind_remote_stream(&mut self, info: &StreamInfo) {
         self.rtx.bind(info);
+        // bound again at each negotiation: what was counted stays
+        self.receptions
+            .entry(info.ssrc)
+            .or_insert_with(|| Reception::new(info.ssrc, info.clock_rate));
     }
 
     fn unbind_remote_stream(&mut self, info: &StreamInfo) {
         self.rtx.unbind(info);
+        self.receptions.remove(&info.ssrc);
     }
 }

@@ -5,8 +5,8 @@
 //! - `routes.rs`: where each receiver's packets go ([`ReceiveSink`](routes::ReceiveSink), one
 //!   per consumer), by track id, and the server's sender reports by SSRC;
 //! - `interceptor.rs`: the one interceptor of the direction, below the NACK generator: it
-//!   turns retransmissions back into the packets they repair (`rtx_unwrap.rs`) and takes the
-//!   server's sender reports to the routes;
+//!   turns retransmissions back into the packets they repair (`rtx_unwrap.rs`), takes the
+//!   server's sender reports to the routes, and writes the receiver reports (`reception.rs`);
 //! - `forget.rs`: every interceptor of the chain forgets the streams of closed consumers.
 
 #[macro_use]
@@ -16,6 +16,7 @@ mod forget;
 pub(crate) mod handler;
 mod interceptor;
 mod nack_gate;
+mod reception;
 pub(crate) mod routes;
 mod rtx_unwrap;
 
@@ -23,9 +24,7 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use rtc::interceptor::{
-    NackGeneratorBuilder, ReceiverReportBuilder, Registry, Slot, TwccReceiverBuilder,
-};
+use rtc::interceptor::{NackGeneratorBuilder, Registry, Slot, TwccReceiverBuilder};
 
 use forget::Retired;
 use interceptor::ReceiveInterceptor;
@@ -41,8 +40,6 @@ const NACK_INTERVAL: Duration = Duration::from_millis(20);
 /// How many times one lost packet is asked for (0 would be forever): 10 requests, 200 ms at
 /// [`NACK_INTERVAL`], as long as the frame assembler waits for a hole.
 const NACKS_PER_PACKET: u16 = 10;
-/// Receiver reports once a second, as browsers send them.
-const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// Transport-wide congestion control feedback every 100 ms: mediasoup's bandwidth estimation
 /// (which chooses the simulcast and SVC layers it forwards) is fed by it.
 const TWCC_INTERVAL: Duration = Duration::from_millis(100);
@@ -53,8 +50,8 @@ const RECEIVE_SLOT: usize = 6_000;
 
 /// The interceptor chain of a receiving PeerConnection: NACKs for lost packets (repaired over
 /// RTX by the server, and seen repaired; the generator's timer runs only around holes),
-/// transport-wide congestion control feedback, receiver reports, and the server's sender
-/// reports to `routes`. Each forgets the streams `retired` names.
+/// transport-wide congestion control feedback, and ours: receiver reports, and the server's
+/// sender reports to `routes`. Each forgets the streams `retired` names.
 pub(crate) fn interceptors(routes: Arc<Routes>, retired: &Retired) -> Registry {
     Registry::new()
         .with(
@@ -78,14 +75,6 @@ pub(crate) fn interceptors(routes: Arc<Routes>, retired: &Retired) -> Registry {
             retired.wrap(
                 TwccReceiverBuilder::new()
                     .with_interval(TWCC_INTERVAL)
-                    .build(),
-            ),
-        )
-        .with(
-            Slot::ReceiverReport,
-            retired.wrap(
-                ReceiverReportBuilder::new()
-                    .with_interval(RECEIVER_REPORT_INTERVAL)
                     .build(),
             ),
         )

@@ -28,19 +28,20 @@ pub(crate) struct RtxStreams {
 }
 
 impl RtxStreams {
-    /// Rewrites `packet` in place when it is a retransmission of a bound stream.
-    pub(crate) fn unwrap(&self, packet: &mut rtc::rtp::Packet) {
+    /// Rewrites `packet` in place when it is a retransmission of a bound stream; true then.
+    pub(crate) fn unwrap(&self, packet: &mut rtc::rtp::Packet) -> bool {
         let Some(repairs) = self.streams.get(&packet.header.ssrc) else {
-            return;
+            return false;
         };
         if packet.header.payload_type != repairs.rtx_payload_type || packet.payload.len() < 2 {
-            return;
+            return false;
         }
         let original = u16::from_be_bytes([packet.payload[0], packet.payload[1]]);
         packet.header.ssrc = repairs.ssrc;
         packet.header.payload_type = repairs.payload_type;
         packet.header.sequence_number = original;
         packet.payload = packet.payload.slice(2..);
+        true
     }
 }
 
