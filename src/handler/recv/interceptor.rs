@@ -4,7 +4,10 @@
 //! - the server's sender reports (SSRC, NTP time, RTP time) to the connection's routes:
 //!   webrtc-rs ends inbound RTCP inside its interceptor chain;
 //! - a receiver report every [`RECEIVER_REPORT_INTERVAL`] with a block per stream received
-//!   (`reception.rs`).
+//!   (`reception.rs`);
+//! - transport-wide congestion control feedback every [`FEEDBACK_INTERVAL`] while packets
+//!   come (`arrivals.rs`), for every packet with a transport-wide sequence number, whatever
+//!   its stream (the server's probation packets and retransmissions count too).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -17,6 +20,7 @@ use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
 use rtc::shared::TransportContext;
 
+use super::arrivals::Arrivals;
 use super::reception::Reception;
 use super::routes::Routes;
 use super::rtx_unwrap::RtxStreams;
@@ -24,7 +28,16 @@ use super::rtx_unwrap::RtxStreams;
 /// Receiver reports once a second, as browsers send them.
 pub(crate) const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 
-/// The SSRC a receiver report comes from: this side sends no stream of its own on the
+/// Transport-wide congestion control feedback every 100 ms while packets come: mediasoup's
+/// bandwidth estimate for the connection (which chooses the simulcast and SVC layers it
+/// forwards) is fed by it.
+pub(crate) const FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The header extension of transport-wide sequence numbers.
+const TRANSPORT_WIDE_CC: &str =
+    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+
+/// The SSRC a receiver report or a feedback comes from: this side sends no stream of its own on the
 /// connection's behalf, and the server reads only the report blocks.
 const REPORTER_SSRC: u32 = 1;
 
@@ -40,6 +53,14 @@ pub(crate) struct ReceiveInterceptor {
     receptions: HashMap<u32, Reception>,
     /// When the next receiver report is due: armed by the first packet.
     next_report: Option<Instant>,
+    /// The id of the transport-wide sequence number extension, once a stream with it is bound
+    /// (one id for every stream of the connection: the server's).
+    transport_wide: Option<u8>,
+    arrivals: Arrivals,
+    /// The first SSRC the feedback is about (the server reads none).
+    feedback_ssrc: u32,
+    /// When the next feedback is due: armed by a packet when none is.
+    next_feedback: Option<Instant>,
     read_queue: VecDeque<TaggedPacket>,
     write_queue: VecDeque<TaggedPacket>,
 }
@@ -51,9 +72,21 @@ impl ReceiveInterceptor {
             rtx: RtxStreams::default(),
             receptions: HashMap::new(),
             next_report: None,
+            transport_wide: None,
+            arrivals: Arrivals::default(),
+            feedback_ssrc: 0,
+            next_feedback: None,
             read_queue: VecDeque::new(),
             write_queue: VecDeque::new(),
         }
+    }
+
+    fn write(&mut self, now: Instant, packet: Box<dyn rtc::rtcp::Packet>) {
+        self.write_queue.push_back(TaggedPacket {
+            now,
+            transport: TransportContext::default(),
+            message: AttributedPacket::new(Packet::Rtcp(vec![packet])),
+        });
     }
 
     /// The receiver reports of what came since the last ones, into the write queue.
@@ -71,12 +104,27 @@ impl ReceiveInterceptor {
                 reports: chunk.to_vec(),
                 ..Default::default()
             };
-            self.write_queue.push_back(TaggedPacket {
-                now,
-                transport: TransportContext::default(),
-                message: AttributedPacket::new(Packet::Rtcp(vec![Box::new(report)])),
-            });
+            self.write(now, Box::new(report));
         }
+    }
+
+    /// A packet's arrival, when it has a transport-wide sequence number.
+    fn arrival(&mut self, now: Instant, header: &rtc::rtp::Header) {
+        let Some(id) = self.transport_wide else {
+            return;
+        };
+        let Some(value) = header.get_extension(id) else {
+            return;
+        };
+        if value.len() < 2 {
+            return;
+        }
+        if !self.arrivals.any() && self.feedback_ssrc == 0 {
+            self.feedback_ssrc = header.ssrc;
+        }
+        self.arrivals
+            .packet(now, u16::from_be_bytes([value[0], value[1]]));
+        self.next_feedback.get_or_insert(now + FEEDBACK_INTERVAL);
     }
 }
 
@@ -89,6 +137,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
 
     fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
         if let Packet::Rtp(packet) = &mut msg.message.packet {
+            self.arrival(msg.now, &packet.header);
             let repair = self.rtx.unwrap(packet);
             let header = &packet.header;
             if let Some(reception) = self.receptions.get_mut(&header.ssrc) {
@@ -116,11 +165,21 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
             self.next_report = Some(now + RECEIVER_REPORT_INTERVAL);
             self.report(now);
         }
+        if self.next_feedback.is_some_and(|at| at <= now) {
+            // none again until a packet comes
+            self.next_feedback = None;
+            for feedback in self.arrivals.feedback(REPORTER_SSRC, self.feedback_ssrc) {
+                self.write(now, Box::new(feedback));
+            }
+        }
         Ok(())
     }
 
     fn poll_timeout(&mut self) -> Option<Instant> {
-        self.next_report
+        match (self.next_report, self.next_feedback) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn poll_read(&mut self) -> Option<Self::Rout> {
@@ -143,6 +202,13 @@ impl Interceptor for ReceiveInterceptor {
 
     fn bind_remote_stream(&mut self, info: &StreamInfo) {
         self.rtx.bind(info);
+        if let Some(extension) = info
+            .rtp_header_extensions
+            .iter()
+            .find(|e| e.uri == TRANSPORT_WIDE_CC)
+        {
+            self.transport_wide = u8::try_from(extension.id).ok();
+        }
         // bound again at each negotiation: what was counted stays
         self.receptions
             .entry(info.ssrc)

@@ -6,12 +6,14 @@
 //!   per consumer), by track id, and the server's sender reports by SSRC;
 //! - `interceptor.rs`: the one interceptor of the direction, below the NACK generator: it
 //!   turns retransmissions back into the packets they repair (`rtx_unwrap.rs`), takes the
-//!   server's sender reports to the routes, and writes the receiver reports (`reception.rs`);
+//!   server's sender reports to the routes, and writes the receiver reports (`reception.rs`)
+//!   and the transport-wide congestion control feedback (`arrivals.rs`);
 //! - `forget.rs`: every interceptor of the chain forgets the streams of closed consumers.
 
 #[macro_use]
 mod pass_through;
 
+mod arrivals;
 mod forget;
 pub(crate) mod handler;
 mod interceptor;
@@ -24,7 +26,7 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use rtc::interceptor::{NackGeneratorBuilder, Registry, Slot, TwccReceiverBuilder};
+use rtc::interceptor::{NackGeneratorBuilder, Registry, Slot};
 
 use forget::Retired;
 use interceptor::ReceiveInterceptor;
@@ -40,9 +42,6 @@ const NACK_INTERVAL: Duration = Duration::from_millis(20);
 /// How many times one lost packet is asked for (0 would be forever): 10 requests, 200 ms at
 /// [`NACK_INTERVAL`], as long as the frame assembler waits for a hole.
 const NACKS_PER_PACKET: u16 = 10;
-/// Transport-wide congestion control feedback every 100 ms: mediasoup's bandwidth estimation
-/// (which chooses the simulcast and SVC layers it forwards) is fed by it.
-const TWCC_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Slot of our interceptor: below the NACK generator (7,000), which then sees repaired
 /// packets in their stream.
@@ -50,7 +49,7 @@ const RECEIVE_SLOT: usize = 6_000;
 
 /// The interceptor chain of a receiving PeerConnection: NACKs for lost packets (repaired over
 /// RTX by the server, and seen repaired; the generator's timer runs only around holes),
-/// transport-wide congestion control feedback, and ours: receiver reports, and the server's
+/// and ours: receiver reports, transport-wide congestion control feedback, and the server's
 /// sender reports to `routes`. Each forgets the streams `retired` names.
 pub(crate) fn interceptors(routes: Arc<Routes>, retired: &Retired) -> Registry {
     Registry::new()
@@ -69,13 +68,5 @@ pub(crate) fn interceptors(routes: Arc<Routes>, retired: &Retired) -> Registry {
                 NACK_INTERVAL,
                 NACKS_PER_PACKET,
             )),
-        )
-        .with(
-            Slot::TwccReceiver,
-            retired.wrap(
-                TwccReceiverBuilder::new()
-                    .with_interval(TWCC_INTERVAL)
-                    .build(),
-            ),
         )
 }
