@@ -1,12 +1,11 @@
-//! The streams of closed consumers, forgotten by the receive interceptors.
+//! The streams of closed consumers, forgotten by the receive interceptor.
 //!
-//! webrtc-rs binds a stream in every interceptor for each SSRC it receives and unbinds it only
-//! when its transceiver stops, which a reused section never does: the NACK generator would
-//! keep a receive log per SSRC ever received and look for holes in all of them every 20 ms,
-//! the receiver reports would report them all every second. Each interceptor of the direction
-//! is wrapped in a [`Forgetting`], which unbinds the streams of the SSRCs the handler retires
-//! (a closed consumer's) and refuses to bind them again (webrtc-rs binds a receiver's streams
-//! anew at each negotiation).
+//! webrtc-rs binds a stream in the interceptors for each SSRC it receives and unbinds it only
+//! when its transceiver stops, which a reused section never does: the interceptor would keep
+//! the state of every SSRC ever received, and report them all every second. It is wrapped in
+//! a [`Forgetting`], which unbinds the streams of the SSRCs the handler retires (a closed
+//! consumer's) and refuses to bind them again (webrtc-rs binds a receiver's streams anew at
+//! each negotiation).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};

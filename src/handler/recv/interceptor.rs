@@ -1,6 +1,8 @@
-//! The one interceptor of the receive direction, below webrtc-rs' NACK generator:
-//! - retransmissions back into their stream (`rtx_unwrap.rs`), so that the interceptors above
-//!   see the repaired packets;
+//! The one interceptor of the receive direction:
+//! - retransmissions back into their stream (`rtx_unwrap.rs`), so that what follows sees the
+//!   repaired packets;
+//! - NACKs for the holes of streams that negotiated them (`holes.rs`), every
+//!   [`NACK_INTERVAL`] while there is one;
 //! - the server's sender reports (SSRC, NTP time, RTP time) to the connection's routes:
 //!   webrtc-rs ends inbound RTCP inside its interceptor chain;
 //! - a receiver report every [`RECEIVER_REPORT_INTERVAL`] with a block per stream received
@@ -16,14 +18,26 @@ use std::time::{Duration, Instant};
 use rtc::interceptor::{AttributedPacket, Interceptor, Packet, StreamInfo, TaggedPacket};
 use rtc::rtcp::receiver_report::ReceiverReport;
 use rtc::rtcp::sender_report::SenderReport;
+use rtc::rtcp::transport_feedbacks::transport_layer_nack::{
+    nack_pairs_from_sequence_numbers, TransportLayerNack,
+};
 use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
 use rtc::shared::TransportContext;
 
 use super::arrivals::Arrivals;
+use super::holes::Holes;
 use super::reception::Reception;
 use super::routes::Routes;
 use super::rtx_unwrap::RtxStreams;
+
+/// How often holes are asked for: every 20 ms, so that a loss is asked for within a frame
+/// interval and a lost retransmission is asked for again well within the frame assembler's
+/// wait.
+pub(crate) const NACK_INTERVAL: Duration = Duration::from_millis(20);
+/// How many times one lost packet is asked for: 10 requests, 200 ms at [`NACK_INTERVAL`], as
+/// long as the frame assembler waits for a hole.
+pub(crate) const NACKS_PER_PACKET: u16 = 10;
 
 /// Receiver reports once a second, as browsers send them.
 pub(crate) const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
@@ -51,6 +65,10 @@ pub(crate) struct ReceiveInterceptor {
     routes: Arc<Routes>,
     rtx: RtxStreams,
     receptions: HashMap<u32, Reception>,
+    /// The holes of the streams that negotiated NACK.
+    holes: HashMap<u32, Holes>,
+    /// When holes are next asked for: armed while there is one.
+    next_nack: Option<Instant>,
     /// When the next receiver report is due: armed by the first packet.
     next_report: Option<Instant>,
     /// The id of the transport-wide sequence number extension, once a stream with it is bound
@@ -71,6 +89,8 @@ impl ReceiveInterceptor {
             routes,
             rtx: RtxStreams::default(),
             receptions: HashMap::new(),
+            holes: HashMap::new(),
+            next_nack: None,
             next_report: None,
             transport_wide: None,
             arrivals: Arrivals::default(),
@@ -108,6 +128,27 @@ impl ReceiveInterceptor {
         }
     }
 
+    /// NACKs for the holes of each stream, into the write queue; true while holes are left.
+    fn ask(&mut self, now: Instant) -> bool {
+        let mut nacks = Vec::new();
+        let mut left = false;
+        for (&ssrc, holes) in &mut self.holes {
+            let asked = holes.ask(NACKS_PER_PACKET);
+            left |= holes.any();
+            if !asked.is_empty() {
+                nacks.push(TransportLayerNack {
+                    sender_ssrc: REPORTER_SSRC,
+                    media_ssrc: ssrc,
+                    nacks: nack_pairs_from_sequence_numbers(&asked),
+                });
+            }
+        }
+        for nack in nacks {
+            self.write(now, Box::new(nack));
+        }
+        left
+    }
+
     /// A packet's arrival, when it has a transport-wide sequence number.
     fn arrival(&mut self, now: Instant, header: &rtc::rtp::Header) {
         let Some(id) = self.transport_wide else {
@@ -140,6 +181,11 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
             self.arrival(msg.now, &packet.header);
             let repair = self.rtx.unwrap(packet);
             let header = &packet.header;
+            if let Some(holes) = self.holes.get_mut(&header.ssrc) {
+                if holes.packet(header.sequence_number) {
+                    self.next_nack.get_or_insert(msg.now + NACK_INTERVAL);
+                }
+            }
             if let Some(reception) = self.receptions.get_mut(&header.ssrc) {
                 reception.packet(msg.now, header.sequence_number, header.timestamp, repair);
                 self.next_report
@@ -161,6 +207,9 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
     }
 
     fn handle_timeout(&mut self, now: Instant) -> Result<(), Self::Error> {
+        if self.next_nack.is_some_and(|at| at <= now) {
+            self.next_nack = self.ask(now).then_some(now + NACK_INTERVAL);
+        }
         if self.next_report.is_some_and(|at| at <= now) {
             self.next_report = Some(now + RECEIVER_REPORT_INTERVAL);
             self.report(now);
@@ -176,10 +225,10 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
     }
 
     fn poll_timeout(&mut self) -> Option<Instant> {
-        match (self.next_report, self.next_feedback) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [self.next_nack, self.next_report, self.next_feedback]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn poll_read(&mut self) -> Option<Self::Rout> {
@@ -213,10 +262,18 @@ impl Interceptor for ReceiveInterceptor {
         self.receptions
             .entry(info.ssrc)
             .or_insert_with(|| Reception::new(info.ssrc, info.clock_rate));
+        let nack = info
+            .rtcp_feedback
+            .iter()
+            .any(|fb| fb.typ == "nack" && fb.parameter.is_empty());
+        if nack {
+            self.holes.entry(info.ssrc).or_insert_with(Holes::new);
+        }
     }
 
     fn unbind_remote_stream(&mut self, info: &StreamInfo) {
         self.rtx.unbind(info);
         self.receptions.remove(&info.ssrc);
+        self.holes.remove(&info.ssrc);
     }
 }
