@@ -163,6 +163,22 @@ impl Inbound for WithData {
     fn data_events(&self, events: Vec<RTCDataChannelEvent>) {
         self.data.events(events);
     }
+
+    fn reads_rtp(&self) -> bool {
+        self.media.reads_rtp()
+    }
+
+    fn knows(&self, ssrc: u32) -> bool {
+        self.media.knows(ssrc)
+    }
+
+    fn note_rtp(&self, now: std::time::Instant, packet: &mut rtc::rtp::Packet) {
+        self.media.note_rtp(now, packet);
+    }
+
+    fn deliver_rtp(&self, packets: Vec<(std::time::Instant, rtc::rtp::Packet)>) {
+        self.media.deliver_rtp(packets);
+    }
 }
 
 /// The data channels of a handler's connection (what [`crate::SendHandler::data_channels`] and

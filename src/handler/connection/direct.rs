@@ -36,6 +36,7 @@ use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::RTCRtpCodecParameters;
 use rtc::rtp_transceiver::{RTCRtpSenderId, RTCRtpTransceiverId};
 use rtc::sansio::Protocol;
+use rtc::shared::marshal::Unmarshal;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use rtc::statistics::report::RTCStatsReport;
 use rtc::statistics::StatsSelector;
@@ -53,6 +54,7 @@ use super::events::Events;
 use super::gather::{host_candidate, Srflx};
 use super::inbound::Inbound;
 use super::pacer::Pacer;
+use super::srtp_keys::{self, Exported, KeyCapture};
 use super::udp::{segment_run, UdpPort};
 use crate::error::HandlerError;
 
@@ -111,6 +113,30 @@ struct CoreAndSockets {
     /// What the core produced, on its way out (kept for its capacity).
     outgoing: Vec<TaggedBytesMut>,
     handshake: Handshake,
+    /// RTP read here instead of by the core (see [`CoreAndSockets::own_rtp`]).
+    own: OwnRtp,
+}
+
+/// A receiving connection's RTP, decrypted outside webrtc-rs' core once the keys are known
+/// (`srtp_keys.rs`): the core's read pipeline costs about a quarter of the CPU per packet
+/// at 100-200 receiving peers (`docs/performance.md`, "RTP read outside webrtc-rs' core").
+/// The direction's [`Inbound`] then does what the core's interceptors did with each packet.
+struct OwnRtp {
+    /// The direction, when it takes RTP this way ([`Inbound::reads_rtp`]).
+    direction: Option<Arc<dyn Inbound>>,
+    /// What the DTLS handshake exported, once it ran.
+    exported: Exported,
+    /// The context that decrypts the server's RTP, once found.
+    context: Option<rtc::srtp::context::Context>,
+    /// Packets that found no context (left to the core); past [`OwnRtp::TRIES`] none is
+    /// looked for any more.
+    tries: u8,
+    /// Packets decrypted since the connection's last turn, for the direction.
+    packets: Vec<(Instant, rtp::Packet)>,
+}
+
+impl OwnRtp {
+    const TRIES: u8 = 8;
 }
 
 /// What became of datagrams given to the socket.
@@ -141,7 +167,57 @@ impl CoreAndSockets {
             data_events: Vec::new(),
             outgoing: Vec::new(),
             handshake: Handshake::Pending,
+            own: OwnRtp {
+                direction: None,
+                exported: Exported::default(),
+                context: None,
+                tries: 0,
+                packets: Vec::new(),
+            },
         }
+    }
+
+    /// An RTP datagram decrypted here, when the direction wants it so and the keys are known:
+    /// true when it was taken (decrypted and kept for the direction, or refused as the core
+    /// would: a replay, a wrong tag), false when it is the core's.
+    fn own_rtp(&mut self, now: Instant, data: &[u8]) -> bool {
+        let own = &mut self.own;
+        let Some(direction) = own.direction.as_ref() else {
+            return false;
+        };
+        if self.handshake != Handshake::Done || !is_rtp(data) {
+            return false;
+        }
+        let ssrc = u32::from_be_bytes([data[8], data[9], data[10], data[11]]);
+        if !direction.knows(ssrc) {
+            return false;
+        }
+        if own.context.is_none() {
+            if own.tries >= OwnRtp::TRIES {
+                return false;
+            }
+            own.tries += 1;
+            let exported = own.exported.lock().ok().and_then(|e| e.clone());
+            let Some((secret, seed)) = exported else {
+                return false;
+            };
+            own.context = srtp_keys::remote_context(&secret, &seed, data);
+            if own.context.is_none() {
+                tracing::debug!("no SRTP context found for the RTP read outside the core");
+                return false;
+            }
+        }
+        let Some(context) = own.context.as_mut() else {
+            return false;
+        };
+        match context.decrypt_rtp(data) {
+            Ok(mut plain) => match rtp::Packet::unmarshal(&mut plain) {
+                Ok(packet) => own.packets.push((now, packet)),
+                Err(err) => tracing::trace!(%err, "RTP packet not parsed"),
+            },
+            Err(err) => tracing::trace!(%err, "SRTP packet refused"),
+        }
+        true
     }
 
     fn socket(&self, local: SocketAddr) -> Option<&Socket> {
@@ -325,6 +401,9 @@ impl CoreAndSockets {
 
     /// One datagram from the network.
     fn read(&mut self, now: Instant, local: SocketAddr, peer: SocketAddr, data: &[u8]) {
+        if self.own_rtp(now, data) {
+            return;
+        }
         let datagram = udp_datagram(now, local, peer, data);
         if self.srflx.owns(local, peer) {
             self.srflx.handle_read(datagram);
@@ -392,6 +471,12 @@ impl CoreAndSockets {
     }
 }
 
+/// Whether a datagram is RTP (RFC 7983: first byte 128-191) and not RTCP (RFC 5761: payload
+/// type 64-95 with the marker bit, the RTCP packet types 192-223).
+fn is_rtp(data: &[u8]) -> bool {
+    data.len() >= 12 && data[0] >> 6 == 2 && !(64..=95).contains(&(data[1] & 0x7f))
+}
+
 /// A UDP datagram from `peer` to `local`, as the sans-IO protocols take it.
 pub(crate) fn udp_datagram(
     now: Instant,
@@ -437,19 +522,34 @@ impl DirectConnection {
         &self,
         f: impl FnOnce(&mut CoreAndSockets) -> Result<R, HandlerError>,
     ) -> Result<R, HandlerError> {
-        let (result, notices, inbound, data_events, wake, delivery) = {
+        let (result, notices, inbound, data_events, wake, delivery, rtp) = {
             let mut core = self.lock()?;
             let result = f(&mut core);
+            // noted before the pump, which then sees the deadlines they set
+            let rtp = std::mem::take(&mut core.own.packets);
+            let rtp: Vec<_> = rtp
+                .into_iter()
+                .map(|(now, mut packet)| {
+                    self.inbound.note_rtp(now, &mut packet);
+                    (now, packet)
+                })
+                .collect();
             let wake = core.pump();
             let notices = std::mem::take(&mut core.notices);
             let inbound = std::mem::take(&mut core.inbound);
             let data_events = std::mem::take(&mut core.data_events);
-            let delivery = (!notices.is_empty() || !inbound.is_empty() || !data_events.is_empty())
-                .then(|| self.delivery.lock());
-            (result, notices, inbound, data_events, wake, delivery)
+            let delivery = (!notices.is_empty()
+                || !inbound.is_empty()
+                || !data_events.is_empty()
+                || !rtp.is_empty())
+            .then(|| self.delivery.lock());
+            (result, notices, inbound, data_events, wake, delivery, rtp)
         };
         if !inbound.is_empty() {
             self.inbound.deliver(inbound);
+        }
+        if !rtp.is_empty() {
+            self.inbound.deliver_rtp(rtp);
         }
         if !data_events.is_empty() {
             self.inbound.data_events(data_events);
@@ -618,6 +718,11 @@ impl DirectDriver {
         events: Arc<Events>,
         inbound: Arc<dyn Inbound>,
     ) -> Result<Self, HandlerError> {
+        let mut setting_engine = setting_engine;
+        let exported = Exported::default();
+        if let Some(capture) = KeyCapture::new(exported.clone()) {
+            setting_engine.set_crypto_provider(Arc::new(capture));
+        }
         let pc = RTCPeerConnectionBuilder::new()
             .with_configuration(configuration)
             .with_setting_engine(setting_engine)
@@ -649,7 +754,12 @@ impl DirectDriver {
         let readers: Vec<(Arc<UdpPort>, SocketAddr)> =
             sockets.iter().map(|s| (s.udp.clone(), s.local)).collect();
         let connection = Arc::new(DirectConnection {
-            core: Mutex::new(CoreAndSockets::new(pc, sockets)),
+            core: Mutex::new({
+                let mut core = CoreAndSockets::new(pc, sockets);
+                core.own.direction = inbound.reads_rtp().then(|| inbound.clone());
+                core.own.exported = exported;
+                core
+            }),
             events,
             inbound,
             wake: Notify::new(),

@@ -20,6 +20,7 @@ mod gather;
 pub(crate) mod inbound;
 mod pacer;
 pub(crate) mod setup;
+mod srtp_keys;
 pub(crate) mod stats;
 pub(crate) mod transport;
 mod udp;

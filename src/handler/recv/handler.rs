@@ -5,6 +5,7 @@ use std::sync::Arc;
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 
 use super::forget::Retired;
+use super::inbound_stats::with_own_inbound;
 use super::routes::{ReceiveSink, Routes};
 use crate::connection::data::DataChannels;
 use crate::connection::driver::needs_turn;
@@ -129,10 +130,15 @@ impl RecvHandler {
     /// The W3C stats of the receiver of `track_id` (`consumer.getStats()`), as JSON.
     pub async fn receiver_stats(&self, track_id: &str) -> Result<serde_json::Value, HandlerError> {
         self.transport.check_open()?;
-        self.transport
+        let mut report = self
+            .transport
             .receiver_stats(track_id)
             .await?
-            .ok_or_else(|| HandlerError::InvalidArgument(format!("no receiver {track_id:?}")))
+            .ok_or_else(|| HandlerError::InvalidArgument(format!("no receiver {track_id:?}")))?;
+        if let Some((ssrc, stats)) = self.routes.stats(track_id) {
+            with_own_inbound(&mut report, track_id, ssrc, stats);
+        }
+        Ok(report)
     }
 
     /// The transport-level W3C stats (`transport.getStats()`), as JSON.

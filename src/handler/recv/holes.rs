@@ -14,6 +14,8 @@ pub(crate) struct Holes {
     highest: Option<u64>,
     /// Missing sequence numbers (extended) -> how many times they were asked for.
     missing: BTreeMap<u64, u16>,
+    /// NACKs sent for the stream.
+    nacks: u64,
 }
 
 impl Holes {
@@ -21,6 +23,7 @@ impl Holes {
         Holes {
             highest: None,
             missing: BTreeMap::new(),
+            nacks: 0,
         }
     }
 
@@ -64,7 +67,15 @@ impl Holes {
             *count += 1;
             *count < limit
         });
+        if !asked.is_empty() {
+            self.nacks += 1;
+        }
         asked
+    }
+
+    /// How many times [`ask`](Self::ask) asked for something: the NACKs sent.
+    pub(crate) fn nacks(&self) -> u64 {
+        self.nacks
     }
 
     /// Whether a hole is still to be asked for.
@@ -91,6 +102,7 @@ mod tests {
         h.packet(12);
         assert!(!h.any());
         assert!(h.ask(10).is_empty());
+        assert_eq!(h.nacks(), 3, "a NACK each time something was asked for");
     }
 
     #[test]

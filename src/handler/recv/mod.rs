@@ -4,19 +4,25 @@
 //!   transport: the server offers, this side answers;
 //! - `routes.rs`: where each receiver's packets go ([`ReceiveSink`](routes::ReceiveSink), one
 //!   per consumer), by track id, and the server's sender reports by SSRC;
-//! - `interceptor.rs`: the one interceptor of the direction: it turns retransmissions back
-//!   into the packets they repair (`rtx_unwrap.rs`), takes the server's sender reports to the
-//!   routes, and writes the NACKs (`holes.rs`), the receiver reports (`reception.rs`) and the
-//!   transport-wide congestion control feedback (`arrivals.rs`);
+//! - `feedback.rs`: what every received packet goes through, whoever read it: retransmissions
+//!   turned back into the packets they repair (`rtx_unwrap.rs`), the NACKs (`holes.rs`), the
+//!   receiver reports and inbound statistics (`reception.rs`), the transport-wide congestion
+//!   control feedback (`arrivals.rs`);
+//! - `interceptor.rs`: the direction's one interceptor in webrtc-rs' core: the packets the
+//!   core reads through the feedback, the server's sender reports to it and to the routes,
+//!   and what the feedback sends;
+//! - `inbound_stats.rs`: a receiver's `inbound-rtp` statistics from the feedback's counts;
 //! - `forget.rs`: the interceptor forgets the streams of closed consumers.
 
 #[macro_use]
 mod pass_through;
 
 mod arrivals;
+mod feedback;
 mod forget;
 pub(crate) mod handler;
 mod holes;
+mod inbound_stats;
 mod interceptor;
 mod reception;
 pub(crate) mod routes;

@@ -17,6 +17,8 @@ const WORDS: usize = (WINDOW / 64) as usize;
 /// Reception statistics of one stream.
 pub(crate) struct Reception {
     ssrc: u32,
+    /// `audio` or `video`.
+    kind: &'static str,
     clock_rate: f64,
     /// Extended sequence numbers (with their wraps): the first, and the highest so far.
     first: u64,
@@ -35,12 +37,33 @@ pub(crate) struct Reception {
     /// The middle 32 bits of the last sender report's NTP time, and when it came.
     sender_report: Option<(u32, Instant)>,
     started: bool,
+    /// Every packet noted (duplicates too), its header's and its payload's bytes, and the
+    /// time of the last one: the inbound statistics.
+    packets: u64,
+    header_bytes: u64,
+    payload_bytes: u64,
+    last_packet: Option<Instant>,
+}
+
+/// The inbound RTP statistics of a stream (W3C `inbound-rtp`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReceptionStats {
+    pub(crate) kind: &'static str,
+    pub(crate) packets_received: u64,
+    pub(crate) header_bytes_received: u64,
+    pub(crate) bytes_received: u64,
+    pub(crate) packets_lost: i64,
+    /// Interarrival jitter, in seconds.
+    pub(crate) jitter: f64,
+    pub(crate) last_packet: Instant,
+    pub(crate) nack_count: u64,
 }
 
 impl Reception {
-    pub(crate) fn new(ssrc: u32, clock_rate: u32) -> Self {
+    pub(crate) fn new(ssrc: u32, kind: &'static str, clock_rate: u32) -> Self {
         Reception {
             ssrc,
+            kind,
             clock_rate: f64::from(clock_rate.max(1)),
             first: 0,
             highest: 0,
@@ -52,7 +75,31 @@ impl Reception {
             last: None,
             sender_report: None,
             started: false,
+            packets: 0,
+            header_bytes: 0,
+            payload_bytes: 0,
+            last_packet: None,
         }
+    }
+
+    /// The bytes of a packet just noted by [`packet`](Self::packet).
+    pub(crate) fn bytes(&mut self, header: usize, payload: usize) {
+        self.header_bytes += header as u64;
+        self.payload_bytes += payload as u64;
+    }
+
+    /// The stream's inbound statistics, once a packet came; `nack_count` NACKs were sent for it.
+    pub(crate) fn stats(&self, nack_count: u64) -> Option<ReceptionStats> {
+        Some(ReceptionStats {
+            kind: self.kind,
+            packets_received: self.packets,
+            header_bytes_received: self.header_bytes,
+            bytes_received: self.payload_bytes,
+            packets_lost: (self.highest - self.first + 1) as i64 - self.received as i64,
+            jitter: self.jitter / self.clock_rate,
+            last_packet: self.last_packet?,
+            nack_count,
+        })
     }
 
     fn bit(&mut self, extended: u64) -> (&mut u64, u64) {
@@ -69,6 +116,8 @@ impl Reception {
         timestamp: u32,
         repair: bool,
     ) {
+        self.packets += 1;
+        self.last_packet = Some(now);
         if !self.started {
             self.started = true;
             // far from 0, so that packets from before the first one extend without underflow
@@ -180,14 +229,14 @@ mod tests {
 
     #[test]
     fn nothing_to_report_before_the_first_packet() {
-        let mut r = Reception::new(5, 90_000);
+        let mut r = Reception::new(5, "video", 90_000);
         assert!(r.report(Instant::now()).is_none());
     }
 
     #[test]
     fn losses_in_all_and_since_the_last_report() {
         let t = Instant::now();
-        let mut r = Reception::new(5, 90_000);
+        let mut r = Reception::new(5, "video", 90_000);
         for seq in [10u16, 11, 13, 14] {
             r.packet(t, seq, 0, false);
         }
@@ -210,9 +259,32 @@ mod tests {
     }
 
     #[test]
+    fn inbound_statistics_count_every_packet_and_its_bytes() {
+        let t = Instant::now();
+        let mut r = Reception::new(5, "video", 90_000);
+        assert!(r.stats(0).is_none());
+        for seq in [1u16, 2, 4, 4] {
+            r.packet(at(t, u64::from(seq)), seq, 0, false);
+            r.bytes(12, 100);
+        }
+        let stats = r.stats(3).unwrap();
+        assert_eq!(
+            (
+                stats.packets_received,
+                stats.header_bytes_received,
+                stats.bytes_received
+            ),
+            (4, 48, 400)
+        );
+        assert_eq!(stats.packets_lost, 1);
+        assert_eq!(stats.last_packet, at(t, 4));
+        assert_eq!(stats.nack_count, 3);
+    }
+
+    #[test]
     fn a_duplicate_is_counted_once() {
         let t = Instant::now();
-        let mut r = Reception::new(5, 90_000);
+        let mut r = Reception::new(5, "video", 90_000);
         for seq in [1u16, 2, 3, 2, 3] {
             r.packet(t, seq, 0, false);
         }
@@ -222,7 +294,7 @@ mod tests {
     #[test]
     fn sequence_numbers_wrap_into_the_cycle_count() {
         let t = Instant::now();
-        let mut r = Reception::new(5, 90_000);
+        let mut r = Reception::new(5, "video", 90_000);
         for seq in [65_534u16, 65_535, 0, 2] {
             r.packet(t, seq, 0, false);
         }
@@ -237,7 +309,7 @@ mod tests {
     #[test]
     fn a_jump_beyond_the_window_counts_the_packets_skipped_as_lost() {
         let t = Instant::now();
-        let mut r = Reception::new(5, 90_000);
+        let mut r = Reception::new(5, "video", 90_000);
         r.packet(t, 0, 0, false);
         r.packet(t, 1000, 0, false);
         assert_eq!(r.report(t).unwrap().total_lost, 999);
@@ -249,8 +321,8 @@ mod tests {
     #[test]
     fn jitter_follows_arrivals_that_stray_from_the_timestamps() {
         let t = Instant::now();
-        let mut steady = Reception::new(5, 90_000);
-        let mut uneven = Reception::new(6, 90_000);
+        let mut steady = Reception::new(5, "video", 90_000);
+        let mut uneven = Reception::new(6, "video", 90_000);
         for i in 0..50u64 {
             // 30 fps: 3,000 ticks every 33.3 ms
             let ts = (i * 3000) as u32;
@@ -264,7 +336,7 @@ mod tests {
         // ±10 ms at 90 kHz is 900 ticks each step; the estimate converges towards it
         assert!(uneven > 500, "uneven arrivals: jitter {uneven}");
         // a late retransmission says nothing of the jitter
-        let mut r = Reception::new(7, 90_000);
+        let mut r = Reception::new(7, "video", 90_000);
         r.packet(t, 0, 0, false);
         r.packet(at(t, 33), 2, 6000, false);
         let before = r.report(t).unwrap().jitter;
@@ -276,7 +348,7 @@ mod tests {
     #[test]
     fn the_last_sender_report_is_echoed_with_the_time_since() {
         let t = Instant::now();
-        let mut r = Reception::new(5, 90_000);
+        let mut r = Reception::new(5, "video", 90_000);
         r.packet(t, 1, 0, false);
         let report = r.report(t).unwrap();
         assert_eq!((report.last_sender_report, report.delay), (0, 0));

@@ -3,12 +3,14 @@
 //! consumer id), and per SSRC for the server's sender reports.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
 use rtc::rtp;
 
+use super::feedback::Feedback;
+use super::reception::ReceptionStats;
 use crate::connection::inbound::Inbound;
 
 /// What a consumer does with the packets of its stream. Called on the connection's tasks, one
@@ -28,14 +30,28 @@ struct Route {
     sink: Arc<dyn ReceiveSink>,
 }
 
-/// The routes of one connection.
+/// The routes of one connection, and its receive feedback (which every packet goes through
+/// first, whoever read it).
 #[derive(Default)]
 pub(crate) struct Routes {
     by_track: RwLock<HashMap<String, Route>>,
     by_ssrc: RwLock<HashMap<u32, Arc<dyn ReceiveSink>>>,
+    feedback: Arc<Mutex<Feedback>>,
 }
 
 impl Routes {
+    /// The connection's receive feedback (for its interceptor).
+    pub(crate) fn feedback(&self) -> Arc<Mutex<Feedback>> {
+        self.feedback.clone()
+    }
+
+    /// The inbound statistics of the stream of `track_id`, once a packet of it came.
+    pub(crate) fn stats(&self, track_id: &str) -> Option<(u32, ReceptionStats)> {
+        let ssrc = self.by_track.read().ok()?.get(track_id)?.ssrc;
+        let feedback = self.feedback.lock().unwrap_or_else(|e| e.into_inner());
+        Some((ssrc, feedback.stats(ssrc)?))
+    }
+
     /// Packets tagged `track_id` and sender reports of `ssrc` go to `sink` from now on.
     pub(crate) fn add(&self, track_id: &str, ssrc: u32, sink: Arc<dyn ReceiveSink>) {
         if let Ok(mut by_ssrc) = self.by_ssrc.write() {
@@ -94,6 +110,36 @@ impl Inbound for Routes {
                 if let Some(route) = by_track.get(&track_id) {
                     route.sink.rtp(message.now, packet);
                 }
+            }
+        }
+    }
+
+    fn reads_rtp(&self) -> bool {
+        true
+    }
+
+    fn knows(&self, ssrc: u32) -> bool {
+        self.feedback
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .knows(ssrc)
+    }
+
+    fn note_rtp(&self, now: Instant, packet: &mut rtp::Packet) {
+        self.feedback
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .packet(now, packet);
+    }
+
+    fn deliver_rtp(&self, packets: Vec<(Instant, rtp::Packet)>) {
+        let Ok(by_ssrc) = self.by_ssrc.read() else {
+            return;
+        };
+        // by SSRC: the probation stream and streams of no consumer (closed) have no sink
+        for (now, packet) in packets {
+            if let Some(sink) = by_ssrc.get(&packet.header.ssrc) {
+                sink.rtp(now, packet);
             }
         }
     }

@@ -46,6 +46,11 @@ impl RtxStreams {
 }
 
 impl RtxStreams {
+    /// Whether `ssrc` is the RTX stream of a bound stream.
+    pub(crate) fn repairs(&self, ssrc: u32) -> bool {
+        self.streams.contains_key(&ssrc)
+    }
+
     /// A receiver's stream was bound: its RTX SSRC, if it has one, now repairs it.
     pub(crate) fn bind(&mut self, info: &StreamInfo) {
         if let (Some(rtx), Some(rtx_payload_type)) = (info.ssrc_rtx, info.payload_type_rtx) {

@@ -1,0 +1,357 @@
+//! The SRTP keys of a connection, for reading its RTP outside webrtc-rs' core.
+//!
+//! webrtc-rs 0.21 keeps the SRTP contexts it derives at the end of the DTLS handshake to
+//! itself. It derives them through the crypto provider of the setting engine: the DTLS-SRTP
+//! exporter (RFC 5764, 5705) is the TLS PRF, P_SHA256, keyed by the master secret over the
+//! label `EXTRACTOR-dtls_srtp` and both randoms. [`KeyCapture`] wraps the default provider
+//! and keeps the key and seed of that exporter's first HMAC; [`remote_context`] computes the
+//! keying material again and builds the context that decrypts what the server sends. The
+//! protection profile and this side's DTLS role are not in view there: they are the ones
+//! whose context authenticates the first RTP packet received (its tag decides, so no wrong
+//! pair can pass).
+//!
+//! Nothing else changes for the core: it derives and uses its own contexts as before.
+
+use std::sync::{Arc, Mutex};
+
+use rtc::crypto::{
+    ActiveKeyExchange, AeadAlgorithm, AeadCipher, BlockCipherAlgorithm, CbcAlgorithm, CbcCipher,
+    CryptoAlgorithm, CryptoError, HashAlgorithm, HmacAlgorithm, KeyExchangeAlgorithm, Mac,
+    PublicKey, RTCCrypto, RTCCryptoProvider, RTCRandom, SignatureScheme, SigningKey, StreamCipher,
+    StreamCipherAlgorithm,
+};
+use rtc::srtp::config::{Config, LABEL_EXTRACTOR_DTLS_SRTP};
+use rtc::srtp::context::Context;
+use rtc::srtp::option::{srtcp_replay_protection, srtp_replay_protection};
+use rtc::srtp::protection_profile::ProtectionProfile;
+
+/// The exporter's input, once the handshake ran it: the master secret and the seed.
+pub(crate) type Exported = Arc<Mutex<Option<(Vec<u8>, Vec<u8>)>>>;
+
+/// The profiles this side offers (webrtc-rs' defaults), most likely first.
+const PROFILES: [ProtectionProfile; 4] = [
+    ProtectionProfile::AeadAes256Gcm,
+    ProtectionProfile::AeadAes128Gcm,
+    ProtectionProfile::Aes128CmHmacSha1_80,
+    ProtectionProfile::Aes128CmHmacSha1_32,
+];
+
+/// Replay window of the context, in packets (what webrtc-rs' core uses).
+const REPLAY_WINDOW: usize = 64;
+
+/// The default crypto provider, which also keeps the DTLS-SRTP exporter's input.
+pub(crate) struct KeyCapture {
+    inner: Arc<dyn RTCCryptoProvider>,
+    crypto: CaptureCrypto,
+}
+
+struct CaptureCrypto {
+    inner: Arc<dyn RTCCryptoProvider>,
+    exported: Exported,
+}
+
+impl KeyCapture {
+    /// None when there is no default provider (the core then fails the same way).
+    pub(crate) fn new(exported: Exported) -> Option<Self> {
+        let inner = rtc::crypto::default_provider().ok()?;
+        Some(KeyCapture {
+            inner: inner.clone(),
+            crypto: CaptureCrypto { inner, exported },
+        })
+    }
+}
+
+impl RTCCryptoProvider for KeyCapture {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn crypto(&self) -> &dyn RTCCrypto {
+        &self.crypto
+    }
+    fn random(&self) -> &dyn RTCRandom {
+        self.inner.random()
+    }
+}
+
+impl RTCCrypto for CaptureCrypto {
+    fn supports(&self, algorithm: CryptoAlgorithm) -> bool {
+        self.inner.crypto().supports(algorithm)
+    }
+    fn hash(&self, algorithm: HashAlgorithm, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        self.inner.crypto().hash(algorithm, data)
+    }
+    fn block_encrypt(
+        &self,
+        algorithm: BlockCipherAlgorithm,
+        key: &[u8],
+        block: &mut [u8],
+    ) -> Result<(), CryptoError> {
+        self.inner.crypto().block_encrypt(algorithm, key, block)
+    }
+    fn new_hmac(&self, algorithm: HmacAlgorithm, key: &[u8]) -> Result<Box<dyn Mac>, CryptoError> {
+        let inner = self.inner.crypto().new_hmac(algorithm, key)?;
+        if algorithm != HmacAlgorithm::Sha256 {
+            return Ok(inner);
+        }
+        Ok(Box::new(CaptureMac {
+            inner,
+            key: key.to_vec(),
+            exported: self.exported.clone(),
+        }))
+    }
+    fn new_stream_cipher(
+        &self,
+        algorithm: StreamCipherAlgorithm,
+        key: &[u8],
+    ) -> Result<Box<dyn StreamCipher>, CryptoError> {
+        self.inner.crypto().new_stream_cipher(algorithm, key)
+    }
+    fn new_aead(
+        &self,
+        algorithm: AeadAlgorithm,
+        key: &[u8],
+    ) -> Result<Box<dyn AeadCipher>, CryptoError> {
+        self.inner.crypto().new_aead(algorithm, key)
+    }
+    fn new_cbc(
+        &self,
+        algorithm: CbcAlgorithm,
+        key: &[u8],
+    ) -> Result<Box<dyn CbcCipher>, CryptoError> {
+        self.inner.crypto().new_cbc(algorithm, key)
+    }
+    fn start_key_exchange(
+        &self,
+        algorithm: KeyExchangeAlgorithm,
+    ) -> Result<Box<dyn ActiveKeyExchange>, CryptoError> {
+        self.inner.crypto().start_key_exchange(algorithm)
+    }
+    fn generate_signing_key(
+        &self,
+        scheme: SignatureScheme,
+    ) -> Result<Arc<dyn SigningKey>, CryptoError> {
+        self.inner.crypto().generate_signing_key(scheme)
+    }
+    fn import_signing_key(
+        &self,
+        scheme: SignatureScheme,
+        pkcs8_der: &[u8],
+    ) -> Result<Arc<dyn SigningKey>, CryptoError> {
+        self.inner.crypto().import_signing_key(scheme, pkcs8_der)
+    }
+    fn verify_signature(
+        &self,
+        scheme: SignatureScheme,
+        public_key: PublicKey<'_>,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        self.inner
+            .crypto()
+            .verify_signature(scheme, public_key, message, signature)
+    }
+}
+
+/// An HMAC-SHA256 that keeps its key and input when the input is the exporter's seed (the
+/// first round of P_SHA256 signs the seed alone).
+struct CaptureMac {
+    inner: Box<dyn Mac>,
+    key: Vec<u8>,
+    exported: Exported,
+}
+
+impl Mac for CaptureMac {
+    fn output_len(&self) -> usize {
+        self.inner.output_len()
+    }
+    fn sign(&mut self, input: &[&[u8]], output: &mut [u8]) -> Result<(), CryptoError> {
+        if let [seed] = input {
+            if seed.starts_with(LABEL_EXTRACTOR_DTLS_SRTP.as_bytes()) {
+                if let Ok(mut exported) = self.exported.lock() {
+                    *exported = Some((self.key.clone(), seed.to_vec()));
+                }
+            }
+        }
+        self.inner.sign(input, output)
+    }
+    fn verify(&mut self, input: &[&[u8]], expected: &[u8]) -> Result<(), CryptoError> {
+        self.inner.verify(input, expected)
+    }
+}
+
+/// P_SHA256(`secret`, `seed`), `len` bytes (RFC 5246 section 5).
+fn p_sha256(secret: &[u8], seed: &[u8], len: usize) -> Option<Vec<u8>> {
+    let provider = rtc::crypto::default_provider().ok()?;
+    let hmac = |parts: &[&[u8]]| -> Option<Vec<u8>> {
+        let mut out = vec![0u8; 32];
+        provider
+            .crypto()
+            .new_hmac(HmacAlgorithm::Sha256, secret)
+            .and_then(|mut mac| mac.sign(parts, &mut out))
+            .ok()?;
+        Some(out)
+    };
+    let mut a = seed.to_vec();
+    let mut out = Vec::with_capacity(len + 32);
+    while out.len() < len {
+        a = hmac(&[&a])?;
+        out.extend_from_slice(&hmac(&[&a, seed])?);
+    }
+    out.truncate(len);
+    Some(out)
+}
+
+/// The context that decrypts the server's SRTP, from the exporter's input: the profile and
+/// role whose context authenticates `first` (an SRTP packet received). None when none does.
+pub(crate) fn remote_context(secret: &[u8], seed: &[u8], first: &[u8]) -> Option<Context> {
+    let provider = rtc::crypto::default_provider().ok()?;
+    for profile in PROFILES {
+        let mut config = Config {
+            profile,
+            ..Default::default()
+        };
+        let Some(material) = p_sha256(secret, seed, config.keying_material_len()) else {
+            continue;
+        };
+        for is_client in [true, false] {
+            if config
+                .set_session_keys_from_keying_material(&material, is_client)
+                .is_err()
+            {
+                continue;
+            }
+            let Ok(mut context) = Context::new(
+                &config.keys.remote_master_key,
+                &config.keys.remote_master_salt,
+                profile,
+                Some(srtp_replay_protection(REPLAY_WINDOW)),
+                Some(srtcp_replay_protection(REPLAY_WINDOW)),
+                provider.crypto(),
+            ) else {
+                continue;
+            };
+            if context.decrypt_rtp(first).is_ok() {
+                // a context fresh again: `first` is decrypted once more, by the caller
+                return Context::new(
+                    &config.keys.remote_master_key,
+                    &config.keys.remote_master_salt,
+                    profile,
+                    Some(srtp_replay_protection(REPLAY_WINDOW)),
+                    Some(srtcp_replay_protection(REPLAY_WINDOW)),
+                    provider.crypto(),
+                )
+                .ok();
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtc::shared::marshal::Marshal;
+
+    fn seed() -> Vec<u8> {
+        let mut seed = LABEL_EXTRACTOR_DTLS_SRTP.as_bytes().to_vec();
+        seed.extend(100u8..164);
+        seed
+    }
+
+    #[test]
+    fn the_exporters_input_is_kept_and_nothing_else() {
+        let exported = Exported::default();
+        let capture = KeyCapture::new(exported.clone()).unwrap();
+        let mut out = [0u8; 32];
+        let mut mac = capture
+            .crypto()
+            .new_hmac(HmacAlgorithm::Sha256, b"secret")
+            .unwrap();
+        mac.sign(&[b"master secret and more"], &mut out).unwrap();
+        assert!(exported.lock().unwrap().is_none(), "another label");
+        mac.sign(&[&seed()], &mut out).unwrap();
+        assert_eq!(
+            exported.lock().unwrap().clone(),
+            Some((b"secret".to_vec(), seed()))
+        );
+        // the HMAC itself is the default provider's
+        let mut expected = [0u8; 32];
+        rtc::crypto::default_provider()
+            .unwrap()
+            .crypto()
+            .new_hmac(HmacAlgorithm::Sha256, b"secret")
+            .unwrap()
+            .sign(&[&seed()], &mut expected)
+            .unwrap();
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn p_sha256_is_the_tls_prf() {
+        // computed apart (Python's hmac and hashlib)
+        let secret: Vec<u8> = (0u8..48).collect();
+        let expected = "63ce9e635133e2b36ccc940aba24c3b19b4bd6baeee12a853b8b75898f105c4d\
+                        165d5e9ae901d7dc4a96b3a06f8122f45f1e55435dc27a2a05fcfe63e5537129\
+                        1a9855236fb9f3b6c90d6c6ce8f752fea964bd03df29ba27";
+        let got = p_sha256(&secret, &seed(), 88).unwrap();
+        let hex: String = got.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, expected);
+    }
+
+    /// An SRTP packet from the server (the DTLS server here: this side answers as client).
+    fn from_server(secret: &[u8], profile: ProtectionProfile, seq: u16) -> Vec<u8> {
+        let mut config = Config {
+            profile,
+            ..Default::default()
+        };
+        let material = p_sha256(secret, &seed(), config.keying_material_len()).unwrap();
+        config
+            .set_session_keys_from_keying_material(&material, false)
+            .unwrap();
+        let provider = rtc::crypto::default_provider().unwrap();
+        let mut server = Context::new(
+            &config.keys.local_master_key,
+            &config.keys.local_master_salt,
+            profile,
+            None,
+            None,
+            provider.crypto(),
+        )
+        .unwrap();
+        let packet = rtc::rtp::Packet {
+            header: rtc::rtp::Header {
+                version: 2,
+                payload_type: 96,
+                sequence_number: seq,
+                timestamp: 3000,
+                ssrc: 0x1234_5678,
+                ..Default::default()
+            },
+            payload: bytes::Bytes::from_static(b"a frame"),
+        };
+        server
+            .encrypt_rtp(&packet.marshal().unwrap())
+            .unwrap()
+            .to_vec()
+    }
+
+    #[test]
+    fn the_servers_packets_decrypt_with_the_context_found_by_the_first() {
+        let secret: Vec<u8> = (0u8..48).collect();
+        for profile in [
+            ProtectionProfile::AeadAes256Gcm,
+            ProtectionProfile::Aes128CmHmacSha1_80,
+        ] {
+            let first = from_server(&secret, profile, 1);
+            let mut context = remote_context(&secret, &seed(), &first).unwrap();
+            for (seq, packet) in [(1, first), (2, from_server(&secret, profile, 2))] {
+                let plain = context.decrypt_rtp(&packet).unwrap();
+                assert_eq!(&plain[12..], b"a frame", "{profile:?}, packet {seq}");
+            }
+        }
+        // another secret: no context authenticates it
+        let other: Vec<u8> = (1u8..49).collect();
+        let first = from_server(&other, ProtectionProfile::AeadAes256Gcm, 1);
+        assert!(remote_context(&secret, &seed(), &first).is_none());
+    }
+}

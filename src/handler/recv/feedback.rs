@@ -1,0 +1,235 @@
+//! The feedback of the receive direction, for every packet a connection receives, whoever
+//! reads it (webrtc-rs' core through the interceptor, `interceptor.rs`, or the connection
+//! itself, `routes.rs`):
+//! - retransmissions back into their stream (`rtx_unwrap.rs`), so that what follows sees the
+//!   repaired packets;
+//! - NACKs for the holes of streams that negotiated them (`holes.rs`), every
+//!   [`NACK_INTERVAL`] while there is one;
+//! - a receiver report every [`RECEIVER_REPORT_INTERVAL`] with a block per stream received
+//!   (`reception.rs`), which also gives the streams' inbound statistics;
+//! - transport-wide congestion control feedback every [`FEEDBACK_INTERVAL`] while packets
+//!   come (`arrivals.rs`), for every packet with a transport-wide sequence number, whatever
+//!   its stream (the server's probation packets and retransmissions count too).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rtc::interceptor::StreamInfo;
+use rtc::rtcp::receiver_report::ReceiverReport;
+use rtc::rtcp::transport_feedbacks::transport_layer_nack::{
+    nack_pairs_from_sequence_numbers, TransportLayerNack,
+};
+use rtc::shared::marshal::MarshalSize;
+
+use super::arrivals::Arrivals;
+use super::holes::Holes;
+use super::reception::{Reception, ReceptionStats};
+use super::rtx_unwrap::RtxStreams;
+
+/// How often holes are asked for: every 20 ms, so that a loss is asked for within a frame
+/// interval and a lost retransmission is asked for again well within the frame assembler's
+/// wait.
+pub(crate) const NACK_INTERVAL: Duration = Duration::from_millis(20);
+/// How many times one lost packet is asked for: 10 requests, 200 ms at [`NACK_INTERVAL`], as
+/// long as the frame assembler waits for a hole.
+pub(crate) const NACKS_PER_PACKET: u16 = 10;
+
+/// Receiver reports once a second, as browsers send them.
+pub(crate) const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Transport-wide congestion control feedback every 100 ms while packets come: mediasoup's
+/// bandwidth estimate for the connection (which chooses the simulcast and SVC layers it
+/// forwards) is fed by it.
+pub(crate) const FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The header extension of transport-wide sequence numbers.
+const TRANSPORT_WIDE_CC: &str =
+    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+
+/// The SSRC a receiver report or a feedback comes from: this side sends no stream of its own on the
+/// connection's behalf, and the server reads only the report blocks.
+const REPORTER_SSRC: u32 = 1;
+
+/// Report blocks one receiver report carries at most (its 5-bit count).
+const BLOCKS_PER_REPORT: usize = 31;
+
+/// The feedback's state: per stream bound, and for the connection.
+#[derive(Default)]
+pub(crate) struct Feedback {
+    rtx: RtxStreams,
+    receptions: HashMap<u32, Reception>,
+    /// The holes of the streams that negotiated NACK.
+    holes: HashMap<u32, Holes>,
+    /// When holes are next asked for: armed while there is one.
+    next_nack: Option<Instant>,
+    /// When the next receiver report is due: armed by the first packet.
+    next_report: Option<Instant>,
+    /// The id of the transport-wide sequence number extension, once a stream with it is bound
+    /// (one id for every stream of the connection: the server's).
+    transport_wide: Option<u8>,
+    arrivals: Arrivals,
+    /// The first SSRC the feedback is about (the server reads none).
+    feedback_ssrc: u32,
+    /// When the next feedback is due: armed by a packet when none is.
+    next_feedback: Option<Instant>,
+}
+
+impl Feedback {
+    /// A packet received at `now`: noted, and a retransmission turned back into the packet it
+    /// repairs.
+    pub(crate) fn packet(&mut self, now: Instant, packet: &mut rtc::rtp::Packet) {
+        self.arrival(now, &packet.header);
+        let repair = self.rtx.unwrap(packet);
+        let header = &packet.header;
+        if let Some(holes) = self.holes.get_mut(&header.ssrc) {
+            if holes.packet(header.sequence_number) {
+                self.next_nack.get_or_insert(now + NACK_INTERVAL);
+            }
+        }
+        if let Some(reception) = self.receptions.get_mut(&header.ssrc) {
+            let header_bytes = packet.header.marshal_size();
+            reception.packet(now, header.sequence_number, header.timestamp, repair);
+            reception.bytes(header_bytes, packet.payload.len());
+            self.next_report
+                .get_or_insert(now + RECEIVER_REPORT_INTERVAL);
+        }
+    }
+
+    /// Whether the stream of `ssrc` is bound (its media, or its retransmissions).
+    pub(crate) fn knows(&self, ssrc: u32) -> bool {
+        self.receptions.contains_key(&ssrc) || self.rtx.repairs(ssrc)
+    }
+
+    /// The server's sender report of `ssrc`.
+    pub(crate) fn sender_report(&mut self, now: Instant, ssrc: u32, ntp_time: u64) {
+        if let Some(reception) = self.receptions.get_mut(&ssrc) {
+            reception.sender_report(now, ntp_time);
+        }
+    }
+
+    /// What is due at `now`: NACKs, receiver reports, congestion feedback.
+    pub(crate) fn timeout(&mut self, now: Instant) -> Vec<Box<dyn rtc::rtcp::Packet>> {
+        let mut out: Vec<Box<dyn rtc::rtcp::Packet>> = Vec::new();
+        if self.next_nack.is_some_and(|at| at <= now) {
+            let left = self.ask(&mut out);
+            self.next_nack = left.then_some(now + NACK_INTERVAL);
+        }
+        if self.next_report.is_some_and(|at| at <= now) {
+            self.next_report = Some(now + RECEIVER_REPORT_INTERVAL);
+            self.report(now, &mut out);
+        }
+        if self.next_feedback.is_some_and(|at| at <= now) {
+            // none again until a packet comes
+            self.next_feedback = None;
+            for feedback in self.arrivals.feedback(REPORTER_SSRC, self.feedback_ssrc) {
+                out.push(Box::new(feedback));
+            }
+        }
+        out
+    }
+
+    /// When [`timeout`](Self::timeout) is next due.
+    pub(crate) fn next_timeout(&self) -> Option<Instant> {
+        [self.next_nack, self.next_report, self.next_feedback]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The inbound statistics of the stream of `ssrc`, once a packet of it came.
+    pub(crate) fn stats(&self, ssrc: u32) -> Option<ReceptionStats> {
+        let reception = self.receptions.get(&ssrc)?;
+        let nacks = self.holes.get(&ssrc).map_or(0, Holes::nacks);
+        reception.stats(nacks)
+    }
+
+    /// The receiver reports of what came since the last ones.
+    fn report(&mut self, now: Instant, out: &mut Vec<Box<dyn rtc::rtcp::Packet>>) {
+        let mut blocks: Vec<_> = self
+            .receptions
+            .values_mut()
+            .filter_map(|r| r.report(now))
+            .collect();
+        // in a stable order (the map's is not)
+        blocks.sort_by_key(|b| b.ssrc);
+        for chunk in blocks.chunks(BLOCKS_PER_REPORT) {
+            out.push(Box::new(ReceiverReport {
+                ssrc: REPORTER_SSRC,
+                reports: chunk.to_vec(),
+                ..Default::default()
+            }));
+        }
+    }
+
+    /// NACKs for the holes of each stream; true while holes are left.
+    fn ask(&mut self, out: &mut Vec<Box<dyn rtc::rtcp::Packet>>) -> bool {
+        let mut left = false;
+        let mut streams: Vec<_> = self.holes.iter_mut().collect();
+        streams.sort_by_key(|(ssrc, _)| **ssrc);
+        for (&ssrc, holes) in streams {
+            let asked = holes.ask(NACKS_PER_PACKET);
+            left |= holes.any();
+            if !asked.is_empty() {
+                out.push(Box::new(TransportLayerNack {
+                    sender_ssrc: REPORTER_SSRC,
+                    media_ssrc: ssrc,
+                    nacks: nack_pairs_from_sequence_numbers(&asked),
+                }));
+            }
+        }
+        left
+    }
+
+    /// A packet's arrival, when it has a transport-wide sequence number.
+    fn arrival(&mut self, now: Instant, header: &rtc::rtp::Header) {
+        let Some(id) = self.transport_wide else {
+            return;
+        };
+        let Some(value) = header.get_extension(id) else {
+            return;
+        };
+        if value.len() < 2 {
+            return;
+        }
+        if !self.arrivals.any() && self.feedback_ssrc == 0 {
+            self.feedback_ssrc = header.ssrc;
+        }
+        self.arrivals
+            .packet(now, u16::from_be_bytes([value[0], value[1]]));
+        self.next_feedback.get_or_insert(now + FEEDBACK_INTERVAL);
+    }
+
+    /// A stream the connection receives (bound again at each negotiation: what was counted
+    /// stays).
+    pub(crate) fn bind(&mut self, info: &StreamInfo) {
+        self.rtx.bind(info);
+        if let Some(extension) = info
+            .rtp_header_extensions
+            .iter()
+            .find(|e| e.uri == TRANSPORT_WIDE_CC)
+        {
+            self.transport_wide = u8::try_from(extension.id).ok();
+        }
+        self.receptions.entry(info.ssrc).or_insert_with(|| {
+            let kind = if info.mime_type.to_ascii_lowercase().starts_with("audio/") {
+                "audio"
+            } else {
+                "video"
+            };
+            Reception::new(info.ssrc, kind, info.clock_rate)
+        });
+        let nack = info
+            .rtcp_feedback
+            .iter()
+            .any(|fb| fb.typ == "nack" && fb.parameter.is_empty());
+        if nack {
+            self.holes.entry(info.ssrc).or_insert_with(Holes::new);
+        }
+    }
+
+    pub(crate) fn unbind(&mut self, info: &StreamInfo) {
+        self.rtx.unbind(info);
+        self.receptions.remove(&info.ssrc);
+        self.holes.remove(&info.ssrc);
+    }
+}
