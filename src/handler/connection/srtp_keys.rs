@@ -205,6 +205,17 @@ fn p_sha256(secret: &[u8], seed: &[u8], len: usize) -> Option<Vec<u8>> {
 /// role whose context authenticates `first` (an SRTP packet received). None when none does.
 pub(crate) fn remote_context(secret: &[u8], seed: &[u8], first: &[u8]) -> Option<Context> {
     let provider = rtc::crypto::default_provider().ok()?;
+    let context = |config: &Config| {
+        Context::new(
+            &config.keys.remote_master_key,
+            &config.keys.remote_master_salt,
+            config.profile,
+            Some(srtp_replay_protection(REPLAY_WINDOW)),
+            Some(srtcp_replay_protection(REPLAY_WINDOW)),
+            provider.crypto(),
+        )
+        .ok()
+    };
     for profile in PROFILES {
         let mut config = Config {
             profile,
@@ -220,27 +231,9 @@ pub(crate) fn remote_context(secret: &[u8], seed: &[u8], first: &[u8]) -> Option
             {
                 continue;
             }
-            let Ok(mut context) = Context::new(
-                &config.keys.remote_master_key,
-                &config.keys.remote_master_salt,
-                profile,
-                Some(srtp_replay_protection(REPLAY_WINDOW)),
-                Some(srtcp_replay_protection(REPLAY_WINDOW)),
-                provider.crypto(),
-            ) else {
-                continue;
-            };
-            if context.decrypt_rtp(first).is_ok() {
+            if context(&config).is_some_and(|mut trial| trial.decrypt_rtp(first).is_ok()) {
                 // a context fresh again: `first` is decrypted once more, by the caller
-                return Context::new(
-                    &config.keys.remote_master_key,
-                    &config.keys.remote_master_salt,
-                    profile,
-                    Some(srtp_replay_protection(REPLAY_WINDOW)),
-                    Some(srtcp_replay_protection(REPLAY_WINDOW)),
-                    provider.crypto(),
-                )
-                .ok();
+                return context(&config);
             }
         }
     }
