@@ -164,10 +164,6 @@ impl Inbound for WithData {
         self.data.events(events);
     }
 
-    fn reads_rtp(&self) -> bool {
-        self.media.reads_rtp()
-    }
-
     fn knows(&self, ssrc: u32) -> bool {
         self.media.knows(ssrc)
     }

@@ -122,7 +122,7 @@ struct CoreAndSockets {
 /// at 100-200 receiving peers (`docs/performance.md`, "RTP read outside webrtc-rs' core").
 /// The direction's [`Inbound`] then does what the core's interceptors did with each packet.
 struct OwnRtp {
-    /// The direction, when it takes RTP this way ([`Inbound::reads_rtp`]).
+    /// The direction: it takes the RTP of the streams it knows ([`Inbound::knows`]).
     direction: Option<Arc<dyn Inbound>>,
     /// What the DTLS handshake exported, once it ran.
     exported: Exported,
@@ -177,7 +177,7 @@ impl CoreAndSockets {
         }
     }
 
-    /// An RTP datagram decrypted here, when the direction wants it so and the keys are known:
+    /// An RTP datagram decrypted here, when the direction knows its stream and the keys are known:
     /// true when it was taken (decrypted and kept for the direction, or refused as the core
     /// would: a replay, a wrong tag), false when it is the core's.
     fn own_rtp(&mut self, now: Instant, data: &[u8]) -> bool {
@@ -192,19 +192,13 @@ impl CoreAndSockets {
         if !direction.knows(ssrc) {
             return false;
         }
-        if own.context.is_none() {
-            if own.tries >= OwnRtp::TRIES {
-                return false;
-            }
+        if own.context.is_none() && own.tries < OwnRtp::TRIES {
             own.tries += 1;
-            let exported = own.exported.lock().ok().and_then(|e| e.clone());
-            let Some((secret, seed)) = exported else {
-                return false;
-            };
-            own.context = srtp_keys::remote_context(&secret, &seed, data);
-            if own.context.is_none() {
-                tracing::debug!("no SRTP context found for the RTP read outside the core");
-                return false;
+            if let Some((secret, seed)) = own.exported.lock().ok().and_then(|e| e.clone()) {
+                own.context = srtp_keys::remote_context(&secret, &seed, data);
+                if own.context.is_none() {
+                    tracing::debug!("no SRTP context found for the RTP read outside the core");
+                }
             }
         }
         let Some(context) = own.context.as_mut() else {
@@ -526,14 +520,10 @@ impl DirectConnection {
             let mut core = self.lock()?;
             let result = f(&mut core);
             // noted before the pump, which then sees the deadlines they set
-            let rtp = std::mem::take(&mut core.own.packets);
-            let rtp: Vec<_> = rtp
-                .into_iter()
-                .map(|(now, mut packet)| {
-                    self.inbound.note_rtp(now, &mut packet);
-                    (now, packet)
-                })
-                .collect();
+            let mut rtp = std::mem::take(&mut core.own.packets);
+            for (now, packet) in &mut rtp {
+                self.inbound.note_rtp(*now, packet);
+            }
             let wake = core.pump();
             let notices = std::mem::take(&mut core.notices);
             let inbound = std::mem::take(&mut core.inbound);
@@ -756,7 +746,7 @@ impl DirectDriver {
         let connection = Arc::new(DirectConnection {
             core: Mutex::new({
                 let mut core = CoreAndSockets::new(pc, sockets);
-                core.own.direction = inbound.reads_rtp().then(|| inbound.clone());
+                core.own.direction = Some(inbound.clone());
                 core.own.exported = exported;
                 core
             }),

@@ -20,16 +20,12 @@ pub(crate) trait Inbound: Send + Sync {
     /// [`Inbound::deliver`].
     fn data_events(&self, _events: Vec<RTCDataChannelEvent>) {}
 
-    /// Whether the connection decrypts the RTP it receives itself, once it has the keys, and
-    /// gives it here ([`note_rtp`](Self::note_rtp), then
-    /// [`deliver_rtp`](Self::deliver_rtp)) instead of to webrtc-rs' core.
-    fn reads_rtp(&self) -> bool {
-        false
-    }
-
-    /// Whether packets of `ssrc` are to be read by the connection (called under its lock):
-    /// webrtc-rs' core binds a stream in the interceptors on its first packet, so the first
-    /// packets of a stream are the core's, and the direction knows the stream from then on.
+    /// Whether packets of `ssrc` are to be read by the connection (called under its lock): it
+    /// then decrypts them itself, once it has the keys, and gives them here
+    /// ([`note_rtp`](Self::note_rtp), then [`deliver_rtp`](Self::deliver_rtp)) instead of to
+    /// webrtc-rs' core. The core binds a stream in the interceptors on its first packet, so
+    /// the first packets of a stream are the core's, and the direction knows the stream from
+    /// then on.
     fn knows(&self, _ssrc: u32) -> bool {
         false
     }

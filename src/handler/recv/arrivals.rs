@@ -63,6 +63,7 @@ impl Arrivals {
     }
 
     /// Whether a feedback has something to say.
+    #[cfg(test)]
     pub(crate) fn any(&self) -> bool {
         !self.pending.is_empty()
     }

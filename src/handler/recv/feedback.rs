@@ -191,7 +191,7 @@ impl Feedback {
         if value.len() < 2 {
             return;
         }
-        if !self.arrivals.any() && self.feedback_ssrc == 0 {
+        if self.feedback_ssrc == 0 {
             self.feedback_ssrc = header.ssrc;
         }
         self.arrivals

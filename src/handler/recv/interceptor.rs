@@ -1,10 +1,10 @@
 //! The receive direction's interceptor in webrtc-rs' chain: the packets the core reads go
-//! through the connection's [`Feedback`] (retransmissions unwrapped on the way), the server's
-//! sender reports to it and to the routes, and what the feedback has to send at its times goes
-//! out.
+//! through the connection's feedback (`feedback.rs`; retransmissions unwrapped on the way),
+//! the server's sender reports to it and to the routes, and what the feedback has to send at
+//! its times goes out.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use rtc::interceptor::{AttributedPacket, Interceptor, Packet, StreamInfo, TaggedPacket};
@@ -13,31 +13,23 @@ use rtc::sansio::Protocol;
 use rtc::shared::error::Error;
 use rtc::shared::TransportContext;
 
-use super::feedback::Feedback;
 use super::routes::Routes;
 
 /// Called under the connection's lock: [`Routes::sender_report`] only stores, and the
 /// feedback's lock is only ever taken under it too.
 pub(crate) struct ReceiveInterceptor {
     routes: Arc<Routes>,
-    feedback: Arc<Mutex<Feedback>>,
     read_queue: VecDeque<TaggedPacket>,
     write_queue: VecDeque<TaggedPacket>,
 }
 
 impl ReceiveInterceptor {
     pub(crate) fn new(routes: Arc<Routes>) -> Self {
-        let feedback = routes.feedback();
         ReceiveInterceptor {
             routes,
-            feedback,
             read_queue: VecDeque::new(),
             write_queue: VecDeque::new(),
         }
-    }
-
-    fn feedback(&self) -> std::sync::MutexGuard<'_, Feedback> {
-        self.feedback.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -50,13 +42,15 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
 
     fn handle_read(&mut self, mut msg: TaggedPacket) -> Result<(), Self::Error> {
         if let Packet::Rtp(packet) = &mut msg.message.packet {
-            self.feedback().packet(msg.now, packet);
+            self.routes.feedback().packet(msg.now, packet);
         } else if let Packet::Rtcp(packets) = &msg.message.packet {
             for packet in packets {
                 if let Some(sr) = packet.as_any().downcast_ref::<SenderReport>() {
                     self.routes
                         .sender_report(msg.now, sr.ssrc, sr.ntp_time, sr.rtp_time);
-                    self.feedback().sender_report(msg.now, sr.ssrc, sr.ntp_time);
+                    self.routes
+                        .feedback()
+                        .sender_report(msg.now, sr.ssrc, sr.ntp_time);
                 }
             }
         }
@@ -65,7 +59,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
     }
 
     fn handle_timeout(&mut self, now: Instant) -> Result<(), Self::Error> {
-        let due = self.feedback().timeout(now);
+        let due = self.routes.feedback().timeout(now);
         for packet in due {
             self.write_queue.push_back(TaggedPacket {
                 now,
@@ -77,7 +71,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
     }
 
     fn poll_timeout(&mut self) -> Option<Instant> {
-        self.feedback().next_timeout()
+        self.routes.feedback().next_timeout()
     }
 
     fn poll_read(&mut self) -> Option<Self::Rout> {
@@ -99,10 +93,10 @@ impl Interceptor for ReceiveInterceptor {
     fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
 
     fn bind_remote_stream(&mut self, info: &StreamInfo) {
-        self.feedback().bind(info);
+        self.routes.feedback().bind(info);
     }
 
     fn unbind_remote_stream(&mut self, info: &StreamInfo) {
-        self.feedback().unbind(info);
+        self.routes.feedback().unbind(info);
     }
 }

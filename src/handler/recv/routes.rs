@@ -3,7 +3,7 @@
 //! consumer id), and per SSRC for the server's sender reports.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
 
 use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
@@ -36,20 +36,19 @@ struct Route {
 pub(crate) struct Routes {
     by_track: RwLock<HashMap<String, Route>>,
     by_ssrc: RwLock<HashMap<u32, Arc<dyn ReceiveSink>>>,
-    feedback: Arc<Mutex<Feedback>>,
+    feedback: Mutex<Feedback>,
 }
 
 impl Routes {
-    /// The connection's receive feedback (for its interceptor).
-    pub(crate) fn feedback(&self) -> Arc<Mutex<Feedback>> {
-        self.feedback.clone()
+    /// The connection's receive feedback (its interceptor's, and the read path's).
+    pub(crate) fn feedback(&self) -> MutexGuard<'_, Feedback> {
+        self.feedback.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The inbound statistics of the stream of `track_id`, once a packet of it came.
     pub(crate) fn stats(&self, track_id: &str) -> Option<(u32, ReceptionStats)> {
         let ssrc = self.by_track.read().ok()?.get(track_id)?.ssrc;
-        let feedback = self.feedback.lock().unwrap_or_else(|e| e.into_inner());
-        Some((ssrc, feedback.stats(ssrc)?))
+        Some((ssrc, self.feedback().stats(ssrc)?))
     }
 
     /// Packets tagged `track_id` and sender reports of `ssrc` go to `sink` from now on.
@@ -114,22 +113,12 @@ impl Inbound for Routes {
         }
     }
 
-    fn reads_rtp(&self) -> bool {
-        true
-    }
-
     fn knows(&self, ssrc: u32) -> bool {
-        self.feedback
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .knows(ssrc)
+        self.feedback().knows(ssrc)
     }
 
     fn note_rtp(&self, now: Instant, packet: &mut rtp::Packet) {
-        self.feedback
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .packet(now, packet);
+        self.feedback().packet(now, packet);
     }
 
     fn deliver_rtp(&self, packets: Vec<(Instant, rtp::Packet)>) {
