@@ -118,9 +118,9 @@ struct CoreAndSockets {
 }
 
 /// A receiving connection's RTP, decrypted outside webrtc-rs' core once the keys are known
-/// (`srtp_keys.rs`): the core's read pipeline costs about a quarter of the CPU per packet
-/// at 100-200 receiving peers (`docs/performance.md`, "RTP read outside webrtc-rs' core").
-/// The direction's [`Inbound`] then does what the core's interceptors did with each packet.
+/// (`srtp_keys.rs`), so that it skips the core's read pipeline, the largest cost of a
+/// received packet (`docs/performance.md`, "RTP read outside webrtc-rs' core"). The
+/// direction's [`Inbound`] then does what the core's interceptors did with each packet.
 struct OwnRtp {
     /// The direction: it takes the RTP of the streams it knows ([`Inbound::knows`]).
     direction: Option<Arc<dyn Inbound>>,
