@@ -29,7 +29,7 @@ pub use extended::{
     ExtendedRtpCodec, ExtendedRtpHeaderExtension,
 };
 pub use probator::generate_probator_rtp_parameters;
-pub use receiving::receivable_codecs;
+pub use receiving::{receivable_codecs, received_stream, ReceivedStream};
 pub use scalability_mode::{parse_scalability_mode, ScalabilityMode};
 pub use sending::{get_sending_remote_rtp_parameters, get_sending_rtp_parameters, reduce_codecs};
 pub use track_codec::{check_codec_for_track, codec_for_track, TrackCodec};

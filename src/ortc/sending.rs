@@ -11,7 +11,7 @@ use crate::types::{
 };
 use serde_json::Map;
 
-const TRANSPORT_CC_URI: &str =
+pub(crate) const TRANSPORT_CC_URI: &str =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 const ABS_SEND_TIME_URI: &str = "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time";
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use msc_handler::{
     DataChannels, HandlerError, IceServer, ReceiveSink, RecvHandler, SendHandler, SendResult,
 };
-use msc_ortc::{DtlsParameters, MediaKind, RtpCodecCapability};
+use msc_ortc::{DtlsParameters, MediaKind, ReceivedStream, RtpCodecCapability};
 use serde_json::Value;
 
 /// What every [`Engine`] step returns: a boxed future borrowing the engine, failing with the
@@ -72,9 +72,12 @@ pub trait Engine: Send + Sync + 'static {
     fn set_local_answer(&self, _answer_sdp: String) -> EngineFuture<'_, ()> {
         Box::pin(async { Err(not_receiving()) })
     }
-    /// Receiving: the packets of track `track_id` and the sender reports of `ssrc` go to
-    /// `sink`.
-    fn add_receiver(&self, _track_id: &str, _ssrc: u32, _sink: Arc<dyn ReceiveSink>) {}
+    /// Receiving: `stream` is received from now on, its packets and sender reports to
+    /// `sink` (those the core reads: tagged `track_id`).
+    fn add_receiver(&self, _track_id: &str, _stream: &ReceivedStream, _sink: Arc<dyn ReceiveSink>) {
+    }
+    /// Receiving: `stream` is received from now on, for no receiver (the probator's).
+    fn expect_stream(&self, _stream: &ReceivedStream) {}
     /// Receiving: nothing goes to the sink of `track_id` any more.
     fn remove_receiver(&self, _track_id: &str) {}
     /// Receiving: asks the server for a keyframe of `ssrc` (RTCP PLI).
@@ -140,8 +143,11 @@ impl Engine for RecvHandler {
     fn dtls_parameters(&self) -> Option<DtlsParameters> {
         Some(RecvHandler::dtls_parameters(self))
     }
-    fn add_receiver(&self, track_id: &str, ssrc: u32, sink: Arc<dyn ReceiveSink>) {
-        RecvHandler::add_receiver(self, track_id, ssrc, sink)
+    fn add_receiver(&self, track_id: &str, stream: &ReceivedStream, sink: Arc<dyn ReceiveSink>) {
+        RecvHandler::add_receiver(self, track_id, stream, sink)
+    }
+    fn expect_stream(&self, stream: &ReceivedStream) {
+        RecvHandler::expect_stream(self, stream)
     }
     fn remove_receiver(&self, track_id: &str) {
         RecvHandler::remove_receiver(self, track_id)

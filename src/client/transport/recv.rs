@@ -20,10 +20,10 @@
 use std::sync::{Arc, Weak};
 
 use msc_media::{RemoteTrack, RemoteTrackInfo};
-use msc_ortc::{probator, validate, MediaKind, RtpParameters};
+use msc_ortc::{probator, validate, MediaKind, ReceivedStream, RtpParameters};
 use serde_json::Value;
 
-use super::{Direction, Transport, TransportListener};
+use super::{Direction, State, Transport, TransportListener};
 use crate::consumer::{Consumer, ConsumerOwner, TrackSink};
 use crate::error::{Error, Result};
 
@@ -48,8 +48,8 @@ struct Accepted {
     producer_id: String,
     kind: MediaKind,
     rtp_parameters: RtpParameters,
-    /// The SSRC of the first encoding (the stream received).
-    ssrc: u32,
+    /// The stream received (the first encoding's).
+    stream: ReceivedStream,
     stream_id: String,
     local_id: String,
 }
@@ -125,11 +125,7 @@ impl Transport {
         });
         let checked = validate::validate_consume_options(&mut value)?;
         msc_ortc::check_can_consume(&checked.rtp_parameters, &self.loaded.extended)?;
-        let ssrc = checked
-            .rtp_parameters
-            .encodings
-            .first()
-            .and_then(|e| e.ssrc)
+        let stream = msc_ortc::received_stream(checked.kind, &checked.rtp_parameters)
             .ok_or_else(|| Error::type_error("missing rtpParameters.encodings[0].ssrc"))?;
         let local_id = match &checked.rtp_parameters.mid {
             Some(mid) => mid.clone(),
@@ -144,7 +140,7 @@ impl Transport {
             producer_id: checked.producer_id,
             kind: checked.kind,
             rtp_parameters: checked.rtp_parameters,
-            ssrc,
+            stream,
             local_id,
         })
     }
@@ -178,7 +174,85 @@ impl Transport {
         }
         let snapshot = state.remote_sdp.clone();
         let free_before = state.free_sections.clone();
-        for item in &mut items {
+        let probator_before = state.probator;
+        if let Err(e) = self.offer_sections(&mut state, &mut items) {
+            state.remote_sdp = snapshot;
+            state.free_sections = free_before;
+            state.probator = probator_before;
+            return Err(e);
+        }
+        // webrtc-rs starts SCTP only from the first negotiation: the data section comes now,
+        // whether or not a data consumer exists yet.
+        let data_section = self.sctp.is_some() && !state.answered && !state.data_section;
+        if data_section {
+            state
+                .remote_sdp
+                .receive_sctp_association()
+                .map_err(|e| Error::other(format!("cannot offer the data channel section: {e}")))?;
+        }
+        let offer = state.remote_sdp.get_sdp();
+        let answer = match self.handler.answer(offer).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                state.remote_sdp = snapshot;
+                state.free_sections = free_before;
+                state.probator = probator_before;
+                return Err(Error::from(e).with_context("the offer was refused"));
+            }
+        };
+        self.check_open()?;
+        let owner: Weak<dyn ConsumerOwner> = self.me.clone();
+        let mut consumers = Vec::with_capacity(items.len());
+        for (item, track) in items.into_iter().zip(tracks) {
+            let ssrc = item.stream.ssrc;
+            self.handler
+                .add_receiver(&item.id, &item.stream, Arc::new(TrackSink(track.clone())));
+            // Sent from a task of its own: a request can come from within the delivery of a
+            // packet (the assembler found a loss), where the connection cannot be entered again.
+            let transport = self.me.clone();
+            let runtime = self.runtime.clone();
+            track.set_keyframe_requester(Box::new(move || {
+                let transport = transport.clone();
+                runtime.spawn(async move {
+                    if let Some(t) = transport.upgrade() {
+                        if let Err(e) = t.handler.request_keyframe(ssrc) {
+                            tracing::debug!("keyframe request for {ssrc}: {e}");
+                        }
+                    }
+                });
+            }));
+            let consumer = Consumer::new(
+                item.id,
+                item.producer_id,
+                item.local_id.clone(),
+                item.kind,
+                item.rtp_parameters,
+                track,
+                owner.clone(),
+            );
+            state.consumers.insert(item.local_id, consumer.clone());
+            consumers.push(consumer);
+        }
+        if let Err(e) = self.handler.set_local_answer(answer).await {
+            for c in &consumers {
+                state.consumers.remove(c.local_id());
+                self.handler.remove_receiver(c.id());
+                c.transport_closed();
+            }
+            self.abandon_offer(&mut state.remote_sdp, snapshot).await;
+            state.free_sections = free_before;
+            state.probator = probator_before;
+            return Err(Error::from(e).with_context("the answer was refused"));
+        }
+        state.answered = true;
+        state.data_section |= data_section;
+        Ok(consumers)
+    }
+
+    /// The offer sections of `items` (each in a free section of its kind when there is one),
+    /// and the probator's with the first video consumer.
+    fn offer_sections(&self, state: &mut State, items: &mut [Accepted]) -> Result<()> {
+        for item in items.iter_mut() {
             if let Some(at) = state
                 .free_sections
                 .iter()
@@ -216,72 +290,13 @@ impl Transport {
                     })
                     .map_err(|e| Error::other(format!("cannot add the probator: {e}")))?;
                 state.probator = true;
+                // its probes count in the congestion control feedback, its own in nothing else
+                if let Some(stream) = msc_ortc::received_stream(MediaKind::Video, &parameters) {
+                    self.handler.expect_stream(&stream);
+                }
             }
         }
-        // webrtc-rs starts SCTP only from the first negotiation: the data section comes now,
-        // whether or not a data consumer exists yet.
-        let data_section = self.sctp.is_some() && !state.answered && !state.data_section;
-        if data_section {
-            state
-                .remote_sdp
-                .receive_sctp_association()
-                .map_err(|e| Error::other(format!("cannot offer the data channel section: {e}")))?;
-        }
-        let offer = state.remote_sdp.get_sdp();
-        let answer = match self.handler.answer(offer).await {
-            Ok(answer) => answer,
-            Err(e) => {
-                state.remote_sdp = snapshot;
-                state.free_sections = free_before;
-                return Err(Error::from(e).with_context("the offer was refused"));
-            }
-        };
-        self.check_open()?;
-        let owner: Weak<dyn ConsumerOwner> = self.me.clone();
-        let mut consumers = Vec::with_capacity(items.len());
-        for (item, track) in items.into_iter().zip(tracks) {
-            let ssrc = track.info().ssrc;
-            self.handler
-                .add_receiver(&item.id, ssrc, Arc::new(TrackSink(track.clone())));
-            // Sent from a task of its own: a request can come from within the delivery of a
-            // packet (the assembler found a loss), where the connection cannot be entered again.
-            let transport = self.me.clone();
-            let runtime = self.runtime.clone();
-            track.set_keyframe_requester(Box::new(move || {
-                let transport = transport.clone();
-                runtime.spawn(async move {
-                    if let Some(t) = transport.upgrade() {
-                        if let Err(e) = t.handler.request_keyframe(ssrc) {
-                            tracing::debug!("keyframe request for {ssrc}: {e}");
-                        }
-                    }
-                });
-            }));
-            let consumer = Consumer::new(
-                item.id,
-                item.producer_id,
-                item.local_id.clone(),
-                item.kind,
-                item.rtp_parameters,
-                track,
-                owner.clone(),
-            );
-            state.consumers.insert(item.local_id, consumer.clone());
-            consumers.push(consumer);
-        }
-        if let Err(e) = self.handler.set_local_answer(answer).await {
-            for c in &consumers {
-                state.consumers.remove(c.local_id());
-                self.handler.remove_receiver(c.id());
-                c.transport_closed();
-            }
-            self.abandon_offer(&mut state.remote_sdp, snapshot).await;
-            state.free_sections = free_before;
-            return Err(Error::from(e).with_context("the answer was refused"));
-        }
-        state.answered = true;
-        state.data_section |= data_section;
-        Ok(consumers)
+        Ok(())
     }
 
     /// Takes back an offer whose answer will not be set: the connection rolls back to its last
@@ -350,7 +365,7 @@ fn track_info(item: &Accepted) -> RemoteTrackInfo {
         channels: codec.channels,
         payload_type: codec.payload_type,
         fmtp: (!fmtp.is_empty()).then_some(fmtp),
-        ssrc: item.ssrc,
+        ssrc: item.stream.ssrc,
         nack: codec
             .rtcp_feedback
             .iter()

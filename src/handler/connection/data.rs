@@ -168,8 +168,12 @@ impl Inbound for WithData {
         self.media.knows(ssrc)
     }
 
-    fn note_rtp(&self, now: std::time::Instant, packet: &mut rtc::rtp::Packet) {
-        self.media.note_rtp(now, packet);
+    fn forgotten(&self) -> u64 {
+        self.media.forgotten()
+    }
+
+    fn note_rtp(&self, packets: &mut [(std::time::Instant, rtc::rtp::Packet)]) {
+        self.media.note_rtp(packets);
     }
 
     fn deliver_rtp(&self, packets: Vec<(std::time::Instant, rtc::rtp::Packet)>) {

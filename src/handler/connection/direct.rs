@@ -36,7 +36,6 @@ use rtc::rtp;
 use rtc::rtp_transceiver::rtp_sender::RTCRtpCodecParameters;
 use rtc::rtp_transceiver::{RTCRtpSenderId, RTCRtpTransceiverId};
 use rtc::sansio::Protocol;
-use rtc::shared::marshal::Unmarshal;
 use rtc::shared::{TaggedBytesMut, TransportContext, TransportProtocol};
 use rtc::statistics::report::RTCStatsReport;
 use rtc::statistics::StatsSelector;
@@ -53,8 +52,9 @@ use super::dtls_failure::has_plaintext_fatal_alert;
 use super::events::Events;
 use super::gather::{host_candidate, Srflx};
 use super::inbound::Inbound;
+use super::own_rtp::OwnRtp;
 use super::pacer::Pacer;
-use super::srtp_keys::{self, Exported, KeyCapture};
+use super::srtp_keys::{Exported, KeyCapture};
 use super::udp::{segment_run, UdpPort};
 use crate::error::HandlerError;
 
@@ -113,30 +113,8 @@ struct CoreAndSockets {
     /// What the core produced, on its way out (kept for its capacity).
     outgoing: Vec<TaggedBytesMut>,
     handshake: Handshake,
-    /// RTP read here instead of by the core (see [`CoreAndSockets::own_rtp`]).
+    /// RTP read here instead of by the core (`own_rtp.rs`).
     own: OwnRtp,
-}
-
-/// A receiving connection's RTP, decrypted outside webrtc-rs' core once the keys are known
-/// (`srtp_keys.rs`), so that it skips the core's read pipeline, the largest cost of a
-/// received packet (`docs/performance.md`, "RTP read outside webrtc-rs' core"). The
-/// direction's [`Inbound`] then does what the core's interceptors did with each packet.
-struct OwnRtp {
-    /// The direction: it takes the RTP of the streams it knows ([`Inbound::knows`]).
-    direction: Option<Arc<dyn Inbound>>,
-    /// What the DTLS handshake exported, once it ran.
-    exported: Exported,
-    /// The context that decrypts the server's RTP, once found.
-    context: Option<rtc::srtp::context::Context>,
-    /// Packets that found no context (left to the core); past [`OwnRtp::TRIES`] none is
-    /// looked for any more.
-    tries: u8,
-    /// Packets decrypted since the connection's last turn, for the direction.
-    packets: Vec<(Instant, rtp::Packet)>,
-}
-
-impl OwnRtp {
-    const TRIES: u8 = 8;
 }
 
 /// What became of datagrams given to the socket.
@@ -167,51 +145,8 @@ impl CoreAndSockets {
             data_events: Vec::new(),
             outgoing: Vec::new(),
             handshake: Handshake::Pending,
-            own: OwnRtp {
-                direction: None,
-                exported: Exported::default(),
-                context: None,
-                tries: 0,
-                packets: Vec::new(),
-            },
+            own: OwnRtp::default(),
         }
-    }
-
-    /// An RTP datagram decrypted here, when the direction knows its stream and the keys are known:
-    /// true when it was taken (decrypted and kept for the direction, or refused as the core
-    /// would: a replay, a wrong tag), false when it is the core's.
-    fn own_rtp(&mut self, now: Instant, data: &[u8]) -> bool {
-        let own = &mut self.own;
-        let Some(direction) = own.direction.as_ref() else {
-            return false;
-        };
-        if self.handshake != Handshake::Done || !is_rtp(data) {
-            return false;
-        }
-        let ssrc = u32::from_be_bytes([data[8], data[9], data[10], data[11]]);
-        if !direction.knows(ssrc) {
-            return false;
-        }
-        if own.context.is_none() && own.tries < OwnRtp::TRIES {
-            own.tries += 1;
-            if let Some((secret, seed)) = own.exported.lock().ok().and_then(|e| e.clone()) {
-                own.context = srtp_keys::remote_context(&secret, &seed, data);
-                if own.context.is_none() {
-                    tracing::debug!("no SRTP context found for the RTP read outside the core");
-                }
-            }
-        }
-        let Some(context) = own.context.as_mut() else {
-            return false;
-        };
-        match context.decrypt_rtp(data) {
-            Ok(mut plain) => match rtp::Packet::unmarshal(&mut plain) {
-                Ok(packet) => own.packets.push((now, packet)),
-                Err(err) => tracing::trace!(%err, "RTP packet not parsed"),
-            },
-            Err(err) => tracing::trace!(%err, "SRTP packet refused"),
-        }
-        true
     }
 
     fn socket(&self, local: SocketAddr) -> Option<&Socket> {
@@ -395,7 +330,7 @@ impl CoreAndSockets {
 
     /// One datagram from the network.
     fn read(&mut self, now: Instant, local: SocketAddr, peer: SocketAddr, data: &[u8]) {
-        if self.own_rtp(now, data) {
+        if self.handshake == Handshake::Done && self.own.read(now, data) {
             return;
         }
         let datagram = udp_datagram(now, local, peer, data);
@@ -465,12 +400,6 @@ impl CoreAndSockets {
     }
 }
 
-/// Whether a datagram is RTP (RFC 7983: first byte 128-191) and not RTCP (RFC 5761: payload
-/// type 64-95 with the marker bit, the RTCP packet types 192-223).
-fn is_rtp(data: &[u8]) -> bool {
-    data.len() >= 12 && data[0] >> 6 == 2 && !(64..=95).contains(&(data[1] & 0x7f))
-}
-
 /// A UDP datagram from `peer` to `local`, as the sans-IO protocols take it.
 pub(crate) fn udp_datagram(
     now: Instant,
@@ -520,9 +449,9 @@ impl DirectConnection {
             let mut core = self.lock()?;
             let result = f(&mut core);
             // noted before the pump, which then sees the deadlines they set
-            let mut rtp = std::mem::take(&mut core.own.packets);
-            for (now, packet) in &mut rtp {
-                self.inbound.note_rtp(*now, packet);
+            let mut rtp = core.own.take_packets();
+            if !rtp.is_empty() {
+                self.inbound.note_rtp(&mut rtp);
             }
             let wake = core.pump();
             let notices = std::mem::take(&mut core.notices);

@@ -20,19 +20,24 @@ pub(crate) trait Inbound: Send + Sync {
     /// [`Inbound::deliver`].
     fn data_events(&self, _events: Vec<RTCDataChannelEvent>) {}
 
-    /// Whether packets of `ssrc` are to be read by the connection (called under its lock): it
-    /// then decrypts them itself, once it has the keys, and gives them here
+    /// Whether `ssrc` is one of the direction's streams (called under the connection's lock).
+    /// The connection reads the RTP of the direction's streams itself, once it has found the
+    /// keys from a first packet of one of them, and gives it here
     /// ([`note_rtp`](Self::note_rtp), then [`deliver_rtp`](Self::deliver_rtp)) instead of to
-    /// webrtc-rs' core. The core binds a stream in the interceptors on its first packet, so
-    /// the first packets of a stream are the core's, and the direction knows the stream from
-    /// then on.
+    /// webrtc-rs' core; from then on, RTP of any other SSRC is dropped.
     fn knows(&self, _ssrc: u32) -> bool {
         false
     }
 
-    /// An RTP packet the connection decrypted, under its lock, in arrival order: note it (and
-    /// rewrite it, a retransmission into the packet it repairs) and return.
-    fn note_rtp(&self, _now: Instant, _packet: &mut rtp::Packet) {}
+    /// How many times the direction has forgotten streams: when it changes, the connection
+    /// drops what it kept for the SSRCs [`knows`](Self::knows) no longer names.
+    fn forgotten(&self) -> u64 {
+        0
+    }
+
+    /// RTP packets the connection decrypted, oldest first, under its lock: note them (and
+    /// rewrite them, a retransmission into the packet it repairs) and return.
+    fn note_rtp(&self, _packets: &mut [(Instant, rtp::Packet)]) {}
 
     /// The packets noted since the last call, oldest first, outside the connection's lock.
     fn deliver_rtp(&self, _packets: Vec<(Instant, rtp::Packet)>) {}

@@ -4,7 +4,8 @@
 //! ours in `direct.rs`, webrtc-rs' async one in `async_driver.rs` for TURN), its sockets
 //! (`udp.rs`, paced by `pacer.rs`), candidate gathering (`gather.rs`), connection events
 //! (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection (`dtls_failure.rs`),
-//! data channels (`data.rs`) and how every PeerConnection is set up (`setup.rs`).
+//! data channels (`data.rs`), received RTP read outside the core (`own_rtp.rs`, with the keys
+//! of `srtp_keys.rs`) and how every PeerConnection is set up (`setup.rs`).
 //!
 //! Nothing here knows a direction: the send side (`crate::send`) and the receive side build on
 //! this module, never the other way round. What a direction adds to the connection (its
@@ -18,6 +19,7 @@ mod dtls_failure;
 mod events;
 mod gather;
 pub(crate) mod inbound;
+mod own_rtp;
 mod pacer;
 pub(crate) mod setup;
 mod srtp_keys;

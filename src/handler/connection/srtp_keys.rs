@@ -4,8 +4,8 @@
 //! itself. It derives them through the crypto provider of the setting engine: the DTLS-SRTP
 //! exporter (RFC 5764, 5705) is the TLS PRF, P_SHA256, keyed by the master secret over the
 //! label `EXTRACTOR-dtls_srtp` and both randoms. [`KeyCapture`] wraps the default provider
-//! and keeps the key and seed of that exporter's first HMAC; [`remote_context`] computes the
-//! keying material again and builds the context that decrypts what the server sends. The
+//! and keeps the key and seed of that exporter's first HMAC; [`remote_keys`] computes the
+//! keying material again, for the contexts that decrypt what the server sends. The
 //! protection profile and this side's DTLS role are not in view there: they are the ones
 //! whose context authenticates the first RTP packet received (its tag decides, so no wrong
 //! pair can pass).
@@ -201,21 +201,35 @@ fn p_sha256(secret: &[u8], seed: &[u8], len: usize) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The context that decrypts the server's SRTP, from the exporter's input: the profile and
-/// role whose context authenticates `first` (an SRTP packet received). None when none does.
-pub(crate) fn remote_context(secret: &[u8], seed: &[u8], first: &[u8]) -> Option<Context> {
-    let provider = rtc::crypto::default_provider().ok()?;
-    let context = |config: &Config| {
+/// The keys that decrypt the server's RTP: a context from them per stream, so that what a
+/// context keeps for a stream goes with it.
+pub(crate) struct RemoteKeys {
+    master_key: Vec<u8>,
+    master_salt: Vec<u8>,
+    profile: ProtectionProfile,
+    provider: Arc<dyn RTCCryptoProvider>,
+}
+
+impl RemoteKeys {
+    /// A fresh context (replay protection as the core's).
+    pub(crate) fn context(&self) -> Option<Context> {
         Context::new(
-            &config.keys.remote_master_key,
-            &config.keys.remote_master_salt,
-            config.profile,
+            &self.master_key,
+            &self.master_salt,
+            self.profile,
             Some(srtp_replay_protection(REPLAY_WINDOW)),
             Some(srtcp_replay_protection(REPLAY_WINDOW)),
-            provider.crypto(),
+            self.provider.crypto(),
         )
         .ok()
-    };
+    }
+}
+
+/// The remote keys from the exporter's input (`secret`, `seed`): those of the profile and role
+/// whose context authenticates `first`, an SRTP packet from the server. None when no pair
+/// does.
+pub(crate) fn remote_keys(secret: &[u8], seed: &[u8], first: &[u8]) -> Option<RemoteKeys> {
+    let provider = rtc::crypto::default_provider().ok()?;
     for profile in PROFILES {
         let mut config = Config {
             profile,
@@ -231,9 +245,17 @@ pub(crate) fn remote_context(secret: &[u8], seed: &[u8], first: &[u8]) -> Option
             {
                 continue;
             }
-            if context(&config).is_some_and(|mut trial| trial.decrypt_rtp(first).is_ok()) {
-                // a context fresh again: `first` is decrypted once more, by the caller
-                return context(&config);
+            let keys = RemoteKeys {
+                master_key: config.keys.remote_master_key.clone(),
+                master_salt: config.keys.remote_master_salt.clone(),
+                profile,
+                provider: provider.clone(),
+            };
+            if keys
+                .context()
+                .is_some_and(|mut trial| trial.decrypt_rtp(first).is_ok())
+            {
+                return Some(keys);
             }
         }
     }
@@ -241,11 +263,12 @@ pub(crate) fn remote_context(secret: &[u8], seed: &[u8], first: &[u8]) -> Option
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rtc::shared::marshal::Marshal;
 
-    fn seed() -> Vec<u8> {
+    /// An exporter's seed: the label, then 64 bytes standing for both randoms.
+    pub(crate) fn seed() -> Vec<u8> {
         let mut seed = LABEL_EXTRACTOR_DTLS_SRTP.as_bytes().to_vec();
         seed.extend(100u8..164);
         seed
@@ -293,6 +316,17 @@ mod tests {
 
     /// An SRTP packet from the server (the DTLS server here: this side answers as client).
     fn from_server(secret: &[u8], profile: ProtectionProfile, seq: u16) -> Vec<u8> {
+        server_packet(secret, profile, 0x1234_5678, seq)
+    }
+
+    /// The server's SRTP packet `seq` of stream `ssrc`, keyed by `secret` and [`seed`], whose
+    /// payload is `b"a frame"`.
+    pub(crate) fn server_packet(
+        secret: &[u8],
+        profile: ProtectionProfile,
+        ssrc: u32,
+        seq: u16,
+    ) -> Vec<u8> {
         let mut config = Config {
             profile,
             ..Default::default()
@@ -317,7 +351,7 @@ mod tests {
                 payload_type: 96,
                 sequence_number: seq,
                 timestamp: 3000,
-                ssrc: 0x1234_5678,
+                ssrc,
                 ..Default::default()
             },
             payload: bytes::Bytes::from_static(b"a frame"),
@@ -336,7 +370,10 @@ mod tests {
             ProtectionProfile::Aes128CmHmacSha1_80,
         ] {
             let first = from_server(&secret, profile, 1);
-            let mut context = remote_context(&secret, &seed(), &first).unwrap();
+            let mut context = remote_keys(&secret, &seed(), &first)
+                .unwrap()
+                .context()
+                .unwrap();
             for (seq, packet) in [(1, first), (2, from_server(&secret, profile, 2))] {
                 let plain = context.decrypt_rtp(&packet).unwrap();
                 assert_eq!(&plain[12..], b"a frame", "{profile:?}, packet {seq}");
@@ -345,6 +382,6 @@ mod tests {
         // another secret: no context authenticates it
         let other: Vec<u8> = (1u8..49).collect();
         let first = from_server(&other, ProtectionProfile::AeadAes256Gcm, 1);
-        assert!(remote_context(&secret, &seed(), &first).is_none());
+        assert!(remote_keys(&secret, &seed(), &first).is_none());
     }
 }

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use rtc::interceptor::StreamInfo;
+use msc_ortc::{MediaKind, ReceivedStream};
 use rtc::rtcp::receiver_report::ReceiverReport;
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::{
     nack_pairs_from_sequence_numbers, TransportLayerNack,
@@ -41,10 +41,6 @@ pub(crate) const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// bandwidth estimate for the connection (which chooses the simulcast and SVC layers it
 /// forwards) is fed by it.
 pub(crate) const FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
-
-/// The header extension of transport-wide sequence numbers.
-const TRANSPORT_WIDE_CC: &str =
-    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 
 /// The SSRC a receiver report or a feedback comes from: this side sends no stream of its own on the
 /// connection's behalf, and the server reads only the report blocks.
@@ -199,37 +195,29 @@ impl Feedback {
         self.next_feedback.get_or_insert(now + FEEDBACK_INTERVAL);
     }
 
-    /// A stream the connection receives (bound again at each negotiation: what was counted
-    /// stays).
-    pub(crate) fn bind(&mut self, info: &StreamInfo) {
-        self.rtx.bind(info);
-        if let Some(extension) = info
-            .rtp_header_extensions
-            .iter()
-            .find(|e| e.uri == TRANSPORT_WIDE_CC)
-        {
-            self.transport_wide = u8::try_from(extension.id).ok();
+    /// A stream the connection receives, from before its first packet (binding it again
+    /// keeps what was counted).
+    pub(crate) fn bind(&mut self, stream: &ReceivedStream) {
+        self.rtx.bind(stream);
+        if stream.transport_wide_id.is_some() {
+            self.transport_wide = stream.transport_wide_id;
         }
-        self.receptions.entry(info.ssrc).or_insert_with(|| {
-            let kind = if info.mime_type.to_ascii_lowercase().starts_with("audio/") {
-                "audio"
-            } else {
-                "video"
+        self.receptions.entry(stream.ssrc).or_insert_with(|| {
+            let kind = match stream.kind {
+                MediaKind::Audio => "audio",
+                MediaKind::Video => "video",
             };
-            Reception::new(info.ssrc, kind, info.clock_rate)
+            Reception::new(stream.ssrc, kind, stream.clock_rate)
         });
-        let nack = info
-            .rtcp_feedback
-            .iter()
-            .any(|fb| fb.typ == "nack" && fb.parameter.is_empty());
-        if nack {
-            self.holes.entry(info.ssrc).or_insert_with(Holes::new);
+        if stream.nack {
+            self.holes.entry(stream.ssrc).or_insert_with(Holes::new);
         }
     }
 
-    pub(crate) fn unbind(&mut self, info: &StreamInfo) {
-        self.rtx.unbind(info);
-        self.receptions.remove(&info.ssrc);
-        self.holes.remove(&info.ssrc);
+    /// A stream no longer received: what was kept for it goes.
+    pub(crate) fn unbind(&mut self, stream: &ReceivedStream) {
+        self.rtx.unbind(stream);
+        self.receptions.remove(&stream.ssrc);
+        self.holes.remove(&stream.ssrc);
     }
 }

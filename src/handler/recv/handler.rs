@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 
-use super::forget::Retired;
 use super::inbound_stats::with_own_inbound;
 use super::routes::{ReceiveSink, Routes};
 use crate::connection::data::DataChannels;
@@ -13,7 +12,7 @@ use crate::connection::setup::{self, validate_ice_servers};
 use crate::connection::transport::Transport;
 use crate::error::HandlerError;
 use crate::options::{HandlerOptions, IceServer};
-use msc_ortc::{DtlsFingerprint, DtlsParameters, DtlsRole};
+use msc_ortc::{DtlsFingerprint, DtlsParameters, DtlsRole, ReceivedStream};
 
 /// One PeerConnection receiving what a server WebRtcTransport sends: the server's consumers
 /// are described in a remote offer (built by the SDP layer), this side answers, ICE
@@ -26,8 +25,6 @@ pub struct RecvHandler {
     pub(crate) transport: Transport,
     fingerprint: DtlsFingerprint,
     routes: Arc<Routes>,
-    /// The SSRCs of closed consumers, for the interceptors to forget.
-    retired: Arc<Retired>,
     exchange: tokio::sync::Mutex<()>,
 }
 
@@ -44,11 +41,10 @@ impl RecvHandler {
             ));
         }
         let routes = Arc::new(Routes::default());
-        let retired = Arc::new(Retired::default());
         let (certificate, fingerprint) = setup::certificate()?;
         let transport = Transport::new(
             opts,
-            super::interceptors(routes.clone(), &retired),
+            super::interceptors(routes.clone()),
             routes.clone(),
             vec![certificate],
         )
@@ -57,7 +53,6 @@ impl RecvHandler {
             transport,
             fingerprint,
             routes,
-            retired,
             exchange: tokio::sync::Mutex::new(()),
         })
     }
@@ -98,18 +93,28 @@ impl RecvHandler {
         self.transport.rollback_remote_offer().await
     }
 
-    /// The packets of the receiver whose track id (`a=msid` track) is `track_id`, and the
-    /// sender reports of `ssrc`, go to `sink` from now on.
-    pub fn add_receiver(&self, track_id: &str, ssrc: u32, sink: Arc<dyn ReceiveSink>) {
-        self.routes.add(track_id, ssrc, sink);
+    /// `stream` (a consumer's) is received from now on, its packets and sender reports to
+    /// `sink`; `track_id` is its receiver's (`a=msid` track id). Before the answer that
+    /// receives it is set, so that its first packets are read like the others.
+    pub fn add_receiver(
+        &self,
+        track_id: &str,
+        stream: &ReceivedStream,
+        sink: Arc<dyn ReceiveSink>,
+    ) {
+        self.routes.add(track_id, stream, sink);
+    }
+
+    /// `stream` is received from now on, for no receiver: the probator's, whose packets
+    /// count in the congestion control feedback only.
+    pub fn expect_stream(&self, stream: &ReceivedStream) {
+        self.routes.expect(stream);
     }
 
     /// Nothing goes to the sink of `track_id` any more, and its stream is forgotten (its
     /// section waits for another consumer, with other SSRCs).
     pub fn remove_receiver(&self, track_id: &str) {
-        if let Some(ssrc) = self.routes.remove(track_id) {
-            self.retired.retire(ssrc);
-        }
+        self.routes.remove(track_id);
     }
 
     /// The connection's data channels (data consumers): their SCTP association starts with

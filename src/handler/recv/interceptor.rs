@@ -92,11 +92,10 @@ impl Interceptor for ReceiveInterceptor {
     fn bind_local_stream(&mut self, _info: &StreamInfo) {}
     fn unbind_local_stream(&mut self, _info: &StreamInfo) {}
 
-    fn bind_remote_stream(&mut self, info: &StreamInfo) {
-        self.routes.feedback().bind(info);
-    }
+    // The feedback knows the streams from their consumers' parameters, before any packet
+    // (`Routes::add`): the core's bindings, made on a stream's first packet and never undone
+    // for a reused section, are not needed.
+    fn bind_remote_stream(&mut self, _info: &StreamInfo) {}
 
-    fn unbind_remote_stream(&mut self, info: &StreamInfo) {
-        self.routes.feedback().unbind(info);
-    }
+    fn unbind_remote_stream(&mut self, _info: &StreamInfo) {}
 }

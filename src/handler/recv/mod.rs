@@ -11,15 +11,10 @@
 //! - `interceptor.rs`: the direction's one interceptor in webrtc-rs' core: the packets the
 //!   core reads through the feedback, the server's sender reports to it and to the routes,
 //!   and what the feedback sends;
-//! - `inbound_stats.rs`: a receiver's `inbound-rtp` statistics from the feedback's counts;
-//! - `forget.rs`: the interceptor forgets the streams of closed consumers.
-
-#[macro_use]
-mod pass_through;
+//! - `inbound_stats.rs`: a receiver's `inbound-rtp` statistics from the feedback's counts.
 
 mod arrivals;
 mod feedback;
-mod forget;
 pub(crate) mod handler;
 mod holes;
 mod inbound_stats;
@@ -32,7 +27,6 @@ use std::sync::Arc;
 
 use rtc::interceptor::{Registry, Slot};
 
-use forget::Retired;
 use interceptor::ReceiveInterceptor;
 use routes::Routes;
 
@@ -42,10 +36,6 @@ const RECEIVE_SLOT: usize = 6_000;
 /// The interceptor chain of a receiving PeerConnection, one interceptor of ours: NACKs for
 /// lost packets (repaired over RTX by the server, and seen repaired), receiver reports,
 /// transport-wide congestion control feedback, and the server's sender reports to `routes`.
-/// It forgets the streams `retired` names.
-pub(crate) fn interceptors(routes: Arc<Routes>, retired: &Retired) -> Registry {
-    Registry::new().with(
-        Slot::from(RECEIVE_SLOT),
-        retired.wrap(ReceiveInterceptor::new(routes)),
-    )
+pub(crate) fn interceptors(routes: Arc<Routes>) -> Registry {
+    Registry::new().with(Slot::from(RECEIVE_SLOT), ReceiveInterceptor::new(routes))
 }

@@ -1,11 +1,14 @@
-//! Where the packets of each receiver go: a [`ReceiveSink`] per consumer, found by the track id
-//! the core tags its packets with (the `a=msid` track id of the consumer's offer section, the
-//! consumer id), and per SSRC for the server's sender reports.
+//! Where the packets of each receiver go: a [`ReceiveSink`] per consumer, found by SSRC for
+//! the packets the connection reads and the server's sender reports, and by the track id the
+//! core tags its packets with (the `a=msid` track id of the consumer's offer section, the
+//! consumer id) for those the core reads.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
 
+use msc_ortc::ReceivedStream;
 use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
 use rtc::rtp;
 
@@ -26,7 +29,7 @@ pub trait ReceiveSink: Send + Sync {
 }
 
 struct Route {
-    ssrc: u32,
+    stream: ReceivedStream,
     sink: Arc<dyn ReceiveSink>,
 }
 
@@ -37,6 +40,8 @@ pub(crate) struct Routes {
     by_track: RwLock<HashMap<String, Route>>,
     by_ssrc: RwLock<HashMap<u32, Arc<dyn ReceiveSink>>>,
     feedback: Mutex<Feedback>,
+    /// Streams forgotten so far ([`Inbound::forgotten`]).
+    forgotten: AtomicU64,
 }
 
 impl Routes {
@@ -47,36 +52,52 @@ impl Routes {
 
     /// The inbound statistics of the stream of `track_id`, once a packet of it came.
     pub(crate) fn stats(&self, track_id: &str) -> Option<(u32, ReceptionStats)> {
-        let ssrc = self.by_track.read().ok()?.get(track_id)?.ssrc;
+        let ssrc = self.by_track.read().ok()?.get(track_id)?.stream.ssrc;
         Some((ssrc, self.feedback().stats(ssrc)?))
     }
 
-    /// Packets tagged `track_id` and sender reports of `ssrc` go to `sink` from now on.
-    pub(crate) fn add(&self, track_id: &str, ssrc: u32, sink: Arc<dyn ReceiveSink>) {
+    /// `stream` is received from now on, and its packets and sender reports go to `sink`
+    /// (packets the core reads: those it tags `track_id`).
+    pub(crate) fn add(&self, track_id: &str, stream: &ReceivedStream, sink: Arc<dyn ReceiveSink>) {
+        self.expect(stream);
         if let Ok(mut by_ssrc) = self.by_ssrc.write() {
-            by_ssrc.insert(ssrc, sink.clone());
+            by_ssrc.insert(stream.ssrc, sink.clone());
         }
         if let Ok(mut by_track) = self.by_track.write() {
-            by_track.insert(track_id.to_owned(), Route { ssrc, sink });
+            let stream = stream.clone();
+            by_track.insert(track_id.to_owned(), Route { stream, sink });
         }
     }
 
-    /// Nothing goes to the sink of `track_id` any more; returns the SSRC it had.
-    pub(crate) fn remove(&self, track_id: &str) -> Option<u32> {
-        let route = self
+    /// `stream` is received from now on, for no sink (the probator's: its packets count in
+    /// the feedback only).
+    pub(crate) fn expect(&self, stream: &ReceivedStream) {
+        self.feedback().bind(stream);
+    }
+
+    /// Nothing goes to the sink of `track_id` any more, and its stream is forgotten.
+    pub(crate) fn remove(&self, track_id: &str) {
+        let Some(route) = self
             .by_track
             .write()
             .ok()
-            .and_then(|mut m| m.remove(track_id))?;
-        if let Ok(mut by_ssrc) = self.by_ssrc.write() {
-            if by_ssrc
-                .get(&route.ssrc)
-                .is_some_and(|s| Arc::ptr_eq(s, &route.sink))
-            {
-                by_ssrc.remove(&route.ssrc);
-            }
+            .and_then(|mut m| m.remove(track_id))
+        else {
+            return;
+        };
+        let ssrc = route.stream.ssrc;
+        let Ok(mut by_ssrc) = self.by_ssrc.write() else {
+            return;
+        };
+        // the SSRC taken since by another receiver stays its
+        if by_ssrc
+            .get(&ssrc)
+            .is_some_and(|s| Arc::ptr_eq(s, &route.sink))
+        {
+            by_ssrc.remove(&ssrc);
+            self.feedback().unbind(&route.stream);
+            self.forgotten.fetch_add(1, Ordering::Release);
         }
-        Some(route.ssrc)
     }
 
     /// A sender report of `ssrc`, to its sink if it has one.
@@ -117,15 +138,22 @@ impl Inbound for Routes {
         self.feedback().knows(ssrc)
     }
 
-    fn note_rtp(&self, now: Instant, packet: &mut rtp::Packet) {
-        self.feedback().packet(now, packet);
+    fn forgotten(&self) -> u64 {
+        self.forgotten.load(Ordering::Acquire)
+    }
+
+    fn note_rtp(&self, packets: &mut [(Instant, rtp::Packet)]) {
+        let mut feedback = self.feedback();
+        for (now, packet) in packets {
+            feedback.packet(*now, packet);
+        }
     }
 
     fn deliver_rtp(&self, packets: Vec<(Instant, rtp::Packet)>) {
         let Ok(by_ssrc) = self.by_ssrc.read() else {
             return;
         };
-        // by SSRC: the probation stream and streams of no consumer (closed) have no sink
+        // by SSRC: the probator's stream has no sink
         for (now, packet) in packets {
             if let Some(sink) = by_ssrc.get(&packet.header.ssrc) {
                 sink.rtp(now, packet);
@@ -168,6 +196,41 @@ mod tests {
         wire.extend([0; 10]);
         wire.extend(b"opus frame");
         wire
+    }
+
+    struct Nowhere;
+
+    impl ReceiveSink for Nowhere {
+        fn rtp(&self, _now: Instant, _packet: rtp::Packet) {}
+        fn sender_report(&self, _now: Instant, _ntp_time: u64, _rtp_time: u32) {}
+    }
+
+    #[test]
+    fn a_receivers_stream_is_known_from_its_addition_to_its_removal() {
+        let routes = Routes::default();
+        let stream = ReceivedStream {
+            ssrc: 1000,
+            kind: msc_ortc::MediaKind::Video,
+            payload_type: 101,
+            clock_rate: 90000,
+            rtx: Some((2000, 102)),
+            nack: true,
+            transport_wide_id: Some(5),
+        };
+        assert!(!routes.knows(1000));
+        routes.add("consumer", &stream, Arc::new(Nowhere));
+        assert!(routes.knows(1000) && routes.knows(2000));
+        assert_eq!(routes.forgotten(), 0);
+        routes.remove("consumer");
+        assert!(!routes.knows(1000) && !routes.knows(2000));
+        assert_eq!(routes.forgotten(), 1);
+        // a stream without a receiver (the probator's)
+        routes.expect(&ReceivedStream {
+            ssrc: 1234,
+            rtx: None,
+            ..stream
+        });
+        assert!(routes.knows(1234));
     }
 
     #[test]

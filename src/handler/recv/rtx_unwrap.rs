@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use rtc::interceptor::StreamInfo;
+use msc_ortc::ReceivedStream;
 
 /// The stream an RTX SSRC repairs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,13 +52,13 @@ impl RtxStreams {
     }
 
     /// A receiver's stream was bound: its RTX SSRC, if it has one, now repairs it.
-    pub(crate) fn bind(&mut self, info: &StreamInfo) {
-        if let (Some(rtx), Some(rtx_payload_type)) = (info.ssrc_rtx, info.payload_type_rtx) {
+    pub(crate) fn bind(&mut self, stream: &ReceivedStream) {
+        if let Some((rtx, rtx_payload_type)) = stream.rtx {
             self.streams.insert(
                 rtx,
                 Repairs {
-                    ssrc: info.ssrc,
-                    payload_type: info.payload_type,
+                    ssrc: stream.ssrc,
+                    payload_type: stream.payload_type,
                     rtx_payload_type,
                 },
             );
@@ -66,9 +66,13 @@ impl RtxStreams {
     }
 
     /// A receiver's stream was unbound.
-    pub(crate) fn unbind(&mut self, info: &StreamInfo) {
-        if let Some(rtx) = info.ssrc_rtx {
-            if self.streams.get(&rtx).is_some_and(|r| r.ssrc == info.ssrc) {
+    pub(crate) fn unbind(&mut self, stream: &ReceivedStream) {
+        if let Some((rtx, _)) = stream.rtx {
+            if self
+                .streams
+                .get(&rtx)
+                .is_some_and(|r| r.ssrc == stream.ssrc)
+            {
                 self.streams.remove(&rtx);
             }
         }
@@ -80,15 +84,21 @@ mod tests {
     use super::*;
     use bytes::Bytes;
 
+    fn stream() -> ReceivedStream {
+        ReceivedStream {
+            ssrc: 1000,
+            kind: msc_ortc::MediaKind::Video,
+            payload_type: 101,
+            clock_rate: 90000,
+            rtx: Some((2000, 102)),
+            nack: true,
+            transport_wide_id: None,
+        }
+    }
+
     fn rtx_stream() -> RtxStreams {
         let mut unwrap = RtxStreams::default();
-        unwrap.bind(&StreamInfo {
-            ssrc: 1000,
-            ssrc_rtx: Some(2000),
-            payload_type: 101,
-            payload_type_rtx: Some(102),
-            ..Default::default()
-        });
+        unwrap.bind(&stream());
         unwrap
     }
 
@@ -134,11 +144,7 @@ mod tests {
             unwrap.unwrap(&mut p);
             assert_eq!(p, original);
         }
-        unwrap.unbind(&StreamInfo {
-            ssrc: 1000,
-            ssrc_rtx: Some(2000),
-            ..Default::default()
-        });
+        unwrap.unbind(&stream());
         let original = packet(2000, 102, 7, &[0, 1, 2]);
         let mut p = original.clone();
         unwrap.unwrap(&mut p);

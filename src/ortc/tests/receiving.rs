@@ -6,8 +6,9 @@ mod common;
 use common::{native, router};
 use msc_ortc::codec_match::{is_rtx, match_codecs};
 use msc_ortc::{
-    get_extended_rtp_capabilities, get_recv_rtp_capabilities, receivable_codecs,
-    validate_and_normalize_rtp_capabilities, Direction, MediaKind, RtpCapabilities,
+    get_extended_rtp_capabilities, get_recv_rtp_capabilities, receivable_codecs, received_stream,
+    validate_and_normalize_rtp_capabilities, Direction, MediaKind, ReceivedStream, RtpCapabilities,
+    RtpParameters,
 };
 use serde_json::{json, Value};
 
@@ -157,4 +158,62 @@ fn receivable_codecs_have_the_routers_payload_types_and_parameters() {
         .collect();
     assert_eq!(mimes, ["video/VP8", "video/H264"]);
     assert!(receivable_codecs(MediaKind::Audio, &extended).is_empty());
+}
+
+/// The stream of a consumer, from parameters of the shape mediasoup gives `consume()`: the
+/// RTX codec found by its `apt` (not by its place), the transport-wide extension's id, NACK
+/// only for generic `nack` (not `nack pli`).
+#[test]
+fn a_consumers_received_stream() {
+    let video: RtpParameters = serde_json::from_value(json!({
+        "mid": "1",
+        "codecs": [
+            { "mimeType": "video/VP8", "payloadType": 101, "clockRate": 90000,
+              "rtcpFeedback": [{ "type": "nack" }, { "type": "nack", "parameter": "pli" },
+                               { "type": "transport-cc" }] },
+            { "mimeType": "video/rtx", "payloadType": 99, "clockRate": 90000,
+              "parameters": { "apt": 100 } },
+            { "mimeType": "video/rtx", "payloadType": 102, "clockRate": 90000,
+              "parameters": { "apt": 101 } }
+        ],
+        "headerExtensions": [
+            { "uri": "urn:ietf:params:rtp-hdrext:sdes:mid", "id": 1 },
+            { "uri": "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+              "id": 5 }
+        ],
+        "encodings": [{ "ssrc": 11111, "rtx": { "ssrc": 22222 } }],
+        "rtcp": { "cname": "x" }
+    }))
+    .unwrap();
+    assert_eq!(
+        received_stream(MediaKind::Video, &video),
+        Some(ReceivedStream {
+            ssrc: 11111,
+            kind: MediaKind::Video,
+            payload_type: 101,
+            clock_rate: 90000,
+            rtx: Some((22222, 102)),
+            nack: true,
+            transport_wide_id: Some(5),
+        })
+    );
+
+    let audio: RtpParameters = serde_json::from_value(json!({
+        "codecs": [
+            { "mimeType": "audio/opus", "payloadType": 100, "clockRate": 48000, "channels": 2,
+              "rtcpFeedback": [{ "type": "nack", "parameter": "pli" }] }
+        ],
+        "encodings": [{ "ssrc": 33333 }]
+    }))
+    .unwrap();
+    let stream = received_stream(MediaKind::Audio, &audio).unwrap();
+    assert_eq!((stream.ssrc, stream.clock_rate), (33333, 48000));
+    assert_eq!(
+        (stream.rtx, stream.nack, stream.transport_wide_id),
+        (None, false, None)
+    );
+
+    let mut no_ssrc = audio;
+    no_ssrc.encodings[0].ssrc = None;
+    assert_eq!(received_stream(MediaKind::Audio, &no_ssrc), None);
 }

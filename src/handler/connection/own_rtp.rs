@@ -1,0 +1,200 @@
+//! A receiving connection's RTP, decrypted outside webrtc-rs' core once the keys are known
+//! (`srtp_keys.rs`), so that it skips the core's read pipeline, the largest cost of a
+//! received packet (`docs/performance.md`, "RTP read outside webrtc-rs' core"). The
+//! direction's [`Inbound`] then does with each packet what the core's interceptors did.
+//!
+//! Once the keys are known the core sees no RTP: it would keep state for every SSRC it ever
+//! decrypted (an SRTP replay window, a statistics entry) and never drop it, and a receive
+//! transport sees new SSRCs with each consumer. Here each stream has its own SRTP context,
+//! dropped when the direction forgets the stream.
+
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rtc::rtp;
+use rtc::shared::marshal::Unmarshal;
+use rtc::srtp::context::Context;
+
+use super::inbound::Inbound;
+use super::srtp_keys::{self, Exported, RemoteKeys};
+
+/// Packets of known streams that found no keys, after which none are looked for any more
+/// (the core reads everything then).
+const TRIES: u8 = 8;
+
+#[derive(Default)]
+pub(super) struct OwnRtp {
+    /// The direction: its streams are read here ([`Inbound::knows`]).
+    pub(super) direction: Option<Arc<dyn Inbound>>,
+    /// What the DTLS handshake exported, once it ran.
+    pub(super) exported: Exported,
+    /// The keys that decrypt the server's RTP, once found.
+    keys: Option<RemoteKeys>,
+    tries: u8,
+    /// A context per stream of the direction.
+    contexts: HashMap<u32, Context>,
+    /// The direction's [`Inbound::forgotten`] when `contexts` last followed it.
+    forgotten: u64,
+    /// Packets decrypted since the last [`take_packets`](Self::take_packets).
+    packets: Vec<(Instant, rtp::Packet)>,
+}
+
+impl OwnRtp {
+    /// A datagram received once the DTLS handshake is done: true when it was taken
+    /// (decrypted and kept for the direction; refused as the core would, a replay or a wrong
+    /// tag; or, the keys known, RTP of a stream the direction does not know, dropped), false
+    /// when it is the core's (not RTP, or RTP before the keys are found from a packet of one
+    /// of the direction's streams).
+    pub(super) fn read(&mut self, now: Instant, data: &[u8]) -> bool {
+        let Some(direction) = self.direction.as_ref() else {
+            return false;
+        };
+        if !is_rtp(data) {
+            return false;
+        }
+        let forgotten = direction.forgotten();
+        if forgotten != self.forgotten {
+            self.forgotten = forgotten;
+            self.contexts.retain(|ssrc, _| direction.knows(*ssrc));
+        }
+        let ssrc = u32::from_be_bytes([data[8], data[9], data[10], data[11]]);
+        let context = match self.contexts.entry(ssrc) {
+            Entry::Occupied(context) => context.into_mut(),
+            Entry::Vacant(entry) => {
+                if !direction.knows(ssrc) {
+                    return self.keys.is_some();
+                }
+                if self.keys.is_none() && self.tries < TRIES {
+                    self.tries += 1;
+                    let exported = self.exported.lock().ok().and_then(|e| e.clone());
+                    if let Some((secret, seed)) = exported {
+                        self.keys = srtp_keys::remote_keys(&secret, &seed, data);
+                        if self.keys.is_none() {
+                            tracing::debug!("no SRTP keys found for the RTP read outside the core");
+                        }
+                    }
+                }
+                let Some(context) = self.keys.as_ref().and_then(RemoteKeys::context) else {
+                    return false;
+                };
+                entry.insert(context)
+            }
+        };
+        match context.decrypt_rtp(data) {
+            Ok(mut plain) => match rtp::Packet::unmarshal(&mut plain) {
+                Ok(packet) => self.packets.push((now, packet)),
+                Err(err) => tracing::trace!(%err, "RTP packet not parsed"),
+            },
+            Err(err) => tracing::trace!(%err, "SRTP packet refused"),
+        }
+        true
+    }
+
+    /// The packets decrypted since the last call, oldest first.
+    pub(super) fn take_packets(&mut self) -> Vec<(Instant, rtp::Packet)> {
+        std::mem::take(&mut self.packets)
+    }
+}
+
+/// Whether a datagram is RTP (RFC 7983: first byte 128-191) and not RTCP (RFC 5761: payload
+/// type 64-95 with the marker bit, the RTCP packet types 192-223).
+fn is_rtp(data: &[u8]) -> bool {
+    data.len() >= 12 && data[0] >> 6 == 2 && !(64..=95).contains(&(data[1] & 0x7f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::srtp_keys::tests::{seed, server_packet};
+    use rtc::peer_connection::message::TaggedRTCMessage;
+    use rtc::srtp::protection_profile::ProtectionProfile;
+    use std::collections::HashSet;
+    use std::sync::Mutex;
+
+    /// A direction that knows the SSRCs in `streams`.
+    #[derive(Default)]
+    struct Streams {
+        streams: Mutex<HashSet<u32>>,
+        forgotten: Mutex<u64>,
+    }
+
+    impl Streams {
+        fn forget(&self, ssrc: u32) {
+            self.streams.lock().unwrap().remove(&ssrc);
+            *self.forgotten.lock().unwrap() += 1;
+        }
+    }
+
+    impl Inbound for Streams {
+        fn deliver(&self, _messages: Vec<TaggedRTCMessage>) {}
+        fn knows(&self, ssrc: u32) -> bool {
+            self.streams.lock().unwrap().contains(&ssrc)
+        }
+        fn forgotten(&self) -> u64 {
+            *self.forgotten.lock().unwrap()
+        }
+    }
+
+    const SECRET: [u8; 48] = [7; 48];
+    const PROFILE: ProtectionProfile = ProtectionProfile::AeadAes128Gcm;
+
+    fn own(streams: &[u32]) -> (OwnRtp, Arc<Streams>) {
+        let direction = Arc::new(Streams::default());
+        direction.streams.lock().unwrap().extend(streams);
+        let own = OwnRtp {
+            direction: Some(direction.clone()),
+            ..Default::default()
+        };
+        *own.exported.lock().unwrap() = Some((SECRET.to_vec(), seed()));
+        (own, direction)
+    }
+
+    fn sequence_numbers(own: &mut OwnRtp) -> Vec<(u32, u16)> {
+        own.take_packets()
+            .into_iter()
+            .map(|(_, p)| (p.header.ssrc, p.header.sequence_number))
+            .collect()
+    }
+
+    #[test]
+    fn the_streams_of_the_direction_are_read_with_a_context_each_dropped_when_forgotten() {
+        let (mut own, direction) = own(&[1, 2]);
+        let now = Instant::now();
+        // another stream's packet before the keys: the core's
+        assert!(!own.read(now, &server_packet(&SECRET, PROFILE, 3, 1)));
+        for (ssrc, seq) in [(1, 10), (2, 20), (1, 11)] {
+            assert!(own.read(now, &server_packet(&SECRET, PROFILE, ssrc, seq)));
+        }
+        assert_eq!(sequence_numbers(&mut own), [(1, 10), (2, 20), (1, 11)]);
+        // a replay is taken and refused
+        assert!(own.read(now, &server_packet(&SECRET, PROFILE, 1, 11)));
+        assert!(sequence_numbers(&mut own).is_empty());
+        // the keys known, another stream's packets are dropped, with nothing kept for them
+        assert!(own.read(now, &server_packet(&SECRET, PROFILE, 3, 2)));
+        assert!(sequence_numbers(&mut own).is_empty());
+        assert_eq!(own.contexts.len(), 2);
+        // a forgotten stream's context goes: its next packets are dropped
+        direction.forget(1);
+        assert!(own.read(now, &server_packet(&SECRET, PROFILE, 1, 12)));
+        assert!(own.read(now, &server_packet(&SECRET, PROFILE, 2, 21)));
+        assert_eq!(sequence_numbers(&mut own), [(2, 21)]);
+        assert_eq!(own.contexts.keys().collect::<Vec<_>>(), [&2]);
+        // RTCP and other datagrams are the core's
+        let mut rtcp = server_packet(&SECRET, PROFILE, 2, 22);
+        rtcp[1] = 200;
+        assert!(!own.read(now, &rtcp));
+    }
+
+    #[test]
+    fn without_keys_everything_is_the_cores() {
+        let (mut own, _direction) = own(&[1]);
+        let other: Vec<u8> = vec![9; 48];
+        for seq in 0..u16::from(TRIES) + 2 {
+            assert!(!own.read(Instant::now(), &server_packet(&other, PROFILE, 1, seq)));
+        }
+        assert_eq!(own.tries, TRIES);
+        assert!(own.contexts.is_empty());
+    }
+}
