@@ -172,8 +172,11 @@ impl Inbound for WithData {
         self.media.forgotten()
     }
 
-    fn note_rtp(&self, packets: &mut [(std::time::Instant, rtc::rtp::Packet)]) {
-        self.media.note_rtp(packets);
+    fn note_rtp(
+        &self,
+        packets: &mut [(std::time::Instant, rtc::rtp::Packet)],
+    ) -> Option<std::time::Instant> {
+        self.media.note_rtp(packets)
     }
 
     fn deliver_rtp(&self, packets: Vec<(std::time::Instant, rtc::rtp::Packet)>) {

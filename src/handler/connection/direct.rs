@@ -329,14 +329,16 @@ impl CoreAndSockets {
     }
 
     /// One datagram from the network.
-    fn read(&mut self, now: Instant, local: SocketAddr, peer: SocketAddr, data: &[u8]) {
+    /// One datagram from the network; false when it was read here (`own_rtp.rs`), the core
+    /// given nothing.
+    fn read(&mut self, now: Instant, local: SocketAddr, peer: SocketAddr, data: &[u8]) -> bool {
         if self.handshake == Handshake::Done && self.own.read(now, data) {
-            return;
+            return false;
         }
         let datagram = udp_datagram(now, local, peer, data);
         if self.srflx.owns(local, peer) {
             self.srflx.handle_read(datagram);
-            return;
+            return true;
         }
         if self.handshake == Handshake::Pending && has_plaintext_fatal_alert(data) {
             self.handshake_failed("fatal DTLS alert received from the server");
@@ -345,6 +347,22 @@ impl CoreAndSockets {
         if let Err(err) = result {
             tracing::trace!(%peer, %err, "datagram refused by the core");
         }
+        true
+    }
+
+    /// The direction has something to send at `at`: true when the timer task must wake
+    /// (earlier than the deadline it sleeps to), which then becomes the deadline. The core's
+    /// next timeout includes the direction's (its interceptor's), so the next pump finds it
+    /// again.
+    fn sooner(&mut self, at: Option<Instant>) -> bool {
+        let Some(at) = at else {
+            return false;
+        };
+        if self.deadline.is_some_and(|current| current <= at) {
+            return false;
+        }
+        self.deadline = Some(at);
+        true
     }
 
     /// Moves everything the core produced: datagrams out, events to notices, server-reflexive
@@ -445,15 +463,27 @@ impl DirectConnection {
         &self,
         f: impl FnOnce(&mut CoreAndSockets) -> Result<R, HandlerError>,
     ) -> Result<R, HandlerError> {
+        self.turn(|core| (f(core), true))
+    }
+
+    /// [`with_core`](Self::with_core) for an `f` that says whether it gave the core anything:
+    /// when it did not (every datagram it read was RTP read here), the core has nothing new to
+    /// produce and is not polled; only the direction's next deadline is taken.
+    fn turn<R>(
+        &self,
+        f: impl FnOnce(&mut CoreAndSockets) -> (Result<R, HandlerError>, bool),
+    ) -> Result<R, HandlerError> {
         let (result, notices, inbound, data_events, wake, delivery, rtp) = {
             let mut core = self.lock()?;
-            let result = f(&mut core);
+            let (result, fed) = f(&mut core);
             // noted before the pump, which then sees the deadlines they set
             let mut rtp = core.own.take_packets();
-            if !rtp.is_empty() {
-                self.inbound.note_rtp(&mut rtp);
-            }
-            let wake = core.pump();
+            let due = if rtp.is_empty() {
+                None
+            } else {
+                self.inbound.note_rtp(&mut rtp)
+            };
+            let wake = if fed { core.pump() } else { core.sooner(due) };
             let notices = std::mem::take(&mut core.notices);
             let inbound = std::mem::take(&mut core.inbound);
             let data_events = std::mem::take(&mut core.data_events);
@@ -549,17 +579,17 @@ async fn read_loop(connection: Arc<DirectConnection>, udp: Arc<UdpPort>, local: 
                 continue;
             }
         };
-        let _ = connection.with_core(|core| {
+        let _ = connection.turn(|core| {
             let now = Instant::now();
-            core.read(now, local, peer, &buf[..n]);
+            let mut fed = core.read(now, local, peer, &buf[..n]);
             // what else is already queued, under the same lock
             for _ in 0..64 {
                 match udp.recv_queued(&mut buf) {
-                    Ok((n, peer)) => core.read(now, local, peer, &buf[..n]),
+                    Ok((n, peer)) => fed |= core.read(now, local, peer, &buf[..n]),
                     Err(_) => break,
                 }
             }
-            Ok(())
+            (Ok(()), fed)
         });
     }
 }

@@ -36,8 +36,11 @@ pub(crate) trait Inbound: Send + Sync {
     }
 
     /// RTP packets the connection decrypted, oldest first, under its lock: note them (and
-    /// rewrite them, a retransmission into the packet it repairs) and return.
-    fn note_rtp(&self, _packets: &mut [(Instant, rtp::Packet)]) {}
+    /// rewrite them, a retransmission into the packet it repairs) and return when the
+    /// direction next has something to send (its interceptor's next timeout).
+    fn note_rtp(&self, _packets: &mut [(Instant, rtp::Packet)]) -> Option<Instant> {
+        None
+    }
 
     /// The packets noted since the last call, oldest first, outside the connection's lock.
     fn deliver_rtp(&self, _packets: Vec<(Instant, rtp::Packet)>) {}

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use bytes::Bytes;
 use rtc::rtp;
 use rtc::shared::marshal::Unmarshal;
 use rtc::srtp::context::Context;
@@ -59,7 +60,13 @@ impl OwnRtp {
             self.forgotten = forgotten;
             self.contexts.retain(|ssrc, _| direction.knows(*ssrc));
         }
-        let ssrc = u32::from_be_bytes([data[8], data[9], data[10], data[11]]);
+        // the header is in the clear: parsed once, for the context and the packet
+        let mut rest = data;
+        let Ok(header) = rtp::Header::unmarshal(&mut rest) else {
+            return false;
+        };
+        let header_len = data.len() - rest.len();
+        let ssrc = header.ssrc;
         let context = match self.contexts.entry(ssrc) {
             Entry::Occupied(context) => context.into_mut(),
             Entry::Vacant(entry) => {
@@ -82,10 +89,10 @@ impl OwnRtp {
                 entry.insert(context)
             }
         };
-        match context.decrypt_rtp(data) {
-            Ok(mut plain) => match rtp::Packet::unmarshal(&mut plain) {
-                Ok(packet) => self.packets.push((now, packet)),
-                Err(err) => tracing::trace!(%err, "RTP packet not parsed"),
+        match context.decrypt_rtp_with_header(data, &header) {
+            Ok(plain) => match payload(plain.freeze(), header_len, header.padding) {
+                Some(payload) => self.packets.push((now, rtp::Packet { header, payload })),
+                None => tracing::trace!("RTP packet with more padding than payload"),
             },
             Err(err) => tracing::trace!(%err, "SRTP packet refused"),
         }
@@ -96,6 +103,19 @@ impl OwnRtp {
     pub(super) fn take_packets(&mut self) -> Vec<(Instant, rtp::Packet)> {
         std::mem::take(&mut self.packets)
     }
+}
+
+/// The payload of a decrypted packet whose header is `header_len` bytes, its padding (RFC
+/// 3550: the count in its last byte) cut when `padded`; None when that count is more than the
+/// payload.
+fn payload(plain: Bytes, header_len: usize, padded: bool) -> Option<Bytes> {
+    let payload = plain.get(header_len..).map(|_| plain.slice(header_len..))?;
+    if !padded {
+        return Some(payload);
+    }
+    let padding = usize::from(*payload.last()?);
+    let len = payload.len().checked_sub(padding)?;
+    Some(payload.slice(..len))
 }
 
 /// Whether a datagram is RTP (RFC 7983: first byte 128-191) and not RTCP (RFC 5761: payload
@@ -154,8 +174,22 @@ mod tests {
     fn sequence_numbers(own: &mut OwnRtp) -> Vec<(u32, u16)> {
         own.take_packets()
             .into_iter()
-            .map(|(_, p)| (p.header.ssrc, p.header.sequence_number))
+            .map(|(_, p)| {
+                assert_eq!(&p.payload[..], b"a frame");
+                (p.header.ssrc, p.header.sequence_number)
+            })
             .collect()
+    }
+
+    #[test]
+    fn the_padding_is_cut_from_the_payload() {
+        let plain = Bytes::from_static(b"0123456789ABa frame\0\0\x03");
+        assert_eq!(payload(plain.clone(), 12, false).unwrap(), &plain[12..]);
+        assert_eq!(payload(plain.clone(), 12, true).unwrap(), &b"a frame"[..]);
+        let too_much = Bytes::from_static(b"0123456789AB\x09");
+        assert_eq!(payload(too_much, 12, true), None);
+        assert_eq!(payload(Bytes::from_static(b"0123"), 12, false), None);
+        assert_eq!(payload(Bytes::from_static(b"0123456789AB"), 12, true), None);
     }
 
     #[test]

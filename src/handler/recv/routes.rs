@@ -142,11 +142,12 @@ impl Inbound for Routes {
         self.forgotten.load(Ordering::Acquire)
     }
 
-    fn note_rtp(&self, packets: &mut [(Instant, rtp::Packet)]) {
+    fn note_rtp(&self, packets: &mut [(Instant, rtp::Packet)]) -> Option<Instant> {
         let mut feedback = self.feedback();
         for (now, packet) in packets {
             feedback.packet(*now, packet);
         }
+        feedback.next_timeout()
     }
 
     fn deliver_rtp(&self, packets: Vec<(Instant, rtp::Packet)>) {
