@@ -133,6 +133,28 @@ test('a refused connect rejects consume() with the application error; the next c
   await nextFrames(consumer.track, 2);
 });
 
+test('a batch refused while its offer is built leaves the transport as it was: the consumer consumed again receives', async (t) => {
+  const { producer } = await source(t);
+  const recv = await recvTransport(t, { server, device });
+  // two video consumers in one tick bring the probator section too; the second names the
+  // first's mid (an application's mistake), which the offer cannot hold twice
+  const first = await recv.serverTransport.consume({ producerId: producer.id, rtpCapabilities: device.rtpCapabilities, paused: true });
+  const options = { id: first.id, producerId: producer.id, kind: first.kind, rtpParameters: first.rtpParameters };
+  const results = await Promise.allSettled([
+    recv.transport.consume(options),
+    recv.transport.consume({ ...options, id: 'another-id' }),
+  ]);
+  for (const result of results) {
+    assert.equal(result.status, 'rejected');
+    assert.ok(result.reason instanceof TypeError, String(result.reason));
+    assert.match(result.reason.message, /open already/);
+  }
+  const consumer = await recv.transport.consume(options);
+  await first.resume();
+  const frames = await nextFrames(consumer.track, 2);
+  assert.equal(frames.length, 2);
+});
+
 test('pause() stops delivery locally (the server keeps sending); resume() delivers again from a keyframe', async (t) => {
   const { producer } = await source(t);
   const recv = await recvTransport(t, { server, device });
