@@ -209,15 +209,7 @@ mod tests {
     #[test]
     fn a_receivers_stream_is_known_from_its_addition_to_its_removal() {
         let routes = Routes::default();
-        let stream = ReceivedStream {
-            ssrc: 1000,
-            kind: msc_ortc::MediaKind::Video,
-            payload_type: 101,
-            clock_rate: 90000,
-            rtx: Some((2000, 102)),
-            nack: true,
-            transport_wide_id: Some(5),
-        };
+        let stream = super::super::rtx_unwrap::tests::stream();
         assert!(!routes.knows(1000));
         routes.add("consumer", &stream, Arc::new(Nowhere));
         assert!(routes.knows(1000) && routes.knows(2000));

@@ -80,11 +80,12 @@ impl RtxStreams {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use bytes::Bytes;
 
-    fn stream() -> ReceivedStream {
+    /// A video stream (SSRC 1000, payload type 101) and its RTX (SSRC 2000, payload type 102).
+    pub(crate) fn stream() -> ReceivedStream {
         ReceivedStream {
             ssrc: 1000,
             kind: msc_ortc::MediaKind::Video,
