@@ -366,9 +366,6 @@ fn track_info(item: &Accepted) -> RemoteTrackInfo {
         payload_type: codec.payload_type,
         fmtp: (!fmtp.is_empty()).then_some(fmtp),
         ssrc: item.stream.ssrc,
-        nack: codec
-            .rtcp_feedback
-            .iter()
-            .any(|f| f.kind == "nack" && f.parameter.is_empty()),
+        nack: item.stream.nack,
     }
 }

@@ -328,11 +328,17 @@ impl CoreAndSockets {
         result.map_err(HandlerError::webrtc)
     }
 
-    /// One datagram from the network.
-    /// One datagram from the network; false when it was read here (`own_rtp.rs`), the core
-    /// given nothing.
-    fn read(&mut self, now: Instant, local: SocketAddr, peer: SocketAddr, data: &[u8]) -> bool {
-        if self.handshake == Handshake::Done && self.own.read(now, data) {
+    /// One datagram from the network, for `direction`; false when it was read here
+    /// (`own_rtp.rs`), the core given nothing.
+    fn read(
+        &mut self,
+        direction: &dyn Inbound,
+        now: Instant,
+        local: SocketAddr,
+        peer: SocketAddr,
+        data: &[u8],
+    ) -> bool {
+        if self.handshake == Handshake::Done && self.own.read(direction, now, data) {
             return false;
         }
         let datagram = udp_datagram(now, local, peer, data);
@@ -579,13 +585,14 @@ async fn read_loop(connection: Arc<DirectConnection>, udp: Arc<UdpPort>, local: 
                 continue;
             }
         };
+        let direction = &*connection.inbound;
         let _ = connection.turn(|core| {
             let now = Instant::now();
-            let mut fed = core.read(now, local, peer, &buf[..n]);
+            let mut fed = core.read(direction, now, local, peer, &buf[..n]);
             // what else is already queued, under the same lock
             for _ in 0..64 {
                 match udp.recv_queued(&mut buf) {
-                    Ok((n, peer)) => fed |= core.read(now, local, peer, &buf[..n]),
+                    Ok((n, peer)) => fed |= core.read(direction, now, local, peer, &buf[..n]),
                     Err(_) => break,
                 }
             }
@@ -705,7 +712,6 @@ impl DirectDriver {
         let connection = Arc::new(DirectConnection {
             core: Mutex::new({
                 let mut core = CoreAndSockets::new(pc, sockets);
-                core.own.direction = Some(inbound.clone());
                 core.own.exported = exported;
                 core
             }),

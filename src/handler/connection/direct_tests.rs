@@ -410,7 +410,13 @@ async fn dtls_retransmits_at_the_cores_deadlines_until_the_handshake_fails() {
             while peer.poll_read().is_some() {}
             while let Ok((n, from)) = core.sockets[0].udp.try_recv_from(&mut buf) {
                 moved = true;
-                core.read(now, local, from, &buf[..n]);
+                core.read(
+                    &crate::connection::inbound::Discard,
+                    now,
+                    local,
+                    from,
+                    &buf[..n],
+                );
             }
             if !moved {
                 break;

@@ -10,7 +10,6 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -27,8 +26,6 @@ const TRIES: u8 = 8;
 
 #[derive(Default)]
 pub(super) struct OwnRtp {
-    /// The direction: its streams are read here ([`Inbound::knows`]).
-    pub(super) direction: Option<Arc<dyn Inbound>>,
     /// What the DTLS handshake exported, once it ran.
     pub(super) exported: Exported,
     /// The keys that decrypt the server's RTP, once found.
@@ -43,15 +40,13 @@ pub(super) struct OwnRtp {
 }
 
 impl OwnRtp {
-    /// A datagram received once the DTLS handshake is done: true when it was taken
+    /// A datagram received once the DTLS handshake is done, for `direction` (whose streams
+    /// are read here, [`Inbound::knows`]): true when it was taken
     /// (decrypted and kept for the direction; refused as the core would, a replay or a wrong
     /// tag; or, the keys known, RTP of a stream the direction does not know, dropped), false
     /// when it is the core's (not RTP, or RTP before the keys are found from a packet of one
     /// of the direction's streams).
-    pub(super) fn read(&mut self, now: Instant, data: &[u8]) -> bool {
-        let Some(direction) = self.direction.as_ref() else {
-            return false;
-        };
+    pub(super) fn read(&mut self, direction: &dyn Inbound, now: Instant, data: &[u8]) -> bool {
         if !is_rtp(data) {
             return false;
         }
@@ -109,7 +104,10 @@ impl OwnRtp {
 /// 3550: the count in its last byte) cut when `padded`; None when that count is more than the
 /// payload.
 fn payload(plain: Bytes, header_len: usize, padded: bool) -> Option<Bytes> {
-    let payload = plain.get(header_len..).map(|_| plain.slice(header_len..))?;
+    if header_len > plain.len() {
+        return None;
+    }
+    let payload = plain.slice(header_len..);
     if !padded {
         return Some(payload);
     }
@@ -160,13 +158,10 @@ mod tests {
     const SECRET: [u8; 48] = [7; 48];
     const PROFILE: ProtectionProfile = ProtectionProfile::AeadAes128Gcm;
 
-    fn own(streams: &[u32]) -> (OwnRtp, Arc<Streams>) {
-        let direction = Arc::new(Streams::default());
+    fn own(streams: &[u32]) -> (OwnRtp, Streams) {
+        let direction = Streams::default();
         direction.streams.lock().unwrap().extend(streams);
-        let own = OwnRtp {
-            direction: Some(direction.clone()),
-            ..Default::default()
-        };
+        let own = OwnRtp::default();
         *own.exported.lock().unwrap() = Some((SECRET.to_vec(), seed()));
         (own, direction)
     }
@@ -197,36 +192,40 @@ mod tests {
         let (mut own, direction) = own(&[1, 2]);
         let now = Instant::now();
         // another stream's packet before the keys: the core's
-        assert!(!own.read(now, &server_packet(&SECRET, PROFILE, 3, 1)));
+        assert!(!own.read(&direction, now, &server_packet(&SECRET, PROFILE, 3, 1)));
         for (ssrc, seq) in [(1, 10), (2, 20), (1, 11)] {
-            assert!(own.read(now, &server_packet(&SECRET, PROFILE, ssrc, seq)));
+            assert!(own.read(&direction, now, &server_packet(&SECRET, PROFILE, ssrc, seq)));
         }
         assert_eq!(sequence_numbers(&mut own), [(1, 10), (2, 20), (1, 11)]);
         // a replay is taken and refused
-        assert!(own.read(now, &server_packet(&SECRET, PROFILE, 1, 11)));
+        assert!(own.read(&direction, now, &server_packet(&SECRET, PROFILE, 1, 11)));
         assert!(sequence_numbers(&mut own).is_empty());
         // the keys known, another stream's packets are dropped, with nothing kept for them
-        assert!(own.read(now, &server_packet(&SECRET, PROFILE, 3, 2)));
+        assert!(own.read(&direction, now, &server_packet(&SECRET, PROFILE, 3, 2)));
         assert!(sequence_numbers(&mut own).is_empty());
         assert_eq!(own.contexts.len(), 2);
         // a forgotten stream's context goes: its next packets are dropped
         direction.forget(1);
-        assert!(own.read(now, &server_packet(&SECRET, PROFILE, 1, 12)));
-        assert!(own.read(now, &server_packet(&SECRET, PROFILE, 2, 21)));
+        assert!(own.read(&direction, now, &server_packet(&SECRET, PROFILE, 1, 12)));
+        assert!(own.read(&direction, now, &server_packet(&SECRET, PROFILE, 2, 21)));
         assert_eq!(sequence_numbers(&mut own), [(2, 21)]);
         assert_eq!(own.contexts.keys().collect::<Vec<_>>(), [&2]);
         // RTCP and other datagrams are the core's
         let mut rtcp = server_packet(&SECRET, PROFILE, 2, 22);
         rtcp[1] = 200;
-        assert!(!own.read(now, &rtcp));
+        assert!(!own.read(&direction, now, &rtcp));
     }
 
     #[test]
     fn without_keys_everything_is_the_cores() {
-        let (mut own, _direction) = own(&[1]);
+        let (mut own, direction) = own(&[1]);
         let other: Vec<u8> = vec![9; 48];
         for seq in 0..u16::from(TRIES) + 2 {
-            assert!(!own.read(Instant::now(), &server_packet(&other, PROFILE, 1, seq)));
+            assert!(!own.read(
+                &direction,
+                Instant::now(),
+                &server_packet(&other, PROFILE, 1, seq)
+            ));
         }
         assert_eq!(own.tries, TRIES);
         assert!(own.contexts.is_empty());

@@ -16,7 +16,7 @@ use rtc::shared::TransportContext;
 use super::routes::Routes;
 
 /// Called under the connection's lock: [`Routes::sender_report`] only stores, and the
-/// feedback's lock is only ever taken under it too.
+/// feedback's lock is held briefly, never while the connection's is taken.
 pub(crate) struct ReceiveInterceptor {
     routes: Arc<Routes>,
     read_queue: VecDeque<TaggedPacket>,
@@ -48,9 +48,6 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
                 if let Some(sr) = packet.as_any().downcast_ref::<SenderReport>() {
                     self.routes
                         .sender_report(msg.now, sr.ssrc, sr.ntp_time, sr.rtp_time);
-                    self.routes
-                        .feedback()
-                        .sender_report(msg.now, sr.ssrc, sr.ntp_time);
                 }
             }
         }

@@ -100,12 +100,14 @@ impl Routes {
         }
     }
 
-    /// A sender report of `ssrc`, to its sink if it has one.
+    /// A sender report of `ssrc`: to its sink if it has one, and to the feedback (whose
+    /// receiver reports echo it).
     pub(crate) fn sender_report(&self, now: Instant, ssrc: u32, ntp_time: u64, rtp_time: u32) {
         let sink = self.by_ssrc.read().ok().and_then(|m| m.get(&ssrc).cloned());
         if let Some(sink) = sink {
             sink.sender_report(now, ntp_time, rtp_time);
         }
+        self.feedback().sender_report(now, ssrc, ntp_time);
     }
 
     pub(crate) fn clear(&self) {
