@@ -379,6 +379,10 @@ async function recvLatencyPhase(ctx, server, client) {
   };
 }
 
+// V8 sizes its young generation by the allocation rate of the last 5 s (GCTracer's throughput
+// window), with a margin.
+const V8_ALLOCATION_WINDOW_MS = 6000;
+
 async function consumeCyclesPhase(ctx, server, client) {
   const { opts, resources, cpuSeconds, gc, pool, withTimeout, round, sleep, now } = ctx;
   const steadySources = opts.steadySources || 4;
@@ -431,12 +435,20 @@ async function consumeCyclesPhase(ctx, server, client) {
       await sleep(300);
       return round(share, 4);
     };
+    // Memory after a second (and two full collections): what the cycles left, with V8's young
+    // generation still sized for their allocation rate; then once that rate is out of the 5 s
+    // V8 judges it over (it gives the young generation back at a full collection when a
+    // program allocates less than 1,000 bytes per ms over them), with only the steady
+    // consumers running.
     const settle = async () => {
       await sleep(1000);
       gc();
       await sleep(200);
       gc();
-      return resources();
+      const rightAway = resources();
+      await sleep(V8_ALLOCATION_WINDOW_MS);
+      gc();
+      return { rightAway, settled: resources() };
     };
     let cycleIndex = 0;
     let failures = 0;
@@ -471,7 +483,7 @@ async function consumeCyclesPhase(ctx, server, client) {
       });
     };
     await run(opts.warmupCycles || 0);
-    const before = await settle();
+    const { rightAway: beforeRightAway, settled: before } = await settle();
     const start = await measure(opts.measureSeconds || 5);
     start.idleCpuShare = await idle(opts.progressSeconds || 2);
     const progress = [];
@@ -497,7 +509,7 @@ async function consumeCyclesPhase(ctx, server, client) {
       if (failures >= (opts.stopAfterFailures || 5)) break;
     }
     const seconds = (now() - t0) / 1000;
-    const after = await settle();
+    const { rightAway: afterRightAway, settled: after } = await settle();
     const end = await measure(opts.measureSeconds || 5);
     end.idleCpuShare = await idle(opts.progressSeconds || 2);
     return {
@@ -515,6 +527,12 @@ async function consumeCyclesPhase(ctx, server, client) {
       before: { rssMiB: mib(before.rss), heapMiB: mib(before.heapUsed), heapTotalMiB: mib(before.heapTotal), fds: before.fds, threads: before.threads },
       after: { rssMiB: mib(after.rss), heapMiB: mib(after.heapUsed), heapTotalMiB: mib(after.heapTotal), fds: after.fds, threads: after.threads },
       rssGrowthMiB: mib(after.rss - before.rss),
+      // the same a second after the cycles (and the warm-up), before V8 resized its heap
+      rightAway: {
+        before: { rssMiB: mib(beforeRightAway.rss), heapTotalMiB: mib(beforeRightAway.heapTotal) },
+        after: { rssMiB: mib(afterRightAway.rss), heapTotalMiB: mib(afterRightAway.heapTotal) },
+        rssGrowthMiB: mib(afterRightAway.rss - beforeRightAway.rss),
+      },
       // RSS less what V8 committed for the JS heap: native memory (the addon, Node, libuv)
       outsideHeapGrowthMiB: mib(after.rss - after.heapTotal - (before.rss - before.heapTotal)),
       fdGrowth: after.fds - before.fds,

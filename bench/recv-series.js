@@ -246,6 +246,12 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
         if (c.outsideHeapGrowthMiB != null) {
           out.push(`  of the RSS: V8's committed JS heap ${c.before.heapTotalMiB} -> ${c.after.heapTotalMiB} MiB, the rest (native) ${signed(c.outsideHeapGrowthMiB)} MiB`);
         }
+        if (c.rightAway) {
+          const r = c.rightAway;
+          out.push(
+            `  (measured once V8's allocation window passed; a second after the cycles: RSS ${r.before.rssMiB} -> ${r.after.rssMiB} MiB (${signed(r.rssGrowthMiB)}), V8's heap ${r.before.heapTotalMiB} -> ${r.after.heapTotalMiB} MiB)`
+          );
+        }
         out.push(
           `  steady consumers (${c.steadyConsumers}): ${fmt(c.steadyStart.cpuUsPerPacket, 1)} us/packet at the start (${c.steadyStart.pps} pps), ${fmt(c.steadyEnd.cpuUsPerPacket, 1)} at the end (${c.steadyEnd.pps} pps): x${fmt(c.steadyGrowth, 2)}`
         );
