@@ -56,12 +56,17 @@ use super::own_rtp::OwnRtp;
 use super::pacer::Pacer;
 use super::srtp_keys::{Exported, KeyCapture};
 use super::udp::{segment_run, UdpPort};
+use super::udp_batch;
 use crate::error::HandlerError;
 
 /// Datagrams kept waiting for the pacer or a full socket (then the newest are dropped): the
 /// frames of 1,000 video producers written at once, far more than a socket stays full on any
 /// working network.
 const BACKLOG_LIMIT: usize = 8192;
+
+/// Batches of datagrams read under one lock of the connection after a wake-up (more wait for
+/// the next turn, so that a flooded socket does not keep the lock).
+const READ_BATCHES: usize = 4;
 
 /// How far ahead the timer task sleeps when the core has no deadline.
 const IDLE: Duration = Duration::from_secs(3600);
@@ -571,31 +576,43 @@ impl DirectConnection {
 
 /// Reads datagrams from one socket into the core until the connection closes.
 async fn read_loop(connection: Arc<DirectConnection>, udp: Arc<UdpPort>, local: SocketAddr) {
-    let mut buf = vec![0u8; 2048];
     loop {
-        let first = udp.recv_from(&mut buf).await;
+        let mut readable = match udp.readable().await {
+            Ok(readable) => readable,
+            Err(err) => {
+                tracing::debug!(%local, %err, "cannot wait on the UDP socket");
+                return;
+            }
+        };
         if connection.closed.load(Ordering::Acquire) {
             return;
         }
-        let (n, peer) = match first {
-            Ok(got) => got,
-            Err(err) => {
-                // e.g. ICMP port unreachable reported on a later read: not fatal
-                tracing::trace!(%local, %err, "UDP receive error");
-                continue;
-            }
-        };
         let direction = &*connection.inbound;
         let _ = connection.turn(|core| {
             let now = Instant::now();
-            let mut fed = core.read(direction, now, local, peer, &buf[..n]);
-            // what else is already queued, under the same lock
-            for _ in 0..64 {
-                match udp.recv_queued(&mut buf) {
-                    Ok((n, peer)) => fed |= core.read(direction, now, local, peer, &buf[..n]),
-                    Err(_) => break,
+            let mut fed = false;
+            // what is queued, a batch at a time, under one lock
+            udp_batch::with_batch(|batch| {
+                for _ in 0..READ_BATCHES {
+                    match readable.receive(batch) {
+                        Ok(_) => {
+                            for (data, peer) in batch.datagrams() {
+                                fed |= core.read(direction, now, local, peer, data);
+                            }
+                            if batch.drained() {
+                                break;
+                            }
+                        }
+                        Err(err) => {
+                            if err.kind() != std::io::ErrorKind::WouldBlock {
+                                // e.g. ICMP port unreachable reported on a later read: not fatal
+                                tracing::trace!(%local, %err, "UDP receive error");
+                            }
+                            break;
+                        }
+                    }
                 }
-            }
+            });
             (Ok(()), fed)
         });
     }

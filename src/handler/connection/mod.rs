@@ -26,3 +26,4 @@ mod srtp_keys;
 pub(crate) mod stats;
 pub(crate) mod transport;
 mod udp;
+mod udp_batch;

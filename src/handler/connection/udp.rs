@@ -25,6 +25,8 @@ use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::udp_batch::RecvBatch;
+
 #[cfg(unix)]
 use tokio::io::unix::AsyncFd;
 #[cfg(unix)]
@@ -117,23 +119,11 @@ impl UdpPort {
         self.std().recv_from(buf)
     }
 
-    /// After [`recv_from`](Self::recv_from): a datagram queued behind the one it gave, or
-    /// `WouldBlock`, which clears the socket's readiness so that the next `recv_from` waits
-    /// without trying first.
-    pub(crate) fn recv_queued(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.socket
-            .try_io(Interest::READABLE, |socket| socket.recv_from(buf))
-    }
-
-    /// The next datagram.
-    pub(crate) async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        loop {
-            let mut ready = self.socket.readable().await?;
-            match ready.try_io(|socket| socket.get_ref().recv_from(buf)) {
-                Ok(result) => return result,
-                Err(_would_block) => continue,
-            }
-        }
+    /// Resolves when datagrams may be queued: what reads them.
+    pub(crate) async fn readable(&self) -> io::Result<Readable<'_>> {
+        Ok(Readable {
+            guard: self.socket.readable().await?,
+        })
     }
 
     /// Resolves once the socket takes datagrams again (after a send failed with `WouldBlock`).
@@ -180,20 +170,53 @@ impl UdpPort {
         self.socket.try_recv_from(buf)
     }
 
-    /// After [`recv_from`](Self::recv_from): a datagram queued behind the one it gave, or
-    /// `WouldBlock` (tokio's own receive clears the readiness then).
-    pub(crate) fn recv_queued(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.socket.try_recv_from(buf)
-    }
-
-    /// The next datagram.
-    pub(crate) async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.socket.recv_from(buf).await
+    /// Resolves when datagrams may be queued: what reads them.
+    pub(crate) async fn readable(&self) -> io::Result<Readable<'_>> {
+        self.socket.readable().await?;
+        Ok(Readable {
+            socket: &self.socket,
+        })
     }
 
     /// Resolves once the socket takes datagrams again (after a send failed with `WouldBlock`).
     pub(crate) async fn writable(&self) -> io::Result<()> {
         self.socket.writable().await
+    }
+}
+/// A socket found readable: [`receive`](Self::receive) takes what it has queued.
+pub(crate) struct Readable<'a> {
+    #[cfg(unix)]
+    guard: tokio::io::unix::AsyncFdReadyGuard<'a, UdpSocket>,
+    #[cfg(not(unix))]
+    socket: &'a tokio::net::UdpSocket,
+}
+
+impl Readable<'_> {
+    /// Up to [`BATCH`](super::udp_batch::BATCH) queued datagrams into `batch`: the count (at
+    /// least 1), or `WouldBlock` when none was queued. Once a read finds the queue empty, the
+    /// socket's next [`UdpPort::readable`] waits for a datagram to come instead of resolving
+    /// at once.
+    pub(crate) fn receive(&mut self, batch: &mut RecvBatch) -> io::Result<usize> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let got = {
+            use std::os::fd::AsRawFd;
+            batch.receive(self.guard.get_inner().as_raw_fd())
+        };
+        #[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+        let got = {
+            let socket = self.guard.get_inner();
+            batch.fill(|buf| socket.recv_from(buf))
+        };
+        // tokio forgets the readiness only if no new event came since the wait ended, so a
+        // datagram queued after the read still wakes the next wait
+        #[cfg(unix)]
+        if batch.drained() {
+            self.guard.clear_ready();
+        }
+        // tokio's own receive forgets the readiness on `WouldBlock`
+        #[cfg(not(unix))]
+        let got = batch.fill(|buf| self.socket.try_recv_from(buf));
+        got
     }
 }
 
@@ -305,7 +328,9 @@ impl OwnsItsDescriptor for OwnedFd {}
 
 #[cfg(test)]
 mod tests {
+    use super::super::udp_batch::{BATCH, DATAGRAM};
     use super::*;
+    use std::future::Future;
     #[cfg(unix)]
     use std::os::fd::{AsRawFd, FromRawFd};
     #[cfg(unix)]
@@ -315,34 +340,79 @@ mod tests {
         UdpPort::bind("127.0.0.1:0".parse().unwrap()).unwrap()
     }
 
-    // What queued behind a datagram comes without a wait, then WouldBlock; a datagram sent
-    // after that still wakes the next wait.
+    /// The datagrams of one read, as (bytes, sender).
+    async fn read(port: &UdpPort) -> (Vec<(Vec<u8>, SocketAddr)>, bool) {
+        let mut readable = port.readable().await.unwrap();
+        let mut batch = RecvBatch::new();
+        readable.receive(&mut batch).unwrap();
+        let got = batch
+            .datagrams()
+            .map(|(d, from)| (d.to_vec(), from))
+            .collect();
+        (got, batch.drained())
+    }
+
+    /// Whether `port.readable()` resolves at its first poll.
+    fn ready_at_once(port: &UdpPort) -> bool {
+        let mut wait = std::pin::pin!(port.readable());
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        wait.as_mut().poll(&mut context).is_ready()
+    }
+
+    // What is queued comes in one read, in order, with its sender; the read that found the
+    // queue empty makes the next wait wait, and a datagram sent after it still wakes that wait.
     #[tokio::test]
-    async fn queued_datagrams_then_a_wait_that_still_wakes() {
+    async fn queued_datagrams_in_one_read_then_a_wait_that_still_wakes() {
         let a = port();
         let b = port();
         let to = a.local_addr().unwrap();
-        let mut buf = [0u8; 64];
+        let from = b.local_addr().unwrap();
         for data in [b"one", b"two", b"six"] {
             b.send_to(data, to).unwrap();
         }
-        let (n, _) = a.recv_from(&mut buf).await.unwrap();
-        assert_eq!(&buf[..n], b"one");
-        let mut queued = Vec::new();
-        while let Ok((n, _)) = a.recv_queued(&mut buf) {
-            queued.push(buf[..n].to_vec());
-        }
-        assert_eq!(queued, [b"two".to_vec(), b"six".to_vec()]);
+        let (got, drained) = read(&a).await;
+        assert_eq!(
+            got,
+            [b"one", b"two", b"six"]
+                .map(|d| (d.to_vec(), from))
+                .to_vec()
+        );
+        assert!(drained);
+        assert!(!ready_at_once(&a), "the emptied queue leaves no readiness");
         let later = async {
             tokio::task::yield_now().await;
             b.send_to(b"ten", to).unwrap();
         };
         let (got, ()) = tokio::join!(
-            tokio::time::timeout(std::time::Duration::from_secs(5), a.recv_from(&mut buf)),
+            tokio::time::timeout(std::time::Duration::from_secs(5), read(&a)),
             later
         );
-        let (n, _) = got.expect("woken by the later datagram").unwrap();
-        assert_eq!(&buf[..n], b"ten");
+        assert_eq!(
+            got.expect("woken by the later datagram").0,
+            [(b"ten".to_vec(), from)]
+        );
+    }
+
+    // More than a batch: a full read leaves the socket ready, the next takes the rest.
+    #[tokio::test]
+    async fn more_than_a_batch_takes_two_reads() {
+        let a = port();
+        let b = port();
+        let to = a.local_addr().unwrap();
+        let sent: Vec<Vec<u8>> = (0..BATCH + 3)
+            .map(|i| format!("d{i}").into_bytes())
+            .collect();
+        for data in &sent {
+            b.send_to(data, to).unwrap();
+        }
+        let (first, drained) = read(&a).await;
+        assert_eq!(first.len(), BATCH);
+        assert!(!drained);
+        assert!(ready_at_once(&a), "a full read keeps the readiness");
+        let (rest, drained) = read(&a).await;
+        assert!(drained);
+        let all: Vec<Vec<u8>> = first.into_iter().chain(rest).map(|(d, _)| d).collect();
+        assert_eq!(all, sent);
     }
 
     #[tokio::test]
@@ -354,17 +424,38 @@ mod tests {
             a.try_recv_from(&mut buf).unwrap_err().kind(),
             io::ErrorKind::WouldBlock
         );
-        let reader = async {
-            a.recv_from(&mut buf)
-                .await
-                .map(|(n, from)| (buf[..n].to_vec(), from))
-        };
         let sender = async {
             tokio::task::yield_now().await;
             b.send_to(b"one", a.local_addr().unwrap()).unwrap();
         };
-        let (got, ()) = tokio::join!(reader, sender);
-        assert_eq!(got.unwrap(), (b"one".to_vec(), b.local_addr().unwrap()));
+        let ((got, _), ()) = tokio::join!(read(&a), sender);
+        assert_eq!(got, [(b"one".to_vec(), b.local_addr().unwrap())]);
+    }
+
+    // A datagram longer than a batch keeps is cut to what it keeps, as a receive into a
+    // buffer that size cuts it.
+    #[tokio::test]
+    async fn a_longer_datagram_is_cut() {
+        let a = port();
+        let b = port();
+        b.send_to(&[7; DATAGRAM + 100], a.local_addr().unwrap())
+            .unwrap();
+        b.send_to(b"one", a.local_addr().unwrap()).unwrap();
+        let (got, _) = read(&a).await;
+        let lengths: Vec<usize> = got.iter().map(|(d, _)| d.len()).collect();
+        assert_eq!(lengths, [DATAGRAM, 3]);
+    }
+
+    // IPv6 senders are read as such (where the machine has ::1).
+    #[tokio::test]
+    async fn an_ipv6_sender() {
+        let Ok(a) = UdpPort::bind("[::1]:0".parse().unwrap()) else {
+            return;
+        };
+        let b = UdpPort::bind("[::1]:0".parse().unwrap()).unwrap();
+        b.send_to(b"six", a.local_addr().unwrap()).unwrap();
+        let (got, _) = read(&a).await;
+        assert_eq!(got, [(b"six".to_vec(), b.local_addr().unwrap())]);
     }
 
     /// A UDP socket on loopback is never full (loopback hands each datagram over at once), so
