@@ -159,8 +159,8 @@ async function main() {
 // One consumer's line of a report: `counts` of frames received in the interval (or in all).
 function receivedLine(receiver, counter, counts) {
   return (
-    `  ${`${receiver} < ${counter.name}`.padEnd(26)} ${counter.codec.padEnd(10)} ${String(counts.frames).padStart(5)} frames` +
-    `${String(counts.keyframes).padStart(5)} keyframes ${String(counts.bytes).padStart(8)} bytes` +
+    `  ${`${receiver} < ${counter.name}`.padEnd(26)} ${counter.codec.padEnd(10)} ${String(counts.frames).padStart(6)} frames ` +
+    `${String(counts.keyframes).padStart(5)} keyframes ${String(counts.bytes).padStart(9)} bytes` +
     `  layer ${counter.layer ?? '-'}  gaps ${counts.gaps}`
   );
 }
