@@ -1,5 +1,6 @@
-//! A connection's UDP socket: reads wait in tokio's reactor, sends go straight to the socket,
-//! and a full socket is waited on apart.
+//! A connection's UDP socket: reads wait in tokio's reactor and take what is queued in
+//! batches (`udp_batch.rs`), sends go straight to the socket, and a full socket is waited on
+//! apart.
 //!
 //! Why not `tokio::net::UdpSocket`: it registers the socket for readable and writable. Each
 //! datagram sent later frees send-buffer space, which then puts the socket on the epoll ready
@@ -183,6 +184,7 @@ impl UdpPort {
         self.socket.writable().await
     }
 }
+
 /// A socket found readable: [`receive`](Self::receive) takes what it has queued.
 pub(crate) struct Readable<'a> {
     #[cfg(unix)]

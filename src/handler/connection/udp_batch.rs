@@ -179,10 +179,10 @@ mod tests {
 
     /// A receive that gives `datagrams`, then `end`'s error kind.
     fn source(
-        datagrams: &[&'static [u8]],
+        datagrams: Vec<&'static [u8]>,
         end: io::ErrorKind,
     ) -> impl FnMut(&mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let mut queue = datagrams.to_vec().into_iter();
+        let mut queue = datagrams.into_iter();
         move |buf| match queue.next() {
             Some(d) => {
                 buf[..d.len()].copy_from_slice(d);
@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn a_fill_takes_what_is_queued_and_says_when_the_queue_was_empty() {
         let mut batch = RecvBatch::new();
-        let got = batch.fill(source(&[b"one", b"two"], io::ErrorKind::WouldBlock));
+        let got = batch.fill(source(vec![b"one", b"two"], io::ErrorKind::WouldBlock));
         assert_eq!(got.unwrap(), 2);
         assert_eq!(contents(&batch), [b"one".to_vec(), b"two".to_vec()]);
         assert!(batch.drained());
@@ -207,16 +207,16 @@ mod tests {
             .datagrams()
             .all(|(_, from)| from == FROM.parse::<SocketAddr>().unwrap()));
 
-        let none = batch.fill(source(&[], io::ErrorKind::WouldBlock));
+        let none = batch.fill(source(vec![], io::ErrorKind::WouldBlock));
         assert_eq!(none.unwrap_err().kind(), io::ErrorKind::WouldBlock);
         assert!(batch.drained());
         assert_eq!(contents(&batch), Vec::<Vec<u8>>::new());
 
         // another error after a datagram: the datagram, and the queue not known to be empty
-        let got = batch.fill(source(&[b"six"], io::ErrorKind::ConnectionRefused));
+        let got = batch.fill(source(vec![b"six"], io::ErrorKind::ConnectionRefused));
         assert_eq!(got.unwrap(), 1);
         assert!(!batch.drained());
-        let refused = batch.fill(source(&[], io::ErrorKind::ConnectionRefused));
+        let refused = batch.fill(source(vec![], io::ErrorKind::ConnectionRefused));
         assert_eq!(
             refused.unwrap_err().kind(),
             io::ErrorKind::ConnectionRefused
@@ -229,9 +229,7 @@ mod tests {
         let many: Vec<&'static [u8]> = vec![b"d"; BATCH + 2];
         let mut batch = RecvBatch::new();
         assert_eq!(
-            batch
-                .fill(source(&many, io::ErrorKind::WouldBlock))
-                .unwrap(),
+            batch.fill(source(many, io::ErrorKind::WouldBlock)).unwrap(),
             BATCH
         );
         assert!(!batch.drained());
@@ -241,11 +239,11 @@ mod tests {
     fn a_read_inside_another_gets_its_own_batch() {
         with_batch(|outer| {
             outer
-                .fill(source(&[b"outer"], io::ErrorKind::WouldBlock))
+                .fill(source(vec![b"outer"], io::ErrorKind::WouldBlock))
                 .unwrap();
             with_batch(|inner| {
                 inner
-                    .fill(source(&[b"inner"], io::ErrorKind::WouldBlock))
+                    .fill(source(vec![b"inner"], io::ErrorKind::WouldBlock))
                     .unwrap();
             });
             assert_eq!(contents(outer), [b"outer".to_vec()]);
