@@ -6,11 +6,17 @@
 //! Once the keys are known the core sees no RTP: it would keep state for every SSRC it ever
 //! decrypted (an SRTP replay window, a statistics entry) and never drop it, and a receive
 //! transport sees new SSRCs with each consumer. Here each stream has its own SRTP context,
-//! dropped when the direction forgets the stream.
+//! retired when the direction forgets the stream. A retired context still takes its stream's
+//! packets (then dropped) while they come, so that a stream received again (a consumer
+//! closed here while the server's consumer went on sending, then consumed again) keeps its
+//! rollover counter, as a transport-wide SRTP session would: a stream's packets decrypt only
+//! with the right counter, which a new context would take as 0. Retired contexts are few
+//! ([`RETIRED`]) and go once their stream is quiet ([`RETIRED_QUIET`]), which is what
+//! becomes of them when the server's consumer closed too.
 
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
-use std::time::Instant;
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rtc::rtp;
@@ -24,6 +30,12 @@ use super::srtp_keys::{self, Exported, RemoteKeys};
 /// (the core reads everything then).
 const TRIES: u8 = 8;
 
+/// Retired contexts kept at most (the oldest goes first).
+const RETIRED: usize = 16;
+
+/// A retired context goes after this long without a packet of its stream.
+const RETIRED_QUIET: Duration = Duration::from_secs(10);
+
 #[derive(Default)]
 pub(super) struct OwnRtp {
     /// What the DTLS handshake exported, once it ran.
@@ -33,6 +45,8 @@ pub(super) struct OwnRtp {
     tries: u8,
     /// A context per stream of the direction.
     contexts: HashMap<u32, Context>,
+    /// The contexts of streams the direction forgot, the most recently forgotten last.
+    retired: VecDeque<Retired>,
     /// The direction's [`Inbound::forgotten`] when `contexts` last followed it.
     forgotten: u64,
     /// Packets decrypted since the last [`take_packets`](Self::take_packets).
@@ -53,7 +67,7 @@ impl OwnRtp {
         let forgotten = direction.forgotten();
         if forgotten != self.forgotten {
             self.forgotten = forgotten;
-            self.contexts.retain(|ssrc, _| direction.knows(*ssrc));
+            self.retire_forgotten(direction, now);
         }
         // the header is in the clear: parsed once, for the context and the packet
         let mut rest = data;
@@ -65,23 +79,36 @@ impl OwnRtp {
         let context = match self.contexts.entry(ssrc) {
             Entry::Occupied(context) => context.into_mut(),
             Entry::Vacant(entry) => {
+                let retired = self.retired.iter().position(|r| r.ssrc == ssrc);
                 if !direction.knows(ssrc) {
+                    if let Some(at) = retired {
+                        // only to follow the stream's rollover counter
+                        let retired = &mut self.retired[at];
+                        retired.last = now;
+                        let _ = retired.context.decrypt_rtp_with_header(data, &header);
+                    }
                     return self.keys.is_some();
                 }
-                if self.keys.is_none() && self.tries < TRIES {
-                    self.tries += 1;
-                    let exported = self.exported.lock().ok().and_then(|e| e.clone());
-                    if let Some((secret, seed)) = exported {
-                        self.keys = srtp_keys::remote_keys(&secret, &seed, data);
-                        if self.keys.is_none() {
-                            tracing::debug!("no SRTP keys found for the RTP read outside the core");
+                if let Some(retired) = retired.and_then(|at| self.retired.remove(at)) {
+                    entry.insert(retired.context)
+                } else {
+                    if self.keys.is_none() && self.tries < TRIES {
+                        self.tries += 1;
+                        let exported = self.exported.lock().ok().and_then(|e| e.clone());
+                        if let Some((secret, seed)) = exported {
+                            self.keys = srtp_keys::remote_keys(&secret, &seed, data);
+                            if self.keys.is_none() {
+                                tracing::debug!(
+                                    "no SRTP keys found for the RTP read outside the core"
+                                );
+                            }
                         }
                     }
+                    let Some(context) = self.keys.as_ref().and_then(RemoteKeys::context) else {
+                        return false;
+                    };
+                    entry.insert(context)
                 }
-                let Some(context) = self.keys.as_ref().and_then(RemoteKeys::context) else {
-                    return false;
-                };
-                entry.insert(context)
             }
         };
         match context.decrypt_rtp_with_header(data, &header) {
@@ -94,10 +121,43 @@ impl OwnRtp {
         true
     }
 
+    /// Retires the contexts of the streams `direction` no longer knows, and drops those retired
+    /// that are quiet at `now`.
+    fn retire_forgotten(&mut self, direction: &dyn Inbound, now: Instant) {
+        self.retired
+            .retain(|r| now.saturating_duration_since(r.last) < RETIRED_QUIET);
+        let gone: Vec<u32> = self
+            .contexts
+            .keys()
+            .copied()
+            .filter(|ssrc| !direction.knows(*ssrc))
+            .collect();
+        for ssrc in gone {
+            if let Some(context) = self.contexts.remove(&ssrc) {
+                if self.retired.len() == RETIRED {
+                    self.retired.pop_front();
+                }
+                self.retired.push_back(Retired {
+                    ssrc,
+                    context,
+                    last: now,
+                });
+            }
+        }
+    }
+
     /// The packets decrypted since the last call, oldest first.
     pub(super) fn take_packets(&mut self) -> Vec<(Instant, rtp::Packet)> {
         std::mem::take(&mut self.packets)
     }
+}
+
+/// A stream's context after the direction forgot it.
+struct Retired {
+    ssrc: u32,
+    context: Context,
+    /// When its stream's last packet came (or it was retired).
+    last: Instant,
 }
 
 /// The payload of a decrypted packet whose header is `header_len` bytes, its padding (RFC
@@ -125,7 +185,7 @@ fn is_rtp(data: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::connection::srtp_keys::tests::{seed, server_packet};
+    use crate::connection::srtp_keys::tests::{seed, server_context, server_packet, server_rtp};
     use rtc::peer_connection::message::TaggedRTCMessage;
     use rtc::srtp::protection_profile::ProtectionProfile;
     use std::collections::HashSet;
@@ -214,6 +274,64 @@ mod tests {
         let mut rtcp = server_packet(&SECRET, PROFILE, 2, 22);
         rtcp[1] = 200;
         assert!(!own.read(&direction, now, &rtcp));
+    }
+
+    // A stream forgotten while the server goes on sending, across its sequence numbers'
+    // wrap, then known again: its packets still decrypt (with rollover counter 1, which a new
+    // context would not guess).
+    #[test]
+    fn a_stream_known_again_keeps_its_rollover_counter() {
+        let (mut own, direction) = own(&[1, 2]);
+        let now = Instant::now();
+        let mut server = server_context(&SECRET, PROFILE);
+        let mut send = |seq| server_rtp(&mut server, 1, seq);
+        assert!(own.read(&direction, now, &send(65534)));
+        direction.forget(1);
+        for seq in [65535, 0] {
+            assert!(own.read(&direction, now, &send(seq)));
+        }
+        assert_eq!(sequence_numbers(&mut own), [(1, 65534)]);
+        direction.streams.lock().unwrap().insert(1);
+        assert!(own.read(&direction, now, &send(1)));
+        assert_eq!(sequence_numbers(&mut own), [(1, 1)]);
+        assert!(own.retired.is_empty());
+    }
+
+    #[test]
+    fn the_oldest_retired_contexts_go_first() {
+        let ssrcs: Vec<u32> = (1..=RETIRED as u32 + 2).collect();
+        let (mut own, direction) = own(&ssrcs);
+        let now = Instant::now();
+        for &ssrc in &ssrcs {
+            assert!(own.read(&direction, now, &server_packet(&SECRET, PROFILE, ssrc, 1)));
+            direction.forget(ssrc);
+        }
+        // each forget is seen at the next read: the last stream's context is still in use
+        assert!(own.read(&direction, now, &server_packet(&SECRET, PROFILE, 1, 2)));
+        assert!(own.contexts.is_empty());
+        let kept: Vec<u32> = own.retired.iter().map(|r| r.ssrc).collect();
+        assert_eq!(kept, ssrcs[2..]);
+    }
+
+    #[test]
+    fn a_quiet_retired_context_goes() {
+        let (mut own, direction) = own(&[1, 2, 3]);
+        let start = Instant::now();
+        let mut server = server_context(&SECRET, PROFILE);
+        for ssrc in [1, 2, 3] {
+            assert!(own.read(&direction, start, &server_rtp(&mut server, ssrc, 10)));
+        }
+        direction.forget(1);
+        direction.forget(2);
+        // retired at the next read; stream 2 goes on coming, stream 1 is quiet
+        let later = start + RETIRED_QUIET / 2;
+        assert!(own.read(&direction, later, &server_rtp(&mut server, 2, 11)));
+        let much_later = later + RETIRED_QUIET + Duration::from_secs(1);
+        assert!(own.read(&direction, much_later, &server_rtp(&mut server, 2, 12)));
+        direction.forget(3);
+        assert!(own.read(&direction, much_later, &server_rtp(&mut server, 3, 11)));
+        let kept: Vec<u32> = own.retired.iter().map(|r| r.ssrc).collect();
+        assert_eq!(kept, [2, 3]);
     }
 
     #[test]

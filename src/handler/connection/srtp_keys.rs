@@ -320,13 +320,18 @@ pub(crate) mod tests {
     }
 
     /// The server's SRTP packet `seq` of stream `ssrc`, keyed by `secret` and [`seed`], whose
-    /// payload is `b"a frame"`.
+    /// payload is `b"a frame"` (the first of its stream: rollover counter 0).
     pub(crate) fn server_packet(
         secret: &[u8],
         profile: ProtectionProfile,
         ssrc: u32,
         seq: u16,
     ) -> Vec<u8> {
+        server_rtp(&mut server_context(secret, profile), ssrc, seq)
+    }
+
+    /// The server's SRTP context, keyed by `secret` and [`seed`].
+    pub(crate) fn server_context(secret: &[u8], profile: ProtectionProfile) -> Context {
         let mut config = Config {
             profile,
             ..Default::default()
@@ -336,7 +341,7 @@ pub(crate) mod tests {
             .set_session_keys_from_keying_material(&material, false)
             .unwrap();
         let provider = rtc::crypto::default_provider().unwrap();
-        let mut server = Context::new(
+        Context::new(
             &config.keys.local_master_key,
             &config.keys.local_master_salt,
             profile,
@@ -344,7 +349,12 @@ pub(crate) mod tests {
             None,
             provider.crypto(),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// Packet `seq` of stream `ssrc` protected by `server` (which counts the stream's
+    /// rollovers), whose payload is `b"a frame"`.
+    pub(crate) fn server_rtp(server: &mut Context, ssrc: u32, seq: u16) -> Vec<u8> {
         let packet = rtc::rtp::Packet {
             header: rtc::rtp::Header {
                 version: 2,
