@@ -2,7 +2,7 @@
 //! carries it. [`Transport`](transport::Transport) (`transport.rs`) is what a handler holds:
 //! offers, answers, ICE restarts and servers, state, stats, close. Its driver (`driver.rs`:
 //! ours in `direct.rs`, webrtc-rs' async one in `async_driver.rs` for TURN), its sockets
-//! (`udp.rs`, paced by `pacer.rs`), candidate gathering (`gather.rs`), connection events
+//! (`udp.rs`, read by batches in `udp_batch.rs`, paced by `pacer.rs`), candidate gathering (`gather.rs`), connection events
 //! (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection (`dtls_failure.rs`),
 //! data channels (`data.rs`), received RTP read outside the core (`own_rtp.rs`, with the keys
 //! of `srtp_keys.rs`) and how every PeerConnection is set up (`setup.rs`).

@@ -89,26 +89,17 @@ impl OwnRtp {
                     }
                     return self.keys.is_some();
                 }
-                if let Some(retired) = retired.and_then(|at| self.retired.remove(at)) {
-                    entry.insert(retired.context)
-                } else {
-                    if self.keys.is_none() && self.tries < TRIES {
-                        self.tries += 1;
-                        let exported = self.exported.lock().ok().and_then(|e| e.clone());
-                        if let Some((secret, seed)) = exported {
-                            self.keys = srtp_keys::remote_keys(&secret, &seed, data);
-                            if self.keys.is_none() {
-                                tracing::debug!(
-                                    "no SRTP keys found for the RTP read outside the core"
-                                );
-                            }
-                        }
+                let context = match retired.and_then(|at| self.retired.remove(at)) {
+                    Some(retired) => retired.context,
+                    None => {
+                        let keys = find_keys(&mut self.keys, &mut self.tries, &self.exported, data);
+                        let Some(context) = keys.and_then(RemoteKeys::context) else {
+                            return false;
+                        };
+                        context
                     }
-                    let Some(context) = self.keys.as_ref().and_then(RemoteKeys::context) else {
-                        return false;
-                    };
-                    entry.insert(context)
-                }
+                };
+                entry.insert(context)
             }
         };
         match context.decrypt_rtp_with_header(data, &header) {
@@ -126,23 +117,16 @@ impl OwnRtp {
     fn retire_forgotten(&mut self, direction: &dyn Inbound, now: Instant) {
         self.retired
             .retain(|r| now.saturating_duration_since(r.last) < RETIRED_QUIET);
-        let gone: Vec<u32> = self
-            .contexts
-            .keys()
-            .copied()
-            .filter(|ssrc| !direction.knows(*ssrc))
-            .collect();
-        for ssrc in gone {
-            if let Some(context) = self.contexts.remove(&ssrc) {
-                if self.retired.len() == RETIRED {
-                    self.retired.pop_front();
-                }
-                self.retired.push_back(Retired {
-                    ssrc,
-                    context,
-                    last: now,
-                });
+        let gone = self.contexts.extract_if(|ssrc, _| !direction.knows(*ssrc));
+        for (ssrc, context) in gone {
+            if self.retired.len() == RETIRED {
+                self.retired.pop_front();
             }
+            self.retired.push_back(Retired {
+                ssrc,
+                context,
+                last: now,
+            });
         }
     }
 
@@ -150,6 +134,27 @@ impl OwnRtp {
     pub(super) fn take_packets(&mut self) -> Vec<(Instant, rtp::Packet)> {
         std::mem::take(&mut self.packets)
     }
+}
+
+/// The keys, found from `first` (a packet of one of the direction's streams) while they are
+/// not known yet and fewer than [`TRIES`] packets failed to find them.
+fn find_keys<'k>(
+    keys: &'k mut Option<RemoteKeys>,
+    tries: &mut u8,
+    exported: &Exported,
+    first: &[u8],
+) -> Option<&'k RemoteKeys> {
+    if keys.is_none() && *tries < TRIES {
+        *tries += 1;
+        let exported = exported.lock().ok().and_then(|e| e.clone());
+        if let Some((secret, seed)) = exported {
+            *keys = srtp_keys::remote_keys(&secret, &seed, first);
+            if keys.is_none() {
+                tracing::debug!("no SRTP keys found for the RTP read outside the core");
+            }
+        }
+    }
+    keys.as_ref()
 }
 
 /// A stream's context after the direction forgot it.
