@@ -172,31 +172,27 @@ impl Transport {
             }
             tracks.push(Arc::new(RemoteTrack::new(track_info(item))?));
         }
-        let snapshot = state.remote_sdp.clone();
-        let free_before = state.free_sections.clone();
-        let probator_before = state.probator;
+        let before = Before::of(&state);
         if let Err(e) = self.offer_sections(&mut state, &mut items) {
-            state.remote_sdp = snapshot;
-            state.free_sections = free_before;
-            state.probator = probator_before;
+            before.restore(&mut state);
             return Err(e);
         }
         // webrtc-rs starts SCTP only from the first negotiation: the data section comes now,
         // whether or not a data consumer exists yet.
         let data_section = self.sctp.is_some() && !state.answered && !state.data_section;
         if data_section {
-            state
-                .remote_sdp
-                .receive_sctp_association()
-                .map_err(|e| Error::other(format!("cannot offer the data channel section: {e}")))?;
+            if let Err(e) = state.remote_sdp.receive_sctp_association() {
+                before.restore(&mut state);
+                return Err(Error::other(format!(
+                    "cannot offer the data channel section: {e}"
+                )));
+            }
         }
         let offer = state.remote_sdp.get_sdp();
         let answer = match self.handler.answer(offer).await {
             Ok(answer) => answer,
             Err(e) => {
-                state.remote_sdp = snapshot;
-                state.free_sections = free_before;
-                state.probator = probator_before;
+                before.restore(&mut state);
                 return Err(Error::from(e).with_context("the offer was refused"));
             }
         };
@@ -239,9 +235,8 @@ impl Transport {
                 self.handler.remove_receiver(c.id());
                 c.transport_closed();
             }
-            self.abandon_offer(&mut state.remote_sdp, snapshot).await;
-            state.free_sections = free_before;
-            state.probator = probator_before;
+            before.restore(&mut state);
+            self.roll_back_offer().await;
             return Err(Error::from(e).with_context("the answer was refused"));
         }
         state.answered = true;
@@ -307,6 +302,12 @@ impl Transport {
         before: msc_sdp::RemoteSdp,
     ) {
         *remote_sdp = before;
+        self.roll_back_offer().await;
+    }
+
+    /// The connection rolls back an offer whose answer will not be set (unless the transport
+    /// closed meanwhile).
+    async fn roll_back_offer(&self) {
         if self.closed() {
             return;
         }
@@ -350,6 +351,31 @@ impl ConsumerOwner for Transport {
             }
         });
         self.runtime.spawn(stopping);
+    }
+}
+
+/// What a consume batch changes in the transport's state before its answer is set, kept to
+/// be put back when the batch fails: the remote offer, the free sections it took, whether
+/// it added the probator.
+struct Before {
+    remote_sdp: msc_sdp::RemoteSdp,
+    free_sections: Vec<(String, MediaKind)>,
+    probator: bool,
+}
+
+impl Before {
+    fn of(state: &State) -> Self {
+        Before {
+            remote_sdp: state.remote_sdp.clone(),
+            free_sections: state.free_sections.clone(),
+            probator: state.probator,
+        }
+    }
+
+    fn restore(self, state: &mut State) {
+        state.remote_sdp = self.remote_sdp;
+        state.free_sections = self.free_sections;
+        state.probator = self.probator;
     }
 }
 
