@@ -21,6 +21,9 @@
 //                                 consumers on it, before, during and after
 //   --consume-control 1           then the same phase with no cycle (as long, the steady
 //                                 consumers alone): what grows with time, not with cycles
+//   --recv-server-in-process 1    the receive load series with the server's Node side in the
+//                                 client's process (by default it has one of its own, as on a
+//                                 real signalling server: the client's CPU alone)
 //   --consume-server-in-process 1  the consume/close series with the server's Node side in the
 //                                 client's process (by default it has one of its own: the
 //                                 client's memory alone)
@@ -68,6 +71,7 @@ const { values: args } = parseArgs({
     'consume-cycles': { type: 'string' },
     'consume-concurrency': { type: 'string' },
     'consume-control': { type: 'string' },
+    'recv-server-in-process': { type: 'string' },
     'consume-server-in-process': { type: 'string' },
     'data-peers': { type: 'string' },
     'data-sizes': { type: 'string' },
@@ -97,6 +101,7 @@ const cfg = {
   consumeCycles: Number(args['consume-cycles'] ?? (quick ? 200 : 10000)),
   consumeConcurrency: Number(args['consume-concurrency'] ?? 1),
   consumeControl: Number(args['consume-control'] ?? 0) > 0,
+  recvServerInProcess: Number(args['recv-server-in-process'] ?? 0) > 0,
   consumeServerInProcess: Number(args['consume-server-in-process'] ?? 0) > 0,
   dataPeers: list(args['data-peers'], '1'),
   dataSizes: list(args['data-sizes'], quick ? '100' : '100,16384'),

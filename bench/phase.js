@@ -2,7 +2,8 @@
 
 // One phase of the benchmark, in a fresh Node process (so that RSS, fds and threads belong to
 // this phase alone): `node --expose-gc bench/phase.js '<json options>'`. The real mediasoup
-// worker(s) run as this process's children; the client runs in this process. Prints
+// worker(s) run as children of this process, or of the server's own process (see main());
+// the client runs in this process. Prints
 // `RESULT <json>` as its last line. bench/index.js runs the phases.
 //
 // Phases:
@@ -407,10 +408,11 @@ function recvContext() {
   return { opts, resources, cpuSeconds, gc, quantiles, pool, withTimeout, round, sleep, now };
 }
 
-// consume-cycles measures the client's memory: the server's Node side runs in a process of its
-// own there (bench/server-process.js), unless `serverInProcess`.
+// recv-load measures the client's CPU and consume-cycles its memory: the server's Node side runs
+// in a process of its own there (bench/server-process.js), as on a real signalling server,
+// unless `serverInProcess`.
 async function main() {
-  const remote = opts.phase === 'consume-cycles' && !opts.serverInProcess;
+  const remote = (opts.phase === 'consume-cycles' || opts.phase === 'recv-load') && !opts.serverInProcess;
   const server = await (remote ? startRemoteServer : startServer)({ workers: opts.workers || 1 });
   client = loadClient(opts.client, opts.clientDir);
   await client.load(server.routerRtpCapabilities);

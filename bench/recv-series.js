@@ -31,7 +31,7 @@ async function receiveSide({ cfg, quick, pkgDir, alternatives, runPhase, wrap, w
       const workers = workersFor(asked);
       log(`- receive ${c.name} peers N=${n} (${asked} packets/s asked, ${workers} worker(s))`);
       const r = await runPhase(
-        { phase: 'recv-load', client: c.name, clientDir: c.dir, peers: n, workers, warmup: cfg.warmup, seconds: cfg.seconds },
+        { phase: 'recv-load', client: c.name, clientDir: c.dir, peers: n, workers, warmup: cfg.warmup, seconds: cfg.seconds, serverInProcess: cfg.recvServerInProcess },
         (120 + n * (c.name === 'aiortc' ? 1.5 : 0.5) + cfg.warmup + cfg.seconds) * 1000
       );
       r.client ??= c.name;

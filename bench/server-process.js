@@ -1,9 +1,9 @@
 'use strict';
 
 // The benchmark's mediasoup server (bench/server.js) in a process of its own, for the phases
-// that measure the client's memory: the server's Node side (its objects per transport and per
-// consumer, its channel messages) then allocates in that process, not in the client's, as it
-// would on a real signalling server. `startRemoteServer()` resolves with the part of
+// that measure the client's CPU or memory: the server's Node side (its objects per transport
+// and per consumer, its channel messages, their garbage collection) then runs in that process,
+// not in the client's, as it would on a real signalling server. `startRemoteServer()` resolves with the part of
 // startServer()'s surface that bench/recv-phases.js uses; each method is one request to the
 // child, whose server objects stay there, named by their id.
 //
@@ -50,6 +50,9 @@ function serve() {
     },
     async resume({ consumerId }) {
       await consumers.get(consumerId)?.resume();
+    },
+    async consumerStats({ consumerId }) {
+      return (await consumers.get(consumerId)?.getStats()) ?? [];
     },
     async closeConsumer({ consumerId }) {
       consumers.get(consumerId)?.close();
@@ -105,6 +108,7 @@ async function startRemoteServer({ workers = 1 } = {}) {
     rtpParameters,
     pause: () => call('pause', { consumerId: id }),
     resume: () => call('resume', { consumerId: id }),
+    getStats: () => call('consumerStats', { consumerId: id }),
     close: () => {
       call('closeConsumer', { consumerId: id }).catch(() => {});
     },
@@ -126,6 +130,7 @@ async function startRemoteServer({ workers = 1 } = {}) {
       };
       return { transport, clientOptions };
     },
+    workers: workerPids.map((pid) => ({ pid })),
     workersCpuSeconds: () => workerPids.reduce((n, pid) => n + processCpuSeconds(pid), 0),
     close() {
       if (child.connected) child.disconnect();
