@@ -21,11 +21,11 @@ let delivery = null;
 let data = null;
 let meta = null;
 let metaBytes = null;
-// key -> the track's waiting reader (a callback given an array of frames, or null once the
-// track ended), or an array of them when several wait
-const waiting = new Map();
-// key -> the native track its readers wait on (to wait again for them)
-const natives = new Map();
+// key -> the track as read here, from its first wait until it ends: `native` (the native
+// track its readers wait on, to wait again for them) and `readers` (null, the waiting reader:
+// a callback given an array of frames, or null once the track ended, or an array of them when
+// several wait). One entry per track rather than one per wait: no map write per batch.
+const tracks = new Map();
 let nextKey = 1;
 // readers open (frames() loops, 'frame' pumps): while any, the wake-up keeps Node alive, as a
 // pending promise of the reader would
@@ -77,9 +77,10 @@ function dispatch(length) {
         at += FRAME_FIELDS;
       }
     }
-    const readers = waiting.get(key);
-    if (readers === undefined) continue;
-    waiting.delete(key);
+    const track = tracks.get(key);
+    if (track === undefined || track.readers === null) continue;
+    const readers = track.readers;
+    track.readers = null;
     // the frames to the first reader; any other waits again (for what is left, or new ones)
     if (typeof readers === 'function') hand(readers, frames, key);
     else {
@@ -97,9 +98,9 @@ function hand(reader, frames, key) {
 }
 
 function waitAgain(key, reader) {
-  const nativeTrack = natives.get(key);
-  if (nativeTrack === undefined) reader(null);
-  else readFrames(nativeTrack, key, reader);
+  const track = tracks.get(key);
+  if (track === undefined) reader(null);
+  else readFrames(track.native, key, reader);
 }
 
 function get() {
@@ -126,10 +127,14 @@ function readFrames(nativeTrack, key, reader) {
     reader(null);
     return;
   }
-  natives.set(key, nativeTrack);
-  const readers = waiting.get(key);
-  if (readers === undefined) waiting.set(key, reader);
-  else if (typeof readers === 'function') waiting.set(key, [readers, reader]);
+  let track = tracks.get(key);
+  if (track === undefined) {
+    track = { native: nativeTrack, readers: null };
+    tracks.set(key, track);
+  }
+  const readers = track.readers;
+  if (readers === null) track.readers = reader;
+  else if (typeof readers === 'function') track.readers = [readers, reader];
   else readers.push(reader);
   // frames were queued: the track is listed, no wake-up comes for it
   if (state > 0) drain();
@@ -142,10 +147,11 @@ function nextFrames(nativeTrack, key) {
 
 // The track ended: its waiting readers get null now.
 function ended(key) {
-  natives.delete(key);
-  const readers = waiting.get(key);
-  if (readers === undefined) return;
-  waiting.delete(key);
+  const track = tracks.get(key);
+  if (track === undefined) return;
+  tracks.delete(key);
+  const readers = track.readers;
+  if (readers === null) return;
   if (typeof readers === 'function') readers(null);
   else for (const reader of readers) reader(null);
 }
