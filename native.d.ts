@@ -91,6 +91,20 @@ export declare class NativeFilePlayer {
 export declare class NativeFrameDelivery {
   /** `callback` is weak (it does not keep Node alive): see `keepAlive`. */
   constructor(callback: () => void)
+  /** Reads `track` under `key` from now on (see `wait`). */
+  addTrack(track: NativeRemoteTrack, key: number): void
+  /** The track of `key` is read no more (it ended). */
+  removeTrack(key: number): void
+  /**
+   * The readers of the tracks whose keys are the first `count` numbers of `keys` (a
+   * Uint32Array's bytes) wait for frames, as `msc_media::RemoteTrack::wait_frames`. Each
+   * key is replaced by what its wait did, as an Int32Array reads it: 1 when frames are
+   * queued (the track is in the ready list: `drain()` now), 0 when the track is armed (the
+   * callback comes when frames do), -1 once it ended or when no track has that key.
+   * Returns how many were listed. One call for the waits of many tracks: a call from JS
+   * costs more than a wait.
+   */
+  wait(keys: Buffer, count: number): number
   /**
    * Whether the wake-up keeps Node's event loop alive (while readers wait, as a pending
    * promise would).
@@ -144,12 +158,6 @@ export declare class NativeRemoteTrack {
   get ssrc(): number
   get payloadType(): number
   get ended(): boolean
-  /**
-   * The reader waits for frames through `delivery` (see `msc_media::FrameDelivery`): 1 when
-   * frames are queued (the track is in the ready list: `delivery.drain()` now), 0 when the
-   * track is armed (the delivery's callback comes when frames do), -1 once it ended.
-   */
-  waitFrames(delivery: NativeFrameDelivery, key: number): number
   stopReading(): void
   /** Up to `max` RTP packets (header included), waiting for one; null once the track ended. */
   nextPackets(max: number): Promise<Array<Buffer> | null>

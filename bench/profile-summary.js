@@ -20,7 +20,7 @@ const parts = [
   ['webrtc-rs', '  rtc core reads: SRTP, interceptors, its queues', /RTCPeerConnection>::pump_reads$/],
   ['ours', '  received packets to the tracks (routes, assembler)', /msc_handler::recv::routes::Routes as msc_handler::connection::inbound::Inbound>::deliver$/],
   ['ours', 'frames to JS: drain', /NativeFrameDelivery(_\d+::drain_c_callback|::drain)$/],
-  ['ours', 'frames to JS: a reader waits again', /NativeRemoteTrack(_\d+::wait_frames_c_callback|::wait_frames)$/],
+  ['ours', 'frames to JS: readers wait again', /NativeFrameDelivery(_\d+::wait_c_callback|::wait)$/],
   ['v8', 'V8 platform threads (concurrent GC, compiler)', /node::\(anonymous namespace\)::PlatformWorkerThread$/],
   ['tokio', 'worker parking (idle, epoll, futex)', /tokio::runtime::scheduler::multi_thread::worker::Context::park_internal$/],
 ];

@@ -154,6 +154,7 @@ class RemoteTrack extends EventEmitter {
     if (this._ended) return;
     if (what === 'frame' && this._frameReaders === 0 && !this._frameLoop && this.listenerCount('frame') === 0) {
       this._native.stopReading();
+      frameDelivery.readingStopped(this._key);
     }
     if (what === 'rtp' && this._packetReaders === 0 && !this._packetLoop && this.listenerCount('rtp') === 0) {
       this._native.stopReadingPackets();

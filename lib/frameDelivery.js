@@ -3,12 +3,12 @@
 const native = require('../native.js');
 
 // The frames of every remote track of this JS thread come through one native route: a track
-// whose reader waits is armed natively (waitFrames); when frames come it is listed, and the
-// first one listed wakes this module once; one synchronous drain() then writes the frames of
-// every listed track into two buffers this module keeps (bytes, and numbers: no JS value made
-// natively), and they go to each track's waiting reader. Only tracks whose reader waits are
-// drained: a reader that does not come back leaves its frames in the track's bounded native
-// queue.
+// whose reader waits is armed natively (the waits of a microtask's readers in one wait() call);
+// when frames come it is listed, and the first one listed wakes this module once; one
+// synchronous drain() then writes the frames of every listed track into two buffers this
+// module keeps (bytes, and numbers: no JS value made natively), and they go to each track's
+// waiting reader. Only tracks whose reader waits are drained: a reader that does not come back
+// leaves its frames in the track's bounded native queue.
 
 // Frames taken from a track at once: whatever is queued, up to this.
 const BATCH = 32;
@@ -21,11 +21,19 @@ let delivery = null;
 let data = null;
 let meta = null;
 let metaBytes = null;
-// key -> the track as read here, from its first wait until it ends: `native` (the native
-// track its readers wait on, to wait again for them) and `readers` (null, the waiting reader:
-// a callback given an array of frames, or null once the track ended, or an array of them when
-// several wait). One entry per track rather than one per wait: no map write per batch.
+// key -> the track as read here, from its first wait until it ends: `key`, `native` (the
+// native track its readers wait on, to wait again for them), `readers` (null, the waiting
+// reader: a callback given an array of frames, or null once the track ended, or an array of
+// them when several wait), `reading` (the native track queues frames for its readers) and
+// `queued` (its wait is in `pending`). One entry per track rather than one per wait: no map
+// write per batch.
 const tracks = new Map();
+// the tracks whose readers wait since the last flushWaits(), each once
+let pending = [];
+// their keys for wait(), which writes what each wait did in their place (`waitStates`)
+let waitKeys = new Uint32Array(256);
+let waitStates = new Int32Array(waitKeys.buffer);
+let waitBytes = Buffer.from(waitKeys.buffer);
 let nextKey = 1;
 // readers open (frames() loops, 'frame' pumps): while any, the wake-up keeps Node alive, as a
 // pending promise of the reader would
@@ -119,25 +127,52 @@ function newKey() {
 }
 
 // Calls `reader` once with up to BATCH frames of `nativeTrack` (`key` its key), at least one,
-// or with null once the track ended: at once when frames are queued or the track ended, else
-// when frames come.
+// or with null once the track ended: once the wait is made (a microtask later) when frames are
+// queued or the track ended, else when frames come.
 function readFrames(nativeTrack, key, reader) {
-  const state = nativeTrack.waitFrames(get(), key);
-  if (state < 0) {
-    reader(null);
-    return;
-  }
   let track = tracks.get(key);
   if (track === undefined) {
-    track = { native: nativeTrack, readers: null };
+    track = { key, native: nativeTrack, readers: null, reading: false, queued: false };
     tracks.set(key, track);
+    get().addTrack(nativeTrack, key);
   }
   const readers = track.readers;
   if (readers === null) track.readers = reader;
   else if (typeof readers === 'function') track.readers = [readers, reader];
   else readers.push(reader);
-  // frames were queued: the track is listed, no wake-up comes for it
-  if (state > 0) drain();
+  if (!track.reading) {
+    // the first wait starts the reading: now, so that the frames that come once the reader
+    // asked are its own
+    track.reading = true;
+    waitKeys[0] = key;
+    const listed = delivery.wait(waitBytes, 1);
+    if (waitStates[0] < 0) ended(key);
+    else if (listed > 0) drain();
+    return;
+  }
+  if (track.queued) return;
+  track.queued = true;
+  if (pending.push(track) === 1) queueMicrotask(flushWaits);
+}
+
+// The waits of the readers that came since the last call, in one call.
+function flushWaits() {
+  const list = pending;
+  pending = [];
+  const count = list.length;
+  if (count > waitKeys.length) {
+    waitKeys = new Uint32Array(2 ** Math.ceil(Math.log2(count)));
+    waitStates = new Int32Array(waitKeys.buffer);
+    waitBytes = Buffer.from(waitKeys.buffer);
+  }
+  for (let i = 0; i < count; i++) waitKeys[i] = list[i].key;
+  const listed = delivery.wait(waitBytes, count);
+  for (let i = 0; i < count; i++) {
+    list[i].queued = false;
+    if (waitStates[i] < 0) ended(list[i].key);
+  }
+  // frames were queued: those tracks are listed, no wake-up comes for them
+  if (listed > 0) drain();
 }
 
 // A promise of what readFrames() gives.
@@ -145,11 +180,18 @@ function nextFrames(nativeTrack, key) {
   return new Promise((resolve) => readFrames(nativeTrack, key, resolve));
 }
 
+// The native track of `key` stopped reading (no reader left): the next wait starts it again.
+function readingStopped(key) {
+  const track = tracks.get(key);
+  if (track !== undefined) track.reading = false;
+}
+
 // The track ended: its waiting readers get null now.
 function ended(key) {
   const track = tracks.get(key);
   if (track === undefined) return;
   tracks.delete(key);
+  delivery.removeTrack(key);
   const readers = track.readers;
   if (readers === null) return;
   if (typeof readers === 'function') readers(null);
@@ -164,4 +206,4 @@ function readerStopped() {
   if (--openReaders === 0) get().keepAlive(false);
 }
 
-module.exports = { BATCH, newKey, readFrames, nextFrames, ended, readerStarted, readerStopped };
+module.exports = { BATCH, newKey, readFrames, nextFrames, readingStopped, ended, readerStarted, readerStopped };

@@ -1,7 +1,8 @@
 //! #[napi] RemoteTrack: thin glue over msc_media::RemoteTrack, what a consumer receives
 //! (lib/RemoteTrack.js is its JS face: frames(), 'frame' events, rtp()).
 
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
 
 use msc_media::{
     ForwardTap, FrameDelivery, ReceivedFrame, Recorder, Recording, RemoteTrack, RtpForwardOptions,
@@ -69,18 +70,6 @@ impl NativeRemoteTrack {
     #[napi(getter)]
     pub fn ended(&self) -> bool {
         self.inner.ended()
-    }
-
-    /// The reader waits for frames through `delivery` (see `msc_media::FrameDelivery`): 1 when
-    /// frames are queued (the track is in the ready list: `delivery.drain()` now), 0 when the
-    /// track is armed (the delivery's callback comes when frames do), -1 once it ended.
-    #[napi]
-    pub fn wait_frames(&self, delivery: &NativeFrameDelivery, key: u32) -> i32 {
-        match self.inner.wait_frames(&delivery.inner, u64::from(key)) {
-            Take::Listed => 1,
-            Take::Armed => 0,
-            Take::Ended => -1,
-        }
     }
 
     #[napi]
@@ -357,6 +346,8 @@ const WAKE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(2);
 pub struct NativeFrameDelivery {
     inner: Arc<FrameDelivery>,
     callback: Arc<Mutex<WakeCallback>>,
+    /// The tracks read through this delivery, by their key (see `wait`).
+    tracks: Mutex<HashMap<u32, Weak<RemoteTrack>>>,
 }
 
 #[napi]
@@ -375,7 +366,57 @@ impl NativeFrameDelivery {
         };
         let (inner, timer) = FrameDelivery::new(wake, WAKE_INTERVAL);
         napi::bindgen_prelude::spawn(timer);
-        NativeFrameDelivery { inner, callback }
+        NativeFrameDelivery {
+            inner,
+            callback,
+            tracks: Mutex::default(),
+        }
+    }
+
+    /// Reads `track` under `key` from now on (see `wait`).
+    #[napi]
+    pub fn add_track(&self, track: &NativeRemoteTrack, key: u32) {
+        self.tracks_lock().insert(key, Arc::downgrade(&track.inner));
+    }
+
+    /// The track of `key` is read no more (it ended).
+    #[napi]
+    pub fn remove_track(&self, key: u32) {
+        self.tracks_lock().remove(&key);
+    }
+
+    /// The readers of the tracks whose keys are the first `count` numbers of `keys` (a
+    /// Uint32Array's bytes) wait for frames, as `msc_media::RemoteTrack::wait_frames`. Each
+    /// key is replaced by what its wait did, as an Int32Array reads it: 1 when frames are
+    /// queued (the track is in the ready list: `drain()` now), 0 when the track is armed (the
+    /// callback comes when frames do), -1 once it ended or when no track has that key.
+    /// Returns how many were listed. One call for the waits of many tracks: a call from JS
+    /// costs more than a wait.
+    #[napi]
+    pub fn wait(&self, mut keys: BufferSlice, count: u32) -> u32 {
+        let tracks = self.tracks_lock();
+        let mut listed = 0;
+        for slot in keys.chunks_exact_mut(4).take(count as usize) {
+            let key = u32::from_ne_bytes([slot[0], slot[1], slot[2], slot[3]]);
+            let take = tracks
+                .get(&key)
+                .and_then(Weak::upgrade)
+                .map_or(Take::Ended, |track| {
+                    track.wait_frames(&self.inner, u64::from(key))
+                });
+            let state: i32 = match take {
+                Take::Listed => 1,
+                Take::Armed => 0,
+                Take::Ended => -1,
+            };
+            listed += u32::from(take == Take::Listed);
+            slot.copy_from_slice(&state.to_ne_bytes());
+        }
+        listed
+    }
+
+    fn tracks_lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Weak<RemoteTrack>>> {
+        self.tracks.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Whether the wake-up keeps Node's event loop alive (while readers wait, as a pending
