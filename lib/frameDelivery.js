@@ -127,8 +127,9 @@ function newKey() {
 }
 
 // Calls `reader` once with up to BATCH frames of `nativeTrack` (`key` its key), at least one,
-// or with null once the track ended: once the wait is made (a microtask later) when frames are
-// queued or the track ended, else when frames come.
+// or with null once the track ended: when frames are queued or the track ended, as soon as the
+// wait is made (at once for the first wait of a reading, else with the other waits of this
+// microtask, in flushWaits()), else when frames come.
 function readFrames(nativeTrack, key, reader) {
   let track = tracks.get(key);
   if (track === undefined) {
