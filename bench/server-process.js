@@ -3,9 +3,9 @@
 // The benchmark's mediasoup server (bench/server.js) in a process of its own, for the phases
 // that measure the client's CPU or memory: the server's Node side (its objects per transport
 // and per consumer, its channel messages, their garbage collection) then runs in that process,
-// not in the client's, as it would on a real signalling server. `startRemoteServer()` resolves with the part of
-// startServer()'s surface that bench/recv-phases.js uses; each method is one request to the
-// child, whose server objects stay there, named by their id.
+// not in the client's, as it would on a real signalling server. `startRemoteServer()`
+// resolves with the part of startServer()'s surface that bench/recv-phases.js uses; each
+// method is one request to the child, whose server objects stay there, named by their id.
 //
 // As a child: `node bench/server-process.js` (forked with IPC) runs startServer() and answers.
 

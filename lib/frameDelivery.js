@@ -145,10 +145,7 @@ function readFrames(nativeTrack, key, reader) {
     // the first wait starts the reading: now, so that the frames that come once the reader
     // asked are its own
     track.reading = true;
-    waitKeys[0] = key;
-    const listed = delivery.wait(waitBytes, 1);
-    if (waitStates[0] < 0) ended(key);
-    else if (listed > 0) drain();
+    wait([track]);
     return;
   }
   if (track.queued) return;
@@ -160,6 +157,13 @@ function readFrames(nativeTrack, key, reader) {
 function flushWaits() {
   const list = pending;
   pending = [];
+  for (const track of list) track.queued = false;
+  wait(list);
+}
+
+// The readers of `list` (tracks) wait, in one native call: an ended track's readers get null,
+// and the frames already queued are drained.
+function wait(list) {
   const count = list.length;
   if (count > waitKeys.length) {
     waitKeys = new Uint32Array(2 ** Math.ceil(Math.log2(count)));
@@ -168,10 +172,7 @@ function flushWaits() {
   }
   for (let i = 0; i < count; i++) waitKeys[i] = list[i].key;
   const listed = delivery.wait(waitBytes, count);
-  for (let i = 0; i < count; i++) {
-    list[i].queued = false;
-    if (waitStates[i] < 0) ended(list[i].key);
-  }
+  for (let i = 0; i < count; i++) if (waitStates[i] < 0) ended(list[i].key);
   // frames were queued: those tracks are listed, no wake-up comes for them
   if (listed > 0) drain();
 }

@@ -2,7 +2,7 @@
 //! (lib/RemoteTrack.js is its JS face: frames(), 'frame' events, rtp()).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use msc_media::{
     ForwardTap, FrameDelivery, ReceivedFrame, Recorder, Recording, RemoteTrack, RtpForwardOptions,
@@ -415,7 +415,7 @@ impl NativeFrameDelivery {
         listed
     }
 
-    fn tracks_lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Weak<RemoteTrack>>> {
+    fn tracks_lock(&self) -> MutexGuard<'_, HashMap<u32, Weak<RemoteTrack>>> {
         self.tracks.lock().unwrap_or_else(|p| p.into_inner())
     }
 
