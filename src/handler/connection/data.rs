@@ -179,6 +179,10 @@ impl Inbound for WithData {
         self.media.note_rtp(packets)
     }
 
+    fn reads_in_rounds(&self) -> bool {
+        self.media.reads_in_rounds()
+    }
+
     fn deliver_rtp(&self, packets: Vec<(std::time::Instant, rtc::rtp::Packet)>) {
         self.media.deliver_rtp(packets);
     }

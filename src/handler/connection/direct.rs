@@ -54,8 +54,10 @@ use super::gather::{host_candidate, Srflx};
 use super::inbound::Inbound;
 use super::own_rtp::OwnRtp;
 use super::pacer::Pacer;
+#[cfg(target_os = "linux")]
+use super::rounds::{Eager, Registration, RoundReader, Rounds};
 use super::srtp_keys::{Exported, KeyCapture};
-use super::udp::{segment_run, UdpPort};
+use super::udp::{segment_run, Reads, UdpPort};
 use super::udp_batch;
 use crate::error::HandlerError;
 
@@ -120,6 +122,14 @@ struct CoreAndSockets {
     handshake: Handshake,
     /// RTP read here instead of by the core (`own_rtp.rs`).
     own: OwnRtp,
+    /// Held from creation until the connection connects (or fails, or closes) when its
+    /// sockets are read in the receive rounds: the handshake's datagrams are read at once.
+    #[cfg(target_os = "linux")]
+    eager: Option<Eager>,
+    /// Its sockets are read in the receive rounds: once connected, its timers run on their
+    /// grid.
+    #[cfg(target_os = "linux")]
+    in_rounds: bool,
 }
 
 /// What became of datagrams given to the socket.
@@ -151,6 +161,10 @@ impl CoreAndSockets {
             outgoing: Vec::new(),
             handshake: Handshake::Pending,
             own: OwnRtp::default(),
+            #[cfg(target_os = "linux")]
+            eager: None,
+            #[cfg(target_os = "linux")]
+            in_rounds: false,
         }
     }
 
@@ -256,7 +270,19 @@ impl CoreAndSockets {
     /// (none while the socket is full: then it waits for the socket).
     fn wake_at(&self) -> Option<Instant> {
         let pace = (!self.backlog.is_empty() && !self.blocked).then(|| self.pacer.next_send());
-        [self.deadline, pace].into_iter().flatten().min()
+        [self.timers_at(), pace].into_iter().flatten().min()
+    }
+
+    /// When the core's timers must run: its deadline, on the receive rounds' grid once a
+    /// connection read in them has connected (`rounds.rs`).
+    fn timers_at(&self) -> Option<Instant> {
+        #[cfg(target_os = "linux")]
+        if self.in_rounds && self.handshake == Handshake::Done {
+            return self
+                .deadline
+                .map(|deadline| super::rounds::on_grid(deadline, Instant::now()));
+        }
+        self.deadline
     }
 
     /// Whether an offer made now gathers: the first one, and an ICE restart.
@@ -303,6 +329,10 @@ impl CoreAndSockets {
         }
         tracing::warn!("DTLS handshake failed, the connection has failed: {why}");
         self.handshake = Handshake::Failed;
+        #[cfg(target_os = "linux")]
+        {
+            self.eager = None;
+        }
         self.notices
             .push(Notice::State(RTCPeerConnectionState::Failed));
     }
@@ -315,6 +345,15 @@ impl CoreAndSockets {
                 self.handshake = Handshake::Done;
             }
             _ => {}
+        }
+        #[cfg(target_os = "linux")]
+        if matches!(
+            state,
+            RTCPeerConnectionState::Connected
+                | RTCPeerConnectionState::Failed
+                | RTCPeerConnectionState::Closed
+        ) {
+            self.eager = None;
         }
         self.notices.push(Notice::State(state));
     }
@@ -574,7 +613,8 @@ impl DirectConnection {
     }
 }
 
-/// Reads datagrams from one socket into the core until the connection closes.
+/// Reads datagrams from one socket into the core until the connection closes, as tokio's
+/// reactor finds them (a connection whose sockets are not in the receive rounds).
 async fn read_loop(connection: Arc<DirectConnection>, udp: Arc<UdpPort>, local: SocketAddr) {
     loop {
         let mut readable = match udp.readable().await {
@@ -587,34 +627,101 @@ async fn read_loop(connection: Arc<DirectConnection>, udp: Arc<UdpPort>, local: 
         if connection.closed.load(Ordering::Acquire) {
             return;
         }
-        let direction = &*connection.inbound;
-        let _ = connection.turn(|core| {
-            let now = Instant::now();
-            let mut fed = false;
-            // what is queued, a batch at a time, under one lock
-            udp_batch::with_batch(|batch| {
-                for _ in 0..READ_BATCHES {
-                    match readable.receive(batch) {
-                        Ok(_) => {
-                            for (data, peer) in batch.datagrams() {
-                                fed |= core.read(direction, now, local, peer, data);
-                            }
-                            if batch.drained() {
-                                break;
-                            }
+        read_queued(&connection, local, |batch| readable.receive(batch));
+    }
+}
+
+/// Reads what one socket has queued (up to [`READ_BATCHES`] batches) into the core, under
+/// one hold of its lock; `receive` takes a batch.
+fn read_queued(
+    connection: &DirectConnection,
+    local: SocketAddr,
+    mut receive: impl FnMut(&mut udp_batch::RecvBatch) -> std::io::Result<usize>,
+) {
+    let direction = &*connection.inbound;
+    let _ = connection.turn(|core| {
+        let now = Instant::now();
+        let mut fed = false;
+        // what is queued, a batch at a time, under one lock
+        udp_batch::with_batch(|batch| {
+            for _ in 0..READ_BATCHES {
+                match receive(batch) {
+                    Ok(_) => {
+                        for (data, peer, arrived) in batch.datagrams_at(now) {
+                            fed |= core.read(direction, arrived, local, peer, data);
                         }
-                        Err(err) => {
-                            if err.kind() != std::io::ErrorKind::WouldBlock {
-                                // e.g. ICMP port unreachable reported on a later read: not fatal
-                                tracing::trace!(%local, %err, "UDP receive error");
-                            }
+                        if batch.drained() {
                             break;
                         }
                     }
+                    Err(err) => {
+                        if err.kind() != std::io::ErrorKind::WouldBlock {
+                            // e.g. ICMP port unreachable reported on a later read: not fatal
+                            tracing::trace!(%local, %err, "UDP receive error");
+                        }
+                        break;
+                    }
                 }
-            });
-            (Ok(()), fed)
+            }
         });
+        (Ok(()), fed)
+    });
+}
+
+/// One socket of a receiving connection, read in the receive rounds (`rounds.rs`).
+#[cfg(target_os = "linux")]
+struct RoundSocket {
+    /// Dropped first: the socket leaves the rounds before it can close.
+    _registration: Option<Registration>,
+    connection: Arc<DirectConnection>,
+    udp: Arc<UdpPort>,
+    local: SocketAddr,
+    runtime: tokio::runtime::Handle,
+}
+
+#[cfg(target_os = "linux")]
+impl RoundSocket {
+    /// The socket read in `rounds` from now on, for as long as the returned reader lives.
+    fn register(
+        rounds: &'static Rounds,
+        connection: Arc<DirectConnection>,
+        udp: Arc<UdpPort>,
+        local: SocketAddr,
+    ) -> std::io::Result<Arc<Self>> {
+        let fd = udp.raw_fd();
+        let mut failed = None;
+        let reader = Arc::new_cyclic(|reader: &std::sync::Weak<Self>| {
+            // the rounds skip a reader still being made (not upgradable yet): its socket
+            // stays ready for their next round
+            let weak: std::sync::Weak<dyn RoundReader> = reader.clone();
+            let registration = rounds
+                .register(fd, weak)
+                .map_err(|err| failed = Some(err))
+                .ok();
+            Self {
+                _registration: registration,
+                connection,
+                udp,
+                local,
+                runtime: tokio::runtime::Handle::current(),
+            }
+        });
+        if let Some(err) = failed {
+            return Err(err);
+        }
+        Ok(reader)
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl RoundReader for RoundSocket {
+    fn read_ready(&self) {
+        if self.connection.closed.load(Ordering::Acquire) {
+            return;
+        }
+        let _runtime = self.runtime.enter();
+        let fd = self.udp.raw_fd();
+        read_queued(&self.connection, self.local, |batch| batch.receive(fd));
     }
 }
 
@@ -678,6 +785,9 @@ async fn timer_loop(connection: Arc<DirectConnection>) {
 pub(crate) struct DirectDriver {
     connection: Arc<DirectConnection>,
     tasks: Vec<JoinHandle<()>>,
+    /// The sockets read in the receive rounds, each until it is dropped.
+    #[cfg(target_os = "linux")]
+    round_readers: Mutex<Vec<Arc<RoundSocket>>>,
 }
 
 impl DirectDriver {
@@ -706,8 +816,26 @@ impl DirectDriver {
         // Every address that binds gets a socket; none binding is an error (naming the first).
         let mut sockets = Vec::with_capacity(bind.len());
         let mut first_error = None;
+        // a receiving direction's sockets are read in the receive rounds (Linux)
+        #[cfg(target_os = "linux")]
+        let rounds = inbound
+            .reads_in_rounds()
+            .then(|| {
+                Rounds::shared()
+                    .map_err(|err| tracing::warn!(%err, "no receive rounds: reads in tokio"))
+                    .ok()
+            })
+            .flatten();
+        #[cfg(target_os = "linux")]
+        let reads = if rounds.is_some() {
+            Reads::Elsewhere
+        } else {
+            Reads::Reactor
+        };
+        #[cfg(not(target_os = "linux"))]
+        let reads = Reads::Reactor;
         for addr in bind {
-            let bound = UdpPort::bind(*addr).and_then(|udp| Ok((udp.local_addr()?, udp)));
+            let bound = UdpPort::bind(*addr, reads).and_then(|udp| Ok((udp.local_addr()?, udp)));
             match bound {
                 Ok((local, udp)) => sockets.push(Socket {
                     local,
@@ -730,6 +858,11 @@ impl DirectDriver {
             core: Mutex::new({
                 let mut core = CoreAndSockets::new(pc, sockets);
                 core.own.exported = exported;
+                #[cfg(target_os = "linux")]
+                {
+                    core.eager = rounds.map(Rounds::eager);
+                    core.in_rounds = rounds.is_some();
+                }
                 core
             }),
             events,
@@ -738,12 +871,32 @@ impl DirectDriver {
             delivery: Mutex::new(()),
             closed: AtomicBool::new(false),
         });
-        let mut tasks: Vec<JoinHandle<()>> = readers
-            .into_iter()
-            .map(|(udp, local)| tokio::spawn(read_loop(connection.clone(), udp, local)))
-            .collect();
+        let mut tasks: Vec<JoinHandle<()>> = Vec::new();
+        #[cfg(target_os = "linux")]
+        let mut round_readers = Vec::new();
+        for (udp, local) in readers {
+            #[cfg(target_os = "linux")]
+            if let Some(rounds) = rounds {
+                match RoundSocket::register(rounds, connection.clone(), udp, local) {
+                    Ok(reader) => round_readers.push(reader),
+                    Err(err) => {
+                        connection.closed.store(true, Ordering::Release);
+                        return Err(HandlerError::WebRtc(format!(
+                            "cannot read UDP {local} in the receive rounds: {err}"
+                        )));
+                    }
+                }
+                continue;
+            }
+            tasks.push(tokio::spawn(read_loop(connection.clone(), udp, local)));
+        }
         tasks.push(tokio::spawn(timer_loop(connection.clone())));
-        Ok(Self { connection, tasks })
+        Ok(Self {
+            connection,
+            tasks,
+            #[cfg(target_os = "linux")]
+            round_readers: Mutex::new(round_readers),
+        })
     }
 
     /// Closes the core (its DTLS close_notify goes out) and stops the tasks. Idempotent.
@@ -759,11 +912,21 @@ impl DirectDriver {
             // the sockets close now, not when the last writer is dropped
             core.backlog.clear();
             core.sockets.clear();
+            #[cfg(target_os = "linux")]
+            {
+                core.eager = None;
+            }
             Ok(())
         });
         for task in &self.tasks {
             task.abort();
         }
+        // out of the rounds, then the sockets close
+        #[cfg(target_os = "linux")]
+        self.round_readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 }
 

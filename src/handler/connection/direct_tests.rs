@@ -10,7 +10,7 @@ fn core() -> (CoreAndSockets, std::net::UdpSocket) {
     let pc = RTCPeerConnectionBuilder::new()
         .build(Instant::now())
         .unwrap();
-    let udp = UdpPort::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let udp = UdpPort::bind("127.0.0.1:0".parse().unwrap(), Reads::Reactor).unwrap();
     let local = udp.local_addr().unwrap();
     let receiver = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     receiver.set_nonblocking(true).unwrap();

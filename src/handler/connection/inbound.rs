@@ -44,6 +44,13 @@ pub(crate) trait Inbound: Send + Sync {
 
     /// The packets noted since the last call, oldest first, outside the connection's lock.
     fn deliver_rtp(&self, _packets: Vec<(Instant, rtp::Packet)>) {}
+
+    /// Whether the connection's sockets are read in the process's receive rounds (`rounds.rs`:
+    /// fewer wake-ups for a receiving process, each datagram read at most a round late)
+    /// rather than as each datagram comes. Asked once, at creation.
+    fn reads_in_rounds(&self) -> bool {
+        false
+    }
 }
 
 /// A connection that receives nothing (a send transport): drops whatever the core delivers

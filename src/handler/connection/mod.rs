@@ -2,8 +2,9 @@
 //! carries it. [`Transport`](transport::Transport) (`transport.rs`) is what a handler holds:
 //! offers, answers, ICE restarts and servers, state, stats, close. Its driver (`driver.rs`:
 //! ours in `direct.rs`, webrtc-rs' async one in `async_driver.rs` for TURN), its sockets
-//! (`udp.rs`, read by batches in `udp_batch.rs`, paced by `pacer.rs`), candidate gathering (`gather.rs`), connection events
-//! (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection (`dtls_failure.rs`),
+//! (`udp.rs`, read by batches in `udp_batch.rs`, those of a receiving connection in the
+//! process's receive rounds of `rounds.rs`, paced by `pacer.rs`), candidate gathering
+//! (`gather.rs`), connection events (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection (`dtls_failure.rs`),
 //! data channels (`data.rs`), received RTP read outside the core (`own_rtp.rs`, with the keys
 //! of `srtp_keys.rs`) and how every PeerConnection is set up (`setup.rs`).
 //!
@@ -21,6 +22,8 @@ mod gather;
 pub(crate) mod inbound;
 mod own_rtp;
 mod pacer;
+#[cfg(target_os = "linux")]
+mod rounds;
 pub(crate) mod setup;
 mod srtp_keys;
 pub(crate) mod stats;

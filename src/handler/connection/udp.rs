@@ -1,6 +1,7 @@
 //! A connection's UDP socket: reads wait in tokio's reactor and take what is queued in
-//! batches (`udp_batch.rs`), sends go straight to the socket, and a full socket is waited on
-//! apart.
+//! batches (`udp_batch.rs`), or, for a receiving connection, are made elsewhere (the receive
+//! rounds of `rounds.rs`) with the kernel stamping each datagram's arrival; sends go straight
+//! to the socket, and a full socket is waited on apart.
 //!
 //! Why not `tokio::net::UdpSocket`: it registers the socket for readable and writable. Each
 //! datagram sent later frees send-buffer space, which then puts the socket on the epoll ready
@@ -72,7 +73,7 @@ pub(crate) fn segment_run(
 
 pub(crate) struct UdpPort {
     #[cfg(unix)]
-    socket: AsyncFd<UdpSocket>,
+    socket: Registered,
     #[cfg(not(unix))]
     socket: tokio::net::UdpSocket,
     /// Whether GSO sends are still tried (off for good after the kernel refused one).
@@ -83,14 +84,42 @@ pub(crate) struct UdpPort {
     faults: std::sync::Mutex<std::collections::VecDeque<io::Error>>,
 }
 
+/// Who waits for a socket's datagrams.
+#[cfg(unix)]
+enum Registered {
+    /// tokio's reactor: [`UdpPort::readable`] waits there.
+    Reactor(AsyncFd<UdpSocket>),
+    /// Someone else reads it ([`UdpPort::raw_fd`]: the receive rounds of `rounds.rs`), and
+    /// the kernel stamps each datagram with its arrival time.
+    Elsewhere(UdpSocket),
+}
+
+/// How a port's datagrams are waited for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reads {
+    /// In tokio's reactor, by [`UdpPort::readable`].
+    Reactor,
+    /// Elsewhere, on the descriptor ([`UdpPort::raw_fd`]), with arrival stamps (Unix; falls
+    /// back to the reactor elsewhere).
+    Elsewhere,
+}
+
 #[cfg(unix)]
 impl UdpPort {
-    /// Binds `addr` (non-blocking) and registers it with the current tokio runtime.
-    pub(crate) fn bind(addr: SocketAddr) -> io::Result<Self> {
+    /// Binds `addr` (non-blocking); registers it with the current tokio runtime for `reads`
+    /// in the reactor.
+    pub(crate) fn bind(addr: SocketAddr, reads: Reads) -> io::Result<Self> {
         let socket = UdpSocket::bind(addr)?;
         socket.set_nonblocking(true)?;
+        let socket = match reads {
+            Reads::Reactor => Registered::Reactor(register(socket, Interest::READABLE)?),
+            Reads::Elsewhere => {
+                stamp_arrivals(&socket)?;
+                Registered::Elsewhere(socket)
+            }
+        };
         Ok(Self {
-            socket: register(socket, Interest::READABLE)?,
+            socket,
             segments: AtomicBool::new(cfg!(target_os = "linux")),
             #[cfg(test)]
             faults: Default::default(),
@@ -98,7 +127,16 @@ impl UdpPort {
     }
 
     fn std(&self) -> &UdpSocket {
-        self.socket.get_ref()
+        match &self.socket {
+            Registered::Reactor(socket) => socket.get_ref(),
+            Registered::Elsewhere(socket) => socket,
+        }
+    }
+
+    /// The descriptor, for a port whose datagrams are read elsewhere ([`Reads::Elsewhere`]).
+    pub(crate) fn raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.std().as_raw_fd()
     }
 
     pub(crate) fn local_addr(&self) -> io::Result<SocketAddr> {
@@ -120,28 +158,62 @@ impl UdpPort {
         self.std().recv_from(buf)
     }
 
-    /// Resolves when datagrams may be queued: what reads them.
+    /// Resolves when datagrams may be queued: what reads them. Fails for a port read
+    /// elsewhere.
     pub(crate) async fn readable(&self) -> io::Result<Readable<'_>> {
-        Ok(Readable {
-            guard: self.socket.readable().await?,
-        })
+        match &self.socket {
+            Registered::Reactor(socket) => Ok(Readable {
+                guard: socket.readable().await?,
+            }),
+            Registered::Elsewhere(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this socket is read in the receive rounds",
+            )),
+        }
     }
 
     /// Resolves once the socket takes datagrams again (after a send failed with `WouldBlock`).
     pub(crate) async fn writable(&self) -> io::Result<()> {
         // A second descriptor of the socket, registered for writable while this waits: epoll
         // reports it at once if space came free since the send failed.
-        let fd: OwnedFd = self.socket.get_ref().as_fd().try_clone_to_owned()?;
+        let fd: OwnedFd = self.std().as_fd().try_clone_to_owned()?;
         let waiter = register(fd, Interest::WRITABLE)?;
         let _ready = waiter.writable().await?;
         Ok(())
     }
 }
 
+/// Asks the kernel to stamp each datagram `socket` receives with its arrival time.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn stamp_arrivals(socket: &UdpSocket) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let on: libc::c_int = 1;
+    // SAFETY: `on` is alive for the call and its size is passed.
+    let result = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            std::ptr::from_ref(&on).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if result < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Elsewhere than Linux, datagrams are not stamped: their arrival is the time of the read.
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+fn stamp_arrivals(_socket: &UdpSocket) -> io::Result<()> {
+    Ok(())
+}
+
 #[cfg(not(unix))]
 impl UdpPort {
     /// Binds `addr` (non-blocking) and registers it with the current tokio runtime.
-    pub(crate) fn bind(addr: SocketAddr) -> io::Result<Self> {
+    pub(crate) fn bind(addr: SocketAddr, _reads: Reads) -> io::Result<Self> {
         let socket = UdpSocket::bind(addr)?;
         socket.set_nonblocking(true)?;
         Ok(Self {
@@ -339,7 +411,7 @@ mod tests {
     use std::time::Duration;
 
     fn port() -> UdpPort {
-        UdpPort::bind("127.0.0.1:0".parse().unwrap()).unwrap()
+        UdpPort::bind("127.0.0.1:0".parse().unwrap(), Reads::Reactor).unwrap()
     }
 
     /// The datagrams of one read, as (bytes, sender).
@@ -393,6 +465,35 @@ mod tests {
             got.expect("woken by the later datagram").0,
             [(b"ten".to_vec(), from)]
         );
+    }
+
+    // A port read elsewhere is not in tokio's reactor, and its datagrams carry the time they
+    // came, not the time they were read. The kernel turns its stamping on for the whole
+    // system a moment after the first socket asks (until then it stamps at the read): the
+    // test tries a few datagrams.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[tokio::test]
+    async fn a_port_read_elsewhere_knows_when_its_datagrams_came() {
+        let a = UdpPort::bind("127.0.0.1:0".parse().unwrap(), Reads::Elsewhere).unwrap();
+        let b = port();
+        let to = a.local_addr().unwrap();
+        assert!(a.readable().await.is_err());
+        let mut batch = RecvBatch::new();
+        let stamped_early = (0..20).any(|_| {
+            let before = std::time::Instant::now();
+            b.send_to(b"one", to).unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+            assert_eq!(batch.receive(a.raw_fd()).unwrap(), 1);
+            let read = std::time::Instant::now();
+            let got: Vec<_> = batch.datagrams_at(read).collect();
+            let (data, from, arrived) = got[0];
+            assert_eq!((data, from), (&b"one"[..], b.local_addr().unwrap()));
+            assert!(arrived <= read);
+            // never before it was sent (within the two clocks' reading error)
+            assert!(arrived + Duration::from_millis(10) >= before);
+            arrived <= read - Duration::from_millis(40)
+        });
+        assert!(stamped_early, "no datagram knew it came before the read");
     }
 
     // More than a batch: a full read leaves the socket ready, the next takes the rest.
@@ -451,10 +552,10 @@ mod tests {
     // IPv6 senders are read as such (where the machine has ::1).
     #[tokio::test]
     async fn an_ipv6_sender() {
-        let Ok(a) = UdpPort::bind("[::1]:0".parse().unwrap()) else {
+        let Ok(a) = UdpPort::bind("[::1]:0".parse().unwrap(), Reads::Reactor) else {
             return;
         };
-        let b = UdpPort::bind("[::1]:0".parse().unwrap()).unwrap();
+        let b = UdpPort::bind("[::1]:0".parse().unwrap(), Reads::Reactor).unwrap();
         b.send_to(b"six", a.local_addr().unwrap()).unwrap();
         let (got, _) = read(&a).await;
         assert_eq!(got, [(b"six".to_vec(), b.local_addr().unwrap())]);
@@ -480,7 +581,7 @@ mod tests {
         // SAFETY: the descriptor was moved out of `full` (into_raw_fd): the port owns it.
         let socket = unsafe { UdpSocket::from_raw_fd(fd) };
         let port = UdpPort {
-            socket: register(socket, Interest::READABLE).unwrap(),
+            socket: Registered::Reactor(register(socket, Interest::READABLE).unwrap()),
             segments: AtomicBool::new(false),
             faults: Default::default(),
         };

@@ -4,10 +4,19 @@
 //!
 //! A batch is big (`BATCH` datagrams of [`DATAGRAM`] bytes), so there is one per thread
 //! ([`with_batch`]): it is filled and handled before the thread reads again.
+//!
+//! On Linux a read also takes each datagram's arrival time, when the socket asked the kernel
+//! to stamp them (`SO_TIMESTAMPNS`, see `udp.rs`): a socket read some time after its datagrams
+//! came (`rounds.rs`) still knows when each came.
 
 use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+/// The oldest arrival stamp believed: an older one (the system clock set back meanwhile) is
+/// taken as "now".
+const MAX_AGE: Duration = Duration::from_secs(1);
 
 /// The most datagrams one read takes.
 pub(crate) const BATCH: usize = 16;
@@ -21,6 +30,8 @@ pub(crate) struct RecvBatch {
     data: Box<[u8]>,
     lens: [usize; BATCH],
     peers: [Option<SocketAddr>; BATCH],
+    /// The kernel's arrival stamps (system time since the Unix epoch), when it gave them.
+    stamps: [Option<Duration>; BATCH],
     count: usize,
     /// The last read found the queue empty (after the datagrams it took).
     drained: bool,
@@ -32,6 +43,7 @@ impl RecvBatch {
             data: vec![0; BATCH * DATAGRAM].into_boxed_slice(),
             lens: [0; BATCH],
             peers: [None; BATCH],
+            stamps: [None; BATCH],
             count: 0,
             drained: false,
         }
@@ -39,10 +51,36 @@ impl RecvBatch {
 
     /// The datagrams of the last read in the order they were queued, with their senders (a
     /// datagram whose sender is not an IP address is left out).
+    #[cfg(test)]
     pub(crate) fn datagrams(&self) -> impl Iterator<Item = (&[u8], SocketAddr)> + '_ {
         (0..self.count).filter_map(move |i| {
             let start = i * DATAGRAM;
             Some((&self.data[start..start + self.lens[i]], self.peers[i]?))
+        })
+    }
+
+    /// [`datagrams`](Self::datagrams) with when each arrived: the kernel's stamp when the
+    /// socket has them, else `now` (the time of the read).
+    pub(crate) fn datagrams_at(
+        &self,
+        now: Instant,
+    ) -> impl Iterator<Item = (&[u8], SocketAddr, Instant)> + '_ {
+        let stamped = self.stamps[..self.count].iter().any(Option::is_some);
+        let system = if stamped {
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+        } else {
+            Duration::ZERO
+        };
+        (0..self.count).filter_map(move |i| {
+            let start = i * DATAGRAM;
+            let at = self.stamps[i]
+                .map(|stamp| system.saturating_sub(stamp))
+                .filter(|age| *age <= MAX_AGE)
+                .and_then(|age| now.checked_sub(age))
+                .unwrap_or(now);
+            Some((&self.data[start..start + self.lens[i]], self.peers[i]?, at))
         })
     }
 
@@ -66,6 +104,7 @@ impl RecvBatch {
                 Ok((len, peer)) => {
                     self.lens[self.count] = len;
                     self.peers[self.count] = Some(peer);
+                    self.stamps[self.count] = None;
                     self.count += 1;
                 }
                 Err(err) => {
@@ -92,6 +131,7 @@ impl RecvBatch {
         let mut names: [libc::sockaddr_storage; BATCH] = unsafe { zeroed() };
         let mut iovecs: [libc::iovec; BATCH] = unsafe { zeroed() };
         let mut messages: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
+        let mut controls = [Control([0; CONTROL]); BATCH];
         for (i, chunk) in self.data.chunks_exact_mut(DATAGRAM).enumerate() {
             iovecs[i] = libc::iovec {
                 iov_base: chunk.as_mut_ptr().cast(),
@@ -102,9 +142,11 @@ impl RecvBatch {
             header.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
             header.msg_iov = &mut iovecs[i];
             header.msg_iovlen = 1;
+            header.msg_control = controls[i].0.as_mut_ptr().cast();
+            header.msg_controllen = CONTROL as _;
         }
-        // SAFETY: every message points at its own name and at one buffer of `DATAGRAM` bytes
-        // of `self.data`, all alive and unaliased for the call.
+        // SAFETY: every message points at its own name, its own control buffer and one buffer
+        // of `DATAGRAM` bytes of `self.data`, all alive and unaliased for the call.
         let count = unsafe {
             libc::recvmmsg(
                 fd,
@@ -123,11 +165,42 @@ impl RecvBatch {
         for i in 0..count {
             self.lens[i] = (messages[i].msg_len as usize).min(DATAGRAM);
             self.peers[i] = socket_addr(&names[i]);
+            self.stamps[i] = arrival_stamp(&messages[i].msg_hdr);
         }
         self.count = count;
         self.drained = count < BATCH;
         Ok(count)
     }
+}
+
+/// Room for the control messages of one datagram: its arrival stamp (`SCM_TIMESTAMPNS`,
+/// a header and a `timespec`) with some to spare.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const CONTROL: usize = 64;
+
+/// A control buffer aligned as the kernel's `cmsghdr` needs.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+struct Control([u8; CONTROL]);
+
+/// The `SCM_TIMESTAMPNS` stamp among a received message's control messages, if any.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn arrival_stamp(header: &libc::msghdr) -> Option<Duration> {
+    // SAFETY: the kernel wrote `msg_controllen` bytes of control messages into the buffer
+    // `msg_control` points at; the CMSG macros walk within them.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(header);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS
+            {
+                let time = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast::<libc::timespec>());
+                return Some(Duration::new(time.tv_sec as u64, time.tv_nsec as u32));
+            }
+            cmsg = libc::CMSG_NXTHDR(header, cmsg);
+        }
+    }
+    None
 }
 
 /// An IPv4 or IPv6 address written by the kernel; None for another family.

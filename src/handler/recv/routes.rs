@@ -144,6 +144,10 @@ impl Inbound for Routes {
         self.forgotten.load(Ordering::Acquire)
     }
 
+    fn reads_in_rounds(&self) -> bool {
+        true
+    }
+
     fn note_rtp(&self, packets: &mut [(Instant, rtp::Packet)]) -> Option<Instant> {
         let mut feedback = self.feedback();
         for (now, packet) in packets {

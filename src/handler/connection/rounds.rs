@@ -1,0 +1,408 @@
+//! The sockets of receiving connections, read in rounds by one thread of the process (Linux).
+//!
+//! A socket in tokio's reactor wakes a thread for each datagram that finds it idle. A
+//! receiving process is woken by every burst of its sources, and at light loads each wake-up
+//! costs more than the datagrams it brings (`docs/performance.md`, "Receive side"). Here the
+//! sockets sit in an epoll set of their own, read by one thread:
+//!
+//! - when nothing came since its last round, the thread waits in that set, so the first
+//!   datagram after a quiet spell is read at once;
+//! - after a round that read something, it sleeps out the rest of [`ROUND`] and then reads
+//!   whatever came meanwhile, every socket in one round. What a datagram waits for is
+//!   bounded by [`ROUND`]; its arrival time is the kernel's stamp, not the read's
+//!   (`udp_batch.rs`), so feedback and reports carry the times the datagrams came.
+//! - while a registered connection is still connecting ([`Eager`]), rounds do not wait: the
+//!   handshake's round trips are never held up.
+//!
+//! - a connected connection's timers (feedback, reports, NACKs, consent) run on a grid of
+//!   [`ROUND`] that the process shares ([`on_grid`]): the timers of many connections due
+//!   within one step run in one wake-up of tokio's worker, each at most a step late. A
+//!   deadline already due is not moved.
+//!
+//! Readers run on this thread, one at a time; a reader that needs its tokio runtime enters it
+//! itself. Registration ends when the [`Registration`] is dropped, which must happen before
+//! its socket closes: a reader keeps its registration, so that dropping the reader ends both.
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+/// The longest a datagram waits between its arrival and its read, once the process is busy.
+pub(crate) const ROUND: Duration = Duration::from_millis(5);
+
+/// The instant the grid counts from, the same for every connection of the process.
+fn origin() -> Instant {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    *ORIGIN.get_or_init(Instant::now)
+}
+
+/// `deadline`, or when it is still ahead of `now`, the first point of the grid at or after it.
+pub(crate) fn on_grid(deadline: Instant, now: Instant) -> Instant {
+    on_grid_from(origin(), deadline, now)
+}
+
+fn on_grid_from(origin: Instant, deadline: Instant, now: Instant) -> Instant {
+    if deadline <= now {
+        return deadline;
+    }
+    let Some(since) = deadline.checked_duration_since(origin) else {
+        return deadline;
+    };
+    let step = ROUND.as_nanos();
+    let steps = since.as_nanos().div_ceil(step);
+    u64::try_from(steps * step)
+        .ok()
+        .and_then(|nanos| origin.checked_add(Duration::from_nanos(nanos)))
+        .unwrap_or(deadline)
+}
+
+/// Reads what one registered socket holds.
+pub(crate) trait RoundReader: Send + Sync {
+    /// Called on the rounds' thread when the socket has datagrams queued. Reads what it
+    /// wants of them: those left make the socket ready again in the next round.
+    fn read_ready(&self);
+}
+
+/// One epoll set and the thread that reads its sockets.
+pub(crate) struct Rounds {
+    epoll: OwnedFd,
+    readers: Mutex<HashMap<u64, Weak<dyn RoundReader>>>,
+    next_token: AtomicU64,
+    /// Registered connections still connecting.
+    eager: AtomicUsize,
+    round: Duration,
+    thread: OnceLock<io::Result<()>>,
+}
+
+impl Rounds {
+    /// The process's rounds (one epoll set, one thread, started at the first registration).
+    pub(crate) fn shared() -> io::Result<&'static Rounds> {
+        static SHARED: OnceLock<Result<&'static Rounds, i32>> = OnceLock::new();
+        SHARED
+            .get_or_init(|| {
+                Rounds::new(ROUND)
+                    .map(|r| &*Box::leak(Box::new(r)))
+                    .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
+            })
+            .map_err(io::Error::from_raw_os_error)
+    }
+
+    fn new(round: Duration) -> io::Result<Self> {
+        // SAFETY: no pointer arguments; a non-negative result is a new descriptor we own.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Self {
+            // SAFETY: `fd` was just created and nothing else owns it.
+            epoll: unsafe { OwnedFd::from_raw_fd(fd) },
+            readers: Mutex::new(HashMap::new()),
+            next_token: AtomicU64::new(1),
+            eager: AtomicUsize::new(0),
+            round,
+            thread: OnceLock::new(),
+        })
+    }
+
+    /// Reads `fd` in rounds with `reader` from now on, until the registration is dropped
+    /// (which must happen before `fd` closes).
+    pub(crate) fn register(
+        &'static self,
+        fd: RawFd,
+        reader: Weak<dyn RoundReader>,
+    ) -> io::Result<Registration> {
+        self.start()?;
+        let token = self.next_token.fetch_add(1, Ordering::Relaxed);
+        self.readers_map().insert(token, reader);
+        let mut event = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: token,
+        };
+        // SAFETY: `event` is alive for the call; the kernel copies it.
+        if unsafe { libc::epoll_ctl(self.epoll.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) }
+            < 0
+        {
+            let err = io::Error::last_os_error();
+            self.readers_map().remove(&token);
+            return Err(err);
+        }
+        Ok(Registration {
+            rounds: self,
+            token,
+            fd,
+        })
+    }
+
+    /// Rounds do not wait while the returned guard lives (a connection connecting).
+    pub(crate) fn eager(&'static self) -> Eager {
+        self.eager.fetch_add(1, Ordering::AcqRel);
+        Eager { rounds: self }
+    }
+
+    fn readers_map(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Weak<dyn RoundReader>>> {
+        // a reader never runs under this lock, so it cannot be poisoned by one
+        self.readers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn start(&'static self) -> io::Result<()> {
+        self.thread
+            .get_or_init(|| {
+                std::thread::Builder::new()
+                    .name("msc-recv".into())
+                    .spawn(move || self.run())
+                    .map(drop)
+            })
+            .as_ref()
+            .map(|_| ())
+            .map_err(|e| io::Error::new(e.kind(), e.to_string()))
+    }
+
+    fn run(&self) {
+        let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
+        let mut ready: Vec<Arc<dyn RoundReader>> = Vec::new();
+        loop {
+            // quiet: wait for the first datagram
+            let mut count = self.wait(&mut events, -1);
+            while count > 0 {
+                let started = Instant::now();
+                {
+                    let readers = self.readers_map();
+                    ready.extend(
+                        events[..count]
+                            .iter()
+                            .filter_map(|e| readers.get(&{ e.u64 }).and_then(Weak::upgrade)),
+                    );
+                }
+                for reader in ready.drain(..) {
+                    reader.read_ready();
+                }
+                if self.eager.load(Ordering::Acquire) == 0 {
+                    if let Some(rest) = self.round.checked_sub(started.elapsed()) {
+                        std::thread::sleep(rest);
+                    }
+                }
+                count = self.wait(&mut events, 0);
+            }
+        }
+    }
+
+    /// The ready sockets' events, waiting up to `timeout` ms (-1: until one is ready).
+    fn wait(&self, events: &mut [libc::epoll_event], timeout: i32) -> usize {
+        loop {
+            // SAFETY: `events` is writable for `events.len()` entries.
+            let n = unsafe {
+                libc::epoll_wait(
+                    self.epoll.as_raw_fd(),
+                    events.as_mut_ptr(),
+                    events.len() as i32,
+                    timeout,
+                )
+            };
+            if n >= 0 {
+                return n as usize;
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                tracing::error!(%err, "the receive rounds cannot wait on their sockets");
+                // not a busy loop if the set is broken for good
+                std::thread::sleep(self.round);
+                return 0;
+            }
+        }
+    }
+}
+
+/// A socket read in rounds; dropping it ends that (before the socket closes).
+pub(crate) struct Registration {
+    rounds: &'static Rounds,
+    token: u64,
+    fd: RawFd,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // SAFETY: no event argument is needed to remove; `fd` is still open (see `register`).
+        unsafe {
+            libc::epoll_ctl(
+                self.rounds.epoll.as_raw_fd(),
+                libc::EPOLL_CTL_DEL,
+                self.fd,
+                std::ptr::null_mut(),
+            )
+        };
+        self.rounds.readers_map().remove(&self.token);
+    }
+}
+
+/// While it lives, rounds do not wait (see [`Rounds::eager`]).
+pub(crate) struct Eager {
+    rounds: &'static Rounds,
+}
+
+impl Drop for Eager {
+    fn drop(&mut self) {
+        self.rounds.eager.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::UdpSocket;
+    use std::sync::mpsc;
+
+    /// Reads everything queued and reports each read: when, and how many datagrams.
+    struct Recorder {
+        socket: UdpSocket,
+        reads: mpsc::Sender<(Instant, usize)>,
+    }
+
+    impl RoundReader for Recorder {
+        fn read_ready(&self) {
+            let mut buf = [0u8; 64];
+            let mut count = 0;
+            while self.socket.recv(&mut buf).is_ok() {
+                count += 1;
+            }
+            let _ = self.reads.send((Instant::now(), count));
+        }
+    }
+
+    fn rounds_of(round: Duration) -> &'static Rounds {
+        Box::leak(Box::new(Rounds::new(round).unwrap()))
+    }
+
+    fn recorder() -> (Arc<Recorder>, UdpSocket, mpsc::Receiver<(Instant, usize)>) {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sender.connect(socket.local_addr().unwrap()).unwrap();
+        let (reads, got) = mpsc::channel();
+        (Arc::new(Recorder { socket, reads }), sender, got)
+    }
+
+    fn register(rounds: &'static Rounds, reader: &Arc<Recorder>) -> Registration {
+        let weak: Weak<dyn RoundReader> = Arc::downgrade(reader) as _;
+        rounds.register(reader.socket.as_raw_fd(), weak).unwrap()
+    }
+
+    const LONG: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn the_first_datagram_is_read_at_once_and_later_ones_wait_for_the_next_round() {
+        let round = Duration::from_millis(300);
+        let rounds = rounds_of(round);
+        let (reader, sender, reads) = recorder();
+        let _registration = register(rounds, &reader);
+        sender.send(b"a").unwrap();
+        let (first, count) = reads.recv_timeout(LONG).unwrap();
+        assert_eq!(count, 1);
+        // two datagrams while the thread sleeps out its round: read together, a round later
+        sender.send(b"b").unwrap();
+        sender.send(b"c").unwrap();
+        let (second, count) = reads.recv_timeout(LONG).unwrap();
+        assert_eq!(count, 2);
+        assert!(second.duration_since(first) >= round - Duration::from_millis(5));
+        // a round that read nothing: the next datagram is read at once again
+        std::thread::sleep(round * 2);
+        let sent = Instant::now();
+        sender.send(b"d").unwrap();
+        let (third, count) = reads.recv_timeout(LONG).unwrap();
+        assert_eq!(count, 1);
+        assert!(third.duration_since(sent) < round);
+    }
+
+    #[test]
+    fn rounds_do_not_wait_while_a_connection_connects() {
+        let round = Duration::from_secs(30);
+        let rounds = rounds_of(round);
+        let (reader, sender, reads) = recorder();
+        let _registration = register(rounds, &reader);
+        let eager = rounds.eager();
+        for _ in 0..3 {
+            sender.send(b"x").unwrap();
+            // a round of 30 s would fail these waits
+            let (_, count) = reads.recv_timeout(LONG).unwrap();
+            assert_eq!(count, 1);
+        }
+        drop(eager);
+        assert_eq!(rounds.eager.load(Ordering::Acquire), 0);
+    }
+
+    #[test]
+    fn a_dropped_registration_is_read_no_more() {
+        let rounds = rounds_of(Duration::from_millis(1));
+        let (reader, sender, reads) = recorder();
+        let registration = register(rounds, &reader);
+        sender.send(b"a").unwrap();
+        reads.recv_timeout(LONG).unwrap();
+        drop(registration);
+        assert!(rounds.readers_map().is_empty());
+        sender.send(b"b").unwrap();
+        assert!(reads.recv_timeout(Duration::from_millis(200)).is_err());
+        // the datagram is still queued: nobody read it
+        let mut buf = [0u8; 8];
+        assert_eq!(reader.socket.recv(&mut buf).unwrap(), 1);
+    }
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn a_deadline_ahead_runs_at_the_next_point_of_the_grid() {
+        let origin = Instant::now();
+        let now = origin + 100 * MS;
+        assert_eq!(on_grid_from(origin, now + 3 * MS, now), origin + 105 * MS);
+        assert_eq!(on_grid_from(origin, now + MS / 2, now), origin + 105 * MS);
+        assert_eq!(
+            on_grid_from(origin, now + 5 * MS, now),
+            now + 5 * MS,
+            "on the grid already"
+        );
+        assert_eq!(on_grid_from(origin, now + 6 * MS, now), origin + 110 * MS);
+    }
+
+    #[test]
+    fn deadlines_within_one_step_meet() {
+        let origin = Instant::now();
+        let now = origin + 7 * MS;
+        let points: Vec<_> = [11, 12, 13, 14, 15]
+            .iter()
+            .map(|&ms| on_grid_from(origin, origin + ms * MS, now))
+            .collect();
+        assert!(points.iter().all(|&p| p == origin + 15 * MS), "{points:?}");
+    }
+
+    #[test]
+    fn never_early_and_less_than_a_step_late() {
+        let origin = Instant::now();
+        let now = origin + 2 * MS;
+        for micros in (2_001..40_000).step_by(137) {
+            let deadline = origin + Duration::from_micros(micros);
+            let at = on_grid_from(origin, deadline, now);
+            assert!(
+                at >= deadline && at - deadline < ROUND,
+                "{micros} µs -> {at:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_deadline_due_is_not_moved() {
+        let origin = Instant::now();
+        let now = origin + 12 * MS;
+        assert_eq!(on_grid_from(origin, now, now), now);
+        assert_eq!(on_grid_from(origin, now - 3 * MS, now), now - 3 * MS);
+    }
+
+    #[test]
+    fn the_process_shares_one_origin() {
+        let now = Instant::now();
+        let a = on_grid(now + 2 * MS, now);
+        let b = on_grid(now + 2 * MS, now);
+        assert_eq!(a, b);
+        assert!(a >= now + 2 * MS && a < now + 2 * MS + ROUND);
+    }
+}
