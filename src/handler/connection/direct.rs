@@ -126,10 +126,6 @@ struct CoreAndSockets {
     /// sockets are read in the receive rounds: the handshake's datagrams are read at once.
     #[cfg(target_os = "linux")]
     eager: Option<Eager>,
-    /// Its sockets are read in the receive rounds: once connected, its timers run on their
-    /// grid.
-    #[cfg(target_os = "linux")]
-    in_rounds: bool,
 }
 
 /// What became of datagrams given to the socket.
@@ -163,8 +159,6 @@ impl CoreAndSockets {
             own: OwnRtp::default(),
             #[cfg(target_os = "linux")]
             eager: None,
-            #[cfg(target_os = "linux")]
-            in_rounds: false,
         }
     }
 
@@ -270,19 +264,7 @@ impl CoreAndSockets {
     /// (none while the socket is full: then it waits for the socket).
     fn wake_at(&self) -> Option<Instant> {
         let pace = (!self.backlog.is_empty() && !self.blocked).then(|| self.pacer.next_send());
-        [self.timers_at(), pace].into_iter().flatten().min()
-    }
-
-    /// When the core's timers must run: its deadline, on the receive rounds' grid once a
-    /// connection read in them has connected (`rounds.rs`).
-    fn timers_at(&self) -> Option<Instant> {
-        #[cfg(target_os = "linux")]
-        if self.in_rounds && self.handshake == Handshake::Done {
-            return self
-                .deadline
-                .map(|deadline| super::rounds::on_grid(deadline, Instant::now()));
-        }
-        self.deadline
+        [self.deadline, pace].into_iter().flatten().min()
     }
 
     /// Whether an offer made now gathers: the first one, and an ICE restart.
@@ -632,13 +614,14 @@ async fn read_loop(connection: Arc<DirectConnection>, udp: Arc<UdpPort>, local: 
 }
 
 /// Reads what one socket has queued (up to [`READ_BATCHES`] batches) into the core, under
-/// one hold of its lock; `receive` takes a batch.
+/// one hold of its lock; `receive` takes a batch. Returns how many datagrams it read.
 fn read_queued(
     connection: &DirectConnection,
     local: SocketAddr,
     mut receive: impl FnMut(&mut udp_batch::RecvBatch) -> std::io::Result<usize>,
-) {
+) -> usize {
     let direction = &*connection.inbound;
+    let mut read = 0;
     let _ = connection.turn(|core| {
         let now = Instant::now();
         let mut fed = false;
@@ -646,7 +629,8 @@ fn read_queued(
         udp_batch::with_batch(|batch| {
             for _ in 0..READ_BATCHES {
                 match receive(batch) {
-                    Ok(_) => {
+                    Ok(count) => {
+                        read += count;
                         for (data, peer, arrived) in batch.datagrams_at(now) {
                             fed |= core.read(direction, arrived, local, peer, data);
                         }
@@ -666,6 +650,7 @@ fn read_queued(
         });
         (Ok(()), fed)
     });
+    read
 }
 
 /// One socket of a receiving connection, read in the receive rounds (`rounds.rs`).
@@ -715,13 +700,13 @@ impl RoundSocket {
 
 #[cfg(target_os = "linux")]
 impl RoundReader for RoundSocket {
-    fn read_ready(&self) {
+    fn read_ready(&self) -> usize {
         if self.connection.closed.load(Ordering::Acquire) {
-            return;
+            return 0;
         }
         let _runtime = self.runtime.enter();
         let fd = self.udp.raw_fd();
-        read_queued(&self.connection, self.local, |batch| batch.receive(fd));
+        read_queued(&self.connection, self.local, |batch| batch.receive(fd))
     }
 }
 
@@ -861,7 +846,6 @@ impl DirectDriver {
                 #[cfg(target_os = "linux")]
                 {
                     core.eager = rounds.map(Rounds::eager);
-                    core.in_rounds = rounds.is_some();
                 }
                 core
             }),

@@ -7,17 +7,13 @@
 //!
 //! - when nothing came since its last round, the thread waits in that set, so the first
 //!   datagram after a quiet spell is read at once;
-//! - after a round that read something, it sleeps out the rest of [`ROUND`] and then reads
-//!   whatever came meanwhile, every socket in one round. What a datagram waits for is
-//!   bounded by [`ROUND`]; its arrival time is the kernel's stamp, not the read's
+//! - after a round that read [`BUSY`] datagrams or more, it sleeps out the rest of [`ROUND`]
+//!   and then reads whatever came meanwhile, every socket in one round; after a round that
+//!   read fewer, it goes on as after a quiet spell. So a datagram waits only in a busy
+//!   process, at most [`ROUND`]; its arrival time is the kernel's stamp, not the read's
 //!   (`udp_batch.rs`), so feedback and reports carry the times the datagrams came.
 //! - while a registered connection is still connecting ([`Eager`]), rounds do not wait: the
 //!   handshake's round trips are never held up.
-//!
-//! - a connected connection's timers (feedback, reports, NACKs, consent) run on a grid of
-//!   [`ROUND`] that the process shares ([`on_grid`]): the timers of many connections due
-//!   within one step run in one wake-up of tokio's worker, each at most a step late. A
-//!   deadline already due is not moved.
 //!
 //! Readers run on this thread, one at a time; a reader that needs its tokio runtime enters it
 //! itself. Registration ends when the [`Registration`] is dropped, which must happen before
@@ -33,37 +29,17 @@ use std::time::{Duration, Instant};
 /// The longest a datagram waits between its arrival and its read, once the process is busy.
 pub(crate) const ROUND: Duration = Duration::from_millis(5);
 
-/// The instant the grid counts from, the same for every connection of the process.
-fn origin() -> Instant {
-    static ORIGIN: OnceLock<Instant> = OnceLock::new();
-    *ORIGIN.get_or_init(Instant::now)
-}
-
-/// `deadline`, or when it is still ahead of `now`, the first point of the grid at or after it.
-pub(crate) fn on_grid(deadline: Instant, now: Instant) -> Instant {
-    on_grid_from(origin(), deadline, now)
-}
-
-fn on_grid_from(origin: Instant, deadline: Instant, now: Instant) -> Instant {
-    if deadline <= now {
-        return deadline;
-    }
-    let Some(since) = deadline.checked_duration_since(origin) else {
-        return deadline;
-    };
-    let step = ROUND.as_nanos();
-    let steps = since.as_nanos().div_ceil(step);
-    u64::try_from(steps * step)
-        .ok()
-        .and_then(|nanos| origin.checked_add(Duration::from_nanos(nanos)))
-        .unwrap_or(deadline)
-}
+/// The datagrams a round reads from which the process counts as busy: the next round waits
+/// for the rest of [`ROUND`]. Fewer (a few streams, ~4,000 datagrams a second or less) and
+/// the next datagram is read as it comes.
+pub(crate) const BUSY: usize = 8;
 
 /// Reads what one registered socket holds.
 pub(crate) trait RoundReader: Send + Sync {
     /// Called on the rounds' thread when the socket has datagrams queued. Reads what it
-    /// wants of them: those left make the socket ready again in the next round.
-    fn read_ready(&self);
+    /// wants of them (those left make the socket ready again in the next round) and says
+    /// how many it read.
+    fn read_ready(&self) -> usize;
 }
 
 /// One epoll set and the thread that reads its sockets.
@@ -74,6 +50,7 @@ pub(crate) struct Rounds {
     /// Registered connections still connecting.
     eager: AtomicUsize,
     round: Duration,
+    busy: usize,
     thread: OnceLock<io::Result<()>>,
 }
 
@@ -83,14 +60,14 @@ impl Rounds {
         static SHARED: OnceLock<Result<&'static Rounds, i32>> = OnceLock::new();
         SHARED
             .get_or_init(|| {
-                Rounds::new(ROUND)
+                Rounds::new(ROUND, BUSY)
                     .map(|r| &*Box::leak(Box::new(r)))
                     .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
             })
             .map_err(io::Error::from_raw_os_error)
     }
 
-    fn new(round: Duration) -> io::Result<Self> {
+    fn new(round: Duration, busy: usize) -> io::Result<Self> {
         // SAFETY: no pointer arguments; a non-negative result is a new descriptor we own.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if fd < 0 {
@@ -103,6 +80,7 @@ impl Rounds {
             next_token: AtomicU64::new(1),
             eager: AtomicUsize::new(0),
             round,
+            busy,
             thread: OnceLock::new(),
         })
     }
@@ -176,10 +154,8 @@ impl Rounds {
                             .filter_map(|e| readers.get(&{ e.u64 }).and_then(Weak::upgrade)),
                     );
                 }
-                for reader in ready.drain(..) {
-                    reader.read_ready();
-                }
-                if self.eager.load(Ordering::Acquire) == 0 {
+                let read: usize = ready.drain(..).map(|reader| reader.read_ready()).sum();
+                if read >= self.busy && self.eager.load(Ordering::Acquire) == 0 {
                     if let Some(rest) = self.round.checked_sub(started.elapsed()) {
                         std::thread::sleep(rest);
                     }
@@ -261,18 +237,24 @@ mod tests {
     }
 
     impl RoundReader for Recorder {
-        fn read_ready(&self) {
+        fn read_ready(&self) -> usize {
             let mut buf = [0u8; 64];
             let mut count = 0;
             while self.socket.recv(&mut buf).is_ok() {
                 count += 1;
             }
             let _ = self.reads.send((Instant::now(), count));
+            count
         }
     }
 
+    /// Rounds in which any datagram read makes the process busy.
     fn rounds_of(round: Duration) -> &'static Rounds {
-        Box::leak(Box::new(Rounds::new(round).unwrap()))
+        rounds_busy_from(round, 1)
+    }
+
+    fn rounds_busy_from(round: Duration, busy: usize) -> &'static Rounds {
+        Box::leak(Box::new(Rounds::new(round, busy).unwrap()))
     }
 
     fn recorder() -> (Arc<Recorder>, UdpSocket, mpsc::Receiver<(Instant, usize)>) {
@@ -316,6 +298,19 @@ mod tests {
     }
 
     #[test]
+    fn rounds_that_read_few_datagrams_do_not_wait() {
+        let rounds = rounds_busy_from(Duration::from_secs(30), 3);
+        let (reader, sender, reads) = recorder();
+        let _registration = register(rounds, &reader);
+        for _ in 0..3 {
+            sender.send(b"x").unwrap();
+            // a round of 30 s would fail these waits
+            let (_, count) = reads.recv_timeout(LONG).unwrap();
+            assert_eq!(count, 1);
+        }
+    }
+
+    #[test]
     fn rounds_do_not_wait_while_a_connection_connects() {
         let round = Duration::from_secs(30);
         let rounds = rounds_of(round);
@@ -346,63 +341,5 @@ mod tests {
         // the datagram is still queued: nobody read it
         let mut buf = [0u8; 8];
         assert_eq!(reader.socket.recv(&mut buf).unwrap(), 1);
-    }
-
-    const MS: Duration = Duration::from_millis(1);
-
-    #[test]
-    fn a_deadline_ahead_runs_at_the_next_point_of_the_grid() {
-        let origin = Instant::now();
-        let now = origin + 100 * MS;
-        assert_eq!(on_grid_from(origin, now + 3 * MS, now), origin + 105 * MS);
-        assert_eq!(on_grid_from(origin, now + MS / 2, now), origin + 105 * MS);
-        assert_eq!(
-            on_grid_from(origin, now + 5 * MS, now),
-            now + 5 * MS,
-            "on the grid already"
-        );
-        assert_eq!(on_grid_from(origin, now + 6 * MS, now), origin + 110 * MS);
-    }
-
-    #[test]
-    fn deadlines_within_one_step_meet() {
-        let origin = Instant::now();
-        let now = origin + 7 * MS;
-        let points: Vec<_> = [11, 12, 13, 14, 15]
-            .iter()
-            .map(|&ms| on_grid_from(origin, origin + ms * MS, now))
-            .collect();
-        assert!(points.iter().all(|&p| p == origin + 15 * MS), "{points:?}");
-    }
-
-    #[test]
-    fn never_early_and_less_than_a_step_late() {
-        let origin = Instant::now();
-        let now = origin + 2 * MS;
-        for micros in (2_001..40_000).step_by(137) {
-            let deadline = origin + Duration::from_micros(micros);
-            let at = on_grid_from(origin, deadline, now);
-            assert!(
-                at >= deadline && at - deadline < ROUND,
-                "{micros} µs -> {at:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_deadline_due_is_not_moved() {
-        let origin = Instant::now();
-        let now = origin + 12 * MS;
-        assert_eq!(on_grid_from(origin, now, now), now);
-        assert_eq!(on_grid_from(origin, now - 3 * MS, now), now - 3 * MS);
-    }
-
-    #[test]
-    fn the_process_shares_one_origin() {
-        let now = Instant::now();
-        let a = on_grid(now + 2 * MS, now);
-        let b = on_grid(now + 2 * MS, now);
-        assert_eq!(a, b);
-        assert!(a >= now + 2 * MS && a < now + 2 * MS + ROUND);
     }
 }
