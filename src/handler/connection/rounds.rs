@@ -2,7 +2,7 @@
 //!
 //! A socket in tokio's reactor wakes a thread for each datagram that finds it idle. A
 //! receiving process is woken by every burst of its sources, and at light loads each wake-up
-//! costs more than the datagrams it brings (`docs/performance.md`, "Receive side"). Here the
+//! costs more than the datagrams it brings (`docs/performance.md`, "Receive rounds"). Here the
 //! sockets sit in an epoll set of their own, read by one thread:
 //!
 //! - when nothing came since its last round, the thread waits in that set, so the first
@@ -33,6 +33,9 @@ pub(crate) const ROUND: Duration = Duration::from_millis(5);
 /// for the rest of [`ROUND`]. Fewer (a few streams, ~4,000 datagrams a second or less) and
 /// the next datagram is read as it comes.
 pub(crate) const BUSY: usize = 8;
+
+/// The ready sockets one wait reports, at most (a round waits again until it has them all).
+const EVENTS: usize = 256;
 
 /// Reads what one registered socket holds.
 pub(crate) trait RoundReader: Send + Sync {
@@ -139,22 +142,36 @@ impl Rounds {
     }
 
     fn run(&self) {
-        let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
+        let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; EVENTS];
         let mut ready: Vec<Arc<dyn RoundReader>> = Vec::new();
         loop {
             // quiet: wait for the first datagram
             let mut count = self.wait(&mut events, -1);
             while count > 0 {
                 let started = Instant::now();
-                {
-                    let readers = self.readers_map();
-                    ready.extend(
-                        events[..count]
-                            .iter()
-                            .filter_map(|e| readers.get(&{ e.u64 }).and_then(Weak::upgrade)),
-                    );
+                let mut read = 0;
+                // one round: every ready socket, even more than one wait reports
+                loop {
+                    {
+                        let readers = self.readers_map();
+                        ready.extend(
+                            events[..count]
+                                .iter()
+                                .filter_map(|e| readers.get(&{ e.u64 }).and_then(Weak::upgrade)),
+                        );
+                    }
+                    read += ready
+                        .drain(..)
+                        .map(|reader| reader.read_ready())
+                        .sum::<usize>();
+                    if count < events.len() {
+                        break;
+                    }
+                    count = self.wait(&mut events, 0);
+                    if count == 0 {
+                        break;
+                    }
                 }
-                let read: usize = ready.drain(..).map(|reader| reader.read_ready()).sum();
                 if read >= self.busy && self.eager.load(Ordering::Acquire) == 0 {
                     if let Some(rest) = self.round.checked_sub(started.elapsed()) {
                         std::thread::sleep(rest);
@@ -295,6 +312,46 @@ mod tests {
         let (third, count) = reads.recv_timeout(LONG).unwrap();
         assert_eq!(count, 1);
         assert!(third.duration_since(sent) < round);
+    }
+
+    #[test]
+    fn a_round_reads_every_ready_socket_even_more_than_one_wait_reports() {
+        let round = Duration::from_millis(400);
+        let rounds = rounds_of(round);
+        let (first, first_sender, first_reads) = recorder();
+        let _first = register(rounds, &first);
+        let (reads, got) = mpsc::channel();
+        let mut readers = Vec::new();
+        for _ in 0..EVENTS + 40 {
+            let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+            socket.set_nonblocking(true).unwrap();
+            let reader = Arc::new(Recorder {
+                socket,
+                reads: reads.clone(),
+            });
+            let registration = register(rounds, &reader);
+            readers.push((reader, registration));
+        }
+        // a read: the thread sleeps out a round, while every other socket gets a datagram
+        first_sender.send(b"a").unwrap();
+        first_reads.recv_timeout(LONG).unwrap();
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        for (reader, _) in &readers {
+            sender
+                .send_to(b"x", reader.socket.local_addr().unwrap())
+                .unwrap();
+        }
+        let times: Vec<Instant> = (0..readers.len())
+            .map(|_| got.recv_timeout(LONG).unwrap().0)
+            .collect();
+        let first_read = *times.iter().min().unwrap();
+        let last_read = *times.iter().max().unwrap();
+        // in one round: not the last ones a round later
+        assert!(
+            last_read - first_read < round / 2,
+            "{:?}",
+            last_read - first_read
+        );
     }
 
     #[test]
