@@ -72,8 +72,13 @@ pub use connection::data::{
     DataChannelId, DataChannelOptions, DataChannels, DataEvent, DataSink, OutgoingMessage,
     MAX_MESSAGE_SIZE,
 };
+#[cfg(target_os = "linux")]
+pub use connection::rounds::{set_round_scope, RoundScope};
 use connection::setup;
 pub use connection::setup::validate_ice_servers;
+/// Receive rounds are Linux's: elsewhere there is nothing to run inside a scope.
+#[cfg(not(target_os = "linux"))]
+pub fn set_round_scope(_scope: fn(&mut dyn FnMut())) {}
 pub use error::HandlerError;
 pub use msc_ortc::types::{MediaKind, RtpCodecCapability};
 pub use options::{HandlerOptions, IceServer, LocalAddresses};

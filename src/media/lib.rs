@@ -60,9 +60,9 @@ pub use packetizer::{Packetizer, DEFAULT_MTU, MAX_MTU, MIN_MTU};
 pub use profile::codec_parameters;
 pub use recorder::{RecordFormat, Recorder, RecordingSummary};
 pub use remote_track::{
-    ForwardTap, FrameDelivery, FrameTap, KeyframeRequester, PacketTap, Ready, ReceivedFrame,
-    Recording, RemoteTrack, RemoteTrackInfo, RemoteTrackStats, Take, Wake, FRAME_QUEUE,
-    KEYFRAME_REQUEST_INTERVAL, NACK_WAIT, REORDER_WAIT, RTP_QUEUE,
+    defer_wakes, ForwardTap, FrameDelivery, FrameTap, KeyframeRequester, PacketTap, Ready,
+    ReceivedFrame, Recording, RemoteTrack, RemoteTrackInfo, RemoteTrackStats, Take, Wake,
+    FRAME_QUEUE, KEYFRAME_REQUEST_INTERVAL, NACK_WAIT, REORDER_WAIT, RTP_QUEUE,
 };
 pub use rtp_forward::{RtpForwardOptions, RtpForwardStats, RtpForwarder};
 pub use rtp_ingest::{RtpIngest, RtpIngestOptions, RtpIngestStats};

@@ -34,7 +34,7 @@ mod delivery;
 mod taps;
 
 use delivery::Armed;
-pub use delivery::{FrameDelivery, Ready, Take, Wake};
+pub use delivery::{defer_wakes, FrameDelivery, Ready, Take, Wake};
 pub use taps::{ForwardTap, Recording};
 
 use crate::depacketizer::{AssemblerOptions, FrameAssembler, ReceivedPacket};
@@ -756,6 +756,31 @@ mod delivery_tests {
         let expected: Vec<_> = (0..5).rev().map(|k| (k, Some(vec![1, 2, 3]))).collect();
         assert_eq!(got, expected);
         assert!(delivery.take_ready().is_empty());
+    }
+
+    // Within a batch of reads the reader is not woken; it is woken once at the batch's end,
+    // even when it drained in the middle and the list filled again.
+    #[tokio::test]
+    async fn a_batch_of_reads_wakes_the_reader_once_at_its_end() {
+        let (delivery, wakes, _) = delivery();
+        let (a, b) = (opus_track(), opus_track());
+        assert_eq!(a.wait_frames(&delivery, 1), Take::Armed);
+        assert_eq!(b.wait_frames(&delivery, 2), Take::Armed);
+        let mut drained = Vec::new();
+        defer_wakes(&mut || {
+            push_opus(&a, 1);
+            assert_eq!(wakes.load(Ordering::SeqCst), 0);
+            drained.extend(drain(&delivery, 8));
+            push_opus(&b, 1);
+            assert_eq!(wakes.load(Ordering::SeqCst), 0);
+        });
+        assert_eq!(wakes.load(Ordering::SeqCst), 1);
+        drained.extend(drain(&delivery, 8));
+        assert_eq!(drained, [(1, Some(vec![1])), (2, Some(vec![1]))]);
+        // outside a batch, at once again
+        assert_eq!(a.wait_frames(&delivery, 1), Take::Armed);
+        push_opus(&a, 2);
+        assert_eq!(wakes.load(Ordering::SeqCst), 2);
     }
 
     // A track is listed only while its reader waits: frames coming while the reader is busy

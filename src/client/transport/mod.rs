@@ -282,7 +282,11 @@ impl Transport {
         };
         let handler: Box<dyn Engine> = match direction {
             Direction::Send => Box::new(SendHandler::new(handler_options).await.map_err(failed)?),
-            Direction::Recv => Box::new(RecvHandler::new(handler_options).await.map_err(failed)?),
+            Direction::Recv => {
+                // a round's frames reach the program with one wake-up of its thread
+                msc_handler::set_round_scope(msc_media::defer_wakes);
+                Box::new(RecvHandler::new(handler_options).await.map_err(failed)?)
+            }
         };
         Self::with_engine(direction, loaded, options, handler)
     }

@@ -23,7 +23,7 @@ pub(crate) mod inbound;
 mod own_rtp;
 mod pacer;
 #[cfg(target_os = "linux")]
-mod rounds;
+pub(crate) mod rounds;
 pub(crate) mod setup;
 mod srtp_keys;
 pub(crate) mod stats;

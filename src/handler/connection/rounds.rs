@@ -15,9 +15,11 @@
 //! - while a registered connection is still connecting ([`Eager`]), rounds do not wait: the
 //!   handshake's round trips are never held up.
 //!
-//! Readers run on this thread, one at a time; a reader that needs its tokio runtime enters it
-//! itself. Registration ends when the [`Registration`] is dropped, which must happen before
-//! its socket closes: a reader keeps its registration, so that dropping the reader ends both.
+//! Readers run on this thread, one at a time, each round inside the scope the layer above
+//! set ([`set_round_scope`]: it can put work off to the round's end); a reader that needs its
+//! tokio runtime enters it itself. Registration ends when the [`Registration`] is dropped,
+//! which must happen before its socket closes: a reader keeps its registration, so that
+//! dropping the reader ends both.
 
 use std::collections::HashMap;
 use std::io;
@@ -37,6 +39,17 @@ pub(crate) const BUSY: usize = 8;
 /// The ready sockets one wait reports, at most (a round waits again until it has them all).
 const EVENTS: usize = 256;
 
+/// What each round runs in: it calls the round it is given once.
+pub type RoundScope = fn(&mut dyn FnMut());
+
+/// Has every round of the process run inside `scope` (the first call sets it; later calls
+/// change nothing).
+pub fn set_round_scope(scope: RoundScope) {
+    if let Ok(rounds) = Rounds::shared() {
+        let _ = rounds.scope.set(scope);
+    }
+}
+
 /// Reads what one registered socket holds.
 pub(crate) trait RoundReader: Send + Sync {
     /// Called on the rounds' thread when the socket has datagrams queued. Reads what it
@@ -54,6 +67,8 @@ pub(crate) struct Rounds {
     eager: AtomicUsize,
     round: Duration,
     busy: usize,
+    /// What each round runs in, once set.
+    scope: OnceLock<RoundScope>,
     thread: OnceLock<io::Result<()>>,
 }
 
@@ -84,6 +99,7 @@ impl Rounds {
             eager: AtomicUsize::new(0),
             round,
             busy,
+            scope: OnceLock::new(),
             thread: OnceLock::new(),
         })
     }
@@ -150,27 +166,10 @@ impl Rounds {
             while count > 0 {
                 let started = Instant::now();
                 let mut read = 0;
-                // one round: every ready socket, even more than one wait reports
-                loop {
-                    {
-                        let readers = self.readers_map();
-                        ready.extend(
-                            events[..count]
-                                .iter()
-                                .filter_map(|e| readers.get(&{ e.u64 }).and_then(Weak::upgrade)),
-                        );
-                    }
-                    read += ready
-                        .drain(..)
-                        .map(|reader| reader.read_ready())
-                        .sum::<usize>();
-                    if count < events.len() {
-                        break;
-                    }
-                    count = self.wait(&mut events, 0);
-                    if count == 0 {
-                        break;
-                    }
+                let mut round = || read = self.round(&mut events, count, &mut ready);
+                match self.scope.get() {
+                    Some(scope) => scope(&mut round),
+                    None => round(),
                 }
                 if read >= self.busy && self.eager.load(Ordering::Acquire) == 0 {
                     if let Some(rest) = self.round.checked_sub(started.elapsed()) {
@@ -178,6 +177,38 @@ impl Rounds {
                     }
                 }
                 count = self.wait(&mut events, 0);
+            }
+        }
+    }
+
+    /// One round: every ready socket, even more than one wait reports (`count` of them are
+    /// in `events`). Returns the datagrams read.
+    fn round(
+        &self,
+        events: &mut [libc::epoll_event],
+        mut count: usize,
+        ready: &mut Vec<Arc<dyn RoundReader>>,
+    ) -> usize {
+        let mut read = 0;
+        loop {
+            {
+                let readers = self.readers_map();
+                ready.extend(
+                    events[..count]
+                        .iter()
+                        .filter_map(|e| readers.get(&{ e.u64 }).and_then(Weak::upgrade)),
+                );
+            }
+            read += ready
+                .drain(..)
+                .map(|reader| reader.read_ready())
+                .sum::<usize>();
+            if count < events.len() {
+                return read;
+            }
+            count = self.wait(events, 0);
+            if count == 0 {
+                return read;
             }
         }
     }
@@ -352,6 +383,46 @@ mod tests {
             "{:?}",
             last_read - first_read
         );
+    }
+
+    thread_local! {
+        static IN_SCOPE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    fn marking_scope(round: &mut dyn FnMut()) {
+        IN_SCOPE.with(|s| s.set(true));
+        round();
+        IN_SCOPE.with(|s| s.set(false));
+    }
+
+    /// Reports whether it reads inside the rounds' scope.
+    struct ScopeWitness(UdpSocket, mpsc::Sender<bool>);
+
+    impl RoundReader for ScopeWitness {
+        fn read_ready(&self) -> usize {
+            let mut buf = [0u8; 64];
+            while self.0.recv(&mut buf).is_ok() {}
+            let _ = self.1.send(IN_SCOPE.with(|s| s.get()));
+            1
+        }
+    }
+
+    #[test]
+    fn readers_run_inside_the_scope_once_it_is_set() {
+        let rounds = rounds_busy_from(Duration::from_millis(1), 1000);
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sender.connect(socket.local_addr().unwrap()).unwrap();
+        let fd = socket.as_raw_fd();
+        let (seen, got) = mpsc::channel();
+        let reader: Arc<dyn RoundReader> = Arc::new(ScopeWitness(socket, seen));
+        let _registration = rounds.register(fd, Arc::downgrade(&reader)).unwrap();
+        sender.send(b"a").unwrap();
+        assert!(!got.recv_timeout(LONG).unwrap());
+        rounds.scope.set(marking_scope).unwrap();
+        sender.send(b"b").unwrap();
+        assert!(got.recv_timeout(LONG).unwrap());
     }
 
     #[test]

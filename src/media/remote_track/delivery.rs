@@ -15,7 +15,10 @@
 //! - While a track is armed, a hole its assembler waits for is given up at its deadline even
 //!   when no packet follows (the timer task that [`FrameDelivery::new`] returns, to be
 //!   spawned), and the frames behind it make the track ready.
+//! - Within [`defer_wakes`] (a batch of reads on one thread), a delivery is woken once, at
+//!   the batch's end, however many of its tracks became ready during it.
 
+use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -42,6 +45,25 @@ pub type Wake = Box<dyn Fn() + Send + Sync>;
 
 /// A ready track: the key its reader armed it with, and the track.
 pub type Ready = (u64, Weak<RemoteTrack>);
+
+thread_local! {
+    /// The deliveries to wake at the end of this thread's current [`defer_wakes`]; `None`
+    /// outside one.
+    static DEFERRED: RefCell<Option<Vec<Arc<FrameDelivery>>>> = const { RefCell::new(None) };
+}
+
+/// Runs `reads` with the wake-ups of deliveries put off to its end: each delivery whose list
+/// stopped being empty meanwhile is woken once then (as [`FrameDelivery`] wakes: at once, or
+/// at its interval's end). A reader woken in the middle would take one track and be woken
+/// again for the next; a thread that reads many sockets in a row runs each batch in this.
+pub fn defer_wakes(reads: &mut dyn FnMut()) {
+    let outer = DEFERRED.with(|d| d.borrow_mut().replace(Vec::new()));
+    reads();
+    let pending = DEFERRED.with(|d| std::mem::replace(&mut *d.borrow_mut(), outer));
+    for delivery in pending.into_iter().flatten() {
+        delivery.wake_now();
+    }
+}
 
 /// The ready list shared by the tracks of one reader thread, and their deadlines.
 pub struct FrameDelivery {
@@ -143,8 +165,23 @@ impl FrameDelivery {
     }
 
     /// Wakes the reader now, or at the end of the interval since the last wake-up (nothing
-    /// more when such a wake-up is already put off).
-    pub(super) fn wake(&self) {
+    /// more when such a wake-up is already put off); within [`defer_wakes`], at its end.
+    pub(super) fn wake(self: Arc<Self>) {
+        let deferred = DEFERRED.with(|d| match d.borrow_mut().as_mut() {
+            Some(pending) => {
+                if !pending.iter().any(|p| Arc::ptr_eq(p, &self)) {
+                    pending.push(self.clone());
+                }
+                true
+            }
+            None => false,
+        });
+        if !deferred {
+            self.wake_now();
+        }
+    }
+
+    fn wake_now(&self) {
         let now = Instant::now();
         let mut state = self.lock();
         if state.wake_at.is_some() {
