@@ -7,11 +7,13 @@
 //!
 //! - when nothing came since its last round, the thread waits in that set, so the first
 //!   datagram after a quiet spell is read at once;
-//! - after a round that read [`BUSY`] datagrams or more, it sleeps out the rest of [`ROUND`]
-//!   and then reads whatever came meanwhile, every socket in one round; after a round that
-//!   read fewer, it goes on as after a quiet spell. So a datagram waits only in a busy
-//!   process, at most [`ROUND`]; its arrival time is the kernel's stamp, not the read's
-//!   (`udp_batch.rs`), so feedback and reports carry the times the datagrams came.
+//! - while the process is busy, it sleeps out the rest of [`ROUND`] after each round and then
+//!   reads whatever came meanwhile, every socket in one round; otherwise it goes on as after
+//!   a quiet spell. Busy: the last round read [`BUSY`] datagrams or more, or the rounds of
+//!   the last [`RATE_WINDOW`] read half as many per [`ROUND`] on average (a steady 800
+//!   datagrams a second). So a datagram waits only in a busy process, at most [`ROUND`]; its
+//!   arrival time is the kernel's stamp, not the read's (`udp_batch.rs`), so feedback and
+//!   reports carry the times the datagrams came.
 //! - while a registered connection is still connecting ([`Eager`]), rounds do not wait: the
 //!   handshake's round trips are never held up.
 //!
@@ -32,9 +34,12 @@ use std::time::{Duration, Instant};
 pub(crate) const ROUND: Duration = Duration::from_millis(5);
 
 /// The datagrams a round reads from which the process counts as busy: the next round waits
-/// for the rest of [`ROUND`]. Fewer (a few streams, ~4,000 datagrams a second or less) and
-/// the next datagram is read as it comes.
+/// for the rest of [`ROUND`]. A process that reads fewer per round, and fewer than half as
+/// many on average over [`RATE_WINDOW`], reads the next datagram as it comes.
 pub(crate) const BUSY: usize = 8;
+
+/// The span over which the rounds' average is taken (see [`BUSY`]).
+const RATE_WINDOW: Duration = Duration::from_millis(50);
 
 /// The ready sockets one wait reports, at most (a round waits again until it has them all).
 const EVENTS: usize = 256;
@@ -160,6 +165,7 @@ impl Rounds {
     fn run(&self) {
         let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; EVENTS];
         let mut ready: Vec<Arc<dyn RoundReader>> = Vec::new();
+        let mut load = Load::new(Instant::now());
         loop {
             // quiet: wait for the first datagram
             let mut count = self.wait(&mut events, -1);
@@ -171,7 +177,8 @@ impl Rounds {
                     Some(scope) => scope(&mut round),
                     None => round(),
                 }
-                if read >= self.busy && self.eager.load(Ordering::Acquire) == 0 {
+                let busy = load.busy(Instant::now(), read, self.round, self.busy);
+                if busy && self.eager.load(Ordering::Acquire) == 0 {
                     if let Some(rest) = self.round.checked_sub(started.elapsed()) {
                         std::thread::sleep(rest);
                     }
@@ -236,6 +243,39 @@ impl Rounds {
                 return 0;
             }
         }
+    }
+}
+
+/// How many datagrams the rounds read lately (see [`BUSY`]).
+struct Load {
+    /// When the current window started, and what its rounds read.
+    since: Instant,
+    read: usize,
+    /// Whether the last whole window read half of `busy` per round on average.
+    steady: bool,
+}
+
+impl Load {
+    fn new(now: Instant) -> Self {
+        Load {
+            since: now,
+            read: 0,
+            steady: false,
+        }
+    }
+
+    /// A round that read `read` datagrams ended at `now`: whether the process is busy.
+    fn busy(&mut self, now: Instant, read: usize, round: Duration, busy: usize) -> bool {
+        self.read += read;
+        let span = now.saturating_duration_since(self.since);
+        if span >= RATE_WINDOW {
+            // read / span >= (busy / 2) / round
+            self.steady =
+                2 * self.read as u128 * round.as_nanos() >= busy as u128 * span.as_nanos();
+            self.since = now;
+            self.read = 0;
+        }
+        self.steady || read >= busy
     }
 }
 
@@ -423,6 +463,33 @@ mod tests {
         rounds.scope.set(marking_scope).unwrap();
         sender.send(b"b").unwrap();
         assert!(got.recv_timeout(LONG).unwrap());
+    }
+
+    #[test]
+    fn a_steady_rate_of_half_the_busy_rounds_keeps_the_process_busy() {
+        let round = Duration::from_millis(5);
+        let start = Instant::now();
+        let mut load = Load::new(start);
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        // a round of 8 is busy by itself; rounds of 2 are not, until a window averaged 4
+        assert!(load.busy(at(1), 8, round, 8));
+        assert!(!load.busy(at(2), 2, round, 8));
+        let mut t = 2;
+        while t < 50 {
+            t += 5;
+            assert!(!load.busy(at(t), 3, round, 8));
+        }
+        // that window: 8 + 2 + 10 * 3 = 40 datagrams in 52 ms, 3.8 per round: not steady
+        t += 5;
+        assert!(!load.busy(at(t), 4, round, 8));
+        while t < 105 {
+            t += 5;
+            load.busy(at(t), 4, round, 8);
+        }
+        // 4 per round for a window: busy with rounds of 1
+        assert!(load.busy(at(t + 1), 1, round, 8));
+        // a quiet spell: the next window averages below, not busy any more
+        assert!(!load.busy(at(t + 500), 1, round, 8));
     }
 
     #[test]
