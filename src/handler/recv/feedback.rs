@@ -10,6 +10,9 @@
 //! - transport-wide congestion control feedback every [`FEEDBACK_INTERVAL`] while packets
 //!   come (`arrivals.rs`), for every packet with a transport-wide sequence number, whatever
 //!   its stream (the server's probation packets and retransmissions count too).
+//!
+//! Reports and congestion feedback fall due on a grid shared by the process's connections
+//! (the first one up to an interval after the first packet), so that they go out together.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -41,6 +44,17 @@ pub(crate) const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// bandwidth estimate for the connection (which chooses the simulcast and SVC layers it
 /// forwards) is fed by it.
 pub(crate) const FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The first instant after `now` on the process's grid of `interval` (multiples of it since
+/// the grid's first use): the periodic feedback of every connection of the process falls due
+/// at the same instants, so that one wake-up sends all of it.
+fn on_grid(now: Instant, interval: Duration) -> Instant {
+    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let origin = *ORIGIN.get_or_init(Instant::now);
+    let step = interval.as_nanos().max(1);
+    let steps = now.saturating_duration_since(origin).as_nanos() / step + 1;
+    origin + Duration::from_nanos((steps * step) as u64)
+}
 
 /// The SSRC a receiver report or a feedback comes from: this side sends no stream of its own on the
 /// connection's behalf, and the server reads only the report blocks.
@@ -87,7 +101,7 @@ impl Feedback {
             reception.packet(now, header.sequence_number, header.timestamp, repair);
             reception.bytes(header_bytes, packet.payload.len());
             self.next_report
-                .get_or_insert(now + RECEIVER_REPORT_INTERVAL);
+                .get_or_insert_with(|| on_grid(now, RECEIVER_REPORT_INTERVAL));
         }
     }
 
@@ -111,7 +125,7 @@ impl Feedback {
             self.next_nack = left.then_some(now + NACK_INTERVAL);
         }
         if self.next_report.is_some_and(|at| at <= now) {
-            self.next_report = Some(now + RECEIVER_REPORT_INTERVAL);
+            self.next_report = Some(on_grid(now, RECEIVER_REPORT_INTERVAL));
             self.report(now, &mut out);
         }
         if self.next_feedback.is_some_and(|at| at <= now) {
@@ -192,7 +206,8 @@ impl Feedback {
         }
         self.arrivals
             .packet(now, u16::from_be_bytes([value[0], value[1]]));
-        self.next_feedback.get_or_insert(now + FEEDBACK_INTERVAL);
+        self.next_feedback
+            .get_or_insert_with(|| on_grid(now, FEEDBACK_INTERVAL));
     }
 
     /// A stream the connection receives, from before its first packet (binding it again
@@ -219,5 +234,31 @@ impl Feedback {
         self.rtx.unbind(stream);
         self.receptions.remove(&stream.ssrc);
         self.holes.remove(&stream.ssrc);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periodic_feedback_of_every_connection_falls_due_together() {
+        let interval = Duration::from_millis(100);
+        // the grid starts at its first use
+        on_grid(Instant::now(), interval);
+        let start = Instant::now();
+        let first = on_grid(start, interval);
+        assert!(first > start && first <= start + interval);
+        // any instant up to the first one is due with it; the next step from then on
+        for ms in [0, 13, 50, 99] {
+            let now = start + Duration::from_millis(ms);
+            if now < first {
+                assert_eq!(on_grid(now, interval), first);
+            }
+        }
+        assert_eq!(on_grid(first, interval), first + interval);
+        assert_eq!(on_grid(first + interval / 2, interval), first + interval);
+        // a stamp from before the grid's first use
+        assert!(on_grid(start - Duration::from_secs(5), interval) > start - Duration::from_secs(5));
     }
 }
