@@ -61,12 +61,17 @@ function serve() {
       transports.get(transportId)?.close();
     },
   };
+  // a request answered after the benchmark went away (it ends a phase without waiting for
+  // the last stats) has no one to answer: the broken pipe is not an error of this process
+  const reply = (message) => {
+    if (process.connected) process.send(message, () => {});
+  };
   process.on('message', ({ seq, method, args }) => {
     Promise.resolve()
       .then(() => handlers[method](args))
       .then(
-        (result) => process.send({ seq, result }),
-        (error) => process.send({ seq, error: String((error && error.message) || error) })
+        (result) => reply({ seq, result }),
+        (error) => reply({ seq, error: String((error && error.message) || error) })
       );
   });
   process.on('disconnect', () => {
