@@ -13,7 +13,7 @@ const parts = [
   ['webrtc-rs', '      SRTP encryption', /rtc_srtp::context::srtp::<impl rtc_srtp::context::Context>::encrypt_rtp$/],
   ['kernel', '    sendmsg (UDP send, loopback delivery)', /^(__libc_sendmsg|__libc_sendto|__send)$/],
   ['ours', 'direct driver reads (recv, SRTCP, interceptors)', /msc_handler::connection::direct::read_loop::\{\{closure\}\}$/],
-  ['ours', '  receive rounds (the msc-recv thread: reads, SRTP, routes)', /msc_handler::connection::rounds::Rounds::run$/],
+  ['ours', '  receive rounds (the msc-recv thread: reads, SRTP, routes)', /^__rust_begin_short_backtrace<msc_handler::connection::rounds::/],
   ['ours', '    received packets to the tracks (routes, assembler)', /Routes as msc_handler::connection::inbound::Inbound>::deliver_rtp$/],
   ['ours', 'direct driver timers', /msc_handler::connection::direct::timer_loop::\{\{closure\}\}$/],
   ['webrtc-rs', 'async driver task (TURN transports only)', /PeerConnectionDriver<A>::event_loop::\{\{closure\}\}$/],
