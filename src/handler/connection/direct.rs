@@ -122,8 +122,13 @@ struct CoreAndSockets {
     handshake: Handshake,
     /// RTP read here instead of by the core (`own_rtp.rs`).
     own: OwnRtp,
-    /// Held from creation until the connection connects (or fails, or closes) when its
-    /// sockets are read in the receive rounds: the handshake's datagrams are read at once.
+    /// The receive rounds that read the sockets, if they do.
+    #[cfg(target_os = "linux")]
+    rounds: Option<&'static Rounds>,
+    /// Held from when the connection starts connecting (its ICE checks, also after a restart)
+    /// until it connects, fails or closes, when its sockets are read in the receive rounds:
+    /// the handshake's datagrams are read at once. A transport made and not yet negotiated
+    /// does not hold it, so it does not keep the process's rounds from waiting.
     #[cfg(target_os = "linux")]
     eager: Option<Eager>,
 }
@@ -158,6 +163,7 @@ impl CoreAndSockets {
             handshake: Handshake::Pending,
             own: OwnRtp::default(),
             #[cfg(target_os = "linux")]
+            rounds: None,
             eager: None,
         }
     }
@@ -329,13 +335,14 @@ impl CoreAndSockets {
             _ => {}
         }
         #[cfg(target_os = "linux")]
-        if matches!(
-            state,
+        match state {
+            RTCPeerConnectionState::Connecting if self.eager.is_none() => {
+                self.eager = self.rounds.map(Rounds::eager);
+            }
             RTCPeerConnectionState::Connected
-                | RTCPeerConnectionState::Failed
-                | RTCPeerConnectionState::Closed
-        ) {
-            self.eager = None;
+            | RTCPeerConnectionState::Failed
+            | RTCPeerConnectionState::Closed => self.eager = None,
+            _ => {}
         }
         self.notices.push(Notice::State(state));
     }
@@ -845,7 +852,7 @@ impl DirectDriver {
                 core.own.exported = exported;
                 #[cfg(target_os = "linux")]
                 {
-                    core.eager = rounds.map(Rounds::eager);
+                    core.rounds = rounds;
                 }
                 core
             }),

@@ -352,6 +352,42 @@ async fn ice_checks_leave_at_the_cores_deadlines_until_the_pair_fails() {
     );
 }
 
+/// A connection read in the receive rounds keeps them from waiting only from its ICE checks
+/// on, until it fails (or connects, or closes): a transport made and never negotiated does
+/// not keep the process's rounds from waiting.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_connection_keeps_the_rounds_eager_from_its_checks_until_it_ends() {
+    let rounds = Rounds::for_tests();
+    let (mut core, _) = core();
+    core.rounds = Some(rounds);
+    core.pump();
+    assert_eq!(rounds.eager_count(), 0, "not negotiated: not eager");
+    let remote = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    remote.set_nonblocking(true).unwrap();
+    let mut core = offered_to(&remote);
+    core.rounds = Some(rounds);
+    core.pump();
+    assert_eq!(rounds.eager_count(), 1, "checking: eager");
+    let mut now = core.deadline.expect("a deadline once checking");
+    let end = now + Duration::from_secs(60);
+    while core.eager.is_some() && now < end {
+        core.handle_timeout(now).unwrap();
+        core.pump();
+        now = core
+            .deadline
+            .unwrap_or(end)
+            .max(now + Duration::from_millis(1));
+    }
+    assert!(
+        core.notices
+            .iter()
+            .any(|n| matches!(n, Notice::State(RTCPeerConnectionState::Failed))),
+        "the pair failed"
+    );
+    assert_eq!(rounds.eager_count(), 0, "failed: not eager");
+}
+
 /// Whether `data` is a DTLS record (RFC 7983: first byte 20 to 63).
 fn dtls(data: &[u8]) -> bool {
     data.first().is_some_and(|b| (20..=63).contains(b))

@@ -138,6 +138,18 @@ impl Rounds {
         })
     }
 
+    /// Rounds of their own (not the process's), for tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests() -> &'static Rounds {
+        Box::leak(Box::new(Rounds::new(ROUND, BUSY).unwrap()))
+    }
+
+    /// How many [`Eager`] guards live.
+    #[cfg(test)]
+    pub(crate) fn eager_count(&self) -> usize {
+        self.eager.load(Ordering::Acquire)
+    }
+
     /// Rounds do not wait while the returned guard lives (a connection connecting).
     pub(crate) fn eager(&'static self) -> Eager {
         self.eager.fetch_add(1, Ordering::AcqRel);
