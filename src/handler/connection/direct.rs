@@ -164,6 +164,7 @@ impl CoreAndSockets {
             own: OwnRtp::default(),
             #[cfg(target_os = "linux")]
             rounds: None,
+            #[cfg(target_os = "linux")]
             eager: None,
         }
     }
