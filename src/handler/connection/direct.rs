@@ -51,6 +51,7 @@ use super::driver::{AddedTransceiver, Driver, DriverKind, RtpSink, Transceiver};
 use super::dtls_failure::has_plaintext_fatal_alert;
 use super::events::Events;
 use super::gather::{host_candidate, Srflx};
+use super::grid::DistantOnGrid;
 use super::inbound::Inbound;
 use super::own_rtp::OwnRtp;
 use super::pacer::Pacer;
@@ -69,6 +70,11 @@ const BACKLOG_LIMIT: usize = 8192;
 /// Batches of datagrams read under one lock of the connection after a wake-up (more wait for
 /// the next turn, so that a flooded socket does not keep the lock).
 const READ_BATCHES: usize = 4;
+
+/// The grid a receiving connection's distant deadlines fall on: the one its congestion
+/// feedback falls due on (every 100 ms, `recv/feedback.rs`), so that its ICE checks fall due
+/// with the feedback of every receiving connection.
+const DISTANT_GRID: Duration = Duration::from_millis(100);
 
 /// How far ahead the timer task sleeps when the core has no deadline.
 const IDLE: Duration = Duration::from_secs(3600);
@@ -125,6 +131,10 @@ struct CoreAndSockets {
     /// The receive rounds that read the sockets, if they do.
     #[cfg(target_os = "linux")]
     rounds: Option<&'static Rounds>,
+    /// A receiving connection's: its distant deadlines (the ICE agent's check every 200 ms)
+    /// fall on the process's grid of the congestion feedback once it is connected and has no
+    /// SCTP association, so that one timer wake-up serves every such connection.
+    distant_on_grid: Option<DistantOnGrid>,
     /// Held from when the connection starts connecting (its ICE checks, also after a restart)
     /// until it connects, fails or closes, when its sockets are read in the receive rounds:
     /// the handshake's datagrams are read at once. A transport made and not yet negotiated
@@ -162,6 +172,7 @@ impl CoreAndSockets {
             outgoing: Vec::new(),
             handshake: Handshake::Pending,
             own: OwnRtp::default(),
+            distant_on_grid: None,
             #[cfg(target_os = "linux")]
             rounds: None,
             #[cfg(target_os = "linux")]
@@ -444,10 +455,16 @@ impl CoreAndSockets {
                 }
             }
         }
-        let next = [self.pc.poll_timeout(), self.srflx.poll_timeout()]
+        let mut next = [self.pc.poll_timeout(), self.srflx.poll_timeout()]
             .into_iter()
             .flatten()
             .min();
+        if let (Some(at), Some(grid)) = (next, self.distant_on_grid.as_mut()) {
+            // a data channel's SCTP timers (its delayed acknowledgement, 200 ms) keep their time
+            if self.handshake == Handshake::Done && self.pc.sctp().is_none() {
+                next = Some(grid.place(at, Instant::now()));
+            }
+        }
         let earlier = match (next, self.deadline) {
             (Some(next), Some(current)) => next < current,
             (Some(_), None) => true,
@@ -851,6 +868,9 @@ impl DirectDriver {
             core: Mutex::new({
                 let mut core = CoreAndSockets::new(pc, sockets);
                 core.own.exported = exported;
+                if inbound.reads_in_rounds() {
+                    core.distant_on_grid = Some(DistantOnGrid::new(DISTANT_GRID));
+                }
                 #[cfg(target_os = "linux")]
                 {
                     core.rounds = rounds;

@@ -28,6 +28,7 @@ use super::arrivals::Arrivals;
 use super::holes::Holes;
 use super::reception::{Reception, ReceptionStats};
 use super::rtx_unwrap::RtxStreams;
+use crate::connection::grid::on_grid;
 
 /// How often holes are asked for: every 20 ms, so that a loss is asked for within a frame
 /// interval and a lost retransmission is asked for again well within the frame assembler's
@@ -44,17 +45,6 @@ pub(crate) const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// bandwidth estimate for the connection (which chooses the simulcast and SVC layers it
 /// forwards) is fed by it.
 pub(crate) const FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
-
-/// The first instant after `now` on the process's grid of `interval` (multiples of it since
-/// the grid's first use): the periodic feedback of every connection of the process falls due
-/// at the same instants, so that one wake-up sends all of it.
-fn on_grid(now: Instant, interval: Duration) -> Instant {
-    static ORIGIN: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    let origin = *ORIGIN.get_or_init(Instant::now);
-    let step = interval.as_nanos().max(1);
-    let steps = now.saturating_duration_since(origin).as_nanos() / step + 1;
-    origin + Duration::from_nanos((steps * step) as u64)
-}
 
 /// The SSRC a receiver report or a feedback comes from: this side sends no stream of its own on the
 /// connection's behalf, and the server reads only the report blocks.
@@ -234,31 +224,5 @@ impl Feedback {
         self.rtx.unbind(stream);
         self.receptions.remove(&stream.ssrc);
         self.holes.remove(&stream.ssrc);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn periodic_feedback_of_every_connection_falls_due_together() {
-        let interval = Duration::from_millis(100);
-        // the grid starts at its first use
-        on_grid(Instant::now(), interval);
-        let start = Instant::now();
-        let first = on_grid(start, interval);
-        assert!(first > start && first <= start + interval);
-        // any instant up to the first one is due with it; the next step from then on
-        for ms in [0, 13, 50, 99] {
-            let now = start + Duration::from_millis(ms);
-            if now < first {
-                assert_eq!(on_grid(now, interval), first);
-            }
-        }
-        assert_eq!(on_grid(first, interval), first + interval);
-        assert_eq!(on_grid(first + interval / 2, interval), first + interval);
-        // a stamp from before the grid's first use
-        assert!(on_grid(start - Duration::from_secs(5), interval) > start - Duration::from_secs(5));
     }
 }
