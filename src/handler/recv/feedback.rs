@@ -70,7 +70,8 @@ pub(crate) struct Feedback {
     arrivals: Arrivals,
     /// The first SSRC the feedback is about (the server reads none).
     feedback_ssrc: u32,
-    /// When the next feedback is due: armed by a packet when none is.
+    /// When the next feedback is due: armed by a packet when none is, and kept armed by each
+    /// feedback that had packets to tell.
     next_feedback: Option<Instant>,
 }
 
@@ -119,11 +120,13 @@ impl Feedback {
             self.report(now, &mut out);
         }
         if self.next_feedback.is_some_and(|at| at <= now) {
-            // none again until a packet comes
-            self.next_feedback = None;
+            let before = out.len();
             for feedback in self.arrivals.feedback(REPORTER_SSRC, self.feedback_ssrc) {
                 out.push(Box::new(feedback));
             }
+            // while packets come, the next one is due on the grid already (no packet has to
+            // arm it, which would wake the timer); after an interval with none, a packet arms it
+            self.next_feedback = (out.len() > before).then(|| on_grid(now, FEEDBACK_INTERVAL));
         }
         out
     }
@@ -224,5 +227,58 @@ impl Feedback {
         self.rtx.unbind(stream);
         self.receptions.remove(&stream.ssrc);
         self.holes.remove(&stream.ssrc);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    /// A packet of `ssrc` with the transport-wide sequence number `wide` (extension id 5).
+    fn packet(ssrc: u32, sequence: u16, wide: u16) -> rtc::rtp::Packet {
+        let mut packet = rtc::rtp::Packet::default();
+        packet.header.ssrc = ssrc;
+        packet.header.payload_type = 101;
+        packet.header.sequence_number = sequence;
+        packet
+            .header
+            .set_extension(5, Bytes::copy_from_slice(&wide.to_be_bytes()))
+            .unwrap();
+        packet.payload = Bytes::from_static(&[0; 100]);
+        packet
+    }
+
+    fn feedbacks(out: &[Box<dyn rtc::rtcp::Packet>]) -> usize {
+        out.iter()
+            .filter(|p| {
+                p.as_any()
+                    .is::<rtc::rtcp::transport_feedbacks::transport_layer_cc::TransportLayerCc>()
+            })
+            .count()
+    }
+
+    #[test]
+    fn congestion_feedback_stays_due_on_the_grid_while_packets_come() {
+        let mut feedback = Feedback::default();
+        let mut stream = super::super::rtx_unwrap::tests::stream();
+        stream.transport_wide_id = Some(5);
+        feedback.bind(&stream);
+        let start = Instant::now();
+        feedback.packet(start, &mut packet(1000, 1, 1));
+        let first = feedback.next_feedback.expect("a packet arms the feedback");
+        assert!(first > start && first <= start + FEEDBACK_INTERVAL);
+        // packets came: the feedback goes, and the next one is due a grid step later already
+        assert_eq!(feedbacks(&feedback.timeout(first)), 1);
+        assert_eq!(feedback.next_feedback, Some(first + FEEDBACK_INTERVAL));
+        feedback.packet(first + FEEDBACK_INTERVAL / 2, &mut packet(1000, 2, 2));
+        assert_eq!(feedback.next_feedback, Some(first + FEEDBACK_INTERVAL));
+        assert_eq!(feedbacks(&feedback.timeout(first + FEEDBACK_INTERVAL)), 1);
+        // an interval with no packet: nothing to tell, and nothing due until a packet comes
+        let quiet = first + 2 * FEEDBACK_INTERVAL;
+        assert_eq!(feedbacks(&feedback.timeout(quiet)), 0);
+        assert_eq!(feedback.next_feedback, None);
+        feedback.packet(quiet + FEEDBACK_INTERVAL / 3, &mut packet(1000, 3, 3));
+        assert_eq!(feedback.next_feedback, Some(quiet + FEEDBACK_INTERVAL));
     }
 }
