@@ -4,9 +4,11 @@
 //! ours in `direct.rs`, webrtc-rs' async one in `async_driver.rs` for TURN), its sockets
 //! (`udp.rs`, read by batches in `udp_batch.rs`, those of a receiving connection in the
 //! process's receive rounds of `rounds.rs`, paced by `pacer.rs`), candidate gathering
-//! (`gather.rs`), the process's timer grid that periodic work falls due on (`grid.rs`), connection events (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection (`dtls_failure.rs`),
-//! data channels (`data.rs`), received RTP read outside the core (`own_rtp.rs`, with the keys
-//! of `srtp_keys.rs`) and how every PeerConnection is set up (`setup.rs`).
+//! (`gather.rs`), the process's timer grid that periodic work falls due on (`grid.rs`),
+//! connection events (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection
+//! (`dtls_failure.rs`), data channels (`data.rs`), received RTP read outside the core
+//! (`own_rtp.rs`, with the keys of `srtp_keys.rs`) and how every PeerConnection is set up
+//! (`setup.rs`).
 //!
 //! Nothing here knows a direction: the send side (`crate::send`) and the receive side build on
 //! this module, never the other way round. What a direction adds to the connection (its
