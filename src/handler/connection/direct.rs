@@ -462,7 +462,7 @@ impl CoreAndSockets {
         if let (Some(at), Some(grid)) = (next, self.distant_on_grid.as_mut()) {
             // a data channel's SCTP timers (its delayed acknowledgement, 200 ms) keep their time
             if self.handshake == Handshake::Done && self.pc.sctp().is_none() {
-                next = Some(grid.place(at, Instant::now()));
+                next = Some(grid.place(at, Instant::now));
             }
         }
         let earlier = match (next, self.deadline) {

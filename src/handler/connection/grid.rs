@@ -22,9 +22,11 @@ pub(crate) fn on_grid(now: Instant, interval: Duration) -> Instant {
 /// `at` itself when it is on the grid of `interval`, else the first instant after it on it:
 /// never earlier than `at`, at most `interval` later.
 pub(crate) fn round_up(at: Instant, interval: Duration) -> Instant {
-    match at.checked_sub(Duration::from_nanos(1)) {
-        Some(before) if before >= origin() => on_grid(before, interval),
-        _ => on_grid(at, interval).max(at),
+    let next = on_grid(at, interval);
+    if next.checked_sub(interval) == Some(at) {
+        at
+    } else {
+        next
     }
 }
 
@@ -46,14 +48,14 @@ impl DistantOnGrid {
         }
     }
 
-    /// Where the deadline `at`, seen at `now`, falls.
-    pub(crate) fn place(&mut self, at: Instant, now: Instant) -> Instant {
+    /// Where the deadline `at` falls; `now` is read only for a deadline not placed before.
+    pub(crate) fn place(&mut self, at: Instant, now: impl FnOnce() -> Instant) -> Instant {
         if let Some((seen, placed)) = self.last {
             if seen == at {
                 return placed;
             }
         }
-        let placed = if at >= now + self.interval {
+        let placed = if at >= now() + self.interval {
             round_up(at, self.interval)
         } else {
             at
@@ -112,15 +114,15 @@ mod tests {
         // 200 ms ahead, off the grid: the next grid instant
         let now = first + Duration::from_millis(3);
         let tick = now + Duration::from_millis(200);
-        assert_eq!(place.place(tick, now), first + 3 * interval);
+        assert_eq!(place.place(tick, || now), first + 3 * interval);
         // the same deadline seen again once it is near keeps its place
         let later = now + Duration::from_millis(150);
-        assert_eq!(place.place(tick, later), first + 3 * interval);
+        assert_eq!(place.place(tick, || later), first + 3 * interval);
         // a near deadline stays
         let near = later + Duration::from_millis(20);
-        assert_eq!(place.place(near, later), near);
+        assert_eq!(place.place(near, || later), near);
         // a deadline already on the grid stays
         let on = first + 5 * interval;
-        assert_eq!(place.place(on, later), on);
+        assert_eq!(place.place(on, || later), on);
     }
 }
