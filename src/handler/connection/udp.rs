@@ -40,6 +40,15 @@ const MAX_SEGMENTS: usize = 64;
 /// The most bytes one GSO send carries (an IP datagram's payload, with room for headers).
 const MAX_SEGMENTED_BYTES: usize = 65_000;
 
+/// The receive buffer asked for a socket read in rounds. Between two rounds a busy source's
+/// datagrams queue in it: 100 Mbit/s into one socket is ~100 full-size datagrams in 10 ms,
+/// and the kernel's default buffer (208 KiB on stock kernels, each datagram charged ~2.3 KB)
+/// holds ~90. The kernel grants twice what is asked, up to twice `net.core.rmem_max`: at
+/// least twice its default on a stock kernel. A limit, not an allocation: only what is
+/// queued takes memory.
+#[cfg(unix)]
+const ROUNDS_RECEIVE_BUFFER: usize = 1 << 20;
+
 /// How many of `datagrams` (local address, peer address, length), from the first, may leave
 /// in one GSO send: the same addresses, all of one length but the last (which may be
 /// shorter), within [`MAX_SEGMENTS`] and [`MAX_SEGMENTED_BYTES`]. At least 1 when there is one.
@@ -115,6 +124,7 @@ impl UdpPort {
             Reads::Reactor => Registered::Reactor(register(socket, Interest::READABLE)?),
             Reads::Elsewhere => {
                 stamp_arrivals(&socket)?;
+                socket2::SockRef::from(&socket).set_recv_buffer_size(ROUNDS_RECEIVE_BUFFER)?;
                 Registered::Elsewhere(socket)
             }
         };
@@ -496,7 +506,30 @@ mod tests {
         assert!(stamped_early, "no datagram knew it came before the read");
     }
 
-    // More than a batch: a full read leaves the socket ready, the next takes the rest.
+    // What a busy round leaves queued must fit: a port read elsewhere gets the buffer it asks
+    // for, which the kernel doubles up to twice `rmem_max`; one read in the reactor keeps the
+    // default.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_port_read_elsewhere_asks_for_a_larger_receive_buffer() {
+        let sysctl = |name: &str| -> usize {
+            std::fs::read_to_string(format!("/proc/sys/net/core/{name}"))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        let granted = |port: &UdpPort| {
+            socket2::SockRef::from(port.std())
+                .recv_buffer_size()
+                .unwrap()
+        };
+        let a = UdpPort::bind("127.0.0.1:0".parse().unwrap(), Reads::Elsewhere).unwrap();
+        let max = sysctl("rmem_max");
+        assert_eq!(granted(&a), 2 * ROUNDS_RECEIVE_BUFFER.min(max));
+        assert_eq!(granted(&port()), sysctl("rmem_default"));
+    }
+
     #[tokio::test]
     async fn more_than_a_batch_takes_two_reads() {
         let a = port();
