@@ -14,6 +14,11 @@
 //!   datagrams a second). So a datagram waits only in a busy process, at most [`ROUND`]; its
 //!   arrival time is the kernel's stamp, not the read's (`udp_batch.rs`), so feedback and
 //!   reports carry the times the datagrams came.
+//! - a round that found one socket's datagrams coming fast sleeps less: at the rate they came
+//!   since the round before, no more than [`SOCKET_QUEUE`] queue in that socket before the
+//!   next round, well within what its receive buffer holds (a burst is not lost to a round's
+//!   sleep). The first round after a quiet spell, which has no rate to go by, lasts half of
+//!   [`ROUND`] at most.
 //! - while a registered connection is still connecting ([`Eager`]), rounds do not wait: the
 //!   handshake's round trips are never held up.
 //!
@@ -40,6 +45,16 @@ pub(crate) const BUSY: usize = 8;
 
 /// The span over which the rounds' average is taken (see [`BUSY`]).
 const RATE_WINDOW: Duration = Duration::from_millis(50);
+
+/// The most datagrams a busy round's sleep lets queue in one socket, at the rate the
+/// busiest socket's came since the round before: ~110 KB of full-size datagrams in the
+/// kernel's accounting, half its smallest default buffer (208 KiB).
+const SOCKET_QUEUE: u32 = 48;
+
+/// The shortest span a round's datagrams are taken to have come in: right after a quiet
+/// spell, or a round that did not sleep, the span measured can be shorter than the time they
+/// took to come.
+const MIN_SPAN: Duration = Duration::from_millis(1);
 
 /// The ready sockets one wait reports, at most (a round waits again until it has them all).
 const EVENTS: usize = 256;
@@ -72,6 +87,8 @@ pub(crate) struct Rounds {
     eager: AtomicUsize,
     round: Duration,
     busy: usize,
+    /// The most datagrams a busy round's sleep lets queue in one socket ([`SOCKET_QUEUE`]).
+    queue: u32,
     /// What each round runs in, once set.
     scope: OnceLock<RoundScope>,
     thread: OnceLock<io::Result<()>>,
@@ -83,14 +100,14 @@ impl Rounds {
         static SHARED: OnceLock<Result<&'static Rounds, i32>> = OnceLock::new();
         SHARED
             .get_or_init(|| {
-                Rounds::new(ROUND, BUSY)
+                Rounds::new(ROUND, BUSY, SOCKET_QUEUE)
                     .map(|r| &*Box::leak(Box::new(r)))
                     .map_err(|e| e.raw_os_error().unwrap_or(libc::EIO))
             })
             .map_err(io::Error::from_raw_os_error)
     }
 
-    fn new(round: Duration, busy: usize) -> io::Result<Self> {
+    fn new(round: Duration, busy: usize, queue: u32) -> io::Result<Self> {
         // SAFETY: no pointer arguments; a non-negative result is a new descriptor we own.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if fd < 0 {
@@ -104,6 +121,7 @@ impl Rounds {
             eager: AtomicUsize::new(0),
             round,
             busy,
+            queue,
             scope: OnceLock::new(),
             thread: OnceLock::new(),
         })
@@ -141,7 +159,7 @@ impl Rounds {
     /// Rounds of their own (not the process's), for tests.
     #[cfg(test)]
     pub(crate) fn for_tests() -> &'static Rounds {
-        Box::leak(Box::new(Rounds::new(ROUND, BUSY).unwrap()))
+        Box::leak(Box::new(Rounds::new(ROUND, BUSY, SOCKET_QUEUE).unwrap()))
     }
 
     /// How many [`Eager`] guards live.
@@ -181,34 +199,40 @@ impl Rounds {
         loop {
             // quiet: wait for the first datagram
             let mut count = self.wait(&mut events, -1);
+            let mut before = Instant::now();
+            // a burst may have just begun, and one round's few datagrams say nothing of its rate
+            let mut longest = self.round / 2;
             while count > 0 {
                 let started = Instant::now();
-                let mut read = 0;
+                let mut read = Read::default();
                 let mut round = || read = self.round(&mut events, count, &mut ready);
                 match self.scope.get() {
                     Some(scope) => scope(&mut round),
                     None => round(),
                 }
-                let busy = load.busy(Instant::now(), read, self.round, self.busy);
+                let busy = load.busy(Instant::now(), read.all, self.round, self.busy);
                 if busy && self.eager.load(Ordering::Acquire) == 0 {
-                    if let Some(rest) = self.round.checked_sub(started.elapsed()) {
+                    let round = round_for(longest, started - before, read.most, self.queue);
+                    if let Some(rest) = round.checked_sub(started.elapsed()) {
                         std::thread::sleep(rest);
                     }
                 }
+                before = started;
+                longest = self.round;
                 count = self.wait(&mut events, 0);
             }
         }
     }
 
     /// One round: every ready socket, even more than one wait reports (`count` of them are
-    /// in `events`). Returns the datagrams read.
+    /// in `events`).
     fn round(
         &self,
         events: &mut [libc::epoll_event],
         mut count: usize,
         ready: &mut Vec<Arc<dyn RoundReader>>,
-    ) -> usize {
-        let mut read = 0;
+    ) -> Read {
+        let mut read = Read::default();
         loop {
             {
                 let readers = self.readers_map();
@@ -218,10 +242,11 @@ impl Rounds {
                         .filter_map(|e| readers.get(&{ e.u64 }).and_then(Weak::upgrade)),
                 );
             }
-            read += ready
-                .drain(..)
-                .map(|reader| reader.read_ready())
-                .sum::<usize>();
+            for reader in ready.drain(..) {
+                let n = reader.read_ready();
+                read.all += n;
+                read.most = read.most.max(n);
+            }
             if count < events.len() {
                 return read;
             }
@@ -255,6 +280,27 @@ impl Rounds {
                 return 0;
             }
         }
+    }
+}
+
+/// The datagrams one round read: in all, and from the socket that had the most.
+#[derive(Default)]
+struct Read {
+    all: usize,
+    most: usize,
+}
+
+/// How long a busy round lasts, from its start to the next: `round`, or less when the socket
+/// that had the most datagrams, `most`, got them in `span` (since the round before started)
+/// at a rate that would queue more than `queue` in it meanwhile.
+fn round_for(round: Duration, span: Duration, most: usize, queue: u32) -> Duration {
+    match u32::try_from(most) {
+        Ok(0) => round,
+        Ok(most) => span
+            .max(MIN_SPAN)
+            .checked_mul(queue)
+            .map_or(round, |d| round.min(d / most)),
+        Err(_) => Duration::ZERO,
     }
 }
 
@@ -353,8 +399,9 @@ mod tests {
         rounds_busy_from(round, 1)
     }
 
+    /// Rounds whose sleep does not depend on the rate datagrams come.
     fn rounds_busy_from(round: Duration, busy: usize) -> &'static Rounds {
-        Box::leak(Box::new(Rounds::new(round, busy).unwrap()))
+        Box::leak(Box::new(Rounds::new(round, busy, u32::MAX).unwrap()))
     }
 
     fn recorder() -> (Arc<Recorder>, UdpSocket, mpsc::Receiver<(Instant, usize)>) {
@@ -383,18 +430,25 @@ mod tests {
         let (first, count) = reads.recv_timeout(LONG).unwrap();
         assert_eq!(count, 1);
         // two datagrams while the thread sleeps out its round: read together, a round later
+        // (half a round after a quiet spell, then whole ones)
+        let early = Duration::from_millis(5);
         sender.send(b"b").unwrap();
         sender.send(b"c").unwrap();
         let (second, count) = reads.recv_timeout(LONG).unwrap();
         assert_eq!(count, 2);
-        assert!(second.duration_since(first) >= round - Duration::from_millis(5));
+        assert!(second.duration_since(first) >= round / 2 - early);
+        sender.send(b"d").unwrap();
+        sender.send(b"e").unwrap();
+        let (third, count) = reads.recv_timeout(LONG).unwrap();
+        assert_eq!(count, 2);
+        assert!(third.duration_since(second) >= round - early);
         // a round that read nothing: the next datagram is read at once again
         std::thread::sleep(round * 2);
         let sent = Instant::now();
-        sender.send(b"d").unwrap();
-        let (third, count) = reads.recv_timeout(LONG).unwrap();
+        sender.send(b"f").unwrap();
+        let (fourth, count) = reads.recv_timeout(LONG).unwrap();
         assert_eq!(count, 1);
-        assert!(third.duration_since(sent) < round);
+        assert!(fourth.duration_since(sent) < round);
     }
 
     #[test]
@@ -502,6 +556,45 @@ mod tests {
         assert!(load.busy(at(t + 1), 1, round, 8));
         // a quiet spell: the next window averages below, not busy any more
         assert!(!load.busy(at(t + 500), 1, round, 8));
+    }
+
+    #[test]
+    fn a_busy_round_is_shorter_when_one_socket_s_datagrams_come_fast() {
+        let ms = Duration::from_millis;
+        let round = ms(10);
+        // a few a round, or none: the whole round
+        let queue = SOCKET_QUEUE;
+        assert_eq!(round_for(round, ms(10), 3, queue), round);
+        assert_eq!(round_for(round, ms(10), 0, queue), round);
+        // 96 in 10 ms: 48 queue in 5 ms
+        assert_eq!(round_for(round, ms(10), 96, queue), ms(5));
+        // 16 right after a quiet spell: taken to have come in 1 ms, not in 100 µs
+        assert_eq!(
+            round_for(round, Duration::from_micros(100), 16, queue),
+            ms(3)
+        );
+    }
+
+    #[test]
+    fn a_burst_is_read_in_rounds_shorter_than_the_round() {
+        let round = Duration::from_secs(2);
+        let rounds = Box::leak(Box::new(Rounds::new(round, 1, SOCKET_QUEUE).unwrap()));
+        let (reader, sender, reads) = recorder();
+        let _registration = register(rounds, &reader);
+        let sent = Instant::now();
+        for _ in 0..100 {
+            sender.send(b"x").unwrap();
+        }
+        let mut count = 0;
+        while count < 100 {
+            count += reads.recv_timeout(LONG).unwrap().1;
+        }
+        // sent while the round that read the burst's last datagrams sleeps
+        sender.send(b"y").unwrap();
+        let (last, count) = reads.recv_timeout(LONG).unwrap();
+        assert_eq!(count, 1);
+        // rounds of 2 s would have read it 2 s after, or the burst's rest 2 s after its start
+        assert!(last - sent < round / 2, "{:?}", last - sent);
     }
 
     #[test]
