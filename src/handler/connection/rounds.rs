@@ -36,12 +36,12 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 /// The longest a datagram waits between its arrival and its read, once the process is busy.
-pub(crate) const ROUND: Duration = Duration::from_millis(5);
+pub(crate) const ROUND: Duration = Duration::from_millis(10);
 
 /// The datagrams a round reads from which the process counts as busy: the next round waits
 /// for the rest of [`ROUND`]. A process that reads fewer per round, and fewer than half as
 /// many on average over [`RATE_WINDOW`], reads the next datagram as it comes.
-pub(crate) const BUSY: usize = 8;
+pub(crate) const BUSY: usize = 16;
 
 /// The span over which the rounds' average is taken (see [`BUSY`]).
 const RATE_WINDOW: Duration = Duration::from_millis(50);
