@@ -54,18 +54,28 @@ pub(super) fn starts_frame(payload: &[u8]) -> bool {
 }
 
 pub(super) fn assemble(payloads: &[Bytes]) -> Option<Parts> {
-    let mut data = BytesMut::new();
-    let mut first = None;
-    for p in payloads {
-        let d = descriptor(p)?;
-        if first.is_none() {
-            if !d.start {
-                return None;
-            }
-            first = Some(d.temporal_layer);
+    let (data, temporal_layer) = match payloads {
+        // a frame of one packet is its payload: no copy
+        [only] => {
+            let d = descriptor(only).filter(|d| d.start)?;
+            (only.slice(d.len..), d.temporal_layer)
         }
-        data.extend_from_slice(&p[d.len..]);
-    }
+        _ => {
+            let mut data = BytesMut::with_capacity(payloads.iter().map(Bytes::len).sum());
+            let mut first = None;
+            for p in payloads {
+                let d = descriptor(p)?;
+                if first.is_none() {
+                    if !d.start {
+                        return None;
+                    }
+                    first = Some(d.temporal_layer);
+                }
+                data.extend_from_slice(&p[d.len..]);
+            }
+            (data.freeze(), first?)
+        }
+    };
     // The frame tag is 3 bytes.
     if data.len() < 3 {
         return None;
@@ -73,7 +83,7 @@ pub(super) fn assemble(payloads: &[Bytes]) -> Option<Parts> {
     Some(Parts {
         keyframe: data[0] & 0x01 == 0,
         spatial_layer: None,
-        temporal_layer: first?,
-        data: data.freeze(),
+        temporal_layer,
+        data,
     })
 }
