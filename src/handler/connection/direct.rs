@@ -51,7 +51,7 @@ use super::driver::{AddedTransceiver, Driver, DriverKind, RtpSink, Transceiver};
 use super::dtls_failure::has_plaintext_fatal_alert;
 use super::events::Events;
 use super::gather::{host_candidate, Srflx};
-use super::grid::DistantOnGrid;
+use super::grid::{self, DistantOnGrid};
 use super::inbound::Inbound;
 use super::own_rtp::OwnRtp;
 use super::pacer::Pacer;
@@ -70,11 +70,6 @@ const BACKLOG_LIMIT: usize = 8192;
 /// Batches of datagrams read under one lock of the connection after a wake-up (more wait for
 /// the next turn, so that a flooded socket does not keep the lock).
 const READ_BATCHES: usize = 4;
-
-/// The grid a receiving connection's distant deadlines fall on: the one its congestion
-/// feedback falls due on (every 100 ms, `recv/feedback.rs`), so that its ICE checks fall due
-/// with the feedback of every receiving connection.
-const DISTANT_GRID: Duration = Duration::from_millis(100);
 
 /// How far ahead the timer task sleeps when the core has no deadline.
 const IDLE: Duration = Duration::from_secs(3600);
@@ -869,7 +864,7 @@ impl DirectDriver {
                 let mut core = CoreAndSockets::new(pc, sockets);
                 core.own.exported = exported;
                 if inbound.reads_in_rounds() {
-                    core.distant_on_grid = Some(DistantOnGrid::new(DISTANT_GRID));
+                    core.distant_on_grid = Some(DistantOnGrid::new(grid::FINEST));
                 }
                 #[cfg(target_os = "linux")]
                 {

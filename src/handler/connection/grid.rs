@@ -5,6 +5,11 @@
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// The finest step of the grid: receiving connections' congestion feedback falls due on it
+/// (`recv/feedback.rs`), and their distant deadlines move onto it (`direct.rs`), so that the
+/// ICE checks fall due with the feedback of every receiving connection.
+pub(crate) const FINEST: Duration = Duration::from_millis(100);
+
 /// The grid's origin: its first use in the process.
 fn origin() -> Instant {
     static ORIGIN: OnceLock<Instant> = OnceLock::new();

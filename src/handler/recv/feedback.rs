@@ -28,7 +28,7 @@ use super::arrivals::Arrivals;
 use super::holes::Holes;
 use super::reception::{Reception, ReceptionStats};
 use super::rtx_unwrap::RtxStreams;
-use crate::connection::grid::on_grid;
+use crate::connection::grid::{self, on_grid};
 
 /// How often holes are asked for: every 20 ms, so that a loss is asked for within a frame
 /// interval and a lost retransmission is asked for again well within the frame assembler's
@@ -41,10 +41,10 @@ pub(crate) const NACKS_PER_PACKET: u16 = 10;
 /// Receiver reports once a second, as browsers send them.
 pub(crate) const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Transport-wide congestion control feedback every 100 ms while packets come: mediasoup's
-/// bandwidth estimate for the connection (which chooses the simulcast and SVC layers it
-/// forwards) is fed by it.
-pub(crate) const FEEDBACK_INTERVAL: Duration = Duration::from_millis(100);
+/// Transport-wide congestion control feedback every 100 ms while packets come, on the grid's
+/// finest step: mediasoup's bandwidth estimate for the connection (which chooses the simulcast
+/// and SVC layers it forwards) is fed by it.
+pub(crate) const FEEDBACK_INTERVAL: Duration = grid::FINEST;
 
 /// The SSRC a receiver report or a feedback comes from: this side sends no stream of its own on the
 /// connection's behalf, and the server reads only the report blocks.
