@@ -54,27 +54,19 @@ pub(super) fn starts_frame(payload: &[u8]) -> bool {
 }
 
 pub(super) fn assemble(payloads: &[Bytes]) -> Option<Parts> {
-    let (data, temporal_layer) = match payloads {
+    let (head, rest) = payloads.split_first()?;
+    let first = descriptor(head).filter(|d| d.start)?;
+    let data = if rest.is_empty() {
         // a frame of one packet is its payload: no copy
-        [only] => {
-            let d = descriptor(only).filter(|d| d.start)?;
-            (only.slice(d.len..), d.temporal_layer)
+        head.slice(first.len..)
+    } else {
+        let mut data = BytesMut::with_capacity(payloads.iter().map(Bytes::len).sum());
+        data.extend_from_slice(&head[first.len..]);
+        for p in rest {
+            let d = descriptor(p)?;
+            data.extend_from_slice(&p[d.len..]);
         }
-        _ => {
-            let mut data = BytesMut::with_capacity(payloads.iter().map(Bytes::len).sum());
-            let mut first = None;
-            for p in payloads {
-                let d = descriptor(p)?;
-                if first.is_none() {
-                    if !d.start {
-                        return None;
-                    }
-                    first = Some(d.temporal_layer);
-                }
-                data.extend_from_slice(&p[d.len..]);
-            }
-            (data.freeze(), first?)
-        }
+        data.freeze()
     };
     // The frame tag is 3 bytes.
     if data.len() < 3 {
@@ -83,7 +75,7 @@ pub(super) fn assemble(payloads: &[Bytes]) -> Option<Parts> {
     Some(Parts {
         keyframe: data[0] & 0x01 == 0,
         spatial_layer: None,
-        temporal_layer,
+        temporal_layer: first.temporal_layer,
         data,
     })
 }
