@@ -126,9 +126,10 @@ struct CoreAndSockets {
     /// The receive rounds that read the sockets, if they do.
     #[cfg(target_os = "linux")]
     rounds: Option<&'static Rounds>,
-    /// A receiving connection's: its distant deadlines (the ICE agent's check every 200 ms)
-    /// fall on the process's grid of the congestion feedback once it is connected and has no
-    /// SCTP association, so that one timer wake-up serves every such connection.
+    /// A receiving connection's: its distant deadlines (the ICE agent's check every 200 ms,
+    /// when no nearer deadline hides it) fall on the process's grid of the congestion feedback
+    /// once it is connected and has no SCTP association, so that one timer wake-up serves
+    /// every such connection.
     distant_on_grid: Option<DistantOnGrid>,
     /// Held from when the connection starts connecting (its ICE checks, also after a restart)
     /// until it connects, fails or closes, when its sockets are read in the receive rounds:
