@@ -1,5 +1,5 @@
 //! The crate's layering, checked on its sources: the leaf modules (`error`, `extensions`,
-//! `options`) use none of the others; `connection` uses only the leaves; each direction
+//! `options`, `ssrc_map`) use none of the others; `connection` uses only the leaves; each direction
 //! (`send`, and the receive side when it comes) uses the leaves and `connection`, never the
 //! other direction. What a direction gives the connection goes through the connection's own
 //! types (an interceptor `Registry`, its events), so no `use` points upwards.
@@ -26,6 +26,7 @@ const TOP_LEVEL: &[&str] = &[
     "error",
     "extensions",
     "options",
+    "ssrc_map",
     "connection",
     "send",
     "recv",
@@ -88,11 +89,11 @@ fn crate_paths(source: &str) -> Vec<String> {
 
 /// The modules each top-level module may use (besides itself).
 fn allowed(module: &str) -> &'static [&'static str] {
-    const LEAVES: &[&str] = &["error", "extensions", "options"];
+    const LEAVES: &[&str] = &["error", "extensions", "options", "ssrc_map"];
     match module {
-        "error" | "extensions" | "options" => LEAVES,
+        "error" | "extensions" | "options" | "ssrc_map" => LEAVES,
         "connection" => LEAVES,
-        "send" | "recv" => &["error", "extensions", "options", "connection"],
+        "send" | "recv" => &["error", "extensions", "options", "ssrc_map", "connection"],
         _ => &[],
     }
 }
@@ -124,6 +125,7 @@ fn no_module_uses_a_layer_above_it_or_the_other_direction() {
             "error",
             "extensions",
             "options",
+            "ssrc_map",
             "connection",
             "send",
             "recv",

@@ -8,7 +8,8 @@
 //! relays over TURN).
 //!
 //! Layout, one direction of dependency (checked by `layers.rs`):
-//! - leaves: `error.rs`, `options.rs`, `extensions.rs` (header extension URIs and ids);
+//! - leaves: `error.rs`, `options.rs`, `extensions.rs` (header extension URIs and ids),
+//!   `ssrc_map.rs` (maps keyed by SSRC);
 //! - `connection/`: the PeerConnection whatever the direction: `Transport` (what a handler
 //!   holds: offers, answers, ICE, state, stats), drivers, sockets, pacing, gathering, events,
 //!   stats, engine setup;
@@ -54,6 +55,7 @@ mod extensions;
 mod options;
 mod recv;
 mod send;
+mod ssrc_map;
 
 #[cfg(test)]
 mod layers;

@@ -15,7 +15,7 @@
 //! becomes of them when the server's consumer closed too.
 
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -25,6 +25,7 @@ use rtc::srtp::context::Context;
 
 use super::inbound::Inbound;
 use super::srtp_keys::{self, Exported, RemoteKeys};
+use crate::ssrc_map::SsrcMap;
 
 /// Packets of known streams that found no keys, after which none are looked for any more
 /// (the core reads everything then).
@@ -44,7 +45,7 @@ pub(super) struct OwnRtp {
     keys: Option<RemoteKeys>,
     tries: u8,
     /// A context per stream of the direction.
-    contexts: HashMap<u32, Context>,
+    contexts: SsrcMap<Context>,
     /// The contexts of streams the direction forgot, the most recently forgotten last.
     retired: VecDeque<Retired>,
     /// The direction's [`Inbound::forgotten`] when `contexts` last followed it.

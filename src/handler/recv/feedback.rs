@@ -14,7 +14,7 @@
 //! Reports and congestion feedback fall due on a grid shared by the process's connections
 //! (the first one up to an interval after the first packet), so that they go out together.
 
-use std::collections::HashMap;
+use crate::ssrc_map::SsrcMap;
 use std::time::{Duration, Instant};
 
 use msc_ortc::{MediaKind, ReceivedStream};
@@ -57,9 +57,9 @@ const BLOCKS_PER_REPORT: usize = 31;
 #[derive(Default)]
 pub(crate) struct Feedback {
     rtx: RtxStreams,
-    receptions: HashMap<u32, Reception>,
+    receptions: SsrcMap<Reception>,
     /// The holes of the streams that negotiated NACK.
-    holes: HashMap<u32, Holes>,
+    holes: SsrcMap<Holes>,
     /// When holes are next asked for: armed while there is one.
     next_nack: Option<Instant>,
     /// When the next receiver report is due: armed by the first packet.

@@ -4,6 +4,8 @@
 //! consumer id) for those the core reads.
 
 use std::collections::HashMap;
+
+use crate::ssrc_map::SsrcMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
@@ -38,7 +40,7 @@ struct Route {
 #[derive(Default)]
 pub(crate) struct Routes {
     by_track: RwLock<HashMap<String, Route>>,
-    by_ssrc: RwLock<HashMap<u32, Arc<dyn ReceiveSink>>>,
+    by_ssrc: RwLock<SsrcMap<Arc<dyn ReceiveSink>>>,
     feedback: Mutex<Feedback>,
     /// Streams forgotten so far ([`Inbound::forgotten`]).
     forgotten: AtomicU64,

@@ -8,7 +8,7 @@
 //! repaired packet itself. An RTX packet too short to hold an original sequence number (a
 //! padding-only bandwidth probe) is left as it is, and webrtc-rs drops it.
 
-use std::collections::HashMap;
+use crate::ssrc_map::SsrcMap;
 
 use msc_ortc::ReceivedStream;
 
@@ -24,7 +24,7 @@ struct Repairs {
 #[derive(Default)]
 pub(crate) struct RtxStreams {
     /// RTX SSRC -> the stream it repairs.
-    streams: HashMap<u32, Repairs>,
+    streams: SsrcMap<Repairs>,
 }
 
 impl RtxStreams {

@@ -16,8 +16,7 @@
 //! against our sender reports; the rest of the feedback to the writers ([`Feedback`]: keyframe
 //! requests, counters).
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -35,6 +34,7 @@ use super::nack_history::NackHistory;
 use super::retransmission_budget::RetransmissionBudget;
 use super::sender_report::{SenderCounters, REPORT_INTERVAL};
 use crate::extensions::{extension_id, TRANSPORT_CC_URI};
+use crate::ssrc_map::SsrcMap;
 
 /// Every 16-bit sequence number's two big-endian bytes, so that stamping one on a packet
 /// takes a slice of this instead of an allocation.
@@ -61,27 +61,6 @@ fn stamp_transport_sequence(counter: &mut u16, packet: &mut rtc::rtp::Packet, id
     let _ = packet.header.set_extension(id, sequence_bytes(seq));
 }
 
-/// SSRCs are random already: a multiplication spreads them over the hash's bits, for less per
-/// lookup than SipHash (`docs/performance.md#one-interceptor`).
-#[derive(Default)]
-struct SsrcHasher(u64);
-
-impl Hasher for SsrcHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8 | u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-
-    fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
 struct LocalStream {
     /// The transport-cc header extension id, when negotiated.
     twcc_id: Option<u8>,
@@ -92,7 +71,7 @@ struct LocalStream {
 pub(crate) struct OutboundInterceptor {
     feedback: Feedback,
     nack_history: u16,
-    streams: HashMap<u32, LocalStream, BuildHasherDefault<SsrcHasher>>,
+    streams: SsrcMap<LocalStream>,
     twcc_sequence: u16,
     next_report: Option<Instant>,
     budget: RetransmissionBudget,
@@ -108,7 +87,7 @@ impl OutboundInterceptor {
         Self {
             feedback,
             nack_history,
-            streams: HashMap::default(),
+            streams: SsrcMap::default(),
             twcc_sequence: 0,
             next_report: None,
             budget: RetransmissionBudget::new(Instant::now()),
