@@ -186,6 +186,18 @@ impl Inbound for WithData {
     fn deliver_rtp(&self, packets: Vec<(std::time::Instant, rtc::rtp::Packet)>) {
         self.media.deliver_rtp(packets);
     }
+
+    fn take_over_rtcp(&self) -> bool {
+        self.media.take_over_rtcp()
+    }
+
+    fn rtcp(&self, now: std::time::Instant) -> Vec<Box<dyn rtc::rtcp::Packet>> {
+        self.media.rtcp(now)
+    }
+
+    fn rtcp_due(&self) -> Option<std::time::Instant> {
+        self.media.rtcp_due()
+    }
 }
 
 /// The data channels of a handler's connection (what [`crate::SendHandler::data_channels`] and
@@ -228,5 +240,60 @@ impl DataChannels<'_> {
     /// Closes `channel` (its stream is reset); nothing of it reaches its sink any more.
     pub fn close(&self, channel: DataChannelId) -> Result<(), HandlerError> {
         self.0.close_data_channel(channel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// A media direction that reads in rounds, knows SSRC 5 and has RTCP of its own due at
+    /// `due`.
+    struct Media {
+        due: Instant,
+        taken_over: std::sync::atomic::AtomicBool,
+    }
+
+    impl Inbound for Media {
+        fn deliver(&self, _messages: Vec<TaggedRTCMessage>) {}
+        fn knows(&self, ssrc: u32) -> bool {
+            ssrc == 5
+        }
+        fn reads_in_rounds(&self) -> bool {
+            true
+        }
+        fn take_over_rtcp(&self) -> bool {
+            self.taken_over
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            true
+        }
+        fn rtcp(&self, _now: Instant) -> Vec<Box<dyn rtc::rtcp::Packet>> {
+            vec![Box::new(
+                rtc::rtcp::receiver_report::ReceiverReport::default(),
+            )]
+        }
+        fn rtcp_due(&self) -> Option<Instant> {
+            Some(self.due)
+        }
+    }
+
+    #[test]
+    fn a_direction_with_data_channels_keeps_what_its_media_does_with_rtp_and_rtcp() {
+        let due = Instant::now() + Duration::from_millis(100);
+        let media = Arc::new(Media {
+            due,
+            taken_over: Default::default(),
+        });
+        let with = WithData {
+            media: media.clone(),
+            data: Arc::default(),
+        };
+        assert!(with.knows(5) && !with.knows(6));
+        assert!(with.reads_in_rounds());
+        assert!(with.take_over_rtcp());
+        assert!(media.taken_over.load(std::sync::atomic::Ordering::Relaxed));
+        assert_eq!(with.rtcp(due).len(), 1);
+        assert_eq!(with.rtcp_due(), Some(due));
     }
 }

@@ -53,6 +53,7 @@ use super::events::Events;
 use super::gather::{host_candidate, Srflx};
 use super::grid::{self, DistantOnGrid};
 use super::inbound::Inbound;
+use super::own_rtcp::OwnRtcp;
 use super::own_rtp::OwnRtp;
 use super::pacer::Pacer;
 #[cfg(target_os = "linux")]
@@ -123,6 +124,13 @@ struct CoreAndSockets {
     handshake: Handshake,
     /// RTP read here instead of by the core (`own_rtp.rs`).
     own: OwnRtp,
+    /// The direction's RTCP, written here instead of by the core once the keys are known
+    /// (`own_rtcp.rs`), with when it is next due.
+    own_rtcp: Option<OwnRtcp>,
+    rtcp_due: Option<Instant>,
+    /// The socket and the server's address the RTP read here last came through: where that
+    /// RTCP goes (the server sends and receives on one address).
+    rtp_route: Option<(SocketAddr, SocketAddr)>,
     /// The receive rounds that read the sockets, if they do.
     #[cfg(target_os = "linux")]
     rounds: Option<&'static Rounds>,
@@ -168,6 +176,9 @@ impl CoreAndSockets {
             outgoing: Vec::new(),
             handshake: Handshake::Pending,
             own: OwnRtp::default(),
+            own_rtcp: None,
+            rtcp_due: None,
+            rtp_route: None,
             distant_on_grid: None,
             #[cfg(target_os = "linux")]
             rounds: None,
@@ -274,11 +285,14 @@ impl CoreAndSockets {
         }
     }
 
-    /// When the timer task must next run: the core's deadline, or the pacer's for the backlog
-    /// (none while the socket is full: then it waits for the socket).
+    /// When the timer task must next run: the core's deadline, the direction's RTCP, or the
+    /// pacer's for the backlog (none while the socket is full: then it waits for the socket).
     fn wake_at(&self) -> Option<Instant> {
         let pace = (!self.backlog.is_empty() && !self.blocked).then(|| self.pacer.next_send());
-        [self.deadline, pace].into_iter().flatten().min()
+        [self.deadline, self.rtcp_due, pace]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// Whether an offer made now gathers: the first one, and an ICE restart.
@@ -380,6 +394,7 @@ impl CoreAndSockets {
         data: &[u8],
     ) -> bool {
         if self.handshake == Handshake::Done && self.own.read(direction, now, data) {
+            self.rtp_route = Some((local, peer));
             return false;
         }
         let datagram = udp_datagram(now, local, peer, data);
@@ -398,18 +413,67 @@ impl CoreAndSockets {
     }
 
     /// The direction has something to send at `at`: true when the timer task must wake
-    /// (earlier than the deadline it sleeps to), which then becomes the deadline. The core's
-    /// next timeout includes the direction's (its interceptor's), so the next pump finds it
-    /// again.
+    /// (earlier than what it sleeps to). `at` becomes the deadline of the direction's RTCP
+    /// when written here, else the core's: the core's next timeout includes the direction's
+    /// (its interceptor's), so the next pump finds it again.
     fn sooner(&mut self, at: Option<Instant>) -> bool {
         let Some(at) = at else {
             return false;
         };
-        if self.deadline.is_some_and(|current| current <= at) {
+        let sleeps_to = self.wake_at();
+        let due = if self.own_rtcp.is_some() {
+            &mut self.rtcp_due
+        } else {
+            &mut self.deadline
+        };
+        if due.is_some_and(|current| current <= at) {
             return false;
         }
-        self.deadline = Some(at);
-        true
+        *due = Some(at);
+        sleeps_to.is_none_or(|current| at < current)
+    }
+
+    /// Takes the direction's RTCP over from the core once the keys are known, if the
+    /// direction writes any.
+    fn take_over_rtcp(&mut self, direction: &dyn Inbound) {
+        if self.own_rtcp.is_some() {
+            return;
+        }
+        let Some(own) = self.own.keys().and_then(OwnRtcp::new) else {
+            return;
+        };
+        if direction.take_over_rtcp() {
+            self.own_rtcp = Some(own);
+            self.rtcp_due = direction.rtcp_due();
+        }
+    }
+
+    /// The direction's RTCP due at `now`, written here: out with the core's datagrams, through
+    /// the pacer.
+    fn write_rtcp(&mut self, direction: &dyn Inbound, now: Instant) {
+        let Some(own) = &mut self.own_rtcp else {
+            return;
+        };
+        let packets = direction.rtcp(now);
+        self.rtcp_due = direction.rtcp_due();
+        let Some((local, peer)) = self.rtp_route else {
+            return;
+        };
+        let mut out = std::mem::take(&mut self.outgoing);
+        for message in own.protect(&packets) {
+            out.push(TaggedBytesMut {
+                now,
+                transport: TransportContext {
+                    local_addr: local,
+                    peer_addr: peer,
+                    ecn: None,
+                    transport_protocol: TransportProtocol::UDP,
+                },
+                message,
+            });
+        }
+        self.send_all(now, &mut out);
+        self.outgoing = out;
     }
 
     /// Moves everything the core produced: datagrams out, events to notices, server-reflexive
@@ -534,9 +598,15 @@ impl DirectConnection {
             let due = if rtp.is_empty() {
                 None
             } else {
+                core.take_over_rtcp(&*self.inbound);
                 self.inbound.note_rtp(&mut rtp)
             };
-            let wake = if fed { core.pump() } else { core.sooner(due) };
+            let wake = match (fed, core.own_rtcp.is_some()) {
+                (true, false) => core.pump(),
+                (false, _) => core.sooner(due),
+                // the direction's deadline is not the core's: both
+                (true, true) => core.pump() | core.sooner(due),
+            };
             let notices = std::mem::take(&mut core.notices);
             let inbound = std::mem::take(&mut core.inbound);
             let data_events = std::mem::take(&mut core.data_events);
@@ -765,15 +835,22 @@ async fn timer_loop(connection: Arc<DirectConnection>) {
         };
         tokio::select! {
             _ = sleep => {
-                let _ = connection.with_core(|core| {
+                let direction = &*connection.inbound;
+                let _ = connection.turn(|core| {
                     let now = Instant::now();
                     if !core.blocked {
                         core.drain_backlog(now);
                     }
-                    if core.deadline.is_some_and(|d| d <= now) {
-                        core.handle_timeout(now)?;
+                    if core.rtcp_due.is_some_and(|d| d <= now) {
+                        core.write_rtcp(direction, now);
                     }
-                    Ok(())
+                    // the core is run, and then polled, only when its own deadline is due
+                    if core.deadline.is_some_and(|d| d <= now) {
+                        (core.handle_timeout(now), true)
+                    } else {
+                        core.backlog_started = false;
+                        (Ok(()), false)
+                    }
                 });
             }
             _ = connection.wake.notified() => {}

@@ -509,3 +509,97 @@ async fn dtls_retransmits_at_the_cores_deadlines_until_the_handshake_fails() {
         .any(|(_, s)| *s == RTCPeerConnectionState::Connected));
     assert_eq!(core.handshake, Handshake::Failed);
 }
+
+/// A receiving direction that knows one stream and has a receiver report due at `due`.
+struct Reporting {
+    ssrc: u32,
+    due: Mutex<Option<Instant>>,
+    taken_over: AtomicBool,
+}
+
+impl Inbound for Reporting {
+    fn deliver(&self, _messages: Vec<TaggedRTCMessage>) {}
+    fn knows(&self, ssrc: u32) -> bool {
+        ssrc == self.ssrc
+    }
+    fn take_over_rtcp(&self) -> bool {
+        self.taken_over.store(true, Ordering::Relaxed);
+        true
+    }
+    fn rtcp(&self, now: Instant) -> Vec<Box<dyn rtc::rtcp::Packet>> {
+        let mut due = self.due.lock().unwrap();
+        if due.is_none_or(|at| at > now) {
+            return Vec::new();
+        }
+        *due = Some(now + Duration::from_secs(1));
+        vec![Box::new(rtc::rtcp::receiver_report::ReceiverReport {
+            ssrc: 2,
+            ..Default::default()
+        })]
+    }
+    fn rtcp_due(&self) -> Option<Instant> {
+        *self.due.lock().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn a_receiving_directions_rtcp_leaves_outside_the_core_once_the_keys_are_found() {
+    use super::super::srtp_keys::tests::{seed, server_packet, server_receiving};
+    let (mut core, server) = core();
+    let secret: Vec<u8> = (0u8..48).collect();
+    let profile = rtc::srtp::protection_profile::ProtectionProfile::AeadAes256Gcm;
+    *core.own.exported.lock().unwrap() = Some((secret.clone(), seed()));
+    core.handshake = Handshake::Done;
+    let t0 = Instant::now();
+    let direction = Reporting {
+        ssrc: 0x1234,
+        due: Mutex::new(Some(t0 + Duration::from_millis(100))),
+        taken_over: AtomicBool::new(false),
+    };
+    // no keys yet: the core's
+    core.take_over_rtcp(&direction);
+    assert!(core.own_rtcp.is_none());
+    assert!(!direction.taken_over.load(Ordering::Relaxed));
+
+    // the server's first RTP packet finds the keys and where the server is
+    let local = core.sockets[0].local;
+    let peer = server.local_addr().unwrap();
+    let first = server_packet(&secret, profile, 0x1234, 1);
+    assert!(!core.read(&direction, t0, local, peer, &first), "read here");
+    assert_eq!(core.own.take_packets().len(), 1);
+    core.take_over_rtcp(&direction);
+    assert!(direction.taken_over.load(Ordering::Relaxed));
+    assert_eq!(core.rtcp_due, Some(t0 + Duration::from_millis(100)));
+
+    // the direction's deadlines are its own now, not the core's
+    let nearer = t0 + Duration::from_millis(20);
+    assert!(
+        core.sooner(Some(nearer)),
+        "earlier than the timer sleeps to"
+    );
+    assert_eq!((core.rtcp_due, core.deadline), (Some(nearer), None));
+    assert_eq!(core.wake_at(), Some(nearer));
+    assert!(!core.sooner(Some(t0 + Duration::from_millis(30))));
+
+    // due: written here, encrypted with this side's keys, to where the server's RTP came from
+    let now = t0 + Duration::from_millis(100);
+    core.write_rtcp(&direction, now);
+    assert_eq!(core.rtcp_due, Some(now + Duration::from_secs(1)));
+    let mut buf = [0u8; 1500];
+    server.set_nonblocking(false).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let (n, from) = server.recv_from(&mut buf).unwrap();
+    assert_eq!(from, local);
+    let plain = server_receiving(&secret, profile)
+        .decrypt_rtcp(&buf[..n])
+        .expect("SRTCP the server decrypts");
+    let packets = rtc::rtcp::packet::unmarshal(&mut plain.freeze()).unwrap();
+    let report = packets[0]
+        .as_any()
+        .downcast_ref::<rtc::rtcp::receiver_report::ReceiverReport>()
+        .expect("the receiver report");
+    assert_eq!(report.ssrc, 2);
+    assert_eq!(core.deadline, None, "the core was not asked for anything");
+}

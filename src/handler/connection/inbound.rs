@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use rtc::peer_connection::event::RTCDataChannelEvent;
 use rtc::peer_connection::message::TaggedRTCMessage;
-use rtc::rtp;
+use rtc::{rtcp, rtp};
 
 /// Takes what the core delivered. Called on the connection's tasks, one call at a time, in
 /// order: it must not block (hand the messages over and return).
@@ -44,6 +44,25 @@ pub(crate) trait Inbound: Send + Sync {
 
     /// The packets noted since the last call, oldest first, outside the connection's lock.
     fn deliver_rtp(&self, _packets: Vec<(Instant, rtp::Packet)>) {}
+
+    /// Hands the direction's RTCP over to the connection, which then writes it outside the
+    /// core (`own_rtcp.rs`): [`rtcp`](Self::rtcp) at the times
+    /// [`rtcp_due`](Self::rtcp_due) and [`note_rtp`](Self::note_rtp) give, and the direction's
+    /// interceptor no longer asks the core to. Called under the connection's lock, once the
+    /// keys are known; false when the direction writes no RTCP of its own.
+    fn take_over_rtcp(&self) -> bool {
+        false
+    }
+
+    /// The RTCP due at `now`, once taken over.
+    fn rtcp(&self, _now: Instant) -> Vec<Box<dyn rtcp::Packet>> {
+        Vec::new()
+    }
+
+    /// When [`rtcp`](Self::rtcp) is next due.
+    fn rtcp_due(&self) -> Option<Instant> {
+        None
+    }
 
     /// Whether the connection's sockets are read in the process's receive rounds (`rounds.rs`:
     /// fewer wake-ups for a receiving process, each datagram read at most a round late)

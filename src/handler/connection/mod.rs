@@ -6,9 +6,9 @@
 //! process's receive rounds of `rounds.rs`, paced by `pacer.rs`), candidate gathering
 //! (`gather.rs`), the process's timer grid that periodic work falls due on (`grid.rs`),
 //! connection events (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection
-//! (`dtls_failure.rs`), data channels (`data.rs`), received RTP read outside the core
-//! (`own_rtp.rs`, with the keys of `srtp_keys.rs`) and how every PeerConnection is set up
-//! (`setup.rs`).
+//! (`dtls_failure.rs`), data channels (`data.rs`), received RTP read and the receive side's
+//! RTCP written outside the core (`own_rtp.rs`, `own_rtcp.rs`, with the keys of
+//! `srtp_keys.rs`) and how every PeerConnection is set up (`setup.rs`).
 //!
 //! Nothing here knows a direction: the send side (`crate::send`) and the receive side build on
 //! this module, never the other way round. What a direction adds to the connection (its
@@ -23,6 +23,7 @@ mod events;
 mod gather;
 pub(crate) mod grid;
 pub(crate) mod inbound;
+mod own_rtcp;
 mod own_rtp;
 mod pacer;
 #[cfg(target_os = "linux")]

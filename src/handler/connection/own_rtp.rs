@@ -24,7 +24,7 @@ use rtc::shared::marshal::Unmarshal;
 use rtc::srtp::context::Context;
 
 use super::inbound::Inbound;
-use super::srtp_keys::{self, Exported, RemoteKeys};
+use super::srtp_keys::{self, Exported, SessionKeys};
 use crate::ssrc_map::SsrcMap;
 
 /// Packets of known streams that found no keys, after which none are looked for any more
@@ -42,7 +42,7 @@ pub(super) struct OwnRtp {
     /// What the DTLS handshake exported, once it ran.
     pub(super) exported: Exported,
     /// The keys that decrypt the server's RTP, once found.
-    keys: Option<RemoteKeys>,
+    keys: Option<SessionKeys>,
     tries: u8,
     /// A context per stream of the direction.
     contexts: SsrcMap<Context>,
@@ -94,7 +94,7 @@ impl OwnRtp {
                     Some(retired) => retired.context,
                     None => {
                         let keys = find_keys(&mut self.keys, &mut self.tries, &self.exported, data);
-                        let Some(context) = keys.and_then(RemoteKeys::context) else {
+                        let Some(context) = keys.and_then(SessionKeys::remote_context) else {
                             return false;
                         };
                         context
@@ -131,6 +131,11 @@ impl OwnRtp {
         }
     }
 
+    /// The connection's SRTP keys, once a packet found them.
+    pub(super) fn keys(&self) -> Option<&SessionKeys> {
+        self.keys.as_ref()
+    }
+
     /// The packets decrypted since the last call, oldest first.
     pub(super) fn take_packets(&mut self) -> Vec<(Instant, rtp::Packet)> {
         std::mem::take(&mut self.packets)
@@ -140,16 +145,16 @@ impl OwnRtp {
 /// The keys, found from `first` (a packet of one of the direction's streams) while they are
 /// not known yet and fewer than [`TRIES`] packets failed to find them.
 fn find_keys<'k>(
-    keys: &'k mut Option<RemoteKeys>,
+    keys: &'k mut Option<SessionKeys>,
     tries: &mut u8,
     exported: &Exported,
     first: &[u8],
-) -> Option<&'k RemoteKeys> {
+) -> Option<&'k SessionKeys> {
     if keys.is_none() && *tries < TRIES {
         *tries += 1;
         let exported = exported.lock().ok().and_then(|e| e.clone());
         if let Some((secret, seed)) = exported {
-            *keys = srtp_keys::remote_keys(&secret, &seed, first);
+            *keys = srtp_keys::session_keys(&secret, &seed, first);
             if keys.is_none() {
                 tracing::debug!("no SRTP keys found for the RTP read outside the core");
             }

@@ -1,11 +1,13 @@
-//! The SRTP keys of a connection, for reading its RTP outside webrtc-rs' core.
+//! The SRTP keys of a connection, for reading its RTP and writing its RTCP outside webrtc-rs'
+//! core.
 //!
 //! webrtc-rs 0.21 keeps the SRTP contexts it derives at the end of the DTLS handshake to
 //! itself. It derives them through the crypto provider of the setting engine: the DTLS-SRTP
 //! exporter (RFC 5764, 5705) is the TLS PRF, P_SHA256, keyed by the master secret over the
 //! label `EXTRACTOR-dtls_srtp` and both randoms. [`KeyCapture`] wraps the default provider
-//! and keeps the key and seed of that exporter's first HMAC; [`remote_keys`] computes the
-//! keying material again, for the contexts that decrypt what the server sends. The
+//! and keeps the key and seed of that exporter's first HMAC; [`session_keys`] computes the
+//! keying material again, for the contexts that decrypt what the server sends and encrypt
+//! the RTCP this side writes outside the core. The
 //! protection profile and this side's DTLS role are not in view there: they are the ones
 //! whose context authenticates the first RTP packet received (its tag decides, so no wrong
 //! pair can pass).
@@ -201,21 +203,37 @@ fn p_sha256(secret: &[u8], seed: &[u8], len: usize) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The keys that decrypt the server's RTP: a context from them per stream, so that what a
-/// context keeps for a stream goes with it.
-pub(crate) struct RemoteKeys {
-    master_key: Vec<u8>,
-    master_salt: Vec<u8>,
+/// A connection's SRTP keys: the server's, a context from them per stream it sends (so that
+/// what a context keeps for a stream goes with it), and this side's, for the RTCP written
+/// outside the core.
+pub(crate) struct SessionKeys {
+    remote: MasterKey,
+    local: MasterKey,
     profile: ProtectionProfile,
     provider: Arc<dyn RTCCryptoProvider>,
 }
 
-impl RemoteKeys {
-    /// A fresh context (replay protection as the core's).
-    pub(crate) fn context(&self) -> Option<Context> {
+struct MasterKey {
+    key: Vec<u8>,
+    salt: Vec<u8>,
+}
+
+impl SessionKeys {
+    /// A fresh context that decrypts what the server sends (replay protection as the core's).
+    pub(crate) fn remote_context(&self) -> Option<Context> {
+        self.context(&self.remote)
+    }
+
+    /// A fresh context that encrypts what this side sends. Its SRTCP index starts at 0 for
+    /// each SSRC: the core, with its own context, must not send RTCP from an SSRC this one does.
+    pub(crate) fn local_context(&self) -> Option<Context> {
+        self.context(&self.local)
+    }
+
+    fn context(&self, master: &MasterKey) -> Option<Context> {
         Context::new(
-            &self.master_key,
-            &self.master_salt,
+            &master.key,
+            &master.salt,
             self.profile,
             Some(srtp_replay_protection(REPLAY_WINDOW)),
             Some(srtcp_replay_protection(REPLAY_WINDOW)),
@@ -225,10 +243,10 @@ impl RemoteKeys {
     }
 }
 
-/// The remote keys from the exporter's input (`secret`, `seed`): those of the profile and role
-/// whose context authenticates `first`, an SRTP packet from the server. None when no pair
-/// does.
-pub(crate) fn remote_keys(secret: &[u8], seed: &[u8], first: &[u8]) -> Option<RemoteKeys> {
+/// The session keys from the exporter's input (`secret`, `seed`): those of the profile and
+/// role whose server context authenticates `first`, an SRTP packet from the server. None when
+/// no pair does.
+pub(crate) fn session_keys(secret: &[u8], seed: &[u8], first: &[u8]) -> Option<SessionKeys> {
     let provider = rtc::crypto::default_provider().ok()?;
     for profile in PROFILES {
         let mut config = Config {
@@ -245,14 +263,20 @@ pub(crate) fn remote_keys(secret: &[u8], seed: &[u8], first: &[u8]) -> Option<Re
             {
                 continue;
             }
-            let keys = RemoteKeys {
-                master_key: config.keys.remote_master_key.clone(),
-                master_salt: config.keys.remote_master_salt.clone(),
+            let keys = SessionKeys {
+                remote: MasterKey {
+                    key: config.keys.remote_master_key.clone(),
+                    salt: config.keys.remote_master_salt.clone(),
+                },
+                local: MasterKey {
+                    key: config.keys.local_master_key.clone(),
+                    salt: config.keys.local_master_salt.clone(),
+                },
                 profile,
                 provider: provider.clone(),
             };
             if keys
-                .context()
+                .remote_context()
                 .is_some_and(|mut trial| trial.decrypt_rtp(first).is_ok())
             {
                 return Some(keys);
@@ -330,8 +354,8 @@ pub(crate) mod tests {
         server_rtp(&mut server_context(secret, profile), ssrc, seq)
     }
 
-    /// The server's SRTP context, keyed by `secret` and [`seed`].
-    pub(crate) fn server_context(secret: &[u8], profile: ProtectionProfile) -> Context {
+    /// The server's session keys (the DTLS server's), from `secret` and [`seed`].
+    fn server_config(secret: &[u8], profile: ProtectionProfile) -> Config {
         let mut config = Config {
             profile,
             ..Default::default()
@@ -340,6 +364,12 @@ pub(crate) mod tests {
         config
             .set_session_keys_from_keying_material(&material, false)
             .unwrap();
+        config
+    }
+
+    /// The server's SRTP context, keyed by `secret` and [`seed`].
+    pub(crate) fn server_context(secret: &[u8], profile: ProtectionProfile) -> Context {
+        let config = server_config(secret, profile);
         let provider = rtc::crypto::default_provider().unwrap();
         Context::new(
             &config.keys.local_master_key,
@@ -347,6 +377,22 @@ pub(crate) mod tests {
             profile,
             None,
             None,
+            provider.crypto(),
+        )
+        .unwrap()
+    }
+
+    /// The server's SRTP context for what this side sends, keyed by `secret` and [`seed`],
+    /// refusing replayed SRTCP.
+    pub(crate) fn server_receiving(secret: &[u8], profile: ProtectionProfile) -> Context {
+        let config = server_config(secret, profile);
+        let provider = rtc::crypto::default_provider().unwrap();
+        Context::new(
+            &config.keys.remote_master_key,
+            &config.keys.remote_master_salt,
+            profile,
+            None,
+            Some(srtcp_replay_protection(REPLAY_WINDOW)),
             provider.crypto(),
         )
         .unwrap()
@@ -380,9 +426,9 @@ pub(crate) mod tests {
             ProtectionProfile::Aes128CmHmacSha1_80,
         ] {
             let first = from_server(&secret, profile, 1);
-            let mut context = remote_keys(&secret, &seed(), &first)
+            let mut context = session_keys(&secret, &seed(), &first)
                 .unwrap()
-                .context()
+                .remote_context()
                 .unwrap();
             for (seq, packet) in [(1, first), (2, from_server(&secret, profile, 2))] {
                 let plain = context.decrypt_rtp(&packet).unwrap();
@@ -392,6 +438,6 @@ pub(crate) mod tests {
         // another secret: no context authenticates it
         let other: Vec<u8> = (1u8..49).collect();
         let first = from_server(&other, ProtectionProfile::AeadAes256Gcm, 1);
-        assert!(remote_keys(&secret, &seed(), &first).is_none());
+        assert!(session_keys(&secret, &seed(), &first).is_none());
     }
 }

@@ -46,9 +46,15 @@ pub(crate) const RECEIVER_REPORT_INTERVAL: Duration = Duration::from_secs(1);
 /// and SVC layers it forwards) is fed by it.
 pub(crate) const FEEDBACK_INTERVAL: Duration = grid::FINEST;
 
-/// The SSRC a receiver report or a feedback comes from: this side sends no stream of its own on the
-/// connection's behalf, and the server reads only the report blocks.
-const REPORTER_SSRC: u32 = 1;
+/// The SSRC a receiver report or a feedback comes from while the core writes them: this side
+/// sends no stream of its own on the connection's behalf, and the server reads only the report
+/// blocks and the streams they are about.
+const CORE_REPORTER_SSRC: u32 = 1;
+
+/// The SSRC they come from once the connection writes them (`Feedback::written_by_connection`):
+/// another than the core's, so that the connection's SRTCP packets, counted from 0, are not
+/// taken by the server for replays of those the core sent before.
+const CONNECTION_REPORTER_SSRC: u32 = 2;
 
 /// Report blocks one receiver report carries at most (its 5-bit count).
 const BLOCKS_PER_REPORT: usize = 31;
@@ -73,6 +79,8 @@ pub(crate) struct Feedback {
     /// When the next feedback is due: armed by a packet when none is, and kept armed by each
     /// feedback that had packets to tell.
     next_feedback: Option<Instant>,
+    /// The connection writes this RTCP, no longer the core through the interceptor.
+    by_connection: bool,
 }
 
 impl Feedback {
@@ -108,6 +116,26 @@ impl Feedback {
         }
     }
 
+    /// From now on the connection writes what [`timeout`](Self::timeout) gives, from an SSRC
+    /// of its own.
+    pub(crate) fn written_by_connection(&mut self) {
+        self.by_connection = true;
+    }
+
+    /// Whether the connection writes this RTCP (the interceptor then leaves it alone).
+    pub(crate) fn by_connection(&self) -> bool {
+        self.by_connection
+    }
+
+    /// The SSRC the RTCP comes from.
+    fn reporter(&self) -> u32 {
+        if self.by_connection {
+            CONNECTION_REPORTER_SSRC
+        } else {
+            CORE_REPORTER_SSRC
+        }
+    }
+
     /// What is due at `now`: NACKs, receiver reports, congestion feedback.
     pub(crate) fn timeout(&mut self, now: Instant) -> Vec<Box<dyn rtc::rtcp::Packet>> {
         let mut out: Vec<Box<dyn rtc::rtcp::Packet>> = Vec::new();
@@ -121,7 +149,8 @@ impl Feedback {
         }
         if self.next_feedback.is_some_and(|at| at <= now) {
             let before = out.len();
-            for feedback in self.arrivals.feedback(REPORTER_SSRC, self.feedback_ssrc) {
+            let reporter = self.reporter();
+            for feedback in self.arrivals.feedback(reporter, self.feedback_ssrc) {
                 out.push(Box::new(feedback));
             }
             // while packets come, the next one is due on the grid already (no packet has to
@@ -155,9 +184,10 @@ impl Feedback {
             .collect();
         // in a stable order (the map's is not)
         blocks.sort_by_key(|b| b.ssrc);
+        let reporter = self.reporter();
         for chunk in blocks.chunks(BLOCKS_PER_REPORT) {
             out.push(Box::new(ReceiverReport {
-                ssrc: REPORTER_SSRC,
+                ssrc: reporter,
                 reports: chunk.to_vec(),
                 ..Default::default()
             }));
@@ -167,6 +197,7 @@ impl Feedback {
     /// NACKs for the holes of each stream; true while holes are left.
     fn ask(&mut self, out: &mut Vec<Box<dyn rtc::rtcp::Packet>>) -> bool {
         let mut left = false;
+        let reporter = self.reporter();
         let mut streams: Vec<_> = self.holes.iter_mut().collect();
         streams.sort_by_key(|(ssrc, _)| **ssrc);
         for (&ssrc, holes) in streams {
@@ -174,7 +205,7 @@ impl Feedback {
             left |= holes.any();
             if !asked.is_empty() {
                 out.push(Box::new(TransportLayerNack {
-                    sender_ssrc: REPORTER_SSRC,
+                    sender_ssrc: reporter,
                     media_ssrc: ssrc,
                     nacks: nack_pairs_from_sequence_numbers(&asked),
                 }));

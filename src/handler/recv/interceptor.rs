@@ -1,7 +1,8 @@
 //! The receive direction's interceptor in webrtc-rs' chain: the packets the core reads go
 //! through the connection's feedback (`feedback.rs`; retransmissions unwrapped on the way),
 //! the server's sender reports to it and to the routes, and what the feedback has to send at
-//! its times goes out.
+//! its times goes out through the core, until the connection writes it itself
+//! (`Inbound::take_over_rtcp`).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -56,7 +57,12 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
     }
 
     fn handle_timeout(&mut self, now: Instant) -> Result<(), Self::Error> {
-        let due = self.routes.feedback().timeout(now);
+        let mut feedback = self.routes.feedback();
+        if feedback.by_connection() {
+            return Ok(());
+        }
+        let due = feedback.timeout(now);
+        drop(feedback);
         for packet in due {
             self.write_queue.push_back(TaggedPacket {
                 now,
@@ -68,7 +74,10 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
     }
 
     fn poll_timeout(&mut self) -> Option<Instant> {
-        self.routes.feedback().next_timeout()
+        let feedback = self.routes.feedback();
+        (!feedback.by_connection())
+            .then(|| feedback.next_timeout())
+            .flatten()
     }
 
     fn poll_read(&mut self) -> Option<Self::Rout> {

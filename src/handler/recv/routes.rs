@@ -158,6 +158,19 @@ impl Inbound for Routes {
         feedback.next_timeout()
     }
 
+    fn take_over_rtcp(&self) -> bool {
+        self.feedback().written_by_connection();
+        true
+    }
+
+    fn rtcp(&self, now: Instant) -> Vec<Box<dyn rtc::rtcp::Packet>> {
+        self.feedback().timeout(now)
+    }
+
+    fn rtcp_due(&self) -> Option<Instant> {
+        self.feedback().next_timeout()
+    }
+
     fn deliver_rtp(&self, packets: Vec<(Instant, rtp::Packet)>) {
         let Ok(by_ssrc) = self.by_ssrc.read() else {
             return;
