@@ -420,16 +420,17 @@ impl CoreAndSockets {
         let Some(at) = at else {
             return false;
         };
-        let sleeps_to = self.wake_at();
-        let due = if self.own_rtcp.is_some() {
-            &mut self.rtcp_due
-        } else {
-            &mut self.deadline
-        };
+        let own = self.own_rtcp.is_some();
+        let due = if own { self.rtcp_due } else { self.deadline };
         if due.is_some_and(|current| current <= at) {
             return false;
         }
-        *due = Some(at);
+        let sleeps_to = self.wake_at();
+        if own {
+            self.rtcp_due = Some(at);
+        } else {
+            self.deadline = Some(at);
+        }
         sleeps_to.is_none_or(|current| at < current)
     }
 
