@@ -462,16 +462,7 @@ impl CoreAndSockets {
         };
         let mut out = std::mem::take(&mut self.outgoing);
         for message in own.protect(&packets) {
-            out.push(TaggedBytesMut {
-                now,
-                transport: TransportContext {
-                    local_addr: local,
-                    peer_addr: peer,
-                    ecn: None,
-                    transport_protocol: TransportProtocol::UDP,
-                },
-                message,
-            });
+            out.push(udp_message(now, local, peer, message));
         }
         self.send_all(now, &mut out);
         self.outgoing = out;
@@ -543,6 +534,17 @@ pub(crate) fn udp_datagram(
     peer: SocketAddr,
     data: &[u8],
 ) -> TaggedBytesMut {
+    udp_message(now, local, peer, BytesMut::from(data))
+}
+
+/// `message` as a UDP datagram between `local` and `peer` (either way: the same fields say
+/// where a datagram came from and where one goes).
+fn udp_message(
+    now: Instant,
+    local: SocketAddr,
+    peer: SocketAddr,
+    message: BytesMut,
+) -> TaggedBytesMut {
     TaggedBytesMut {
         now,
         transport: TransportContext {
@@ -551,7 +553,7 @@ pub(crate) fn udp_datagram(
             ecn: None,
             transport_protocol: TransportProtocol::UDP,
         },
-        message: BytesMut::from(data),
+        message,
     }
 }
 
