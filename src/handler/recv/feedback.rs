@@ -14,7 +14,6 @@
 //! Reports and congestion feedback fall due on a grid shared by the process's connections
 //! (the first one up to an interval after the first packet), so that they go out together.
 
-use crate::ssrc_map::SsrcMap;
 use std::time::{Duration, Instant};
 
 use msc_ortc::{MediaKind, ReceivedStream};
@@ -29,6 +28,7 @@ use super::holes::Holes;
 use super::reception::{Reception, ReceptionStats};
 use super::rtx_unwrap::RtxStreams;
 use crate::connection::grid::{self, on_grid};
+use crate::ssrc_map::SsrcMap;
 
 /// How often holes are asked for: every 20 ms, so that a loss is asked for within a frame
 /// interval and a lost retransmission is asked for again well within the frame assembler's

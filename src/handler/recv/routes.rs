@@ -4,8 +4,6 @@
 //! consumer id) for those the core reads.
 
 use std::collections::HashMap;
-
-use crate::ssrc_map::SsrcMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Instant;
@@ -17,6 +15,7 @@ use rtc::rtp;
 use super::feedback::Feedback;
 use super::reception::ReceptionStats;
 use crate::connection::inbound::Inbound;
+use crate::ssrc_map::SsrcMap;
 
 /// What a consumer does with the packets of its stream. Called on the connection's tasks, one
 /// call at a time per connection, in arrival order; it must not block or call back into the

@@ -8,9 +8,9 @@
 //! repaired packet itself. An RTX packet too short to hold an original sequence number (a
 //! padding-only bandwidth probe) is left as it is, and webrtc-rs drops it.
 
-use crate::ssrc_map::SsrcMap;
-
 use msc_ortc::ReceivedStream;
+
+use crate::ssrc_map::SsrcMap;
 
 /// The stream an RTX SSRC repairs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
