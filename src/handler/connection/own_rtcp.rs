@@ -39,8 +39,11 @@ impl OwnRtcp {
         while start < packets.len() {
             let mut size = packets[start].marshal_size();
             let mut end = start + 1;
-            while end < packets.len() && size + packets[end].marshal_size() <= MAX_COMPOUND {
-                size += packets[end].marshal_size();
+            while let Some(next) = packets.get(end).map(|p| p.marshal_size()) {
+                if size + next > MAX_COMPOUND {
+                    break;
+                }
+                size += next;
                 end += 1;
             }
             let protected = rtcp::packet::marshal(&packets[start..end])
