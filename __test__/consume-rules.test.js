@@ -237,6 +237,42 @@ test('getStats() gives the receiver\'s inbound-rtp; requestKeyFrame() reaches th
   await until(() => writer.requests.length > requests, { what: 'a keyframe request at the producer' });
 });
 
+test("a receive transport's getStats() counts every datagram, times in ms, and its pair names the server's candidate", async (t) => {
+  const { producer } = await source(t);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer, serverConsumer } = await consume({ ...recv, device }, producer.id);
+  await nextFrames(consumer.track, 30);
+  const before = Date.now();
+  const stats = await recv.transport.getStats();
+  const after = Date.now();
+  const [sent] = (await serverConsumer.getStats()).filter((s) => s.type === 'outbound-rtp');
+  const entries = [...stats.values()];
+  const transport = entries.find((s) => s.type === 'transport');
+  const pair = stats.get(transport?.selectedCandidatePairId);
+  assert.ok(pair, JSON.stringify(entries.map((e) => e.id)));
+  // the RTP the consumer received is read outside webrtc-rs' core: counted all the same
+  for (const entry of [transport, pair]) {
+    assert.ok(entry.packetsReceived >= 30, `${entry.type}: packetsReceived ${entry.packetsReceived}`);
+    assert.ok(entry.bytesReceived >= sent.byteCount * 0.9, `${entry.type}: bytesReceived ${entry.bytesReceived}, the server sent ${sent.byteCount}`);
+    // receiver reports and feedback, written outside the core too
+    assert.ok(entry.packetsSent > 0 && entry.bytesSent > 0, `${entry.type}: sent ${entry.packetsSent}`);
+  }
+  // W3C times: ms since the epoch
+  for (const entry of entries) {
+    assert.ok(entry.timestamp >= before - 1000 && entry.timestamp <= after + 1000, `${entry.type} timestamp ${entry.timestamp}`);
+  }
+  assert.ok(pair.lastPacketReceivedTimestamp >= before - 1000 && pair.lastPacketReceivedTimestamp <= after + 1000, `lastPacketReceivedTimestamp ${pair.lastPacketReceivedTimestamp}`);
+  // the pair's candidates are entries of the report: ours, and the server's
+  const local = stats.get(pair.localCandidateId);
+  const remote = stats.get(pair.remoteCandidateId);
+  assert.equal(local?.type, 'local-candidate');
+  assert.equal(remote?.type, 'remote-candidate', pair.remoteCandidateId);
+  const [serverCandidate] = recv.serverTransport.iceCandidates.filter((c) => c.protocol === 'udp');
+  assert.equal(remote.address, serverCandidate.address);
+  assert.equal(remote.port, serverCandidate.port);
+  assert.equal(remote.usernameFragment, recv.serverTransport.iceParameters.usernameFragment);
+});
+
 test('a reader that falls behind loses whole frames up to a keyframe, counted; frames carry the server\'s NTP time', async (t) => {
   const { producer } = await source(t);
   const recv = await recvTransport(t, { server, device });

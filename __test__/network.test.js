@@ -177,6 +177,10 @@ test('a server listening on ::1 (IPv6 loopback) is reached: connected, media cou
   const pair = [...stats.values()].find((s) => s.type === 'candidate-pair' && s.nominated);
   const local = stats.get(pair?.localCandidateId);
   assert.equal(local?.address, '::1', JSON.stringify(local));
+  const remote = stats.get(pair.remoteCandidateId);
+  assert.equal(remote?.type, 'remote-candidate', pair.remoteCandidateId);
+  assert.equal(remote.address, '::1');
+  assert.equal(remote.port, serverTransport.iceCandidates[0].port);
 });
 
 test('updateIceServers: TypeError on bad servers; the servers given are used from the next ICE restart, removed ones are not', async (t) => {

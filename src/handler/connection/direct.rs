@@ -55,6 +55,7 @@ use super::grid::{self, DistantOnGrid};
 use super::inbound::Inbound;
 use super::own_rtcp::OwnRtcp;
 use super::own_rtp::OwnRtp;
+use super::own_traffic::OwnTraffic;
 use super::pacer::Pacer;
 #[cfg(target_os = "linux")]
 use super::rounds::{Eager, Registration, RoundReader, Rounds};
@@ -131,6 +132,8 @@ struct CoreAndSockets {
     /// The socket and the server's address the RTP read here last came through: where that
     /// RTCP goes (the server sends and receives on one address).
     rtp_route: Option<(SocketAddr, SocketAddr)>,
+    /// The datagrams read and written here rather than by the core, for its stats.
+    own_traffic: OwnTraffic,
     /// The receive rounds that read the sockets, if they do.
     #[cfg(target_os = "linux")]
     rounds: Option<&'static Rounds>,
@@ -179,6 +182,7 @@ impl CoreAndSockets {
             own_rtcp: None,
             rtcp_due: None,
             rtp_route: None,
+            own_traffic: OwnTraffic::default(),
             distant_on_grid: None,
             #[cfg(target_os = "linux")]
             rounds: None,
@@ -394,6 +398,7 @@ impl CoreAndSockets {
         data: &[u8],
     ) -> bool {
         if self.handshake == Handshake::Done && self.own.read(direction, now, data) {
+            self.own_traffic.received(now, data.len());
             self.rtp_route = Some((local, peer));
             return false;
         }
@@ -462,6 +467,7 @@ impl CoreAndSockets {
         };
         let mut out = std::mem::take(&mut self.outgoing);
         for message in own.protect(&packets) {
+            self.own_traffic.sent(now, message.len());
             out.push(udp_message(now, local, peer, message));
         }
         self.send_all(now, &mut out);
@@ -1169,6 +1175,16 @@ impl Driver for DirectDriver {
     async fn get_stats(&self, selector: StatsSelector) -> Result<RTCStatsReport, HandlerError> {
         self.connection
             .with_core(|core| Ok(core.pc.get_stats(Instant::now(), selector)))
+    }
+
+    fn own_traffic(&self) -> OwnTraffic {
+        self.connection
+            .lock()
+            .map(|core| OwnTraffic {
+                peer: core.rtp_route.map(|(_, peer)| peer),
+                ..core.own_traffic
+            })
+            .unwrap_or_default()
     }
 
     fn open_data_channel(

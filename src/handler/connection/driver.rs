@@ -36,6 +36,7 @@ use super::direct::{DirectConnection, DirectDriver};
 use super::events::Events;
 use super::gather::bind_addrs;
 use super::inbound::Inbound;
+use super::own_traffic::OwnTraffic;
 use super::setup;
 use crate::error::HandlerError;
 use crate::options::{HandlerOptions, IceServer};
@@ -131,6 +132,12 @@ pub(crate) trait Driver: Send + Sync {
     fn close_data_channel(&self, id: RTCDataChannelId) -> Result<(), HandlerError>;
 
     async fn get_stats(&self, selector: StatsSelector) -> Result<RTCStatsReport, HandlerError>;
+
+    /// The datagrams read and written outside the core, which its stats leave out (none for a
+    /// driver that passes everything through the core).
+    fn own_traffic(&self) -> OwnTraffic {
+        OwnTraffic::default()
+    }
 
     async fn close(&self);
 

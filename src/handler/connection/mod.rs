@@ -8,7 +8,8 @@
 //! connection events (`events.rs`), stats as JSON (`stats.rs`), DTLS failure detection
 //! (`dtls_failure.rs`), data channels (`data.rs`), received RTP read and the receive side's
 //! RTCP written outside the core (`own_rtp.rs`, `own_rtcp.rs`, with the keys of
-//! `srtp_keys.rs`) and how every PeerConnection is set up (`setup.rs`).
+//! `srtp_keys.rs`, counted for the stats in `own_traffic.rs`, beside the server's candidates of
+//! `remote_candidates.rs`) and how every PeerConnection is set up (`setup.rs`).
 //!
 //! Nothing here knows a direction: the send side (`crate::send`) and the receive side build on
 //! this module, never the other way round. What a direction adds to the connection (its
@@ -25,7 +26,9 @@ pub(crate) mod grid;
 pub(crate) mod inbound;
 mod own_rtcp;
 mod own_rtp;
+pub(crate) mod own_traffic;
 mod pacer;
+mod remote_candidates;
 #[cfg(target_os = "linux")]
 pub(crate) mod rounds;
 pub(crate) mod setup;

@@ -26,10 +26,31 @@ fn entry_to_json(entry: &RTCStatsReportEntry) -> Option<Value> {
         _ => return None,
     };
     match value {
-        Ok(value) => Some(value),
+        Ok(mut value) => {
+            in_ms(&mut value);
+            Some(value)
+        }
         Err(err) => {
             tracing::warn!(id = entry.id(), %err, "stats entry not serializable");
             None
+        }
+    }
+}
+
+/// The fields webrtc-rs 0.21.1 gives in seconds since the epoch (`instant_to_epoch`), and
+/// which W3C stats give in ms, as everything else here does.
+const SECONDS_FIELDS: [&str; 5] = [
+    "timestamp",
+    "lastPacketSentTimestamp",
+    "lastPacketReceivedTimestamp",
+    "remoteTimestamp",
+    "estimatedPlayoutTimestamp",
+];
+
+fn in_ms(entry: &mut Value) {
+    for field in SECONDS_FIELDS {
+        if let Some(seconds) = entry.get(field).and_then(Value::as_f64) {
+            entry[field] = Value::from((seconds * 1000.0).round());
         }
     }
 }
@@ -50,11 +71,15 @@ pub(crate) fn report_to_json(report: &RTCStatsReport, keep: impl Fn(&str) -> boo
 /// (`report.get(pair.localCandidateId)`). webrtc-rs 0.21.1 gives a candidate pair's
 /// `localCandidateId` and `remoteCandidateId` as the bare candidate id (`candidate:abc`), while
 /// the candidate entries' ids carry a prefix (`RTCLocalIceCandidate_candidate:abc`). A value
-/// that names no entry and is the suffix (after `_`) of exactly one entry's id becomes that id.
+/// that names no entry and is the suffix (after `_`) of exactly one id of an entry of the type
+/// the field refers to (any type for a field not listed in [`referred_type`]) becomes that id.
 fn repair_references(entries: &mut [Value]) {
-    let ids: Vec<String> = entries
+    let ids: Vec<(String, String)> = entries
         .iter()
-        .filter_map(|e| e["id"].as_str().map(str::to_owned))
+        .filter_map(|e| {
+            let id = e["id"].as_str()?.to_owned();
+            Some((id, e["type"].as_str().unwrap_or_default().to_owned()))
+        })
         .collect();
     for entry in entries.iter_mut() {
         let Some(fields) = entry.as_object_mut() else {
@@ -64,15 +89,28 @@ fn repair_references(entries: &mut [Value]) {
             let Some(reference) = value.as_str() else {
                 continue;
             };
-            if key == "id" || !key.ends_with("Id") || ids.iter().any(|id| id == reference) {
+            if key == "id" || !key.ends_with("Id") || ids.iter().any(|(id, _)| id == reference) {
                 continue;
             }
             let suffix = format!("_{reference}");
-            let mut matches = ids.iter().filter(|id| id.ends_with(&suffix));
+            let wanted = referred_type(key);
+            let mut matches = ids
+                .iter()
+                .filter(|(id, typ)| id.ends_with(&suffix) && wanted.is_none_or(|w| w == typ))
+                .map(|(id, _)| id);
             if let (Some(id), None) = (matches.next(), matches.next()) {
                 *value = Value::String(id.clone());
             }
         }
+    }
+}
+
+/// The type of the entries a reference field names, where webrtc-rs gives it bare.
+fn referred_type(field: &str) -> Option<&'static str> {
+    match field {
+        "localCandidateId" => Some("local-candidate"),
+        "remoteCandidateId" => Some("remote-candidate"),
+        _ => None,
     }
 }
 
@@ -102,5 +140,36 @@ mod tests {
         assert_eq!(pair["transportId"], "RTCTransport");
         assert_eq!(pair["codecId"], "unknown");
         assert_eq!(entries[0]["selectedCandidatePairId"], "P");
+    }
+
+    #[test]
+    fn a_candidate_reference_names_a_candidate_or_stays_bare() {
+        // no remote-candidate entry (webrtc-rs registers none for the candidates of a remote
+        // description); the pair's own id also ends with "_candidate:b"
+        let mut entries = vec![
+            json!({ "id": "RTCIceCandidatePair_candidate:a_candidate:b", "type": "candidate-pair",
+                    "localCandidateId": "candidate:a", "remoteCandidateId": "candidate:b" }),
+            json!({ "id": "RTCLocalIceCandidate_candidate:a", "type": "local-candidate" }),
+        ];
+        repair_references(&mut entries);
+        assert_eq!(
+            entries[0]["localCandidateId"],
+            "RTCLocalIceCandidate_candidate:a"
+        );
+        assert_eq!(entries[0]["remoteCandidateId"], "candidate:b");
+    }
+
+    #[test]
+    fn times_in_ms_since_the_epoch() {
+        let mut entry = json!({ "type": "candidate-pair", "timestamp": 1_796_673_967.362,
+            "lastPacketSentTimestamp": 1_796_673_967.3, "lastPacketReceivedTimestamp": 12.5,
+            "totalRoundTripTime": 0.25, "bytesSent": 10 });
+        in_ms(&mut entry);
+        assert_eq!(entry["timestamp"], 1_796_673_967_362.0);
+        assert_eq!(entry["lastPacketSentTimestamp"], 1_796_673_967_300.0);
+        assert_eq!(entry["lastPacketReceivedTimestamp"], 12_500.0);
+        // durations stay in seconds, as W3C has them; counts are counts
+        assert_eq!(entry["totalRoundTripTime"], 0.25);
+        assert_eq!(entry["bytesSent"], 10);
     }
 }

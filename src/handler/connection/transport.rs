@@ -7,6 +7,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use rtc::interceptor::Registry;
 use rtc::media_stream::MediaStreamTrack;
@@ -25,6 +26,8 @@ use super::driver::{self, has_turn, AddedTransceiver, Driver, DriverKind};
 use super::events::Events;
 use super::gather::stun_server_addrs;
 use super::inbound::Inbound;
+use super::own_traffic;
+use super::remote_candidates::RemoteCandidates;
 use super::setup::{configuration, validate_ice_servers};
 use super::stats;
 use crate::error::HandlerError;
@@ -38,6 +41,8 @@ pub(crate) struct Transport {
     /// The STUN/TURN servers now configured (`update_ice_servers` replaces them).
     ice_servers: Mutex<Vec<IceServer>>,
     events: Arc<Events>,
+    /// The server's candidates, from the last remote description set (for the stats).
+    remote_candidates: Mutex<RemoteCandidates>,
     closed: AtomicBool,
     /// Where `Drop` closes the connection (it may run outside the runtime).
     runtime: tokio::runtime::Handle,
@@ -68,6 +73,7 @@ impl Transport {
             ice_servers: Mutex::new(opts.ice_servers.clone()),
             opts,
             events,
+            remote_candidates: Mutex::default(),
             closed: AtomicBool::new(false),
             runtime: tokio::runtime::Handle::current(),
         })
@@ -130,8 +136,17 @@ impl Transport {
     pub(crate) async fn answer(&self, offer_sdp: String) -> Result<String, HandlerError> {
         let offer = RTCSessionDescription::offer(offer_sdp)
             .map_err(|e| HandlerError::InvalidArgument(format!("bad offer SDP: {e}")))?;
+        let candidates = RemoteCandidates::from_sdp(&offer.sdp);
         let stun_servers = self.stun_servers_to_gather(false).await;
-        self.driver.answer(offer, &stun_servers).await
+        let answer = self.driver.answer(offer, &stun_servers).await?;
+        self.set_remote_candidates(candidates);
+        Ok(answer)
+    }
+
+    fn set_remote_candidates(&self, candidates: RemoteCandidates) {
+        if let Ok(mut slot) = self.remote_candidates.lock() {
+            *slot = candidates;
+        }
     }
 
     /// Abandons the remote offer set by [`Transport::answer`] (its answer never set): back to
@@ -170,7 +185,10 @@ impl Transport {
     pub(crate) async fn set_remote_answer(&self, sdp: String) -> Result<(), HandlerError> {
         let answer = RTCSessionDescription::answer(sdp)
             .map_err(|e| HandlerError::InvalidArgument(format!("bad answer SDP: {e}")))?;
-        self.driver.set_remote_description(answer).await
+        let candidates = RemoteCandidates::from_sdp(&answer.sdp);
+        self.driver.set_remote_description(answer).await?;
+        self.set_remote_candidates(candidates);
+        Ok(())
     }
 
     /// Replaces the STUN/TURN servers (see `SendHandler::update_ice_servers` for the rules).
@@ -276,7 +294,8 @@ impl Transport {
     /// `local-candidate`, `remote-candidate` and `certificate`.
     pub(crate) async fn transport_stats(&self) -> Result<serde_json::Value, HandlerError> {
         let report = self.stats(StatsSelector::None).await?;
-        Ok(stats::report_to_json(&report, |t| {
+        let own = self.driver.own_traffic();
+        let mut json = stats::report_to_json(&report, |t| {
             matches!(
                 t,
                 "transport"
@@ -285,7 +304,15 @@ impl Transport {
                     | "remote-candidate"
                     | "certificate"
             )
-        }))
+        });
+        if let Some(entries) = json.as_array_mut() {
+            let now_ms = own_traffic::epoch_ms_now();
+            own.add_to(entries, Instant::now(), now_ms);
+            if let Ok(remote) = self.remote_candidates.lock() {
+                remote.add_to(entries, now_ms, own.peer);
+            }
+        }
+        Ok(json)
     }
 
     pub(crate) fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>) {
