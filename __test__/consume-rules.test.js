@@ -230,11 +230,22 @@ test('getStats() gives the receiver\'s inbound-rtp; requestKeyFrame() reaches th
   const inbound = [...stats.values()].find((s) => s.type === 'inbound-rtp');
   assert.ok(inbound, 'an inbound-rtp entry');
   assert.ok(inbound.packetsReceived > 0, `packetsReceived ${inbound.packetsReceived}`);
+  // as a browser's receiver stats: the frames, the codec and the transport it came through
+  assert.ok(inbound.framesReceived >= 5, `framesReceived ${inbound.framesReceived}`);
+  assert.equal(inbound.mid, consumer.rtpParameters.mid);
+  const codec = stats.get(inbound.codecId);
+  assert.equal(codec?.type, 'codec', inbound.codecId);
+  assert.equal(codec.mimeType.toLowerCase(), 'video/vp8');
+  assert.equal(codec.payloadType, consumer.rtpParameters.codecs[0].payloadType);
+  assert.equal(stats.get(inbound.transportId)?.type, 'transport');
+  assert.ok([...stats.values()].some((s) => s.type === 'candidate-pair'));
   const requests = writer.requests.length;
   await new Promise((resolve) => setTimeout(resolve, 350)); // past the rate limit of the start's request
   assert.equal(consumer.track.requestKeyFrame(), true);
   assert.equal(consumer.track.requestKeyFrame(), false, 'rate-limited');
   await until(() => writer.requests.length > requests, { what: 'a keyframe request at the producer' });
+  const after = [...(await consumer.getStats()).values()].find((s) => s.type === 'inbound-rtp');
+  assert.ok(after.pliCount >= 1, `pliCount ${after.pliCount}`);
 });
 
 test("a receive transport's getStats() counts every datagram, times in ms, and its pair names the server's candidate", async (t) => {

@@ -253,6 +253,11 @@ test('getStats() gives W3C stats: outbound-rtp with packetsSent, bytesSent, ssrc
   assert.ok(outbound[0].bytesSent > 0);
   assert.equal(outbound[0].kind, 'video');
   assert.equal(outbound[0].ssrc, producer.rtpParameters.encodings[0].ssrc);
+  // times in ms since the epoch; the pair the media goes through names both its candidates
+  for (const entry of stats.values()) assert.ok(Math.abs(entry.timestamp - Date.now()) < 60_000, `${entry.type} timestamp ${entry.timestamp}`);
+  const pair = stats.get([...stats.values()].find((s) => s.type === 'transport')?.selectedCandidatePairId);
+  assert.equal(stats.get(pair?.localCandidateId)?.type, 'local-candidate');
+  assert.equal(stats.get(pair?.remoteCandidateId)?.type, 'remote-candidate', pair?.remoteCandidateId);
   const transportStats = await transport.getStats();
   assert.ok([...transportStats.values()].some((s) => s.type === 'transport' || s.type === 'candidate-pair'));
 });

@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 pub mod consumer;
+mod consumer_stats;
 pub mod data_channel;
 pub mod data_consumer;
 pub mod data_producer;

@@ -25,6 +25,7 @@ use serde_json::Value;
 
 use super::{Direction, State, Transport, TransportListener};
 use crate::consumer::{Consumer, ConsumerOwner, TrackSink};
+use crate::consumer_stats;
 use crate::error::{Error, Result};
 
 /// What `transport.consume()` takes (`appData` stays in JS).
@@ -318,11 +319,18 @@ impl Transport {
 
     /// A consumer's W3C stats (its receiver's), with the track's own counters.
     pub async fn consumer_stats(&self, local_id: &str) -> Result<Value> {
-        let id = match self.state.lock().await.consumers.get(local_id) {
-            Some(c) => c.id().to_owned(),
+        let consumer = match self.state.lock().await.consumers.get(local_id) {
+            Some(c) => c.clone(),
             None => return Err(Error::invalid_state("closed")),
         };
-        self.handler.receiver_stats(&id).await.map_err(Error::from)
+        let mut report = self.handler.receiver_stats(consumer.id()).await?;
+        consumer_stats::complete(
+            &mut report,
+            consumer.local_id(),
+            consumer.rtp_parameters(),
+            &consumer.track().stats(),
+        );
+        Ok(report)
     }
 
     /// Stops receiving the consumer `local_id`: its packets go nowhere, and its section waits

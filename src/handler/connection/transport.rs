@@ -294,7 +294,6 @@ impl Transport {
     /// `local-candidate`, `remote-candidate` and `certificate`.
     pub(crate) async fn transport_stats(&self) -> Result<serde_json::Value, HandlerError> {
         let report = self.stats(StatsSelector::None).await?;
-        let own = self.driver.own_traffic();
         let mut json = stats::report_to_json(&report, |t| {
             matches!(
                 t,
@@ -305,14 +304,22 @@ impl Transport {
                     | "certificate"
             )
         });
-        if let Some(entries) = json.as_array_mut() {
-            let now_ms = own_traffic::epoch_ms_now();
-            own.add_to(entries, Instant::now(), now_ms);
-            if let Ok(remote) = self.remote_candidates.lock() {
-                remote.add_to(entries, now_ms, own.peer);
-            }
-        }
+        self.complete_transport_entries(&mut json);
         Ok(json)
+    }
+
+    /// Adds to the transport entries of `report` (stats as JSON) what the core's leave out:
+    /// the datagrams read and written outside it, and the server's candidates.
+    pub(crate) fn complete_transport_entries(&self, report: &mut serde_json::Value) {
+        let Some(entries) = report.as_array_mut() else {
+            return;
+        };
+        let own = self.driver.own_traffic();
+        let now_ms = own_traffic::epoch_ms_now();
+        own.add_to(entries, Instant::now(), now_ms);
+        if let Ok(remote) = self.remote_candidates.lock() {
+            remote.add_to(entries, now_ms, own.peer);
+        }
     }
 
     pub(crate) fn on_connection_state(&self, f: Box<dyn Fn(&'static str) + Send + Sync>) {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
 
-use super::inbound_stats::with_own_inbound;
+use super::inbound_stats::{with_own_inbound, with_transport};
 use super::routes::{ReceiveSink, Routes};
 use crate::connection::data::DataChannels;
 use crate::connection::driver::needs_turn;
@@ -143,6 +143,7 @@ impl RecvHandler {
         if let Some((ssrc, stats)) = self.routes.stats(track_id) {
             with_own_inbound(&mut report, track_id, ssrc, stats);
         }
+        with_transport(&mut report, self.transport.transport_stats().await?);
         Ok(report)
     }
 

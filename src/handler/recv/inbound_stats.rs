@@ -1,12 +1,15 @@
 //! A receiver's `inbound-rtp` statistics from the connection's own counts: what webrtc-rs'
 //! core counts of a stream covers only the packets it read, and the connection reads most of
-//! them itself (`connection/direct.rs`, `OwnRtp`).
+//! them itself (`connection/direct.rs`, `OwnRtp`). The core's report of such a receiver has
+//! no transport entries either (it adds those its streams refer to): they are added as a
+//! browser's receiver stats have them.
 
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use serde_json::{json, Value};
 
 use super::reception::ReceptionStats;
+use crate::connection::own_traffic::epoch_ms_now;
 
 /// `report` (a W3C stats array) with the `inbound-rtp` entry of `ssrc` counting what
 /// `stats` says, added (for `track_id`) when the core has none.
@@ -19,9 +22,7 @@ pub(crate) fn with_own_inbound(
     let Some(entries) = report.as_array_mut() else {
         return;
     };
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    let now = epoch_ms_now();
     let since_last = Instant::now()
         .saturating_duration_since(stats.last_packet)
         .as_secs_f64()
@@ -56,6 +57,30 @@ pub(crate) fn with_own_inbound(
                 fields.extend(counts);
             }
             entries.push(entry);
+        }
+    }
+}
+
+/// `report` with the entries of `transport` (the transport's stats: `transport`,
+/// `candidate-pair`, candidates, certificates) when it has no `transport` entry, and its
+/// `inbound-rtp` entries referring to the transport entry.
+pub(crate) fn with_transport(report: &mut Value, transport: Value) {
+    let (Some(entries), Value::Array(transport)) = (report.as_array_mut(), transport) else {
+        return;
+    };
+    if !entries.iter().any(|e| e["type"] == "transport") {
+        entries.extend(transport);
+    }
+    let Some(id) = entries
+        .iter()
+        .find(|e| e["type"] == "transport")
+        .map(|e| e["id"].clone())
+    else {
+        return;
+    };
+    for entry in entries.iter_mut() {
+        if entry["type"] == "inbound-rtp" && entry.get("transportId").is_none() {
+            entry["transportId"] = id.clone();
         }
     }
 }
@@ -107,5 +132,26 @@ mod tests {
         assert_eq!(entry["packetsReceived"], 10);
         let last = entry["lastPacketReceivedTimestamp"].as_f64().unwrap();
         assert!((entry["timestamp"].as_f64().unwrap() - last).abs() < 1000.0);
+    }
+
+    #[test]
+    fn the_transports_entries_are_added_once_and_referred_to() {
+        let transport = json!([
+            {"id": "T", "type": "transport"},
+            {"id": "P", "type": "candidate-pair"}
+        ]);
+        let mut report = json!([{"id": "I", "type": "inbound-rtp", "ssrc": 7}]);
+        with_transport(&mut report, transport.clone());
+        let entries = report.as_array().unwrap();
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[0]["transportId"], "T");
+        // the core's report had them already: nothing added
+        let mut report = json!([
+            {"id": "I", "type": "inbound-rtp", "transportId": "T0"},
+            {"id": "T0", "type": "transport"}
+        ]);
+        with_transport(&mut report, transport);
+        assert_eq!(report.as_array().unwrap().len(), 2);
+        assert_eq!(report[0]["transportId"], "T0");
     }
 }

@@ -361,6 +361,7 @@ impl SendHandler {
         };
         let report = self.transport.stats(StatsSelector::Sender(sender)).await?;
         let mut json = stats::report_to_json(&report, |_| true);
+        self.transport.complete_transport_entries(&mut json);
         super::stats::patch_feedback_counts(&mut json, &writers);
         Ok(json)
     }
