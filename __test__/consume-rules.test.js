@@ -277,6 +277,8 @@ test("a receive transport's getStats() counts every datagram, times in ms, and i
   const local = stats.get(pair.localCandidateId);
   const remote = stats.get(pair.remoteCandidateId);
   assert.equal(local?.type, 'local-candidate');
+  assert.ok(local.usernameFragment);
+  assert.equal(transport.iceLocalUsernameFragment, local.usernameFragment);
   assert.equal(remote?.type, 'remote-candidate', pair.remoteCandidateId);
   const [serverCandidate] = recv.serverTransport.iceCandidates.filter((c) => c.protocol === 'udp');
   assert.equal(remote.address, serverCandidate.address);

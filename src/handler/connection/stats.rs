@@ -59,6 +59,7 @@ fn in_ms(entry: &mut Value) {
 pub(crate) fn report_to_json(report: &RTCStatsReport, keep: impl Fn(&str) -> bool) -> Value {
     let mut entries: Vec<Value> = report.iter().filter_map(entry_to_json).collect();
     repair_references(&mut entries);
+    fill_local_username_fragment(&mut entries);
     Value::Array(
         entries
             .into_iter()
@@ -101,6 +102,36 @@ fn repair_references(entries: &mut [Value]) {
             if let (Some(id), None) = (matches.next(), matches.next()) {
                 *value = Value::String(id.clone());
             }
+        }
+    }
+}
+
+/// Gives a `transport` entry without `iceLocalUsernameFragment` (webrtc-rs 0.21.1 leaves it
+/// empty) the one of the local candidate of its selected pair.
+fn fill_local_username_fragment(entries: &mut [Value]) {
+    let ufrag_of = |entries: &[Value], transport: &Value| {
+        let pair = entries
+            .iter()
+            .find(|e| e["id"] == transport["selectedCandidatePairId"])?;
+        let local = entries
+            .iter()
+            .find(|e| e["id"] == pair["localCandidateId"])?;
+        local["usernameFragment"]
+            .as_str()
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+    };
+    for index in 0..entries.len() {
+        let transport = &entries[index];
+        if transport["type"] != "transport"
+            || transport["iceLocalUsernameFragment"]
+                .as_str()
+                .is_some_and(|u| !u.is_empty())
+        {
+            continue;
+        }
+        if let Some(ufrag) = ufrag_of(entries, transport) {
+            entries[index]["iceLocalUsernameFragment"] = Value::from(ufrag);
         }
     }
 }
@@ -157,6 +188,23 @@ mod tests {
             "RTCLocalIceCandidate_candidate:a"
         );
         assert_eq!(entries[0]["remoteCandidateId"], "candidate:b");
+    }
+
+    #[test]
+    fn the_transport_gets_its_selected_pairs_local_username_fragment() {
+        let mut entries = vec![
+            json!({ "id": "T", "type": "transport", "selectedCandidatePairId": "P",
+                    "iceLocalUsernameFragment": "" }),
+            json!({ "id": "P", "type": "candidate-pair", "localCandidateId": "L" }),
+            json!({ "id": "L", "type": "local-candidate", "usernameFragment": "abcd" }),
+        ];
+        fill_local_username_fragment(&mut entries);
+        assert_eq!(entries[0]["iceLocalUsernameFragment"], "abcd");
+        // no pair selected yet: left empty
+        let mut unselected =
+            vec![json!({ "id": "T", "type": "transport", "iceLocalUsernameFragment": "" })];
+        fill_local_username_fragment(&mut unselected);
+        assert_eq!(unselected[0]["iceLocalUsernameFragment"], "");
     }
 
     #[test]
