@@ -246,6 +246,16 @@ test('getStats() gives the receiver\'s inbound-rtp; requestKeyFrame() reaches th
   await until(() => writer.requests.length > requests, { what: 'a keyframe request at the producer' });
   const after = [...(await consumer.getStats()).values()].find((s) => s.type === 'inbound-rtp');
   assert.ok(after.pliCount >= 1, `pliCount ${after.pliCount}`);
+  // the server's sender reports (one a second for video): what it says it sent
+  let remote;
+  await until(async () => {
+    const now = await consumer.getStats();
+    remote = [...now.values()].find((s) => s.type === 'remote-outbound-rtp');
+    return remote !== undefined;
+  }, { what: 'a remote-outbound-rtp entry' });
+  assert.equal(remote.ssrc, inbound.ssrc);
+  assert.equal(remote.localId, inbound.id);
+  assert.ok(remote.packetsSent > 0 && remote.bytesSent > 0 && remote.reportsSent >= 1, JSON.stringify(remote));
 });
 
 test("a receive transport's getStats() counts every datagram, times in ms, and its pair names the server's candidate", async (t) => {

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use msc_ortc::{MediaKind, ReceivedStream};
 use rtc::rtcp::receiver_report::ReceiverReport;
+use rtc::rtcp::sender_report::SenderReport;
 use rtc::rtcp::transport_feedbacks::transport_layer_nack::{
     nack_pairs_from_sequence_numbers, TransportLayerNack,
 };
@@ -110,9 +111,9 @@ impl Feedback {
     }
 
     /// The server's sender report of `ssrc`.
-    pub(crate) fn sender_report(&mut self, now: Instant, ssrc: u32, ntp_time: u64) {
-        if let Some(reception) = self.receptions.get_mut(&ssrc) {
-            reception.sender_report(now, ntp_time);
+    pub(crate) fn sender_report(&mut self, now: Instant, report: &SenderReport) {
+        if let Some(reception) = self.receptions.get_mut(&report.ssrc) {
+            reception.sender_report(now, report);
         }
     }
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use super::reception::ReceptionStats;
+use super::reception::{ReceptionStats, RemoteSent};
 use crate::connection::own_traffic::epoch_ms_now;
 
 /// `report` (a W3C stats array) with the `inbound-rtp` entry of `ssrc` counting what
@@ -42,8 +42,11 @@ pub(crate) fn with_own_inbound(
     let found = entries
         .iter_mut()
         .find(|e| e["type"] == "inbound-rtp" && e["ssrc"].as_u64() == Some(u64::from(ssrc)));
-    match found.and_then(Value::as_object_mut) {
-        Some(entry) => entry.extend(counts),
+    let inbound_id = match found.and_then(Value::as_object_mut) {
+        Some(entry) => {
+            entry.extend(counts);
+            entry["id"].clone()
+        }
         None => {
             let mut entry = json!({
                 "id": format!("RTCInboundRTPStream_{}_{ssrc}", stats.kind),
@@ -56,14 +59,52 @@ pub(crate) fn with_own_inbound(
             if let Some(fields) = entry.as_object_mut() {
                 fields.extend(counts);
             }
+            let id = entry["id"].clone();
             entries.push(entry);
+            id
         }
+    };
+    if let Some(sent) = stats.remote_sent {
+        with_remote_outbound(entries, &inbound_id, ssrc, stats.kind, sent, now);
+    }
+}
+
+/// The `remote-outbound-rtp` entry of the stream `ssrc` (what the server's sender reports
+/// said), replacing the core's if it has one, and the `inbound-rtp` entry `inbound_id`
+/// naming it. `remoteTimestamp` is on the server's NTP clock, in ms, as frames' `ntpTime`
+/// (mediasoup's clock runs from its own start, not from the epoch).
+fn with_remote_outbound(
+    entries: &mut Vec<Value>,
+    inbound_id: &Value,
+    ssrc: u32,
+    kind: &str,
+    sent: RemoteSent,
+    now: f64,
+) {
+    let id = format!("RTCRemoteOutboundRTPStream_{kind}_{ssrc}");
+    entries.retain(|e| e["id"] != id.as_str());
+    let seconds = (sent.ntp_time >> 32) as f64;
+    let fraction = (sent.ntp_time & 0xffff_ffff) as f64 / 4_294_967_296.0;
+    entries.push(json!({
+        "id": id,
+        "type": "remote-outbound-rtp",
+        "timestamp": now,
+        "ssrc": ssrc,
+        "kind": kind,
+        "localId": inbound_id,
+        "packetsSent": sent.packets,
+        "bytesSent": sent.octets,
+        "remoteTimestamp": (seconds + fraction) * 1000.0,
+        "reportsSent": sent.reports,
+    }));
+    if let Some(inbound) = entries.iter_mut().find(|e| e["id"] == *inbound_id) {
+        inbound["remoteId"] = Value::from(id);
     }
 }
 
 /// `report` with the entries of `transport` (the transport's stats: `transport`,
 /// `candidate-pair`, candidates, certificates) when it has no `transport` entry, and its
-/// `inbound-rtp` entries referring to the transport entry.
+/// `inbound-rtp` and `remote-outbound-rtp` entries referring to the transport entry.
 pub(crate) fn with_transport(report: &mut Value, transport: Value) {
     let (Some(entries), Value::Array(transport)) = (report.as_array_mut(), transport) else {
         return;
@@ -79,7 +120,8 @@ pub(crate) fn with_transport(report: &mut Value, transport: Value) {
         return;
     };
     for entry in entries.iter_mut() {
-        if entry["type"] == "inbound-rtp" && entry.get("transportId").is_none() {
+        let stream = entry["type"] == "inbound-rtp" || entry["type"] == "remote-outbound-rtp";
+        if stream && entry.get("transportId").is_none() {
             entry["transportId"] = id.clone();
         }
     }
@@ -99,6 +141,7 @@ mod tests {
             jitter: 0.004,
             last_packet: Instant::now(),
             nack_count: 1,
+            remote_sent: None,
         }
     }
 
@@ -132,6 +175,37 @@ mod tests {
         assert_eq!(entry["packetsReceived"], 10);
         let last = entry["lastPacketReceivedTimestamp"].as_f64().unwrap();
         assert!((entry["timestamp"].as_f64().unwrap() - last).abs() < 1000.0);
+    }
+
+    #[test]
+    fn what_the_sender_reports_said_is_a_remote_outbound_entry() {
+        let mut report = json!([{"id": "x", "type": "codec"}]);
+        let sent = RemoteSent {
+            packets: 300,
+            octets: 250_000,
+            ntp_time: (12u64 << 32) | (1u64 << 31),
+            reports: 3,
+        };
+        let with_reports = ReceptionStats {
+            remote_sent: Some(sent),
+            ..stats()
+        };
+        with_own_inbound(&mut report, "track", 7, with_reports);
+        with_own_inbound(&mut report, "track", 7, with_reports);
+        let entries = report.as_array().unwrap();
+        assert_eq!(entries.len(), 3, "one entry each, however many calls");
+        let inbound = &entries[1];
+        let remote = entries
+            .iter()
+            .find(|e| e["id"] == inbound["remoteId"])
+            .unwrap();
+        assert_eq!(remote["type"], "remote-outbound-rtp");
+        assert_eq!(remote["localId"], inbound["id"]);
+        assert_eq!(remote["ssrc"], 7);
+        assert_eq!(remote["packetsSent"], 300);
+        assert_eq!(remote["bytesSent"], 250_000);
+        assert_eq!(remote["reportsSent"], 3);
+        assert_eq!(remote["remoteTimestamp"], 12_500.0);
     }
 
     #[test]

@@ -47,8 +47,7 @@ impl Protocol<TaggedPacket, TaggedPacket, ()> for ReceiveInterceptor {
         } else if let Packet::Rtcp(packets) = &msg.message.packet {
             for packet in packets {
                 if let Some(sr) = packet.as_any().downcast_ref::<SenderReport>() {
-                    self.routes
-                        .sender_report(msg.now, sr.ssrc, sr.ntp_time, sr.rtp_time);
+                    self.routes.sender_report(msg.now, sr);
                 }
             }
         }

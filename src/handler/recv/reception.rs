@@ -8,6 +8,7 @@
 use std::time::Instant;
 
 use rtc::rtcp::reception_report::ReceptionReport;
+use rtc::rtcp::sender_report::SenderReport;
 
 /// Sequence numbers remembered to tell a duplicate (a retransmission of a packet that came
 /// after all) from a repair: as far back as the NACK generator asks for packets.
@@ -43,6 +44,17 @@ pub(crate) struct Reception {
     header_bytes: u64,
     payload_bytes: u64,
     last_packet: Option<Instant>,
+    remote_sent: Option<RemoteSent>,
+}
+
+/// What the server's sender reports of a stream said: the last one's counts and NTP time,
+/// and how many came (W3C `remote-outbound-rtp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RemoteSent {
+    pub(crate) packets: u32,
+    pub(crate) octets: u32,
+    pub(crate) ntp_time: u64,
+    pub(crate) reports: u64,
 }
 
 /// The inbound RTP statistics of a stream (W3C `inbound-rtp`).
@@ -57,6 +69,8 @@ pub(crate) struct ReceptionStats {
     pub(crate) jitter: f64,
     pub(crate) last_packet: Instant,
     pub(crate) nack_count: u64,
+    /// What the server's sender reports said, once one came.
+    pub(crate) remote_sent: Option<RemoteSent>,
 }
 
 impl Reception {
@@ -79,6 +93,7 @@ impl Reception {
             header_bytes: 0,
             payload_bytes: 0,
             last_packet: None,
+            remote_sent: None,
         }
     }
 
@@ -99,6 +114,7 @@ impl Reception {
             jitter: self.jitter / self.clock_rate,
             last_packet: self.last_packet?,
             nack_count,
+            remote_sent: self.remote_sent,
         })
     }
 
@@ -178,8 +194,15 @@ impl Reception {
     }
 
     /// The server's sender report of the stream, at `now`.
-    pub(crate) fn sender_report(&mut self, now: Instant, ntp_time: u64) {
-        self.sender_report = Some(((ntp_time >> 16) as u32, now));
+    pub(crate) fn sender_report(&mut self, now: Instant, report: &SenderReport) {
+        self.sender_report = Some(((report.ntp_time >> 16) as u32, now));
+        let reports = self.remote_sent.map_or(0, |r| r.reports) + 1;
+        self.remote_sent = Some(RemoteSent {
+            packets: report.packet_count,
+            octets: report.octet_count,
+            ntp_time: report.ntp_time,
+            reports,
+        });
     }
 
     /// The report block for a receiver report made at `now` (none before the first packet).
@@ -352,9 +375,21 @@ mod tests {
         r.packet(t, 1, 0, false);
         let report = r.report(t).unwrap();
         assert_eq!((report.last_sender_report, report.delay), (0, 0));
-        r.sender_report(t, 0x0123_4567_89AB_CDEF);
+        let sender_report = SenderReport {
+            ssrc: 5,
+            ntp_time: 0x0123_4567_89AB_CDEF,
+            packet_count: 10,
+            octet_count: 1000,
+            ..Default::default()
+        };
+        r.sender_report(t, &sender_report);
         let report = r.report(at(t, 500)).unwrap();
         assert_eq!(report.last_sender_report, 0x4567_89AB);
         assert_eq!(report.delay, 32_768, "half a second in 1/65536 s");
+        // the counts the stats give, and how many reports came
+        r.sender_report(t, &sender_report);
+        let sent = r.stats(0).unwrap().remote_sent.unwrap();
+        assert_eq!((sent.packets, sent.octets, sent.reports), (10, 1000, 2));
+        assert_eq!(sent.ntp_time, 0x0123_4567_89AB_CDEF);
     }
 }

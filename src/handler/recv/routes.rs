@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use msc_ortc::ReceivedStream;
 use rtc::peer_connection::message::{RTCMessage, TaggedRTCMessage};
+use rtc::rtcp::sender_report::SenderReport;
 use rtc::rtp;
 
 use super::feedback::Feedback;
@@ -101,14 +102,18 @@ impl Routes {
         }
     }
 
-    /// A sender report of `ssrc`: to its sink if it has one, and to the feedback (whose
-    /// receiver reports echo it).
-    pub(crate) fn sender_report(&self, now: Instant, ssrc: u32, ntp_time: u64, rtp_time: u32) {
-        let sink = self.by_ssrc.read().ok().and_then(|m| m.get(&ssrc).cloned());
+    /// A sender report: to the sink of its stream if it has one, and to the feedback (whose
+    /// receiver reports echo it, and whose stats give its counts).
+    pub(crate) fn sender_report(&self, now: Instant, report: &SenderReport) {
+        let sink = self
+            .by_ssrc
+            .read()
+            .ok()
+            .and_then(|m| m.get(&report.ssrc).cloned());
         if let Some(sink) = sink {
-            sink.sender_report(now, ntp_time, rtp_time);
+            sink.sender_report(now, report.ntp_time, report.rtp_time);
         }
-        self.feedback().sender_report(now, ssrc, ntp_time);
+        self.feedback().sender_report(now, report);
     }
 
     pub(crate) fn clear(&self) {
