@@ -253,6 +253,10 @@ test('getStats() gives W3C stats: outbound-rtp with packetsSent, bytesSent, ssrc
   assert.ok(outbound[0].bytesSent > 0);
   assert.equal(outbound[0].kind, 'video');
   assert.equal(outbound[0].ssrc, producer.rtpParameters.encodings[0].ssrc);
+  const codec = stats.get(outbound[0].codecId);
+  assert.equal(codec?.type, 'codec', outbound[0].codecId);
+  assert.equal(codec.mimeType, producer.rtpParameters.codecs[0].mimeType);
+  assert.equal(codec.payloadType, producer.rtpParameters.codecs[0].payloadType);
   // times in ms since the epoch; the pair the media goes through names both its candidates
   for (const entry of stats.values()) assert.ok(Math.abs(entry.timestamp - Date.now()) < 60_000, `${entry.type} timestamp ${entry.timestamp}`);
   const pair = stats.get([...stats.values()].find((s) => s.type === 'transport')?.selectedCandidatePairId);

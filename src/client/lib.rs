@@ -5,13 +5,13 @@
 #![warn(missing_docs)]
 
 pub mod consumer;
-mod consumer_stats;
 pub mod data_channel;
 pub mod data_consumer;
 pub mod data_producer;
 pub mod device;
 pub mod error;
 pub mod producer;
+mod rtp_stats;
 pub mod transport;
 
 pub use consumer::Consumer;

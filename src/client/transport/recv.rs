@@ -25,8 +25,8 @@ use serde_json::Value;
 
 use super::{Direction, State, Transport, TransportListener};
 use crate::consumer::{Consumer, ConsumerOwner, TrackSink};
-use crate::consumer_stats;
 use crate::error::{Error, Result};
+use crate::rtp_stats;
 
 /// What `transport.consume()` takes (`appData` stays in JS).
 #[derive(Debug, Clone)]
@@ -324,7 +324,7 @@ impl Transport {
             None => return Err(Error::invalid_state("closed")),
         };
         let mut report = self.handler.receiver_stats(consumer.id()).await?;
-        consumer_stats::complete(
+        rtp_stats::complete_inbound(
             &mut report,
             consumer.local_id(),
             consumer.rtp_parameters(),

@@ -21,6 +21,7 @@ use super::listener::answered_id;
 use super::{Direction, SendListener, Transport};
 use crate::error::{Error, Result};
 use crate::producer::{Producer, ProducerOwner};
+use crate::rtp_stats;
 
 /// What `transport.produce()` asks for.
 #[derive(Default)]
@@ -328,13 +329,13 @@ impl Transport {
 
     /// A producer's W3C stats (its sender's).
     pub async fn producer_stats(&self, local_id: &str) -> Result<Value> {
-        if !self.state.lock().await.producers.contains_key(local_id) {
-            return Err(Error::invalid_state("closed"));
-        }
-        self.handler
-            .sender_stats(local_id)
-            .await
-            .map_err(Error::from)
+        let producer = match self.state.lock().await.producers.get(local_id) {
+            Some(p) => p.clone(),
+            None => return Err(Error::invalid_state("closed")),
+        };
+        let mut report = self.handler.sender_stats(local_id).await?;
+        rtp_stats::complete_outbound(&mut report, local_id, producer.rtp_parameters());
+        Ok(report)
     }
 }
 
