@@ -11,7 +11,7 @@ const dgram = require('node:dgram');
 const { EventEmitter } = require('node:events');
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-const { createTrack, InvalidStateError } = require('..');
+const { createTrack, InvalidStateError, UnsupportedError } = require('..');
 const { startServerAndDevice, producerCounters, serverReceives, until } = require('./helpers/server');
 const { feed } = require('./helpers/media');
 const { createRelay } = require('./helpers/relay');
@@ -181,6 +181,21 @@ test('a server listening on ::1 (IPv6 loopback) is reached: connected, media cou
   assert.equal(remote?.type, 'remote-candidate', pair.remoteCandidateId);
   assert.equal(remote.address, '::1');
   assert.equal(remote.port, serverTransport.iceCandidates[0].port);
+});
+
+test('a server transport with TCP candidates only: UnsupportedError at once, naming UDP', async (t) => {
+  const serverTransport = await server.router.createWebRtcTransport({ listenInfos: [{ protocol: 'tcp', ip: '127.0.0.1' }] });
+  t.after(() => serverTransport.close());
+  assert.deepEqual(serverTransport.iceCandidates.map((c) => c.protocol), ['tcp']);
+  const options = {
+    id: serverTransport.id,
+    iceParameters: serverTransport.iceParameters,
+    iceCandidates: serverTransport.iceCandidates,
+    dtlsParameters: serverTransport.dtlsParameters,
+  };
+  for (const create of ['createSendTransport', 'createRecvTransport']) {
+    assert.throws(() => device[create](options), (err) => err instanceof UnsupportedError && /UDP/.test(err.message), create);
+  }
 });
 
 test('updateIceServers: TypeError on bad servers; the servers given are used from the next ICE restart, removed ones are not', async (t) => {

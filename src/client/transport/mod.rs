@@ -105,6 +105,7 @@ impl TransportOptions {
         validate::validate_ice_candidates(
             obj.get_mut("iceCandidates").unwrap_or(&mut Value::Null),
         )?;
+        check_udp_candidate(&obj["iceCandidates"])?;
         validate::validate_dtls_parameters(
             obj.get_mut("dtlsParameters").unwrap_or(&mut Value::Null),
         )?;
@@ -128,6 +129,27 @@ impl TransportOptions {
         serde_json::from_value(value)
             .map_err(|e| Error::type_error(format!("invalid transport options: {e}")))
     }
+}
+
+/// The connection reaches the server over UDP only (ICE-TCP is not implemented): a server
+/// transport that offers candidates, none of them UDP, cannot be reached, and is an
+/// `UnsupportedError` at once rather than a transport that fails after its ICE timeout.
+fn check_udp_candidate(candidates: &Value) -> Result<()> {
+    let Some(candidates) = candidates.as_array() else {
+        return Ok(());
+    };
+    let udp = candidates.iter().any(|c| {
+        c["protocol"]
+            .as_str()
+            .is_some_and(|p| p.eq_ignore_ascii_case("udp"))
+    });
+    if candidates.is_empty() || udp {
+        return Ok(());
+    }
+    Err(Error::unsupported(
+        "the server's transport offers no UDP candidate (only TCP): this client reaches \
+         mediasoup over UDP only; enable UDP on the server's WebRtcTransport",
+    ))
 }
 
 /// An RTCIceServer as JS gives it: `urls` is a string or an array of strings.
@@ -561,6 +583,33 @@ fn local_addresses(options: &TransportOptions) -> LocalAddresses {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_server_with_no_udp_candidate_is_unsupported() {
+        let options = |protocols: &[&str]| {
+            let candidates: Vec<Value> = protocols
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    json!({ "foundation": "f", "priority": 1, "address": "127.0.0.1",
+                            "protocol": p, "port": 40000 + i, "type": "host" })
+                })
+                .collect();
+            TransportOptions::from_json(json!({
+                "id": "t",
+                "iceParameters": { "usernameFragment": "u", "password": "p", "iceLite": true },
+                "iceCandidates": candidates,
+                "dtlsParameters": { "role": "auto", "fingerprints": [
+                    { "algorithm": "sha-256", "value": "AB:CD" }] },
+            }))
+        };
+        match options(&["tcp"]) {
+            Err(Error::Unsupported(message)) => assert!(message.contains("UDP"), "{message}"),
+            other => panic!("expected an UnsupportedError, got {other:?}"),
+        }
+        assert!(options(&["tcp", "udp"]).is_ok());
+        assert!(options(&["udp"]).is_ok());
+    }
 
     #[test]
     fn sockets_listen_where_the_server_can_be_reached() {
