@@ -185,6 +185,7 @@ mod tests {
             octets: 250_000,
             ntp_time: (12u64 << 32) | (1u64 << 31),
             reports: 3,
+            at: Instant::now(),
         };
         let with_reports = ReceptionStats {
             remote_sent: Some(sent),

@@ -35,8 +35,6 @@ pub(crate) struct Reception {
     jitter: f64,
     /// The last in-order packet: its arrival and RTP timestamp.
     last: Option<(Instant, u32)>,
-    /// The middle 32 bits of the last sender report's NTP time, and when it came.
-    sender_report: Option<(u32, Instant)>,
     started: bool,
     /// Every packet noted (duplicates too), its header's and its payload's bytes, and the
     /// time of the last one: the inbound statistics.
@@ -44,6 +42,7 @@ pub(crate) struct Reception {
     header_bytes: u64,
     payload_bytes: u64,
     last_packet: Option<Instant>,
+    /// The last sender report, which receiver reports echo.
     remote_sent: Option<RemoteSent>,
 }
 
@@ -55,6 +54,8 @@ pub(crate) struct RemoteSent {
     pub(crate) octets: u32,
     pub(crate) ntp_time: u64,
     pub(crate) reports: u64,
+    /// When the last one came.
+    pub(crate) at: Instant,
 }
 
 /// The inbound RTP statistics of a stream (W3C `inbound-rtp`).
@@ -87,7 +88,6 @@ impl Reception {
             seen: [0; WORDS],
             jitter: 0.0,
             last: None,
-            sender_report: None,
             started: false,
             packets: 0,
             header_bytes: 0,
@@ -195,13 +195,13 @@ impl Reception {
 
     /// The server's sender report of the stream, at `now`.
     pub(crate) fn sender_report(&mut self, now: Instant, report: &SenderReport) {
-        self.sender_report = Some(((report.ntp_time >> 16) as u32, now));
         let reports = self.remote_sent.map_or(0, |r| r.reports) + 1;
         self.remote_sent = Some(RemoteSent {
             packets: report.packet_count,
             octets: report.octet_count,
             ntp_time: report.ntp_time,
             reports,
+            at: now,
         });
     }
 
@@ -221,10 +221,11 @@ impl Reception {
         } else {
             ((lost_since << 8) / expected_since as i64).min(255) as u8
         };
-        let (last_sender_report, delay) = match self.sender_report {
-            Some((middle, at)) => (
-                middle,
-                (now.saturating_duration_since(at).as_secs_f64() * 65536.0) as u32,
+        // the middle 32 bits of its NTP time, and the time since it came in 1/65536 s
+        let (last_sender_report, delay) = match self.remote_sent {
+            Some(sent) => (
+                (sent.ntp_time >> 16) as u32,
+                (now.saturating_duration_since(sent.at).as_secs_f64() * 65536.0) as u32,
             ),
             None => (0, 0),
         };
