@@ -129,10 +129,8 @@ struct CoreAndSockets {
     /// (`own_rtcp.rs`), with when it is next due.
     own_rtcp: Option<OwnRtcp>,
     rtcp_due: Option<Instant>,
-    /// The socket and the server's address the RTP read here last came through: where that
-    /// RTCP goes (the server sends and receives on one address).
-    rtp_route: Option<(SocketAddr, SocketAddr)>,
-    /// The datagrams read and written here rather than by the core, for its stats.
+    /// The datagrams read and written here rather than by the core (for its stats), and the
+    /// route they take: the RTCP written here goes where the RTP read here came from.
     own_traffic: OwnTraffic,
     /// The receive rounds that read the sockets, if they do.
     #[cfg(target_os = "linux")]
@@ -181,7 +179,6 @@ impl CoreAndSockets {
             own: OwnRtp::default(),
             own_rtcp: None,
             rtcp_due: None,
-            rtp_route: None,
             own_traffic: OwnTraffic::default(),
             distant_on_grid: None,
             #[cfg(target_os = "linux")]
@@ -398,8 +395,7 @@ impl CoreAndSockets {
         data: &[u8],
     ) -> bool {
         if self.handshake == Handshake::Done && self.own.read(direction, now, data) {
-            self.own_traffic.received(now, data.len());
-            self.rtp_route = Some((local, peer));
+            self.own_traffic.received(now, data.len(), local, peer);
             return false;
         }
         let datagram = udp_datagram(now, local, peer, data);
@@ -462,7 +458,7 @@ impl CoreAndSockets {
         };
         let packets = direction.rtcp(now);
         self.rtcp_due = direction.rtcp_due();
-        let Some((local, peer)) = self.rtp_route else {
+        let Some((local, peer)) = self.own_traffic.route else {
             return;
         };
         let mut out = std::mem::take(&mut self.outgoing);
@@ -1180,10 +1176,7 @@ impl Driver for DirectDriver {
     fn own_traffic(&self) -> OwnTraffic {
         self.connection
             .lock()
-            .map(|core| OwnTraffic {
-                peer: core.rtp_route.map(|(_, peer)| peer),
-                ..core.own_traffic
-            })
+            .map(|core| core.own_traffic)
             .unwrap_or_default()
     }
 

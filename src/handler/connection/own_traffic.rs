@@ -2,7 +2,7 @@
 //! `own_rtp.rs` and the RTCP written by `own_rtcp.rs`. The core's `transport` and
 //! `candidate-pair` stats count only what passes through it, so the connection counts these
 //! and adds them to those entries: `getStats()` gives every datagram of the transport, as a
-//! browser's does.
+//! browser's does. It also keeps the route they take (the RTCP goes where the RTP came from).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -18,17 +18,23 @@ pub(crate) struct OwnTraffic {
     pub packets_sent: u64,
     pub bytes_sent: u64,
     pub last_sent: Option<Instant>,
-    /// Where the datagrams read here came from last (the server's address on the selected
-    /// pair); filled when the counts are taken, not per datagram.
-    pub peer: Option<SocketAddr>,
+    /// The socket and the server's address the last datagram read came through: where those
+    /// written go (the server sends and receives on one address), the selected pair's.
+    pub route: Option<(SocketAddr, SocketAddr)>,
 }
 
 impl OwnTraffic {
-    /// A datagram of `bytes` read at `at`.
-    pub fn received(&mut self, at: Instant, bytes: usize) {
+    /// A datagram of `bytes` read at `at`, on socket `local` from `peer`.
+    pub fn received(&mut self, at: Instant, bytes: usize, local: SocketAddr, peer: SocketAddr) {
         self.packets_received += 1;
         self.bytes_received += bytes as u64;
         self.last_received = Some(at);
+        self.route = Some((local, peer));
+    }
+
+    /// The server's address on the route, once a datagram was read.
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.route.map(|(_, peer)| peer)
     }
 
     /// A datagram of `bytes` handed to the socket at `at`.
@@ -106,6 +112,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn local() -> SocketAddr {
+        "127.0.0.1:5000".parse().unwrap()
+    }
+
+    fn server() -> SocketAddr {
+        "127.0.0.1:40000".parse().unwrap()
+    }
+
     fn entries() -> Vec<Value> {
         vec![
             json!({ "id": "T", "type": "transport", "selectedCandidatePairId": "P",
@@ -122,8 +136,9 @@ mod tests {
     fn added_to_the_transport_and_its_selected_pair_only() {
         let now = Instant::now();
         let mut traffic = OwnTraffic::default();
-        traffic.received(now - Duration::from_millis(30), 1200);
-        traffic.received(now - Duration::from_millis(20), 300);
+        traffic.received(now - Duration::from_millis(30), 1200, local(), server());
+        traffic.received(now - Duration::from_millis(20), 300, local(), server());
+        assert_eq!(traffic.peer(), Some(server()));
         traffic.sent(now - Duration::from_millis(10), 80);
         let mut stats = entries();
         traffic.add_to(&mut stats, now, 2_000_000.0);
@@ -147,7 +162,7 @@ mod tests {
     fn the_cores_later_times_are_kept() {
         let now = Instant::now();
         let mut traffic = OwnTraffic::default();
-        traffic.received(now - Duration::from_secs(5), 100);
+        traffic.received(now - Duration::from_secs(5), 100, local(), server());
         let mut stats = entries();
         traffic.add_to(&mut stats, now, 1_001_000.0);
         // ours at 996,000 ms: before the core's 1,000,000

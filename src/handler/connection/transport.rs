@@ -318,7 +318,7 @@ impl Transport {
         let now_ms = own_traffic::epoch_ms_now();
         own.add_to(entries, Instant::now(), now_ms);
         if let Ok(remote) = self.remote_candidates.lock() {
-            remote.add_to(entries, now_ms, own.peer);
+            remote.add_to(entries, now_ms, own.peer());
         }
     }
 
