@@ -335,7 +335,9 @@ export interface ReceivedFrame {
   /**
    * The frame: a VP8 or VP9 frame (a VP9 superframe when a picture has several spatial
    * layers), an AV1 temporal unit (OBUs with size fields, as in IVF), an H.264 access unit
-   * (Annex B), an Opus packet.
+   * (Annex B), an Opus packet. A view of memory shared with the frames that came about the
+   * same time (256 KiB, never written again): copy it (`Buffer.from(frame.data)`) to keep a
+   * few frames for long without keeping the rest.
    */
   data: Buffer;
   /** Microseconds since the track's first frame, from the RTP timestamps (the convention of `writeFrame`). */

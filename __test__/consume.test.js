@@ -233,7 +233,7 @@ test('many tracks at once: every reader gets all the frames of its track, in ord
   }
 });
 
-// Frames reach JS through a buffer shared by all tracks, grown when a frame does not fit.
+// Frames reach JS through slabs shared by all tracks; a frame larger than a slab gets one of its size.
 test('a frame larger than the shared delivery buffer arrives whole', async (t) => {
   const { transport: send, serverProducers } = await sendTransport(t, { server, device });
   const track = createTrack({ kind: 'video' });
@@ -243,7 +243,7 @@ test('a frame larger than the shared delivery buffer arrives whole', async (t) =
   const { consumer } = await consume({ ...recv, device }, serverProducers[0].id);
   await connected(recv.transport);
   const reading = collectFrames(consumer.track, (f) => f.length >= 3);
-  // 300 KB keyframes (the buffer starts at 256 KB), then a small frame
+  // 300 KB keyframes (a slab is 256 KB), then a small frame
   const sizes = [300_000, 600_000, 1000];
   const writer = startWriter(track, ({ keyframe, n }) => vp8Frame({ keyframe, size: sizes[n] }), { fps: 10, count: 3, keyframeEvery: 2 });
   t.after(() => writer.stop());

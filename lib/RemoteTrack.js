@@ -8,7 +8,7 @@ const { BatchIterator } = require('./batchIterator');
 
 // Packets asked of the native track at once: whatever is queued, up to this. Frames come
 // through lib/frameDelivery.js (shared by every track), in batches of the same size; their
-// fields are ReceivedFrame's (those without a value are absent).
+// fields are ReceivedFrame's (those without a value undefined).
 const BATCH = frameDelivery.BATCH;
 
 // What a consumer receives, for a program (not a browser MediaStreamTrack): whole encoded

@@ -5,10 +5,11 @@ const native = require('../native.js');
 // The frames of every remote track of this JS thread come through one native route: a track
 // whose reader waits is armed natively (the waits of a microtask's readers in one wait() call);
 // when frames come it is listed, and the first one listed wakes this module once; one
-// synchronous drain() then writes the frames of every listed track into two buffers this
-// module keeps (bytes, and numbers: no JS value made natively), and they go to each track's
-// waiting reader. Only tracks whose reader waits are drained: a reader that does not come back
-// leaves its frames in the track's bounded native queue.
+// synchronous drain() then writes the frames of every listed track into buffers this module
+// keeps (bytes into a slab each frame's data is a view of, numbers into `meta`: no JS value
+// made natively), and they go to each track's waiting reader. Only tracks whose reader waits
+// are drained: a reader that does not come back leaves its frames in the track's bounded
+// native queue.
 
 // Frames taken from a track at once: whatever is queued, up to this.
 const BATCH = 32;
@@ -16,9 +17,14 @@ const BATCH = 32;
 const FRAME_FIELDS = 7;
 
 let delivery = null;
-// what drain() writes into (made with the delivery): the frames' bytes, and `meta` (its
-// numbers, through `metaBytes`; 8192 is far more than the 2 + 7 * BATCH of a track)
-let data = null;
+// The frames' bytes: drain() writes them into `slab` from `slabAt` on, and each frame is a view
+// of its bytes there. A slab is written once, front to back, never again (frames a program
+// keeps stay as they were); a new one is made when the next track's frames do not fit.
+const SLAB = 256 * 1024;
+let slab = null;
+let slabAt = 0;
+// what drain() writes its numbers into (made with the delivery; 8192 is far more than the
+// 2 + 7 * BATCH of a track)
 let meta = null;
 let metaBytes = null;
 // key -> the track as read here, from its first wait until it ends: `key`, `native` (the
@@ -39,39 +45,44 @@ let nextKey = 1;
 // pending promise of the reader would
 let openReaders = 0;
 
-// One frame: its fields are ReceivedFrame's, those without a value absent. Its data is a Buffer of its own (the drain's buffer is written again by the next).
+// One frame: ReceivedFrame's fields, those without a value undefined (one shape for all), its
+// data a view of the slab.
 function frameAt(offset, at) {
-  const length = meta[at];
-  const bytes = Buffer.allocUnsafe(length);
-  data.copy(bytes, 0, offset, offset + length);
-  const frame = { data: bytes, timestamp: meta[at + 1], rtpTimestamp: meta[at + 2], keyframe: (meta[at + 3] & 1) !== 0 };
   const spatialLayer = meta[at + 4];
   const temporalLayer = meta[at + 5];
-  if (spatialLayer === spatialLayer) frame.spatialLayer = spatialLayer;
-  if (temporalLayer === temporalLayer) frame.temporalLayer = temporalLayer;
-  frame.gapBefore = (meta[at + 3] & 2) !== 0;
   const ntpTime = meta[at + 6];
-  if (ntpTime === ntpTime) frame.ntpTime = ntpTime;
-  return frame;
+  const flags = meta[at + 3];
+  return {
+    data: slab.subarray(offset, offset + meta[at]),
+    timestamp: meta[at + 1],
+    rtpTimestamp: meta[at + 2],
+    keyframe: (flags & 1) !== 0,
+    spatialLayer: spatialLayer === spatialLayer ? spatialLayer : undefined,
+    temporalLayer: temporalLayer === temporalLayer ? temporalLayer : undefined,
+    gapBefore: (flags & 2) !== 0,
+    ntpTime: ntpTime === ntpTime ? ntpTime : undefined,
+  };
 }
 
 function drain() {
   for (;;) {
-    const length = delivery.drain(BATCH, data, metaBytes);
+    const length = delivery.drain(BATCH, slab.subarray(slabAt), metaBytes);
     if (length === 0) return;
     if (length < 0) {
-      // a track's frames do not fit: a larger buffer, and again
-      data = Buffer.allocUnsafeSlow(Math.max(2 * data.length, -length));
+      // the next track's frames do not fit in what is left: a new slab, and again
+      slab = Buffer.allocUnsafeSlow(Math.max(SLAB, -length));
+      slabAt = 0;
       continue;
     }
-    dispatch(length);
+    slabAt = dispatch(length, slabAt);
   }
 }
 
-// Hands the frames drain() wrote (`length` numbers of `meta`) to the waiting readers.
-function dispatch(length) {
+// Hands the frames drain() wrote (`length` numbers of `meta`, their bytes from `offset` of the
+// slab on) to the waiting readers (they settle promises: no program code runs before this
+// returns, so no drain within it); returns where the frames' bytes end.
+function dispatch(length, offset) {
   let at = 0;
-  let offset = 0;
   while (at < length) {
     const key = meta[at];
     const count = meta[at + 1];
@@ -96,6 +107,7 @@ function dispatch(length) {
       for (let j = 1; j < readers.length; j++) hand(readers[j], frames === null ? null : [], key);
     }
   }
+  return offset;
 }
 
 // `frames` to `reader`; none (nothing was left for it): it waits again, deferred, never from
@@ -113,7 +125,7 @@ function waitAgain(key, reader) {
 
 function get() {
   if (delivery === null) {
-    data = Buffer.allocUnsafeSlow(256 * 1024);
+    slab = Buffer.allocUnsafeSlow(SLAB);
     meta = new Float64Array(8192);
     metaBytes = Buffer.from(meta.buffer, meta.byteOffset, meta.byteLength);
     delivery = new native.NativeFrameDelivery(drain);
