@@ -18,7 +18,7 @@ use std::collections::hash_map::Entry;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use rtc::rtp;
 use rtc::shared::marshal::Unmarshal;
 use rtc::srtp::context::Context;
@@ -174,17 +174,20 @@ struct Retired {
 /// The payload of a decrypted packet whose header is `header_len` bytes, its padding (RFC
 /// 3550: the count in its last byte) cut when `padded`; None when that count is more than the
 /// payload.
-fn payload(plain: Bytes, header_len: usize, padded: bool) -> Option<Bytes> {
+fn payload(mut plain: Bytes, header_len: usize, padded: bool) -> Option<Bytes> {
     if header_len > plain.len() {
         return None;
     }
-    let payload = plain.slice(header_len..);
+    // advanced in place rather than sliced: a slice would share the buffer (one allocation
+    // more per packet, and a count to keep)
+    plain.advance(header_len);
     if !padded {
-        return Some(payload);
+        return Some(plain);
     }
-    let padding = usize::from(*payload.last()?);
-    let len = payload.len().checked_sub(padding)?;
-    Some(payload.slice(..len))
+    let padding = usize::from(*plain.last()?);
+    let len = plain.len().checked_sub(padding)?;
+    plain.truncate(len);
+    Some(plain)
 }
 
 /// Whether a datagram is RTP (RFC 7983: first byte 128-191) and not RTCP (RFC 5761: payload

@@ -76,7 +76,7 @@ pub(super) fn starts_frame(p: &[u8]) -> bool {
     })
 }
 
-pub(super) fn assemble(payloads: &[Bytes]) -> Option<Parts> {
+pub(super) fn assemble(payloads: &[&Bytes]) -> Option<Parts> {
     let mut obus: Vec<BytesMut> = Vec::new();
     let mut open = false;
     let mut new_sequence = false;

@@ -41,7 +41,7 @@ pub(super) fn starts_frame(p: &[u8]) -> bool {
     }
 }
 
-pub(super) fn assemble(payloads: &[Bytes]) -> Option<Parts> {
+pub(super) fn assemble(payloads: &[&Bytes]) -> Option<Parts> {
     let mut nalus: Vec<Bytes> = Vec::new();
     let mut fragment: Option<BytesMut> = None;
     for p in payloads {
@@ -51,7 +51,7 @@ pub(super) fn assemble(payloads: &[Bytes]) -> Option<Parts> {
                 if fragment.is_some() {
                     return None;
                 }
-                nalus.push(p.clone());
+                nalus.push(Bytes::clone(p));
             }
             STAP_A => {
                 if fragment.is_some() || p.len() < 2 {

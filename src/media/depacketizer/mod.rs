@@ -38,6 +38,7 @@ mod vp9;
 use crate::MediaError;
 use bytes::Bytes;
 use reorder::{Inserted, ReorderBuffer, Slot};
+use smallvec::SmallVec;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -149,7 +150,7 @@ impl Codec {
         }
     }
 
-    fn assemble(self, payloads: &[Bytes]) -> Option<Parts> {
+    fn assemble(self, payloads: &[&Bytes]) -> Option<Parts> {
         match self {
             Codec::Vp8 => vp8::assemble(payloads),
             Codec::Vp9 => vp9::assemble(payloads),
@@ -413,10 +414,14 @@ impl FrameAssembler {
                 }
             }
 
-            let payloads: Vec<Bytes> = (next..=end)
-                .filter_map(|e| self.buffer.payload(e).cloned())
-                .collect();
-            let parts = self.codec.assemble(&payloads);
+            // borrowed from the buffer, which drops them below: a frame of several packets
+            // is copied out of them, one of one packet shares its payload
+            let parts = {
+                let payloads: SmallVec<[&Bytes; 8]> = (next..=end)
+                    .filter_map(|e| self.buffer.payload(e))
+                    .collect();
+                self.codec.assemble(&payloads)
+            };
             if self.prev == Prev::Start
                 && self.video()
                 && !parts.as_ref().is_some_and(|p| p.keyframe)

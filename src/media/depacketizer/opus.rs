@@ -3,10 +3,10 @@
 use super::Parts;
 use bytes::Bytes;
 
-pub(super) fn assemble(payloads: &[Bytes]) -> Option<Parts> {
+pub(super) fn assemble(payloads: &[&Bytes]) -> Option<Parts> {
     match payloads {
         [payload] => Some(Parts {
-            data: payload.clone(),
+            data: Bytes::clone(payload),
             keyframe: true,
             spatial_layer: None,
             temporal_layer: None,

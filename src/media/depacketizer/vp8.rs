@@ -12,7 +12,7 @@
 //! bit clear on a keyframe.
 
 use super::Parts;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 struct Descriptor {
     start: bool,
@@ -53,20 +53,24 @@ pub(super) fn starts_frame(payload: &[u8]) -> bool {
     descriptor(payload).is_some_and(|d| d.start)
 }
 
-pub(super) fn assemble(payloads: &[Bytes]) -> Option<Parts> {
+pub(super) fn assemble(payloads: &[&Bytes]) -> Option<Parts> {
     let (head, rest) = payloads.split_first()?;
     let first = descriptor(head).filter(|d| d.start)?;
     let data = if rest.is_empty() {
         // a frame of one packet is its payload: no copy
         head.slice(first.len..)
     } else {
-        let mut data = BytesMut::with_capacity(payloads.iter().map(Bytes::len).sum());
+        // the exact size: a Vec filled to its capacity becomes Bytes with no allocation more
+        let mut size = head.len() - first.len;
+        for p in rest {
+            size += p.len() - descriptor(p)?.len;
+        }
+        let mut data = Vec::with_capacity(size);
         data.extend_from_slice(&head[first.len..]);
         for p in rest {
-            let d = descriptor(p)?;
-            data.extend_from_slice(&p[d.len..]);
+            data.extend_from_slice(&p[descriptor(p)?.len..]);
         }
-        data.freeze()
+        Bytes::from(data)
     };
     // The frame tag is 3 bytes.
     if data.len() < 3 {

@@ -111,7 +111,7 @@ fn header_says_keyframe(frame: &[u8]) -> Option<bool> {
     Some((b >> (7 - bit)) & 1 == 0)
 }
 
-pub(super) fn assemble(payloads: &[Bytes]) -> Option<Parts> {
+pub(super) fn assemble(payloads: &[&Bytes]) -> Option<Parts> {
     let mut layers: Vec<BytesMut> = Vec::new();
     let mut keyframe = false;
     let mut layered = false;
