@@ -130,14 +130,15 @@ pub(crate) struct TrackSink(pub(crate) Arc<RemoteTrack>);
 
 impl ReceiveSink for TrackSink {
     fn rtp(&self, now: Instant, packet: RtpPacket) {
-        let header = &packet.header;
+        // the payload moved on, not shared: the packet is written back only for RTP readers
+        let RtpPacket { header, payload } = packet;
         self.0.push_rtp(
             now,
             header.sequence_number,
             header.timestamp,
             header.marker,
-            packet.payload.clone(),
-            || marshal_rtp(&packet),
+            payload,
+            |payload| marshal_rtp(&header, payload),
         );
     }
 

@@ -218,8 +218,8 @@ impl RemoteTrack {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// One RTP packet of the stream, header included (`raw`, for raw readers and taps), with
-    /// the fields the assembler needs.
+    /// One RTP packet of the stream, with the fields the assembler needs (`raw` writes it
+    /// back, header included, from its payload, for raw readers and taps).
     pub fn push_rtp(
         &self,
         now: Instant,
@@ -227,7 +227,7 @@ impl RemoteTrack {
         timestamp: u32,
         marker: bool,
         payload: Bytes,
-        raw: impl FnOnce() -> Bytes,
+        raw: impl FnOnce(&Bytes) -> Bytes,
     ) {
         let mut keyframe = false;
         let wake;
@@ -241,7 +241,7 @@ impl RemoteTrack {
             inner.stats.bytes += payload.len() as u64;
             let mut packets_ready = false;
             if inner.packets.is_some() || !inner.packet_taps.is_empty() {
-                let raw = raw();
+                let raw = raw(&payload);
                 for (_, tap) in &inner.packet_taps {
                     tap.packet(&raw);
                 }
@@ -680,7 +680,7 @@ mod tests {
             u32::from(seq) * 960,
             true,
             payload,
-            Bytes::new,
+            |_| Bytes::new(),
         );
     }
 }

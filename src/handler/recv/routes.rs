@@ -194,10 +194,15 @@ impl Inbound for Routes {
 /// padding byte of the block it parsed in `extensions_padding` and sizes the packet with them,
 /// but writes only that rounding: a block padded further (mediasoup sends such blocks) would
 /// not marshal at all.
-pub fn marshal_rtp(packet: &rtp::Packet) -> bytes::Bytes {
+pub fn marshal_rtp(header: &rtp::Header, payload: &bytes::Bytes) -> bytes::Bytes {
     use rtc::shared::marshal::Marshal;
-    let mut packet = packet.clone();
-    packet.header.extensions_padding = 0;
+    let packet = rtp::Packet {
+        header: rtp::Header {
+            extensions_padding: 0,
+            ..header.clone()
+        },
+        payload: payload.clone(),
+    };
     match packet.marshal() {
         Ok(b) => b.freeze(),
         Err(e) => {
@@ -255,7 +260,7 @@ mod tests {
     fn a_packet_with_a_long_padded_extension_block_marshals_whole() {
         let wire = padded_packet();
         let parsed = rtp::Packet::unmarshal(&mut &wire[..]).unwrap();
-        let raw = marshal_rtp(&parsed);
+        let raw = marshal_rtp(&parsed.header, &parsed.payload);
         // the same fixed header, the block cut to one word, the same payload
         assert_eq!(raw.len(), wire.len() - 8);
         assert_eq!(&raw[..12], &wire[..12]);
@@ -283,6 +288,6 @@ mod tests {
         let mut buf = &wire[..];
         let packet = rtp::Packet::unmarshal(&mut buf).unwrap();
         assert_eq!(packet.header.extensions.len(), 3);
-        assert_eq!(&marshal_rtp(&packet)[..], &wire[..]);
+        assert_eq!(&marshal_rtp(&packet.header, &packet.payload)[..], &wire[..]);
     }
 }
