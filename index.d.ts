@@ -336,8 +336,9 @@ export interface ReceivedFrame {
    * The frame: a VP8 or VP9 frame (a VP9 superframe when a picture has several spatial
    * layers), an AV1 temporal unit (OBUs with size fields, as in IVF), an H.264 access unit
    * (Annex B), an Opus packet. A view of memory shared with the frames that came about the
-   * same time (256 KiB, never written again): copy it (`Buffer.from(frame.data)`) to keep a
-   * few frames for long without keeping the rest.
+   * same time (256 KiB, not written again while this frame is not released): copy it
+   * (`Buffer.from(frame.data)`) to keep a few frames for long without keeping the rest.
+   * Undefined once the frame is released.
    */
   data: Buffer;
   /** Microseconds since the track's first frame, from the RTP timestamps (the convention of `writeFrame`). */
@@ -357,6 +358,12 @@ export interface ReceivedFrame {
    * wall clock (mediasoup's runs from its own start).
    */
   ntpTime?: number;
+  /**
+   * The program is done with the frame: its memory may hold the next frames (received frames
+   * then make no garbage), and `data` is gone. Optional: a frame never released is left to
+   * the garbage collector. A second call does nothing.
+   */
+  release(): void;
 }
 
 export interface RemoteTrackStats {

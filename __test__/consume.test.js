@@ -252,6 +252,48 @@ test('a frame larger than the shared delivery buffer arrives whole', async (t) =
   for (let i = 0; i < 3; i++) assert.ok(frames[i].data.equals(written[i].data), `frame ${i} (${written[i].data.length} bytes)`);
 });
 
+// frame.release(): the memory of frames all released holds the next ones (the frames read
+// while every one is released share one or two buffers, where 600 KB of them would fill three
+// slabs), and a frame not released is never written over.
+test('release(): released frames\' memory holds the next frames; frames kept stay whole', async (t) => {
+  const { transport: send, serverProducers } = await sendTransport(t, { server, device });
+  const track = createTrack({ kind: 'video' });
+  await send.produce({ track, codec: pickCodec(device, 'video/VP8') });
+  await connected(send);
+  const recv = await recvTransport(t, { server, device });
+  const { consumer } = await consume({ ...recv, device }, serverProducers[0].id);
+  await connected(recv.transport);
+  const count = 60;
+  const kept = [];
+  const buffers = new Set();
+  let read = 0;
+  const reading = (async () => {
+    for await (const frame of consumer.track.frames()) {
+      read++;
+      if (read <= count / 2 && read % 2 === 1) kept.push(frame);
+      else {
+        // the first half: every other frame released; the second: all of them
+        if (read > count / 2) buffers.add(frame.data.buffer);
+        frame.release();
+        assert.equal(frame.data, undefined, 'data is gone once released');
+        frame.release();
+      }
+      if (read === count) return;
+    }
+  })();
+  // 20 KB frames (a slab holds 13), from a keyframe on
+  const writer = startWriter(track, ({ keyframe }) => vp8Frame({ keyframe, size: 20_000 }), { fps: 50, count: count + 20, keyframeEvery: 1000 });
+  t.after(() => writer.stop());
+  const written = await writer.done;
+  await reading;
+  assert.ok(buffers.size <= 2, `${count / 2} frames released as read shared ${buffers.size} buffers`);
+  const first = written.findIndex((w) => w.data.equals(kept[0].data));
+  assert.ok(first >= 0, 'the first frame kept is a frame written');
+  for (const [i, frame] of kept.entries()) {
+    assert.ok(frame.data.equals(written[first + 2 * i].data), `frame kept ${i} is whole after the frames released`);
+  }
+});
+
 // The payload of an RTP packet (after CSRCs and header extensions, padding removed).
 function rtpPayload(packet) {
   let at = 12 + (packet[0] & 0x0f) * 4;

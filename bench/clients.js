@@ -149,7 +149,11 @@ function nativeClient(dir) {
           // (lib/RemoteTrack.js checks for listeners before the first one is added)
           if (onFrame) {
             (async () => {
-              for await (const frame of consumer.track.frames()) onFrame(frame.data.readUInt32BE(at));
+              for await (const frame of consumer.track.frames()) {
+                onFrame(frame.data.readUInt32BE(at));
+                // done with it: its memory holds the next frames (builds before release() had none)
+                frame.release?.();
+              }
             })().catch(() => {});
           }
           return {

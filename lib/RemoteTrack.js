@@ -139,7 +139,8 @@ class RemoteTrack extends EventEmitter {
         if (this.listenerCount(event) === 0) break;
         const batch = await this._next(event);
         if (!batch) break;
-        for (const item of batch) this.emit(event, item);
+        // a frame no listener got (the last one left meanwhile): released
+        for (const item of batch) if (!this.emit(event, item)) item?.release?.();
       }
     } finally {
       if (event === 'frame') {

@@ -116,6 +116,9 @@ class BatchIterator {
     if (this._state === 'done') return;
     const started = this._state === 'reading';
     this._state = 'done';
+    // the items of the batch the loop never got: released, where they can be (frames)
+    const batch = this._batch;
+    if (batch !== null) for (let i = this._at; i < batch.length; i++) batch[i]?.release?.();
     this._batch = null;
     if (started) this._source.stop();
   }

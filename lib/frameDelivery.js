@@ -17,12 +17,33 @@ const BATCH = 32;
 const FRAME_FIELDS = 7;
 
 let delivery = null;
-// The frames' bytes: drain() writes them into `slab` from `slabAt` on, and each frame is a view
-// of its bytes there. A slab is written once, front to back, never again (frames a program
-// keeps stay as they were); a new one is made when the next track's frames do not fit.
+// The frames' bytes: drain() writes them into the slab being filled (`slab`) from `slabAt` on,
+// and each frame's data is a view of its bytes there. Bytes of a frame not released are never
+// written again (a frame a program keeps stays as it was). A slab whose frames were all
+// released (ReceivedFrame.release()) is written again: the one being filled from its start, the
+// others once they are needed; slabs with frames still out are left to the garbage collector.
 const SLAB = 256 * 1024;
+// released slabs of SLAB bytes kept for the next ones to fill (the rest go to the collector)
+const FREE_SLABS = 4;
+
+// A slab, with its frames not released yet.
+class Slab {
+  constructor(size) {
+    this.buffer = Buffer.allocUnsafeSlow(size);
+    this.live = 0;
+    this.filling = true;
+  }
+}
+
 let slab = null;
 let slabAt = 0;
+const freeSlabs = [];
+
+// Keeps `done` (no frame of it is out, none will be written into it) for the next slab to fill.
+function recycle(done) {
+  if (done.buffer.length === SLAB && freeSlabs.length < FREE_SLABS) freeSlabs.push(done);
+}
+
 // what drain() writes its numbers into (made with the delivery; 8192 is far more than the
 // 2 + 7 * BATCH of a track)
 let meta = null;
@@ -46,36 +67,59 @@ let nextKey = 1;
 let openReaders = 0;
 
 // One frame: ReceivedFrame's fields, those without a value undefined (one shape for all), its
-// data a view of the slab.
-function frameAt(offset, at) {
-  const spatialLayer = meta[at + 4];
-  const temporalLayer = meta[at + 5];
-  const ntpTime = meta[at + 6];
-  const flags = meta[at + 3];
-  return {
-    data: slab.subarray(offset, offset + meta[at]),
-    timestamp: meta[at + 1],
-    rtpTimestamp: meta[at + 2],
-    keyframe: (flags & 1) !== 0,
-    spatialLayer: spatialLayer === spatialLayer ? spatialLayer : undefined,
-    temporalLayer: temporalLayer === temporalLayer ? temporalLayer : undefined,
-    gapBefore: (flags & 2) !== 0,
-    ntpTime: ntpTime === ntpTime ? ntpTime : undefined,
-  };
+// data a view of its slab until it is released.
+class ReceivedFrame {
+  #slab;
+
+  constructor(offset, at) {
+    const spatialLayer = meta[at + 4];
+    const temporalLayer = meta[at + 5];
+    const ntpTime = meta[at + 6];
+    const flags = meta[at + 3];
+    this.data = slab.buffer.subarray(offset, offset + meta[at]);
+    this.timestamp = meta[at + 1];
+    this.rtpTimestamp = meta[at + 2];
+    this.keyframe = (flags & 1) !== 0;
+    this.spatialLayer = spatialLayer === spatialLayer ? spatialLayer : undefined;
+    this.temporalLayer = temporalLayer === temporalLayer ? temporalLayer : undefined;
+    this.gapBefore = (flags & 2) !== 0;
+    this.ntpTime = ntpTime === ntpTime ? ntpTime : undefined;
+    this.#slab = slab;
+    slab.live++;
+  }
+
+  // The program is done with the frame: its bytes may be written again; `data` is gone. Once.
+  release() {
+    const of = this.#slab;
+    if (of === undefined) return;
+    this.#slab = undefined;
+    this.data = undefined;
+    if (--of.live === 0 && !of.filling) recycle(of);
+  }
 }
 
 function drain() {
   for (;;) {
-    const length = delivery.drain(BATCH, slab.subarray(slabAt), metaBytes);
+    // every frame written into the slab was released: written again from its start
+    if (slab.live === 0) slabAt = 0;
+    const length = delivery.drain(BATCH, slab.buffer.subarray(slabAt), metaBytes);
     if (length === 0) return;
     if (length < 0) {
-      // the next track's frames do not fit in what is left: a new slab, and again
-      slab = Buffer.allocUnsafeSlow(Math.max(SLAB, -length));
-      slabAt = 0;
+      // the next track's frames do not fit in what is left: another slab, and again
+      nextSlab(-length);
       continue;
     }
     slabAt = dispatch(length, slabAt);
   }
+}
+
+// The slab being filled is done with: the next one holds at least `size` bytes.
+function nextSlab(size) {
+  slab.filling = false;
+  if (slab.live === 0) recycle(slab);
+  slab = (size <= SLAB && freeSlabs.pop()) || new Slab(Math.max(SLAB, size));
+  slab.filling = true;
+  slabAt = 0;
 }
 
 // Hands the frames drain() wrote (`length` numbers of `meta`, their bytes from `offset` of the
@@ -87,17 +131,21 @@ function dispatch(length, offset) {
     const key = meta[at];
     const count = meta[at + 1];
     at += 2;
+    const track = tracks.get(key);
+    if (track === undefined || track.readers === null) {
+      // no reader for them (it stopped meanwhile): no frame made, nothing of the slab held
+      for (let i = 0; i < count; i++, at += FRAME_FIELDS) offset += meta[at];
+      continue;
+    }
     let frames = null;
     if (count >= 0) {
       frames = new Array(count);
       for (let i = 0; i < count; i++) {
-        frames[i] = frameAt(offset, at);
+        frames[i] = new ReceivedFrame(offset, at);
         offset += meta[at];
         at += FRAME_FIELDS;
       }
     }
-    const track = tracks.get(key);
-    if (track === undefined || track.readers === null) continue;
     const readers = track.readers;
     track.readers = null;
     // the frames to the first reader; any other waits again (for what is left, or new ones)
@@ -125,7 +173,7 @@ function waitAgain(key, reader) {
 
 function get() {
   if (delivery === null) {
-    slab = Buffer.allocUnsafeSlow(SLAB);
+    slab = new Slab(SLAB);
     meta = new Float64Array(8192);
     metaBytes = Buffer.from(meta.buffer, meta.byteOffset, meta.byteLength);
     delivery = new native.NativeFrameDelivery(drain);
