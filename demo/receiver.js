@@ -74,7 +74,11 @@ async function startReceiver({ url, name, producerIds, dataProducerId }) {
       appData: params.appData,
     });
     const counter = new Counter(consumer, (params.appData && params.appData.name) || params.producerId.slice(0, 8));
-    consumer.track.on('frame', (frame) => counter.add(frame));
+    consumer.track.on('frame', (frame) => {
+      counter.add(frame);
+      // counted: its memory may hold the next frames
+      frame.release();
+    });
     counters.push(counter);
     // the client is ready for its RTP: the server may send it now
     await signal('resumeConsumer', { consumerId: consumer.id });
