@@ -361,7 +361,8 @@ export interface ReceivedFrame {
   /**
    * The program is done with the frame: its memory may hold the next frames (received frames
    * then make no garbage), and `data` is gone. Optional: a frame never released is left to
-   * the garbage collector. A second call does nothing.
+   * the garbage collector. A second call does nothing. Only once nothing uses the bytes any
+   * more (what was given `data`, such as a stream's `write()`, may still read them).
    */
   release(): void;
 }
