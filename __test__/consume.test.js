@@ -110,14 +110,21 @@ for (const [mimeType, kind] of [
   });
 }
 
-test("track.on('frame'): a listener gets the frames written, byte for byte, until it is removed", async (t) => {
+// A track of this package produced with `mimeType` and consumed by a consumer of this package,
+// both transports connected.
+async function connectedPair(t, kind, mimeType) {
   const { transport: send, serverProducers } = await sendTransport(t, { server, device });
-  const track = createTrack({ kind: 'video' });
-  await send.produce({ track, codec: pickCodec(device, 'video/VP8') });
+  const track = createTrack({ kind });
+  await send.produce({ track, codec: pickCodec(device, mimeType) });
   await connected(send);
   const recv = await recvTransport(t, { server, device });
   const { consumer } = await consume({ ...recv, device }, serverProducers[0].id);
   await connected(recv.transport);
+  return { track, consumer };
+}
+
+test("track.on('frame'): a listener gets the frames written, byte for byte, until it is removed", async (t) => {
+  const { track, consumer } = await connectedPair(t, 'video', 'video/VP8');
   const count = 30;
   const frames = [];
   let onFrame;
@@ -235,13 +242,7 @@ test('many tracks at once: every reader gets all the frames of its track, in ord
 
 // Frames reach JS through slabs shared by all tracks; a frame larger than a slab gets one of its size.
 test('a frame larger than the shared delivery buffer arrives whole', async (t) => {
-  const { transport: send, serverProducers } = await sendTransport(t, { server, device });
-  const track = createTrack({ kind: 'video' });
-  await send.produce({ track, codec: pickCodec(device, 'video/VP8') });
-  await connected(send);
-  const recv = await recvTransport(t, { server, device });
-  const { consumer } = await consume({ ...recv, device }, serverProducers[0].id);
-  await connected(recv.transport);
+  const { track, consumer } = await connectedPair(t, 'video', 'video/VP8');
   const reading = collectFrames(consumer.track, (f) => f.length >= 3);
   // 300 KB keyframes (a slab is 256 KB), then a small frame
   const sizes = [300_000, 600_000, 1000];
@@ -256,13 +257,7 @@ test('a frame larger than the shared delivery buffer arrives whole', async (t) =
 // while every one is released share one or two buffers, where 600 KB of them would fill three
 // slabs), and a frame not released is never written over.
 test('release(): released frames\' memory holds the next frames; frames kept stay whole', async (t) => {
-  const { transport: send, serverProducers } = await sendTransport(t, { server, device });
-  const track = createTrack({ kind: 'video' });
-  await send.produce({ track, codec: pickCodec(device, 'video/VP8') });
-  await connected(send);
-  const recv = await recvTransport(t, { server, device });
-  const { consumer } = await consume({ ...recv, device }, serverProducers[0].id);
-  await connected(recv.transport);
+  const { track, consumer } = await connectedPair(t, 'video', 'video/VP8');
   const count = 60;
   const kept = [];
   const buffers = new Set();
@@ -303,13 +298,7 @@ function rtpPayload(packet) {
 }
 
 test("track.on('rtp'): a listener gets the consumer's RTP packets, header included (the server's header extensions as it sent them)", async (t) => {
-  const { transport: send, serverProducers } = await sendTransport(t, { server, device });
-  const track = createTrack({ kind: 'audio' });
-  await send.produce({ track, codec: pickCodec(device, 'audio/opus') });
-  await connected(send);
-  const recv = await recvTransport(t, { server, device });
-  const { consumer } = await consume({ ...recv, device }, serverProducers[0].id);
-  await connected(recv.transport);
+  const { track, consumer } = await connectedPair(t, 'audio', 'audio/opus');
   const packets = [];
   const onRtp = (packet) => packets.push(packet);
   consumer.track.on('rtp', onRtp);
