@@ -31,7 +31,6 @@ class Slab {
   constructor(size) {
     this.buffer = Buffer.allocUnsafeSlow(size);
     this.live = 0;
-    this.filling = true;
   }
 }
 
@@ -94,7 +93,8 @@ class ReceivedFrame {
     if (of === undefined) return;
     this.#slab = undefined;
     this.data = undefined;
-    if (--of.live === 0 && !of.filling) recycle(of);
+    // the slab being filled is written again from its start by the next drain instead
+    if (--of.live === 0 && of !== slab) recycle(of);
   }
 }
 
@@ -115,10 +115,8 @@ function drain() {
 
 // The slab being filled is done with: the next one holds at least `size` bytes.
 function nextSlab(size) {
-  slab.filling = false;
   if (slab.live === 0) recycle(slab);
   slab = (size <= SLAB && freeSlabs.pop()) || new Slab(Math.max(SLAB, size));
-  slab.filling = true;
   slabAt = 0;
 }
 
