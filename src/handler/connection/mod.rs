@@ -32,6 +32,8 @@ mod remote_candidates;
 #[cfg(target_os = "linux")]
 pub(crate) mod rounds;
 pub(crate) mod setup;
+mod srtp_gcm;
+mod srtp_index;
 mod srtp_keys;
 pub(crate) mod stats;
 pub(crate) mod transport;

@@ -21,10 +21,9 @@ use std::time::{Duration, Instant};
 use bytes::{Buf, Bytes};
 use rtc::rtp;
 use rtc::shared::marshal::Unmarshal;
-use rtc::srtp::context::Context;
 
 use super::inbound::Inbound;
-use super::srtp_keys::{self, Exported, SessionKeys};
+use super::srtp_keys::{self, Exported, RemoteStream, SessionKeys};
 use crate::ssrc_map::SsrcMap;
 
 /// Packets of known streams that found no keys, after which none are looked for any more
@@ -45,7 +44,7 @@ pub(super) struct OwnRtp {
     keys: Option<SessionKeys>,
     tries: u8,
     /// A context per stream of the direction.
-    contexts: SsrcMap<Context>,
+    contexts: SsrcMap<RemoteStream>,
     /// The contexts of streams the direction forgot, the most recently forgotten last.
     retired: VecDeque<Retired>,
     /// The direction's [`Inbound::forgotten`] when `contexts` last followed it.
@@ -86,7 +85,7 @@ impl OwnRtp {
                         // only to follow the stream's rollover counter
                         let retired = &mut self.retired[at];
                         retired.last = now;
-                        let _ = retired.context.decrypt_rtp_with_header(data, &header);
+                        let _ = retired.context.decrypt(data, &header, header_len);
                     }
                     return self.keys.is_some();
                 }
@@ -94,7 +93,7 @@ impl OwnRtp {
                     Some(retired) => retired.context,
                     None => {
                         let keys = find_keys(&mut self.keys, &mut self.tries, &self.exported, data);
-                        let Some(context) = keys.and_then(SessionKeys::remote_context) else {
+                        let Some(context) = keys.and_then(SessionKeys::remote_stream) else {
                             return false;
                         };
                         context
@@ -103,12 +102,11 @@ impl OwnRtp {
                 entry.insert(context)
             }
         };
-        match context.decrypt_rtp_with_header(data, &header) {
-            Ok(plain) => match payload(plain.freeze(), header_len, header.padding) {
+        if let Some(plain) = context.decrypt(data, &header, header_len) {
+            match payload(plain.freeze(), header_len, header.padding) {
                 Some(payload) => self.packets.push((now, rtp::Packet { header, payload })),
                 None => tracing::trace!("RTP packet with more padding than payload"),
-            },
-            Err(err) => tracing::trace!(%err, "SRTP packet refused"),
+            }
         }
         true
     }
@@ -166,7 +164,7 @@ fn find_keys<'k>(
 /// A stream's context after the direction forgot it.
 struct Retired {
     ssrc: u32,
-    context: Context,
+    context: RemoteStream,
     /// When its stream's last packet came (or it was retired).
     last: Instant,
 }

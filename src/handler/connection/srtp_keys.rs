@@ -16,6 +16,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use bytes::BytesMut;
+
 use rtc::crypto::{
     ActiveKeyExchange, AeadAlgorithm, AeadCipher, BlockCipherAlgorithm, CbcAlgorithm, CbcCipher,
     CryptoAlgorithm, CryptoError, HashAlgorithm, HmacAlgorithm, KeyExchangeAlgorithm, Mac,
@@ -26,6 +28,8 @@ use rtc::srtp::config::{Config, LABEL_EXTRACTOR_DTLS_SRTP};
 use rtc::srtp::context::Context;
 use rtc::srtp::option::{srtcp_replay_protection, srtp_replay_protection};
 use rtc::srtp::protection_profile::ProtectionProfile;
+
+use super::srtp_gcm::{GcmKeys, GcmStream};
 
 /// The exporter's input, once the handshake ran it: the master secret and the seed.
 pub(crate) type Exported = Arc<Mutex<Option<(Vec<u8>, Vec<u8>)>>>;
@@ -211,6 +215,8 @@ pub(crate) struct SessionKeys {
     local: MasterKey,
     profile: ProtectionProfile,
     provider: Arc<dyn RTCCryptoProvider>,
+    /// The server's session keys of an AES-GCM profile, whose streams are decrypted here.
+    remote_gcm: Option<Arc<GcmKeys>>,
 }
 
 struct MasterKey {
@@ -218,9 +224,50 @@ struct MasterKey {
     salt: Vec<u8>,
 }
 
+/// What decrypts one of the server's streams.
+pub(crate) enum RemoteStream {
+    Gcm(GcmStream),
+    Context(Context),
+}
+
+impl RemoteStream {
+    /// The packet `data` of the stream (`header` parsed from its first `header_len` bytes)
+    /// decrypted, header included; None when it is refused (a replay, a wrong tag).
+    pub(crate) fn decrypt(
+        &mut self,
+        data: &[u8],
+        header: &rtc::rtp::Header,
+        header_len: usize,
+    ) -> Option<BytesMut> {
+        let refused = match self {
+            RemoteStream::Gcm(stream) => {
+                match stream.decrypt(data, header.ssrc, header.sequence_number, header_len) {
+                    Ok(plain) => return Some(plain),
+                    Err(err) => err.to_string(),
+                }
+            }
+            RemoteStream::Context(context) => match context.decrypt_rtp_with_header(data, header) {
+                Ok(plain) => return Some(plain),
+                Err(err) => err.to_string(),
+            },
+        };
+        tracing::trace!(%refused, "SRTP packet refused");
+        None
+    }
+}
+
 impl SessionKeys {
+    /// What decrypts a stream the server sends, new: with the AES-GCM profiles
+    /// `srtp_gcm.rs`, with the others a webrtc-rs context (replay protection as the core's).
+    pub(crate) fn remote_stream(&self) -> Option<RemoteStream> {
+        match &self.remote_gcm {
+            Some(keys) => Some(RemoteStream::Gcm(GcmStream::new(keys.clone()))),
+            None => self.remote_context().map(RemoteStream::Context),
+        }
+    }
+
     /// A fresh context that decrypts what the server sends (replay protection as the core's).
-    pub(crate) fn remote_context(&self) -> Option<Context> {
+    fn remote_context(&self) -> Option<Context> {
         self.context(&self.remote)
     }
 
@@ -274,12 +321,17 @@ pub(crate) fn session_keys(secret: &[u8], seed: &[u8], first: &[u8]) -> Option<S
                 },
                 profile,
                 provider: provider.clone(),
+                remote_gcm: None,
             };
             if keys
                 .remote_context()
                 .is_some_and(|mut trial| trial.decrypt_rtp(first).is_ok())
             {
-                return Some(keys);
+                let remote_gcm = GcmKeys::new(profile, &keys.remote.key, &keys.remote.salt);
+                return Some(SessionKeys {
+                    remote_gcm: remote_gcm.map(Arc::new),
+                    ..keys
+                });
             }
         }
     }
@@ -365,6 +417,12 @@ pub(crate) mod tests {
             .set_session_keys_from_keying_material(&material, false)
             .unwrap();
         config
+    }
+
+    /// The server's master key and salt for what it sends, from `secret` and [`seed`].
+    pub(crate) fn server_keys(secret: &[u8], profile: ProtectionProfile) -> (Vec<u8>, Vec<u8>) {
+        let config = server_config(secret, profile);
+        (config.keys.local_master_key, config.keys.local_master_salt)
     }
 
     /// The server's SRTP context, keyed by `secret` and [`seed`].
