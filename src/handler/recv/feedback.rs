@@ -64,9 +64,9 @@ const BLOCKS_PER_REPORT: usize = 31;
 #[derive(Default)]
 pub(crate) struct Feedback {
     rtx: RtxStreams,
-    receptions: SsrcMap<Reception>,
-    /// The holes of the streams that negotiated NACK.
-    holes: SsrcMap<Holes>,
+    /// The bound streams, by SSRC: one map looked up per packet (each map is a cache miss of
+    /// its own when packets of many connections come in turn).
+    streams: SsrcMap<Stream>,
     /// When holes are next asked for: armed while there is one.
     next_nack: Option<Instant>,
     /// When the next receiver report is due: armed by the first packet.
@@ -84,36 +84,45 @@ pub(crate) struct Feedback {
     by_connection: bool,
 }
 
+/// What is kept for a bound stream.
+struct Stream {
+    reception: Reception,
+    /// Its holes, when it negotiated NACK.
+    holes: Option<Holes>,
+}
+
 impl Feedback {
     /// A packet received at `now`: noted, and a retransmission turned back into the packet it
     /// repairs.
     pub(crate) fn packet(&mut self, now: Instant, packet: &mut rtc::rtp::Packet) {
         self.arrival(now, &packet.header);
-        let repair = self.rtx.unwrap(packet);
+        // a bound stream's own SSRC is not an RTX one
+        let repair = !self.streams.contains_key(&packet.header.ssrc) && self.rtx.unwrap(packet);
         let header = &packet.header;
-        if let Some(holes) = self.holes.get_mut(&header.ssrc) {
+        let Some(stream) = self.streams.get_mut(&header.ssrc) else {
+            return;
+        };
+        if let Some(holes) = &mut stream.holes {
             if holes.packet(header.sequence_number) {
                 self.next_nack.get_or_insert(now + NACK_INTERVAL);
             }
         }
-        if let Some(reception) = self.receptions.get_mut(&header.ssrc) {
-            let header_bytes = packet.header.marshal_size();
-            reception.packet(now, header.sequence_number, header.timestamp, repair);
-            reception.bytes(header_bytes, packet.payload.len());
-            self.next_report
-                .get_or_insert_with(|| on_grid(now, RECEIVER_REPORT_INTERVAL));
-        }
+        let reception = &mut stream.reception;
+        reception.packet(now, header.sequence_number, header.timestamp, repair);
+        reception.bytes(header.marshal_size(), packet.payload.len());
+        self.next_report
+            .get_or_insert_with(|| on_grid(now, RECEIVER_REPORT_INTERVAL));
     }
 
     /// Whether the stream of `ssrc` is bound (its media, or its retransmissions).
     pub(crate) fn knows(&self, ssrc: u32) -> bool {
-        self.receptions.contains_key(&ssrc) || self.rtx.repairs(ssrc)
+        self.streams.contains_key(&ssrc) || self.rtx.repairs(ssrc)
     }
 
     /// The server's sender report of `ssrc`.
     pub(crate) fn sender_report(&mut self, now: Instant, report: &SenderReport) {
-        if let Some(reception) = self.receptions.get_mut(&report.ssrc) {
-            reception.sender_report(now, report);
+        if let Some(stream) = self.streams.get_mut(&report.ssrc) {
+            stream.reception.sender_report(now, report);
         }
     }
 
@@ -171,17 +180,17 @@ impl Feedback {
 
     /// The inbound statistics of the stream of `ssrc`, once a packet of it came.
     pub(crate) fn stats(&self, ssrc: u32) -> Option<ReceptionStats> {
-        let reception = self.receptions.get(&ssrc)?;
-        let nacks = self.holes.get(&ssrc).map_or(0, Holes::nacks);
-        reception.stats(nacks)
+        let stream = self.streams.get(&ssrc)?;
+        let nacks = stream.holes.as_ref().map_or(0, Holes::nacks);
+        stream.reception.stats(nacks)
     }
 
     /// The receiver reports of what came since the last ones.
     fn report(&mut self, now: Instant, out: &mut Vec<Box<dyn rtc::rtcp::Packet>>) {
         let mut blocks: Vec<_> = self
-            .receptions
+            .streams
             .values_mut()
-            .filter_map(|r| r.report(now))
+            .filter_map(|s| s.reception.report(now))
             .collect();
         // in a stable order (the map's is not)
         blocks.sort_by_key(|b| b.ssrc);
@@ -199,7 +208,11 @@ impl Feedback {
     fn ask(&mut self, out: &mut Vec<Box<dyn rtc::rtcp::Packet>>) -> bool {
         let mut left = false;
         let reporter = self.reporter();
-        let mut streams: Vec<_> = self.holes.iter_mut().collect();
+        let mut streams: Vec<_> = self
+            .streams
+            .iter_mut()
+            .filter_map(|(ssrc, s)| Some((ssrc, s.holes.as_mut()?)))
+            .collect();
         streams.sort_by_key(|(ssrc, _)| **ssrc);
         for (&ssrc, holes) in streams {
             let asked = holes.ask(NACKS_PER_PACKET);
@@ -242,23 +255,25 @@ impl Feedback {
         if stream.transport_wide_id.is_some() {
             self.transport_wide = stream.transport_wide_id;
         }
-        self.receptions.entry(stream.ssrc).or_insert_with(|| {
+        let bound = self.streams.entry(stream.ssrc).or_insert_with(|| {
             let kind = match stream.kind {
                 MediaKind::Audio => "audio",
                 MediaKind::Video => "video",
             };
-            Reception::new(stream.ssrc, kind, stream.clock_rate)
+            Stream {
+                reception: Reception::new(stream.ssrc, kind, stream.clock_rate),
+                holes: None,
+            }
         });
         if stream.nack {
-            self.holes.entry(stream.ssrc).or_insert_with(Holes::new);
+            bound.holes.get_or_insert_with(Holes::new);
         }
     }
 
     /// A stream no longer received: what was kept for it goes.
     pub(crate) fn unbind(&mut self, stream: &ReceivedStream) {
         self.rtx.unbind(stream);
-        self.receptions.remove(&stream.ssrc);
-        self.holes.remove(&stream.ssrc);
+        self.streams.remove(&stream.ssrc);
     }
 }
 
