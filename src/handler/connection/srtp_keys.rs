@@ -227,7 +227,9 @@ struct MasterKey {
 /// What decrypts one of the server's streams.
 pub(crate) enum RemoteStream {
     Gcm(GcmStream),
-    Context(Context),
+    /// Boxed: a context is large, and the streams sit in a map looked up per packet (small
+    /// entries share the map's cache lines).
+    Context(Box<Context>),
 }
 
 impl RemoteStream {
@@ -262,7 +264,9 @@ impl SessionKeys {
     pub(crate) fn remote_stream(&self) -> Option<RemoteStream> {
         match &self.remote_gcm {
             Some(keys) => Some(RemoteStream::Gcm(GcmStream::new(keys.clone()))),
-            None => self.remote_context().map(RemoteStream::Context),
+            None => self
+                .remote_context()
+                .map(|c| RemoteStream::Context(Box::new(c))),
         }
     }
 
