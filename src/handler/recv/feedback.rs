@@ -233,12 +233,15 @@ impl Feedback {
         let Some(id) = self.transport_wide else {
             return;
         };
-        let Some(value) = header.get_extension(id) else {
+        // borrowed, not `get_extension`'s clone (which makes the value's buffer shared: an
+        // allocation per packet)
+        let value = match header.extension {
+            true => header.extensions.iter().find(|e| e.id == id),
+            false => None,
+        };
+        let Some(value) = value.map(|e| &e.payload[..]).filter(|v| v.len() >= 2) else {
             return;
         };
-        if value.len() < 2 {
-            return;
-        }
         if self.feedback_ssrc == 0 {
             self.feedback_ssrc = header.ssrc;
         }
@@ -311,6 +314,8 @@ mod tests {
         let mut stream = super::super::rtx_unwrap::tests::stream();
         stream.transport_wide_id = Some(5);
         feedback.bind(&stream);
+        // the grid starts at its first use in the process: before `start`, whichever test runs first
+        on_grid(Instant::now(), FEEDBACK_INTERVAL);
         let start = Instant::now();
         feedback.packet(start, &mut packet(1000, 1, 1));
         let first = feedback.next_feedback.expect("a packet arms the feedback");
