@@ -721,6 +721,7 @@ fn read_queued(
     let _ = connection.turn(|core| {
         let now = Instant::now();
         let mut fed = false;
+        core.own.follow(direction, now);
         // what is queued, a batch at a time, under one lock
         udp_batch::with_batch(|batch| {
             for _ in 0..READ_BATCHES {
