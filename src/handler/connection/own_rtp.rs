@@ -296,6 +296,33 @@ mod tests {
         assert!(!own.read(&direction, now, &rtcp));
     }
 
+    #[test]
+    fn every_profile_is_read_here_and_refuses_replays() {
+        // the AES-GCM profiles decrypted by `srtp_gcm.rs`, the others by webrtc-rs' context
+        for profile in [
+            ProtectionProfile::AeadAes256Gcm,
+            ProtectionProfile::AeadAes128Gcm,
+            ProtectionProfile::Aes128CmHmacSha1_80,
+            ProtectionProfile::Aes128CmHmacSha1_32,
+        ] {
+            let (mut own, direction) = own(&[1]);
+            let now = Instant::now();
+            let mut server = server_context(&SECRET, profile);
+            let packets: Vec<_> = [7, 8, 9].map(|seq| server_rtp(&mut server, 1, seq)).into();
+            for packet in &packets {
+                assert!(own.read(&direction, now, packet), "{profile:?}");
+            }
+            assert!(own.read(&direction, now, &packets[1]), "{profile:?}");
+            assert_eq!(
+                sequence_numbers(&mut own),
+                [(1, 7), (1, 8), (1, 9)],
+                "{profile:?}"
+            );
+            let gcm = matches!(own.contexts.get(&1), Some(RemoteStream::Gcm(_)));
+            assert_eq!(gcm, profile.aead_auth_tag_len() > 0, "{profile:?}");
+        }
+    }
+
     // A stream forgotten while the server goes on sending, across its sequence numbers'
     // wrap, then known again: its packets still decrypt (with rollover counter 1, which a new
     // context would not guess).
