@@ -6,29 +6,40 @@
 //! RTCP outside webrtc-rs' core").
 //!
 //! The direction sends this RTCP from an SSRC of its own (`recv/feedback.rs`): SRTCP counts its
-//! packets per sender SSRC, and this context counts from 0, apart from what the core may have
-//! sent before (from another SSRC).
+//! packets per sender SSRC, and this side counts from 0, apart from what the core may have
+//! sent before (from another SSRC). With the AES-GCM profiles `srtp_gcm.rs` encrypts, with the
+//! others a webrtc-rs context.
 
 use bytes::BytesMut;
 use rtc::rtcp;
 use rtc::srtp::context::Context;
 
+use super::srtp_gcm::GcmRtcp;
 use super::srtp_keys::SessionKeys;
 
 /// The largest compound packet written: RTCP leaves in as many datagrams as needed to keep
 /// each within an Ethernet MTU with room for the SRTCP trailer and any tunnel's headers.
 const MAX_COMPOUND: usize = 1200;
 
-pub(super) struct OwnRtcp {
-    context: Context,
+pub(super) enum OwnRtcp {
+    Gcm(Box<GcmRtcp>),
+    Context(Box<Context>),
 }
 
 impl OwnRtcp {
     /// RTCP encrypted with this side's keys; None when no context can be made from them.
     pub(super) fn new(keys: &SessionKeys) -> Option<Self> {
-        Some(OwnRtcp {
-            context: keys.local_context()?,
+        Some(match keys.local_gcm_rtcp() {
+            Some(gcm) => OwnRtcp::Gcm(Box::new(GcmRtcp::new(gcm))),
+            None => OwnRtcp::Context(Box::new(keys.local_context()?)),
         })
+    }
+
+    fn encrypt(&mut self, plain: &[u8]) -> Result<BytesMut, String> {
+        match self {
+            OwnRtcp::Gcm(gcm) => gcm.protect(plain).ok_or_else(|| "too short".to_string()),
+            OwnRtcp::Context(context) => context.encrypt_rtcp(plain).map_err(|e| e.to_string()),
+        }
     }
 
     /// `packets` as SRTCP datagrams: compound packets of at most [`MAX_COMPOUND`] bytes (a
@@ -48,11 +59,7 @@ impl OwnRtcp {
             }
             let protected = rtcp::packet::marshal(&packets[start..end])
                 .map_err(|err| err.to_string())
-                .and_then(|plain| {
-                    self.context
-                        .encrypt_rtcp(&plain)
-                        .map_err(|err| err.to_string())
-                });
+                .and_then(|plain| self.encrypt(&plain));
             match protected {
                 Ok(datagram) => datagrams.push(datagram),
                 Err(err) => tracing::trace!(%err, "RTCP not written"),

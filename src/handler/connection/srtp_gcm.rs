@@ -2,7 +2,7 @@
 //! webrtc-rs context, which spends more per packet around the decryption than on it (a map of
 //! streams hashed with SipHash looked up twice, a replay window shifted as a big integer, the
 //! cipher behind two boxed traits: `docs/performance.md`, "SRTP decrypted without webrtc-rs'
-//! context").
+//! context"); and the RTCP this side writes outside the core, encrypted here likewise.
 //!
 //! - The session key and salt come from the master key and salt DTLS-SRTP exported, through
 //!   the AES-CM PRF (RFC 3711, section 4.3.3), with AES-256 for AEAD_AES_256_GCM (RFC 7714,
@@ -11,6 +11,10 @@
 //!   sequence number) (RFC 7714, section 8.1); its header is the additional data; its last
 //!   16 bytes are the tag.
 //! - A stream's index and replay window are `srtp_index.rs`'s.
+//! - SRTCP (RFC 7714, section 9): the nonce is the SRTCP salt XOR (two zero bytes, sender
+//!   SSRC, two zero bytes, SRTCP index); the additional data is the first 8 bytes (header and
+//!   sender SSRC) and the 4-byte word of the encryption flag and the index, which follows the
+//!   tag. The index counts each sender SSRC's packets from 1, as webrtc-rs' contexts do.
 
 use std::fmt;
 use std::sync::Arc;
@@ -27,24 +31,58 @@ use super::srtp_index::StreamIndex;
 const LABEL_ENCRYPTION: u8 = 0x00;
 /// The PRF's label of the SRTP salt.
 const LABEL_SALT: u8 = 0x02;
+/// The PRF's labels of the SRTCP encryption key and salt.
+const LABEL_RTCP_ENCRYPTION: u8 = 0x03;
+const LABEL_RTCP_SALT: u8 = 0x05;
+/// The largest SRTCP index (31 bits); the next one is 0.
+const MAX_RTCP_INDEX: u32 = (1 << 31) - 1;
+/// The SRTCP word's encryption flag.
+const ENCRYPTED: u32 = 1 << 31;
 /// The salt's length in the AEAD profiles, master and session (RFC 7714, section 12).
 const SALT_LEN: usize = 12;
 /// The tag's length (RFC 7714, section 12).
 const TAG_LEN: usize = 16;
 
-/// The session keys of the server's SRTP, shared by the streams of a connection.
+/// The session key and salt of SRTP or of SRTCP (the server's SRTP is shared by the streams
+/// of a connection).
 pub(crate) struct GcmKeys {
     key: LessSafeKey,
     salt: [u8; SALT_LEN],
 }
 
 impl GcmKeys {
-    /// The session keys of `profile` from the master key and salt; None for a profile that
-    /// is not AES-GCM, or keys of the wrong length.
+    /// The SRTP session keys of `profile` from the master key and salt; None for a profile
+    /// that is not AES-GCM, or keys of the wrong length.
     pub(crate) fn new(
         profile: ProtectionProfile,
         master_key: &[u8],
         master_salt: &[u8],
+    ) -> Option<Self> {
+        Self::derive(
+            profile,
+            master_key,
+            master_salt,
+            LABEL_ENCRYPTION,
+            LABEL_SALT,
+        )
+    }
+
+    /// The SRTCP session keys, likewise.
+    pub(crate) fn rtcp(
+        profile: ProtectionProfile,
+        master_key: &[u8],
+        master_salt: &[u8],
+    ) -> Option<Self> {
+        let (key, salt) = (LABEL_RTCP_ENCRYPTION, LABEL_RTCP_SALT);
+        Self::derive(profile, master_key, master_salt, key, salt)
+    }
+
+    fn derive(
+        profile: ProtectionProfile,
+        master_key: &[u8],
+        master_salt: &[u8],
+        key_label: u8,
+        salt_label: u8,
     ) -> Option<Self> {
         let algorithm = match profile {
             ProtectionProfile::AeadAes128Gcm => &AES_128_GCM,
@@ -54,8 +92,8 @@ impl GcmKeys {
         if master_key.len() != algorithm.key_len() || master_salt.len() != SALT_LEN {
             return None;
         }
-        let key = prf(master_key, master_salt, LABEL_ENCRYPTION, master_key.len())?;
-        let salt = prf(master_key, master_salt, LABEL_SALT, SALT_LEN)?;
+        let key = prf(master_key, master_salt, key_label, master_key.len())?;
+        let salt = prf(master_key, master_salt, salt_label, SALT_LEN)?;
         Some(Self {
             key: LessSafeKey::new(UnboundKey::new(algorithm, &key).ok()?),
             salt: salt.try_into().ok()?,
@@ -165,6 +203,63 @@ impl GcmStream {
     }
 }
 
+/// The RTCP this side writes, encrypted: each sender SSRC's packets counted.
+pub(crate) struct GcmRtcp {
+    keys: GcmKeys,
+    /// The last index used, by sender SSRC (one or two: this side's reporters).
+    indexes: Vec<(u32, u32)>,
+}
+
+impl GcmRtcp {
+    pub(crate) fn new(keys: GcmKeys) -> Self {
+        Self {
+            keys,
+            indexes: Vec::new(),
+        }
+    }
+
+    /// `plain` (a compound RTCP packet) as an SRTCP datagram; None when it is shorter than a
+    /// header and sender SSRC.
+    pub(crate) fn protect(&mut self, plain: &[u8]) -> Option<BytesMut> {
+        let ssrc = u32::from_be_bytes(plain.get(4..8)?.try_into().ok()?);
+        let index = match self.indexes.iter_mut().find(|(s, _)| *s == ssrc) {
+            Some((_, last)) => {
+                *last = if *last >= MAX_RTCP_INDEX {
+                    0
+                } else {
+                    *last + 1
+                };
+                *last
+            }
+            None => {
+                self.indexes.push((ssrc, 1));
+                1
+            }
+        };
+        let mut nonce = [0u8; SALT_LEN];
+        nonce[2..6].copy_from_slice(&ssrc.to_be_bytes());
+        nonce[8..].copy_from_slice(&index.to_be_bytes());
+        for (n, s) in nonce.iter_mut().zip(&self.keys.salt) {
+            *n ^= s;
+        }
+        let word = (index | ENCRYPTED).to_be_bytes();
+        let mut aad = [0u8; 12];
+        aad[..8].copy_from_slice(&plain[..8]);
+        aad[8..].copy_from_slice(&word);
+        let mut out = BytesMut::with_capacity(plain.len() + TAG_LEN + word.len());
+        out.extend_from_slice(plain);
+        let nonce = Nonce::assume_unique_for_key(nonce);
+        let tag = self
+            .keys
+            .key
+            .seal_in_place_separate_tag(nonce, Aad::from(aad), &mut out[8..])
+            .ok()?;
+        out.extend_from_slice(tag.as_ref());
+        out.extend_from_slice(&word);
+        Some(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +337,34 @@ mod tests {
             decrypt(&mut ours, &genuine[..27]).unwrap_err(),
             Refused::TooShort
         );
+    }
+
+    #[test]
+    fn rtcp_is_sealed_as_webrtc_rs_seals_it_and_the_server_reads_it() {
+        use crate::connection::srtp_keys::tests::{client_context, client_keys, server_receiving};
+        for profile in [
+            ProtectionProfile::AeadAes128Gcm,
+            ProtectionProfile::AeadAes256Gcm,
+        ] {
+            let (key, salt) = client_keys(&SECRET, profile);
+            let mut ours = GcmRtcp::new(GcmKeys::rtcp(profile, &key, &salt).unwrap());
+            let mut theirs = client_context(&SECRET, profile);
+            let mut server = server_receiving(&SECRET, profile);
+            for (n, ssrc) in [2u32, 2, 1, 2, 1].into_iter().enumerate() {
+                // a receiver report with one block, from `ssrc`
+                let mut plain = vec![0x81, 201, 0, 7];
+                plain.extend(ssrc.to_be_bytes());
+                plain.extend((0..24).map(|i| i as u8 + n as u8));
+                let sealed = ours.protect(&plain).unwrap();
+                assert_eq!(
+                    sealed,
+                    theirs.encrypt_rtcp(&plain).unwrap(),
+                    "{profile:?}, {n}"
+                );
+                assert_eq!(&server.decrypt_rtcp(&sealed).unwrap()[..], &plain[..]);
+            }
+            assert!(ours.protect(&[0x81, 201, 0, 1, 0, 0, 0]).is_none());
+        }
     }
 
     #[test]

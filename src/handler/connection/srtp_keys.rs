@@ -275,6 +275,11 @@ impl SessionKeys {
         self.context(&self.remote)
     }
 
+    /// This side's SRTCP session keys, with an AES-GCM profile (`srtp_gcm.rs` encrypts).
+    pub(crate) fn local_gcm_rtcp(&self) -> Option<GcmKeys> {
+        GcmKeys::rtcp(self.profile, &self.local.key, &self.local.salt)
+    }
+
     /// A fresh context that encrypts what this side sends. Its SRTCP index starts at 0 for
     /// each SSRC: the core, with its own context, must not send RTCP from an SSRC this one does.
     pub(crate) fn local_context(&self) -> Option<Context> {
@@ -421,6 +426,22 @@ pub(crate) mod tests {
             .set_session_keys_from_keying_material(&material, false)
             .unwrap();
         config
+    }
+
+    /// This side's master key and salt (the DTLS client's), from `secret` and [`seed`].
+    pub(crate) fn client_keys(secret: &[u8], profile: ProtectionProfile) -> (Vec<u8>, Vec<u8>) {
+        let config = server_config(secret, profile);
+        (
+            config.keys.remote_master_key,
+            config.keys.remote_master_salt,
+        )
+    }
+
+    /// webrtc-rs' context for what this side sends, from `secret` and [`seed`].
+    pub(crate) fn client_context(secret: &[u8], profile: ProtectionProfile) -> Context {
+        let (key, salt) = client_keys(secret, profile);
+        let provider = rtc::crypto::default_provider().unwrap();
+        Context::new(&key, &salt, profile, None, None, provider.crypto()).unwrap()
     }
 
     /// The server's master key and salt for what it sends, from `secret` and [`seed`].
