@@ -12,9 +12,14 @@
 //!   after it: each packet that raises the highest sequence number leaves a mark (its number,
 //!   its arrival time), and a hole's wait starts at the first mark beyond it. Marks before
 //!   `next` are dropped, so there are never more marks than buffered packets plus one.
+//! - The packets sit in a ring of slots by sequence number from `base` (at most `next`): a
+//!   packet is found by its distance from `base`, with no search and no allocation per packet
+//!   (a map by sequence number allocated and searched nodes for each). The ring spans from
+//!   `base` to the highest packet buffered; after a jump ahead it holds the hole's empty slots
+//!   until they are consumed, and gives its room back once it is empty.
 
 use bytes::Bytes;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 /// One buffered packet, with what its payload descriptor says about frame boundaries.
@@ -47,9 +52,16 @@ pub(super) enum Inserted {
     Late,
 }
 
+/// Slots a ring keeps room for once it is empty again (more were needed for a jump ahead).
+const KEPT_ROOM: usize = 256;
+
 #[derive(Debug)]
 pub(super) struct ReorderBuffer {
-    packets: BTreeMap<u64, Slot>,
+    /// Slot `i` holds packet `base + i`, if it is buffered.
+    slots: VecDeque<Option<Slot>>,
+    base: u64,
+    /// Packets buffered (slots holding one).
+    count: usize,
     marks: VecDeque<(u64, Instant)>,
     highest: Option<u64>,
     next: u64,
@@ -63,7 +75,9 @@ impl ReorderBuffer {
     /// anything was consumed.
     pub(super) fn new(window: usize) -> Self {
         ReorderBuffer {
-            packets: BTreeMap::new(),
+            slots: VecDeque::new(),
+            base: 0,
+            count: 0,
             marks: VecDeque::new(),
             highest: None,
             next: 0,
@@ -100,10 +114,26 @@ impl ReorderBuffer {
             }
             self.next = ext;
         }
-        if self.packets.contains_key(&ext) {
+        if self.slots.is_empty() {
+            self.base = ext;
+        }
+        if ext < self.base {
+            // older than any buffered: a hole's, or (before anything was consumed, within
+            // `window`) one from before the first packet
+            for _ in ext..self.base {
+                self.slots.push_front(None);
+            }
+            self.base = ext;
+        }
+        let at = (ext - self.base) as usize;
+        if at >= self.slots.len() {
+            self.slots.resize_with(at + 1, || None);
+        }
+        if self.slots[at].is_some() {
             return Inserted::Duplicate;
         }
-        self.packets.insert(ext, slot);
+        self.slots[at] = Some(slot);
+        self.count += 1;
         Inserted::Stored
     }
 
@@ -118,11 +148,16 @@ impl ReorderBuffer {
     }
 
     pub(super) fn len(&self) -> usize {
-        self.packets.len()
+        self.count
+    }
+
+    fn slot(&self, ext: u64) -> Option<&Slot> {
+        let at = usize::try_from(ext.checked_sub(self.base)?).ok()?;
+        self.slots.get(at)?.as_ref()
     }
 
     pub(super) fn peek(&self, ext: u64) -> Option<Peek> {
-        self.packets.get(&ext).map(|s| Peek {
+        self.slot(ext).map(|s| Peek {
             timestamp: s.timestamp,
             marker: s.marker,
             start: s.start,
@@ -131,7 +166,7 @@ impl ReorderBuffer {
     }
 
     pub(super) fn payload(&self, ext: u64) -> Option<&Bytes> {
-        self.packets.get(&ext).map(|s| &s.payload)
+        self.slot(ext).map(|s| &s.payload)
     }
 
     /// Consumes everything before `to` (buffered packets there are dropped).
@@ -139,11 +174,20 @@ impl ReorderBuffer {
         if to <= self.next {
             return;
         }
-        while let Some(entry) = self.packets.first_entry() {
-            if *entry.key() >= to {
-                break;
+        while self.base < to {
+            match self.slots.pop_front() {
+                Some(slot) => {
+                    self.count -= usize::from(slot.is_some());
+                    self.base += 1;
+                }
+                None => {
+                    self.base = to;
+                    break;
+                }
             }
-            entry.remove();
+        }
+        if self.slots.is_empty() && self.slots.capacity() > KEPT_ROOM {
+            self.slots.shrink_to(KEPT_ROOM);
         }
         self.next = to;
         self.consumed = true;
@@ -154,7 +198,10 @@ impl ReorderBuffer {
 
     /// The first buffered sequence number after `ext`.
     pub(super) fn present_after(&self, ext: u64) -> Option<u64> {
-        self.packets.range(ext + 1..).next().map(|(&k, _)| k)
+        let from = (ext + 1).max(self.base);
+        let skip = usize::try_from(from - self.base).ok()?;
+        let at = self.slots.iter().skip(skip).position(Option::is_some)?;
+        Some(from + at as u64)
     }
 
     /// When the hole at `ext` stops being waited for: `max_wait` after a later packet showed it
@@ -173,5 +220,56 @@ impl ReorderBuffer {
     #[cfg(test)]
     pub(super) fn marks(&self) -> usize {
         self.marks.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(timestamp: u32) -> Slot {
+        Slot {
+            timestamp,
+            marker: false,
+            start: true,
+            payload: Bytes::from_static(b"x"),
+        }
+    }
+
+    #[test]
+    fn packets_are_found_across_a_jump_and_the_ring_gives_its_room_back() {
+        let mut buffer = ReorderBuffer::new(64);
+        let now = Instant::now();
+        assert_eq!(buffer.insert(now, 100, slot(1)), Inserted::Stored);
+        let first = buffer.next();
+        buffer.consume_to(first + 1);
+        // a jump 10,000 ahead, then a packet of the hole it left
+        assert_eq!(buffer.insert(now, 10_101, slot(3)), Inserted::Stored);
+        assert_eq!(buffer.insert(now, 5_000, slot(2)), Inserted::Stored);
+        assert_eq!(buffer.insert(now, 5_000, slot(2)), Inserted::Duplicate);
+        assert_eq!(buffer.len(), 2);
+        assert_eq!(buffer.present_after(first), Some(first + 4_900));
+        assert_eq!(buffer.present_after(first + 4_900), Some(first + 10_001));
+        assert_eq!(buffer.present_after(first + 10_001), None);
+        assert_eq!(buffer.peek(first + 4_900).unwrap().timestamp, 2);
+        assert!(buffer.peek(first + 4_901).is_none());
+        assert!(buffer.peek(first).is_none());
+        buffer.consume_to(first + 4_901);
+        assert_eq!(buffer.len(), 1);
+        assert_eq!(
+            buffer.payload(first + 10_001).map(|p| &p[..]),
+            Some(&b"x"[..])
+        );
+        buffer.consume_to(first + 10_002);
+        assert_eq!(buffer.len(), 0);
+        assert!(
+            buffer.slots.capacity() < 1_000,
+            "{}",
+            buffer.slots.capacity()
+        );
+        // consumed already
+        assert_eq!(buffer.insert(now, 10_101, slot(3)), Inserted::Late);
+        assert_eq!(buffer.insert(now, 10_102, slot(4)), Inserted::Stored);
+        assert_eq!(buffer.peek(first + 10_002).unwrap().timestamp, 4);
     }
 }
