@@ -99,6 +99,19 @@ impl GcmKeys {
             salt: salt.try_into().ok()?,
         })
     }
+
+    /// The nonce of packet `index` of `ssrc`: the salt XOR (two zero bytes, the SSRC, the index
+    /// in 48 bits). SRTP's packet index is its rollover counter then its sequence number
+    /// (RFC 7714, 8.1); SRTCP's 31-bit index follows two zero bytes (9.1): both are that.
+    fn nonce(&self, ssrc: u32, index: u64) -> Nonce {
+        let mut nonce = [0u8; SALT_LEN];
+        nonce[2..6].copy_from_slice(&ssrc.to_be_bytes());
+        nonce[6..].copy_from_slice(&index.to_be_bytes()[2..]);
+        for (n, s) in nonce.iter_mut().zip(&self.salt) {
+            *n ^= s;
+        }
+        Nonce::assume_unique_for_key(nonce)
+    }
 }
 
 /// `len` bytes of the AES-CM PRF for `label`: the blocks of the master key's AES over the
@@ -177,13 +190,6 @@ impl GcmStream {
             .filter(|&end| end >= header_len)
             .ok_or(Refused::TooShort)?;
         let index = self.index.index(seq).ok_or(Refused::Replayed)?;
-        let mut nonce = [0u8; SALT_LEN];
-        nonce[2..6].copy_from_slice(&ssrc.to_be_bytes());
-        nonce[6..10].copy_from_slice(&((index >> 16) as u32).to_be_bytes());
-        nonce[10..].copy_from_slice(&seq.to_be_bytes());
-        for (n, s) in nonce.iter_mut().zip(&self.keys.salt) {
-            *n ^= s;
-        }
         let tag = Tag::try_from(&data[end..]).map_err(|_| Refused::TooShort)?;
         let mut plain = BytesMut::with_capacity(end);
         plain.extend_from_slice(&data[..end]);
@@ -191,7 +197,7 @@ impl GcmStream {
         self.keys
             .key
             .open_in_place_separate_tag(
-                Nonce::assume_unique_for_key(nonce),
+                self.keys.nonce(ssrc, index),
                 Aad::from(&*header),
                 tag,
                 payload,
@@ -236,19 +242,13 @@ impl GcmRtcp {
                 1
             }
         };
-        let mut nonce = [0u8; SALT_LEN];
-        nonce[2..6].copy_from_slice(&ssrc.to_be_bytes());
-        nonce[8..].copy_from_slice(&index.to_be_bytes());
-        for (n, s) in nonce.iter_mut().zip(&self.keys.salt) {
-            *n ^= s;
-        }
         let word = (index | ENCRYPTED).to_be_bytes();
         let mut aad = [0u8; 12];
         aad[..8].copy_from_slice(&plain[..8]);
         aad[8..].copy_from_slice(&word);
         let mut out = BytesMut::with_capacity(plain.len() + TAG_LEN + word.len());
         out.extend_from_slice(plain);
-        let nonce = Nonce::assume_unique_for_key(nonce);
+        let nonce = self.keys.nonce(ssrc, u64::from(index));
         let tag = self
             .keys
             .key
