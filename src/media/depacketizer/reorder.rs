@@ -12,8 +12,8 @@
 //!   after it: each packet that raises the highest sequence number leaves a mark (its number,
 //!   its arrival time), and a hole's wait starts at the first mark beyond it. Marks before
 //!   `next` are dropped, so there are never more marks than buffered packets plus one.
-//! - The packets sit in a ring of slots by sequence number from `base` (at most `next`): a
-//!   packet is found by its distance from `base`, with no search and no allocation per packet
+//! - The packets sit in a ring of slots by sequence number from `base`, the oldest slot kept:
+//!   a packet is found by its distance from `base`, with no search and no allocation per packet
 //!   (a map by sequence number allocated and searched nodes for each). The ring spans from
 //!   `base` to the highest packet buffered; after a jump ahead it holds the hole's empty slots
 //!   until they are consumed, and gives its room back once it is empty.
