@@ -58,7 +58,7 @@ use super::own_rtp::OwnRtp;
 use super::own_traffic::OwnTraffic;
 use super::pacer::Pacer;
 #[cfg(target_os = "linux")]
-use super::rounds::{Eager, Registration, RoundReader, Rounds};
+use super::rounds::{Eager, Ready, Registration, RoundReader, Rounds};
 use super::srtp_keys::{Exported, KeyCapture};
 use super::udp::{segment_run, Reads, UdpPort};
 use super::udp_batch;
@@ -286,14 +286,33 @@ impl CoreAndSockets {
         }
     }
 
-    /// When the timer task must next run: the core's deadline, the direction's RTCP, or the
-    /// pacer's for the backlog (none while the socket is full: then it waits for the socket).
+    /// When the timer task must next run: the core's deadline, the direction's RTCP unless
+    /// the receive rounds time it, or the pacer's for the backlog (none while the socket is
+    /// full: then it waits for the socket).
     fn wake_at(&self) -> Option<Instant> {
         let pace = (!self.backlog.is_empty() && !self.blocked).then(|| self.pacer.next_send());
-        [self.deadline, self.rtcp_due, pace]
-            .into_iter()
-            .flatten()
-            .min()
+        let rtcp = self.rtcp_due.filter(|_| !self.rtcp_in_rounds());
+        [self.deadline, rtcp, pace].into_iter().flatten().min()
+    }
+
+    /// Whether the receive rounds time the direction's RTCP: they read the sockets, and it is
+    /// written here (`own_rtcp`). They learn its deadline from each read and each write
+    /// ([`DirectConnection::turn_due`]).
+    fn rtcp_in_rounds(&self) -> bool {
+        #[cfg(target_os = "linux")]
+        return self.own_rtcp.is_some() && self.rounds.is_some();
+        #[cfg(not(target_os = "linux"))]
+        return false;
+    }
+
+    /// Writes the direction's RTCP if it is due.
+    fn write_due_rtcp(&mut self, direction: &dyn Inbound) {
+        if self.rtcp_due.is_some() {
+            let now = Instant::now();
+            if self.rtcp_due.is_some_and(|due| due <= now) {
+                self.write_rtcp(direction, now);
+            }
+        }
     }
 
     /// Whether an offer made now gathers: the first one, and an ICE restart.
@@ -416,7 +435,8 @@ impl CoreAndSockets {
     /// The direction has something to send at `at`: true when the timer task must wake
     /// (earlier than what it sleeps to). `at` becomes the deadline of the direction's RTCP
     /// when written here, else the core's: the core's next timeout includes the direction's
-    /// (its interceptor's), so the next pump finds it again.
+    /// (its interceptor's), so the next pump finds it again. The timer task is not woken for
+    /// RTCP the receive rounds time.
     fn sooner(&mut self, at: Option<Instant>) -> bool {
         let Some(at) = at else {
             return false;
@@ -429,6 +449,9 @@ impl CoreAndSockets {
         let sleeps_to = self.wake_at();
         if own {
             self.rtcp_due = Some(at);
+            if self.rtcp_in_rounds() {
+                return false;
+            }
         } else {
             self.deadline = Some(at);
         }
@@ -595,8 +618,20 @@ impl DirectConnection {
         &self,
         f: impl FnOnce(&mut CoreAndSockets) -> (Result<R, HandlerError>, bool),
     ) -> Result<R, HandlerError> {
-        let (result, notices, inbound, data_events, wake, delivery, rtp) = {
-            let mut core = self.lock()?;
+        self.turn_due(f).0
+    }
+
+    /// [`turn`](Self::turn), which also writes the direction's RTCP if it is due and the
+    /// receive rounds time it, and then says when it is next due (for the rounds).
+    fn turn_due<R>(
+        &self,
+        f: impl FnOnce(&mut CoreAndSockets) -> (Result<R, HandlerError>, bool),
+    ) -> (Result<R, HandlerError>, Option<Instant>) {
+        let (result, notices, inbound, data_events, wake, delivery, rtp, rtcp_due) = {
+            let mut core = match self.lock() {
+                Ok(core) => core,
+                Err(err) => return (Err(err), None),
+            };
             let (result, fed) = f(&mut core);
             // noted before the pump, which then sees the deadlines they set
             let mut rtp = core.own.take_packets();
@@ -606,11 +641,18 @@ impl DirectConnection {
                 core.take_over_rtcp(&*self.inbound);
                 self.inbound.note_rtp(&mut rtp)
             };
-            let wake = match (fed, core.own_rtcp.is_some()) {
+            let mut wake = match (fed, core.own_rtcp.is_some()) {
                 (true, false) => core.pump(),
                 (false, _) => core.sooner(due),
                 // the direction's deadline is not the core's: both
                 (true, true) => core.pump() | core.sooner(due),
+            };
+            let rtcp_due = if core.rtcp_in_rounds() {
+                core.write_due_rtcp(&*self.inbound);
+                wake |= std::mem::take(&mut core.backlog_started);
+                core.rtcp_due
+            } else {
+                None
             };
             let notices = std::mem::take(&mut core.notices);
             let inbound = std::mem::take(&mut core.inbound);
@@ -620,7 +662,16 @@ impl DirectConnection {
                 || !data_events.is_empty()
                 || !rtp.is_empty())
             .then(|| self.delivery.lock());
-            (result, notices, inbound, data_events, wake, delivery, rtp)
+            (
+                result,
+                notices,
+                inbound,
+                data_events,
+                wake,
+                delivery,
+                rtp,
+                rtcp_due,
+            )
         };
         if !inbound.is_empty() {
             self.inbound.deliver(inbound);
@@ -643,7 +694,7 @@ impl DirectConnection {
             }
         }
         drop(delivery);
-        result
+        (result, rtcp_due)
     }
 
     /// The hot path: RTP packets of one sender through its interceptors and SRTP, out on the
@@ -710,15 +761,16 @@ async fn read_loop(connection: Arc<DirectConnection>, udp: Arc<UdpPort>, local: 
 }
 
 /// Reads what one socket has queued (up to [`READ_BATCHES`] batches) into the core, under
-/// one hold of its lock; `receive` takes a batch. Returns how many datagrams it read.
+/// one hold of its lock; `receive` takes a batch. Says how many datagrams it read, and when
+/// the direction's RTCP is next due if the receive rounds time it.
 fn read_queued(
     connection: &DirectConnection,
     local: SocketAddr,
     mut receive: impl FnMut(&mut udp_batch::RecvBatch) -> std::io::Result<usize>,
-) -> usize {
+) -> (usize, Option<Instant>) {
     let direction = &*connection.inbound;
     let mut read = 0;
-    let _ = connection.turn(|core| {
+    let (_, due) = connection.turn_due(|core| {
         let now = Instant::now();
         let mut fed = false;
         core.own.follow(direction, now);
@@ -747,7 +799,7 @@ fn read_queued(
         });
         (Ok(()), fed)
     });
-    read
+    (read, due)
 }
 
 /// One socket of a receiving connection, read in the receive rounds (`rounds.rs`).
@@ -797,13 +849,22 @@ impl RoundSocket {
 
 #[cfg(target_os = "linux")]
 impl RoundReader for RoundSocket {
-    fn read_ready(&self) -> usize {
+    fn read_ready(&self) -> Ready {
         if self.connection.closed.load(Ordering::Acquire) {
-            return 0;
+            return Ready { read: 0, due: None };
         }
         let _runtime = self.runtime.enter();
         let fd = self.udp.raw_fd();
-        read_queued(&self.connection, self.local, |batch| batch.receive(fd))
+        let (read, due) = read_queued(&self.connection, self.local, |batch| batch.receive(fd));
+        Ready { read, due }
+    }
+
+    fn due(&self) -> Option<Instant> {
+        if self.connection.closed.load(Ordering::Acquire) {
+            return None;
+        }
+        let _runtime = self.runtime.enter();
+        self.connection.turn_due(|_| (Ok(()), false)).1
     }
 }
 
@@ -847,7 +908,7 @@ async fn timer_loop(connection: Arc<DirectConnection>) {
                     if !core.blocked {
                         core.drain_backlog(now);
                     }
-                    if core.rtcp_due.is_some_and(|d| d <= now) {
+                    if !core.rtcp_in_rounds() && core.rtcp_due.is_some_and(|d| d <= now) {
                         core.write_rtcp(direction, now);
                     }
                     // the core is run, and then polled, only when its own deadline is due

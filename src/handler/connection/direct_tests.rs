@@ -603,3 +603,53 @@ async fn a_receiving_directions_rtcp_leaves_outside_the_core_once_the_keys_are_f
     assert_eq!(report.ssrc, 2);
     assert_eq!(core.deadline, None, "the core was not asked for anything");
 }
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn rtcp_the_receive_rounds_time_never_wakes_the_timer_task() {
+    use super::super::srtp_keys::tests::{seed, server_packet};
+    let (mut core, server) = core();
+    core.rounds = Some(Rounds::for_tests());
+    let secret: Vec<u8> = (0u8..48).collect();
+    let profile = rtc::srtp::protection_profile::ProtectionProfile::AeadAes256Gcm;
+    *core.own.exported.lock().unwrap() = Some((secret.clone(), seed()));
+    core.handshake = Handshake::Done;
+    let t0 = Instant::now();
+    let direction = Reporting {
+        ssrc: 0x1234,
+        due: Mutex::new(Some(t0 + Duration::from_millis(100))),
+        taken_over: AtomicBool::new(false),
+    };
+    assert!(
+        !core.rtcp_in_rounds(),
+        "the core's RTCP until the keys are found"
+    );
+    let local = core.sockets[0].local;
+    let peer = server.local_addr().unwrap();
+    let first = server_packet(&secret, profile, 0x1234, 1);
+    assert!(!core.read(&direction, t0, local, peer, &first), "read here");
+    core.own.take_packets();
+    core.take_over_rtcp(&direction);
+    assert!(core.rtcp_in_rounds());
+    // its deadlines are kept, for the rounds, and the timer task sleeps on without them
+    let nearer = t0 + Duration::from_millis(20);
+    assert!(!core.sooner(Some(nearer)));
+    assert_eq!(core.rtcp_due, Some(nearer));
+    assert_eq!(core.wake_at(), None);
+    // written when due, from a turn of the rounds
+    core.write_due_rtcp(&direction);
+    assert_eq!(core.rtcp_due, Some(nearer), "not due yet");
+    *direction.due.lock().unwrap() = Some(t0);
+    core.rtcp_due = Some(t0);
+    core.write_due_rtcp(&direction);
+    assert!(core
+        .rtcp_due
+        .is_some_and(|due| due > t0 + Duration::from_millis(900)));
+    let mut buf = [0u8; 1500];
+    server.set_nonblocking(false).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let (_, from) = server.recv_from(&mut buf).unwrap();
+    assert_eq!(from, local);
+}

@@ -22,13 +22,20 @@
 //! - while a registered connection is still connecting ([`Eager`]), rounds do not wait: the
 //!   handshake's round trips are never held up.
 //!
+//! A reader also says when it next has something to do without a datagram (a connection's
+//! RTCP): the thread keeps these deadlines, so that no other thread is woken for them. When
+//! quiet, it waits for the earliest; while busy, it runs those that came at the end of each
+//! round, as late as a datagram's read (at most [`ROUND`]): cutting a round's sleep short for
+//! them would make more rounds, each reading fewer datagrams per socket.
+//!
 //! Readers run on this thread, one at a time, each round inside the scope the layer above
 //! set ([`set_round_scope`]: it can put work off to the round's end); a reader that needs its
 //! tokio runtime enters it itself. Registration ends when the [`Registration`] is dropped,
 //! which must happen before its socket closes: a reader keeps its registration, so that
 //! dropping the reader ends both.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -74,8 +81,20 @@ pub fn set_round_scope(scope: RoundScope) {
 pub(crate) trait RoundReader: Send + Sync {
     /// Called on the rounds' thread when the socket has datagrams queued. Reads what it
     /// wants of them (those left make the socket ready again in the next round) and says
-    /// how many it read.
-    fn read_ready(&self) -> usize;
+    /// how many it read, and when it next has something to do without a datagram.
+    fn read_ready(&self) -> Ready;
+
+    /// Called on the rounds' thread once the deadline it last gave has come: does what is
+    /// due and says when it next has something to do.
+    fn due(&self) -> Option<Instant>;
+}
+
+/// What a reader did with its socket's datagrams.
+pub(crate) struct Ready {
+    /// How many it read.
+    pub(crate) read: usize,
+    /// When it next has something to do without a datagram (see [`RoundReader::due`]).
+    pub(crate) due: Option<Instant>,
 }
 
 /// One epoll set and the thread that reads its sockets.
@@ -194,22 +213,26 @@ impl Rounds {
 
     fn run(&self) {
         let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; EVENTS];
-        let mut ready: Vec<Arc<dyn RoundReader>> = Vec::new();
+        let mut ready: Vec<(u64, Arc<dyn RoundReader>)> = Vec::new();
+        let mut deadlines = Deadlines::default();
         let mut load = Load::new(Instant::now());
         loop {
-            // quiet: wait for the first datagram
-            let mut count = self.wait(&mut events, -1);
+            // quiet: wait for the first datagram, or the earliest deadline
+            let mut count = self.wait(&mut events, deadlines.timeout(Instant::now()));
+            if count == 0 {
+                self.in_scope(&mut || self.run_due(&mut deadlines, &mut ready));
+                continue;
+            }
             let mut before = Instant::now();
             // a burst may have just begun, and one round's few datagrams say nothing of its rate
             let mut longest = self.round / 2;
             while count > 0 {
                 let started = Instant::now();
                 let mut read = Read::default();
-                let mut round = || read = self.round(&mut events, count, &mut ready);
-                match self.scope.get() {
-                    Some(scope) => scope(&mut round),
-                    None => round(),
-                }
+                self.in_scope(&mut || {
+                    read = self.round(&mut events, count, &mut ready, &mut deadlines);
+                    self.run_due(&mut deadlines, &mut ready);
+                });
                 let busy = load.busy(Instant::now(), read.all, self.round, self.busy);
                 if busy && self.eager.load(Ordering::Acquire) == 0 {
                     let round = round_for(longest, started - before, read.most, self.queue);
@@ -224,26 +247,53 @@ impl Rounds {
         }
     }
 
+    /// Runs `work` inside the scope, once one is set.
+    fn in_scope(&self, work: &mut dyn FnMut()) {
+        match self.scope.get() {
+            Some(scope) => scope(work),
+            None => work(),
+        }
+    }
+
+    /// Has the readers whose deadlines came do what is due.
+    fn run_due(&self, deadlines: &mut Deadlines, ready: &mut Vec<(u64, Arc<dyn RoundReader>)>) {
+        let now = Instant::now();
+        if deadlines.earliest().is_none_or(|at| at > now) {
+            return;
+        }
+        {
+            let readers = self.readers_map();
+            ready.extend(
+                std::iter::from_fn(|| deadlines.pop_due(now))
+                    .filter_map(|token| Some((token, readers.get(&token)?.upgrade()?))),
+            );
+        }
+        for (token, reader) in ready.drain(..) {
+            deadlines.set(token, reader.due());
+        }
+    }
+
     /// One round: every ready socket, even more than one wait reports (`count` of them are
     /// in `events`).
     fn round(
         &self,
         events: &mut [libc::epoll_event],
         mut count: usize,
-        ready: &mut Vec<Arc<dyn RoundReader>>,
+        ready: &mut Vec<(u64, Arc<dyn RoundReader>)>,
+        deadlines: &mut Deadlines,
     ) -> Read {
         let mut read = Read::default();
         loop {
             {
                 let readers = self.readers_map();
-                ready.extend(
-                    events[..count]
-                        .iter()
-                        .filter_map(|e| readers.get(&{ e.u64 }).and_then(Weak::upgrade)),
-                );
+                ready.extend(events[..count].iter().filter_map(|e| {
+                    let token = e.u64;
+                    Some((token, readers.get(&token)?.upgrade()?))
+                }));
             }
-            for reader in ready.drain(..) {
-                let n = reader.read_ready();
+            for (token, reader) in ready.drain(..) {
+                let Ready { read: n, due } = reader.read_ready();
+                deadlines.set(token, due);
                 read.all += n;
                 read.most = read.most.max(n);
             }
@@ -280,6 +330,61 @@ impl Rounds {
                 return 0;
             }
         }
+    }
+}
+
+/// The readers' deadlines (see [`RoundReader::due`]), by token.
+#[derive(Default)]
+struct Deadlines {
+    /// Each reader's current deadline.
+    current: HashMap<u64, Instant>,
+    /// Every deadline given, earliest first; those no longer current are skipped.
+    queue: BinaryHeap<Reverse<(Instant, u64)>>,
+}
+
+impl Deadlines {
+    /// The reader `token` next has something to do at `due` (or has nothing to do).
+    fn set(&mut self, token: u64, due: Option<Instant>) {
+        match due {
+            Some(at) => {
+                if self.current.insert(token, at) != Some(at) {
+                    self.queue.push(Reverse((at, token)));
+                }
+            }
+            None => {
+                self.current.remove(&token);
+            }
+        }
+    }
+
+    /// The earliest deadline, current or not (one no longer current only ends a wait early).
+    fn earliest(&self) -> Option<Instant> {
+        self.queue.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// The epoll timeout until the earliest deadline, in whole milliseconds rounded up (-1:
+    /// none).
+    fn timeout(&self, now: Instant) -> i32 {
+        self.earliest().map_or(-1, |at| {
+            let wait = at.saturating_duration_since(now);
+            i32::try_from(wait.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX)
+        })
+    }
+
+    /// A reader whose current deadline came by `now`, no longer current (its reader gives the
+    /// next), until there is none.
+    fn pop_due(&mut self, now: Instant) -> Option<u64> {
+        while let Some(&Reverse((at, token))) = self.queue.peek() {
+            if at > now {
+                return None;
+            }
+            self.queue.pop();
+            if self.current.get(&token) == Some(&at) {
+                self.current.remove(&token);
+                return Some(token);
+            }
+        }
+        None
     }
 }
 
@@ -383,14 +488,21 @@ mod tests {
     }
 
     impl RoundReader for Recorder {
-        fn read_ready(&self) -> usize {
+        fn read_ready(&self) -> Ready {
             let mut buf = [0u8; 64];
             let mut count = 0;
             while self.socket.recv(&mut buf).is_ok() {
                 count += 1;
             }
             let _ = self.reads.send((Instant::now(), count));
-            count
+            Ready {
+                read: count,
+                due: None,
+            }
+        }
+
+        fn due(&self) -> Option<Instant> {
+            None
         }
     }
 
@@ -505,11 +617,15 @@ mod tests {
     struct ScopeWitness(UdpSocket, mpsc::Sender<bool>);
 
     impl RoundReader for ScopeWitness {
-        fn read_ready(&self) -> usize {
+        fn read_ready(&self) -> Ready {
             let mut buf = [0u8; 64];
             while self.0.recv(&mut buf).is_ok() {}
             let _ = self.1.send(IN_SCOPE.with(|s| s.get()));
-            1
+            Ready { read: 1, due: None }
+        }
+
+        fn due(&self) -> Option<Instant> {
+            None
         }
     }
 
@@ -625,6 +741,158 @@ mod tests {
         }
         drop(eager);
         assert_eq!(rounds.eager.load(Ordering::Acquire), 0);
+    }
+
+    /// Reads everything queued and then has something to do `after` its read; reports its
+    /// reads and the times its deadlines are run, and gives `again` more deadlines, each
+    /// `after` the last.
+    struct Timed {
+        socket: UdpSocket,
+        after: Duration,
+        again: AtomicUsize,
+        calls: mpsc::Sender<(Call, Instant)>,
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Call {
+        Read,
+        Due,
+    }
+
+    impl RoundReader for Timed {
+        fn read_ready(&self) -> Ready {
+            let mut buf = [0u8; 64];
+            let mut read = 0;
+            while self.socket.recv(&mut buf).is_ok() {
+                read += 1;
+            }
+            let now = Instant::now();
+            let _ = self.calls.send((Call::Read, now));
+            Ready {
+                read,
+                due: Some(now + self.after),
+            }
+        }
+
+        fn due(&self) -> Option<Instant> {
+            let now = Instant::now();
+            let _ = self.calls.send((Call::Due, now));
+            let again = self.again.load(Ordering::Relaxed);
+            self.again.store(again.saturating_sub(1), Ordering::Relaxed);
+            (again > 0).then(|| now + self.after)
+        }
+    }
+
+    /// A [`Timed`] reader registered in `rounds`, its registration, a socket that sends to
+    /// it, and its calls.
+    fn timed(
+        rounds: &'static Rounds,
+        after: Duration,
+        again: usize,
+    ) -> (
+        Arc<Timed>,
+        Registration,
+        UdpSocket,
+        mpsc::Receiver<(Call, Instant)>,
+    ) {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sender.connect(socket.local_addr().unwrap()).unwrap();
+        let (calls, got) = mpsc::channel();
+        let fd = socket.as_raw_fd();
+        let reader = Arc::new(Timed {
+            socket,
+            after,
+            again: AtomicUsize::new(again),
+            calls,
+        });
+        let weak: Weak<dyn RoundReader> = Arc::downgrade(&reader) as _;
+        let registration = rounds.register(fd, weak).unwrap();
+        (reader, registration, sender, got)
+    }
+
+    /// When the next call comes, which must be `call`.
+    fn next(calls: &mpsc::Receiver<(Call, Instant)>, call: Call) -> Instant {
+        let (got, at) = calls.recv_timeout(LONG).unwrap();
+        assert_eq!(got, call);
+        at
+    }
+
+    #[test]
+    fn a_readers_deadlines_come_without_datagrams() {
+        let rounds = rounds_busy_from(Duration::from_secs(30), 1000);
+        let after = Duration::from_millis(150);
+        let late = Duration::from_millis(100);
+        let (_reader, _registration, sender, calls) = timed(rounds, after, 1);
+        sender.send(b"a").unwrap();
+        let read = next(&calls, Call::Read);
+        let first = next(&calls, Call::Due);
+        assert!(first - read >= after && first - read < after + late);
+        // the next one it gave, and then none
+        let second = next(&calls, Call::Due);
+        assert!(second - first >= after && second - first < after + late);
+        assert!(calls.recv_timeout(after * 3).is_err());
+    }
+
+    #[test]
+    fn a_deadline_in_a_busy_round_comes_at_its_end() {
+        // every read makes the process busy, and the first busy round lasts 300 ms
+        let round = Duration::from_millis(600);
+        let rounds = rounds_of(round);
+        let after = Duration::from_millis(100);
+        let (_reader, _registration, sender, calls) = timed(rounds, after, 0);
+        sender.send(b"a").unwrap();
+        let read = next(&calls, Call::Read);
+        let due = next(&calls, Call::Due);
+        assert!(
+            due - read >= round / 2 - Duration::from_millis(5),
+            "{:?}",
+            due - read
+        );
+        assert!(due - read < round, "{:?}", due - read);
+    }
+
+    #[test]
+    fn a_dropped_registrations_deadline_does_not_come() {
+        let rounds = rounds_busy_from(Duration::from_secs(30), 1000);
+        let after = Duration::from_millis(100);
+        let (_reader, registration, sender, calls) = timed(rounds, after, 0);
+        sender.send(b"a").unwrap();
+        next(&calls, Call::Read);
+        drop(registration);
+        assert!(calls.recv_timeout(after * 4).is_err());
+    }
+
+    #[test]
+    fn deadlines_come_earliest_first_and_a_replaced_one_does_not_come() {
+        let t0 = Instant::now();
+        let ms = |n: u64| t0 + Duration::from_millis(n);
+        let mut deadlines = Deadlines::default();
+        assert_eq!(deadlines.timeout(t0), -1);
+        deadlines.set(1, Some(ms(30)));
+        deadlines.set(2, Some(ms(10)));
+        deadlines.set(3, Some(ms(20)));
+        // 3's deadline moves later, 2's is set again unchanged
+        deadlines.set(3, Some(ms(50)));
+        deadlines.set(2, Some(ms(10)));
+        assert_eq!(deadlines.timeout(t0), 10);
+        assert_eq!(
+            deadlines.timeout(t0 + Duration::from_micros(9_100)),
+            1,
+            "rounded up"
+        );
+        assert_eq!(deadlines.pop_due(ms(9)), None);
+        assert_eq!(deadlines.pop_due(ms(25)), Some(2));
+        // 3's replaced deadline (20) is skipped
+        assert_eq!(deadlines.pop_due(ms(25)), None);
+        assert_eq!(deadlines.earliest(), Some(ms(30)));
+        // 1 has nothing to do any more
+        deadlines.set(1, None);
+        assert_eq!(deadlines.pop_due(ms(40)), None);
+        assert_eq!(deadlines.pop_due(ms(60)), Some(3));
+        assert_eq!(deadlines.pop_due(ms(60)), None);
+        assert_eq!(deadlines.timeout(ms(60)), -1);
     }
 
     #[test]
