@@ -18,7 +18,7 @@ use std::collections::hash_map::Entry;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use rtc::rtp;
 use rtc::shared::marshal::Unmarshal;
 
@@ -64,13 +64,16 @@ impl OwnRtp {
         if !is_rtp(data) {
             return false;
         }
-        // the header is in the clear: parsed once, for the context and the packet
-        let mut rest = data;
-        let Ok(header) = rtp::Header::unmarshal(&mut rest) else {
+        // the header is in the clear: what the context needs read from it here, and the whole
+        // header parsed once decrypted (its extensions then share the packet's buffer)
+        let Some(Clear {
+            ssrc,
+            seq,
+            len: header_len,
+        }) = Clear::parse(data)
+        else {
             return false;
         };
-        let header_len = data.len() - rest.len();
-        let ssrc = header.ssrc;
         let context = match self.contexts.entry(ssrc) {
             Entry::Occupied(context) => context.into_mut(),
             Entry::Vacant(entry) => {
@@ -80,7 +83,7 @@ impl OwnRtp {
                         // only to follow the stream's rollover counter
                         let retired = &mut self.retired[at];
                         retired.last = now;
-                        let _ = retired.context.decrypt(data, &header, header_len);
+                        let _ = retired.context.decrypt(data, ssrc, seq, header_len);
                     }
                     return self.keys.is_some();
                 }
@@ -97,10 +100,12 @@ impl OwnRtp {
                 entry.insert(context)
             }
         };
-        if let Some(plain) = context.decrypt(data, &header, header_len) {
-            match payload(plain.freeze(), header_len, header.padding) {
-                Some(payload) => self.packets.push((now, rtp::Packet { header, payload })),
-                None => tracing::trace!("RTP packet with more padding than payload"),
+        if let Some(plain) = context.decrypt(data, ssrc, seq, header_len) {
+            match packet(plain.freeze()) {
+                Some(packet) => self.packets.push((now, packet)),
+                None => {
+                    tracing::trace!("RTP packet with a bad header or more padding than payload")
+                }
             }
         }
         true
@@ -176,23 +181,45 @@ struct Retired {
     last: Instant,
 }
 
-/// The payload of a decrypted packet whose header is `header_len` bytes, its padding (RFC
-/// 3550: the count in its last byte) cut when `padded`; None when that count is more than the
-/// payload.
-fn payload(mut plain: Bytes, header_len: usize, padded: bool) -> Option<Bytes> {
-    if header_len > plain.len() {
-        return None;
+/// The decrypted packet `plain`: its header, and its payload with the padding (RFC 3550: the
+/// count in its last byte) cut; None when the header does not parse or that count is more
+/// than the payload.
+fn packet(plain: Bytes) -> Option<rtp::Packet> {
+    // parsed from the buffer itself, not from a slice: each header extension's bytes are then
+    // a view of the buffer rather than an allocation of their own, and the payload is what
+    // the parse leaves
+    let mut payload = plain;
+    let header = rtp::Header::unmarshal(&mut payload).ok()?;
+    if header.padding {
+        let padding = usize::from(*payload.last()?);
+        let len = payload.len().checked_sub(padding)?;
+        payload.truncate(len);
     }
-    // advanced in place rather than sliced: a slice would share the buffer (one allocation
-    // more per packet, and a count to keep)
-    plain.advance(header_len);
-    if !padded {
-        return Some(plain);
+    Some(rtp::Packet { header, payload })
+}
+
+/// What SRTP needs of an RTP header, read in the clear before decryption.
+struct Clear {
+    ssrc: u32,
+    seq: u16,
+    /// The header's length: the fixed part, the CSRCs and the extension block.
+    len: usize,
+}
+
+impl Clear {
+    /// The header of `data`, which [`is_rtp`]; None when `data` is shorter than it says.
+    fn parse(data: &[u8]) -> Option<Self> {
+        let mut len = 12 + 4 * usize::from(data[0] & 0x0f);
+        if data[0] & 0x10 != 0 {
+            let words = data.get(len + 2..len + 4)?;
+            len += 4 + 4 * usize::from(u16::from_be_bytes([words[0], words[1]]));
+        }
+        (len <= data.len()).then(|| Clear {
+            ssrc: u32::from_be_bytes([data[8], data[9], data[10], data[11]]),
+            seq: u16::from_be_bytes([data[2], data[3]]),
+            len,
+        })
     }
-    let padding = usize::from(*plain.last()?);
-    let len = plain.len().checked_sub(padding)?;
-    plain.truncate(len);
-    Some(plain)
 }
 
 /// Whether a datagram is RTP (RFC 7983: first byte 128-191) and not RTCP (RFC 5761: payload
@@ -257,13 +284,76 @@ mod tests {
 
     #[test]
     fn the_padding_is_cut_from_the_payload() {
-        let plain = Bytes::from_static(b"0123456789ABa frame\0\0\x03");
-        assert_eq!(payload(plain.clone(), 12, false).unwrap(), &plain[12..]);
-        assert_eq!(payload(plain.clone(), 12, true).unwrap(), &b"a frame"[..]);
-        let too_much = Bytes::from_static(b"0123456789AB\x09");
-        assert_eq!(payload(too_much, 12, true), None);
-        assert_eq!(payload(Bytes::from_static(b"0123"), 12, false), None);
-        assert_eq!(payload(Bytes::from_static(b"0123456789AB"), 12, true), None);
+        let fixed = b"\x80\x60\x00\x01\x00\x00\x0b\xb8\x00\x00\x12\x34";
+        let padded = b"\xa0\x60\x00\x01\x00\x00\x0b\xb8\x00\x00\x12\x34";
+        let with = |header: &[u8], rest: &[u8]| Bytes::from([header, rest].concat());
+        let plain = packet(with(fixed, b"a frame\0\0\x03")).unwrap();
+        assert_eq!(&plain.payload[..], b"a frame\0\0\x03");
+        assert_eq!(plain.header.ssrc, 0x1234);
+        let cut = packet(with(padded, b"a frame\0\0\x03")).unwrap();
+        assert_eq!(&cut.payload[..], b"a frame");
+        assert!(packet(with(padded, b"\x09")).is_none());
+        assert!(packet(with(padded, b"")).is_none());
+        assert!(packet(Bytes::from_static(b"\x80\x60\x00\x01")).is_none());
+    }
+
+    /// A packet of the server's with two CSRCs and a one-byte header extension block.
+    fn extended(seq: u16) -> rtp::Packet {
+        let mut header = rtp::Header {
+            version: 2,
+            payload_type: 96,
+            sequence_number: seq,
+            timestamp: 3000,
+            ssrc: 1,
+            csrc: vec![5, 6],
+            ..Default::default()
+        };
+        header
+            .set_extension(1, Bytes::from_static(&[1, 2, 3]))
+            .unwrap();
+        header.set_extension(3, Bytes::from_static(&[9])).unwrap();
+        rtp::Packet {
+            header,
+            payload: Bytes::from_static(b"a frame"),
+        }
+    }
+
+    #[test]
+    fn csrcs_and_header_extensions_are_read_whole_with_every_profile() {
+        use rtc::shared::marshal::Marshal;
+        for profile in [
+            ProtectionProfile::AeadAes256Gcm,
+            ProtectionProfile::AeadAes128Gcm,
+            ProtectionProfile::Aes128CmHmacSha1_80,
+            ProtectionProfile::Aes128CmHmacSha1_32,
+        ] {
+            let (mut own, direction) = own(&[1]);
+            let mut server = server_context(&SECRET, profile);
+            let sent = extended(7);
+            let datagram = server.encrypt_rtp(&sent.marshal().unwrap()).unwrap();
+            assert!(own.read(&direction, Instant::now(), &datagram));
+            let got = own.take_packets();
+            assert_eq!(got.len(), 1, "{profile:?}");
+            let (_, packet) = &got[0];
+            assert_eq!(packet.header.csrc, [5, 6]);
+            assert_eq!(packet.header.get_extension(1).unwrap(), &[1, 2, 3][..]);
+            assert_eq!(packet.header.get_extension(3).unwrap(), &[9][..]);
+            assert_eq!(&packet.payload[..], b"a frame");
+            assert_eq!(packet.marshal().unwrap(), sent.marshal().unwrap());
+        }
+    }
+
+    #[test]
+    fn a_header_longer_than_its_packet_is_not_read() {
+        use rtc::shared::marshal::Marshal;
+        let whole = extended(7).marshal().unwrap();
+        let clear = Clear::parse(&whole).unwrap();
+        assert_eq!((clear.ssrc, clear.seq), (1, 7));
+        assert_eq!(clear.len, whole.len() - b"a frame".len());
+        // cut inside the extension block, and inside its length
+        assert!(Clear::parse(&whole[..clear.len - 1]).is_none());
+        assert!(Clear::parse(&whole[..22]).is_none());
+        assert!(Clear::parse(&whole[..clear.len]).is_some());
     }
 
     #[test]

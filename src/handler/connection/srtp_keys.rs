@@ -24,6 +24,7 @@ use rtc::crypto::{
     PublicKey, RTCCrypto, RTCCryptoProvider, RTCRandom, SignatureScheme, SigningKey, StreamCipher,
     StreamCipherAlgorithm,
 };
+use rtc::shared::marshal::Unmarshal;
 use rtc::srtp::config::{Config, LABEL_EXTRACTOR_DTLS_SRTP};
 use rtc::srtp::context::Context;
 use rtc::srtp::option::{srtcp_replay_protection, srtp_replay_protection};
@@ -233,25 +234,27 @@ pub(crate) enum RemoteStream {
 }
 
 impl RemoteStream {
-    /// The packet `data` of the stream (`header` parsed from its first `header_len` bytes)
-    /// decrypted, header included; None when it is refused (a replay, a wrong tag).
+    /// The packet `data` of the stream (sequence number `seq`, a header of `header_len`
+    /// bytes) decrypted, header included; None when it is refused (a replay, a wrong tag).
     pub(crate) fn decrypt(
         &mut self,
         data: &[u8],
-        header: &rtc::rtp::Header,
+        ssrc: u32,
+        seq: u16,
         header_len: usize,
     ) -> Option<BytesMut> {
         let refused = match self {
-            RemoteStream::Gcm(stream) => {
-                match stream.decrypt(data, header.ssrc, header.sequence_number, header_len) {
+            RemoteStream::Gcm(stream) => match stream.decrypt(data, ssrc, seq, header_len) {
+                Ok(plain) => return Some(plain),
+                Err(err) => err.to_string(),
+            },
+            RemoteStream::Context(context) => {
+                let header = rtc::rtp::Header::unmarshal(&mut &data[..]);
+                match header.and_then(|header| context.decrypt_rtp_with_header(data, &header)) {
                     Ok(plain) => return Some(plain),
                     Err(err) => err.to_string(),
                 }
             }
-            RemoteStream::Context(context) => match context.decrypt_rtp_with_header(data, header) {
-                Ok(plain) => return Some(plain),
-                Err(err) => err.to_string(),
-            },
         };
         tracing::trace!(%refused, "SRTP packet refused");
         None
