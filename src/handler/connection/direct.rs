@@ -101,40 +101,45 @@ struct Socket {
 }
 
 /// Everything behind the lock: the core, its sockets and the STUN gathering.
+///
+/// In this order (`repr(C)`): first the fields a read of the server's RTP touches, together
+/// on a few cache lines right after the lock's, for a receiving connection's state is out of
+/// the cache at each of its reads (one of hundreds in a round); the core, which such a read
+/// does not touch, last.
+#[repr(C)]
 struct CoreAndSockets {
-    pc: RTCPeerConnection,
-    sockets: Vec<Socket>,
-    srflx: Srflx,
-    /// When the timer task must next run the core's timers.
-    deadline: Option<Instant>,
-    /// Datagrams waiting for the pacer or for a full socket, in order.
-    backlog: VecDeque<TaggedBytesMut>,
-    /// The socket of the backlog's first datagram was full (wait until it is writable).
-    blocked: bool,
+    handshake: Handshake,
     /// The backlog was empty and is not any more: the timer task must learn of it.
     backlog_started: bool,
-    pacer: Pacer,
-    dropped: u64,
+    /// The socket of the backlog's first datagram was full (wait until it is writable).
+    blocked: bool,
+    /// The receive rounds that read the sockets, if they do.
+    #[cfg(target_os = "linux")]
+    rounds: Option<&'static Rounds>,
+    /// The direction's RTCP, written here instead of by the core once the keys are known
+    /// (`own_rtcp.rs`), with when it is next due.
+    own_rtcp: Option<OwnRtcp>,
+    rtcp_due: Option<Instant>,
     notices: Vec<Notice>,
     /// What the core delivered to the application, for the connection's [`Inbound`].
     inbound: Vec<TaggedRTCMessage>,
     /// Data channel events, for the connection's [`Inbound`] as well.
     data_events: Vec<RTCDataChannelEvent>,
-    /// What the core produced, on its way out (kept for its capacity).
-    outgoing: Vec<TaggedBytesMut>,
-    handshake: Handshake,
-    /// RTP read here instead of by the core (`own_rtp.rs`).
-    own: OwnRtp,
-    /// The direction's RTCP, written here instead of by the core once the keys are known
-    /// (`own_rtcp.rs`), with when it is next due.
-    own_rtcp: Option<OwnRtcp>,
-    rtcp_due: Option<Instant>,
     /// The datagrams read and written here rather than by the core (for its stats), and the
     /// route they take: the RTCP written here goes where the RTP read here came from.
     own_traffic: OwnTraffic,
-    /// The receive rounds that read the sockets, if they do.
-    #[cfg(target_os = "linux")]
-    rounds: Option<&'static Rounds>,
+    /// RTP read here instead of by the core (`own_rtp.rs`; what a read touches comes first).
+    own: OwnRtp,
+    /// When the timer task must next run the core's timers.
+    deadline: Option<Instant>,
+    /// Datagrams waiting for the pacer or for a full socket, in order.
+    backlog: VecDeque<TaggedBytesMut>,
+    pacer: Pacer,
+    dropped: u64,
+    /// What the core produced, on its way out (kept for its capacity).
+    outgoing: Vec<TaggedBytesMut>,
+    sockets: Vec<Socket>,
+    srflx: Srflx,
     /// A receiving connection's: its distant deadlines (the ICE agent's check every 200 ms,
     /// when no nearer deadline hides it) fall on the process's grid of the congestion feedback
     /// once it is connected and has no SCTP association, so that one timer wake-up serves
@@ -146,6 +151,7 @@ struct CoreAndSockets {
     /// does not hold it, so it does not keep the process's rounds from waiting.
     #[cfg(target_os = "linux")]
     eager: Option<Eager>,
+    pc: RTCPeerConnection,
 }
 
 /// What became of datagrams given to the socket.
@@ -582,16 +588,19 @@ fn udp_message(
     }
 }
 
+/// In this order (`repr(C)`): what a read touches first, with the lock (see
+/// [`CoreAndSockets`]).
+#[repr(C)]
 pub(crate) struct DirectConnection {
-    core: Mutex<CoreAndSockets>,
-    events: Arc<Events>,
-    /// Where what the core delivers goes (see `inbound.rs`).
-    inbound: Arc<dyn Inbound>,
-    /// Wakes the timer task: a new earlier deadline, or datagrams waiting for a socket.
-    wake: Notify,
+    closed: AtomicBool,
     /// Held while events are delivered (see `with_core`).
     delivery: Mutex<()>,
-    closed: AtomicBool,
+    /// Where what the core delivers goes (see `inbound.rs`).
+    inbound: Arc<dyn Inbound>,
+    core: Mutex<CoreAndSockets>,
+    events: Arc<Events>,
+    /// Wakes the timer task: a new earlier deadline, or datagrams waiting for a socket.
+    wake: Notify,
 }
 
 impl DirectConnection {

@@ -9,18 +9,20 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-/// Datagrams that went around the core, as the core counts its own: whole datagrams.
+/// Datagrams that went around the core, as the core counts its own: whole datagrams. In
+/// this order (`repr(C)`): what each datagram read writes first, together.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
 pub(crate) struct OwnTraffic {
     pub packets_received: u64,
     pub bytes_received: u64,
     pub last_received: Option<Instant>,
-    pub packets_sent: u64,
-    pub bytes_sent: u64,
-    pub last_sent: Option<Instant>,
     /// The socket and the server's address the last datagram read came through: where those
     /// written go (the server sends and receives on one address), the selected pair's.
     pub route: Option<(SocketAddr, SocketAddr)>,
+    pub packets_sent: u64,
+    pub bytes_sent: u64,
+    pub last_sent: Option<Instant>,
 }
 
 impl OwnTraffic {
