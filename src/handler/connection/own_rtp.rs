@@ -114,9 +114,10 @@ impl OwnRtp {
     }
 
     /// Follows the streams `direction` forgot since the last call (their contexts retired),
-    /// before a batch of reads: once per batch rather than per datagram, as the direction's
-    /// count sits on a cache line of its own. A stream forgotten during a batch is decrypted to
-    /// its end, and then dropped by the direction, which no longer knows it.
+    /// before a batch of reads: once per batch rather than per datagram (a call through the
+    /// direction, whose state is out of the cache at each batch). A stream forgotten during a
+    /// batch is decrypted to its end, and then dropped by the direction, which no longer knows
+    /// it.
     pub(super) fn follow(&mut self, direction: &dyn Inbound, now: Instant) {
         let forgotten = direction.forgotten();
         if forgotten != self.forgotten {

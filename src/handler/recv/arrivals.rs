@@ -3,7 +3,7 @@
 //! back to the server in RTCP `TransportLayerCc` packets. mediasoup's bandwidth estimate for
 //! the connection, which chooses the simulcast and SVC layers it forwards, is fed by them.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
 use std::time::Instant;
 
 use rtc::rtcp::transport_feedbacks::transport_layer_cc::{
@@ -20,15 +20,20 @@ const MAX_STATUSES: u64 = 200;
 /// Arrivals kept at most while none is reported (a feedback is due every 100 ms; this bounds
 /// the memory if the timer stops being run).
 const MAX_KEPT: usize = 10_000;
+/// The room for arrivals kept between feedbacks at most: a feedback interval of 10 Mbps
+/// of full-size packets.
+const KEPT_ROOM: usize = 1024;
 /// Statuses per two-bit status vector chunk.
 const SYMBOLS_PER_CHUNK: usize = 7;
 
 /// The arrivals not yet reported, and what the feedback already said.
 #[derive(Default)]
 pub(crate) struct Arrivals {
-    /// Transport-wide sequence number (extended with its wraps) -> arrival, in ticks since
-    /// `origin`.
-    pending: BTreeMap<u64, i64>,
+    /// Transport-wide sequence number (extended with its wraps) and arrival, in ticks since
+    /// `origin`, in the order of the numbers, each once. A ring rather than a tree: packets
+    /// come mostly in order (each one appended), and the ring keeps its room from one feedback
+    /// to the next (no node allocated or searched per packet).
+    pending: VecDeque<(u64, i64)>,
     origin: Option<Instant>,
     /// The highest extended sequence number seen, to extend the next.
     highest: Option<u64>,
@@ -56,9 +61,19 @@ impl Arrivals {
             return;
         }
         let ticks = now.saturating_duration_since(origin).as_micros() as i64 / TICK_US;
-        self.pending.entry(extended).or_insert(ticks);
+        match self.pending.back() {
+            Some(&(last, _)) if last >= extended => {
+                let at = self.pending.partition_point(|&(s, _)| s < extended);
+                if self.pending.get(at).is_some_and(|&(s, _)| s == extended) {
+                    // a duplicate: its first arrival counts
+                    return;
+                }
+                self.pending.insert(at, (extended, ticks));
+            }
+            _ => self.pending.push_back((extended, ticks)),
+        }
         if self.pending.len() > MAX_KEPT {
-            self.pending.pop_first();
+            self.pending.pop_front();
         }
     }
 
@@ -72,7 +87,7 @@ impl Arrivals {
     /// `media_ssrc`; packets missing between arrivals are reported lost.
     pub(crate) fn feedback(&mut self, sender_ssrc: u32, media_ssrc: u32) -> Vec<TransportLayerCc> {
         let mut packets = Vec::new();
-        while let Some((&first, _)) = self.pending.first_key_value() {
+        while let Some(&(first, _)) = self.pending.front() {
             // from the first unreported number, unless the arrivals start far after it
             let base = match self.next {
                 Some(next) if first - next < MAX_STATUSES => next,
@@ -80,18 +95,22 @@ impl Arrivals {
             };
             packets.push(self.one(base, sender_ssrc, media_ssrc));
         }
+        // the room a burst took (up to MAX_KEPT) is not kept for good
+        if self.pending.capacity() > KEPT_ROOM {
+            self.pending.shrink_to(KEPT_ROOM);
+        }
         packets
     }
 
     /// One feedback packet from `base`: as many statuses as fit, ending with a received one.
     fn one(&mut self, base: u64, sender_ssrc: u32, media_ssrc: u32) -> TransportLayerCc {
-        let first_arrival = self.pending.values().next().copied().unwrap_or(0);
+        let first_arrival = self.pending.front().map_or(0, |&(_, arrival)| arrival);
         let reference = first_arrival.div_euclid(REFERENCE_TICKS);
         let mut previous = reference * REFERENCE_TICKS;
         let mut symbols = Vec::new();
         let mut deltas = Vec::new();
         let mut end = base;
-        while let Some((&sequence, &arrival)) = self.pending.first_key_value() {
+        while let Some(&(sequence, arrival)) = self.pending.front() {
             if sequence - base >= MAX_STATUSES {
                 break;
             }
@@ -115,7 +134,7 @@ impl Arrivals {
             });
             previous = arrival;
             end = sequence + 1;
-            self.pending.pop_first();
+            self.pending.pop_front();
         }
         self.next = Some(end);
         let count = self.count;
@@ -244,6 +263,28 @@ mod tests {
             panic!("{arrivals:?}")
         };
         assert_eq!(two - one, -2000);
+    }
+
+    #[test]
+    fn a_number_that_comes_again_keeps_its_first_arrival_wherever_it_falls() {
+        let t = Instant::now();
+        let mut a = Arrivals::default();
+        a.packet(ms(t, 0), 1);
+        a.packet(ms(t, 1), 3);
+        a.packet(ms(t, 2), 5);
+        // again: the last, one in the middle, the first; and a new one between two
+        a.packet(ms(t, 3), 5);
+        a.packet(ms(t, 4), 3);
+        a.packet(ms(t, 5), 1);
+        a.packet(ms(t, 6), 4);
+        let (base, arrivals) = read(&a.feedback(1, 2)[0]);
+        assert_eq!(base, 1);
+        let origin = arrivals[0].unwrap();
+        let relative: Vec<Option<i64>> = arrivals.iter().map(|a| a.map(|a| a - origin)).collect();
+        assert_eq!(
+            relative,
+            [Some(0), None, Some(1000), Some(6000), Some(2000)]
+        );
     }
 
     #[test]

@@ -60,28 +60,31 @@ const CONNECTION_REPORTER_SSRC: u32 = 2;
 /// Report blocks one receiver report carries at most (its 5-bit count).
 const BLOCKS_PER_REPORT: usize = 31;
 
-/// The feedback's state: per stream bound, and for the connection.
+/// The feedback's state: per stream bound, and for the connection. In this order
+/// (`repr(C)`): what each packet touches first, together (a connection's state is out of the
+/// cache at each of its reads), the retransmissions' map last.
 #[derive(Default)]
+#[repr(C)]
 pub(crate) struct Feedback {
-    rtx: RtxStreams,
     /// The bound streams, by SSRC: one map looked up per packet (each map is a cache miss of
     /// its own when packets of many connections come in turn).
     streams: SsrcMap<Stream>,
-    /// When holes are next asked for: armed while there is one.
-    next_nack: Option<Instant>,
+    arrivals: Arrivals,
     /// When the next receiver report is due: armed by the first packet.
     next_report: Option<Instant>,
-    /// The id of the transport-wide sequence number extension, once a stream with it is bound
-    /// (one id for every stream of the connection: the server's).
-    transport_wide: Option<u8>,
-    arrivals: Arrivals,
-    /// The first SSRC the feedback is about (the server reads none).
-    feedback_ssrc: u32,
+    /// When holes are next asked for: armed while there is one.
+    next_nack: Option<Instant>,
     /// When the next feedback is due: armed by a packet when none is, and kept armed by each
     /// feedback that had packets to tell.
     next_feedback: Option<Instant>,
+    /// The first SSRC the feedback is about (the server reads none).
+    feedback_ssrc: u32,
+    /// The id of the transport-wide sequence number extension, once a stream with it is bound
+    /// (one id for every stream of the connection: the server's).
+    transport_wide: Option<u8>,
     /// The connection writes this RTCP, no longer the core through the interceptor.
     by_connection: bool,
+    rtx: RtxStreams,
 }
 
 /// What is kept for a bound stream.

@@ -36,14 +36,16 @@ struct Route {
 }
 
 /// The routes of one connection, and its receive feedback (which every packet goes through
-/// first, whoever read it).
+/// first, whoever read it). In this order (`repr(C)`): what a read touches first, together;
+/// the routes by track, which it does not touch, last.
 #[derive(Default)]
+#[repr(C)]
 pub(crate) struct Routes {
-    by_track: RwLock<HashMap<String, Route>>,
-    by_ssrc: RwLock<SsrcMap<Arc<dyn ReceiveSink>>>,
-    feedback: Mutex<Feedback>,
     /// Streams forgotten so far ([`Inbound::forgotten`]).
     forgotten: AtomicU64,
+    by_ssrc: RwLock<SsrcMap<Arc<dyn ReceiveSink>>>,
+    feedback: Mutex<Feedback>,
+    by_track: RwLock<HashMap<String, Route>>,
 }
 
 impl Routes {
