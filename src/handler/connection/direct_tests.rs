@@ -542,13 +542,28 @@ impl Inbound for Reporting {
     }
 }
 
-#[tokio::test]
-async fn a_receiving_directions_rtcp_leaves_outside_the_core_once_the_keys_are_found() {
-    use super::super::srtp_keys::tests::{seed, server_packet, server_receiving};
+/// The next datagram `socket` receives (waiting up to 5 s), and where it came from.
+fn next_datagram(socket: &std::net::UdpSocket) -> (Vec<u8>, SocketAddr) {
+    let mut buf = [0u8; 1500];
+    socket.set_nonblocking(false).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let (n, from) = socket.recv_from(&mut buf).expect("a datagram within 5 s");
+    (buf[..n].to_vec(), from)
+}
+
+/// The DTLS secret of [`handshaken`] connections, and their SRTP profile.
+const SECRET: [u8; 48] = [9; 48];
+const PROFILE: rtc::srtp::protection_profile::ProtectionProfile =
+    rtc::srtp::protection_profile::ProtectionProfile::AeadAes256Gcm;
+
+/// A core whose DTLS handshake is done ([`SECRET`] exported), a socket for the server, and
+/// a receiving direction of stream 0x1234 with a report due 100 ms after the instant given.
+fn handshaken() -> (CoreAndSockets, std::net::UdpSocket, Reporting, Instant) {
     let (mut core, server) = core();
-    let secret: Vec<u8> = (0u8..48).collect();
-    let profile = rtc::srtp::protection_profile::ProtectionProfile::AeadAes256Gcm;
-    *core.own.exported.lock().unwrap() = Some((secret.clone(), seed()));
+    *core.own.exported.lock().unwrap() =
+        Some((SECRET.to_vec(), super::super::srtp_keys::tests::seed()));
     core.handshake = Handshake::Done;
     let t0 = Instant::now();
     let direction = Reporting {
@@ -556,6 +571,13 @@ async fn a_receiving_directions_rtcp_leaves_outside_the_core_once_the_keys_are_f
         due: Mutex::new(Some(t0 + Duration::from_millis(100))),
         taken_over: AtomicBool::new(false),
     };
+    (core, server, direction, t0)
+}
+
+#[tokio::test]
+async fn a_receiving_directions_rtcp_leaves_outside_the_core_once_the_keys_are_found() {
+    use super::super::srtp_keys::tests::{server_packet, server_receiving};
+    let (mut core, server, direction, t0) = handshaken();
     // no keys yet: the core's
     core.take_over_rtcp(&direction);
     assert!(core.own_rtcp.is_none());
@@ -564,7 +586,7 @@ async fn a_receiving_directions_rtcp_leaves_outside_the_core_once_the_keys_are_f
     // the server's first RTP packet finds the keys and where the server is
     let local = core.sockets[0].local;
     let peer = server.local_addr().unwrap();
-    let first = server_packet(&secret, profile, 0x1234, 1);
+    let first = server_packet(&SECRET, PROFILE, 0x1234, 1);
     assert!(!core.read(&direction, t0, local, peer, &first), "read here");
     assert_eq!(core.own.take_packets().len(), 1);
     core.take_over_rtcp(&direction);
@@ -585,15 +607,10 @@ async fn a_receiving_directions_rtcp_leaves_outside_the_core_once_the_keys_are_f
     let now = t0 + Duration::from_millis(100);
     core.write_rtcp(&direction, now);
     assert_eq!(core.rtcp_due, Some(now + Duration::from_secs(1)));
-    let mut buf = [0u8; 1500];
-    server.set_nonblocking(false).unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let (n, from) = server.recv_from(&mut buf).unwrap();
+    let (datagram, from) = next_datagram(&server);
     assert_eq!(from, local);
-    let plain = server_receiving(&secret, profile)
-        .decrypt_rtcp(&buf[..n])
+    let plain = server_receiving(&SECRET, PROFILE)
+        .decrypt_rtcp(&datagram)
         .expect("SRTCP the server decrypts");
     let packets = rtc::rtcp::packet::unmarshal(&mut plain.freeze()).unwrap();
     let report = packets[0]
@@ -607,26 +624,16 @@ async fn a_receiving_directions_rtcp_leaves_outside_the_core_once_the_keys_are_f
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn rtcp_the_receive_rounds_time_never_wakes_the_timer_task() {
-    use super::super::srtp_keys::tests::{seed, server_packet};
-    let (mut core, server) = core();
+    use super::super::srtp_keys::tests::server_packet;
+    let (mut core, server, direction, t0) = handshaken();
     core.rounds = Some(Rounds::for_tests());
-    let secret: Vec<u8> = (0u8..48).collect();
-    let profile = rtc::srtp::protection_profile::ProtectionProfile::AeadAes256Gcm;
-    *core.own.exported.lock().unwrap() = Some((secret.clone(), seed()));
-    core.handshake = Handshake::Done;
-    let t0 = Instant::now();
-    let direction = Reporting {
-        ssrc: 0x1234,
-        due: Mutex::new(Some(t0 + Duration::from_millis(100))),
-        taken_over: AtomicBool::new(false),
-    };
     assert!(
         !core.rtcp_in_rounds(),
         "the core's RTCP until the keys are found"
     );
     let local = core.sockets[0].local;
     let peer = server.local_addr().unwrap();
-    let first = server_packet(&secret, profile, 0x1234, 1);
+    let first = server_packet(&SECRET, PROFILE, 0x1234, 1);
     assert!(!core.read(&direction, t0, local, peer, &first), "read here");
     core.own.take_packets();
     core.take_over_rtcp(&direction);
@@ -645,11 +652,5 @@ async fn rtcp_the_receive_rounds_time_never_wakes_the_timer_task() {
     assert!(core
         .rtcp_due
         .is_some_and(|due| due > t0 + Duration::from_millis(900)));
-    let mut buf = [0u8; 1500];
-    server.set_nonblocking(false).unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let (_, from) = server.recv_from(&mut buf).unwrap();
-    assert_eq!(from, local);
+    assert_eq!(next_datagram(&server).1, local);
 }

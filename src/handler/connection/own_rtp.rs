@@ -265,6 +265,14 @@ mod tests {
     }
 
     const SECRET: [u8; 48] = [7; 48];
+    /// Every profile: the AES-GCM ones decrypted by `srtp_gcm.rs`, the others by webrtc-rs'
+    /// context.
+    const PROFILES: [ProtectionProfile; 4] = [
+        ProtectionProfile::AeadAes256Gcm,
+        ProtectionProfile::AeadAes128Gcm,
+        ProtectionProfile::Aes128CmHmacSha1_80,
+        ProtectionProfile::Aes128CmHmacSha1_32,
+    ];
     const PROFILE: ProtectionProfile = ProtectionProfile::AeadAes128Gcm;
 
     fn own(streams: &[u32]) -> (OwnRtp, Streams) {
@@ -324,12 +332,7 @@ mod tests {
     #[test]
     fn csrcs_and_header_extensions_are_read_whole_with_every_profile() {
         use rtc::shared::marshal::Marshal;
-        for profile in [
-            ProtectionProfile::AeadAes256Gcm,
-            ProtectionProfile::AeadAes128Gcm,
-            ProtectionProfile::Aes128CmHmacSha1_80,
-            ProtectionProfile::Aes128CmHmacSha1_32,
-        ] {
+        for profile in PROFILES {
             let (mut own, direction) = own(&[1]);
             let mut server = server_context(&SECRET, profile);
             let sent = extended(7);
@@ -391,13 +394,7 @@ mod tests {
 
     #[test]
     fn every_profile_is_read_here_and_refuses_replays() {
-        // the AES-GCM profiles decrypted by `srtp_gcm.rs`, the others by webrtc-rs' context
-        for profile in [
-            ProtectionProfile::AeadAes256Gcm,
-            ProtectionProfile::AeadAes128Gcm,
-            ProtectionProfile::Aes128CmHmacSha1_80,
-            ProtectionProfile::Aes128CmHmacSha1_32,
-        ] {
+        for profile in PROFILES {
             let (mut own, direction) = own(&[1]);
             let now = Instant::now();
             let mut server = server_context(&SECRET, profile);
