@@ -313,9 +313,9 @@ impl CoreAndSockets {
 
     /// Writes the direction's RTCP if it is due.
     fn write_due_rtcp(&mut self, direction: &dyn Inbound) {
-        if self.rtcp_due.is_some() {
+        if let Some(due) = self.rtcp_due {
             let now = Instant::now();
-            if self.rtcp_due.is_some_and(|due| due <= now) {
+            if due <= now {
                 self.write_rtcp(direction, now);
             }
         }

@@ -23,7 +23,7 @@ use rtc::rtp;
 use rtc::shared::marshal::Unmarshal;
 
 use super::inbound::Inbound;
-use super::srtp_keys::{self, Exported, RemoteStream, SessionKeys};
+use super::srtp_keys::{self, ClearHeader, Exported, RemoteStream, SessionKeys};
 use crate::ssrc_map::SsrcMap;
 
 /// Packets of known streams that found no keys, after which none are looked for any more
@@ -68,14 +68,10 @@ impl OwnRtp {
         }
         // the header is in the clear: what the context needs read from it here, and the whole
         // header parsed once decrypted (its extensions then share the packet's buffer)
-        let Some(Clear {
-            ssrc,
-            seq,
-            len: header_len,
-        }) = Clear::parse(data)
-        else {
+        let Some(clear) = ClearHeader::parse(data) else {
             return false;
         };
+        let ssrc = clear.ssrc;
         let context = match self.contexts.entry(ssrc) {
             Entry::Occupied(context) => context.into_mut(),
             Entry::Vacant(entry) => {
@@ -85,7 +81,7 @@ impl OwnRtp {
                         // only to follow the stream's rollover counter
                         let retired = &mut self.retired[at];
                         retired.last = now;
-                        let _ = retired.context.decrypt(data, ssrc, seq, header_len);
+                        let _ = retired.context.decrypt(data, &clear);
                     }
                     return self.keys.is_some();
                 }
@@ -102,7 +98,7 @@ impl OwnRtp {
                 entry.insert(context)
             }
         };
-        if let Some(plain) = context.decrypt(data, ssrc, seq, header_len) {
+        if let Some(plain) = context.decrypt(data, &clear) {
             match packet(plain.freeze()) {
                 Some(packet) => self.packets.push((now, packet)),
                 None => {
@@ -199,30 +195,6 @@ fn packet(plain: Bytes) -> Option<rtp::Packet> {
         payload.truncate(len);
     }
     Some(rtp::Packet { header, payload })
-}
-
-/// What SRTP needs of an RTP header, read in the clear before decryption.
-struct Clear {
-    ssrc: u32,
-    seq: u16,
-    /// The header's length: the fixed part, the CSRCs and the extension block.
-    len: usize,
-}
-
-impl Clear {
-    /// The header of `data`, which [`is_rtp`]; None when `data` is shorter than it says.
-    fn parse(data: &[u8]) -> Option<Self> {
-        let mut len = 12 + 4 * usize::from(data[0] & 0x0f);
-        if data[0] & 0x10 != 0 {
-            let words = data.get(len + 2..len + 4)?;
-            len += 4 + 4 * usize::from(u16::from_be_bytes([words[0], words[1]]));
-        }
-        (len <= data.len()).then(|| Clear {
-            ssrc: u32::from_be_bytes([data[8], data[9], data[10], data[11]]),
-            seq: u16::from_be_bytes([data[2], data[3]]),
-            len,
-        })
-    }
 }
 
 /// Whether a datagram is RTP (RFC 7983: first byte 128-191) and not RTCP (RFC 5761: payload
@@ -353,13 +325,13 @@ mod tests {
     fn a_header_longer_than_its_packet_is_not_read() {
         use rtc::shared::marshal::Marshal;
         let whole = extended(7).marshal().unwrap();
-        let clear = Clear::parse(&whole).unwrap();
+        let clear = ClearHeader::parse(&whole).unwrap();
         assert_eq!((clear.ssrc, clear.seq), (1, 7));
         assert_eq!(clear.len, whole.len() - b"a frame".len());
         // cut inside the extension block, and inside its length
-        assert!(Clear::parse(&whole[..clear.len - 1]).is_none());
-        assert!(Clear::parse(&whole[..22]).is_none());
-        assert!(Clear::parse(&whole[..clear.len]).is_some());
+        assert!(ClearHeader::parse(&whole[..clear.len - 1]).is_none());
+        assert!(ClearHeader::parse(&whole[..22]).is_none());
+        assert!(ClearHeader::parse(&whole[..clear.len]).is_some());
     }
 
     #[test]

@@ -26,6 +26,7 @@ use ring::aead::{Aad, LessSafeKey, Nonce, Tag, UnboundKey, AES_128_GCM, AES_256_
 use rtc::srtp::protection_profile::ProtectionProfile;
 
 use super::srtp_index::StreamIndex;
+use super::srtp_keys::ClearHeader;
 
 /// The PRF's label of the SRTP encryption key (RFC 3711, section 4.3.2).
 const LABEL_ENCRYPTION: u8 = 0x00;
@@ -175,30 +176,28 @@ impl GcmStream {
         }
     }
 
-    /// The packet `data` of this stream (SSRC `ssrc`, sequence number `seq`, a header of
-    /// `header_len` bytes) decrypted: header and payload, the tag cut.
+    /// The packet `data` of this stream (its `header` read in the clear) decrypted: header
+    /// and payload, the tag cut.
     pub(crate) fn decrypt(
         &mut self,
         data: &[u8],
-        ssrc: u32,
-        seq: u16,
-        header_len: usize,
+        header: &ClearHeader,
     ) -> Result<BytesMut, Refused> {
         let end = data
             .len()
             .checked_sub(TAG_LEN)
-            .filter(|&end| end >= header_len)
+            .filter(|&end| end >= header.len)
             .ok_or(Refused::TooShort)?;
-        let index = self.index.index(seq).ok_or(Refused::Replayed)?;
+        let index = self.index.index(header.seq).ok_or(Refused::Replayed)?;
         let tag = Tag::try_from(&data[end..]).map_err(|_| Refused::TooShort)?;
         let mut plain = BytesMut::with_capacity(end);
         plain.extend_from_slice(&data[..end]);
-        let (header, payload) = plain.split_at_mut(header_len);
+        let (aad, payload) = plain.split_at_mut(header.len);
         self.keys
             .key
             .open_in_place_separate_tag(
-                self.keys.nonce(ssrc, index),
-                Aad::from(&*header),
+                self.keys.nonce(header.ssrc, index),
+                Aad::from(&*aad),
                 tag,
                 payload,
                 0..,
@@ -264,7 +263,6 @@ impl GcmRtcp {
 mod tests {
     use super::*;
     use crate::connection::srtp_keys::tests::{server_context, server_keys, server_rtp};
-    use rtc::shared::marshal::Unmarshal;
 
     const SECRET: [u8; 48] = [9; 48];
     const SSRC: u32 = 0x1234_5678;
@@ -275,14 +273,8 @@ mod tests {
     }
 
     fn decrypt(stream: &mut GcmStream, packet: &[u8]) -> Result<BytesMut, Refused> {
-        let mut rest = packet;
-        let header = rtc::rtp::Header::unmarshal(&mut rest).unwrap();
-        stream.decrypt(
-            packet,
-            header.ssrc,
-            header.sequence_number,
-            packet.len() - rest.len(),
-        )
+        let header = ClearHeader::parse(packet).ok_or(Refused::TooShort)?;
+        stream.decrypt(packet, &header)
     }
 
     #[test]

@@ -225,6 +225,31 @@ struct MasterKey {
     salt: Vec<u8>,
 }
 
+/// What SRTP needs of an RTP header, read in the clear before decryption.
+pub(crate) struct ClearHeader {
+    pub(crate) ssrc: u32,
+    pub(crate) seq: u16,
+    /// The header's length: the fixed part, the CSRCs and the extension block.
+    pub(crate) len: usize,
+}
+
+impl ClearHeader {
+    /// The header of the RTP packet `data`; None when `data` is shorter than it says.
+    pub(crate) fn parse(data: &[u8]) -> Option<Self> {
+        let fixed = data.get(..12)?;
+        let mut len = 12 + 4 * usize::from(fixed[0] & 0x0f);
+        if fixed[0] & 0x10 != 0 {
+            let words = data.get(len + 2..len + 4)?;
+            len += 4 + 4 * usize::from(u16::from_be_bytes([words[0], words[1]]));
+        }
+        (len <= data.len()).then(|| ClearHeader {
+            ssrc: u32::from_be_bytes([fixed[8], fixed[9], fixed[10], fixed[11]]),
+            seq: u16::from_be_bytes([fixed[2], fixed[3]]),
+            len,
+        })
+    }
+}
+
 /// What decrypts one of the server's streams.
 pub(crate) enum RemoteStream {
     Gcm(GcmStream),
@@ -234,17 +259,11 @@ pub(crate) enum RemoteStream {
 }
 
 impl RemoteStream {
-    /// The packet `data` of the stream (sequence number `seq`, a header of `header_len`
-    /// bytes) decrypted, header included; None when it is refused (a replay, a wrong tag).
-    pub(crate) fn decrypt(
-        &mut self,
-        data: &[u8],
-        ssrc: u32,
-        seq: u16,
-        header_len: usize,
-    ) -> Option<BytesMut> {
+    /// The packet `data` of the stream (its `header` read in the clear) decrypted, header
+    /// included; None when it is refused (a replay, a wrong tag).
+    pub(crate) fn decrypt(&mut self, data: &[u8], header: &ClearHeader) -> Option<BytesMut> {
         let refused = match self {
-            RemoteStream::Gcm(stream) => match stream.decrypt(data, ssrc, seq, header_len) {
+            RemoteStream::Gcm(stream) => match stream.decrypt(data, header) {
                 Ok(plain) => return Some(plain),
                 Err(err) => err.to_string(),
             },
